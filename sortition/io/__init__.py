@@ -1,0 +1,1 @@
+"""Reading pool and quota files, and writing outputs atomically."""

@@ -1,0 +1,120 @@
+"""Read a quota file: feature,value,min,max (also category,name,... and category,feature,...)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sortition.errors import InputError, Problem
+from sortition.io.tables import Table, find_column, read_table
+from sortition.model import Quotas, ValueQuota
+
+# The three layouts in use: (feature column, value column).
+_LAYOUTS = (("feature", "value"), ("category", "name"), ("category", "feature"))
+_NUMBERS = ("min", "max")
+_FLEX = ("min_flex", "max_flex")
+
+
+def read_quotas(path: Path) -> Quotas:
+    """Read and validate a quota file; every structural problem is reported at once (exit 2)."""
+    return parse_quotas(read_table(path))
+
+
+def parse_quotas(table: Table) -> Quotas:
+    name, header = table.name, table.header
+    keys = [c.strip().casefold() for c in header]
+    layout = next((lay for lay in _LAYOUTS if lay[0] in keys and lay[1] in keys), None)
+    if layout is None:
+        raise InputError(
+            [
+                Problem(
+                    "the header must name the feature and value columns: feature,value,min,max "
+                    "(or category,name,min,max or category,feature,min,max); found "
+                    + ",".join(header),
+                    file=name,
+                    row=1,
+                )
+            ]
+        )
+    known = set(layout) | set(_NUMBERS) | set(_FLEX)
+    problems = [
+        Problem("unknown column", file=name, row=1, column=header[i])
+        for i, key in enumerate(keys)
+        if key not in known
+    ]
+    problems += [
+        Problem("missing column", file=name, row=1, column=c) for c in _NUMBERS if c not in keys
+    ]
+    if problems:
+        raise InputError(problems)
+    position = {key: find_column(header, key) for key in known}
+    rows: dict[tuple[str, str], ValueQuota] = {}
+    first_row: dict[tuple[str, str], int] = {}
+    for index, record in table.frame.iterrows():
+        row = Table.row_number(int(str(index)))
+        cells = {key: str(record[pos]).strip() for key, pos in position.items() if pos is not None}
+        feature, value = cells[layout[0]], cells[layout[1]]
+        row_problems = []
+        for key in (layout[0], layout[1]):
+            if not cells[key]:
+                row_problems.append(Problem("is empty", name, row, header[_pos(position, key)]))
+        numbers: dict[str, int | None] = {}
+        for key in _NUMBERS + _FLEX:
+            text = cells.get(key, "")
+            if key in _FLEX and text == "":
+                numbers[key] = None
+                continue
+            column = header[_pos(position, key)]
+            parsed = _parse_count(text)
+            if parsed is None:
+                row_problems.append(
+                    Problem(f"'{text}' is not a whole number ≥ 0", name, row, column)
+                )
+            numbers[key] = parsed
+        low, high = numbers["min"], numbers["max"]
+        if low is not None and high is not None and low > high:
+            row_problems.append(Problem(f"min {low} is above max {high}", name, row, "min"))
+        min_flex, max_flex = numbers["min_flex"], numbers["max_flex"]
+        if min_flex is not None and low is not None and min_flex > low:
+            row_problems.append(
+                Problem(f"min_flex {min_flex} is above min {low}", name, row, "min_flex")
+            )
+        if max_flex is not None and high is not None and max_flex < high:
+            row_problems.append(
+                Problem(f"max_flex {max_flex} is below max {high}", name, row, "max_flex")
+            )
+        key2 = (feature, value)
+        if feature and value and key2 in rows:
+            row_problems.append(
+                Problem(
+                    f"{feature} {value} already has a quota (row {first_row[key2]})",
+                    name,
+                    row,
+                    header[_pos(position, layout[1])],
+                )
+            )
+        problems += row_problems
+        if not row_problems and low is not None and high is not None:
+            rows[key2] = ValueQuota(feature, value, low, high, min_flex, max_flex)
+            first_row[key2] = row
+    if not problems and not rows:
+        problems.append(Problem("has no quota rows", file=name))
+    if problems:
+        raise InputError(problems)
+    return Quotas(tuple(rows[key] for key in sorted(rows)))
+
+
+def _pos(position: dict[str, int | None], key: str) -> int:
+    found = position[key]
+    assert found is not None
+    return found
+
+
+def _parse_count(text: str) -> int | None:
+    """A non-negative integer; '3.0' is accepted (spreadsheets write it), '3.5' and '-1' are not."""
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if number != number or number < 0 or number != int(number) or number > 10**9:
+        return None
+    return int(number)

@@ -1,0 +1,186 @@
+"""The panel oracle: CP-SAT models over feasible panels (does one exist? how to relax the quotas?).
+
+People alone in their household with the same feature vector are interchangeable, so the models
+use one integer variable per such *type* and one 0/1 variable per person who shares a household.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from sortition.model import Instance
+
+DEFAULT_TIME_LIMIT = 60.0
+
+
+@dataclass(frozen=True)
+class PanelUnits:
+    """Groups of interchangeable people: ``members[u]`` are canonical person indices (id order)."""
+
+    members: tuple[np.ndarray, ...]
+    values: np.ndarray  # (U, F) quota row index per feature
+    households: tuple[tuple[int, ...], ...]  # groups of single-person units, at most one each
+
+    @property
+    def capacity(self) -> np.ndarray:
+        return np.array([len(m) for m in self.members], dtype=np.int64)
+
+
+def panel_units(instance: Instance) -> PanelUnits:
+    pool = instance.pool
+    n = pool.size
+    shared = np.zeros(n, dtype=bool)
+    if pool.households is not None:
+        sizes = np.bincount(pool.households)
+        shared = sizes[pool.households] > 1
+    alone = np.flatnonzero(~shared)
+    members: list[np.ndarray] = []
+    if len(alone):
+        _, first, inverse = np.unique(
+            pool.values[alone], axis=0, return_index=True, return_inverse=True
+        )
+        inverse = inverse.ravel()
+        for t in np.argsort(first, kind="stable"):
+            members.append(alone[inverse == t])
+    household_units: dict[int, list[int]] = {}
+    assert pool.households is not None or not shared.any()
+    for person in np.flatnonzero(shared):
+        household_units.setdefault(int(pool.households[person]), []).append(len(members))  # type: ignore[index]
+        members.append(np.array([person], dtype=np.int64))
+    order = sorted(range(len(members)), key=lambda u: int(members[u][0]))
+    remap = {old: new for new, old in enumerate(order)}
+    members_sorted = tuple(members[u] for u in order)
+    values = pool.values[[int(m[0]) for m in members_sorted]] if members_sorted else pool.values[:0]
+    households = tuple(
+        tuple(sorted(remap[u] for u in group)) for _, group in sorted(household_units.items())
+    )
+    return PanelUnits(members=members_sorted, values=values, households=households)
+
+
+@dataclass(frozen=True)
+class QuotaChange:
+    value_index: int
+    feature: str
+    value: str
+    bound: str  # "min" or "max"
+    old: int
+    new: int
+
+    def advice(self) -> str:
+        verb = "lower" if self.new < self.old else "raise"
+        return f"{self.feature} {self.value}: {verb} {self.bound} from {self.old} to {self.new}"
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """The smallest total change of mins and maxes (within min_flex/max_flex) that is feasible."""
+
+    changes: tuple[QuotaChange, ...]
+    total_change: int
+    optimal: bool
+
+
+class _PanelModel:
+    """A CP-SAT model of a panel of size k; quota bounds are variables when relaxing."""
+
+    def __init__(self, instance: Instance, units: PanelUnits, relax: bool) -> None:
+        quotas = instance.quotas
+        self.quotas = quotas
+        self.model = cp_model.CpModel()
+        capacity = units.capacity
+        self.x = [
+            self.model.new_int_var(0, int(capacity[u]), f"x{u}") for u in range(len(capacity))
+        ]
+        self.model.add(sum(self.x) == instance.k)
+        for group in units.households:
+            self.model.add(sum(self.x[u] for u in group) <= 1)
+        self.low: list[cp_model.IntVar] = []
+        self.high: list[cp_model.IntVar] = []
+        k = instance.k
+        for v, quota in enumerate(quotas.rows):
+            holders = np.flatnonzero((units.values == v).any(axis=1))
+            count = sum(self.x[int(u)] for u in holders)
+            if relax:
+                low_floor = 0 if quota.min_flex is None else quota.min_flex
+                high_ceiling = max(quota.max, k) if quota.max_flex is None else quota.max_flex
+                low = self.model.new_int_var(low_floor, quota.min, f"min{v}")
+                high = self.model.new_int_var(quota.max, high_ceiling, f"max{v}")
+                self.low.append(low)
+                self.high.append(high)
+                self.model.add(count >= low)
+                self.model.add(count <= high)
+            else:
+                self.model.add(count >= quota.min)
+                self.model.add(count <= quota.max)
+        if relax:
+            self.total_change = sum(
+                q.min - lo for q, lo in zip(quotas.rows, self.low, strict=True)
+            ) + sum(hi - q.max for q, hi in zip(quotas.rows, self.high, strict=True))
+            self.model.minimize(self.total_change)
+
+    def prefer_fewest_changes(self, total: int) -> None:
+        """Second phase: keep the minimal total change, change as few quota bounds as possible."""
+        self.model.add(self.total_change == total)
+        changed = []
+        for quota, low, high in zip(self.quotas.rows, self.low, self.high, strict=True):
+            for bound, var in ((quota.min, low), (quota.max, high)):
+                flag = self.model.new_bool_var("")
+                self.model.add(var == bound).only_enforce_if(flag.negated())
+                changed.append(flag)
+        self.model.minimize(sum(changed))
+
+    def solve(self, time_limit: float) -> tuple[cp_model.CpSolver, cp_model.CpSolverStatus]:
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.random_seed = 0
+        solver.parameters.max_time_in_seconds = time_limit
+        # The LP relaxation is what proves these models optimal quickly (0.2 s instead of minutes
+        # on ces11_k60); one worker keeps the answer deterministic.
+        solver.parameters.linearization_level = 2
+        status = solver.solve(self.model)
+        return solver, status
+
+
+def find_panel(instance: Instance, time_limit: float = DEFAULT_TIME_LIMIT) -> np.ndarray | None:
+    """A feasible panel (canonical person indices, sorted), or None when none exists.
+
+    Raises TimeoutError when the time limit passes before CP-SAT decides.
+    """
+    units = panel_units(instance)
+    model = _PanelModel(instance, units, relax=False)
+    solver, status = model.solve(time_limit)
+    if status == cp_model.INFEASIBLE or status == cp_model.MODEL_INVALID:
+        return None
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise TimeoutError("CP-SAT could not decide feasibility within the time limit")
+    chosen: list[int] = []
+    for u, var in enumerate(model.x):
+        chosen.extend(int(p) for p in units.members[u][: solver.value(var)])
+    return np.array(sorted(chosen), dtype=np.int64)
+
+
+def relax_quotas(instance: Instance, time_limit: float = DEFAULT_TIME_LIMIT) -> Relaxation | None:
+    """The minimal relaxation, or None when no quotas within the flex bounds allow a panel."""
+    units = panel_units(instance)
+    model = _PanelModel(instance, units, relax=True)
+    solver, status = model.solve(time_limit)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    optimal = status == cp_model.OPTIMAL
+    if optimal:
+        model.prefer_fewest_changes(round(solver.objective_value))
+        second, second_status = model.solve(time_limit)
+        if second_status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            solver = second
+    changes: list[QuotaChange] = []
+    for v, quota in enumerate(instance.quotas.rows):
+        low, high = solver.value(model.low[v]), solver.value(model.high[v])
+        if low != quota.min:
+            changes.append(QuotaChange(v, quota.feature, quota.value, "min", quota.min, low))
+        if high != quota.max:
+            changes.append(QuotaChange(v, quota.feature, quota.value, "max", quota.max, high))
+    total = sum(abs(c.new - c.old) for c in changes)
+    return Relaxation(tuple(changes), total, optimal)

@@ -1,0 +1,1 @@
+"""Bundled example instances (data/ in the source tree)."""

@@ -1,0 +1,1 @@
+"""The `sortition` command (installed as the package sortition_cli)."""

@@ -1,0 +1,265 @@
+"""`sortition select --algorithm legacy` as a user runs it: outputs, quotas, determinism."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sortition.canonical import canonical_json, sha256_hex
+from tests.conftest import RUNNABLE, run_cli, runnable_instance
+
+
+def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    return rows[0], rows[1:]
+
+
+def read_quota_file(path: Path) -> dict[tuple[str, str], tuple[int, int]]:
+    """An independent reader for the two layouts of the shared instances."""
+    header, rows = read_rows(path)
+    keys = [h.strip().lower() for h in header]
+    feature_col = keys.index("category") if "category" in keys else keys.index("feature")
+    value_col = keys.index("value") if "value" in keys else len(keys) - 3
+    if "category" in keys:
+        value_col = keys.index("feature") if "feature" in keys else keys.index("name")
+    lo, hi = keys.index("min"), keys.index("max")
+    return {(r[feature_col], r[value_col]): (int(r[lo]), int(r[hi])) for r in rows}
+
+
+def assert_panel_meets_quotas(selected_csv: Path, quotas_csv: Path, k: int) -> None:
+    """Count the selected rows' values from the written file, independently of the library."""
+    header, rows = read_rows(selected_csv)
+    quotas = read_quota_file(quotas_csv)
+    assert len(rows) == k
+    for (feature, value), (low, high) in quotas.items():
+        column = header.index(feature)
+        count = sum(1 for r in rows if r[column] == value)
+        assert low <= count <= high, (feature, value, count, low, high)
+
+
+@pytest.mark.parametrize("name", sorted(RUNNABLE))
+def test_legacy_on_runnable_instances(tmp_path: Path, name: str) -> None:
+    case = runnable_instance(name)
+    outs = []
+    for run in ("a", "b"):
+        out = tmp_path / run
+        result = run_cli(
+            [
+                "select",
+                "--pool",
+                case.pool,
+                "--quotas",
+                case.quotas,
+                "-k",
+                case.k,
+                "--algorithm",
+                "legacy",
+                "--seed",
+                "published-seed-42",
+                "--out",
+                out,
+            ]
+        )
+        assert result.exit_code == 0, result.stderr
+        assert_panel_meets_quotas(out / "selected.csv", case.quotas, case.k)
+        outs.append(out)
+    for file in ("selected.csv", "remaining.csv", "record.json"):
+        assert (outs[0] / file).read_bytes() == (outs[1] / file).read_bytes(), file
+
+
+def test_check_on_runnable_instances() -> None:
+    for name in sorted(RUNNABLE):
+        case = runnable_instance(name)
+        result = run_cli(["check", "--pool", case.pool, "--quotas", case.quotas, "-k", case.k])
+        assert result.exit_code == 0, (name, result.stderr)
+        assert "feasible" in result.stdout
+
+
+def test_outputs_keep_every_row_and_column_in_order(tmp_path: Path) -> None:
+    case = runnable_instance("ces11_k60")
+    out = tmp_path / "out"
+    result = run_cli(
+        [
+            "select",
+            "--pool",
+            case.pool,
+            "--quotas",
+            case.quotas,
+            "-k",
+            60,
+            "--seed",
+            "s",
+            "--out",
+            out,
+        ]
+    )
+    assert result.exit_code == 0, result.stderr
+    header, original = read_rows(case.pool)
+    selected_header, selected = read_rows(out / "selected.csv")
+    remaining_header, remaining = read_rows(out / "remaining.csv")
+    assert selected_header == header == remaining_header
+    chosen = {tuple(r) for r in selected}
+    assert [r for r in original if tuple(r) in chosen] == selected
+    assert [r for r in original if tuple(r) not in chosen] == remaining
+    record = json.loads((out / "record.json").read_text(encoding="utf-8"))
+    assert sorted(record["panel"]) == record["panel"]
+    assert set(record["panel"]) == {r[0] for r in selected}
+
+
+def test_record_version_1_contents(tmp_path: Path, example_dir: Path) -> None:
+    out = tmp_path / "out"
+    pool, quotas = example_dir / "pool.csv", example_dir / "quotas.csv"
+    result = run_cli(
+        [
+            "select",
+            "--pool",
+            pool,
+            "--quotas",
+            quotas,
+            "-k",
+            20,
+            "--seed",
+            "abc",
+            "--household-columns",
+            "address,postcode",
+            "--out",
+            out,
+        ]
+    )
+    assert result.exit_code == 0, result.stderr
+    record = json.loads((out / "record.json").read_text(encoding="utf-8"))
+    assert record["kind"] == "selection" and record["version"] == 1
+    assert set(record["tool"]) == {"sortition", "ortools"}
+    assert record["seed"] == {"source": "seed", "value": "abc"}
+    assert record["algorithm"] == "legacy" and record["k"] == 20
+    # Pseudonymous: ids, households and quota features only; no names, e-mails or addresses.
+    text = (out / "record.json").read_text(encoding="utf-8")
+    header, rows = read_rows(pool)
+    for column in ("first_name", "last_name", "email", "address", "postcode"):
+        position = header.index(column)
+        assert all(r[position] not in text for r in rows[:20]), column
+    assert set(record["pool"][0]) == {"id", "household", "values"}
+    # The digests are recomputable from the record itself (the canonical forms it embeds).
+    assert record["inputs"]["pool"]["digest"] == sha256_hex(canonical_json(record["pool"]))
+    assert record["inputs"]["quotas"]["digest"] == sha256_hex(canonical_json(record["quotas"]))
+    # Household rule: no two panel members share a household.
+    household = {row["id"]: row["household"] for row in record["pool"]}
+    panel_households = [household[i] for i in record["panel"]]
+    assert len(set(panel_households)) == len(panel_households)
+    ids = [row["id"] for row in record["pool"]]
+    assert ids == sorted(ids)
+    first_seen: list[int] = []
+    for row in record["pool"]:
+        if row["household"] not in first_seen:
+            first_seen.append(row["household"])
+    assert first_seen == list(range(len(first_seen)))
+
+
+def test_same_seed_same_panel_different_seed_different_panel(tmp_path: Path) -> None:
+    case = runnable_instance("gss_k150")
+    panels = []
+    for n, seed in enumerate(["one", "one", "two"]):
+        out = tmp_path / str(n)
+        result = run_cli(
+            [
+                "select",
+                "--pool",
+                case.pool,
+                "--quotas",
+                case.quotas,
+                "-k",
+                150,
+                "--seed",
+                seed,
+                "--out",
+                out,
+            ]
+        )
+        assert result.exit_code == 0
+        panels.append(json.loads((out / "record.json").read_text())["panel"])
+    assert panels[0] == panels[1] != panels[2]
+
+
+def test_shuffled_pool_file_gives_the_same_panel(tmp_path: Path) -> None:
+    case = runnable_instance("ces11_k60")
+    header, rows = read_rows(case.pool)
+    order = np.random.default_rng(0).permutation(len(rows))
+    shuffled = tmp_path / "shuffled.csv"
+    with shuffled.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows[i] for i in order)
+    records = []
+    for pool, out in ((case.pool, tmp_path / "a"), (shuffled, tmp_path / "b")):
+        result = run_cli(
+            [
+                "select",
+                "--pool",
+                pool,
+                "--quotas",
+                case.quotas,
+                "-k",
+                60,
+                "--seed",
+                "s",
+                "--out",
+                out,
+            ]
+        )
+        assert result.exit_code == 0
+        records.append(json.loads((out / "record.json").read_text()))
+    assert records[0]["panel"] == records[1]["panel"]
+    assert records[0]["inputs"]["pool"]["digest"] == records[1]["inputs"]["pool"]["digest"]
+    assert (
+        records[0]["inputs"]["pool"]["file_sha256"] != records[1]["inputs"]["pool"]["file_sha256"]
+    )
+
+
+def test_without_seed_a_fresh_seed_is_printed_and_recorded(
+    tmp_path: Path, example_dir: Path
+) -> None:
+    out = tmp_path / "out"
+    result = run_cli(
+        [
+            "select",
+            "--pool",
+            example_dir / "pool.csv",
+            "--quotas",
+            example_dir / "quotas.csv",
+            "-k",
+            20,
+            "--out",
+            out,
+        ]
+    )
+    assert result.exit_code == 0, result.stderr
+    record = json.loads((out / "record.json").read_text())
+    assert record["seed"]["source"] == "os"
+    assert record["seed"]["value"] in result.stdout
+
+
+def test_summary_shows_quota_pool_and_panel(tmp_path: Path, example_dir: Path) -> None:
+    result = run_cli(
+        [
+            "select",
+            "--pool",
+            example_dir / "pool.csv",
+            "--quotas",
+            example_dir / "quotas.csv",
+            "-k",
+            20,
+            "--seed",
+            "x",
+            "--out",
+            tmp_path / "o",
+        ]
+    )
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:4] == ["feature", "value", "quota", "pool"]
+    assert any("Old Town" in line and line.rstrip().endswith("ok") for line in lines)

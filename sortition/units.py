@@ -1,0 +1,181 @@
+"""Unit instances: the pure-math input of the fair-distribution engine.
+
+A *unit* is either a type (a group of interchangeable people with the same feature vector, none of
+them sharing a household with anyone else in the pool) or a single person. A panel is a count vector
+over units; the person-level probability of a unit is E[c_u] / capacity_u because the members of a
+type are drawn uniformly once the type's count is fixed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class UnitInstance:
+    """A panel-selection problem over units.
+
+    capacity: (U,) int >= 1, number of people in the unit.
+    incidence: (V, U) bool, unit u has feature value v (exactly one value per feature).
+    feature_of_value: (V,) int, the feature of each value row.
+    value_min / value_max: (V,) int quotas.
+    households: groups of capacity-1 units of which at most one may be on a panel.
+    k: panel size.
+    """
+
+    capacity: np.ndarray
+    incidence: np.ndarray
+    feature_of_value: np.ndarray
+    value_min: np.ndarray
+    value_max: np.ndarray
+    households: tuple[tuple[int, ...], ...]
+    k: int
+
+    def __post_init__(self) -> None:
+        cap = np.asarray(self.capacity, dtype=np.int64)
+        inc = np.asarray(self.incidence, dtype=bool)
+        if cap.ndim != 1 or (cap < 1).any():
+            raise ValueError("capacity must be a 1-d array of integers >= 1")
+        if inc.ndim != 2 or inc.shape[1] != cap.shape[0]:
+            raise ValueError("incidence must have shape (V, U)")
+        nv = inc.shape[0]
+        for name in ("feature_of_value", "value_min", "value_max"):
+            arr = np.asarray(getattr(self, name))
+            if arr.shape != (nv,):
+                raise ValueError(f"{name} must have shape ({nv},)")
+        for h in self.households:
+            for u in h:
+                if cap[u] != 1:
+                    raise ValueError("household members must be capacity-1 units")
+        if self.k < 0:
+            raise ValueError("k must be >= 0")
+        object.__setattr__(self, "capacity", cap)
+        object.__setattr__(self, "incidence", inc)
+        fov = np.asarray(self.feature_of_value, dtype=np.int64)
+        object.__setattr__(self, "feature_of_value", fov)
+        object.__setattr__(self, "value_min", np.asarray(self.value_min, dtype=np.int64))
+        object.__setattr__(self, "value_max", np.asarray(self.value_max, dtype=np.int64))
+
+    @property
+    def n_units(self) -> int:
+        return int(self.capacity.shape[0])
+
+    @property
+    def n_values(self) -> int:
+        return int(self.incidence.shape[0])
+
+    @property
+    def n_people(self) -> int:
+        return int(self.capacity.sum())
+
+    def is_feasible_panel(self, counts: np.ndarray) -> bool:
+        """Check every rule for a count vector."""
+        c = np.asarray(counts, dtype=np.int64)
+        if c.shape != self.capacity.shape or (c < 0).any() or (c > self.capacity).any():
+            return False
+        if int(c.sum()) != self.k:
+            return False
+        per_value = self.incidence.astype(np.int64) @ c
+        if (per_value < self.value_min).any() or (per_value > self.value_max).any():
+            return False
+        return all(int(c[list(h)].sum()) <= 1 for h in self.households)
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A lottery over panels (count vectors over units) and its person-level marginals."""
+
+    panels: np.ndarray
+    weights: np.ndarray
+    unit_probability: np.ndarray
+    algorithm: str
+    stats: dict[str, float | int | str] = field(default_factory=dict)
+    never_selectable: tuple[int, ...] = ()
+
+
+def from_people(
+    values: np.ndarray,
+    value_min: np.ndarray,
+    value_max: np.ndarray,
+    feature_of_value: np.ndarray,
+    households: np.ndarray | None,
+    k: int,
+    by_type: bool,
+) -> tuple[UnitInstance, np.ndarray]:
+    """Build a unit instance from people.
+
+    values: (n, F) int, for each person and feature the global index of the person's value.
+    households: (n,) int household id per person, or None (everyone alone).
+    by_type: group people alone in their household with equal feature vectors into one type unit
+    (types ordered by their first member); people sharing a household always get their own unit.
+    Returns the instance and, for each person, the index of their unit.
+    """
+    vals = np.asarray(values, dtype=np.int64)
+    if vals.ndim != 2:
+        raise ValueError("values must have shape (n, F)")
+    n = vals.shape[0]
+    nv = int(np.asarray(value_min).shape[0])
+    if n and (vals.min() < 0 or vals.max() >= nv):
+        raise ValueError("value index out of range")
+
+    shared = np.zeros(n, dtype=bool)
+    hh_groups: dict[int, list[int]] = {}
+    if households is not None:
+        hh = np.asarray(households, dtype=np.int64)
+        if hh.shape != (n,):
+            raise ValueError("households must have shape (n,)")
+        for i in range(n):
+            hh_groups.setdefault(int(hh[i]), []).append(i)
+        for members in hh_groups.values():
+            if len(members) > 1:
+                shared[members] = True
+
+    unit_of_person = np.empty(n, dtype=np.int64)
+    unit_rep: list[int] = []  # representative person of each unit
+    capacity: list[int] = []
+    type_index: dict[tuple[int, ...], int] = {}
+    for i in range(n):
+        if by_type and not shared[i]:
+            key = tuple(int(x) for x in vals[i])
+            u = type_index.get(key)
+            if u is None:
+                u = len(unit_rep)
+                type_index[key] = u
+                unit_rep.append(i)
+                capacity.append(0)
+            capacity[u] += 1
+        else:
+            u = len(unit_rep)
+            unit_rep.append(i)
+            capacity.append(1)
+        unit_of_person[i] = u
+
+    n_units = len(unit_rep)
+    incidence = np.zeros((nv, n_units), dtype=bool)
+    for u, i in enumerate(unit_rep):
+        incidence[vals[i], u] = True
+
+    groups: list[tuple[int, ...]] = []
+    # Household groups in order of their first member (dict preserves insertion order).
+    for members in hh_groups.values():
+        if len(members) > 1:
+            groups.append(tuple(int(unit_of_person[i]) for i in members))
+    inst = UnitInstance(
+        capacity=np.asarray(capacity, dtype=np.int64),
+        incidence=incidence,
+        feature_of_value=np.asarray(feature_of_value, dtype=np.int64),
+        value_min=np.asarray(value_min, dtype=np.int64),
+        value_max=np.asarray(value_max, dtype=np.int64),
+        households=tuple(groups),
+        k=int(k),
+    )
+    return inst, unit_of_person
+
+
+def members_of_units(unit_of_person: np.ndarray, n_units: int) -> tuple[np.ndarray, ...]:
+    """Each unit's people (person indices, ascending: id order on a canonical pool)."""
+    order = np.argsort(unit_of_person, kind="stable")
+    bounds = np.searchsorted(unit_of_person[order], np.arange(n_units + 1))
+    return tuple(order[bounds[u] : bounds[u + 1]] for u in range(n_units))

@@ -1,0 +1,380 @@
+"""Tests of the fair-distribution engine (LEXIMIN, MAXIMIN, NASH) against brute force and data."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ortools.linear_solver import pywraplp
+
+from sortition.algorithms.column_generation import (
+    Distribution,
+    TimeLimitReached,
+    leximin,
+    maximin,
+    nash,
+)
+from sortition.units import UnitInstance, from_people
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _shared_data() -> Path | None:
+    env = os.environ.get("SORTITION_SHARED_DATA")
+    path = Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
+    return path if path.is_dir() else None
+
+
+def _load_csv_instance(
+    folder: Path, k: int, by_type: bool = True
+) -> tuple[UnitInstance, np.ndarray]:
+    """Tiny loader: quotas (feature,value,min,max or category,feature,min,max) and respondents."""
+    with open(folder / "categories.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    features: list[str] = []
+    index: dict[tuple[str, str], int] = {}
+    fov: list[int] = []
+    vmin: list[int] = []
+    vmax: list[int] = []
+    for feat, val, lo, hi in rows[1:]:
+        if feat not in features:
+            features.append(feat)
+        index[(feat, val)] = len(fov)
+        fov.append(features.index(feat))
+        vmin.append(int(lo))
+        vmax.append(int(hi))
+    with open(folder / "respondents.csv", newline="", encoding="utf-8") as fh:
+        people = list(csv.DictReader(fh))
+    values = np.array([[index[(f, p[f])] for f in features] for p in people], dtype=np.int64)
+    return from_people(values, np.array(vmin), np.array(vmax), np.array(fov), None, k, by_type)
+
+
+def _random_people(
+    rng: np.random.Generator, n: int, with_households: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, int]:
+    """Random small pool: 2-3 features of 2-3 values, quotas around proportional shares."""
+    n_features = int(rng.integers(2, 4))
+    sizes = [int(rng.integers(2, 4)) for _ in range(n_features)]
+    offsets = np.cumsum([0, *sizes[:-1]])
+    k = int(rng.integers(2, max(3, n // 2 + 1)))
+    # Skewed value frequencies so that types and quotas interact.
+    cols = []
+    for f, s in enumerate(sizes):
+        p = rng.dirichlet(np.ones(s))
+        cols.append(offsets[f] + rng.choice(s, size=n, p=p))
+    values = np.stack(cols, axis=1)
+    fov = np.concatenate([[f] * s for f, s in enumerate(sizes)])
+    vmin = np.zeros(len(fov), dtype=np.int64)
+    vmax = np.zeros(len(fov), dtype=np.int64)
+    for v in range(len(fov)):
+        share = k * float(np.mean(values[:, fov[v]] == v))
+        vmin[v] = max(0, math.floor(share) - int(rng.integers(0, 2)))
+        vmax[v] = math.ceil(share) + int(rng.integers(0, 2))
+    households = None
+    if with_households:
+        households = rng.integers(0, max(2, n - 3), size=n)
+    return values, vmin, vmax, fov, households, k
+
+
+def _brute_panels(
+    values: np.ndarray, vmin: np.ndarray, vmax: np.ndarray, households: np.ndarray | None, k: int
+) -> np.ndarray:
+    """Every feasible panel as a 0/1 row over people."""
+    n = values.shape[0]
+    out = []
+    for combo in itertools.combinations(range(n), k):
+        idx = list(combo)
+        counts = np.bincount(values[idx].ravel(), minlength=len(vmin))
+        if (counts < vmin).any() or (counts > vmax).any():
+            continue
+        if households is not None and len(set(households[idx].tolist())) < k:
+            continue
+        row = np.zeros(n, dtype=np.int64)
+        row[idx] = 1
+        out.append(row)
+    return np.array(out, dtype=np.int64).reshape(-1, n)
+
+
+def _lp_max(
+    panels: np.ndarray, lower: np.ndarray, target: int | None, z_people: list[int]
+) -> float:
+    """max z (or p_target) over distributions on ``panels``: p >= lower, p_i >= z on z_people."""
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    lam = [solver.NumVar(0, 1, "") for _ in range(len(panels))]
+    z = solver.NumVar(0, 1, "z")
+    solver.Add(solver.Sum(lam) == 1)
+    n = panels.shape[1]
+    for i in range(n):
+        p = solver.Sum([float(panels[j, i]) * lam[j] for j in range(len(panels)) if panels[j, i]])
+        if i in z_people:
+            solver.Add(p >= z)
+        if lower[i] > 0:
+            solver.Add(p >= lower[i] - 1e-9)
+        if i == target:
+            solver.Maximize(p)
+    if target is None:
+        solver.Maximize(z)
+    assert solver.Solve() == pywraplp.Solver.OPTIMAL
+    return float(solver.Objective().Value())
+
+
+def _brute_leximin(panels: np.ndarray) -> np.ndarray:
+    """Exact LEXIMIN: fix everyone who cannot rise above the current level (one LP each)."""
+    n = panels.shape[1]
+    selectable = np.asarray(panels.any(axis=0), dtype=bool)
+    value = np.zeros(n)
+    unfixed = [i for i in range(n) if bool(selectable[i])]
+    while unfixed:
+        z = _lp_max(panels, value, None, unfixed)
+        lower = value.copy()
+        lower[unfixed] = z
+        stuck = [i for i in unfixed if _lp_max(panels, lower, i, []) <= z + 1e-7]
+        assert stuck
+        for i in stuck:
+            value[i] = z
+        unfixed = [i for i in unfixed if i not in stuck]
+    return value
+
+
+def _person_prob(dist: Distribution, unit_of_person: np.ndarray) -> np.ndarray:
+    return dist.unit_probability[unit_of_person]
+
+
+def _check_distribution(inst: UnitInstance, dist: Distribution) -> None:
+    assert dist.panels.shape[1] == inst.n_units
+    assert abs(dist.weights.sum() - 1) < 1e-9
+    assert (dist.weights > 0).all()
+    assert len({row.tobytes() for row in dist.panels}) == len(dist.panels)
+    for row in dist.panels:
+        assert inst.is_feasible_panel(row)
+    recomputed = dist.weights @ dist.panels / inst.capacity
+    assert np.allclose(recomputed, dist.unit_probability, atol=1e-9)
+    assert abs(float(dist.unit_probability @ inst.capacity) - inst.k) < 1e-6
+
+
+# --------------------------------------------------------------------------- units
+
+
+def test_from_people_types_and_households() -> None:
+    values = np.array([[0, 2], [0, 2], [1, 3], [0, 2], [1, 3]])
+    vmin = np.zeros(4, dtype=np.int64)
+    vmax = np.full(4, 3)
+    fov = np.array([0, 0, 1, 1])
+    inst, unit = from_people(values, vmin, vmax, fov, None, 2, by_type=True)
+    assert inst.capacity.tolist() == [3, 2]
+    assert unit.tolist() == [0, 0, 1, 0, 1]
+    inst, unit = from_people(values, vmin, vmax, fov, np.array([0, 1, 1, 2, 3]), 2, by_type=True)
+    # People 1 and 2 share a household: own units; the others form types.
+    assert unit.tolist() == [0, 1, 2, 0, 3]
+    assert inst.capacity.tolist() == [2, 1, 1, 1]
+    assert inst.households == ((1, 2),)
+    inst, unit = from_people(values, vmin, vmax, fov, None, 2, by_type=False)
+    assert inst.n_units == 5 and unit.tolist() == [0, 1, 2, 3, 4]
+
+
+# --------------------------------------------------------------------------- brute force
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_leximin_matches_brute_force(seed: int) -> None:
+    rng = np.random.default_rng(1000 + seed)
+    n = int(rng.integers(6, 13))
+    with_hh = seed % 3 == 0
+    values, vmin, vmax, fov, hh, k = _random_people(rng, n, with_hh)
+    panels = _brute_panels(values, vmin, vmax, hh, k)
+    inst, unit = from_people(values, vmin, vmax, fov, hh, k, by_type=False)
+    inst_t, unit_t = from_people(values, vmin, vmax, fov, hh, k, by_type=True)
+    if len(panels) == 0:
+        with pytest.raises(ValueError):
+            leximin(inst)
+        with pytest.raises(ValueError):
+            leximin(inst_t)
+        return
+    expected = _brute_leximin(panels)
+    for ins, un in ((inst, unit), (inst_t, unit_t)):
+        dist = leximin(ins)
+        _check_distribution(ins, dist)
+        got = _person_prob(dist, un)
+        assert np.allclose(got, expected, atol=1e-6), (got, expected)
+        never = set(dist.never_selectable)
+        assert all((not panels[:, i].any()) == (int(un[i]) in never) for i in range(n))
+        mm = maximin(ins)
+        _check_distribution(ins, mm)
+        sel = panels.any(axis=0)
+        assert abs(_person_prob(mm, un)[sel].min() - expected[sel].min()) < 1e-6
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_type_path_equals_person_path(seed: int) -> None:
+    rng = np.random.default_rng(2000 + seed)
+    n = int(rng.integers(20, 40))
+    values, vmin, vmax, fov, hh, k = _random_people(rng, n, seed % 2 == 0)
+    inst_p, unit_p = from_people(values, vmin, vmax, fov, hh, k, by_type=False)
+    inst_t, unit_t = from_people(values, vmin, vmax, fov, hh, k, by_type=True)
+    try:
+        dp = leximin(inst_p)
+    except ValueError:
+        with pytest.raises(ValueError):
+            leximin(inst_t)
+        return
+    dt = leximin(inst_t)
+    assert inst_t.n_units <= inst_p.n_units
+    pp, pt = _person_prob(dp, unit_p), _person_prob(dt, unit_t)
+    assert np.allclose(pp, pt, atol=1e-6)
+    assert abs(pp.sum() - k) < 1e-6 and abs(pt.sum() - k) < 1e-6
+
+
+def test_infeasible_raises() -> None:
+    values = np.array([[0, 2], [1, 3], [0, 3]])
+    inst, _ = from_people(
+        values,
+        np.array([2, 0, 0, 0]),
+        np.array([2, 2, 2, 2]),
+        np.array([0, 0, 1, 1]),
+        None,
+        1,
+        by_type=True,
+    )
+    with pytest.raises(ValueError):
+        leximin(inst)
+    with pytest.raises(ValueError):
+        nash(inst)
+
+
+def test_never_selectable_does_not_block() -> None:
+    # Person 2 has value 1 whose max is 0: never selectable; the others share the panel.
+    values = np.array([[0, 2], [0, 3], [1, 2], [0, 2]])
+    inst, _ = from_people(
+        values,
+        np.array([0, 0, 0, 0]),
+        np.array([3, 0, 3, 3]),
+        np.array([0, 0, 1, 1]),
+        None,
+        2,
+        by_type=False,
+    )
+    dist = leximin(inst)
+    assert dist.never_selectable == (2,)
+    assert np.allclose(dist.unit_probability, [2 / 3, 2 / 3, 0, 2 / 3])
+
+
+def test_deterministic() -> None:
+    rng = np.random.default_rng(7)
+    values, vmin, vmax, fov, hh, k = _random_people(rng, 40, True)
+    inst, _ = from_people(values, vmin, vmax, fov, hh, k, by_type=True)
+    try:
+        a = leximin(inst)
+    except ValueError:
+        pytest.skip("random instance infeasible")
+    b = leximin(inst)
+    assert np.array_equal(a.panels, b.panels)
+    assert np.array_equal(a.weights, b.weights)
+
+
+def test_time_limit() -> None:
+    data = _shared_data()
+    if data is None:
+        pytest.skip("shared data missing")
+    inst, _ = _load_csv_instance(data / "instances" / "ces11_k60", 60)
+    with pytest.raises(TimeLimitReached):
+        leximin(inst, time_limit=0.05)
+
+
+# --------------------------------------------------------------------------- NASH
+
+
+def _brute_nash(panels: np.ndarray) -> float:
+    """Optimal sum of log-probabilities by a fine outer approximation over all panels."""
+    n = panels.shape[1]
+    sel = np.flatnonzero(panels.any(axis=0))
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    lam = [solver.NumVar(0, 1, "") for _ in range(len(panels))]
+    solver.Add(solver.Sum(lam) == 1)
+    t = {}
+    pts = np.geomspace(1e-4, 1.0, 400)
+    for i in sel:
+        t[i] = solver.NumVar(-solver.infinity(), 0, "")
+        p = solver.Sum([float(panels[j, i]) * lam[j] for j in range(len(panels)) if panels[j, i]])
+        for x in pts:
+            solver.Add(t[i] <= math.log(x) + (p - x) / x)
+    solver.Maximize(solver.Sum(list(t.values())))
+    assert solver.Solve() == pywraplp.Solver.OPTIMAL
+    assert n > 0
+    return float(solver.Objective().Value())
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_nash_matches_brute_force(seed: int) -> None:
+    rng = np.random.default_rng(3000 + seed)
+    n = int(rng.integers(6, 12))
+    values, vmin, vmax, fov, hh, k = _random_people(rng, n, seed % 3 == 0)
+    panels = _brute_panels(values, vmin, vmax, hh, k)
+    if len(panels) == 0:
+        return
+    upper = _brute_nash(panels)  # outer approximation: an upper bound, tight to ~1e-4
+    for by_type in (False, True):
+        inst, unit = from_people(values, vmin, vmax, fov, hh, k, by_type=by_type)
+        dist = nash(inst, gap=1e-7)
+        _check_distribution(inst, dist)
+        prob = _person_prob(dist, unit)
+        sel = panels.any(axis=0)
+        got = float(np.log(prob[sel]).sum())
+        assert got <= upper + 1e-6
+        assert got >= upper - 1e-3
+        assert float(dist.stats["gap"]) <= 1e-7
+
+
+# --------------------------------------------------------------------------- real data
+
+
+def _real(name: str) -> Path:
+    data = _shared_data()
+    if data is None:
+        pytest.skip("shared data missing")
+    for sub in ("real", "instances"):
+        if (data / sub / name).is_dir():
+            return data / sub / name
+    pytest.skip(f"{name} missing")
+
+
+def test_example_small_20() -> None:
+    inst, unit = _load_csv_instance(_real("example_small_20"), 20)
+    dist = leximin(inst)
+    _check_distribution(inst, dist)
+    assert abs(_person_prob(dist, unit).min() - 0.100) < 1e-6
+
+
+def test_example_small_20_per_person_equals_types() -> None:
+    folder = _real("example_small_20")
+    inst_t, unit_t = _load_csv_instance(folder, 20, by_type=True)
+    inst_p, unit_p = _load_csv_instance(folder, 20, by_type=False)
+    pt = _person_prob(leximin(inst_t), unit_t)
+    pp = _person_prob(leximin(inst_p), unit_p)
+    assert np.allclose(pt, pp, atol=1e-6)
+
+
+def test_example_large_200() -> None:
+    inst, unit = _load_csv_instance(_real("example_large_200"), 200)
+    dist = leximin(inst)
+    _check_distribution(inst, dist)
+    assert abs(_person_prob(dist, unit).min() - 0.100) < 1e-6
+
+
+def test_ces11_maximin() -> None:
+    inst, unit = _load_csv_instance(_real("ces11_k60"), 60)
+    dist = maximin(inst)
+    _check_distribution(inst, dist)
+    assert _person_prob(dist, unit).min() >= 0.011494 - 1e-6
+
+
+@pytest.mark.slow
+def test_ces11_leximin() -> None:
+    inst, unit = _load_csv_instance(_real("ces11_k60"), 60)
+    dist = leximin(inst)
+    _check_distribution(inst, dist)
+    assert _person_prob(dist, unit).min() >= 0.011494 - 1e-6

@@ -1,0 +1,1 @@
+"""Benchmarks: side-by-side runs of sortition and peer tools."""

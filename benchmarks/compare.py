@@ -1,0 +1,131 @@
+"""Our fair algorithms beside the peer library, on the same files, in one process run.
+
+    python -m benchmarks.compare [--instances ces11_k60,gss_k150] [--peer-limit 1800]
+                                 [--algorithm leximin] [--peer-python EXE] [--out results.json]
+
+For each instance: our LEXIMIN (or the algorithm asked for) and the peer's maximin (its leximin
+needs Gurobi and falls back to maximin; the table says what it ran). A peer run stopped at the
+limit counts as the limit, so its ratio is a lower bound (shown with '>'). Prints: instance, n,
+k, types, our time, peer time, ratio, our min, peer min.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from benchmarks.peer import default_python, peer_available, run_peer
+from sortition.fairness import fair_distribution, unit_instance
+from sortition.selection import load_input
+from tests.conftest import RUNNABLE, runnable_instance
+
+HEADER = (
+    "instance",
+    "n",
+    "k",
+    "types",
+    "ours s",
+    "peer s",
+    "ratio",
+    "our min",
+    "peer min",
+    "peer ran",
+)
+
+
+def compare(
+    name: str, algorithm: str, peer_limit: float, peer_python: str, our_limit: float | None = None
+) -> dict[str, Any]:
+    case = runnable_instance(name)
+    loaded = load_input(case.pool, case.quotas, case.k)
+    started = time.perf_counter()
+    try:
+        ours = fair_distribution(loaded.instance, algorithm, time_limit=our_limit)
+        error = None
+    except Exception as failure:
+        ours, error = None, f"{type(failure).__name__}: {failure}"
+    our_seconds = time.perf_counter() - started
+    peer = run_peer(case.pool, case.quotas, case.k, "maximin", peer_limit, peer_python)
+    row: dict[str, Any] = {
+        "instance": name,
+        "n": loaded.instance.pool.size,
+        "k": case.k,
+        "types": unit_instance(loaded.instance)[0].n_units,
+        "algorithm": algorithm,
+        "our_seconds": our_seconds,
+        "our_error": error,
+        "our_min": None if ours is None else float(ours.person_probability.min()),
+        "our_stats": {} if ours is None else dict(ours.distribution.stats),
+        "peer": {k: v for k, v in asdict(peer).items() if k != "probabilities"},
+    }
+    row["ratio"] = peer.seconds / our_seconds if ours is not None and our_seconds > 0 else None
+    row["ratio_is_lower_bound"] = peer.status != "ok"
+    return row
+
+
+def format_row(row: dict[str, Any]) -> tuple[str, ...]:
+    peer = row["peer"]
+    bound = ">" if row["ratio_is_lower_bound"] else ""
+    peer_min = "-" if peer["min_probability"] is None else f"{peer['min_probability']:.6f}"
+    return (
+        row["instance"],
+        str(row["n"]),
+        str(row["k"]),
+        str(row["types"]),
+        f"{row['our_seconds']:.2f}",
+        f"{bound}{peer['seconds']:.1f}"
+        + ("" if peer["status"] == "ok" else f" ({peer['status']})"),
+        "-" if row["ratio"] is None else f"{bound}{row['ratio']:.0f}x",
+        f"error: {row['our_error']}" if row["our_min"] is None else f"{row['our_min']:.6f}",
+        peer_min,
+        peer["algorithm_run"],
+    )
+
+
+def print_table(rows: list[tuple[str, ...]]) -> None:
+    table = [HEADER, *rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(HEADER))]
+    for r in table:
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)), flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--instances", default=",".join(sorted(RUNNABLE)))
+    parser.add_argument("--algorithm", default="leximin")
+    parser.add_argument("--peer-limit", type=float, default=1800.0)
+    parser.add_argument("--peer-python", default=None)
+    parser.add_argument("--our-limit", type=float, default=1800.0)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    python = args.peer_python or default_python()
+    if not peer_available(python):
+        print(f"the peer ({python}) cannot import sortition_algorithms: pip install -e '.[bench]'")
+        return 2
+    results, rows = [], []
+    for name in args.instances.split(","):
+        row = compare(name, args.algorithm, args.peer_limit, python, args.our_limit)
+        results.append(row)
+        rows.append(format_row(row))
+        print(json.dumps({k: v for k, v in row.items() if k != "our_stats"}), flush=True)
+    print()
+    print_table(rows)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        document = {
+            "machine": platform.node(),
+            "python": platform.python_version(),
+            "rows": results,
+        }
+        args.out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,337 @@
+"""Run the peer library `sortition-algorithms` on one instance, side by side with ours.
+
+The peer runs in a subprocess (``benchmarks/peer_worker.py``) under any Python that has it: the
+current one (``pip install -e '.[bench]'``), ``$SORTITION_PEER_PYTHON``, or an explicit
+executable. The subprocess is killed when the selection call passes the time limit.
+
+The inputs are read with our own readers (so the peer sees exactly the instance we see: the same
+ids, the row numbers 0..n-1 when the pool has no id column, the same households) and written as
+temporary files in the peer's layout: quotas as ``feature,value,min,max``, the pool with an id
+column and, for a household rule, one household-label column the peer's same-address check uses.
+
+CLI: ``python -m benchmarks.peer --pool P --quotas Q -k K [--algorithm maximin]
+[--time-limit S] [--python EXE] [--household-column C ...] [--id-column C]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from sortition.errors import SortitionError
+from sortition.io.pool import read_pool
+from sortition.io.quotas import read_quotas
+
+PEER = "sortition-algorithms"
+WORKER = Path(__file__).resolve().with_name("peer_worker.py")
+STARTED_MARKER = "#peer-started"  # as in peer_worker.py
+RUNNING_MARKER = "#peer-running"
+SEED = 42
+BACKEND = "mip"
+SETUP_TIMEOUT = 600.0  # seconds allowed for importing the peer and reading the files
+
+
+@dataclass(frozen=True)
+class PeerResult:
+    """One run of the peer; ``note`` says what else is worth knowing (e.g. a fallback)."""
+
+    tool: str
+    algorithm_requested: str
+    algorithm_run: str
+    backend: str
+    seconds: float
+    status: str
+    min_probability: float | None
+    probabilities: dict[str, float] | None
+    note: str = ""
+
+
+def default_python() -> str:
+    """The interpreter that runs the peer: ``$SORTITION_PEER_PYTHON`` or the current one."""
+    return os.environ.get("SORTITION_PEER_PYTHON") or sys.executable
+
+
+def peer_available(python: str | None = None) -> bool:
+    """Whether ``python`` (default: ``default_python()``) can import the peer and CBC via mip."""
+    try:
+        done = subprocess.run(
+            [python or default_python(), "-c", "import sortition_algorithms, mip"],
+            capture_output=True,
+            timeout=120,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def run_peer(
+    pool_csv: Path,
+    quotas_csv: Path,
+    k: int,
+    algorithm: str = "maximin",
+    time_limit: float = 1800.0,
+    python: str | None = None,
+    household_columns: Sequence[str] = (),
+    id_column: str | None = None,
+    *,
+    backend: str = BACKEND,
+    seed: int = SEED,
+) -> PeerResult:
+    """Run the peer's selection once and return its time and selection probabilities.
+
+    ``seconds`` is the wall time of the peer's selection call alone (``run_stratification``), or
+    ``time_limit`` when it was stopped (status "over limit").
+    """
+
+    def failed(message: str, tool: str = PEER) -> PeerResult:
+        return PeerResult(
+            tool=tool,
+            algorithm_requested=algorithm,
+            algorithm_run="none",
+            backend=backend,
+            seconds=0.0,
+            status="error: " + message,
+            min_probability=None,
+            probabilities=None,
+        )
+
+    with tempfile.TemporaryDirectory(prefix="peer-run-") as scratch:
+        try:
+            spec = write_peer_inputs(
+                Path(pool_csv), Path(quotas_csv), Path(scratch), household_columns, id_column
+            )
+        except SortitionError as exc:
+            return failed(" ".join(str(exc).split()))
+        spec.update(k=k, algorithm=algorithm, backend=backend, seed=seed)
+        spec_path = Path(scratch) / "spec.json"
+        spec_path.write_text(json.dumps(spec), encoding="utf-8")
+        outcome = _run_worker(python or default_python(), spec_path, time_limit)
+    if outcome.error is not None:
+        return failed(outcome.error, outcome.tool)
+    if outcome.result is None:
+        note = f"stopped after {time_limit:g} s"
+        if outcome.running and outcome.running != algorithm:
+            note += f"; the peer had switched from {algorithm} to {outcome.running}"
+        if outcome.progress:
+            note += f"; its last progress line: {outcome.progress}"
+        return PeerResult(
+            tool=outcome.tool,
+            algorithm_requested=algorithm,
+            algorithm_run=outcome.running or "none",
+            backend=backend,
+            seconds=time_limit,
+            status="over limit",
+            min_probability=None,
+            probabilities=None,
+            note=note,
+        )
+    found = outcome.result
+    probabilities = found.get("probabilities")
+    min_probability = found.get("min_probability")
+    return PeerResult(
+        tool=str(found.get("tool", outcome.tool)),
+        algorithm_requested=algorithm,
+        algorithm_run=str(found.get("algorithm_run", outcome.running or "none")),
+        backend=backend,
+        seconds=float(str(found.get("seconds", 0.0))),
+        status=str(found.get("status", "error: no status")),
+        min_probability=None if min_probability is None else float(str(min_probability)),
+        probabilities=None
+        if not isinstance(probabilities, dict)
+        else {str(key): float(value) for key, value in probabilities.items()},
+        note=str(found.get("note", "")),
+    )
+
+
+def write_peer_inputs(
+    pool_csv: Path,
+    quotas_csv: Path,
+    folder: Path,
+    household_columns: Sequence[str] = (),
+    id_column: str | None = None,
+) -> dict[str, object]:
+    """Read the instance with our readers; write it in the peer's layout; return the spec."""
+    quotas = read_quotas(quotas_csv)
+    pool = read_pool(pool_csv, quotas, id_column, household_columns).pool
+    features = quotas.features
+    # The peer compares feature names and values case-insensitively: refuse what it would merge.
+    if len({f.lower() for f in features}) < len(features):
+        raise SortitionError("feature names differ only in case; the peer would merge them")
+    for feature in features:
+        values = [quotas.rows[v].value for v in quotas.value_indices(feature)]
+        if len({v.lower() for v in values}) < len(values):
+            raise SortitionError(
+                f"values of '{feature}' differ only in case; the peer would merge them"
+            )
+    taken = {f.lower() for f in features}
+    peer_id = _free_name("peer_id", taken)
+    taken.add(peer_id)
+    household = _free_name("peer_household", taken) if pool.households is not None else None
+
+    features_csv = folder / "peer_features.csv"
+    with features_csv.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["feature", "value", "min", "max"])
+        writer.writerows([r.feature, r.value, r.min, r.max] for r in quotas.rows)
+
+    people_csv = folder / "peer_people.csv"
+    with people_csv.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([peer_id, *features] + ([household] if household else []))
+        for i, person in enumerate(pool.ids):
+            row = [person, *(quotas.rows[int(v)].value for v in pool.values[i])]
+            if household and pool.households is not None:
+                row.append(f"h{int(pool.households[i])}")
+            writer.writerow(row)
+    return {
+        "features_csv": str(features_csv),
+        "people_csv": str(people_csv),
+        "id_column": peer_id,
+        "household_columns": [household] if household else [],
+    }
+
+
+def _free_name(base: str, taken: set[str]) -> str:
+    name = base
+    while name.lower() in taken:
+        name = "_" + name
+    return name
+
+
+@dataclass
+class _WorkerOutcome:
+    """What the worker said: its JSON result, or an error, or that it was stopped (None both)."""
+
+    result: dict[str, object] | None = None
+    error: str | None = None
+    tool: str = PEER
+    running: str = ""
+    progress: str = ""  # the peer's last progress line (a round of its initial phase or a bound)
+
+
+def _run_worker(python: str, spec_path: Path, time_limit: float) -> _WorkerOutcome:
+    """Run the worker; stop it ``time_limit`` seconds after it starts the selection call."""
+    outcome = _WorkerOutcome()
+    try:
+        process = subprocess.Popen(
+            [python, str(WORKER), str(spec_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # its own process group, killed as one
+        )
+    except OSError as exc:
+        outcome.error = f"cannot start {python}: {exc}"
+        return outcome
+    out_lines: list[str] = []
+    err_tail: collections.deque[str] = collections.deque(maxlen=30)
+    started = threading.Event()
+
+    def read_stdout() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            marker, _, rest = line.strip().partition(" ")
+            if marker == STARTED_MARKER:
+                outcome.tool = rest or PEER
+                started.set()
+            elif marker == RUNNING_MARKER:
+                outcome.running = rest
+            else:
+                out_lines.append(line)
+
+    def read_stderr() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            err_tail.append(line.rstrip())
+            if " is at most " in line or "Multiplicative weights phase, round" in line:
+                outcome.progress = line.strip()
+
+    readers = [threading.Thread(target=f, daemon=True) for f in (read_stdout, read_stderr)]
+    for reader in readers:
+        reader.start()
+    setup_deadline = time.monotonic() + SETUP_TIMEOUT
+    while not started.wait(0.05):
+        if process.poll() is not None:
+            break
+        if time.monotonic() > setup_deadline:
+            _kill(process)
+            outcome.error = f"the peer did not start its selection within {SETUP_TIMEOUT:.0f} s"
+            return outcome
+    if started.is_set():
+        try:
+            process.wait(timeout=max(time_limit, 0.0))
+        except subprocess.TimeoutExpired:
+            _kill(process)
+            return outcome
+    process.wait()
+    for reader in readers:
+        reader.join(timeout=10)
+    for line in reversed(out_lines):
+        if line.strip():
+            try:
+                parsed = json.loads(line)
+            except json.JSONDecodeError:
+                break
+            if isinstance(parsed, dict):
+                outcome.result = parsed
+                return outcome
+            break
+    tail = " | ".join(line for line in err_tail if line.strip())[-600:]
+    outcome.error = f"the worker exited with code {process.returncode} and no result: {tail}"
+    return outcome
+
+
+def _kill(process: subprocess.Popen[str]) -> None:
+    """Kill the worker's process group (it was started in a session of its own)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI: run the peer once and print the result as JSON."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.peer", description=__doc__)
+    parser.add_argument("--pool", type=Path, required=True, help="respondents CSV")
+    parser.add_argument("--quotas", type=Path, required=True, help="quotas CSV")
+    parser.add_argument("-k", type=int, required=True, help="panel size")
+    parser.add_argument("--algorithm", default="maximin", help="maximin (default), leximin, ...")
+    parser.add_argument("--time-limit", type=float, default=1800.0, help="seconds (default 1800)")
+    parser.add_argument("--python", default=None, help="interpreter that has the peer")
+    parser.add_argument("--household-column", action="append", default=[], dest="households")
+    parser.add_argument("--id-column", default=None)
+    parser.add_argument(
+        "--no-probabilities", action="store_true", help="leave the per-person list out"
+    )
+    args = parser.parse_args(argv)
+    result = run_peer(
+        args.pool,
+        args.quotas,
+        args.k,
+        algorithm=args.algorithm,
+        time_limit=args.time_limit,
+        python=args.python,
+        household_columns=args.households,
+        id_column=args.id_column,
+    )
+    shown = asdict(result)
+    if args.no_probabilities:
+        shown.pop("probabilities")
+    print(json.dumps(shown))
+    return 0 if result.status == "ok" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,10 +19,21 @@ from sortition.errors import InfeasibleError, InputError, Problem, SortitionErro
 from sortition.feasibility import diagnose
 from sortition.generate import PRESETS, generate_instance, value_counts_for, write_instance
 from sortition.io.outputs import atomic_output_dir, check_output_dir
-from sortition.randomness import fresh_seed
-from sortition.record import SeedSource
-from sortition.selection import ALGORITHMS, LoadedInput, load_input, select_panel, write_selection
+from sortition.record import SeedLike
+from sortition.seeds import Seed, resolve_seed, seed_from_text
+from sortition.selection import (
+    ALGORITHMS,
+    LoadedInput,
+    draw_committed,
+    load_input,
+    prepare_commitment,
+    select_panel,
+    write_commitment,
+    write_committed_draw,
+    write_selection,
+)
 from sortition.summary import format_summary, summary_rows
+from sortition.verify import verify_record
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -149,18 +162,64 @@ def check(
     raise InfeasibleError([Problem(reason) for reason in diagnosis.reasons], diagnosis.advice())
 
 
-def _seed_source(seed: str | None) -> SeedSource:
-    if seed is not None:
-        return SeedSource("seed", seed)
-    value = fresh_seed()
-    click.echo(f"no --seed given: using a fresh seed from the operating system: {value}")
-    return SeedSource("os", value)
+def seed_options(command: F) -> F:
+    """--seed, --beacon, --dice, --reveal/--commitments/--allow-missing: one seed source."""
+    options = [
+        click.option(
+            "--seed", default=None, help="The seed string every random choice derives from."
+        ),
+        click.option(
+            "--beacon",
+            type=click.Path(path_type=Path, dir_okay=False),
+            default=None,
+            help="A saved drand or NIST Beacon 2.0 pulse (JSON); the tool never fetches it.",
+        ),
+        click.option("--dice", default=None, help='Dice rolled in public, e.g. "3,6,1,4,2,5".'),
+        click.option(
+            "--reveal",
+            "reveals",
+            multiple=True,
+            help="A party's revealed secret (repeat for each party); needs --commitments.",
+        ),
+        click.option(
+            "--commitments",
+            type=click.Path(path_type=Path, dir_okay=False),
+            default=None,
+            help="The SHA-256 commitments published before the draw, one per line.",
+        ),
+        click.option(
+            "--allow-missing",
+            is_flag=True,
+            help="Draw even if some committed party did not reveal (the record notes it).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _resolve_seed(
+    seed: str | None,
+    beacon: Path | None,
+    dice: str | None,
+    reveals: tuple[str, ...],
+    commitments: Path | None,
+    allow_missing: bool,
+) -> Seed:
+    resolved = resolve_seed(seed, beacon, dice, reveals, commitments, allow_missing)
+    if resolved.source == "os":
+        click.echo(
+            f"no seed source given: using a fresh seed from the operating system: {resolved.value}"
+        )
+    elif resolved.source != "seed":
+        click.echo(f"seed from {resolved.source}: {resolved.value}")
+    return resolved
 
 
 @cli.command()
 @input_options
 @click.option("--algorithm", type=click.Choice(ALGORITHMS), default="legacy", show_default=True)
-@click.option("--seed", default=None, help="The seed string every random choice derives from.")
+@seed_options
 @click.option(
     "--out",
     "out",
@@ -176,6 +235,24 @@ def _seed_source(seed: str | None) -> SeedSource:
     show_default=True,
     help="LEGACY: restarts allowed after dead ends.",
 )
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.0, min_open=True),
+    default=None,
+    help="Seconds the fair algorithms may run; past it, stop cleanly (exit 4).",
+)
+@click.option(
+    "--panels",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Round the distribution to a uniform lottery over M panels (e.g. 1000), published "
+    "before the draw; with --dice and M = 10^d the panel number is the d dice plus one.",
+)
+@click.option(
+    "--per-person",
+    is_flag=True,
+    help="Compute over individual people instead of types (slower; for cross-checks).",
+)
 @reports_errors
 def select(
     pool_path: Path,
@@ -185,38 +262,301 @@ def select(
     household_columns: str | None,
     algorithm: str,
     seed: str | None,
+    beacon: Path | None,
+    dice: str | None,
+    reveals: tuple[str, ...],
+    commitments: Path | None,
+    allow_missing: bool,
     out: Path,
     force: bool,
     max_attempts: int,
+    time_limit: float | None,
+    panels: int | None,
+    per_person: bool,
 ) -> None:
-    """Select a panel of size k that meets the quotas, and write it with its record."""
+    """Select a panel of size k that meets the quotas, and write it with its record.
+
+    legacy: the greedy used before 2021. leximin (fairest), maximin, nash: compute a
+    distribution over panels that makes selection chances as equal as the quotas allow, then
+    draw one panel from it.
+    """
     check_output_dir(out, force)
     loaded = _load(pool_path, quotas_path, k, id_column, household_columns)
-    _select_and_write(loaded, algorithm, _seed_source(seed), out, force, max_attempts)
+    options = SelectOptions(max_attempts, time_limit, not per_person, panels)
+    source = _resolve_seed(seed, beacon, dice, reveals, commitments, allow_missing)
+    _select_and_write(loaded, algorithm, source, out, force, options)
+
+
+@dataclass(frozen=True)
+class SelectOptions:
+    max_attempts: int = 100
+    time_limit: float | None = None
+    by_type: bool = True
+    panels: int | None = None
+
+
+class ProgressPrinter:
+    """Column-generation progress on stderr: one line rewritten in place on a terminal, a line
+    every few seconds otherwise."""
+
+    def __init__(self, algorithm: str, interval: float = 5.0) -> None:
+        self.algorithm = algorithm.upper()
+        self.interactive = sys.stderr.isatty()
+        self.interval = interval
+        self.started = time.monotonic()
+        self.last = 0.0
+        self.printed = False
+
+    def __call__(self, state: dict[str, Any]) -> None:
+        now = time.monotonic()
+        if now - self.last < (0.2 if self.interactive else self.interval):
+            return
+        self.last = now
+        keys = ("round", "level", "columns", "fixed")
+        parts = [f"{key} {state[key]}" for key in keys if key in state]
+        if "z" in state:
+            parts.append(f"min {float(state['z']):.6f}")
+        line = f"{self.algorithm}: {', '.join(parts)} ({now - self.started:.0f} s)"
+        if self.interactive:
+            click.echo("\r" + line.ljust(78), nl=False, err=True)
+            self.printed = True
+        else:
+            click.echo(line, err=True)
+
+    def close(self) -> None:
+        if self.printed:
+            click.echo(err=True)
 
 
 def _select_and_write(
     loaded: LoadedInput,
     algorithm: str,
-    seed: SeedSource,
+    seed: SeedLike,
     out: Path,
     force: bool,
-    max_attempts: int,
+    options: SelectOptions,
 ) -> None:
-    selection = select_panel(loaded, algorithm, seed, max_attempts)
+    progress = ProgressPrinter(algorithm)
+    try:
+        selection = select_panel(
+            loaded,
+            algorithm,
+            seed,
+            options.max_attempts,
+            by_type=options.by_type,
+            progress=progress,
+            time_limit=options.time_limit,
+            panels=options.panels,
+        )
+    finally:
+        progress.close()
     paths = write_selection(selection, out, force)
     instance = loaded.instance
-    click.echo(
-        format_summary(summary_rows(instance, selection.panel), instance.pool.size, instance.k)
-    )
+    n, k = instance.pool.size, instance.k
+    click.echo(format_summary(summary_rows(instance, selection.panel), n, k))
     click.echo()
-    click.echo(
-        f"selected {instance.k} of {instance.pool.size} people with {algorithm.upper()} "
-        f"(seed {seed.value!r}, {selection.details.get('attempts', 1)} attempt(s))."
-    )
+    if selection.fair is not None:
+        probability = selection.fair.person_probability
+        stats = selection.fair.distribution.stats
+        seconds = f", {float(stats['seconds']):.1f} s" if "seconds" in stats else ""
+        click.echo(
+            f"{algorithm.upper()} over {len(selection.fair.distribution.weights)} panels: "
+            "selection "
+            f"probability min {probability.min():.6f}, max {probability.max():.6f}, "
+            f"k/n {k / n:.6f} ({selection.fair.units.n_units} units{seconds})"
+        )
+        lottery = selection.record.get("lottery")
+        if lottery is not None:
+            click.echo(
+                f"uniform lottery over {lottery['m']} panels ({lottery['method']}): largest "
+                f"change of a probability {lottery['max_change']:.6f} (bound k/M "
+                f"{lottery['bound']:.6f})"
+            )
+        never = [instance.pool.ids[i] for i in selection.fair.never_selectable]
+        if never:
+            shown = ", ".join(never[:20]) + (" ..." if len(never) > 20 else "")
+            click.echo(f"{len(never)} people are on no feasible panel (probability 0): {shown}")
+        click.echo(
+            f"drew panel {selection.draw.panel_number} of {selection.draw.of} "
+            f"with seed {seed.value!r}."
+        )
+    else:
+        click.echo(
+            f"selected {k} of {n} people with LEGACY "
+            f"(seed {seed.value!r}, {selection.draw.attempts} attempt(s))."
+        )
     click.echo("wrote:")
     for path in paths:
         click.echo(f"  {path}")
+
+
+@cli.command()
+@input_options
+@click.option("--algorithm", type=click.Choice(ALGORITHMS), default="legacy", show_default=True)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Output folder for commitment.json (created; must be empty unless --force).",
+)
+@click.option("--force", is_flag=True, help="Replace the contents of a non-empty --out folder.")
+@click.option(
+    "--max-attempts",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="LEGACY: restarts allowed after dead ends.",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.0, min_open=True),
+    default=None,
+    help="Seconds the fair algorithms may run; past it, stop cleanly (exit 4).",
+)
+@click.option(
+    "--panels",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Round the distribution to a uniform lottery over M panels (e.g. 1000), published "
+    "before the draw; with --dice and M = 10^d the panel number is the d dice plus one.",
+)
+@click.option(
+    "--per-person",
+    is_flag=True,
+    help="Compute over individual people instead of types (slower; for cross-checks).",
+)
+@reports_errors
+def commit(
+    pool_path: Path,
+    quotas_path: Path,
+    k: int,
+    id_column: str | None,
+    household_columns: str | None,
+    algorithm: str,
+    out: Path,
+    force: bool,
+    max_attempts: int,
+    time_limit: float | None,
+    panels: int | None,
+    per_person: bool,
+) -> None:
+    """Fix everything but the seed, and print the SHA-256 to publish before the seed exists.
+
+    Writes DIR/commitment.json: the record without seed and panel (for the fair algorithms, the
+    distribution the panel will be drawn from). Then `sortition draw` draws with the seed.
+    """
+    check_output_dir(out, force)
+    loaded = _load(pool_path, quotas_path, k, id_column, household_columns)
+    progress = ProgressPrinter(algorithm)
+    try:
+        commitment = prepare_commitment(
+            loaded,
+            algorithm,
+            max_attempts,
+            by_type=not per_person,
+            progress=progress,
+            time_limit=time_limit,
+            panels=panels,
+        )
+    finally:
+        progress.close()
+    path = write_commitment(commitment, out, force)
+    click.echo(f"wrote {path}")
+    click.echo("publish this SHA-256 of it before the seed exists:")
+    click.echo(commitment.sha256)
+
+
+@cli.command()
+@click.option(
+    "--commitment",
+    "commitment_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The commitment.json that `sortition commit` wrote.",
+)
+@seed_options
+@click.option(
+    "--pool",
+    "pool_path",
+    default=None,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The pool file, to also write selected.csv and remaining.csv.",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Output folder (created; must be empty unless --force).",
+)
+@click.option("--force", is_flag=True, help="Replace the contents of a non-empty --out folder.")
+@reports_errors
+def draw(
+    commitment_path: Path,
+    seed: str | None,
+    beacon: Path | None,
+    dice: str | None,
+    reveals: tuple[str, ...],
+    commitments: Path | None,
+    allow_missing: bool,
+    pool_path: Path | None,
+    out: Path,
+    force: bool,
+) -> None:
+    """Draw the panel from a published commitment with the seed, and write the record."""
+    check_output_dir(out, force)
+    source = _resolve_seed(seed, beacon, dice, reveals, commitments, allow_missing)
+    result = draw_committed(commitment_path, source, pool_path)
+    paths = write_committed_draw(result, out, force)
+    number = result.draw.panel_number
+    where = f" (panel {number} of {result.draw.of})" if number is not None else ""
+    click.echo(f"drew {len(result.draw.panel)} people{where} with seed {source.value!r}.")
+    click.echo(f"commitment SHA-256: {result.record['commitment']['sha256']}")
+    click.echo("wrote:")
+    for path in paths:
+        click.echo(f"  {path}")
+
+
+@cli.command()
+@click.argument("record_path", metavar="RECORD", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--pool",
+    "pool_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The pool file, to check against the record's digest.",
+)
+@click.option(
+    "--quotas",
+    "quotas_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The quota file, to check against the record's digest.",
+)
+@click.option(
+    "--recompute",
+    is_flag=True,
+    help="Re-run the algorithm and compare every probability (within 1e-6).",
+)
+@reports_errors
+def verify(
+    record_path: Path, pool_path: Path | None, quotas_path: Path | None, recompute: bool
+) -> None:
+    """Check a published record: digests, the draw from the seed, quotas and households.
+
+    Prints one line per item; exits 0 when every item matches, 1 when one does not.
+    """
+    report = verify_record(record_path, pool_path, quotas_path, recompute=recompute)
+    for item in report.items:
+        click.echo(f"[{'ok' if item.ok else 'MISMATCH'}] {item.name}: {item.detail}")
+    failed = [item.name for item in report.items if not item.ok]
+    if failed:
+        click.echo(
+            f"\n{len(failed)} of {len(report.items)} items do not match: {', '.join(failed)}"
+        )
+        sys.exit(1)
+    click.echo(f"\nall {len(report.items)} items match.")
 
 
 @cli.command()
@@ -232,7 +572,7 @@ def _select_and_write(
 @click.option("--force", is_flag=True, help="Replace the contents of a non-empty --out folder.")
 @reports_errors
 def demo(out: Path, seed: str, force: bool) -> None:
-    """Select a panel from the bundled example town and write it to --out."""
+    """Select a panel from the bundled example town with LEXIMIN and write it to --out."""
     check_output_dir(out, force)
     example = resources.files("sortition_data") / "example"
     with resources.as_file(example) as folder:
@@ -245,7 +585,7 @@ def demo(out: Path, seed: str, force: bool) -> None:
         )
         click.echo()
         loaded = load_input(pool_path, quotas_path, DEMO_K, None, DEMO_HOUSEHOLD_COLUMNS)
-        _select_and_write(loaded, "legacy", SeedSource("seed", seed), out, force, 100)
+        _select_and_write(loaded, "leximin", seed_from_text(seed), out, force, SelectOptions())
     click.echo(f"\nthe demo's outputs are in {out.resolve()}/")
 
 

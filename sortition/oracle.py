@@ -12,6 +12,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from sortition.model import Instance
+from sortition.units import from_people, members_of_units
 
 DEFAULT_TIME_LIMIT = 60.0
 
@@ -30,34 +31,20 @@ class PanelUnits:
 
 
 def panel_units(instance: Instance) -> PanelUnits:
-    pool = instance.pool
-    n = pool.size
-    shared = np.zeros(n, dtype=bool)
-    if pool.households is not None:
-        sizes = np.bincount(pool.households)
-        shared = sizes[pool.households] > 1
-    alone = np.flatnonzero(~shared)
-    members: list[np.ndarray] = []
-    if len(alone):
-        _, first, inverse = np.unique(
-            pool.values[alone], axis=0, return_index=True, return_inverse=True
-        )
-        inverse = inverse.ravel()
-        for t in np.argsort(first, kind="stable"):
-            members.append(alone[inverse == t])
-    household_units: dict[int, list[int]] = {}
-    assert pool.households is not None or not shared.any()
-    for person in np.flatnonzero(shared):
-        household_units.setdefault(int(pool.households[person]), []).append(len(members))  # type: ignore[index]
-        members.append(np.array([person], dtype=np.int64))
-    order = sorted(range(len(members)), key=lambda u: int(members[u][0]))
-    remap = {old: new for new, old in enumerate(order)}
-    members_sorted = tuple(members[u] for u in order)
-    values = pool.values[[int(m[0]) for m in members_sorted]] if members_sorted else pool.values[:0]
-    households = tuple(
-        tuple(sorted(remap[u] for u in group)) for _, group in sorted(household_units.items())
+    """Types of people alone in their household, and single units for people who share one."""
+    quotas = instance.quotas
+    units, unit_of_person = from_people(
+        instance.pool.values,
+        quotas.mins,
+        quotas.maxs,
+        quotas.feature_of_value,
+        instance.pool.households,
+        instance.k,
+        by_type=True,
     )
-    return PanelUnits(members=members_sorted, values=values, households=households)
+    members = members_of_units(unit_of_person, units.n_units)
+    values = instance.pool.values[[int(m[0]) for m in members]]
+    return PanelUnits(members=members, values=values, households=units.households)
 
 
 @dataclass(frozen=True)

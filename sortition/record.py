@@ -1,31 +1,32 @@
 """The selection record: what was done, committed to by digests, re-runnable by anyone.
 
-Version 1 (docs/record.md): kind, version, tool and solver versions, input digests, the
-pseudonymised pool, the quotas, k, algorithm and parameters, the seed source and value, the panel.
+Version 3 (docs/record.md, docs/record.schema.json): the commitment (tool and solver versions,
+input digests, the pseudonymised pool, the quotas, k, algorithm and parameters; for the fair
+algorithms the distribution and every person's probability; the M-panel lottery when there is one)
+and its SHA-256, then the seed source, the draw and the panel.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib.metadata import version
-from typing import Any
+from typing import Any, Protocol
 
 from sortition import __version__
 from sortition.canonical import pool_digest, pseudonymised_pool, quota_rows, quotas_digest
 from sortition.model import Instance
 
-RECORD_VERSION = 1
+RECORD_VERSION = 3
 
 
-@dataclass(frozen=True)
-class SeedSource:
-    """Where the seed came from: ``seed`` (given as text) or ``os`` (fresh, not public)."""
+class SeedLike(Protocol):
+    """What the record needs of a seed: its string and how to describe its source
+    (``sortition.seeds.Seed``)."""
 
-    kind: str
-    value: str
+    @property
+    def value(self) -> str: ...
 
-    def as_record(self) -> dict[str, str]:
-        return {"source": self.kind, "value": self.value}
+    def as_record(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -44,17 +45,18 @@ def tool_versions() -> dict[str, str]:
     return {"sortition": __version__, "ortools": version("ortools")}
 
 
-def selection_record(
+def commitment_record(
     instance: Instance,
     files: InputFiles,
     algorithm: str,
     parameters: dict[str, Any],
-    seed: SeedSource,
-    panel_ids: list[str],
-    details: dict[str, Any] | None = None,
+    distribution: dict[str, Any] | None = None,
+    probabilities: dict[str, float] | None = None,
+    lottery: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """Everything of a record that is fixed before the seed exists (``commitment.json``)."""
     pool, quotas = instance.pool, instance.quotas
-    record: dict[str, Any] = {
+    commitment: dict[str, Any] = {
         "kind": "selection",
         "version": RECORD_VERSION,
         "tool": tool_versions(),
@@ -76,11 +78,32 @@ def selection_record(
         "k": instance.k,
         "algorithm": algorithm,
         "parameters": parameters,
-        "seed": seed.as_record(),
-        "panel": panel_ids,
     }
-    if details:
-        record["details"] = details
-    record["quotas"] = quota_rows(quotas)
-    record["pool"] = pseudonymised_pool(pool, quotas)
+    if lottery is not None:
+        commitment["lottery"] = lottery
+    if probabilities is not None:
+        commitment["probabilities"] = probabilities
+    if distribution is not None:
+        commitment["distribution"] = distribution
+    commitment["quotas"] = quota_rows(quotas)
+    commitment["pool"] = pseudonymised_pool(pool, quotas)
+    return commitment
+
+
+def selection_record(
+    commitment: dict[str, Any],
+    commitment_sha256: str,
+    seed: SeedLike,
+    draw: dict[str, Any],
+    panel_ids: list[str],
+) -> dict[str, Any]:
+    """The record: the commitment's digest, the seed, the draw and the panel first (what a reader
+    wants), then everything the commitment fixed."""
+    head = ("kind", "version", "tool")
+    record: dict[str, Any] = {key: commitment[key] for key in head}
+    record["commitment"] = {"sha256": commitment_sha256}
+    record["seed"] = seed.as_record()
+    record["draw"] = draw
+    record["panel"] = panel_ids
+    record.update({key: value for key, value in commitment.items() if key not in head})
     return record

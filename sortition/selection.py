@@ -5,25 +5,31 @@ The CLI calls these functions and prints; tests call them directly.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sortition.algorithms.legacy import DEFAULT_MAX_ATTEMPTS, legacy_draw
-from sortition.canonical import file_sha256
+from sortition.algorithms.legacy import DEFAULT_MAX_ATTEMPTS
+from sortition.canonical import file_sha256, pool_digest
+from sortition.distribution_doc import distribution_document, probability_rows
+from sortition.draw import Draw, commitment_sha256, commitment_text, derive_draw
 from sortition.errors import InputError, Problem
+from sortition.fairness import PoolDistribution, ProgressFn, fair_distribution
 from sortition.feasibility import require_feasible
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
 from sortition.io.pool import PoolFile, read_pool
 from sortition.io.quotas import read_quotas
 from sortition.model import Instance, Quotas
-from sortition.randomness import SeededStream
-from sortition.record import InputFiles, SeedSource, selection_record
+from sortition.record import InputFiles, SeedLike, commitment_record, selection_record
+from sortition.record_reader import record_instance
+from sortition.transparent import assign_members, round_to_uniform
 
-ALGORITHMS = ("legacy",)
+ALGORITHMS = ("legacy", "leximin", "maximin", "nash")
 
 
 @dataclass(frozen=True)
@@ -65,61 +71,263 @@ def load_input(
 
 
 @dataclass(frozen=True)
+class Commitment:
+    """Everything fixed before the seed exists: the commitment record, and what produced it."""
+
+    loaded: LoadedInput
+    algorithm: str
+    document: dict[str, Any]
+    fair: PoolDistribution | None = None
+
+    @property
+    def sha256(self) -> str:
+        return commitment_sha256(self.document)
+
+
+@dataclass(frozen=True)
 class Selection:
     loaded: LoadedInput
     algorithm: str
-    seed: SeedSource
+    seed: SeedLike
     panel: np.ndarray  # canonical person indices, sorted
     record: dict[str, Any]
-    details: dict[str, Any] = field(default_factory=dict)
+    draw: Draw
+    fair: PoolDistribution | None = None
 
     @property
     def panel_ids(self) -> list[str]:
         ids = self.loaded.instance.pool.ids
         return [ids[i] for i in self.panel]
 
+    @property
+    def distribution(self) -> dict[str, Any] | None:
+        return self.record.get("distribution")
+
+
+def prepare_commitment(
+    loaded: LoadedInput,
+    algorithm: str,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    *,
+    by_type: bool = True,
+    progress: ProgressFn | None = None,
+    time_limit: float | None = None,
+    panels: int | None = None,
+) -> Commitment:
+    """Check feasibility (exit 3 with advice) and compute all that does not depend on the seed:
+    for the fair algorithms the distribution over panels (exit 4 past ``time_limit`` seconds),
+    and with ``panels`` = M its rounding to a uniform lottery over M panels."""
+    if algorithm not in ALGORITHMS:
+        known = ", ".join(ALGORITHMS)
+        raise InputError([Problem(f"unknown algorithm '{algorithm}' (known: {known})")])
+    if panels is not None and algorithm == "legacy":
+        raise InputError(
+            [Problem("--panels needs a distribution: use --algorithm leximin, maximin or nash")]
+        )
+    instance = loaded.instance
+    require_feasible(instance)
+    if algorithm == "legacy":
+        document = commitment_record(
+            instance, loaded.files, algorithm, {"max_attempts": max_attempts}
+        )
+        return Commitment(loaded, algorithm, document)
+    fair = fair_distribution(
+        instance, algorithm, by_type=by_type, progress=progress, time_limit=time_limit
+    )
+    distribution = distribution_document(fair)
+    ids = instance.pool.ids
+    probability = fair.person_probability
+    document = commitment_record(
+        instance,
+        loaded.files,
+        algorithm,
+        {"path": distribution["path"]}
+        if panels is None
+        else {"path": distribution["path"], "panels": panels},
+        distribution=distribution,
+        probabilities={ids[i]: float(probability[i]) for i in range(instance.pool.size)},
+        lottery=None if panels is None else lottery_document(fair, panels),
+    )
+    return Commitment(loaded, algorithm, document, fair)
+
+
+def lottery_document(fair: PoolDistribution, m: int) -> dict[str, Any]:
+    """The uniform lottery over m panels (docs/transparent.md), published with the commitment."""
+    dist = fair.distribution
+    lottery = round_to_uniform(fair.units, dist.panels, dist.weights, m)
+    members = assign_members(lottery, dist.panels, fair.members_of_unit)
+    ids = fair.instance.pool.ids
+    return {
+        "m": m,
+        "method": lottery.method,
+        "max_change": lottery.max_change,
+        "bound": lottery.bound,
+        "panels": [[ids[int(p)] for p in panel] for panel in members],
+    }
+
+
+def draw_selection(commitment: Commitment, seed: SeedLike) -> Selection:
+    """Draw the panel from the commitment with the seed (sortition.draw) and build the record."""
+    draw = derive_draw(commitment.document, seed.value)
+    record = selection_record(
+        commitment.document, commitment.sha256, seed, draw.as_record(), draw.panel
+    )
+    position = {person: i for i, person in enumerate(commitment.loaded.instance.pool.ids)}
+    panel = np.array(sorted(position[person] for person in draw.panel), dtype=np.int64)
+    return Selection(
+        commitment.loaded, commitment.algorithm, seed, panel, record, draw, commitment.fair
+    )
+
 
 def select_panel(
     loaded: LoadedInput,
     algorithm: str,
-    seed: SeedSource,
+    seed: SeedLike,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    *,
+    by_type: bool = True,
+    progress: ProgressFn | None = None,
+    time_limit: float | None = None,
+    panels: int | None = None,
 ) -> Selection:
-    """Check feasibility (exit 3 with advice), then draw one panel with the seeded stream."""
-    if algorithm not in ALGORITHMS:
-        raise InputError(
-            [Problem(f"unknown algorithm '{algorithm}' (known: {', '.join(ALGORITHMS)})")]
-        )
-    instance = loaded.instance
-    require_feasible(instance)
-    stream = SeededStream(seed.value)
-    draw = legacy_draw(instance, stream, max_attempts)
-    parameters: dict[str, Any] = {"max_attempts": max_attempts}
-    details = {"attempts": draw.attempts}
-    ids = instance.pool.ids
-    record = selection_record(
-        instance,
-        loaded.files,
+    """The one-step path: commit, then draw with the seed."""
+    commitment = prepare_commitment(
+        loaded,
         algorithm,
-        parameters,
-        seed,
-        [ids[i] for i in draw.panel],
-        details,
+        max_attempts,
+        by_type=by_type,
+        progress=progress,
+        time_limit=time_limit,
+        panels=panels,
     )
-    return Selection(loaded, algorithm, seed, draw.panel, record, details)
+    return draw_selection(commitment, seed)
 
 
 def write_selection(selection: Selection, out: Path, force: bool = False) -> list[Path]:
     """Write selected.csv, remaining.csv (original rows and columns, original order) and
-    record.json, all at once."""
-    table = selection.loaded.pool_file.table
-    pool = selection.loaded.instance.pool
-    chosen = np.zeros(pool.size, dtype=bool)
-    chosen[pool.source_rows[selection.panel]] = True
-    cells = table.frame.to_numpy(dtype=object)
-    names = ["selected.csv", "remaining.csv", "record.json"]
+    record.json, and for the fair algorithms probabilities.csv and distribution.json, all at
+    once."""
+    names = ["selected.csv", "remaining.csv"]
     with atomic_output_dir(out, force) as staging:
-        write_csv(staging / names[0], table.header, cells[chosen].tolist())
-        write_csv(staging / names[1], table.header, cells[~chosen].tolist())
-        write_json(staging / names[2], selection.record)
+        _write_pool_split(staging, selection.loaded.pool_file, selection.panel)
+        if selection.fair is not None and selection.distribution is not None:
+            write_csv(
+                staging / "probabilities.csv",
+                ["id", "probability"],
+                probability_rows(selection.fair),
+            )
+            write_json(staging / "distribution.json", selection.distribution)
+            names += ["probabilities.csv", "distribution.json"]
+        names += _write_lottery(staging, selection.record)
+        write_json(staging / "record.json", selection.record)
+        names.append("record.json")
+    return [out / name for name in names]
+
+
+def _write_pool_split(folder: Path, pool_file: PoolFile, panel: np.ndarray) -> None:
+    """selected.csv and remaining.csv: the pool's original rows and columns, original order."""
+    table, pool = pool_file.table, pool_file.pool
+    chosen = np.zeros(pool.size, dtype=bool)
+    chosen[pool.source_rows[panel]] = True
+    cells = table.frame.to_numpy(dtype=object)
+    write_csv(folder / "selected.csv", table.header, cells[chosen].tolist())
+    write_csv(folder / "remaining.csv", table.header, cells[~chosen].tolist())
+
+
+def _write_lottery(folder: Path, document: dict[str, Any]) -> list[str]:
+    """lottery.csv: the M panels, numbered 1..M, ids separated by spaces (for publication)."""
+    lottery = document.get("lottery")
+    if lottery is None:
+        return []
+    rows = [(str(n), " ".join(p)) for n, p in enumerate(lottery["panels"], start=1)]
+    write_csv(folder / "lottery.csv", ["panel", "ids"], rows)
+    return ["lottery.csv"]
+
+
+def write_commitment(commitment: Commitment, out: Path, force: bool = False) -> Path:
+    """Write ``commitment.json``, whose SHA-256 (``commitment.sha256``) is what to publish."""
+    with atomic_output_dir(out, force) as staging:
+        (staging / "commitment.json").write_text(
+            commitment_text(commitment.document), encoding="utf-8"
+        )
+        _write_lottery(staging, commitment.document)
+    return out / "commitment.json"
+
+
+@dataclass(frozen=True)
+class CommittedDraw:
+    """A draw from a published commitment file; ``pool_file`` when the pool file was given."""
+
+    record: dict[str, Any]
+    draw: Draw
+    pool_file: PoolFile | None
+
+
+def read_commitment(path: Path) -> dict[str, Any]:
+    """commitment.json, checked to be exactly what ``commit`` wrote (its SHA-256 was published)."""
+    if not path.is_file():
+        raise InputError([Problem("file not found", file=str(path))])
+    raw = path.read_bytes()
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError([Problem(f"is not a JSON commitment ({error})", file=path.name)]) from None
+    if not isinstance(document, dict) or document.get("kind") != "selection" or "seed" in document:
+        raise InputError(
+            [Problem("is not a commitment written by 'sortition commit'", file=path.name)]
+        )
+    if commitment_text(document).encode("utf-8") != raw:
+        raise InputError(
+            [
+                Problem(
+                    "has been changed since 'sortition commit' wrote it (its bytes are not the "
+                    "canonical text of its content), so its published SHA-256 no longer applies",
+                    file=path.name,
+                )
+            ]
+        )
+    return document
+
+
+def draw_committed(
+    commitment_path: Path, seed: SeedLike, pool_path: Path | None = None
+) -> CommittedDraw:
+    """Draw from a commitment file with a seed that did not exist when it was published."""
+    document = read_commitment(commitment_path)
+    sha = hashlib.sha256(commitment_path.read_bytes()).hexdigest()
+    draw = derive_draw(document, seed.value, commitment_path.name)
+    record = selection_record(document, sha, seed, draw.as_record(), draw.panel)
+    pool_file = None
+    if pool_path is not None:
+        instance = record_instance(document, commitment_path.name)
+        inputs = document["inputs"]["pool"]
+        pool_file = read_pool(
+            pool_path, instance.quotas, inputs["id_column"], inputs["household_columns"]
+        )
+        digest = pool_digest(pool_file.pool, instance.quotas)
+        if digest != inputs["digest"]:
+            raise InputError(
+                [
+                    Problem(
+                        f"is not the pool the commitment was made from (canonical digest "
+                        f"{digest[:12]}…, the commitment says {inputs['digest'][:12]}…)",
+                        file=pool_path.name,
+                    )
+                ]
+            )
+    return CommittedDraw(record, draw, pool_file)
+
+
+def write_committed_draw(result: CommittedDraw, out: Path, force: bool = False) -> list[Path]:
+    """record.json, and selected.csv/remaining.csv when the pool file was given."""
+    names = []
+    with atomic_output_dir(out, force) as staging:
+        if result.pool_file is not None:
+            pool = result.pool_file.pool
+            position = {person: i for i, person in enumerate(pool.ids)}
+            panel = np.array([position[p] for p in result.draw.panel], dtype=np.int64)
+            _write_pool_split(staging, result.pool_file, panel)
+            names += ["selected.csv", "remaining.csv"]
+        write_json(staging / "record.json", result.record)
+        names.append("record.json")
     return [out / name for name in names]

@@ -113,3 +113,46 @@ def test_numpy_generator_is_keyed_by_seed_and_purpose() -> None:
     c = numpy_generator("s", "other").integers(0, 10**9, 5)
     assert list(a) == list(b)
     assert list(a) != list(c)
+
+
+# A second implementation of the whole path from seed to choices, written from docs/randomness.md
+# (sections 1-3 and 5) without importing sortition: it must reproduce the documented vectors.
+def doc_stream(seed: str):  # type: ignore[no-untyped-def]
+    counter = 0
+    while True:
+        block = hashlib.sha256(seed.encode("utf-8") + counter.to_bytes(8, "big")).digest()
+        counter += 1
+        for i in range(4):
+            yield int.from_bytes(block[8 * i : 8 * i + 8], "big")
+
+
+def doc_below(words, n: int) -> int:  # type: ignore[no-untyped-def]
+    limit = 2**64 - (2**64 % n)
+    while True:
+        word = next(words)
+        if word < limit:
+            return word % n
+
+
+def test_second_implementation_reproduces_the_documented_vectors() -> None:
+    words = doc_stream("sortition")
+    assert [doc_below(words, 6) for _ in range(10)] == [5, 4, 0, 3, 3, 2, 0, 3, 2, 1]
+    words = doc_stream("dice:3,6,1")
+    assert [doc_below(words, 1000) for _ in range(5)] == [764, 21, 64, 205, 76]
+    letters = list("abcdefghij")
+    words = doc_stream("sortition")
+    for i in range(len(letters) - 1, 0, -1):
+        j = doc_below(words, i + 1)
+        letters[i], letters[j] = letters[j], letters[i]
+    assert "".join(letters) == "beicfdagjh"
+    # Section 5: seed -> chosen panel index from weights.
+    for weights, expected in (([0.1, 0.9], 0), ([0.05, 0.95], 1)):
+        tickets = [int(w * 2**48) for w in weights]  # floor: w is non-negative
+        r = doc_below(doc_stream("sortition"), sum(tickets))
+        running, index = 0, None
+        for position, count in enumerate(tickets):
+            running += count
+            if r < running:
+                index = position
+                break
+        assert index == expected

@@ -111,7 +111,7 @@ def test_outputs_keep_every_row_and_column_in_order(tmp_path: Path) -> None:
     assert set(record["panel"]) == {r[0] for r in selected}
 
 
-def test_record_version_1_contents(tmp_path: Path, example_dir: Path) -> None:
+def test_record_contents(tmp_path: Path, example_dir: Path) -> None:
     out = tmp_path / "out"
     pool, quotas = example_dir / "pool.csv", example_dir / "quotas.csv"
     result = run_cli(
@@ -133,7 +133,7 @@ def test_record_version_1_contents(tmp_path: Path, example_dir: Path) -> None:
     )
     assert result.exit_code == 0, result.stderr
     record = json.loads((out / "record.json").read_text(encoding="utf-8"))
-    assert record["kind"] == "selection" and record["version"] == 1
+    assert record["kind"] == "selection" and record["version"] == 3
     assert set(record["tool"]) == {"sortition", "ortools"}
     assert record["seed"] == {"source": "seed", "value": "abc"}
     assert record["algorithm"] == "legacy" and record["k"] == 20

@@ -64,9 +64,33 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterator[Sequence[str]] |
         writer.writerows(rows)
 
 
+def json_text(data: Any) -> str:
+    """JSON that people can read and diff: nested objects indented, and each element of a list
+    of objects or lists on a line of its own (compact inside), so a pool of thousands stays one
+    line per person."""
+    return _json_lines(data, 0) + "\n"
+
+
+def _json_lines(data: Any, depth: int) -> str:
+    pad, inner = "  " * depth, "  " * (depth + 1)
+    if isinstance(data, dict) and data:
+        items = [
+            f"{inner}{_compact(key)}: {_json_lines(value, depth + 1)}"
+            for key, value in data.items()
+        ]
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(data, list) and data and all(isinstance(x, dict | list) for x in data):
+        items = [f"{inner}{_compact(item)}" for item in data]
+        return "[\n" + ",\n".join(items) + f"\n{pad}]"
+    return _compact(data)
+
+
+def _compact(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(", ", ": "))
+
+
 def write_json(path: Path, data: Any) -> None:
-    text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)
-    path.write_text(text + "\n", encoding="utf-8")
+    path.write_text(json_text(data), encoding="utf-8")
 
 
 def write_text(path: Path, text: str) -> None:

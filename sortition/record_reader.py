@@ -1,0 +1,171 @@
+"""Reading a selection record's parts back into the model: typed access with clear errors, and
+the canonical pool and quotas rebuilt from the forms the record embeds."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any, TypeGuard
+
+import numpy as np
+
+from sortition.errors import InputError, Problem
+from sortition.model import Instance, Pool, Quotas, ValueQuota
+
+
+class RecordReader:
+    """Typed access to a record's keys; anything missing or of the wrong type is InputError."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def fail(self, message: str) -> InputError:
+        return InputError([Problem(f"invalid record: {message}", file=self.name)])
+
+    def get(self, data: Any, path: str) -> Any:
+        value = data
+        for key in path.split("."):
+            if not isinstance(value, dict) or key not in value:
+                raise self.fail(f"missing key '{path}'")
+            value = value[key]
+        return value
+
+    def text(self, data: Any, path: str) -> str:
+        value = self.get(data, path)
+        if not isinstance(value, str):
+            raise self.fail(f"'{path}' must be text")
+        return value
+
+    def integer(self, data: Any, path: str, minimum: int = 0) -> int:
+        value = self.get(data, path)
+        if not is_int(value) or value < minimum:
+            raise self.fail(f"'{path}' must be a whole number ≥ {minimum}")
+        return int(value)
+
+    def number(self, data: Any, path: str) -> float:
+        value = self.get(data, path)
+        if not is_number(value):
+            raise self.fail(f"'{path}' must be a number")
+        return float(value)
+
+    def items(self, data: Any, path: str) -> list[Any]:
+        value = self.get(data, path)
+        if not isinstance(value, list):
+            raise self.fail(f"'{path}' must be a list")
+        return value
+
+    def mapping(self, data: Any, path: str) -> dict[str, Any]:
+        value = self.get(data, path)
+        if not isinstance(value, dict):
+            raise self.fail(f"'{path}' must be an object")
+        return value
+
+    def texts(self, data: Any, path: str) -> list[str]:
+        values = self.items(data, path)
+        if not all(isinstance(v, str) for v in values):
+            raise self.fail(f"'{path}' must be a list of texts")
+        return values
+
+
+def is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def canonical_inputs(record: dict[str, Any], name: str = "record.json") -> tuple[Pool, Quotas]:
+    """The canonical ``Pool`` and ``Quotas`` rebuilt from a record's embedded ``pool`` and
+    ``quotas`` (rows sorted as the canonical forms sort them, households renumbered by first
+    appearance in id order). InputError when the embedded forms are not valid."""
+    reader = RecordReader(name)
+    quota_list: list[ValueQuota] = []
+    for number, row in enumerate(reader.items(record, "quotas"), start=1):
+        where = f"quotas[{number}]"
+        if not isinstance(row, dict):
+            raise reader.fail(f"'{where}' must be an object")
+        flex: dict[str, int | None] = {}
+        for key in ("min_flex", "max_flex"):
+            value = row.get(key)
+            if value is not None and (not is_int(value) or value < 0):
+                raise reader.fail(f"'{where}.{key}' must be a whole number ≥ 0 or null")
+            flex[key] = value
+        low, high = reader.integer(row, "min"), reader.integer(row, "max")
+        if low > high:
+            raise reader.fail(f"'{where}' has min {low} above max {high}")
+        quota_list.append(
+            ValueQuota(
+                reader.text(row, "feature"),
+                reader.text(row, "value"),
+                low,
+                high,
+                flex["min_flex"],
+                flex["max_flex"],
+            )
+        )
+    if not quota_list:
+        raise reader.fail("'quotas' has no rows")
+    quota_list.sort(key=lambda q: (q.feature, q.value))
+    keys = [(q.feature, q.value) for q in quota_list]
+    repeated = [key for key, count in Counter(keys).items() if count > 1]
+    if repeated:
+        raise reader.fail(f"'quotas' lists {repeated[0][0]} {repeated[0][1]} more than once")
+    quotas = Quotas(tuple(quota_list))
+    index_of = {key: v for v, key in enumerate(keys)}
+    features = quotas.features
+
+    rows = reader.items(record, "pool")
+    if not rows:
+        raise reader.fail("'pool' has no people")
+    people: list[tuple[str, int | None, list[int]]] = []
+    for number, row in enumerate(rows, start=1):
+        where = f"pool[{number}]"
+        if not isinstance(row, dict):
+            raise reader.fail(f"'{where}' must be an object")
+        person = reader.text(row, "id")
+        household = reader.get(row, "household")
+        if household is not None and (not is_int(household) or household < 0):
+            raise reader.fail(f"'{where}.household' must be a whole number ≥ 0 or null")
+        values = reader.mapping(row, "values")
+        if set(values) != set(features) or not all(isinstance(v, str) for v in values.values()):
+            raise reader.fail(
+                f"'{where}' (id '{person}') must give a text value for exactly the quota "
+                f"features {', '.join(features)}"
+            )
+        codes = []
+        for feature in features:
+            code = index_of.get((feature, values[feature]))
+            if code is None:
+                raise reader.fail(
+                    f"'{where}' (id '{person}'): {feature} {values[feature]!r} has no quota row"
+                )
+            codes.append(code)
+        people.append((person, household, codes))
+    repeated_ids = [person for person, count in Counter(p[0] for p in people).items() if count > 1]
+    if repeated_ids:
+        raise reader.fail(f"'pool' lists id '{repeated_ids[0]}' more than once")
+    with_household = sum(p[1] is not None for p in people)
+    if with_household not in (0, len(people)):
+        raise reader.fail("'pool' gives a household to some people but not to others")
+    people.sort(key=lambda p: p[0])
+    households = None
+    if with_household:
+        numbers: dict[int, int] = {}
+        households = np.array(
+            [numbers.setdefault(int(p[1]), len(numbers)) for p in people if p[1] is not None],
+            dtype=np.int64,
+        )
+    pool = Pool(
+        ids=tuple(p[0] for p in people),
+        values=np.array([p[2] for p in people], dtype=np.int64).reshape(len(people), -1),
+        households=households,
+        source_rows=np.arange(len(people), dtype=np.int64),
+    )
+    return pool, quotas
+
+
+def record_instance(record: dict[str, Any], name: str = "record.json") -> Instance:
+    """The instance a record was drawn from: its embedded pool and quotas and its k."""
+    pool, quotas = canonical_inputs(record, name)
+    return Instance(pool, quotas, RecordReader(name).integer(record, "k", minimum=1))

@@ -1,0 +1,421 @@
+"""Where a draw's seed string comes from: given text, the operating system, or a public source.
+
+The public sources (DESIGN.md, "Randomness and verification"; docs/randomness.md section 6 has the
+full rules) are announced before the seed exists, so nobody, the organiser included, can choose it:
+
+* a **beacon** value, read from a saved drand or NIST Beacon 2.0 JSON file (never fetched: the
+  tool runs offline) -> ``drand:<round>:<hex>`` or ``nist:<pulseIndex>:<hex>``;
+* **dice** rolled in public -> ``dice:`` followed by the rolls joined with commas;
+* a **commit-reveal** of several parties: each publishes SHA-256(secret) first; the seed is the hex
+  SHA-256 of the revealed secrets concatenated in the order of their sorted commitments.
+
+Hex is written in lower case everywhere. A :class:`Seed` keeps, besides the seed string, what the
+selection record should say about its source; none of it depends on the time or the machine.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sortition.errors import InputError, Problem
+from sortition.randomness import fresh_seed
+
+SOURCES = ("seed", "os", "drand", "nist", "dice", "commit-reveal")
+
+DRAND_HEX_DIGITS = 64  # drand's randomness is SHA-256 of the round's signature
+NIST_HEX_DIGITS = 128  # NIST Beacon 2.0's outputValue is a SHA-512 digest
+COMMITMENT_HEX_DIGITS = 64  # SHA-256
+MAX_DIE = 99  # 0..99 covers d6, d10, d20 and percentile dice
+
+_DIGITS = re.compile(r"[0-9]+")
+_HEX = re.compile(r"[0-9a-fA-F]*")
+
+
+@dataclass(frozen=True)
+class Seed:
+    """A seed string and what the record keeps about where it came from."""
+
+    value: str
+    source: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def as_record(self) -> dict[str, Any]:
+        """``{"source": ..., "value": ..., **details}``, a fresh JSON-serialisable dict."""
+        return {"source": self.source, "value": self.value, **copy.deepcopy(self.details)}
+
+
+def _check_utf8(text: str, what: str) -> None:
+    # Text from a command line that was not valid UTF-8 arrives with lone surrogates; the seeded
+    # stream would fail on it later, so refuse it here where the flag can be named.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError([Problem(f"{what} is not valid UTF-8 text")]) from None
+
+
+def seed_from_text(text: str) -> Seed:
+    """``--seed TEXT``: the text as it is (UTF-8)."""
+    if text == "":
+        raise InputError([Problem("--seed: the seed text is empty")])
+    _check_utf8(text, "--seed")
+    return Seed(text, "seed", {})
+
+
+def fresh_os_seed() -> Seed:
+    """No seed given: 16 bytes from the operating system as 32 lower-case hex digits."""
+    return Seed(fresh_seed(), "os", {})
+
+
+# --- beacons -------------------------------------------------------------------------------------
+
+
+def _beacon_problem(name: str, message: str, field_name: str | None = None) -> InputError:
+    return InputError([Problem(message, file=name, column=field_name)])
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json.loads would keep the last of two equal keys; another reader might keep the first.
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
+
+
+def _read_json(path: Path) -> Any:
+    if not path.exists():
+        raise InputError([Problem("file not found", file=str(path))])
+    if path.is_dir():
+        raise InputError([Problem("is a folder, not a file", file=str(path))])
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as error:
+        raise _beacon_problem(path.name, f"cannot be read ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise _beacon_problem(path.name, "is not UTF-8 text, so not a beacon JSON file") from None
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except _DuplicateKey as error:
+        raise _beacon_problem(
+            path.name, "appears twice in one object, so the beacon is ambiguous", error.key
+        ) from None
+    except json.JSONDecodeError as error:
+        raise _beacon_problem(
+            path.name,
+            f"is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg}); "
+            "expected a saved drand or NIST Beacon 2.0 JSON file",
+        ) from None
+
+
+def _index(name: str, data: dict[str, Any], key: str, field_name: str) -> int:
+    if key not in data:
+        raise _beacon_problem(name, "missing field", field_name)
+    value = data[key]
+    # bool is an int in Python; JSON true/false is not a round number.
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _beacon_problem(name, f"must be a whole number, got {value!r}", field_name)
+    if value < 0:
+        raise _beacon_problem(name, f"must not be negative, got {value}", field_name)
+    return value
+
+
+def _hex(name: str, data: dict[str, Any], key: str, field_name: str, digits: int) -> str:
+    if key not in data:
+        raise _beacon_problem(name, "missing field", field_name)
+    value = data[key]
+    if not isinstance(value, str):
+        raise _beacon_problem(name, f"must be a hex string, got {value!r}", field_name)
+    if not _HEX.fullmatch(value):
+        raise _beacon_problem(name, "is not hexadecimal (digits 0-9 and a-f only)", field_name)
+    if len(value) != digits:
+        raise _beacon_problem(name, f"must have {digits} hex digits, has {len(value)}", field_name)
+    return value.lower()
+
+
+def _drand(name: str, data: dict[str, Any]) -> Seed:
+    round_ = _index(name, data, "round", "round")
+    randomness = _hex(name, data, "randomness", "randomness", DRAND_HEX_DIGITS)
+    return Seed(
+        f"drand:{round_}:{randomness}", "drand", {"round": round_, "randomness": randomness}
+    )
+
+
+def _nist(name: str, data: dict[str, Any]) -> Seed:
+    pulse = data["pulse"]
+    if not isinstance(pulse, dict):
+        raise _beacon_problem(name, "must be a JSON object (the pulse)", "pulse")
+    index = _index(name, pulse, "pulseIndex", "pulse.pulseIndex")
+    if "timeStamp" not in pulse:
+        raise _beacon_problem(name, "missing field", "pulse.timeStamp")
+    stamp = pulse["timeStamp"]
+    if not isinstance(stamp, str):
+        raise _beacon_problem(name, f"must be an ISO 8601 text, got {stamp!r}", "pulse.timeStamp")
+    try:
+        datetime.fromisoformat(stamp)
+    except ValueError:
+        raise _beacon_problem(
+            name, f"is not an ISO 8601 time stamp: {stamp!r}", "pulse.timeStamp"
+        ) from None
+    output = _hex(name, pulse, "outputValue", "pulse.outputValue", NIST_HEX_DIGITS)
+    return Seed(
+        f"nist:{index}:{output}",
+        "nist",
+        {"pulseIndex": index, "timeStamp": stamp, "outputValue": output},
+    )
+
+
+def seed_from_beacon(path: Path) -> Seed:
+    """``--beacon FILE``: a saved drand or NIST Beacon 2.0 JSON file (read offline, never fetched).
+
+    The format is told from the fields: an object with ``pulse`` is a NIST pulse, one with
+    ``round`` or ``randomness`` is a drand beacon. Every problem names the file and the field.
+    """
+    path = Path(path)
+    data = _read_json(path)
+    name = path.name
+    if not isinstance(data, dict):
+        raise _beacon_problem(
+            name, "must be a JSON object (a drand beacon or a NIST Beacon 2.0 pulse)"
+        )
+    if "pulse" in data:
+        return _nist(name, data)
+    if "round" in data or "randomness" in data:
+        return _drand(name, data)
+    raise _beacon_problem(
+        name,
+        "is neither a drand beacon (fields 'round', 'randomness') nor a NIST Beacon 2.0 pulse "
+        "(field 'pulse' with 'pulseIndex', 'timeStamp', 'outputValue')",
+    )
+
+
+# --- dice ----------------------------------------------------------------------------------------
+
+
+def seed_from_dice(rolls: str) -> Seed:
+    """``--dice ROLLS``: comma-separated rolls, e.g. ``"3, 6,1"`` -> seed ``dice:3,6,1``.
+
+    Spaces around the rolls are dropped and each roll is written as a plain decimal number
+    (``"06"`` becomes ``6``), so the same rolls always give the same seed.
+    """
+    if rolls.strip() == "":
+        raise InputError([Problem("--dice: no rolls given (expected e.g. '3,6,1,5')")])
+    tokens = rolls.split(",")
+    problems: list[Problem] = []
+    values: list[int] = []
+    for position, raw in enumerate(tokens, start=1):
+        token = raw.strip()
+        where = f"--dice: roll {position} of {len(tokens)}"
+        if token == "":
+            problems.append(Problem(f"{where} is empty (two commas in a row, or one at an end?)"))
+        elif not _DIGITS.fullmatch(token):
+            problems.append(
+                Problem(f"{where} ({token!r}) is not a whole number from 0 to {MAX_DIE}")
+            )
+        elif int(token) > MAX_DIE:
+            problems.append(Problem(f"{where} ({token}) is above {MAX_DIE}"))
+        else:
+            values.append(int(token))
+    if problems:
+        raise InputError(problems)
+    return Seed("dice:" + ",".join(str(v) for v in values), "dice", {"rolls": values})
+
+
+# --- several parties: commit and reveal ----------------------------------------------------------
+
+
+def _sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def read_commitments(path: Path) -> list[str]:
+    """The commitments file: one SHA-256 hex digest per line (either case), blank lines and lines
+    starting with ``#`` ignored. Returns the digests in lower case, in file order.
+
+    Every problem names the line (as the row); duplicates name both lines.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError([Problem("file not found", file=str(path))])
+    if path.is_dir():
+        raise InputError([Problem("is a folder, not a file", file=str(path))])
+    name = path.name
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as error:
+        raise InputError([Problem(f"cannot be read ({error.strerror})", file=name)]) from None
+    except UnicodeDecodeError:
+        raise InputError([Problem("is not UTF-8 text", file=name)]) from None
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    digests: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        entry = line.strip()
+        if entry == "" or entry.startswith("#"):
+            continue
+        if len(entry) != COMMITMENT_HEX_DIGITS or not _HEX.fullmatch(entry):
+            shown = entry if len(entry) <= 80 else entry[:77] + "..."
+            problems.append(
+                Problem(
+                    f"not a SHA-256 commitment (expected {COMMITMENT_HEX_DIGITS} hex digits, "
+                    f"got {shown!r})",
+                    file=name,
+                    row=number,
+                )
+            )
+            continue
+        digest = entry.lower()
+        if digest in seen:
+            problems.append(
+                Problem(
+                    f"duplicate commitment {digest} (first on line {seen[digest]})",
+                    file=name,
+                    row=number,
+                )
+            )
+            continue
+        seen[digest] = number
+        digests.append(digest)
+    if problems:
+        raise InputError(problems)
+    if not digests:
+        raise InputError([Problem("has no commitments in it", file=name)])
+    return digests
+
+
+def seed_from_reveals(
+    secrets: Sequence[str], commitments_file: Path, allow_missing: bool = False
+) -> Seed:
+    """``--reveal SECRET ... --commitments FILE [--allow-missing]``.
+
+    Each secret must match one commitment (SHA-256 of its UTF-8 bytes); a secret that matches
+    none is refused, showing its SHA-256 rather than the secret. The seed is the lower-case hex
+    SHA-256 of the revealed secrets concatenated in the order of their commitments sorted as
+    lower-case hex strings, so the order of the ``--reveal`` arguments does not matter. A
+    commitment without a reveal stops the draw unless ``allow_missing``; the details list it.
+    """
+    name = Path(commitments_file).name
+    commitments = sorted(read_commitments(Path(commitments_file)))
+    if isinstance(secrets, str):  # a lone string is a sequence of characters: not what is meant
+        secrets = [secrets]
+    if not secrets:
+        raise InputError([Problem("--commitments needs at least one --reveal SECRET")])
+    problems: list[Problem] = []
+    committed = set(commitments)
+    revealed: dict[str, str] = {}
+    for position, secret in enumerate(secrets, start=1):
+        _check_utf8(secret, f"--reveal number {position}")
+        digest = _sha256_hex(secret)
+        if secret == "":
+            problems.append(Problem(f"--reveal number {position} is empty"))
+        elif digest in revealed:
+            problems.append(
+                Problem(
+                    f"--reveal number {position} repeats an earlier reveal (SHA-256 {digest}); "
+                    "each party reveals its secret once"
+                )
+            )
+        elif digest not in committed:
+            problems.append(
+                Problem(
+                    f"--reveal number {position} matches no commitment: its SHA-256 is {digest}",
+                    file=name,
+                )
+            )
+        else:
+            revealed[digest] = secret
+    if problems:
+        raise InputError(problems)
+    missing = [c for c in commitments if c not in revealed]
+    if missing and not allow_missing:
+        raise InputError(
+            [
+                Problem(
+                    f"commitment {c} has no --reveal; the draw stops here (pass --allow-missing "
+                    "to draw without it, which the record notes)",
+                    file=name,
+                )
+                for c in missing
+            ]
+        )
+    joined = "".join(revealed[c] for c in commitments if c in revealed)
+    details: dict[str, Any] = {
+        "commitments": commitments,
+        "revealed": [c for c in commitments if c in revealed],
+        # Public once revealed; kept so that anyone can recompute the seed from the record.
+        "secrets": [revealed[c] for c in commitments if c in revealed],
+        "missing": missing,
+        "allow_missing": allow_missing,
+    }
+    return Seed(_sha256_hex(joined), "commit-reveal", details)
+
+
+# --- choosing the source from the flags ----------------------------------------------------------
+
+
+def resolve_seed(
+    seed: str | None,
+    beacon: Path | None,
+    dice: str | None,
+    reveals: Sequence[str],
+    commitments: Path | None,
+    allow_missing: bool,
+) -> Seed:
+    """The one seed source the flags name; none gives a fresh seed from the operating system.
+
+    ``--reveal`` and ``--commitments`` together count as one source and need each other;
+    ``--allow-missing`` only goes with them.
+    """
+    if isinstance(reveals, str):
+        reveals = [reveals]
+    problems: list[Problem] = []
+    if reveals and commitments is None:
+        problems.append(
+            Problem("--reveal needs --commitments FILE (the SHA-256 digests published first)")
+        )
+    if commitments is not None and not reveals:
+        problems.append(Problem("--commitments needs at least one --reveal SECRET"))
+    if allow_missing and not reveals and commitments is None:
+        problems.append(Problem("--allow-missing only applies with --reveal and --commitments"))
+    given = [
+        flag
+        for flag, present in (
+            ("--seed", seed is not None),
+            ("--beacon", beacon is not None),
+            ("--dice", dice is not None),
+            ("--reveal/--commitments", bool(reveals) or commitments is not None),
+        )
+        if present
+    ]
+    if len(given) > 1:
+        problems.append(
+            Problem(
+                f"give only one seed source, got {' and '.join(given)} "
+                "(choose one of --seed, --beacon, --dice, --reveal with --commitments)"
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    if seed is not None:
+        return seed_from_text(seed)
+    if beacon is not None:
+        return seed_from_beacon(beacon)
+    if dice is not None:
+        return seed_from_dice(dice)
+    if commitments is not None:
+        return seed_from_reveals(reveals, commitments, allow_missing)
+    return fresh_os_seed()

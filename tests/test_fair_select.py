@@ -1,0 +1,223 @@
+"""`select --algorithm leximin|maximin|nash`: outputs, drawing, households, time limit."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sortition.lottery import WEIGHT_SCALE, choose_members, draw_panel_index, quantised_weights
+from sortition.randomness import SeededStream
+from tests.conftest import run_cli, runnable_instance
+from tests.test_select import assert_panel_meets_quotas, read_rows
+
+
+def test_quantised_weights_and_draw_vector() -> None:
+    scale = 2**48
+    assert scale == WEIGHT_SCALE
+    assert quantised_weights([0.5, 0.25, 0.25, 1e-20]) == [scale // 2, scale // 4, scale // 4, 0]
+    # Test vector (docs/randomness.md): the first word of "sortition" is 8713640282359674107;
+    # below(2**48) accepts it (2**48 divides 2**64) and gives r = word mod 2**48, which is
+    # 19428327896315 (about 0.069 of 2**48): inside a first panel of weight 0.1, past one of 0.05.
+    assert 8713640282359674107 % scale == 19428327896315
+    assert draw_panel_index([0.1, 0.9], SeededStream("sortition")) == 0
+    assert draw_panel_index([0.05, 0.95], SeededStream("sortition")) == 1
+
+
+def test_draw_frequencies_follow_weights() -> None:
+    weights = [0.1, 0.6, 0.3]
+    stream = SeededStream("frequencies")
+    counts = Counter(draw_panel_index(weights, stream) for _ in range(20_000))
+    for index, weight in enumerate(weights):
+        assert abs(counts[index] / 20_000 - weight) < 0.015
+
+
+def test_choose_members_takes_counts_from_each_unit() -> None:
+    members = (np.array([0, 3, 5]), np.array([1]), np.array([2, 4]))
+    chosen = choose_members(np.array([2, 1, 0]), members, SeededStream("m"))
+    assert len(chosen) == 3
+    assert set(chosen.tolist()) <= {0, 3, 5, 1}
+    assert 1 in chosen.tolist()
+
+
+def _select(tmp_path: Path, name: str, algorithm: str, *extra: object) -> tuple[Path, object]:
+    case = runnable_instance(name)
+    out = tmp_path / f"{name}-{algorithm}"
+    result = run_cli(
+        [
+            "select",
+            "--pool",
+            case.pool,
+            "--quotas",
+            case.quotas,
+            "-k",
+            case.k,
+            "--algorithm",
+            algorithm,
+            "--seed",
+            "fair",
+            "--out",
+            out,
+            *extra,
+        ]
+    )
+    assert result.exit_code == 0, result.stderr
+    return out, result
+
+
+@pytest.mark.parametrize("algorithm", ["leximin", "maximin", "nash"])
+def test_fair_select_outputs(tmp_path: Path, algorithm: str) -> None:
+    case = runnable_instance("example_small_20")
+    out, result = _select(tmp_path, "example_small_20", algorithm)
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
+        "distribution.json",
+        "probabilities.csv",
+        "record.json",
+        "remaining.csv",
+        "selected.csv",
+    ]
+    assert_panel_meets_quotas(out / "selected.csv", case.quotas, case.k)
+    header, rows = read_rows(out / "probabilities.csv")
+    assert header == ["id", "probability"]
+    assert [r[0] for r in rows] == [str(i) for i in range(200)]  # pool order, every member
+    probabilities = np.array([float(r[1]) for r in rows])
+    assert abs(probabilities.sum() - case.k) < 1e-6
+    if algorithm in ("leximin", "maximin"):
+        assert abs(probabilities.min() - 0.1) < 1e-6  # the published LEXIMIN minimum
+    else:  # NASH stops within its stated gap of the optimum (all 0.1 here)
+        assert probabilities.min() > 0.099
+    assert "k/n 0.100000" in result.stdout  # type: ignore[attr-defined]
+    distribution = json.loads((out / "distribution.json").read_text(encoding="utf-8"))
+    record = json.loads((out / "record.json").read_text(encoding="utf-8"))
+    assert record["version"] == 3 and record["algorithm"] == algorithm
+    assert record["distribution"] == distribution
+    assert distribution["path"] == "types"
+    # The distribution's panels reproduce every probability.
+    units = distribution["units"]
+    implied = Counter[str]()
+    for panel in distribution["panels"]:
+        for unit, count in panel["counts"]:
+            for member in units[unit]["members"]:
+                implied[member] += panel["weight"] * count / len(units[unit]["members"])
+    for person, probability in record["probabilities"].items():
+        assert abs(implied[person] - probability) < 1e-9
+    # The drawn panel is the one the record names, re-derived from the seed.
+    stream = SeededStream(record["seed"]["value"])
+    weights = [p["weight"] for p in distribution["panels"]]
+    index = draw_panel_index(weights, stream)
+    assert record["draw"]["panel_number"] == index + 1
+    counts = distribution["panels"][index]["counts"]
+    drawn = Counter[int]()
+    for person in record["panel"]:
+        drawn[next(u for u, unit in enumerate(units) if person in unit["members"])] += 1
+    assert sorted(drawn.items()) == sorted((u, c) for u, c in counts)
+
+
+def test_fair_select_is_byte_identical(tmp_path: Path) -> None:
+    first, _ = _select(tmp_path / "a", "ces11_k60", "maximin")
+    second, _ = _select(tmp_path / "b", "ces11_k60", "maximin")
+    for name in ("selected.csv", "probabilities.csv", "distribution.json", "record.json"):
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_per_person_path_writes_id_lists(tmp_path: Path) -> None:
+    out, _ = _select(tmp_path, "example_small_20", "leximin", "--per-person")
+    distribution = json.loads((out / "distribution.json").read_text(encoding="utf-8"))
+    assert distribution["path"] == "people"
+    assert all(len(p["members"]) == 20 for p in distribution["panels"])
+    _, rows = read_rows(out / "probabilities.csv")
+    assert min(float(r[1]) for r in rows) == pytest.approx(0.1, abs=1e-6)
+
+
+def with_households(tmp_path: Path, name: str, seed: int = 0) -> tuple[Path, Path, int]:
+    """The instance's pool with a generated household column: one person in twenty shares a
+    household with one other. (At one in five, 400 of example_large_200's 2,000 people, column
+    generation stalls: see the notes on issue 3.)"""
+    case = runnable_instance(name)
+    header, rows = read_rows(case.pool)
+    rng = np.random.default_rng(seed)
+    n = len(rows)
+    household = np.arange(n)
+    sharing = rng.choice(n, size=n // 20, replace=False)
+    for position in range(0, len(sharing) - 1, 2):
+        household[sharing[position + 1]] = household[sharing[position]]
+    pool = tmp_path / f"{name}-households.csv"
+    with pool.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow([*header, "household"])
+        writer.writerows([*row, f"h{household[i]}"] for i, row in enumerate(rows))
+    return pool, case.quotas, case.k
+
+
+@pytest.mark.parametrize(
+    ("name", "algorithm"),
+    [
+        ("example_small_20", "leximin"),
+        ("example_large_200", "leximin"),
+        ("ces11_k60", "maximin"),
+        pytest.param("gss_k150", "maximin", marks=pytest.mark.slow),  # about a minute
+        pytest.param("ces11_k60", "leximin", marks=pytest.mark.slow),  # does not finish yet
+        pytest.param("gss_k150", "leximin", marks=pytest.mark.slow),  # does not finish yet
+    ],
+)
+def test_fair_selection_with_households(tmp_path: Path, name: str, algorithm: str) -> None:
+    pool, quotas, k = with_households(tmp_path, name)
+    out = tmp_path / "out"
+    result = run_cli(
+        [
+            "select",
+            "--pool",
+            pool,
+            "--quotas",
+            quotas,
+            "-k",
+            k,
+            "--algorithm",
+            algorithm,
+            "--household-columns",
+            "household",
+            "--seed",
+            "h",
+            "--out",
+            out,
+        ]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert_panel_meets_quotas(out / "selected.csv", quotas, k)
+    header, selected = read_rows(out / "selected.csv")
+    homes = [row[header.index("household")] for row in selected]
+    assert len(set(homes)) == len(homes)
+    _, rows = read_rows(out / "probabilities.csv")
+    assert abs(sum(float(r[1]) for r in rows) - k) < 1e-6
+
+
+def test_time_limit_stops_cleanly_with_exit_4(tmp_path: Path) -> None:
+    case = runnable_instance("gss_k150")
+    out = tmp_path / "out"
+    result = run_cli(
+        [
+            "select",
+            "--pool",
+            case.pool,
+            "--quotas",
+            case.quotas,
+            "-k",
+            case.k,
+            "--algorithm",
+            "leximin",
+            "--seed",
+            "t",
+            "--time-limit",
+            "0.5",
+            "--out",
+            out,
+        ]
+    )
+    assert result.exit_code == 4, result.stderr
+    assert "time limit" in result.stderr
+    assert not out.exists()

@@ -11,7 +11,6 @@ or $SORTITION_SHARED_DATA.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
 import time
@@ -27,7 +26,9 @@ from sortition.algorithms.column_generation import (
     maximin,
     nash,
 )
-from sortition.units import UnitInstance, from_people
+from sortition.fairness import unit_instance
+from sortition.selection import load_input
+from sortition.units import UnitInstance
 
 INSTANCES = {
     "example_small_20": ("real", 20),
@@ -44,24 +45,8 @@ def shared_data() -> Path:
 
 
 def load(folder: Path, k: int) -> tuple[UnitInstance, np.ndarray]:
-    with open(folder / "categories.csv", newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
-    features: list[str] = []
-    index: dict[tuple[str, str], int] = {}
-    fov: list[int] = []
-    vmin: list[int] = []
-    vmax: list[int] = []
-    for feat, val, lo, hi in rows[1:]:
-        if feat not in features:
-            features.append(feat)
-        index[(feat, val)] = len(fov)
-        fov.append(features.index(feat))
-        vmin.append(int(lo))
-        vmax.append(int(hi))
-    with open(folder / "respondents.csv", newline="", encoding="utf-8") as fh:
-        people = list(csv.DictReader(fh))
-    values = np.array([[index[(f, p[f])] for f in features] for p in people], dtype=np.int64)
-    return from_people(values, np.array(vmin), np.array(vmax), np.array(fov), None, k, True)
+    loaded = load_input(folder / "respondents.csv", folder / "categories.csv", k)
+    return unit_instance(loaded.instance)
 
 
 def main() -> None:

@@ -110,6 +110,44 @@ def input_options(command: F) -> F:
     return command
 
 
+def algorithm_options(command: F) -> F:
+    """--algorithm, --max-attempts, --time-limit, --panels, --per-person: select and commit."""
+    options = [
+        click.option(
+            "--algorithm", type=click.Choice(ALGORITHMS), default="legacy", show_default=True
+        ),
+        click.option(
+            "--max-attempts",
+            type=click.IntRange(min=1),
+            default=100,
+            show_default=True,
+            help="LEGACY: restarts allowed after dead ends.",
+        ),
+        click.option(
+            "--time-limit",
+            type=click.FloatRange(min=0.0, min_open=True),
+            default=None,
+            help="Seconds the fair algorithms may run; past it, stop cleanly (exit 4).",
+        ),
+        click.option(
+            "--panels",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Round the distribution to a uniform lottery over M panels (e.g. 1000), "
+            "published before the draw; with --dice and M = 10^d the panel number is the d dice "
+            "plus one.",
+        ),
+        click.option(
+            "--per-person",
+            is_flag=True,
+            help="Compute over individual people instead of types (slower; for cross-checks).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def _load(
     pool_path: Path,
     quotas_path: Path,
@@ -218,7 +256,6 @@ def _resolve_seed(
 
 @cli.command()
 @input_options
-@click.option("--algorithm", type=click.Choice(ALGORITHMS), default="legacy", show_default=True)
 @seed_options
 @click.option(
     "--out",
@@ -228,31 +265,7 @@ def _resolve_seed(
     help="Output folder (created; must be empty unless --force).",
 )
 @click.option("--force", is_flag=True, help="Replace the contents of a non-empty --out folder.")
-@click.option(
-    "--max-attempts",
-    type=click.IntRange(min=1),
-    default=100,
-    show_default=True,
-    help="LEGACY: restarts allowed after dead ends.",
-)
-@click.option(
-    "--time-limit",
-    type=click.FloatRange(min=0.0, min_open=True),
-    default=None,
-    help="Seconds the fair algorithms may run; past it, stop cleanly (exit 4).",
-)
-@click.option(
-    "--panels",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Round the distribution to a uniform lottery over M panels (e.g. 1000), published "
-    "before the draw; with --dice and M = 10^d the panel number is the d dice plus one.",
-)
-@click.option(
-    "--per-person",
-    is_flag=True,
-    help="Compute over individual people instead of types (slower; for cross-checks).",
-)
+@algorithm_options
 @reports_errors
 def select(
     pool_path: Path,
@@ -392,7 +405,6 @@ def _select_and_write(
 
 @cli.command()
 @input_options
-@click.option("--algorithm", type=click.Choice(ALGORITHMS), default="legacy", show_default=True)
 @click.option(
     "--out",
     "out",
@@ -401,31 +413,7 @@ def _select_and_write(
     help="Output folder for commitment.json (created; must be empty unless --force).",
 )
 @click.option("--force", is_flag=True, help="Replace the contents of a non-empty --out folder.")
-@click.option(
-    "--max-attempts",
-    type=click.IntRange(min=1),
-    default=100,
-    show_default=True,
-    help="LEGACY: restarts allowed after dead ends.",
-)
-@click.option(
-    "--time-limit",
-    type=click.FloatRange(min=0.0, min_open=True),
-    default=None,
-    help="Seconds the fair algorithms may run; past it, stop cleanly (exit 4).",
-)
-@click.option(
-    "--panels",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Round the distribution to a uniform lottery over M panels (e.g. 1000), published "
-    "before the draw; with --dice and M = 10^d the panel number is the d dice plus one.",
-)
-@click.option(
-    "--per-person",
-    is_flag=True,
-    help="Compute over individual people instead of types (slower; for cross-checks).",
-)
+@algorithm_options
 @reports_errors
 def commit(
     pool_path: Path,

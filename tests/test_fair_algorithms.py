@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import itertools
 import math
 import os
@@ -19,6 +18,8 @@ from sortition.algorithms.column_generation import (
     maximin,
     nash,
 )
+from sortition.fairness import unit_instance
+from sortition.selection import load_input
 from sortition.units import UnitInstance, from_people
 
 # --------------------------------------------------------------------------- helpers
@@ -33,25 +34,9 @@ def _shared_data() -> Path | None:
 def _load_csv_instance(
     folder: Path, k: int, by_type: bool = True
 ) -> tuple[UnitInstance, np.ndarray]:
-    """Tiny loader: quotas (feature,value,min,max or category,feature,min,max) and respondents."""
-    with open(folder / "categories.csv", newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
-    features: list[str] = []
-    index: dict[tuple[str, str], int] = {}
-    fov: list[int] = []
-    vmin: list[int] = []
-    vmax: list[int] = []
-    for feat, val, lo, hi in rows[1:]:
-        if feat not in features:
-            features.append(feat)
-        index[(feat, val)] = len(fov)
-        fov.append(features.index(feat))
-        vmin.append(int(lo))
-        vmax.append(int(hi))
-    with open(folder / "respondents.csv", newline="", encoding="utf-8") as fh:
-        people = list(csv.DictReader(fh))
-    values = np.array([[index[(f, p[f])] for f in features] for p in people], dtype=np.int64)
-    return from_people(values, np.array(vmin), np.array(vmax), np.array(fov), None, k, by_type)
+    """The instance as the tool reads it (canonical id order), as units."""
+    loaded = load_input(folder / "respondents.csv", folder / "categories.csv", k)
+    return unit_instance(loaded.instance, by_type)
 
 
 def _random_people(

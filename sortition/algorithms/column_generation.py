@@ -52,6 +52,8 @@ _GLOP_PARAMS = os.environ.get(
     "SORTITION_GLOP_PARAMS",
     "use_preprocessing: false use_scaling: false",
 )
+# Pruning columns could in principle cycle: cap it per level so that every level terminates.
+_MAX_PRUNES_PER_LEVEL = 20
 _DEBUG = bool(os.environ.get("SORTITION_DEBUG"))
 
 
@@ -63,6 +65,15 @@ class _Options:
     heuristic: bool = True
     neighbours: int = 1
     prune_above: int = 1500
+    # Dual smoothing (Neame/Wentges) in LEXIMIN: price first with alpha * centre + (1 - alpha) *
+    # current duals; on a mis-price, price with the current duals.
+    smooth: float = 0.0
+    smooth_exact: bool = False
+    pricing_gap: bool = True
+    # Within a level, rebuild the master once it has this many columns, keeping only those with
+    # positive weight in the last ``prune_age`` rounds (0: never).
+    prune_within: int = 0
+    prune_age: int = 5
     seed: int = 0
 
 
@@ -239,20 +250,36 @@ class _Pricer:
         self.heuristic_columns = 0
         self.heuristic_seconds = 0.0
 
-    def price(self, g: np.ndarray, theta: float, master: _Master) -> tuple[list[np.ndarray], float]:
+    def price(
+        self,
+        g: np.ndarray,
+        theta: float,
+        master: _Master,
+        true_duals: tuple[np.ndarray, float] | None = None,
+    ) -> tuple[list[np.ndarray], float]:
         """Improving columns not yet in the master (empty: none exists) and the best reduced cost.
 
-        The tolerance is relative to the size of the duals, since NASH's duals are large.
+        The tolerance is relative to the size of the duals, since NASH's duals are large. With
+        ``true_duals`` (stabilised pricing: g, theta are smoothed duals), only columns improving
+        for the true duals are returned; an empty answer then proves nothing.
         """
         scale = max(1.0, abs(theta), float(np.abs(g).max(initial=0.0)) * master.inst.k)
         threshold = theta + _RC_TOL * scale
         opts = self.opts
+        if true_duals is not None:
+            g_true, theta_true = true_duals
+            scale_true = max(
+                1.0, abs(theta_true), float(np.abs(g_true).max(initial=0.0)) * master.inst.k
+            )
+            thr_true = theta_true + _RC_TOL * scale_true
 
         def fresh(cols: list[np.ndarray]) -> list[np.ndarray]:
             out, seen = [], set()
             for c in cols:
                 key = c.astype(np.int64).tobytes()
                 if key not in master.keys and key not in seen:
+                    if true_duals is not None and not float(g_true @ c) > thr_true:
+                        continue
                     seen.add(key)
                     out.append(c)
             return out
@@ -271,7 +298,16 @@ class _Pricer:
             if found:
                 self.heuristic_columns += len(found)
                 return found, max(float(g @ c) for c in found) - theta
-        res = self.oracle.maximize(g, threshold=threshold, max_improving=opts.max_columns_per_round)
+            if true_duals is not None and not opts.smooth_exact:
+                return [], -math.inf
+        # Stop CP-SAT once its bound is within the tolerance of its best panel: if that panel
+        # does not improve, no panel beats theta by more than twice the tolerance.
+        res = self.oracle.maximize(
+            g,
+            threshold=threshold,
+            max_improving=opts.max_columns_per_round,
+            gap=_RC_TOL * scale if opts.pricing_gap else 0.0,
+        )
         assert res is not None
         new = _new_columns(res, threshold)
         if new and opts.heuristic:
@@ -285,7 +321,9 @@ class _Pricer:
                     max_steps=1,
                 )
             )
-        return fresh(new), res.value - theta
+        # CP-SAT's bound (not the value of its best panel, which may fall short of the optimum
+        # by the gap) bounds every reduced cost: NASH's upper bound relies on it.
+        return fresh(new), max(res.value, res.bound) - theta
 
 
 def _new_columns(res: PricingResult, threshold: float) -> list[np.ndarray]:
@@ -386,13 +424,18 @@ def _leximin_core(
     master, z, rows, pvar = build(prep.panels)
     # Columns with positive weight in some solve of the current level (kept on a rebuild).
     useful: dict[bytes, np.ndarray] = {}
+    # The last round in which each column had positive weight.
+    last_used: dict[bytes, int] = {}
 
     levels = 0
     rounds = 0
+    mispriced = 0
     columns_added = 0
     zval = 0.0
     while unfixed:
         levels += 1
+        centre: tuple[np.ndarray, float] | None = None
+        prunes_this_level = 0
         # Column generation for this level.
         while True:
             rounds += 1
@@ -402,8 +445,38 @@ def _leximin_core(
             for j in np.flatnonzero(lam_now > _WEIGHT_TOL):
                 col = master.panels[int(j)]
                 useful.setdefault(col.tobytes(), col)
+                last_used[col.tobytes()] = rounds
+            if (
+                opts.prune_within
+                and len(master.panels) > opts.prune_within
+                and prunes_this_level < _MAX_PRUNES_PER_LEVEL
+            ):
+                prunes_this_level += 1
+                # The LP's cost per round grows with its columns: drop those unused lately. The
+                # current solution stays feasible, so z cannot drop.
+                keep = [
+                    c
+                    for c in master.panels
+                    if last_used.get(c.tobytes(), -1) >= rounds - opts.prune_age
+                ]
+                retire(master)
+                spent["rebuilds"] += 1
+                master, z, rows, pvar = build(keep)
+                master.solve(clock)
+                zval = z.solution_value()
             g, theta = master.pricing_weights()
-            new, best_rc = pricer.price(g, theta, master)
+            new: list[np.ndarray] = []
+            alpha = opts.smooth
+            if alpha > 0.0 and centre is not None:
+                g_s = alpha * centre[0] + (1.0 - alpha) * g
+                theta_s = alpha * centre[1] + (1.0 - alpha) * theta
+                new, best_rc = pricer.price(g_s, theta_s, master, true_duals=(g, theta))
+                centre = (g_s, theta_s)
+                if not new:
+                    mispriced += 1
+            if not new:
+                new, best_rc = pricer.price(g, theta, master)
+                centre = (g, theta)
             if progress is not None:
                 progress(
                     {
@@ -476,6 +549,7 @@ def _leximin_core(
         "lp_iterations": master.lp_iterations + spent["lp_iterations"],
         "lp_retries": master.retries + spent["retries"],
         "master_rebuilds": spent["rebuilds"],
+        "mispriced": mispriced,
         "prepare_seconds": prep.seconds,
         "seconds": clock.elapsed(),
         "maximin": min(fixed_value.values()) if fixed_value else zval,

@@ -619,12 +619,6 @@ class _FairParts:
             document=document,
         )
 
-    def panel_people(self, index: int) -> list[str]:
-        """Everyone who may be on panel ``index`` (types path: all members of its units)."""
-        if self.path == "people":
-            return self.members[index]
-        return [p for u, c in self.counts[index] if c > 0 for p in self.units[u]]
-
 
 def _weights_item(fair: _FairParts) -> CheckItem:
     negative = [i + 1 for i, w in enumerate(fair.weights) if w < 0]

@@ -621,6 +621,11 @@ def generate(
     )
 
 
+from sortition_cli.audit import audit  # noqa: E402  (the module imports this one's helpers)
+
+cli.add_command(audit)
+
+
 def main() -> None:
     if os.environ.get("SORTITION_DEBUG"):
         cli()

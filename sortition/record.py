@@ -45,6 +45,26 @@ def tool_versions() -> dict[str, str]:
     return {"sortition": __version__, "ortools": version("ortools")}
 
 
+def input_digests(instance: Instance, files: InputFiles) -> dict[str, Any]:
+    """The record's ``inputs``: canonical digests of the pool and quotas, and the raw files'."""
+    pool, quotas = instance.pool, instance.quotas
+    return {
+        "pool": {
+            "digest": pool_digest(pool, quotas),
+            "file": files.pool_name,
+            "file_sha256": files.pool_sha256,
+            "people": pool.size,
+            "id_column": files.id_column,
+            "household_columns": list(files.household_columns),
+        },
+        "quotas": {
+            "digest": quotas_digest(quotas),
+            "file": files.quotas_name,
+            "file_sha256": files.quotas_sha256,
+        },
+    }
+
+
 def commitment_record(
     instance: Instance,
     files: InputFiles,
@@ -55,26 +75,11 @@ def commitment_record(
     lottery: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything of a record that is fixed before the seed exists (``commitment.json``)."""
-    pool, quotas = instance.pool, instance.quotas
     commitment: dict[str, Any] = {
         "kind": "selection",
         "version": RECORD_VERSION,
         "tool": tool_versions(),
-        "inputs": {
-            "pool": {
-                "digest": pool_digest(pool, quotas),
-                "file": files.pool_name,
-                "file_sha256": files.pool_sha256,
-                "people": pool.size,
-                "id_column": files.id_column,
-                "household_columns": list(files.household_columns),
-            },
-            "quotas": {
-                "digest": quotas_digest(quotas),
-                "file": files.quotas_name,
-                "file_sha256": files.quotas_sha256,
-            },
-        },
+        "inputs": input_digests(instance, files),
         "k": instance.k,
         "algorithm": algorithm,
         "parameters": parameters,
@@ -85,8 +90,8 @@ def commitment_record(
         commitment["probabilities"] = probabilities
     if distribution is not None:
         commitment["distribution"] = distribution
-    commitment["quotas"] = quota_rows(quotas)
-    commitment["pool"] = pseudonymised_pool(pool, quotas)
+    commitment["quotas"] = quota_rows(instance.quotas)
+    commitment["pool"] = pseudonymised_pool(instance.pool, instance.quotas)
     return commitment
 
 

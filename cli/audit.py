@@ -1,0 +1,152 @@
+"""`sortition audit`: every volunteer's selection probability under several algorithms, with a
+report (sortition.audit, sortition.report)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from sortition.audit import DEFAULT_DRAWS, parse_algorithms, run_audit, write_audit
+from sortition.fairness import ProgressFn
+from sortition.io.outputs import check_output_dir
+from sortition.sampling import ProgressCallback
+from sortition_cli.main import (
+    ProgressPrinter,
+    _load,
+    _resolve_seed,
+    input_options,
+    reports_errors,
+    seed_options,
+)
+
+
+class _Bars:
+    """A tqdm bar per sampled algorithm and a ProgressPrinter per fair one, closed at the end."""
+
+    def __init__(self) -> None:
+        self.bars: list[tqdm] = []  # type: ignore[type-arg]
+        self.printers: list[ProgressPrinter] = []
+
+    def sample(self, algorithm: str, total: int) -> ProgressCallback:
+        bar = tqdm(
+            total=total,
+            desc=f"{algorithm.upper()} draws",
+            unit="draw",
+            file=sys.stderr,
+            mininterval=0.5 if sys.stderr.isatty() else 10.0,
+            dynamic_ncols=True,
+        )
+        self.bars.append(bar)
+        return bar.update
+
+    def fair(self, algorithm: str) -> ProgressFn:
+        printer = ProgressPrinter(algorithm)
+        self.printers.append(printer)
+        return printer
+
+    def close(self) -> None:
+        for bar in self.bars:
+            bar.close()
+        for printer in self.printers:
+            printer.close()
+
+
+@click.command()
+@input_options
+@click.option(
+    "--algorithms",
+    default="legacy,maximin,leximin,nash",
+    show_default=True,
+    help="Comma-separated: legacy (sampled), leximin, maximin, nash (exact).",
+)
+@seed_options
+@click.option(
+    "--draws",
+    type=click.IntRange(min=1),
+    default=DEFAULT_DRAWS,
+    show_default=True,
+    help="Panels drawn in each of the two samples that estimate a sampler's probabilities.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes drawing the samples (default: all cores); the result does not depend on it.",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.0, min_open=True),
+    default=None,
+    help="Seconds each fair algorithm may run; past it, stop cleanly (exit 4).",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Output folder (created; must be empty unless --force).",
+)
+@click.option("--force", is_flag=True, help="Replace the contents of a non-empty --out folder.")
+@reports_errors
+def audit(
+    pool_path: Path,
+    quotas_path: Path,
+    k: int,
+    id_column: str | None,
+    household_columns: str | None,
+    algorithms: str,
+    seed: str | None,
+    beacon: Path | None,
+    dice: str | None,
+    reveals: tuple[str, ...],
+    commitments: Path | None,
+    allow_missing: bool,
+    draws: int,
+    workers: int | None,
+    time_limit: float | None,
+    out: Path,
+    force: bool,
+) -> None:
+    """Compare how fair the algorithms are: every volunteer's selection probability, metrics and a
+    report.
+
+    Writes DIR/metrics.json, inputs.json, probabilities.csv, probabilities.png, quotas.png and
+    report.html (one self-contained file). LEGACY's probabilities are estimated from --draws seeded
+    draws (twice: the second sample bounds the smallest probability); the others are exact.
+    """
+    names = parse_algorithms(algorithms)
+    check_output_dir(out, force)
+    loaded = _load(pool_path, quotas_path, k, id_column, household_columns)
+    source = _resolve_seed(seed, beacon, dice, reveals, commitments, allow_missing)
+    bars = _Bars()
+    try:
+        result = run_audit(
+            loaded,
+            names,
+            source.value,
+            draws=draws,
+            workers=workers or os.cpu_count() or 1,
+            time_limit=time_limit,
+            sample_progress=bars.sample,
+            fair_progress=bars.fair,
+        )
+    finally:
+        bars.close()
+    paths = write_audit(result, out, draws, force)
+    n = loaded.instance.pool.size
+    click.echo(f"selection probabilities of {n} volunteers, panel of {k} (k/n {k / n:.6f}):")
+    for item in result.results:
+        p = item.probability
+        bound = (
+            f", 99% upper bound on the smallest {item.min_upper_99:.6f} ({item.draws} draws)"
+            if item.min_upper_99 is not None
+            else ""
+        )
+        click.echo(f"  {item.algorithm.upper():8} min {p.min():.6f}, max {p.max():.6f}{bound}")
+    click.echo("wrote:")
+    for path in paths:
+        click.echo(f"  {path}")

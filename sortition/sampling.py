@@ -1,0 +1,117 @@
+"""Estimated selection probabilities of a sampler (LEGACY, or any algorithm that only draws panels):
+count how often each person is drawn in many seeded draws, spread over processes.
+
+The draws are cut into blocks of ``BLOCK_SIZE``; block ``b`` of sample ``s`` draws with its own
+stream, ``SeededStream(f"audit:{algorithm}:{s}:{b}:{seed}")`` (docs/audit.md). A block's counts
+depend only on the seed and the block number, and integer counts add up in any order, so the
+result is the same whichever process draws which block and however many processes there are.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Protocol
+
+import numpy as np
+
+from sortition.algorithms.legacy import LegacySampler
+from sortition.model import Instance
+from sortition.randomness import SeededStream
+
+BLOCK_SIZE = 100
+
+
+class PanelDraw(Protocol):
+    @property
+    def panel(self) -> np.ndarray: ...
+
+
+class Sampler(Protocol):
+    """Anything that draws one panel (canonical person indices) from a seeded stream."""
+
+    def draw(self, stream: SeededStream) -> PanelDraw: ...
+
+
+SAMPLERS: dict[str, Callable[[Instance], Sampler]] = {"legacy": LegacySampler}
+
+ProgressCallback = Callable[[int], None]  # called with the number of draws just finished
+
+
+def block_stream(algorithm: str, sample: int, block: int, seed: str) -> SeededStream:
+    return SeededStream(f"audit:{algorithm}:{sample}:{block}:{seed}")
+
+
+def block_sizes(draws: int) -> list[int]:
+    full, rest = divmod(draws, BLOCK_SIZE)
+    return [BLOCK_SIZE] * full + ([rest] if rest else [])
+
+
+def count_block(
+    sampler: Sampler, n: int, algorithm: str, sample: int, block: int, size: int, seed: str
+) -> np.ndarray:
+    """(n,) how often each person is on the ``size`` panels of one block."""
+    stream = block_stream(algorithm, sample, block, seed)
+    counts = np.zeros(n, dtype=np.int64)
+    for _ in range(size):
+        counts[sampler.draw(stream).panel] += 1
+    return counts
+
+
+# One sampler per worker process, built once by the initializer.
+_worker: tuple[Sampler, int, str] | None = None
+
+
+def _init_worker(algorithm: str, instance: Instance) -> None:
+    global _worker
+    _worker = (SAMPLERS[algorithm](instance), instance.pool.size, algorithm)
+
+
+def _worker_block(job: tuple[int, int, int, str]) -> np.ndarray:
+    assert _worker is not None, "worker not initialised"
+    sampler, n, algorithm = _worker
+    sample, block, size, seed = job
+    return count_block(sampler, n, algorithm, sample, block, size, seed)
+
+
+def sample_counts(
+    instance: Instance,
+    algorithm: str,
+    seed: str,
+    draws: int,
+    samples: int = 2,
+    workers: int = 1,
+    progress: ProgressCallback | None = None,
+) -> list[np.ndarray]:
+    """For each of ``samples`` independent samples of ``draws`` panels, how often each person
+    was drawn. ``workers`` > 1 spreads the blocks over that many processes."""
+    if draws < 1:
+        raise ValueError(f"draws must be at least 1, got {draws}")
+    n = instance.pool.size
+    jobs = [
+        (sample, block, size, seed)
+        for sample in range(1, samples + 1)
+        for block, size in enumerate(block_sizes(draws))
+    ]
+    totals = [np.zeros(n, dtype=np.int64) for _ in range(samples)]
+    if workers <= 1:
+        sampler = SAMPLERS[algorithm](instance)
+        for sample, block, size, _ in jobs:
+            totals[sample - 1] += count_block(sampler, n, algorithm, sample, block, size, seed)
+            if progress is not None:
+                progress(size)
+        return totals
+    # "spawn": the workers start clean, whatever threads (e.g. a solver's) the parent runs.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(algorithm, instance),
+    ) as executor:
+        for job, counts in zip(jobs, executor.map(_worker_block, jobs), strict=True):
+            totals[job[0] - 1] += counts
+            if progress is not None:
+                progress(job[2])
+    return totals

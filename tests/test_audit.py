@@ -1,0 +1,284 @@
+"""sortition audit: the beta quantile, the metrics, the sampled estimates, the files and the
+report (rendered in headless Chromium where it is installed)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sortition.audit import gini, geometric_mean, panel_check, run_audit
+from sortition.beta import beta_quantile, jeffreys_upper, regularized_incomplete_beta
+from sortition.sampling import BLOCK_SIZE, block_stream, sample_counts
+from sortition.algorithms.legacy import LegacySampler
+from sortition.selection import load_input
+from tests.conftest import REPO, run_cli, runnable_instance
+
+# --------------------------------------------------------------------------- the beta quantile
+
+
+@pytest.mark.parametrize("q", [0.001, 0.01, 0.3, 0.5, 0.9, 0.99, 0.999])
+def test_beta_quantile_closed_forms(q: float) -> None:
+    # Beta(1/2, 1/2) is the arcsine law, CDF (2/π) asin(√x); Beta(a, 1) has CDF x^a;
+    # Beta(1, b) has CDF 1 - (1 - x)^b.
+    assert beta_quantile(q, 0.5, 0.5) == pytest.approx(math.sin(math.pi * q / 2) ** 2, rel=1e-12)
+    assert beta_quantile(q, 3.5, 1) == pytest.approx(q ** (1 / 3.5), rel=1e-12)
+    assert beta_quantile(q, 1, 250.5) == pytest.approx(1 - (1 - q) ** (1 / 250.5), rel=1e-10)
+
+
+def test_jeffreys_bound_matches_the_papers_statistics_and_reference_values() -> None:
+    # The Nature paper's statistics files: sample proportion 0.0096 -> "≤ 1.21%",
+    # 0.0014 -> "≤ 0.25%", 0.0000 -> "≤ 0.03%" (all with n = 10,000).
+    assert f"{100 * jeffreys_upper(96, 10_000):.2f}" == "1.21"
+    assert f"{100 * jeffreys_upper(14, 10_000):.2f}" == "0.25"
+    assert f"{100 * jeffreys_upper(0, 10_000):.2f}" == "0.03"
+    # Reference values (SciPy 1.17 beta.ppf(0.99, x + 1/2, n - x + 1/2)), to 1e-10 relative.
+    reference = {
+        (96, 10_000): 0.01206584704339261,
+        (14, 10_000): 0.0024779941992110074,
+        (0, 10_000): 0.00033168151782400753,
+        (5000, 10_000): 0.5116298751190356,
+        (3, 7): 0.8136262346935172,
+        (0, 1): 0.9191728071031089,
+    }
+    for (x, n), value in reference.items():
+        assert jeffreys_upper(x, n) == pytest.approx(value, rel=1e-10)
+    assert jeffreys_upper(5, 5) == 1.0
+    with pytest.raises(ValueError):
+        jeffreys_upper(6, 5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.floats(0.05, 5000),
+    st.floats(0.05, 5000),
+    st.floats(0.0005, 0.9995),
+)
+def test_beta_quantile_inverts_the_cdf(a: float, b: float, q: float) -> None:
+    x = beta_quantile(q, a, b)
+    assert 0.0 <= x <= 1.0
+    assert regularized_incomplete_beta(x, a, b) == pytest.approx(q, abs=1e-9)
+    # Symmetry I_y(a, b) = 1 - I_{1-y}(b, a), at a y where 1 - y is exact.
+    y = round(q * 1024) / 1024
+    total = regularized_incomplete_beta(y, a, b) + regularized_incomplete_beta(1 - y, b, a)
+    assert total == pytest.approx(1.0, abs=1e-9)
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def test_gini_and_geometric_mean_by_hand() -> None:
+    assert gini(np.full(10, 0.2), 2) == pytest.approx(0.0)
+    # One person of four always selected, k = 1: Σ(2i - n + 1) p_i / (n k) = 3 / 4.
+    assert gini(np.array([0.0, 1.0, 0.0, 0.0]), 1) == pytest.approx(0.75)
+    assert gini(np.array([0.1, 0.3]), 0.4 / 1) == pytest.approx((-1 * 0.1 + 1 * 0.3) / (2 * 0.4))
+    assert geometric_mean(np.array([0.1, 0.4])) == pytest.approx(0.2)
+    assert geometric_mean(np.array([0.0, 0.4])) == 0.0
+    assert geometric_mean(np.array([0.0, 0.4]), floor=0.1) == pytest.approx(0.2)
+
+
+def test_panel_check_names_each_broken_quota(example_dir: Path) -> None:
+    loaded = load_input(
+        example_dir / "pool.csv", example_dir / "quotas.csv", 20, None, ("address", "postcode")
+    )
+    instance = loaded.instance
+    panel = LegacySampler(instance).draw(block_stream("legacy", 1, 0, "x")).panel
+    good = panel_check(instance, panel)
+    assert good["quotas_met"] and good["household_rule"] and good["problems"] == []
+    bad = panel_check(instance, panel[:-1])
+    assert bad["problems"] and any("on the panel" in p or "k is" in p for p in bad["problems"])
+
+
+# --------------------------------------------------------------------------- sampling
+
+
+def test_blocks_add_up_whatever_the_split() -> None:
+    case = runnable_instance("example_small_20")
+    instance = load_input(case.pool, case.quotas, case.k).instance
+    draws = 2 * BLOCK_SIZE + 7
+    one, two = sample_counts(instance, "legacy", "s", draws, samples=2, workers=1)
+    assert one.sum() == two.sum() == draws * case.k
+    assert not np.array_equal(one, two)  # independent samples
+    (again,) = sample_counts(instance, "legacy", "s", draws, samples=1, workers=2)
+    assert np.array_equal(one, again)
+
+
+def _audit_args(case_pool: Path, case_quotas: Path, k: int, out: Path, *extra: str) -> list[str]:
+    return [
+        "audit",
+        "--pool",
+        case_pool,
+        "--quotas",
+        case_quotas,
+        "-k",
+        k,
+        "--seed",
+        "audit-test",
+        "--out",
+        out,
+        *extra,
+    ]
+
+
+def test_one_and_two_workers_write_identical_files(tmp_path: Path) -> None:
+    case = runnable_instance("example_small_20")
+    outputs = []
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}"
+        args = _audit_args(case.pool, case.quotas, case.k, out, "--algorithms", "legacy,leximin")
+        result = run_cli([*args, "--draws", "300", "--workers", str(workers)])
+        assert result.exit_code == 0, result.stderr
+        outputs.append(out)
+    for name in ("metrics.json", "probabilities.csv", "probabilities.png", "report.html"):
+        assert (outputs[0] / name).read_bytes() == (outputs[1] / name).read_bytes(), name
+
+
+# --------------------------------------------------------------------------- the command
+
+
+@pytest.fixture(scope="module")
+def example_audit(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """All four algorithms on the bundled example town, with its household rule."""
+    out = tmp_path_factory.mktemp("audit") / "out"
+    example = REPO / "data" / "example"
+    args = _audit_args(example / "pool.csv", example / "quotas.csv", 20, out)
+    result = run_cli([*args, "--household-columns", "address,postcode", "--draws", "200"])
+    assert result.exit_code == 0, result.stderr
+    assert "LEGACY" in result.stdout and "LEXIMIN" in result.stdout
+    return out
+
+
+def test_audit_writes_every_file_and_metric(example_audit: Path) -> None:
+    names = sorted(p.name for p in example_audit.iterdir())
+    assert names == [
+        "inputs.json",
+        "metrics.json",
+        "probabilities.csv",
+        "probabilities.png",
+        "quotas.png",
+        "report.html",
+    ]
+    metrics = json.loads((example_audit / "metrics.json").read_text())
+    assert list(metrics) == ["legacy", "maximin", "leximin", "nash"]
+    common = {"min", "max", "mean", "min_over_k_n", "gini", "geometric_mean"}
+    for name, m in metrics.items():
+        assert common | {"share_below_leximin_min", "values", "panel", "exact"} <= set(m)
+        assert m["min"] <= m["mean"] <= m["max"]
+        assert m["panel"]["quotas_met"] and m["panel"]["household_rule"], name
+        assert len(m["panel"]["ids"]) == 20
+        for row in m["values"]:
+            assert {"feature", "value", "min", "max", "pool_share", "expected_panel_share"} <= set(
+                row
+            )
+            # Every panel meets the quotas, so their mixture's expected count does too.
+            assert row["min"] - 1e-6 <= row["expected_panel"] <= row["max"] + 1e-6
+    assert metrics["legacy"]["draws"] == 200 and not metrics["legacy"]["exact"]
+    assert metrics["legacy"]["min_upper_99"] >= metrics["legacy"]["min"]
+    assert "draws" not in metrics["leximin"]
+    assert metrics["leximin"]["min"] == pytest.approx(metrics["maximin"]["min"], abs=1e-6)
+    assert metrics["leximin"]["share_below_leximin_min"] == 0.0
+    assert metrics["leximin"]["min"] >= metrics["nash"]["min"] - 1e-6
+
+    inputs = json.loads((example_audit / "inputs.json").read_text())
+    assert len(inputs["inputs"]["pool"]["digest"]) == 64
+    assert inputs["seed"] == "audit-test" and inputs["draws"] == 200
+
+    with (example_audit / "probabilities.csv").open() as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["id", "legacy", "maximin", "leximin", "nash"]
+    pool_ids = [r[0] for r in csv.reader((REPO / "data/example/pool.csv").open())][1:]
+    assert [r[0] for r in rows[1:]] == pool_ids  # the pool file's order
+    for column in range(1, 5):
+        assert sum(float(r[column]) for r in rows[1:]) == pytest.approx(20, abs=1e-5)
+
+
+def test_report_is_self_contained(example_audit: Path) -> None:
+    html = (example_audit / "report.html").read_text()
+    assert html.count('src="data:image/png;base64,') == 2
+    assert "http://" not in html and "https://" not in html and "<script" not in html
+    for png in ("probabilities.png", "quotas.png"):
+        assert (example_audit / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_audit_is_deterministic(example_audit: Path, tmp_path: Path) -> None:
+    example = REPO / "data" / "example"
+    args = _audit_args(example / "pool.csv", example / "quotas.csv", 20, tmp_path / "again")
+    result = run_cli([*args, "--household-columns", "address,postcode", "--draws", "200"])
+    assert result.exit_code == 0, result.stderr
+    for path in example_audit.iterdir():
+        assert (tmp_path / "again" / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_bad_algorithm_and_busy_folder_write_nothing(tmp_path: Path, example_dir: Path) -> None:
+    out = tmp_path / "out"
+    args = _audit_args(example_dir / "pool.csv", example_dir / "quotas.csv", 20, out)
+    result = run_cli([*args, "--algorithms", "legacy,goldilocks"])
+    assert result.exit_code == 2
+    assert "goldilocks" in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists()
+    out.mkdir()
+    (out / "x").write_text("x")
+    assert run_cli([*args, "--algorithms", "leximin"]).exit_code == 2
+    assert [p.name for p in out.iterdir()] == ["x"]
+
+
+def test_run_audit_library_call() -> None:
+    case = runnable_instance("example_small_20")
+    loaded = load_input(case.pool, case.quotas, case.k)
+    audit = run_audit(loaded, ["legacy"], "lib", draws=100)
+    (result,) = audit.results
+    assert result.draws == 100 and result.least_selected is not None
+    assert result.min_upper_99 == jeffreys_upper(
+        int(result.second_counts[result.least_selected]), 100  # type: ignore[index]
+    )
+
+
+# --------------------------------------------------------------------------- in a browser
+
+_MARKER_SCRIPT = (
+    "<script>window.addEventListener('load', () => { const images = [...document.images];"
+    " document.body.setAttribute('data-images', images.length && images.every("
+    "i => i.complete && i.naturalWidth > 0) ? 'shown:' + images.length : 'broken'); });"
+    "</script></body>"
+)
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_report_shows_its_images_in_chromium(example_audit: Path, tmp_path: Path) -> None:
+    """Headless Chromium loads the report (offline, from a file) and every image decodes."""
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("chromium is not installed here (.ci/run installs Debian's chromium)")
+    page = tmp_path / "report.html"
+    page.write_text(
+        (example_audit / "report.html").read_text().replace("</body>", _MARKER_SCRIPT),
+        encoding="utf-8",
+    )
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+    dom = subprocess.run(
+        [*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120
+    )
+    assert 'data-images="shown:2"' in dom.stdout, dom.stderr[-2000:]
+
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        [*flags, f"--screenshot={shot}", "--window-size=1000,1600", page.as_uri()],
+        capture_output=True,
+        timeout=120,
+    )
+    from PIL import Image  # matplotlib's own dependency
+
+    with Image.open(shot) as image:
+        colours = image.convert("RGB").getcolors(maxcolors=1_000_000)
+    assert colours is not None and len(colours) > 50  # text and plots, not a blank page

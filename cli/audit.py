@@ -8,12 +8,6 @@ import sys
 from pathlib import Path
 
 import click
-from tqdm import tqdm
-
-from sortition.audit import DEFAULT_DRAWS, parse_algorithms, run_audit, write_audit
-from sortition.fairness import ProgressFn
-from sortition.io.outputs import check_output_dir
-from sortition.sampling import ProgressCallback
 from sortition_cli.main import (
     ProgressPrinter,
     _load,
@@ -22,6 +16,12 @@ from sortition_cli.main import (
     reports_errors,
     seed_options,
 )
+from tqdm import tqdm
+
+from sortition.audit import DEFAULT_DRAWS, parse_algorithms, run_audit, write_audit
+from sortition.fairness import ProgressFn
+from sortition.io.outputs import check_output_dir
+from sortition.sampling import ProgressCallback
 
 
 class _Bars:

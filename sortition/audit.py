@@ -123,9 +123,7 @@ def run_audit(
                 instance, algorithm, seed, draws, samples=2, workers=workers, progress=progress
             )
             panel = SAMPLERS[algorithm](instance).draw(SeededStream(seed)).panel
-            results.append(
-                AlgorithmAudit(algorithm, first / draws, panel, draws, first, second)
-            )
+            results.append(AlgorithmAudit(algorithm, first / draws, panel, draws, first, second))
         else:
             fair = fair_distribution(
                 instance,

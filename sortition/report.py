@@ -11,7 +11,8 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +20,26 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.style  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.style
+import numpy as np
+from matplotlib.figure import Figure
 
-from sortition.audit import Audit  # noqa: E402
+from sortition.audit import Audit
 
 COLOURS = {"legacy": "#d62728", "leximin": "#1f77b4", "maximin": "#2ca02c", "nash": "#9467bd"}
 # Distinct line styles, so that equal curves (LEXIMIN and MAXIMIN often are) stay visible.
 LINESTYLES = {"legacy": "-", "leximin": "-", "maximin": (0, (6, 3)), "nash": (0, (1, 2))}
 PNG_METADATA: dict[str, str | None] = {"Software": None}
-RC = {"svg.hashsalt": "sortition", "figure.dpi": 100, "savefig.dpi": 100}
+
+
+@contextmanager
+def plot_style() -> Iterator[None]:
+    """matplotlib's default style, whatever the user's matplotlibrc, at a fixed resolution."""
+    with (
+        matplotlib.style.context("default"),
+        matplotlib.rc_context({"svg.hashsalt": "sortition", "figure.dpi": 100, "savefig.dpi": 100}),
+    ):
+        yield
 
 
 def _png(figure: Figure) -> bytes:
@@ -47,7 +57,7 @@ def probability_curves_png(
 ) -> bytes:
     """The Nature paper's figure: each curve's probabilities sorted increasingly against the
     percentile of pool members, with the equal-chance line k/n."""
-    with matplotlib.style.context("default"), matplotlib.rc_context(RC):
+    with plot_style():
         figure = Figure(figsize=(8, 4.8))
         axes = figure.subplots()
         for label, probability in curves:
@@ -80,7 +90,7 @@ def quota_bars_png(metrics: dict[str, Any], k: int) -> bytes:
     algorithm's expected panel share."""
     algorithms = list(metrics)
     rows = metrics[algorithms[0]]["values"]
-    with matplotlib.style.context("default"), matplotlib.rc_context(RC):
+    with plot_style():
         legend_rows = (len(algorithms) + 3) // 2
         height = 1.4 + 0.32 * len(rows) + 0.25 * legend_rows
         figure = Figure(figsize=(8, height))
@@ -183,18 +193,22 @@ def _metrics_table(metrics: dict[str, Any], k_over_n: float, reference: str | No
         ("how computed", lambda m: "exact" if m["exact"] else f"{m['draws']:,} draws × 2"),
         (
             "drawn panel: quotas met",
-            lambda m: '<span class="ok">yes</span>'
-            if m["panel"]["quotas_met"]
-            else '<span class="bad">NO</span>',
+            lambda m: (
+                '<span class="ok">yes</span>'
+                if m["panel"]["quotas_met"]
+                else '<span class="bad">NO</span>'
+            ),
         ),
         (
             "drawn panel: one per household",
-            lambda m: "no rule"
-            if m["panel"]["household_rule"] is None
-            else (
-                '<span class="ok">yes</span>'
-                if m["panel"]["household_rule"]
-                else '<span class="bad">NO</span>'
+            lambda m: (
+                "no rule"
+                if m["panel"]["household_rule"] is None
+                else (
+                    '<span class="ok">yes</span>'
+                    if m["panel"]["household_rule"]
+                    else '<span class="bad">NO</span>'
+                )
             ),
         ),
     ]

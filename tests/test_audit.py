@@ -15,10 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sortition.audit import gini, geometric_mean, panel_check, run_audit
+from sortition.algorithms.legacy import LegacySampler
+from sortition.audit import geometric_mean, gini, panel_check, run_audit
 from sortition.beta import beta_quantile, jeffreys_upper, regularized_incomplete_beta
 from sortition.sampling import BLOCK_SIZE, block_stream, sample_counts
-from sortition.algorithms.legacy import LegacySampler
 from sortition.selection import load_input
 from tests.conftest import REPO, run_cli, runnable_instance
 
@@ -237,7 +237,7 @@ def test_run_audit_library_call() -> None:
     (result,) = audit.results
     assert result.draws == 100 and result.least_selected is not None
     assert result.min_upper_99 == jeffreys_upper(
-        int(result.second_counts[result.least_selected]), 100  # type: ignore[index]
+        int(result.second_counts[result.least_selected]), 100
     )
 
 

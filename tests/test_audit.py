@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from sortition.algorithms.legacy import LegacySampler
 from sortition.audit import geometric_mean, gini, panel_check, run_audit
 from sortition.beta import beta_quantile, jeffreys_upper, regularized_incomplete_beta
+from sortition.randomness import SeededStream
 from sortition.sampling import BLOCK_SIZE, block_stream, sample_counts
 from sortition.selection import load_input
 from tests.conftest import REPO, run_cli, runnable_instance
@@ -282,3 +283,72 @@ def test_report_shows_its_images_in_chromium(example_audit: Path, tmp_path: Path
     with Image.open(shot) as image:
         colours = image.convert("RGB").getcolors(maxcolors=1_000_000)
     assert colours is not None and len(colours) > 50  # text and plots, not a blank page
+
+
+# --------------------------------------------------------------------------- LEGACY's fast path
+
+
+def _reference_attempt(sampler: LegacySampler, stream: SeededStream) -> np.ndarray | None:
+    """LEGACY's attempt as first written, on numpy arrays: the fast path must match it exactly."""
+    instance = sampler.instance
+    alive = np.ones(instance.pool.size, dtype=bool)
+    selected = np.zeros(sampler.value_count, dtype=np.int64)
+    remaining = sampler.initial_remaining.copy()
+    panel: list[int] = []
+    households = instance.pool.households
+
+    def remove(people: np.ndarray) -> None:
+        people = people[alive[people]]
+        if len(people):
+            alive[people] = False
+            np.subtract.at(remaining, sampler.values[people].ravel(), 1)
+
+    for _ in range(instance.k):
+        if np.any(selected + remaining < sampler.mins):
+            return None
+        open_values = (remaining > 0) & (sampler.maxs > 0)
+        if not open_values.any():
+            return None
+        ratio = np.full(sampler.value_count, -np.inf)
+        ratio[open_values] = (sampler.mins - selected)[open_values] / remaining[open_values]
+        best = int(np.argmax(ratio))
+        if ratio[best] > 1:
+            return None
+        candidates = sampler.members_of_value[best]
+        candidates = candidates[alive[candidates]]
+        person = int(candidates[stream.below(len(candidates))])
+        panel.append(person)
+        alive[person] = False
+        person_values = sampler.values[person]
+        selected[person_values] += 1
+        remaining[person_values] -= 1
+        if households is not None and sampler.household_members is not None:
+            remove(sampler.household_members[int(households[person])])
+        for v in person_values:
+            if selected[v] >= sampler.maxs[v]:
+                remove(sampler.members_of_value[v])
+    if np.any(selected < sampler.mins) or np.any(selected > sampler.maxs):
+        return None
+    return np.array(sorted(panel), dtype=np.int64)
+
+
+@pytest.mark.parametrize("name", ["example", "example_small_20", "ces11_k60", "gss_k150"])
+def test_legacy_fast_path_matches_the_reference(name: str, example_dir: Path) -> None:
+    if name == "example":
+        loaded = load_input(
+            example_dir / "pool.csv", example_dir / "quotas.csv", 20, None, ("address", "postcode")
+        )
+    else:
+        case = runnable_instance(name)
+        loaded = load_input(case.pool, case.quotas, case.k)
+    sampler = LegacySampler(loaded.instance)
+    fast, slow = SeededStream(f"equivalence:{name}"), SeededStream(f"equivalence:{name}")
+    dead_ends = 0
+    for _ in range(40):
+        ours, reference = sampler.attempt(fast), _reference_attempt(sampler, slow)
+        assert (ours is None) == (reference is None)
+        if ours is None:
+            dead_ends += 1
+        else:
+            assert np.array_equal(ours, reference)
+        assert fast.words_used == slow.words_used

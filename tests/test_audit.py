@@ -66,7 +66,11 @@ def test_jeffreys_bound_matches_the_papers_statistics_and_reference_values() -> 
 def test_beta_quantile_inverts_the_cdf(a: float, b: float, q: float) -> None:
     x = beta_quantile(q, a, b)
     assert 0.0 <= x <= 1.0
-    assert regularized_incomplete_beta(x, a, b) == pytest.approx(q, abs=1e-9)
+    # q lies between the CDF at the doubles either side of x (where the CDF is steep, near 0 or
+    # 1, the nearest doubles are as close as a quantile can get).
+    below = regularized_incomplete_beta(math.nextafter(x, 0.0), a, b)
+    above = regularized_incomplete_beta(math.nextafter(x, 1.0), a, b)
+    assert below - 1e-10 <= q <= above + 1e-10
     # Symmetry I_y(a, b) = 1 - I_{1-y}(b, a), at a y where 1 - y is exact.
     y = round(q * 1024) / 1024
     total = regularized_incomplete_beta(y, a, b) + regularized_incomplete_beta(1 - y, b, a)
@@ -134,24 +138,39 @@ def test_one_and_two_workers_write_identical_files(tmp_path: Path) -> None:
     outputs = []
     for workers in (1, 2):
         out = tmp_path / f"w{workers}"
-        args = _audit_args(case.pool, case.quotas, case.k, out, "--algorithms", "legacy,leximin")
+        algorithms = "legacy,leximin,nash"
+        args = _audit_args(case.pool, case.quotas, case.k, out, "--algorithms", algorithms)
         result = run_cli([*args, "--draws", "300", "--workers", str(workers)])
         assert result.exit_code == 0, result.stderr
         outputs.append(out)
     for name in ("metrics.json", "probabilities.csv", "probabilities.png", "report.html"):
         assert (outputs[0] / name).read_bytes() == (outputs[1] / name).read_bytes(), name
+    metrics = json.loads((outputs[0] / "metrics.json").read_text())
+    assert metrics["leximin"]["min"] >= metrics["nash"]["min"] - 1e-6
+    assert metrics["nash"]["panel"]["quotas_met"]
 
 
 # --------------------------------------------------------------------------- the command
 
 
+EXAMPLE_OPTIONS = [
+    "--household-columns",
+    "address,postcode",
+    "--draws",
+    "200",
+    "--algorithms",
+    "legacy,maximin,leximin",
+]
+
+
 @pytest.fixture(scope="module")
 def example_audit(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """All four algorithms on the bundled example town, with its household rule."""
+    """Three algorithms on the bundled example town, with its household rule (NASH on the
+    per-person path takes a minute here; it is audited in the two-worker test instead)."""
     out = tmp_path_factory.mktemp("audit") / "out"
     example = REPO / "data" / "example"
     args = _audit_args(example / "pool.csv", example / "quotas.csv", 20, out)
-    result = run_cli([*args, "--household-columns", "address,postcode", "--draws", "200"])
+    result = run_cli([*args, *EXAMPLE_OPTIONS])
     assert result.exit_code == 0, result.stderr
     assert "LEGACY" in result.stdout and "LEXIMIN" in result.stdout
     return out
@@ -168,7 +187,7 @@ def test_audit_writes_every_file_and_metric(example_audit: Path) -> None:
         "report.html",
     ]
     metrics = json.loads((example_audit / "metrics.json").read_text())
-    assert list(metrics) == ["legacy", "maximin", "leximin", "nash"]
+    assert list(metrics) == ["legacy", "maximin", "leximin"]
     common = {"min", "max", "mean", "min_over_k_n", "gini", "geometric_mean"}
     for name, m in metrics.items():
         assert common | {"share_below_leximin_min", "values", "panel", "exact"} <= set(m)
@@ -186,7 +205,6 @@ def test_audit_writes_every_file_and_metric(example_audit: Path) -> None:
     assert "draws" not in metrics["leximin"]
     assert metrics["leximin"]["min"] == pytest.approx(metrics["maximin"]["min"], abs=1e-6)
     assert metrics["leximin"]["share_below_leximin_min"] == 0.0
-    assert metrics["leximin"]["min"] >= metrics["nash"]["min"] - 1e-6
 
     inputs = json.loads((example_audit / "inputs.json").read_text())
     assert len(inputs["inputs"]["pool"]["digest"]) == 64
@@ -194,10 +212,10 @@ def test_audit_writes_every_file_and_metric(example_audit: Path) -> None:
 
     with (example_audit / "probabilities.csv").open() as handle:
         rows = list(csv.reader(handle))
-    assert rows[0] == ["id", "legacy", "maximin", "leximin", "nash"]
+    assert rows[0] == ["id", "legacy", "maximin", "leximin"]
     pool_ids = [r[0] for r in csv.reader((REPO / "data/example/pool.csv").open())][1:]
     assert [r[0] for r in rows[1:]] == pool_ids  # the pool file's order
-    for column in range(1, 5):
+    for column in range(1, 4):
         assert sum(float(r[column]) for r in rows[1:]) == pytest.approx(20, abs=1e-5)
 
 
@@ -212,7 +230,7 @@ def test_report_is_self_contained(example_audit: Path) -> None:
 def test_audit_is_deterministic(example_audit: Path, tmp_path: Path) -> None:
     example = REPO / "data" / "example"
     args = _audit_args(example / "pool.csv", example / "quotas.csv", 20, tmp_path / "again")
-    result = run_cli([*args, "--household-columns", "address,postcode", "--draws", "200"])
+    result = run_cli([*args, *EXAMPLE_OPTIONS])
     assert result.exit_code == 0, result.stderr
     for path in example_audit.iterdir():
         assert (tmp_path / "again" / path.name).read_bytes() == path.read_bytes(), path.name

@@ -80,7 +80,7 @@ def probability_curves_png(
         axes.set_ylim(bottom=0)
         axes.set_title(title)
         axes.grid(True, alpha=0.3)
-        axes.legend(loc="upper left")
+        axes.legend(loc="best")
         figure.tight_layout()
         return _png(figure)
 

@@ -370,3 +370,12 @@ def test_legacy_fast_path_matches_the_reference(name: str, example_dir: Path) ->
         else:
             assert np.array_equal(ours, reference)
         assert fast.words_used == slow.words_used
+
+
+def test_time_limit_stops_a_fair_algorithm_cleanly(tmp_path: Path) -> None:
+    case = runnable_instance("ces11_k60")
+    out = tmp_path / "out"
+    args = _audit_args(case.pool, case.quotas, case.k, out, "--algorithms", "leximin")
+    result = run_cli([*args, "--time-limit", "0.001"])
+    assert result.exit_code == 4, result.stderr
+    assert "time limit" in result.stderr and not out.exists()

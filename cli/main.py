@@ -621,6 +621,12 @@ def generate(
     )
 
 
+from sortition_cli.invite import COMMANDS as STAGE1_COMMANDS  # noqa: E402
+
+for _command in STAGE1_COMMANDS:
+    cli.add_command(_command)
+
+
 def main() -> None:
     if os.environ.get("SORTITION_DEBUG"):
         cli()

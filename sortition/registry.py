@@ -125,7 +125,7 @@ def _as_text(array: pa.Array | pa.ChunkedArray) -> pa.Array:
         array = array.combine_chunks()
     if pa.types.is_dictionary(array.type):
         array = array.dictionary_decode()
-    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+    if not pa.types.is_string(array.type):
         array = array.cast(pa.string())
     return pc.fill_null(array, "")
 

@@ -90,7 +90,8 @@ def main() -> None:
                 ]
             )
             status = "" if code == 0 else f" (exit {code})"
-            print(f"invite {suffix} ({options.engine}): {seconds:.1f} s, {memory:.0f} MiB peak{status}")
+            engine = options.engine
+            print(f"invite {suffix} ({engine}): {seconds:.1f} s, {memory:.0f} MiB peak{status}")
     finally:
         if options.keep is None:
             shutil.rmtree(folder, ignore_errors=True)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from sortition_cli.main import _resolve_seed, _split_columns, reports_errors, seed_options
 from tqdm import tqdm
 
 from sortition.allocation import parse_weight_options, read_weights_file
@@ -15,7 +16,6 @@ from sortition.invite import ENGINES, InviteRequest, draw_invitations, write_inv
 from sortition.io.outputs import check_output_dir
 from sortition.matching import match_registrations, write_match
 from sortition.registry_generate import generate_registry, write_registry
-from sortition_cli.main import _resolve_seed, _split_columns, reports_errors, seed_options
 
 OUT_HELP = "Output folder (created; must be empty unless --force)."
 
@@ -182,7 +182,7 @@ def generate_registry_command(rows: int, strata: int, seed: str, out: Path) -> N
     """Write a synthetic registry (id, address, postcode, area, age) with households of 1–6
     people and areas of skewed sizes."""
     if out.is_dir():
-        raise InputError([Problem("is a folder; give a file name ending .csv or .parquet", str(out))])
+        raise InputError([Problem("is a folder; give a file ending .csv or .parquet", str(out))])
     write_registry(generate_registry(rows, strata, seed), out)
     click.echo(f"wrote {out} ({rows} rows, {strata} areas)")
 

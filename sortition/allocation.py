@@ -76,13 +76,15 @@ def parse_weight_options(options: Sequence[str], stratify_by: str | None) -> dic
         column, equals, rest = option.partition("=")
         value, colon, weight = rest.rpartition(":")
         if not equals or not colon or not column.strip():
-            raise InputError(
-                [Problem(f"{where}: expected COL=VALUE:WEIGHT, e.g. area=North:1.5")]
-            )
+            raise InputError([Problem(f"{where}: expected COL=VALUE:WEIGHT, e.g. area=North:1.5")])
         if column.strip().casefold() != stratify_by.strip().casefold():
             raise InputError(
-                [Problem(f"{where}: column '{column.strip()}' is not the --stratify-by column "
-                         f"'{stratify_by}'")]
+                [
+                    Problem(
+                        f"{where}: column '{column.strip()}' is not the --stratify-by column "
+                        f"'{stratify_by}'"
+                    )
+                ]
             )
         key = value.strip()
         if key in weights:
@@ -167,9 +169,7 @@ def allocate(
             remaining -= households[s]
         active = [s for s in active if s not in capped]
     return [
-        StratumAllocation(
-            s, households[s], weight_text(weight_of[s]), given.get(s, 0), s in capped
-        )
+        StratumAllocation(s, households[s], weight_text(weight_of[s]), given.get(s, 0), s in capped)
         for s in strata
     ]
 

@@ -25,6 +25,7 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -73,8 +74,9 @@ class ChunkHashes:
     rows: int
     strata: list[str]  # this chunk's stratum values; ``codes`` index into it
     codes: np.ndarray  # int32 per row
-    ids: np.ndarray  # uint64 (rows, 2): first 128 bits of each id's rank
-    households: np.ndarray | None  # uint64 (rows, 2) of each row's household rank, or None
+    ranks: np.ndarray  # uint64 (rows, 2): first 128 bits of the rank of each row's household
+    # (or, without households, of its id)
+    id_hashes: np.ndarray  # uint64 per row: a fast 64-bit hash of the id, to find repeated ids
     problems: list[tuple[int, str, str]] = field(default_factory=list)  # (row in chunk, col, msg)
 
 
@@ -96,30 +98,31 @@ def hash_chunk(table: pa.Table, columns: RegistryColumns, seed: str) -> ChunkHas
     ids = _trimmed(table, columns.id)
     for index in np.flatnonzero(pc.equal(ids, "").to_numpy(zero_copy_only=False))[:MAX_PROBLEMS]:
         problems.append((int(index), columns.id, "the id is empty"))
-    id_words = _words(prefix, _binary(ids))
-    household_words = None
-    if columns.households:
+    id_hashes = pd.util.hash_array(ids.to_numpy(zero_copy_only=False), categorize=False)
+    if not columns.households:
+        ranks = _words(prefix, _binary(ids))
+    else:
         cells = [_trimmed(table, name) for name in columns.households]
         empty = np.ones(rows, dtype=bool)
         for cell in cells:
             empty &= pc.equal(cell, "").to_numpy(zero_copy_only=False)
         for index in np.flatnonzero(empty)[:MAX_PROBLEMS]:
-            problems.append(
-                (int(index), columns.households[0], "every household column is empty")
-            )
-        keys = cells[0] if len(cells) == 1 else pc.binary_join_element_wise(
-            *cells, HOUSEHOLD_SEPARATOR
+            problems.append((int(index), columns.households[0], "every household column is empty"))
+        keys = (
+            cells[0]
+            if len(cells) == 1
+            else pc.binary_join_element_wise(*cells, HOUSEHOLD_SEPARATOR)
         )
         encoded = keys.dictionary_encode()
         unique_words = _words(prefix, _binary(encoded.dictionary))
-        household_words = unique_words[encoded.indices.to_numpy(zero_copy_only=False)]
+        ranks = unique_words[encoded.indices.to_numpy(zero_copy_only=False)]
     if columns.stratum is not None:
         encoded = _trimmed(table, columns.stratum).dictionary_encode()
         strata = [str(v) for v in encoded.dictionary.to_pylist()]
         codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
     else:
         strata, codes = [ALL], np.zeros(rows, dtype=np.int32)
-    return ChunkHashes(rows, strata, codes, id_words, household_words, problems)
+    return ChunkHashes(rows, strata, codes, ranks, id_hashes, problems)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -129,7 +132,7 @@ def hash_chunk(table: pa.Table, columns: RegistryColumns, seed: str) -> ChunkHas
 @dataclass(frozen=True)
 class Invitation:
     stratum: str
-    position: int  # 0-based record index in the registry
+    members: tuple[int, ...]  # 0-based record indices of the household's rows (or the person's)
     rank_words: tuple[int, int]  # first 128 bits of the household's (or id's) rank
 
 
@@ -202,13 +205,8 @@ def plan_invitations(
                 for s in unknown
             ]
         )
-    ids = np.concatenate([c.ids for c in chunks])
-    _check_unique_ids(ids, columns, registry_name, fetch)
-    households = (
-        np.concatenate([c.households for c in chunks if c.households is not None])
-        if columns.households
-        else ids
-    )
+    _check_unique_ids(np.concatenate([c.id_hashes for c in chunks]), columns, registry_name, fetch)
+    households = np.concatenate([c.ranks for c in chunks])
     del chunks
 
     order = _order(households)
@@ -230,55 +228,51 @@ def plan_invitations(
             for i, a in enumerate(allocation)
         ]
     ).astype(np.int64)
-    recipients = _recipients(chosen, group_first, len(order), order, ids)
-    invitations = [
-        Invitation(
-            strata[int(group_stratum[g])],
-            int(position),
-            (int(households[position, 0]), int(households[position, 1])),
+    group_end = np.append(group_first[1:], len(order))
+    invitations = []
+    for g in chosen:
+        members = order[group_first[g] : group_end[g]]
+        first = int(members[0])
+        invitations.append(
+            Invitation(
+                strata[int(group_stratum[g])],
+                tuple(sorted(int(m) for m in members)),
+                (int(households[first, 0]), int(households[first, 1])),
+            )
         )
-        for g, position in zip(chosen, recipients, strict=True)
-    ]
-    return InvitationPlan(rows, int(len(group_first)), allocation, invitations)
-
-
-def _recipients(
-    chosen: np.ndarray, group_first: np.ndarray, n: int, order: np.ndarray, ids: np.ndarray
-) -> np.ndarray:
-    """For each chosen household, the row of its member whose id has the smallest rank."""
-    if len(chosen) == 0:
-        return np.zeros(0, dtype=np.int64)
-    group_end = np.append(group_first[1:], n)
-    begin, lengths = group_first[chosen], group_end[chosen] - group_first[chosen]
-    label = np.repeat(np.arange(len(chosen)), lengths)
-    within = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    members = order[np.repeat(begin, lengths) + within]
-    member_ids = ids[members]
-    best = np.lexsort((member_ids[:, 1], member_ids[:, 0], label))
-    first = np.ones(len(best), dtype=bool)
-    first[1:] = label[best][1:] != label[best][:-1]
-    return members[best[first]]
+    return InvitationPlan(rows, len(group_first), allocation, invitations)
 
 
 def _check_unique_ids(
-    ids: np.ndarray, columns: RegistryColumns, name: str, fetch: FetchRows
+    id_hashes: np.ndarray, columns: RegistryColumns, name: str, fetch: FetchRows
 ) -> None:
-    order = _order(ids)
-    repeated = np.flatnonzero(~_starts(ids[order]))
-    if len(repeated) == 0:
+    """Ids must be unique. Equal 64-bit hashes are only suspects: their ids are read back and
+    compared, so a chance collision of two different ids is not reported."""
+    order = np.argsort(id_hashes, kind="stable")
+    ordered = id_hashes[order]
+    same = np.flatnonzero(ordered[1:] == ordered[:-1])
+    if len(same) == 0:
         return
-    pairs = [(int(order[i - 1]), int(order[i])) for i in repeated[:MAX_PROBLEMS]]
-    rows = fetch(sorted({p for pair in pairs for p in pair}))
+    suspects = sorted({int(order[i]) for i in same} | {int(order[i + 1]) for i in same})
+    rows = fetch(suspects)
+    first_seen: dict[str, int] = {}
     problems = []
-    for first, second in pairs:
-        first, second = min(first, second), max(first, second)
-        shown = rows.get(second, {}).get(columns.id, "?").strip()
-        problems.append(
-            _row_problem(
-                name, second, columns.id, f"id '{shown}' repeats row {first + 2}: ids must be unique"
+    for position in suspects:
+        identifier = rows[position][columns.id].strip()
+        if identifier in first_seen:
+            problems.append(
+                _row_problem(
+                    name,
+                    position,
+                    columns.id,
+                    f"id '{identifier}' repeats row {first_seen[identifier] + 2}: ids must be "
+                    "unique",
+                )
             )
-        )
-    raise InputError(sorted(problems, key=lambda p: p.row or 0))
+        else:
+            first_seen[identifier] = position
+    if problems:
+        raise InputError(problems[:MAX_PROBLEMS])
 
 
 def _report_spanning(
@@ -324,13 +318,18 @@ class InvitedRow:
 
 
 def finish(
-    plan: InvitationPlan, columns: RegistryColumns, seed: str, rows: Mapping[int, dict[str, str]],
+    plan: InvitationPlan,
+    columns: RegistryColumns,
+    seed: str,
+    rows: Mapping[int, dict[str, str]],
     registry_name: str,
 ) -> list[InvitedRow]:
-    """The chosen rows with their full ranks, checked against the reduction's 128 bits."""
+    """The chosen households' letters: each goes to the member whose id has the smallest rank
+    (full 256 bits); the household's rank is recomputed and checked against the reduction's."""
     invited = []
     for invitation in plan.invitations:
-        row = rows[invitation.position]
+        members = [rows[position] for position in invitation.members]
+        row = members[0]
         if columns.households:
             key = household_key([row[c].strip() for c in columns.households])
         else:
@@ -344,11 +343,14 @@ def finish(
                         "changed while it was being read (a chosen row no longer has the rank "
                         "it had): run again on a file nobody is writing",
                         file=registry_name,
-                        row=invitation.position + 2,
+                        row=invitation.members[0] + 2,
                     )
                 ]
             )
-        invited.append(InvitedRow(invitation.stratum, row[columns.id].strip(), digest.hex(), row))
+        recipient = min(members, key=lambda member: rank(seed, member[columns.id].strip()))
+        invited.append(
+            InvitedRow(invitation.stratum, recipient[columns.id].strip(), digest.hex(), recipient)
+        )
     return invited
 
 

@@ -4,7 +4,8 @@ Each partition of the registry is hashed where it lies (``hash_chunk``, the same
 local engine runs on its chunks) and returns only numbers; the reduction
 (``plan_invitations``) then runs on the client exactly as on one machine, so a cluster gives the
 invitations one machine gives. Partitions come back in file order, so record positions agree with
-the local reader. Dask is the optional ``distributed`` extra: ``pip install 'sortition[distributed]'``.
+the local reader. Dask is the optional ``distributed`` extra:
+``pip install 'sortition[distributed]'``.
 """
 
 from __future__ import annotations
@@ -53,9 +54,7 @@ def dask_chunks(
             blocksize=blocksize,
         )
         frame = frame.rename(columns=lambda name: str(name).removeprefix("\ufeff"))
-    tasks = [
-        dask.delayed(_hash_partition)(part, columns, seed) for part in frame.to_delayed()
-    ]
+    tasks = [dask.delayed(_hash_partition)(part, columns, seed) for part in frame.to_delayed()]
     if scheduler is None:
         return list(dask.compute(*tasks))
     try:
@@ -67,6 +66,8 @@ def dask_chunks(
     try:
         client = Client(scheduler, set_as_default=False, timeout=30)
     except OSError as error:
-        raise InputError([Problem(f"cannot reach the Dask scheduler {scheduler}: {error}")]) from None
+        raise InputError(
+            [Problem(f"cannot reach the Dask scheduler {scheduler}: {error}")]
+        ) from None
     with client:
         return list(client.gather(client.compute(tasks)))

@@ -92,7 +92,7 @@ def draw_invitations(
         plan = plan_invitations(
             chunks, columns, request.letters, request.weights or {}, registry.name, fetch
         )
-        rows = fetch([i.position for i in plan.invitations])
+        rows = fetch([m for invitation in plan.invitations for m in invitation.members])
         invited = finish(plan, columns, seed.value, rows, registry.name)
         file_digest = raw_digest.result()
     record = invitation_record(

@@ -70,8 +70,11 @@ def match_registrations(
     for row in registrations.frame.itertuples(index=False):
         cells = [str(v) for v in row]
         key = tuple(normalise(cells[p]) for p in registered_at)
-        empty = [registrations.header[p] for p, value in zip(registered_at, key, strict=True)
-                 if value == ""]
+        empty = [
+            registrations.header[p]
+            for p, value in zip(registered_at, key, strict=True)
+            if value == ""
+        ]
         if empty:
             rejected.append([*cells, f"empty {', '.join(empty)}"])
         elif key in invited:

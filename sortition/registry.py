@@ -65,7 +65,9 @@ def open_registry(path: Path) -> Registry:
         try:
             header = list(pq.ParquetFile(path).schema_arrow.names)
         except Exception as error:
-            raise InputError([Problem(f"cannot be read as Parquet: {error}", file=path.name)]) from None
+            raise InputError(
+                [Problem(f"cannot be read as Parquet: {error}", file=path.name)]
+            ) from None
         _check_header(path.name, header)
         return Registry(path, "parquet", tuple(header), ",", size)
     with path.open("rb") as handle:
@@ -99,8 +101,7 @@ def resolve_columns(
         if position is None:
             problems.append(
                 Problem(
-                    f"has no column '{wanted}' ({flag}){why}; its columns are "
-                    + ", ".join(header),
+                    f"has no column '{wanted}' ({flag}){why}; its columns are " + ", ".join(header),
                     file=registry.name,
                     row=1,
                 )

@@ -24,9 +24,11 @@ from sortition.randomness import numpy_generator
 HOUSEHOLD_SIZES = np.arange(1, 7)
 HOUSEHOLD_SHARES = np.array([0.29, 0.35, 0.15, 0.13, 0.06, 0.02])  # of households, by size
 HOUSES_PER_STREET = 97
+MAX_ROWS = 100_000_000  # ids stay within 64-bit arithmetic
 
 
 def _text(numbers: np.ndarray, prefix: str = "", width: int = 0) -> pa.Array:
+    """Numbers as text (``prefix`` and zero-padded digits) for many distinct numbers."""
     text = pa.array(numbers).cast(pa.string())
     if width:
         text = pc.utf8_lpad(text, width=width, padding="0")
@@ -35,10 +37,18 @@ def _text(numbers: np.ndarray, prefix: str = "", width: int = 0) -> pa.Array:
     return text
 
 
+def _labels(numbers: np.ndarray, prefix: str = "", width: int = 0) -> pa.Array:
+    """The same for few distinct (small, non-negative) numbers: a lookup table, then a take."""
+    table = pa.array([f"{prefix}{n:0{width}d}" for n in range(int(numbers.max()) + 1)])
+    return table.take(pa.array(numbers))
+
+
 def generate_registry(rows: int, strata: int, seed: str) -> pa.Table:
     """A registry of ``rows`` people in ``strata`` areas of skewed sizes (lognormal shares)."""
     if rows < 1 or strata < 1:
         raise ValueError("a registry needs at least one row and one stratum")
+    if rows > MAX_ROWS:
+        raise ValueError(f"at most {MAX_ROWS:,} rows")
     rng = numpy_generator(seed, "registry")
     mean_size = float(HOUSEHOLD_SIZES @ HOUSEHOLD_SHARES)
     sizes = rng.choice(HOUSEHOLD_SIZES, size=int(rows / mean_size * 1.2) + 10, p=HOUSEHOLD_SHARES)
@@ -51,18 +61,23 @@ def generate_registry(rows: int, strata: int, seed: str) -> pa.Table:
     household = np.repeat(np.arange(count), sizes)[rng.permutation(rows)]
     street = household // HOUSES_PER_STREET
     area = area_of_household[household]
+    # unique, scattered ids: i -> (i × a + b) mod 10^d, a bijection when a is prime to 10
     id_width = len(str(rows * 10))
+    modulus = 10**id_width
+    multiplier = int(rng.integers(1, modulus // 10)) * 10 + int(rng.choice([1, 3, 7, 9]))
+    offset = int(rng.integers(0, modulus))
+    ids = (np.arange(rows, dtype=np.int64) * multiplier + offset) % modulus
     return pa.table(
         {
-            "id": _text(rng.permutation(rows * 10)[:rows], "P", id_width),
+            "id": _text(ids, "P", id_width),
             "address": pc.binary_join_element_wise(
-                _text(household % HOUSES_PER_STREET + 1), _text(street, "Street "), " "
+                _labels(household % HOUSES_PER_STREET + 1), _labels(street, "Street "), " "
             ),
             "postcode": pc.binary_join_element_wise(
-                _text(area + 1, "PC", len(str(strata))), _text(street % 1000, "", 3), " "
+                _labels(area + 1, "PC", len(str(strata))), _labels(street % 1000, "", 3), " "
             ),
-            "area": _text(area + 1, "area-", len(str(strata))),
-            "age": _text(rng.integers(16, 96, size=rows)),
+            "area": _labels(area + 1, "area-", len(str(strata))),
+            "age": _labels(rng.integers(16, 96, size=rows)),
         }
     )
 

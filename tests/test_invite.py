@@ -34,8 +34,18 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 def invite(registry: Path, out: Path, *extra: object) -> Path:
     result = run_cli(
-        ["invite", "--registry", registry, "--letters", 60, "--seed", "town hall", "--out", out,
-         *extra]
+        [
+            "invite",
+            "--registry",
+            registry,
+            "--letters",
+            60,
+            "--seed",
+            "town hall",
+            "--out",
+            out,
+            *extra,
+        ]
     )
     assert result.exit_code == 0, result.stderr
     return out
@@ -78,8 +88,14 @@ def test_rank_test_vector() -> None:
 
 def test_invitations_follow_the_rule_by_hand(registry: Path, tmp_path: Path) -> None:
     out = invite(
-        registry, tmp_path / "out", "--household-columns", HOUSEHOLDS, "--stratify-by", "area",
-        "--weight", "area=area-2:2",
+        registry,
+        tmp_path / "out",
+        "--household-columns",
+        HOUSEHOLDS,
+        "--stratify-by",
+        "area",
+        "--weight",
+        "area=area-2:2",
     )
     rows = read_csv(registry)
     expected = reference(rows, "town hall", 60, {"area-2": Fraction(2)})
@@ -127,8 +143,13 @@ def test_without_households_every_person_is_ranked_by_id(registry: Path, tmp_pat
     expected = sorted(ids, key=lambda i: rank("town hall", i))[:60]
     assert [row["id"] for row in read_csv(out / "invitations.csv")] == expected
     assert read_csv(out / "allocation.csv") == [
-        {"stratum": "all", "households": "3000", "weight": "1", "letters": "60",
-         "all_households": "false"}
+        {
+            "stratum": "all",
+            "households": "3000",
+            "weight": "1",
+            "letters": "60",
+            "all_households": "false",
+        }
     ]
 
 
@@ -172,8 +193,16 @@ def test_weights_file(registry: Path, tmp_path: Path) -> None:
 
 
 def test_verify_passes_and_catches_tampering(registry: Path, tmp_path: Path) -> None:
-    out = invite(registry, tmp_path / "out", "--household-columns", HOUSEHOLDS, "--stratify-by",
-                 "area", "--weight", "area=area-3:3")
+    out = invite(
+        registry,
+        tmp_path / "out",
+        "--household-columns",
+        HOUSEHOLDS,
+        "--stratify-by",
+        "area",
+        "--weight",
+        "area=area-3:3",
+    )
     record_path = out / "record.json"
     good = run_cli(["verify", record_path, "--registry", registry])
     assert good.exit_code == 0, good.stdout
@@ -250,44 +279,69 @@ def test_same_inputs_give_byte_identical_outputs(registry: Path, tmp_path: Path)
 
 def test_dice_seed(registry: Path, tmp_path: Path) -> None:
     result = run_cli(
-        ["invite", "--registry", registry, "--letters", 5, "--dice", "3,6,1", "--out",
-         tmp_path / "out"]
+        [
+            "invite",
+            "--registry",
+            registry,
+            "--letters",
+            5,
+            "--dice",
+            "3,6,1",
+            "--out",
+            tmp_path / "out",
+        ]
     )
     assert result.exit_code == 0, result.stderr
     record = json.loads((tmp_path / "out" / "record.json").read_text(encoding="utf-8"))
     assert record["seed"] == {"source": "dice", "value": "dice:3,6,1", "rolls": [3, 6, 1]}
-    assert run_cli(["verify", tmp_path / "out" / "record.json", "--registry", registry]).exit_code == 0
+    verified = run_cli(["verify", tmp_path / "out" / "record.json", "--registry", registry])
+    assert verified.exit_code == 0
 
 
 # name: (registry text, extra args, letters, fragments of the message)
 BAD = {
     "missing id column": ("name,area\nann,a\n", [], 1, ["row 1", "no column 'id'", "--id-column"]),
     "duplicate ids": (
-        "id,area\n1,a\n2,a\n3,b\n2,b\n", [], 1, ["row 5", "'id'", "id '2' repeats row 3"]
+        "id,area\n1,a\n2,a\n3,b\n2,b\n",
+        [],
+        1,
+        ["row 5", "'id'", "id '2' repeats row 3"],
     ),
     "empty id": ("id,area\n1,a\n ,a\n", [], 1, ["row 3", "'id'", "the id is empty"]),
     "unknown stratify column": (
-        "id,area\n1,a\n", ["--stratify-by", "region"], 1, ["no column 'region'", "--stratify-by"]
+        "id,area\n1,a\n",
+        ["--stratify-by", "region"],
+        1,
+        ["no column 'region'", "--stratify-by"],
     ),
     "more letters than households": (
-        "id,address\n1,x\n2,x\n3,y\n", ["--household-columns", "address"], 3,
+        "id,address\n1,x\n2,x\n3,y\n",
+        ["--household-columns", "address"],
+        3,
         ["--letters 3 is more than the 2 households"],
     ),
     "bad weight syntax": (
-        "id,area\n1,a\n", ["--stratify-by", "area", "--weight", "area:a=2"], 1,
+        "id,area\n1,a\n",
+        ["--stratify-by", "area", "--weight", "area:a=2"],
+        1,
         ["expected COL=VALUE:WEIGHT"],
     ),
     "weight for an unknown stratum": (
-        "id,area\n1,a\n2,b\n", ["--stratify-by", "area", "--weight", "area=c:2"], 1,
+        "id,area\n1,a\n2,b\n",
+        ["--stratify-by", "area", "--weight", "area=c:2"],
+        1,
         ["stratum 'c'", "no row"],
     ),
     "household in two strata": (
         "id,address,area\n1,x,a\n2,x,b\n3,y,b\n",
-        ["--household-columns", "address", "--stratify-by", "area"], 1,
+        ["--household-columns", "address", "--stratify-by", "area"],
+        1,
         ["row 3", "one stratum"],
     ),
     "empty household": (
-        "id,address\n1,x\n2,\n", ["--household-columns", "address"], 1,
+        "id,address\n1,x\n2,\n",
+        ["--household-columns", "address"],
+        1,
         ["row 3", "every household column is empty"],
     ),
 }
@@ -311,7 +365,16 @@ def test_bad_input_exits_2_and_writes_nothing(case: str, tmp_path: Path) -> None
 
 def test_missing_registry_file_exits_2(tmp_path: Path) -> None:
     result = run_cli(
-        ["invite", "--registry", tmp_path / "nope.csv", "--letters", 1, "--seed", "s", "--out",
-         tmp_path / "out"]
+        [
+            "invite",
+            "--registry",
+            tmp_path / "nope.csv",
+            "--letters",
+            1,
+            "--seed",
+            "s",
+            "--out",
+            tmp_path / "out",
+        ]
     )
     assert result.exit_code == 2 and "file not found" in result.stderr

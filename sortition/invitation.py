@@ -113,9 +113,14 @@ def hash_chunk(table: pa.Table, columns: RegistryColumns, seed: str) -> ChunkHas
             if len(cells) == 1
             else pc.binary_join_element_wise(*cells, HOUSEHOLD_SEPARATOR)
         )
-        encoded = keys.dictionary_encode()
-        unique_words = _words(prefix, _binary(encoded.dictionary))
-        ranks = unique_words[encoded.indices.to_numpy(zero_copy_only=False)]
+        # one hash per run of equal keys: members listed together (a file sorted by address)
+        # are hashed once; a full de-duplication costs more than it saves on shuffled files
+        new = np.ones(rows, dtype=bool)
+        if rows > 1:
+            same = pc.equal(keys.slice(1), keys.slice(0, rows - 1))
+            new[1:] = ~same.to_numpy(zero_copy_only=False)
+        runs = _words(prefix, _binary(keys.take(pa.array(np.flatnonzero(new)))))
+        ranks = runs[np.cumsum(new) - 1]
     if columns.stratum is not None:
         encoded = _trimmed(table, columns.stratum).dictionary_encode()
         strata = [str(v) for v in encoded.dictionary.to_pylist()]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from sortition_cli.main import _resolve_seed, _split_columns, reports_errors, seed_options
@@ -20,13 +21,28 @@ from sortition.registry_generate import generate_registry, write_registry
 OUT_HELP = "Output folder (created; must be empty unless --force)."
 
 
+def _file_option(flag: str, dest: str, help: str, required: bool = True) -> Any:
+    return click.option(
+        flag,
+        dest,
+        required=required,
+        default=None,
+        type=click.Path(path_type=Path, dir_okay=False),
+        help=help,
+    )
+
+
+_out_option = click.option(
+    "--out", "out", required=True, type=click.Path(path_type=Path, file_okay=False), help=OUT_HELP
+)
+_force_option = click.option(
+    "--force", is_flag=True, help="Replace the contents of a non-empty --out folder."
+)
+
+
 @click.command()
-@click.option(
-    "--registry",
-    "registry_path",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="The registry: CSV (UTF-8) or .parquet, one row per person.",
+@_file_option(
+    "--registry", "registry_path", "The registry: CSV (UTF-8) or .parquet, one row per person."
 )
 @click.option("--letters", required=True, type=click.IntRange(min=1), help="Letters to send.")
 @click.option(
@@ -47,20 +63,17 @@ OUT_HELP = "Output folder (created; must be empty unless --force)."
     multiple=True,
     help="COL=VALUE:W raises a stratum's weight (e.g. area=North:1.5); repeatable.",
 )
-@click.option(
+@_file_option(
     "--weights",
     "weights_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="A table of weights: columns stratum (or the --stratify-by column) and weight.",
+    "A table of weights: columns stratum (or the --stratify-by column) and weight.",
+    required=False,
 )
 @click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True)
 @click.option("--scheduler", default=None, help="Dask scheduler address (with --engine dask).")
 @seed_options
-@click.option(
-    "--out", "out", required=True, type=click.Path(path_type=Path, file_okay=False), help=OUT_HELP
-)
-@click.option("--force", is_flag=True, help="Replace the contents of a non-empty --out folder.")
+@_out_option
+@_force_option
 @reports_errors
 def invite(
     registry_path: Path,
@@ -125,19 +138,11 @@ def invite(
 
 
 @click.command()
-@click.option(
-    "--invitations",
-    "invitations_path",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="The invitations.csv that `sortition invite` wrote.",
+@_file_option(
+    "--invitations", "invitations_path", "The invitations.csv that `sortition invite` wrote."
 )
-@click.option(
-    "--registrations",
-    "registrations_path",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="The people who answered: CSV, .xlsx or .parquet.",
+@_file_option(
+    "--registrations", "registrations_path", "The people who answered: CSV, .xlsx or .parquet."
 )
 @click.option(
     "--on",
@@ -145,10 +150,8 @@ def invite(
     required=True,
     help="Columns both files share that identify an invitation (e.g. address,postcode).",
 )
-@click.option(
-    "--out", "out", required=True, type=click.Path(path_type=Path, file_okay=False), help=OUT_HELP
-)
-@click.option("--force", is_flag=True, help="Replace the contents of a non-empty --out folder.")
+@_out_option
+@_force_option
 @reports_errors
 def match(
     invitations_path: Path, registrations_path: Path, on: str, out: Path, force: bool

@@ -15,7 +15,7 @@ from typing import Any
 
 from sortition.allocation import allocate, parse_weight
 from sortition.canonical import file_sha256
-from sortition.errors import InputError
+from sortition.errors import InputError, Problem
 from sortition.invite import InviteRequest, draw_invitations
 from sortition.record_reader import RecordReader
 from sortition.seeds import Seed
@@ -115,19 +115,20 @@ def _registry_items(
     seed_value: str,
     invitations: list[Any],
 ) -> list[CheckItem]:
-    raw = file_sha256(path) if path.is_file() else None
+    if not path.is_file():
+        problem = "is a folder, not a file" if path.is_dir() else "file not found"
+        raise InputError([Problem(problem, file=str(path))])
+    raw = file_sha256(path)
     stated = registry.get("file_sha256")
-    if raw is not None and raw == stated:
+    if raw == stated:
         file_item = CheckItem("registry file", True, f"SHA-256 matches {_short(raw)}")
     else:
         file_item = CheckItem(
             "registry file",
             False,
-            f"{path.name}: SHA-256 {_short(raw or '')} differs from the record's "
+            f"{path.name}: SHA-256 {_short(raw)} differs from the record's "
             f"{_short(stated) if isinstance(stated, str) else 'nothing'}",
         )
-    if raw is None:
-        return [file_item]  # draw_invitations below would only repeat "file not found"
     household_columns = registry.get("household_columns") or []
     stratify_by = registry.get("stratify_by")
     request = InviteRequest(

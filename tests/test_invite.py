@@ -18,6 +18,7 @@ from sortition.registry_generate import generate_registry, write_registry
 from tests.conftest import run_cli
 
 HOUSEHOLDS = "address,postcode"
+STRATIFIED = ("--household-columns", HOUSEHOLDS, "--stratify-by", "area")
 
 
 @pytest.fixture(scope="module")
@@ -87,16 +88,7 @@ def test_rank_test_vector() -> None:
 
 
 def test_invitations_follow_the_rule_by_hand(registry: Path, tmp_path: Path) -> None:
-    out = invite(
-        registry,
-        tmp_path / "out",
-        "--household-columns",
-        HOUSEHOLDS,
-        "--stratify-by",
-        "area",
-        "--weight",
-        "area=area-2:2",
-    )
+    out = invite(registry, tmp_path / "out", *STRATIFIED, "--weight", "area=area-2:2")
     rows = read_csv(registry)
     expected = reference(rows, "town hall", 60, {"area-2": Fraction(2)})
     invited = read_csv(out / "invitations.csv")
@@ -154,7 +146,7 @@ def test_without_households_every_person_is_ranked_by_id(registry: Path, tmp_pat
 
 
 def test_file_order_and_format_do_not_matter(registry: Path, tmp_path: Path) -> None:
-    args = ("--household-columns", HOUSEHOLDS, "--stratify-by", "area")
+    args = STRATIFIED
     first = invite(registry, tmp_path / "a", *args)
     lines = registry.read_text(encoding="utf-8").splitlines(keepends=True)
     body = lines[1:]
@@ -174,7 +166,7 @@ def test_file_order_and_format_do_not_matter(registry: Path, tmp_path: Path) -> 
 def test_small_chunks_give_the_same_result(
     registry: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    args = ("--household-columns", HOUSEHOLDS, "--stratify-by", "area")
+    args = STRATIFIED
     whole = invite(registry, tmp_path / "a", *args)
     monkeypatch.setattr("sortition.registry.CSV_BLOCK_BYTES", 4096)  # households span chunks
     chunked = invite(registry, tmp_path / "b", *args)
@@ -184,7 +176,7 @@ def test_small_chunks_give_the_same_result(
 def test_weights_file(registry: Path, tmp_path: Path) -> None:
     weights = tmp_path / "weights.csv"
     weights.write_text("area,weight\narea-2,2\narea-5,1.5\n", encoding="utf-8")
-    args = ("--household-columns", HOUSEHOLDS, "--stratify-by", "area")
+    args = STRATIFIED
     by_file = invite(registry, tmp_path / "a", *args, "--weights", weights)
     by_flags = invite(
         registry, tmp_path / "b", *args, "--weight", "area=area-2:2", "--weight", "area=area-5:1.5"
@@ -193,16 +185,7 @@ def test_weights_file(registry: Path, tmp_path: Path) -> None:
 
 
 def test_verify_passes_and_catches_tampering(registry: Path, tmp_path: Path) -> None:
-    out = invite(
-        registry,
-        tmp_path / "out",
-        "--household-columns",
-        HOUSEHOLDS,
-        "--stratify-by",
-        "area",
-        "--weight",
-        "area=area-3:3",
-    )
+    out = invite(registry, tmp_path / "out", *STRATIFIED, "--weight", "area=area-3:3")
     record_path = out / "record.json"
     good = run_cli(["verify", record_path, "--registry", registry])
     assert good.exit_code == 0, good.stdout
@@ -260,6 +243,12 @@ def test_verify_passes_and_catches_tampering(registry: Path, tmp_path: Path) -> 
     assert "[MISMATCH] registry counts" in result.stdout
 
 
+def test_verify_with_a_missing_registry_exits_2(registry: Path, tmp_path: Path) -> None:
+    out = invite(registry, tmp_path / "out")
+    result = run_cli(["verify", out / "record.json", "--registry", tmp_path / "gone.csv"])
+    assert result.exit_code == 2 and "file not found" in result.stderr
+
+
 def test_verify_without_the_registry_checks_the_arithmetic(registry: Path, tmp_path: Path) -> None:
     out = invite(registry, tmp_path / "out", "--stratify-by", "area")
     result = run_cli(["verify", out / "record.json"])
@@ -268,7 +257,7 @@ def test_verify_without_the_registry_checks_the_arithmetic(registry: Path, tmp_p
 
 
 def test_same_inputs_give_byte_identical_outputs(registry: Path, tmp_path: Path) -> None:
-    args = ("--household-columns", HOUSEHOLDS, "--stratify-by", "area")
+    args = STRATIFIED
     a, b = invite(registry, tmp_path / "a", *args), invite(registry, tmp_path / "b", *args)
     for name in ("invitations.csv", "allocation.csv"):
         assert (a / name).read_bytes() == (b / name).read_bytes()

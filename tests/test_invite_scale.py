@@ -12,7 +12,7 @@ import pytest
 from sortition.invite import InviteRequest, draw_invitations
 from sortition.registry_generate import generate_registry, write_registry
 from sortition.seeds import seed_from_text
-from tests.conftest import run_cli
+from tests.conftest import Result, run_cli
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -79,19 +79,12 @@ def test_match_splits_registrations(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     out = tmp_path / "stage2"
-    result = run_cli(
-        [
-            "match",
-            "--invitations",
-            invitations,
-            "--registrations",
-            registrations,
-            "--on",
-            "address,postcode",
-            "--out",
-            out,
-        ]
-    )
+
+    def match(on: str, folder: Path) -> Result:
+        files = ["--invitations", invitations, "--registrations", registrations]
+        return run_cli(["match", *files, "--on", on, "--out", folder])
+
+    result = match("address,postcode", out)
     assert result.exit_code == 0, result.stderr
     assert [row["name"] for row in read_csv(out / "pool.csv")] == ["Ann", "Bob", "Eve"]
     rejected = read_csv(out / "rejected.csv")
@@ -99,19 +92,7 @@ def test_match_splits_registrations(tmp_path: Path) -> None:
         ("Cai", "no invitation matches"),
         ("Dee", "empty postcode"),
     ]
-    missing = run_cli(
-        [
-            "match",
-            "--invitations",
-            invitations,
-            "--registrations",
-            registrations,
-            "--on",
-            "uprn",
-            "--out",
-            tmp_path / "other",
-        ]
-    )
+    missing = match("uprn", tmp_path / "other")
     assert missing.exit_code == 2 and "no column 'uprn'" in missing.stderr
     assert not (tmp_path / "other").exists()
 

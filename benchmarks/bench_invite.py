@@ -5,8 +5,8 @@
 
 Generates the registry (`sortition generate-registry`) into a temporary folder, then runs
 `sortition invite` on each format in a child process, one weighted stratum, households by
-address and postcode, and prints wall time and the child's peak memory (maximum resident set
-size, from the operating system's accounting of that one process).
+address and postcode, and prints wall time, CPU time and the child's peak memory (maximum
+resident set size, from the operating system's accounting of that one process).
 """
 
 from __future__ import annotations
@@ -24,12 +24,15 @@ SORTITION = [sys.executable, "-c", "from sortition_cli.main import main; main()"
 
 
 def run(args: list[str]) -> tuple[float, float, int]:
-    """(seconds, peak resident memory in MiB, exit code) of one child process."""
+    """(seconds, peak resident memory in MiB, exit code) of one child process; prints its CPU
+    time and the machine's load, since wall time on a shared machine depends on the others."""
     started = time.perf_counter()
     child = subprocess.Popen(args, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
     child.returncode = os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    print(f"  (CPU {cpu:.1f} s, load average {os.getloadavg()[0]:.1f})", end=" ")
     return seconds, usage.ru_maxrss / 1024, child.returncode
 
 

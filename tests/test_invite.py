@@ -367,3 +367,19 @@ def test_missing_registry_file_exits_2(tmp_path: Path) -> None:
         ]
     )
     assert result.exit_code == 2 and "file not found" in result.stderr
+
+
+def test_option_conflicts_and_weight_files_exit_2(registry: Path, tmp_path: Path) -> None:
+    weights = tmp_path / "weights.csv"
+    weights.write_text("stratum,weight\narea-1,2\narea-2,-1\n", encoding="utf-8")
+    base = ["invite", "--registry", registry, "--letters", 5, "--seed", "s", "--stratify-by"]
+    cases = {
+        "give --weight or --weights": ["area", "--weights", weights, "--weight", "area=area-1:2"],
+        "weights.csv, row 3, column 'weight'": ["area", "--weights", weights],
+        "--scheduler needs --engine dask": ["area", "--scheduler", "tcp://127.0.0.1:1"],
+    }
+    for fragment, extra in cases.items():
+        result = run_cli([*base, *extra, "--out", tmp_path / "out"])
+        assert result.exit_code == 2, (fragment, result.stderr)
+        assert fragment in result.stderr
+        assert not (tmp_path / "out").exists()

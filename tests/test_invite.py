@@ -383,3 +383,18 @@ def test_option_conflicts_and_weight_files_exit_2(registry: Path, tmp_path: Path
         assert result.exit_code == 2, (fragment, result.stderr)
         assert fragment in result.stderr
         assert not (tmp_path / "out").exists()
+
+
+def test_a_small_stratum_gets_every_household_and_verifies(registry: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run_cli(
+        ["invite", "--registry", registry, "--letters", 900, "--seed", "cap", *STRATIFIED,
+         "--weight", "area=area-1:50", "--out", out]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    allocation = {line["stratum"]: line for line in read_csv(out / "allocation.csv")}
+    assert allocation["area-1"]["all_households"] == "true"
+    assert allocation["area-1"]["letters"] == allocation["area-1"]["households"]
+    assert sum(int(line["letters"]) for line in allocation.values()) == 900
+    verified = run_cli(["verify", out / "record.json", "--registry", registry])
+    assert verified.exit_code == 0, verified.stdout

@@ -527,15 +527,28 @@ def draw(
     is_flag=True,
     help="Re-run the algorithm and compare every probability (within 1e-6).",
 )
+@click.option(
+    "--registry",
+    "registry_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="An invitation record's registry file, to re-derive every invitation.",
+)
 @reports_errors
 def verify(
-    record_path: Path, pool_path: Path | None, quotas_path: Path | None, recompute: bool
+    record_path: Path,
+    pool_path: Path | None,
+    quotas_path: Path | None,
+    recompute: bool,
+    registry_path: Path | None,
 ) -> None:
     """Check a published record: digests, the draw from the seed, quotas and households.
 
     Prints one line per item; exits 0 when every item matches, 1 when one does not.
     """
-    report = verify_record(record_path, pool_path, quotas_path, recompute=recompute)
+    report = verify_record(
+        record_path, pool_path, quotas_path, recompute=recompute, registry_path=registry_path
+    )
     for item in report.items:
         click.echo(f"[{'ok' if item.ok else 'MISMATCH'}] {item.name}: {item.detail}")
     failed = [item.name for item in report.items if not item.ok]
@@ -621,9 +634,13 @@ def generate(
     )
 
 
-from sortition_cli.audit import audit  # noqa: E402  (the module imports this one's helpers)
+# The command modules import this one's helpers, so they are registered last.
+from sortition_cli.audit import audit  # noqa: E402
+from sortition_cli.invite import COMMANDS as STAGE1_COMMANDS  # noqa: E402
 
 cli.add_command(audit)
+for _command in STAGE1_COMMANDS:
+    cli.add_command(_command)
 
 
 def main() -> None:

@@ -88,6 +88,7 @@ class VerifyRequest:
     quotas_path: Path | None
     recompute: bool
     id_column: str | None
+    registry_path: Path | None = None
 
 
 Checker = Callable[[VerifyRequest], list[CheckItem]]
@@ -100,12 +101,15 @@ def verify_record(
     *,
     recompute: bool = False,
     id_column: str | None = None,
+    registry_path: Path | None = None,
 ) -> VerifyReport:
     """Check a record, and the pool and quota files when given. ``id_column`` overrides the
     record's id column when reading the pool file."""
     record = read_record(record_path)
     kind = record["kind"]
-    request = VerifyRequest(record, record_path.name, pool_path, quotas_path, recompute, id_column)
+    request = VerifyRequest(
+        record, record_path.name, pool_path, quotas_path, recompute, id_column, registry_path
+    )
     return VerifyReport(tuple(CHECKERS[kind][1](request)))
 
 
@@ -835,6 +839,13 @@ def _recompute_item(selection: _Selection, fair: _FairParts) -> CheckItem:
 
 
 # kind -> (record versions it knows, checker). An invitation record plugs in here.
+def verify_invitation(request: VerifyRequest) -> list[CheckItem]:
+    from sortition.invitation_verify import verify_invitation as check  # it imports this module
+
+    return check(request)
+
+
 CHECKERS: dict[str, tuple[tuple[int, ...], Checker]] = {
     "selection": ((3,), verify_selection),
+    "invitation": ((1,), verify_invitation),
 }

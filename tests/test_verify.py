@@ -351,7 +351,7 @@ def test_missing_record_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"kind": "invitation"}, "unknown record kind"),
+        ({"kind": "ballot"}, "unknown record kind"),
         ({"kind": None}, "no 'kind'"),
         ({"version": 4}, "version 4"),
         ({"seed": {"source": "seed"}}, "seed.value"),

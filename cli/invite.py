@@ -1,0 +1,193 @@
+"""Stage-1 commands: `invite` (the invitation lottery), `match` (registrations against the
+invitations) and `generate-registry` (synthetic registries). Thin over the library."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from sortition_cli.main import _resolve_seed, _split_columns, reports_errors, seed_options
+from tqdm import tqdm
+
+from sortition.allocation import parse_weight_options, read_weights_file
+from sortition.errors import InputError, Problem
+from sortition.invite import ENGINES, InviteRequest, draw_invitations, write_invitations
+from sortition.io.outputs import check_output_dir
+from sortition.matching import match_registrations, write_match
+from sortition.registry_generate import generate_registry, write_registry
+
+OUT_HELP = "Output folder (created; must be empty unless --force)."
+
+
+def _file_option(flag: str, dest: str, help: str, required: bool = True) -> Any:
+    return click.option(
+        flag,
+        dest,
+        required=required,
+        default=None,
+        type=click.Path(path_type=Path, dir_okay=False),
+        help=help,
+    )
+
+
+_out_option = click.option(
+    "--out", "out", required=True, type=click.Path(path_type=Path, file_okay=False), help=OUT_HELP
+)
+_force_option = click.option(
+    "--force", is_flag=True, help="Replace the contents of a non-empty --out folder."
+)
+
+
+@click.command()
+@_file_option(
+    "--registry", "registry_path", "The registry: CSV (UTF-8) or .parquet, one row per person."
+)
+@click.option("--letters", required=True, type=click.IntRange(min=1), help="Letters to send.")
+@click.option(
+    "--id-column",
+    default="id",
+    show_default=True,
+    help="Column holding each person's id (required: row numbers depend on file order).",
+)
+@click.option(
+    "--household-columns",
+    default=None,
+    help="Columns that together identify a household (e.g. address,postcode): one letter each.",
+)
+@click.option("--stratify-by", default=None, help="Allocate letters per value of this column.")
+@click.option(
+    "--weight",
+    "weight_options",
+    multiple=True,
+    help="COL=VALUE:W raises a stratum's weight (e.g. area=North:1.5); repeatable.",
+)
+@_file_option(
+    "--weights",
+    "weights_path",
+    "A table of weights: columns stratum (or the --stratify-by column) and weight.",
+    required=False,
+)
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True)
+@click.option("--scheduler", default=None, help="Dask scheduler address (with --engine dask).")
+@seed_options
+@_out_option
+@_force_option
+@reports_errors
+def invite(
+    registry_path: Path,
+    letters: int,
+    id_column: str,
+    household_columns: str | None,
+    stratify_by: str | None,
+    weight_options: tuple[str, ...],
+    weights_path: Path | None,
+    engine: str,
+    scheduler: str | None,
+    seed: str | None,
+    beacon: Path | None,
+    dice: str | None,
+    reveals: tuple[str, ...],
+    commitments: Path | None,
+    allow_missing: bool,
+    out: Path,
+    force: bool,
+) -> None:
+    """Draw the addresses that get an invitation letter from a registry (stage 1).
+
+    Each household (or person) is ranked by SHA-256 of the seed and its key; the smallest ranks
+    in each stratum get the letters. Writes invitations.csv, allocation.csv and record.json.
+    """
+    check_output_dir(out, force)
+    if scheduler is not None and engine != "dask":
+        raise InputError([Problem("--scheduler needs --engine dask")])
+    if weight_options and weights_path is not None:
+        raise InputError([Problem("give --weight or --weights, not both")])
+    weights = (
+        read_weights_file(weights_path, stratify_by)
+        if weights_path is not None
+        else parse_weight_options(weight_options, stratify_by)
+    )
+    request = InviteRequest(
+        registry_path,
+        letters,
+        id_column,
+        _split_columns(household_columns),
+        stratify_by,
+        weights,
+        engine,
+        scheduler,
+    )
+    source = _resolve_seed(seed, beacon, dice, reveals, commitments, allow_missing)
+    with tqdm(unit=" rows", unit_scale=True, disable=None, file=sys.stderr, leave=False) as bar:
+        result = draw_invitations(request, source, bar.update)
+    registry = result.record["inputs"]["registry"]
+    unit = "households" if result.columns.households else "people"
+    click.echo(
+        f"{registry['rows']} rows, {registry['households']} {unit}; "
+        f"{letters} letters over {len(result.allocation)} strata (seed {source.value!r}):"
+    )
+    for line in result.allocation:
+        note = " (all of them)" if line.all_households else ""
+        weight = f", weight {line.weight}" if line.weight != "1" else ""
+        click.echo(f"  {line.stratum}: {line.letters} of {line.households}{weight}{note}")
+    click.echo("wrote:")
+    for path in write_invitations(result, out, force):
+        click.echo(f"  {path}")
+
+
+@click.command()
+@_file_option(
+    "--invitations", "invitations_path", "The invitations.csv that `sortition invite` wrote."
+)
+@_file_option(
+    "--registrations", "registrations_path", "The people who answered: CSV, .xlsx or .parquet."
+)
+@click.option(
+    "--on",
+    "on",
+    required=True,
+    help="Columns both files share that identify an invitation (e.g. address,postcode).",
+)
+@_out_option
+@_force_option
+@reports_errors
+def match(
+    invitations_path: Path, registrations_path: Path, on: str, out: Path, force: bool
+) -> None:
+    """Keep the registrations that answer an invitation: pool.csv for stage 2, rejected.csv with
+    the reason for the rest."""
+    check_output_dir(out, force)
+    result = match_registrations(invitations_path, registrations_path, _split_columns(on))
+    paths = write_match(result, out, force)
+    click.echo(
+        f"{len(result.pool)} registrations match an invitation, {len(result.rejected)} do not."
+    )
+    click.echo("wrote:")
+    for path in paths:
+        click.echo(f"  {path}")
+
+
+@click.command("generate-registry")
+@click.option("--rows", required=True, type=click.IntRange(min=1), help="People in the registry.")
+@click.option("--strata", default=50, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", required=True, help="Seed string for the generator.")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The file to write: .csv or .parquet.",
+)
+@reports_errors
+def generate_registry_command(rows: int, strata: int, seed: str, out: Path) -> None:
+    """Write a synthetic registry (id, address, postcode, area, age) with households of 1–6
+    people and areas of skewed sizes."""
+    if out.is_dir():
+        raise InputError([Problem("is a folder; give a file ending .csv or .parquet", str(out))])
+    write_registry(generate_registry(rows, strata, seed), out)
+    click.echo(f"wrote {out} ({rows} rows, {strata} areas)")
+
+
+COMMANDS = (invite, match, generate_registry_command)

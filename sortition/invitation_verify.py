@@ -1,0 +1,188 @@
+"""Verify an invitation record (kind ``invitation``): its allocation arithmetic, its invitations,
+and with the registry file, every invitation re-derived from the seed.
+
+Items: ``record version``, ``allocation`` (re-computed from the recorded households and weights),
+``invitations`` (one per letter, per stratum, no id twice); with ``--registry``: ``registry file``
+(raw SHA-256), ``registry counts`` (rows, households per stratum) and ``draw`` (the invitations
+re-derived from the registry and the seed, in order).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from sortition.allocation import allocate, parse_weight
+from sortition.canonical import file_sha256
+from sortition.errors import InputError, Problem
+from sortition.invite import InviteRequest, draw_invitations
+from sortition.record_reader import RecordReader
+from sortition.seeds import Seed
+from sortition.verify import CheckItem, VerifyRequest, _listed, _short, _version_item
+
+
+def verify_invitation(request: VerifyRequest) -> list[CheckItem]:
+    record, reader = request.record, RecordReader(request.name)
+    letters = reader.integer(record, "letters", minimum=1)
+    registry = reader.mapping(record, "inputs.registry")
+    strata = reader.items(record, "allocation.strata")
+    recorded: dict[str, dict[str, Any]] = {}
+    for number, line in enumerate(strata, start=1):
+        where = f"allocation.strata[{number}]"
+        if not isinstance(line, dict):
+            raise reader.fail(f"'{where}' must be an object")
+        stratum = reader.text(line, "stratum")
+        reader.integer(line, "households")
+        reader.integer(line, "letters")
+        reader.text(line, "weight")
+        recorded[stratum] = line
+    invitations = reader.items(record, "invitations")
+    for number, entry in enumerate(invitations, start=1):
+        if not isinstance(entry, dict):
+            raise reader.fail(f"'invitations[{number}]' must be an object")
+        reader.text(entry, "stratum")
+        reader.text(entry, "id")
+    seed_value = reader.text(record, "seed.value")
+
+    items = [
+        _version_item(record),
+        _allocation_item(recorded, letters, request.name),
+        _invitations_item(recorded, invitations),
+    ]
+    if request.registry_path is not None:
+        items += _registry_items(
+            request.registry_path, reader, registry, recorded, letters, seed_value, invitations
+        )
+    return items
+
+
+def _weights(recorded: dict[str, dict[str, Any]], name: str) -> dict[str, Any]:
+    return {
+        stratum: parse_weight(line["weight"], f"{name}, stratum {stratum!r}")
+        for stratum, line in recorded.items()
+        if line["weight"] != "1"
+    }
+
+
+def _allocation_item(recorded: dict[str, dict[str, Any]], letters: int, name: str) -> CheckItem:
+    total = sum(line["letters"] for line in recorded.values())
+    if total != letters:
+        return CheckItem(
+            "allocation", False, f"the strata's letters add up to {total}, not {letters}"
+        )
+    households = {s: line["households"] for s, line in recorded.items()}
+    expected = allocate(households, _weights(recorded, name), letters)
+    wrong = [
+        f"{a.stratum}: {recorded[a.stratum]['letters']} recorded, {a.letters} by the rule"
+        for a in expected
+        if a.letters != recorded[a.stratum]["letters"]
+        or a.all_households != bool(recorded[a.stratum].get("all_households"))
+    ]
+    if wrong:
+        return CheckItem("allocation", False, _listed(wrong))
+    return CheckItem(
+        "allocation",
+        True,
+        f"{letters} letters over {len(recorded)} strata follow from the recorded households and "
+        "weights by largest remainder",
+    )
+
+
+def _invitations_item(recorded: dict[str, dict[str, Any]], invitations: list[Any]) -> CheckItem:
+    per_stratum = Counter(entry["stratum"] for entry in invitations)
+    wrong = [
+        f"{s}: {per_stratum.get(s, 0)} invitations for {line['letters']} letters"
+        for s, line in recorded.items()
+        if per_stratum.get(s, 0) != line["letters"]
+    ]
+    wrong += [f"{s}: not in the allocation" for s in sorted(set(per_stratum) - set(recorded))]
+    repeated = [i for i, count in Counter(e["id"] for e in invitations).items() if count > 1]
+    wrong += [f"id {i!r} invited twice" for i in repeated]
+    if wrong:
+        return CheckItem("invitations", False, _listed(wrong))
+    return CheckItem(
+        "invitations", True, f"{len(invitations)} invitations, as many per stratum as letters"
+    )
+
+
+def _registry_items(
+    path: Path,
+    reader: RecordReader,
+    registry: dict[str, Any],
+    recorded: dict[str, dict[str, Any]],
+    letters: int,
+    seed_value: str,
+    invitations: list[Any],
+) -> list[CheckItem]:
+    if not path.is_file():
+        problem = "is a folder, not a file" if path.is_dir() else "file not found"
+        raise InputError([Problem(problem, file=str(path))])
+    raw = file_sha256(path)
+    stated = registry.get("file_sha256")
+    if raw == stated:
+        file_item = CheckItem("registry file", True, f"SHA-256 matches {_short(raw)}")
+    else:
+        file_item = CheckItem(
+            "registry file",
+            False,
+            f"{path.name}: SHA-256 {_short(raw)} differs from the record's "
+            f"{_short(stated) if isinstance(stated, str) else 'nothing'}",
+        )
+    household_columns = registry.get("household_columns") or []
+    stratify_by = registry.get("stratify_by")
+    request = InviteRequest(
+        path,
+        letters,
+        reader.text(registry, "id_column"),
+        tuple(str(c) for c in household_columns),
+        stratify_by if isinstance(stratify_by, str) else None,
+        _weights(recorded, path.name),
+    )
+    try:
+        result = draw_invitations(request, Seed(seed_value, "seed"))
+    except InputError as error:
+        if file_item.ok:
+            raise
+        why = f"{path.name} does not fit the record: {error.problems[0]}"
+        return [file_item, CheckItem("registry counts", False, why), CheckItem("draw", False, why)]
+    derived = result.record["inputs"]["registry"]
+    counts = {a.stratum: a.households for a in result.allocation}
+    wrong = [
+        f"{key}: record {registry.get(key)}, file {derived[key]}"
+        for key in ("rows", "households")
+        if registry.get(key) != derived[key]
+    ]
+    wrong += [
+        f"{s}: record {recorded.get(s, {}).get('households')} households, file {counts.get(s)}"
+        for s in sorted(set(counts) | set(recorded))
+        if counts.get(s) != recorded.get(s, {}).get("households")
+    ]
+    counts_item = (
+        CheckItem("registry counts", False, _listed(wrong))
+        if wrong
+        else CheckItem(
+            "registry counts",
+            True,
+            f"{derived['rows']} rows, {derived['households']} households in {len(counts)} strata",
+        )
+    )
+    again = result.record["invitations"]
+    if again == invitations:
+        draw_item = CheckItem(
+            "draw", True, f"all {len(again)} invitations re-derived from the seed and the registry"
+        )
+    else:
+        listed = {(e["stratum"], e["id"]) for e in invitations}
+        derived_set = {(e["stratum"], e["id"]) for e in again}
+        missing = [f"{i} ({s})" for s, i in sorted(derived_set - listed)]
+        extra = [f"{i} ({s})" for s, i in sorted(listed - derived_set)]
+        parts = []
+        if extra:
+            parts.append(f"recorded but not drawn: {_listed(extra)}")
+        if missing:
+            parts.append(f"drawn but not recorded: {_listed(missing)}")
+        if not parts:
+            parts.append("the same invitations, in another order")
+        draw_item = CheckItem("draw", False, "; ".join(parts))
+    return [file_item, counts_item, draw_item]

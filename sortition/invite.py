@@ -1,0 +1,138 @@
+"""The invitation lottery as one service call: read the registry, draw, write (what the CLI and
+``verify`` call). The rules live in ``sortition.invitation`` and ``sortition.allocation``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from sortition.allocation import StratumAllocation
+from sortition.canonical import file_sha256
+from sortition.invitation import (
+    ChunkHashes,
+    InvitedRow,
+    allocation_row,
+    finish,
+    hash_chunk,
+    invitation_record,
+    plan_invitations,
+)
+from sortition.io.outputs import atomic_output_dir, write_csv, write_json
+from sortition.record import SeedLike
+from sortition.registry import (
+    Registry,
+    RegistryColumns,
+    iter_batches,
+    open_registry,
+    read_rows,
+    resolve_columns,
+)
+
+ENGINES = ("local", "dask")
+RANK_COLUMN = "invitation_rank"
+
+Progress = Callable[[int], None]  # rows just read
+
+
+@dataclass(frozen=True)
+class InviteRequest:
+    registry_path: Path
+    letters: int
+    id_column: str = "id"
+    household_columns: tuple[str, ...] = ()
+    stratify_by: str | None = None
+    weights: dict[str, Fraction] | None = None
+    engine: str = "local"
+    scheduler: str | None = None
+
+
+@dataclass(frozen=True)
+class InviteResult:
+    registry: Registry
+    columns: RegistryColumns
+    allocation: list[StratumAllocation]
+    invited: list[InvitedRow]
+    record: dict[str, Any]
+
+
+def local_chunks(
+    registry: Registry, columns: RegistryColumns, seed: str, progress: Progress | None = None
+) -> list[ChunkHashes]:
+    chunks = []
+    for batch in iter_batches(registry, columns.names):
+        chunks.append(hash_chunk(batch, columns, seed))
+        if progress is not None:
+            progress(batch.num_rows)
+    return chunks
+
+
+def draw_invitations(
+    request: InviteRequest, seed: SeedLike, progress: Progress | None = None
+) -> InviteResult:
+    registry = open_registry(request.registry_path)
+    columns = resolve_columns(
+        registry, request.id_column, request.household_columns, request.stratify_by
+    )
+    with ThreadPoolExecutor(1) as pool:  # the file's SHA-256 on the other core meanwhile
+        raw_digest = pool.submit(file_sha256, registry.path)
+        if request.engine == "dask":
+            from sortition.invitation_dask import dask_chunks
+
+            chunks = dask_chunks(registry, columns, seed.value, request.scheduler)
+        else:
+            chunks = local_chunks(registry, columns, seed.value, progress)
+
+        def fetch(positions: Sequence[int]) -> dict[int, dict[str, str]]:
+            return read_rows(registry, positions)
+
+        plan = plan_invitations(
+            chunks, columns, request.letters, request.weights or {}, registry.name, fetch
+        )
+        rows = fetch([m for invitation in plan.invitations for m in invitation.members])
+        invited = finish(plan, columns, seed.value, rows, registry.name)
+        file_digest = raw_digest.result()
+    record = invitation_record(
+        seed=seed,
+        registry={
+            "file": registry.name,
+            "file_sha256": file_digest,
+            "format": registry.format,
+            "rows": plan.rows,
+            "households": plan.households,
+            "id_column": columns.id,
+            "household_columns": list(columns.households),
+            "stratify_by": columns.stratum,
+        },
+        letters=request.letters,
+        allocation=plan.allocation,
+        invited=invited,
+    )
+    return InviteResult(registry, columns, plan.allocation, invited, record)
+
+
+def write_invitations(result: InviteResult, out: Path, force: bool) -> list[Path]:
+    """``invitations.csv`` (the invited rows, every registry column, and their rank),
+    ``allocation.csv`` and ``record.json``, all at once."""
+    header = list(result.registry.header)
+    rank_column = RANK_COLUMN if RANK_COLUMN not in header else RANK_COLUMN + "_sha256"
+    names = ["invitations.csv", "allocation.csv", "record.json"]
+    with atomic_output_dir(out, force) as staging:
+        write_csv(
+            staging / names[0],
+            [*header, rank_column],
+            [[row.row[c] for c in header] + [row.rank] for row in result.invited],
+        )
+        write_csv(
+            staging / names[1],
+            ["stratum", "households", "weight", "letters", "all_households"],
+            [
+                [str(v).lower() if isinstance(v, bool) else str(v) for v in line.values()]
+                for line in map(allocation_row, result.allocation)
+            ],
+        )
+        write_json(staging / names[2], result.record)
+    return [out / name for name in names]

@@ -1,0 +1,94 @@
+"""From stage 1 to stage 2: keep the registrations that answer an invitation.
+
+A registration matches when its values in the ``--on`` columns equal an invited row's values,
+compared after removing surrounding spaces, collapsing inner runs of spaces and ignoring case
+(people type their address by hand). The matches form the pool for stage 2 (``pool.csv``); the
+others go to ``rejected.csv`` with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sortition.errors import InputError, Problem
+from sortition.io.outputs import atomic_output_dir, write_csv
+from sortition.io.tables import Table, find_column, read_table
+
+REASON_COLUMN = "reason"
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    header: list[str]
+    pool: list[list[str]]
+    rejected: list[list[str]]  # each row followed by its reason
+
+
+def normalise(value: str) -> str:
+    return " ".join(value.split()).casefold()
+
+
+def _positions(table: Table, on: Sequence[str]) -> list[int]:
+    positions, missing = [], []
+    for column in on:
+        position = find_column(table.header, column)
+        if position is None:
+            missing.append(column)
+        else:
+            positions.append(position)
+    if missing:
+        raise InputError(
+            [
+                Problem(
+                    f"has no column '{column}' (--on); its columns are {', '.join(table.header)}",
+                    file=table.name,
+                    row=1,
+                )
+                for column in missing
+            ]
+        )
+    return positions
+
+
+def match_registrations(
+    invitations_path: Path, registrations_path: Path, on: Sequence[str]
+) -> MatchResult:
+    if not on:
+        raise InputError([Problem("--on needs at least one column")])
+    invitations = read_table(invitations_path)
+    registrations = read_table(registrations_path)
+    invited_at = _positions(invitations, on)
+    registered_at = _positions(registrations, on)
+    invited = {
+        tuple(normalise(str(row[p])) for p in invited_at)
+        for row in invitations.frame.itertuples(index=False)
+    }
+    pool: list[list[str]] = []
+    rejected: list[list[str]] = []
+    for row in registrations.frame.itertuples(index=False):
+        cells = [str(v) for v in row]
+        key = tuple(normalise(cells[p]) for p in registered_at)
+        empty = [
+            registrations.header[p]
+            for p, value in zip(registered_at, key, strict=True)
+            if value == ""
+        ]
+        if empty:
+            rejected.append([*cells, f"empty {', '.join(empty)}"])
+        elif key in invited:
+            pool.append(cells)
+        else:
+            rejected.append([*cells, "no invitation matches"])
+    return MatchResult(list(registrations.header), pool, rejected)
+
+
+def write_match(result: MatchResult, out: Path, force: bool) -> list[Path]:
+    reason = REASON_COLUMN
+    while reason in result.header:
+        reason = "_" + reason
+    with atomic_output_dir(out, force) as staging:
+        write_csv(staging / "pool.csv", result.header, result.pool)
+        write_csv(staging / "rejected.csv", [*result.header, reason], result.rejected)
+    return [out / "pool.csv", out / "rejected.csv"]

@@ -1,0 +1,190 @@
+"""Reading a registry (address file, population register) in chunks, in bounded memory.
+
+A registry is CSV (UTF-8, BOM or not, comma or semicolon) or Parquet. It is read as batches of
+text columns: every cell a string, empty cells ``""``, surrounding spaces of ids, household and
+stratum cells removed. Rows are numbered as everywhere in sortition: the header is row 1, the
+first record row 2 (CSV blank lines are skipped and not counted).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from sortition.errors import InputError, Problem
+from sortition.io.tables import PARQUET_SUFFIXES, _check_header, find_column
+
+CSV_BLOCK_BYTES = 16 << 20  # bytes of CSV parsed at a time
+PARQUET_BATCH_ROWS = 500_000
+
+
+@dataclass(frozen=True)
+class RegistryColumns:
+    """The columns the lottery reads, by their names in the file's header."""
+
+    id: str
+    households: tuple[str, ...]
+    stratum: str | None
+
+    @property
+    def names(self) -> list[str]:
+        names = [self.id, *self.households]
+        if self.stratum is not None and self.stratum not in names:
+            names.append(self.stratum)
+        return names
+
+
+@dataclass(frozen=True)
+class Registry:
+    path: Path
+    format: str  # "csv" | "parquet"
+    header: tuple[str, ...]
+    delimiter: str
+    size: int  # bytes
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def open_registry(path: Path) -> Registry:
+    """The registry's format and header (InputError naming the file when it cannot be read)."""
+    if not path.exists():
+        raise InputError([Problem("file not found", file=str(path))])
+    if path.is_dir():
+        raise InputError([Problem("is a folder, not a file", file=str(path))])
+    size = path.stat().st_size
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        try:
+            header = list(pq.ParquetFile(path).schema_arrow.names)
+        except Exception as error:
+            raise InputError(
+                [Problem(f"cannot be read as Parquet: {error}", file=path.name)]
+            ) from None
+        _check_header(path.name, header)
+        return Registry(path, "parquet", tuple(header), ",", size)
+    with path.open("rb") as handle:
+        first = handle.readline()
+    try:
+        line = first.decode("utf-8-sig").rstrip("\r\n")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            [Problem(f"is not UTF-8 text (byte {error.start}); save it as 'CSV UTF-8'", path.name)]
+        ) from None
+    if not line.strip():
+        raise InputError([Problem("is empty or has no header line", file=path.name)])
+    delimiter = ";" if line.count(";") > line.count(",") else ","
+    header = next(csv.reader([line], delimiter=delimiter))
+    _check_header(path.name, header)
+    return Registry(path, "csv", tuple(header), delimiter, size)
+
+
+def resolve_columns(
+    registry: Registry,
+    id_column: str,
+    household_columns: Sequence[str],
+    stratify_by: str | None,
+) -> RegistryColumns:
+    """The named columns as the header spells them; InputError for any that is missing."""
+    header = list(registry.header)
+    problems = []
+
+    def lookup(wanted: str, flag: str, why: str) -> str:
+        position = find_column(header, wanted)
+        if position is None:
+            problems.append(
+                Problem(
+                    f"has no column '{wanted}' ({flag}){why}; its columns are " + ", ".join(header),
+                    file=registry.name,
+                    row=1,
+                )
+            )
+            return wanted
+        return header[position]
+
+    id_name = lookup(
+        id_column,
+        "--id-column",
+        ": a registry needs an id column, since row numbers would depend on the file's order",
+    )
+    households = tuple(lookup(c, "--household-columns", "") for c in household_columns)
+    stratum = lookup(stratify_by, "--stratify-by", "") if stratify_by is not None else None
+    if problems:
+        raise InputError(problems)
+    return RegistryColumns(id_name, households, stratum)
+
+
+def _as_text(array: pa.Array | pa.ChunkedArray) -> pa.Array:
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    if not pa.types.is_string(array.type):
+        array = array.cast(pa.string())
+    return pc.fill_null(array, "")
+
+
+def text_batch(batch: pa.RecordBatch | pa.Table, names: Sequence[str]) -> dict[str, pa.Array]:
+    """The named columns of a batch as string arrays (nulls as ``""``)."""
+    return {name: _as_text(batch.column(name)) for name in names}
+
+
+def iter_batches(registry: Registry, names: Sequence[str] | None = None) -> Iterator[pa.Table]:
+    """The registry in batches of rows (all columns, or ``names``), every column text."""
+    columns = list(registry.header) if names is None else list(names)
+    try:
+        if registry.format == "parquet":
+            handle = pq.ParquetFile(registry.path)
+            for batch in handle.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=columns):
+                yield pa.table(text_batch(batch, columns))
+            return
+        reader = pacsv.open_csv(
+            registry.path,
+            read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES, encoding="utf8"),
+            parse_options=pacsv.ParseOptions(delimiter=registry.delimiter),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in registry.header},
+                include_columns=columns,
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        for batch in reader:
+            yield pa.table(text_batch(batch, columns))
+    except InputError:
+        raise
+    except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as error:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise InputError([Problem(f"cannot be read: {message}", file=registry.name)]) from None
+
+
+def read_rows(
+    registry: Registry, positions: Sequence[int], names: Sequence[str] | None = None
+) -> dict[int, dict[str, str]]:
+    """The rows at 0-based record ``positions`` (all columns or ``names``), read in one pass."""
+    wanted = sorted(set(positions))
+    found: dict[int, dict[str, str]] = {}
+    offset = 0
+    cursor = 0
+    for batch in iter_batches(registry, names):
+        end = offset + batch.num_rows
+        stop = cursor
+        while stop < len(wanted) and wanted[stop] < end:
+            stop += 1
+        if stop > cursor:
+            local = pa.array([p - offset for p in wanted[cursor:stop]], type=pa.int64())
+            taken = batch.take(local).to_pylist()
+            for position, row in zip(wanted[cursor:stop], taken, strict=True):
+                found[position] = row
+            cursor = stop
+        offset = end
+        if cursor == len(wanted):
+            break
+    return found

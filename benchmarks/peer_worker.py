@@ -7,7 +7,7 @@ files written by ``benchmarks.peer``: ``features_csv`` (feature,value,min,max), 
 ``algorithm``, ``backend``, ``seed``, ``id_column`` and ``household_columns``.
 
 Everything the peer or its solver prints goes to stderr. Stdout carries only our lines:
-``#peer-started <tool>`` just before the timed selection call, ``#peer-running <algorithm>`` when
+``#started <tool>`` just before the timed selection call, ``#running <algorithm>`` when
 the peer enters an algorithm, and last the result as one JSON object (``tool``,
 ``algorithm_run``, ``seconds``, ``status``, ``min_probability``, ``probabilities``, ``note``).
 
@@ -27,8 +27,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-STARTED_MARKER = "#peer-started"  # followed by the tool name and version
-RUNNING_MARKER = "#peer-running"  # followed by the algorithm the peer entered
+STARTED_MARKER = "#started"  # followed by the tool name and version (as in child.py)
+RUNNING_MARKER = "#running"  # followed by the algorithm the peer entered
 DISTRIBUTION_FUNCTIONS = {
     "find_distribution_maximin": "maximin",
     "find_distribution_leximin": "leximin",

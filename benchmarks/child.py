@@ -3,8 +3,13 @@
 The child (``peer_worker.py`` or ``ours_worker.py``) prints on stdout ``#started <tool>`` just
 before the timed call, ``#running <algorithm>`` when it enters an algorithm, and last its result as
 one JSON object; anything else goes to stderr. The parent kills the child's process group
-``time_limit`` seconds after ``#started`` and reads the child's peak resident memory
-(``ru_maxrss``) from ``wait4``, also for a child it killed.
+``time_limit`` seconds after ``#started``.
+
+The child's peak resident memory is its ``VmHWM`` (``/proc/PID/status``), read by the parent
+while the child runs and reported by the child itself at the end (``peak_memory_bytes`` in its
+JSON): the larger of the two. Not ``ru_maxrss``: Linux carries the memory high-water mark of the
+forking process across ``exec`` into the child's ``ru_maxrss``, so every child would report at
+least the size of this (large) parent.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import collections
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -35,7 +41,7 @@ class ChildOutcome:
     running: str = ""
     progress: str = ""  # the last stderr line the caller's filter kept
     killed: bool = False  # stopped at the time limit
-    peak_memory_bytes: int | None = None  # the child's ru_maxrss
+    peak_memory_bytes: int | None = None  # the child's VmHWM
 
 
 def run_child(
@@ -87,8 +93,8 @@ def run_child(
     setup_deadline = time.monotonic() + setup_timeout
     deadline: float | None = None
     while True:
-        status = _reap(process, block=False, outcome=outcome)
-        if status is not None:
+        outcome.peak_memory_bytes = _max(outcome.peak_memory_bytes, peak_memory(process.pid))
+        if process.poll() is not None:
             break
         now = time.monotonic()
         if deadline is None and started.is_set():
@@ -114,6 +120,9 @@ def run_child(
                 break
             if isinstance(parsed, dict):
                 outcome.result = parsed
+                reported = parsed.get("peak_memory_bytes")
+                if isinstance(reported, int):
+                    outcome.peak_memory_bytes = _max(outcome.peak_memory_bytes, reported)
                 return outcome
             break
     tail = " | ".join(line for line in err_tail if line.strip())[-600:]
@@ -121,21 +130,23 @@ def run_child(
     return outcome
 
 
-def _reap(process: subprocess.Popen[str], block: bool, outcome: ChildOutcome) -> int | None:
-    """Wait for the child with ``wait4`` (for its rusage); its exit code, or None if running."""
+def peak_memory(pid: int | str = "self") -> int | None:
+    """The peak resident memory (``VmHWM``) of a running process in bytes; None if unknown."""
     try:
-        pid, status, usage = os.wait4(process.pid, 0 if block else os.WNOHANG)
-    except ChildProcessError:  # already reaped
-        return process.returncode if process.returncode is not None else 0
-    if pid == 0:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as handle:
+            found = re.search(r"^VmHWM:\s*(\d+) kB", handle.read(), re.MULTILINE)
+    except OSError:
         return None
-    process.returncode = os.waitstatus_to_exitcode(status)
-    outcome.peak_memory_bytes = int(usage.ru_maxrss) * 1024  # Linux reports kilobytes
-    return process.returncode
+    return int(found.group(1)) * 1024 if found else None
+
+
+def _max(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else max(a, b)
 
 
 def _kill(process: subprocess.Popen[str], outcome: ChildOutcome) -> None:
     """Kill the child's process group (it was started in a session of its own) and reap it."""
+    outcome.peak_memory_bytes = _max(outcome.peak_memory_bytes, peak_memory(process.pid))
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    _reap(process, block=True, outcome=outcome)
+    process.wait()

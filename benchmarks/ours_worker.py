@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from child import peak_memory  # benchmarks/child.py, beside this script (stdlib only)
+
 STARTED_MARKER = "#started"  # as in child.py
 PROGRESS_MARKER = "#progress"
 
@@ -93,6 +95,7 @@ def main(argv: list[str]) -> int:
     except Exception as exc:
         message = " ".join(f"{type(exc).__name__}: {exc}".split())[:400]
         result = {"status": "error: " + message}
+    result["peak_memory_bytes"] = peak_memory()
     out.write(json.dumps(result) + "\n")
     out.flush()
     return 0

@@ -27,6 +27,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from child import peak_memory  # benchmarks/child.py, beside this script (stdlib only)
+
 STARTED_MARKER = "#started"  # followed by the tool name and version (as in child.py)
 RUNNING_MARKER = "#running"  # followed by the algorithm the peer entered
 DISTRIBUTION_FUNCTIONS = {
@@ -167,6 +169,7 @@ def main(argv: list[str]) -> int:
         result = {"status": "error: the peer is not importable here: " + _one_line(str(exc))}
     except Exception as exc:
         result = {"status": "error: " + _one_line(f"{type(exc).__name__}: {exc}")}
+    result["peak_memory_bytes"] = peak_memory()
     out.write(json.dumps(result) + "\n")
     out.flush()
     return 0

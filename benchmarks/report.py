@@ -151,6 +151,14 @@ def markdown(document: dict[str, Any], plot_name: str | None = None) -> str:
         "|" + "|".join("---" for _ in COLUMNS) + "|",
     ]
     lines += ["| " + " | ".join(row) + " |" for row in table_rows(document)]
+    errors = [r for r in document["cases"] if str(r["status"]).startswith("error")]
+    if errors:
+        lines += ["", "Errors:", ""]
+        lines += [
+            f"- {r['case']}, {'ours' if r['tool'] == OURS else 'peer'} {r['algorithm']}: "
+            + str(r["status"]).removeprefix("error: ")
+            for r in errors
+        ]
     if plot_name:
         lines += ["", f"![time against pool size]({plot_name})"]
     return "\n".join(lines) + "\n"
@@ -159,9 +167,9 @@ def markdown(document: dict[str, Any], plot_name: str | None = None) -> str:
 def plot(document: dict[str, Any], path: Path) -> None:
     """Log-log time against pool size, one line per (tool, algorithm).
 
-    The lines follow the pool-size sweep (and, in a second panel, the households sweep); a run
-    that went over its limit is a hollow triangle at the limit. Without either sweep, every case
-    run is shown as points against its pool size.
+    One panel per sweep run (pool size; households), lines through its cases, and a last panel
+    with every case run as points (shared instances included). A run that went over its limit
+    is a hollow triangle at the limit (a dotted line).
     """
     import matplotlib
 
@@ -174,8 +182,7 @@ def plot(document: dict[str, Any], path: Path) -> None:
         for sweep in ("pool size", "households")
     ]
     panels = [(sweep, chosen) for sweep, chosen in panels if chosen]
-    if not panels:
-        panels = [("every case run", records)]
+    panels.append(("every case run", records))
     figure, axes = plt.subplots(
         1, len(panels), figsize=(6.5 * len(panels), 4.8), squeeze=False, sharey=True
     )
@@ -199,7 +206,10 @@ def plot(document: dict[str, Any], path: Path) -> None:
             xs, ys = [p[0] for p in points], [p[1] for p in points]
             if title not in _SWEEP_TITLES:
                 style = "none"  # different instances: points, no line between them
-            axis.plot(xs, ys, linestyle=style, color=colour, label=label, marker="o", markersize=4)
+            marker = "o" if tool == OURS else "s"
+            axis.plot(
+                xs, ys, linestyle=style, color=colour, label=label, marker=marker, markersize=4
+            )
             over = [(x, y) for x, y, status in points if status != "ok"]
             if over:
                 axis.plot(
@@ -210,6 +220,8 @@ def plot(document: dict[str, Any], path: Path) -> None:
                     markerfacecolor="white",
                     markersize=9,
                 )
+        for limit in sorted({r["limit"] for r in chosen}):
+            axis.axhline(limit, color="grey", linestyle=":", linewidth=1)
         axis.set_xscale("log")
         axis.set_yscale("log")
         axis.set_xlabel("pool size n")

@@ -16,32 +16,25 @@ CLI: ``python -m benchmarks.peer --pool P --quotas Q -k K [--algorithm maximin]
 from __future__ import annotations
 
 import argparse
-import collections
-import contextlib
 import csv
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from benchmarks.child import run_child
 from sortition.errors import SortitionError
 from sortition.io.pool import read_pool
 from sortition.io.quotas import read_quotas
 
 PEER = "sortition-algorithms"
 WORKER = Path(__file__).resolve().with_name("peer_worker.py")
-STARTED_MARKER = "#peer-started"  # as in peer_worker.py
-RUNNING_MARKER = "#peer-running"
 SEED = 42
 BACKEND = "mip"
-SETUP_TIMEOUT = 600.0  # seconds allowed for importing the peer and reading the files
 
 
 @dataclass(frozen=True)
@@ -57,6 +50,7 @@ class PeerResult:
     min_probability: float | None
     probabilities: dict[str, float] | None
     note: str = ""
+    peak_memory_bytes: int | None = None  # the worker's ru_maxrss (reading the files included)
 
 
 def default_python() -> str:
@@ -118,9 +112,14 @@ def run_peer(
         spec.update(k=k, algorithm=algorithm, backend=backend, seed=seed)
         spec_path = Path(scratch) / "spec.json"
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
-        outcome = _run_worker(python or default_python(), spec_path, time_limit)
+        outcome = run_child(
+            [python or default_python(), str(WORKER), str(spec_path)],
+            time_limit,
+            progress_line=_progress_line,
+        )
+    tool = outcome.tool or PEER
     if outcome.error is not None:
-        return failed(outcome.error, outcome.tool)
+        return failed(outcome.error, tool)
     if outcome.result is None:
         note = f"stopped after {time_limit:g} s"
         if outcome.running and outcome.running != algorithm:
@@ -128,7 +127,7 @@ def run_peer(
         if outcome.progress:
             note += f"; its last progress line: {outcome.progress}"
         return PeerResult(
-            tool=outcome.tool,
+            tool=tool,
             algorithm_requested=algorithm,
             algorithm_run=outcome.running or "none",
             backend=backend,
@@ -137,12 +136,13 @@ def run_peer(
             min_probability=None,
             probabilities=None,
             note=note,
+            peak_memory_bytes=outcome.peak_memory_bytes,
         )
     found = outcome.result
     probabilities = found.get("probabilities")
     min_probability = found.get("min_probability")
     return PeerResult(
-        tool=str(found.get("tool", outcome.tool)),
+        tool=str(found.get("tool", tool)),
         algorithm_requested=algorithm,
         algorithm_run=str(found.get("algorithm_run", outcome.running or "none")),
         backend=backend,
@@ -153,7 +153,13 @@ def run_peer(
         if not isinstance(probabilities, dict)
         else {str(key): float(value) for key, value in probabilities.items()},
         note=str(found.get("note", "")),
+        peak_memory_bytes=outcome.peak_memory_bytes,
     )
+
+
+def _progress_line(line: str) -> bool:
+    """The peer's progress: a round of its initial phase, or a bound on maximin."""
+    return " is at most " in line or "Multiplicative weights phase, round" in line
 
 
 def write_peer_inputs(
@@ -209,96 +215,6 @@ def _free_name(base: str, taken: set[str]) -> str:
     while name.lower() in taken:
         name = "_" + name
     return name
-
-
-@dataclass
-class _WorkerOutcome:
-    """What the worker said: its JSON result, or an error, or that it was stopped (None both)."""
-
-    result: dict[str, object] | None = None
-    error: str | None = None
-    tool: str = PEER
-    running: str = ""
-    progress: str = ""  # the peer's last progress line (a round of its initial phase or a bound)
-
-
-def _run_worker(python: str, spec_path: Path, time_limit: float) -> _WorkerOutcome:
-    """Run the worker; stop it ``time_limit`` seconds after it starts the selection call."""
-    outcome = _WorkerOutcome()
-    try:
-        process = subprocess.Popen(
-            [python, str(WORKER), str(spec_path)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,  # its own process group, killed as one
-        )
-    except OSError as exc:
-        outcome.error = f"cannot start {python}: {exc}"
-        return outcome
-    out_lines: list[str] = []
-    err_tail: collections.deque[str] = collections.deque(maxlen=30)
-    started = threading.Event()
-
-    def read_stdout() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            marker, _, rest = line.strip().partition(" ")
-            if marker == STARTED_MARKER:
-                outcome.tool = rest or PEER
-                started.set()
-            elif marker == RUNNING_MARKER:
-                outcome.running = rest
-            else:
-                out_lines.append(line)
-
-    def read_stderr() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            err_tail.append(line.rstrip())
-            if " is at most " in line or "Multiplicative weights phase, round" in line:
-                outcome.progress = line.strip()
-
-    readers = [threading.Thread(target=f, daemon=True) for f in (read_stdout, read_stderr)]
-    for reader in readers:
-        reader.start()
-    setup_deadline = time.monotonic() + SETUP_TIMEOUT
-    while not started.wait(0.05):
-        if process.poll() is not None:
-            break
-        if time.monotonic() > setup_deadline:
-            _kill(process)
-            outcome.error = f"the peer did not start its selection within {SETUP_TIMEOUT:.0f} s"
-            return outcome
-    if started.is_set():
-        try:
-            process.wait(timeout=max(time_limit, 0.0))
-        except subprocess.TimeoutExpired:
-            _kill(process)
-            return outcome
-    process.wait()
-    for reader in readers:
-        reader.join(timeout=10)
-    for line in reversed(out_lines):
-        if line.strip():
-            try:
-                parsed = json.loads(line)
-            except json.JSONDecodeError:
-                break
-            if isinstance(parsed, dict):
-                outcome.result = parsed
-                return outcome
-            break
-    tail = " | ".join(line for line in err_tail if line.strip())[-600:]
-    outcome.error = f"the worker exited with code {process.returncode} and no result: {tail}"
-    return outcome
-
-
-def _kill(process: subprocess.Popen[str]) -> None:
-    """Kill the worker's process group (it was started in a session of its own)."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,7 +7,7 @@ files written by ``benchmarks.peer``: ``features_csv`` (feature,value,min,max), 
 ``algorithm``, ``backend``, ``seed``, ``id_column`` and ``household_columns``.
 
 Everything the peer or its solver prints goes to stderr. Stdout carries only our lines:
-``#peer-started <tool>`` just before the timed selection call, ``#peer-running <algorithm>`` when
+``#started <tool>`` just before the timed selection call, ``#running <algorithm>`` when
 the peer enters an algorithm, and last the result as one JSON object (``tool``,
 ``algorithm_run``, ``seconds``, ``status``, ``min_probability``, ``probabilities``, ``note``).
 
@@ -27,8 +27,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-STARTED_MARKER = "#peer-started"  # followed by the tool name and version
-RUNNING_MARKER = "#peer-running"  # followed by the algorithm the peer entered
+from child import peak_memory  # benchmarks/child.py, beside this script (stdlib only)
+
+STARTED_MARKER = "#started"  # followed by the tool name and version (as in child.py)
+RUNNING_MARKER = "#running"  # followed by the algorithm the peer entered
 DISTRIBUTION_FUNCTIONS = {
     "find_distribution_maximin": "maximin",
     "find_distribution_leximin": "leximin",
@@ -167,6 +169,7 @@ def main(argv: list[str]) -> int:
         result = {"status": "error: the peer is not importable here: " + _one_line(str(exc))}
     except Exception as exc:
         result = {"status": "error: " + _one_line(f"{type(exc).__name__}: {exc}")}
+    result["peak_memory_bytes"] = peak_memory()
     out.write(json.dumps(result) + "\n")
     out.flush()
     return 0

@@ -1,0 +1,121 @@
+"""``python -m benchmarks``: every algorithm, ours and the peer's, on every benchmark case.
+
+Writes ``<out>/<date>-<machine>.json`` (one record per run), ``.md`` (the table) and ``.png``
+(time against pool size); progress lines go to stderr. benchmarks/README.md explains the cases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks.peer import default_python, peer_available
+from benchmarks.report import write_reports
+from benchmarks.suite import (
+    DEFAULT_LIMIT,
+    OUR_ALGORITHMS,
+    PEER_ALGORITHMS,
+    Options,
+    all_cases,
+    default_stem,
+    run_suite,
+    select_cases,
+)
+
+RESULTS = Path(__file__).resolve().with_name("results")
+
+
+def _algorithms(text: str, known: Sequence[str]) -> tuple[str, ...]:
+    chosen = tuple(a.strip() for a in text.split(",") if a.strip())
+    unknown = [a for a in chosen if a not in known]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown algorithm(s) {', '.join(unknown)}")
+    return chosen
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument(
+        "--limit", type=float, default=DEFAULT_LIMIT, help="seconds per case for ours (default 600)"
+    )
+    parser.add_argument(
+        "--peer-limit",
+        type=float,
+        default=DEFAULT_LIMIT,
+        help="seconds per case for the peer (default 600)",
+    )
+    parser.add_argument(
+        "--only", metavar="PATTERN", help="cases whose name matches (shell-style, comma-separated)"
+    )
+    parser.add_argument("--quick", action="store_true", help="the small cases only")
+    parser.add_argument("--no-peer", action="store_true", help="run ours only")
+    parser.add_argument(
+        "--peer-python",
+        help="interpreter with sortition-algorithms[mip] (default: $SORTITION_PEER_PYTHON)",
+    )
+    parser.add_argument(
+        "--algorithms", default=",".join(OUR_ALGORITHMS), help="ours to run (default all)"
+    )
+    parser.add_argument(
+        "--peer-algorithms",
+        default=",".join(PEER_ALGORITHMS),
+        help="the peer's to run (default legacy,maximin,nash)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS, help="results folder (default benchmarks/results)"
+    )
+    parser.add_argument(
+        "--inputs", type=Path, help="keep the generated pools in this folder and reuse them"
+    )
+    parser.add_argument(
+        "--note", default="", help="a line shown above the table (e.g. 'reduced run')"
+    )
+    parser.add_argument("--list", action="store_true", help="list the selected cases and stop")
+    args = parser.parse_args(argv)
+    try:
+        algorithms = _algorithms(args.algorithms, OUR_ALGORITHMS)
+        peer_algorithms = _algorithms(args.peer_algorithms, (*PEER_ALGORITHMS, "leximin"))
+    except argparse.ArgumentTypeError as error:
+        parser.error(str(error))
+    if args.list:
+        for case in select_cases(all_cases(), args.only, args.quick):
+            sweeps = ", ".join(case.sweeps) or case.source
+            print(f"{case.name:<34} k={case.k:<4} {sweeps}")
+        return 0
+    peer_python = None
+    if not args.no_peer:
+        peer_python = args.peer_python or default_python()
+        if not peer_available(peer_python):
+            print(
+                f"{peer_python} cannot import sortition_algorithms and mip: pip install -e "
+                "'.[bench]', or --peer-python EXE, or --no-peer",
+                file=sys.stderr,
+            )
+            return 2
+    options = Options(
+        out=args.out,
+        limit=args.limit,
+        peer_limit=args.peer_limit,
+        peer_python=peer_python,
+        algorithms=algorithms,
+        peer_algorithms=peer_algorithms,
+        only=args.only,
+        quick=args.quick,
+        inputs=args.inputs,
+        note=args.note,
+        command=shlex.join(
+            ["python", "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)]
+        ),
+        stem=default_stem(),
+    )
+    run_suite(options)
+    for path in write_reports(options.out / f"{options.stem}.json"):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

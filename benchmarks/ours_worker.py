@@ -1,0 +1,105 @@
+"""Run one of our algorithms once on one instance; run as a script by ``benchmarks.suite``.
+
+Usage: ``python ours_worker.py SPEC.json``. SPEC holds ``pool``, ``quotas``, ``k``,
+``algorithm`` (legacy, leximin, maximin, nash), ``household_columns``, ``time_limit`` (seconds,
+for the fair algorithms' own limit) and ``seed`` (for LEGACY's draw).
+
+Stdout carries only ``#started <tool>`` just before the timed call and last the result as one
+JSON object (``seconds``, ``load_seconds``, ``status``, ``min_probability``, ``units``, ``stats``,
+``note``). The engine's progress goes to stderr as ``#progress <json>`` lines, so the parent
+can say how far a stopped run got.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from child import peak_memory  # benchmarks/child.py, beside this script (stdlib only)
+
+STARTED_MARKER = "#started"  # as in child.py
+PROGRESS_MARKER = "#progress"
+
+
+def run(spec: dict[str, Any], out: Any) -> dict[str, Any]:
+    """Load the instance with our reader, run the algorithm once, return the result."""
+    import sortition
+    from sortition.algorithms.legacy import LegacySampler
+    from sortition.errors import TimeLimitError
+    from sortition.fairness import fair_distribution
+    from sortition.randomness import SeededStream
+    from sortition.selection import load_input
+
+    algorithm = str(spec["algorithm"])
+    started = time.perf_counter()
+    loaded = load_input(
+        Path(spec["pool"]),
+        Path(spec["quotas"]),
+        int(spec["k"]),
+        household_columns=[str(c) for c in spec.get("household_columns", [])],
+    )
+    load_seconds = time.perf_counter() - started
+
+    def progress(state: dict[str, Any]) -> None:
+        shown = {key: value for key, value in state.items() if isinstance(value, int | float | str)}
+        print(PROGRESS_MARKER, json.dumps(shown), file=sys.stderr, flush=True)
+
+    out.write(f"{STARTED_MARKER} sortition {sortition.__version__}\n")
+    out.flush()
+    result: dict[str, Any] = {"load_seconds": load_seconds, "note": ""}
+    start = time.perf_counter()
+    if algorithm == "legacy":
+        draw = LegacySampler(loaded.instance).draw(SeededStream(str(spec["seed"])))
+        result["seconds"] = time.perf_counter() - start
+        result["status"] = "ok"
+        result["min_probability"] = None
+        result["stats"] = {"attempts": draw.attempts}
+        result["note"] = "one draw; LEGACY gives no exact probabilities"
+        return result
+    limit = spec.get("time_limit")
+    try:
+        fair = fair_distribution(
+            loaded.instance,
+            algorithm,
+            progress=progress,
+            time_limit=None if limit is None else float(limit),
+        )
+    except TimeLimitError:
+        result["seconds"] = time.perf_counter() - start
+        result["status"] = "over limit"
+        result["note"] = "stopped by the engine's time limit"
+        return result
+    result["seconds"] = time.perf_counter() - start
+    result["status"] = "ok"
+    result["min_probability"] = float(fair.person_probability.min())
+    result["units"] = fair.units.n_units
+    result["stats"] = {
+        key: value
+        for key, value in fair.distribution.stats.items()
+        if isinstance(value, int | float | str)
+    }
+    return result
+
+
+def main(argv: list[str]) -> int:
+    """Run the spec in argv[0]; print the marker and the JSON result on the real stdout."""
+    out = sys.stdout
+    sys.stdout = sys.stderr  # anything a library prints goes to stderr
+    try:
+        with open(argv[0], encoding="utf-8") as handle:
+            spec = json.load(handle)
+        result = run(spec, out)
+    except Exception as exc:
+        message = " ".join(f"{type(exc).__name__}: {exc}".split())[:400]
+        result = {"status": "error: " + message}
+    result["peak_memory_bytes"] = peak_memory()
+    out.write(json.dumps(result) + "\n")
+    out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -130,6 +130,7 @@ class PanelOracle:
         max_improving: int = 1,
         stop_early: bool = False,
         gap: float = 0.0,
+        budget: float | None = None,
     ) -> PricingResult | None:
         """Maximise ``weights @ c`` over feasible panels.
 
@@ -138,19 +139,26 @@ class PanelOracle:
         non-optimal. With ``gap`` > 0 the search stops once the best panel is within ``gap`` of
         the bound (``optimal`` is then still reported, with ``bound`` valid): closing the last
         digits of a 2**40-scaled objective can cost minutes and the caller needs only to know
-        whether some panel beats its threshold by more than its tolerance. Returns None if no
-        feasible panel exists.
+        whether some panel beats its threshold by more than its tolerance. ``budget`` caps the
+        search in CP-SAT's deterministic time (wall-clock limits would break reproducibility);
+        the best panel found is returned with ``optimal`` False, or None if none was found in
+        time. Without a budget, None means that no feasible panel exists.
         """
         w = np.asarray(weights, dtype=np.float64)
         scale = self._set_objective(w)
         solver = self._solver()
         if gap > 0.0:
             solver.parameters.absolute_gap_limit = gap * scale
+        if budget is not None:
+            solver.parameters.max_deterministic_time = budget
         cb = _Collector(w, threshold, max_improving if stop_early else 1 << 30)
         status = self._run(solver, cb)
         if status == cp_model.INFEASIBLE:
             return None
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            past = self.deadline is not None and time.perf_counter() >= self.deadline
+            if budget is not None and not past:
+                return None
             raise TimeLimitReached
         panel = np.asarray(solver.response_proto.solution, dtype=np.int64)
         value = float(w @ panel)

@@ -13,6 +13,7 @@ from sortition_cli.main import (
     _load,
     _resolve_seed,
     input_options,
+    output_options,
     reports_errors,
     seed_options,
 )
@@ -83,14 +84,7 @@ class _Bars:
     default=None,
     help="Seconds each fair algorithm may run; past it, stop cleanly (exit 4).",
 )
-@click.option(
-    "--out",
-    "out",
-    required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Output folder (created; must be empty unless --force).",
-)
-@click.option("--force", is_flag=True, help="Replace the contents of a non-empty --out folder.")
+@output_options()
 @reports_errors
 def audit(
     pool_path: Path,

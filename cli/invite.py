@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sortition_cli.main import _resolve_seed, _split_columns, reports_errors, seed_options
+from sortition_cli.main import (
+    _resolve_seed,
+    _split_columns,
+    output_options,
+    reports_errors,
+    seed_options,
+)
 from tqdm import tqdm
 
 from sortition.allocation import parse_weight_options, read_weights_file
@@ -17,8 +23,6 @@ from sortition.invite import ENGINES, InviteRequest, draw_invitations, write_inv
 from sortition.io.outputs import check_output_dir
 from sortition.matching import match_registrations, write_match
 from sortition.registry_generate import generate_registry, write_registry
-
-OUT_HELP = "Output folder (created; must be empty unless --force)."
 
 
 def _file_option(flag: str, dest: str, help: str, required: bool = True) -> Any:
@@ -30,14 +34,6 @@ def _file_option(flag: str, dest: str, help: str, required: bool = True) -> Any:
         type=click.Path(path_type=Path, dir_okay=False),
         help=help,
     )
-
-
-_out_option = click.option(
-    "--out", "out", required=True, type=click.Path(path_type=Path, file_okay=False), help=OUT_HELP
-)
-_force_option = click.option(
-    "--force", is_flag=True, help="Replace the contents of a non-empty --out folder."
-)
 
 
 @click.command()
@@ -72,8 +68,7 @@ _force_option = click.option(
 @click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True)
 @click.option("--scheduler", default=None, help="Dask scheduler address (with --engine dask).")
 @seed_options
-@_out_option
-@_force_option
+@output_options()
 @reports_errors
 def invite(
     registry_path: Path,
@@ -150,8 +145,7 @@ def invite(
     required=True,
     help="Columns both files share that identify an invitation (e.g. address,postcode).",
 )
-@_out_option
-@_force_option
+@output_options()
 @reports_errors
 def match(
     invitations_path: Path, registrations_path: Path, on: str, out: Path, force: bool

@@ -110,6 +110,27 @@ def input_options(command: F) -> F:
     return command
 
 
+OUT_HELP = "Output folder (created; must be empty unless --force)."
+
+
+def output_options(help: str = OUT_HELP) -> Callable[[F], F]:
+    """--out FOLDER (required) and --force: every command that writes a folder."""
+
+    def decorate(command: F) -> F:
+        command = click.option(
+            "--force", is_flag=True, help="Replace the contents of a non-empty --out folder."
+        )(command)
+        return click.option(
+            "--out",
+            "out",
+            required=True,
+            type=click.Path(path_type=Path, file_okay=False),
+            help=help,
+        )(command)
+
+    return decorate
+
+
 def algorithm_options(command: F) -> F:
     """--algorithm, --max-attempts, --time-limit, --panels, --per-person: select and commit."""
     options = [
@@ -257,14 +278,7 @@ def _resolve_seed(
 @cli.command()
 @input_options
 @seed_options
-@click.option(
-    "--out",
-    "out",
-    required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Output folder (created; must be empty unless --force).",
-)
-@click.option("--force", is_flag=True, help="Replace the contents of a non-empty --out folder.")
+@output_options()
 @algorithm_options
 @reports_errors
 def select(
@@ -405,14 +419,7 @@ def _select_and_write(
 
 @cli.command()
 @input_options
-@click.option(
-    "--out",
-    "out",
-    required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Output folder for commitment.json (created; must be empty unless --force).",
-)
-@click.option("--force", is_flag=True, help="Replace the contents of a non-empty --out folder.")
+@output_options("Output folder for commitment.json (created; must be empty unless --force).")
 @algorithm_options
 @reports_errors
 def commit(
@@ -471,14 +478,7 @@ def commit(
     type=click.Path(path_type=Path, dir_okay=False),
     help="The pool file, to also write selected.csv and remaining.csv.",
 )
-@click.option(
-    "--out",
-    "out",
-    required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Output folder (created; must be empty unless --force).",
-)
-@click.option("--force", is_flag=True, help="Replace the contents of a non-empty --out folder.")
+@output_options()
 @reports_errors
 def draw(
     commitment_path: Path,
@@ -607,8 +607,7 @@ def demo(out: Path, seed: str, force: bool) -> None:
 )
 @click.option("--seed", required=True, help="Seed string for the generator.")
 @click.option("--households", is_flag=True, help="Add a household column.")
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path, file_okay=False))
-@click.option("--force", is_flag=True, help="Replace the contents of a non-empty --out folder.")
+@output_options()
 @reports_errors
 def generate(
     n: int,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -66,3 +67,11 @@ class VerificationMismatch(SortitionError):
     """``verify`` found something that does not match (exit 1)."""
 
     exit_code = 1
+
+
+def require_file(path: Path) -> None:
+    """Raise an InputError naming ``path`` unless it is an existing file (not a folder)."""
+    if path.is_dir():
+        raise InputError([Problem("is a folder, not a file", file=str(path))])
+    if not path.exists():
+        raise InputError([Problem("file not found", file=str(path))])

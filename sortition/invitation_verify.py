@@ -15,7 +15,7 @@ from typing import Any
 
 from sortition.allocation import allocate, parse_weight
 from sortition.canonical import file_sha256
-from sortition.errors import InputError, Problem
+from sortition.errors import InputError, require_file
 from sortition.invite import InviteRequest, draw_invitations
 from sortition.record_reader import RecordReader
 from sortition.seeds import Seed
@@ -115,9 +115,7 @@ def _registry_items(
     seed_value: str,
     invitations: list[Any],
 ) -> list[CheckItem]:
-    if not path.is_file():
-        problem = "is a folder, not a file" if path.is_dir() else "file not found"
-        raise InputError([Problem(problem, file=str(path))])
+    require_file(path)
     raw = file_sha256(path)
     stated = registry.get("file_sha256")
     if raw == stated:

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from sortition.errors import InputError, Problem
+from sortition.errors import InputError, Problem, require_file
 from sortition.io.tables import PARQUET_SUFFIXES, _check_header, find_column
 
 CSV_BLOCK_BYTES = 16 << 20  # bytes of CSV parsed at a time
@@ -56,10 +56,7 @@ class Registry:
 
 def open_registry(path: Path) -> Registry:
     """The registry's format and header (InputError naming the file when it cannot be read)."""
-    if not path.exists():
-        raise InputError([Problem("file not found", file=str(path))])
-    if path.is_dir():
-        raise InputError([Problem("is a folder, not a file", file=str(path))])
+    require_file(path)
     size = path.stat().st_size
     if path.suffix.lower() in PARQUET_SUFFIXES:
         try:

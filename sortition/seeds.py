@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sortition.errors import InputError, Problem
+from sortition.errors import InputError, Problem, require_file
 from sortition.randomness import fresh_seed
 
 SOURCES = ("seed", "os", "drand", "nist", "dice", "commit-reveal")
@@ -98,10 +98,7 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _read_json(path: Path) -> Any:
-    if not path.exists():
-        raise InputError([Problem("file not found", file=str(path))])
-    if path.is_dir():
-        raise InputError([Problem("is a folder, not a file", file=str(path))])
+    require_file(path)
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as error:
@@ -249,10 +246,7 @@ def read_commitments(path: Path) -> list[str]:
     Every problem names the line (as the row); duplicates name both lines.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError([Problem("file not found", file=str(path))])
-    if path.is_dir():
-        raise InputError([Problem("is a folder, not a file", file=str(path))])
+    require_file(path)
     name = path.name
     try:
         text = path.read_bytes().decode("utf-8-sig")

@@ -18,7 +18,7 @@ from sortition.algorithms.legacy import DEFAULT_MAX_ATTEMPTS
 from sortition.canonical import file_sha256, pool_digest
 from sortition.distribution_doc import distribution_document, probability_rows
 from sortition.draw import Draw, commitment_sha256, commitment_text, derive_draw
-from sortition.errors import InputError, Problem
+from sortition.errors import InputError, Problem, require_file
 from sortition.fairness import PoolDistribution, ProgressFn, fair_distribution
 from sortition.feasibility import require_feasible
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
@@ -265,8 +265,7 @@ class CommittedDraw:
 
 def read_commitment(path: Path) -> dict[str, Any]:
     """commitment.json, checked to be exactly what ``commit`` wrote (its SHA-256 was published)."""
-    if not path.is_file():
-        raise InputError([Problem("file not found", file=str(path))])
+    require_file(path)
     raw = path.read_bytes()
     try:
         document = json.loads(raw.decode("utf-8"))

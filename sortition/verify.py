@@ -36,7 +36,7 @@ from sortition.canonical import (
     quotas_digest,
 )
 from sortition.draw import commitment_sha256, derive_draw
-from sortition.errors import InfeasibleError, InputError, Problem
+from sortition.errors import InfeasibleError, InputError, Problem, require_file
 from sortition.io.pool import parse_pool
 from sortition.io.quotas import read_quotas
 from sortition.io.tables import read_table
@@ -115,10 +115,7 @@ def verify_record(
 
 def read_record(path: Path) -> dict[str, Any]:
     """The record as a dict, with a known kind and version (InputError naming the file if not)."""
-    if not path.exists():
-        raise InputError([Problem("file not found", file=str(path))])
-    if path.is_dir():
-        raise InputError([Problem("is a folder, not a file", file=str(path))])
+    require_file(path)
     name = path.name
     try:
         record = json.loads(path.read_text(encoding="utf-8"))

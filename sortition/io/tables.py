@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sortition.errors import InputError, Problem
+from sortition.errors import InputError, Problem, require_file
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -36,10 +36,7 @@ class Table:
 def read_table(path: Path) -> Table:
     """Read ``path`` by its suffix: .xlsx (Excel), .parquet, else CSV (UTF-8, BOM or not)."""
     name = path.name
-    if not path.exists():
-        raise InputError([Problem("file not found", file=str(path))])
-    if path.is_dir():
-        raise InputError([Problem("is a folder, not a file", file=str(path))])
+    require_file(path)
     suffix = path.suffix.lower()
     try:
         if suffix in EXCEL_SUFFIXES:

@@ -12,7 +12,12 @@ from sortition.algorithms.column_generation import leximin, maximin, nash
 from sortition.algorithms.pricing import TimeLimitReached
 from sortition.errors import InfeasibleError, Problem, TimeLimitError
 from sortition.model import Instance
-from sortition.units import Distribution, UnitInstance, from_people, members_of_units
+from sortition.units import (
+    Distribution,
+    UnitInstance,
+    members_of_units,
+    unit_instance,
+)
 
 FAIR_ALGORITHMS: dict[str, Callable[..., Distribution]] = {
     "leximin": leximin,
@@ -42,19 +47,6 @@ class PoolDistribution:
         """Canonical indices of people who are on no feasible panel."""
         units = set(int(u) for u in self.distribution.never_selectable)
         return [i for i, u in enumerate(self.unit_of_person) if int(u) in units]
-
-
-def unit_instance(instance: Instance, by_type: bool = True) -> tuple[UnitInstance, np.ndarray]:
-    quotas = instance.quotas
-    return from_people(
-        instance.pool.values,
-        quotas.mins,
-        quotas.maxs,
-        quotas.feature_of_value,
-        instance.pool.households,
-        instance.k,
-        by_type=by_type,
-    )
 
 
 def fair_distribution(

@@ -12,7 +12,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from sortition.model import Instance
-from sortition.units import from_people, members_of_units
+from sortition.units import members_of_units, unit_instance
 
 DEFAULT_TIME_LIMIT = 60.0
 
@@ -32,16 +32,7 @@ class PanelUnits:
 
 def panel_units(instance: Instance) -> PanelUnits:
     """Types of people alone in their household, and single units for people who share one."""
-    quotas = instance.quotas
-    units, unit_of_person = from_people(
-        instance.pool.values,
-        quotas.mins,
-        quotas.maxs,
-        quotas.feature_of_value,
-        instance.pool.households,
-        instance.k,
-        by_type=True,
-    )
+    units, unit_of_person = unit_instance(instance)
     members = members_of_units(unit_of_person, units.n_units)
     values = instance.pool.values[[int(m[0]) for m in members]]
     return PanelUnits(members=members, values=values, households=units.households)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sortition.model import Instance
+
 
 @dataclass(frozen=True)
 class UnitInstance:
@@ -172,6 +174,20 @@ def from_people(
         k=int(k),
     )
     return inst, unit_of_person
+
+
+def unit_instance(instance: Instance, by_type: bool = True) -> tuple[UnitInstance, np.ndarray]:
+    """The instance's units (``from_people`` on its pool and quotas) and each person's unit."""
+    quotas = instance.quotas
+    return from_people(
+        instance.pool.values,
+        quotas.mins,
+        quotas.maxs,
+        quotas.feature_of_value,
+        instance.pool.households,
+        instance.k,
+        by_type=by_type,
+    )
 
 
 def members_of_units(unit_of_person: np.ndarray, n_units: int) -> tuple[np.ndarray, ...]:

@@ -21,10 +21,12 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 STARTED_MARKER = "#started"  # followed by the tool's name and version
 RUNNING_MARKER = "#running"  # followed by the algorithm the child entered
@@ -128,6 +130,42 @@ def run_child(
     tail = " | ".join(line for line in err_tail if line.strip())[-600:]
     outcome.error = f"the child exited with code {process.returncode} and no result: {tail}"
     return outcome
+
+
+def one_line(text: str, limit: int = 400) -> str:
+    """``text`` on one line, cut to ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def serve(
+    argv: list[str],
+    run: Callable[[dict[str, Any], Any], dict[str, Any]],
+    import_error: str = "",
+) -> int:
+    """A worker's main: run the spec in argv[0], print the result as JSON on the real stdout.
+
+    ``run(spec, out)`` prints the markers on ``out``. Anything else printed, by Python or native
+    code, goes to stderr. A failure becomes an ``error: ...`` status (``import_error`` prefixes
+    the message of an ImportError).
+    """
+    out = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    try:
+        with open(argv[0], encoding="utf-8") as handle:
+            spec = json.load(handle)
+        result = run(spec, out)
+    except Exception as exc:
+        if import_error and isinstance(exc, ImportError):
+            message = import_error + one_line(str(exc))
+        else:
+            message = one_line(f"{type(exc).__name__}: {exc}")
+        result = {"status": "error: " + message}
+    result["peak_memory_bytes"] = peak_memory()
+    out.write(json.dumps(result) + "\n")
+    out.flush()
+    return 0
 
 
 def peak_memory(pid: int | str = "self") -> int | None:

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from child import peak_memory  # benchmarks/child.py, beside this script (stdlib only)
+from child import serve  # benchmarks/child.py, beside this script (stdlib only)
 
 STARTED_MARKER = "#started"  # as in child.py
 PROGRESS_MARKER = "#progress"
@@ -85,20 +85,8 @@ def run(spec: dict[str, Any], out: Any) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    """Run the spec in argv[0]; print the marker and the JSON result on the real stdout."""
-    out = sys.stdout
-    sys.stdout = sys.stderr  # anything a library prints goes to stderr
-    try:
-        with open(argv[0], encoding="utf-8") as handle:
-            spec = json.load(handle)
-        result = run(spec, out)
-    except Exception as exc:
-        message = " ".join(f"{type(exc).__name__}: {exc}".split())[:400]
-        result = {"status": "error: " + message}
-    result["peak_memory_bytes"] = peak_memory()
-    out.write(json.dumps(result) + "\n")
-    out.flush()
-    return 0
+    """Run the spec in argv[0]; print the markers and the JSON result on the real stdout."""
+    return serve(argv, run)
 
 
 if __name__ == "__main__":

@@ -19,15 +19,13 @@ distribution after the peer's ``standardize_distribution``, the one it draws the
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
-from child import peak_memory  # benchmarks/child.py, beside this script (stdlib only)
+from child import one_line, serve  # benchmarks/child.py, beside this script (stdlib only)
 
 STARTED_MARKER = "#started"  # followed by the tool name and version (as in child.py)
 RUNNING_MARKER = "#running"  # followed by the algorithm the peer entered
@@ -38,11 +36,6 @@ DISTRIBUTION_FUNCTIONS = {
     "find_distribution_diversimax": "diversimax",
     "find_random_sample_legacy": "legacy",
 }
-
-
-def _one_line(text: str, limit: int = 400) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
 def _message_codes(report: Any) -> list[str]:
@@ -140,7 +133,7 @@ def run(spec: dict[str, Any], out: Any) -> dict[str, Any]:
     if not success:
         error = report.last_error()
         message = f"{type(error).__name__}: {error}" if error else "selection failed"
-        result["status"] = "error: " + _one_line(message)
+        result["status"] = "error: " + one_line(message)
         return result
     result["status"] = "ok"
     if "committees" in captured:
@@ -157,22 +150,8 @@ def run(spec: dict[str, Any], out: Any) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    """Run the spec in argv[0]; print the marker and the JSON result on the real stdout."""
-    out = os.fdopen(os.dup(1), "w")
-    os.dup2(2, 1)  # the peer logs to stdout and CBC may print: send all of it to stderr
-    sys.stdout = sys.stderr
-    try:
-        with open(argv[0], encoding="utf-8") as handle:
-            spec = json.load(handle)
-        result = run(spec, out)
-    except ImportError as exc:
-        result = {"status": "error: the peer is not importable here: " + _one_line(str(exc))}
-    except Exception as exc:
-        result = {"status": "error: " + _one_line(f"{type(exc).__name__}: {exc}")}
-    result["peak_memory_bytes"] = peak_memory()
-    out.write(json.dumps(result) + "\n")
-    out.flush()
-    return 0
+    """Run the spec in argv[0] (the peer logs to stdout and CBC may print: all go to stderr)."""
+    return serve(argv, run, import_error="the peer is not importable here: ")
 
 
 if __name__ == "__main__":

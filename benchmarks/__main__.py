@@ -7,6 +7,7 @@ Writes ``<out>/<date>-<machine>.json`` (one record per run), ``.md`` (the table)
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
 from collections.abc import Sequence
@@ -21,8 +22,10 @@ from benchmarks.suite import (
     Options,
     all_cases,
     default_stem,
+    merge_documents,
     run_suite,
     select_cases,
+    write_document,
 )
 
 RESULTS = Path(__file__).resolve().with_name("results")
@@ -52,6 +55,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="the small cases only")
     parser.add_argument("--no-peer", action="store_true", help="run ours only")
+    parser.add_argument("--no-ours", action="store_true", help="run the peer's only")
+    parser.add_argument(
+        "--stem", help="name of the result files (default <date>-<machine>, e.g. 2026-11-27-vm)"
+    )
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        metavar="RESULTS.json",
+        help="write one document (and its table and plot) from runs made apart, then stop",
+    )
     parser.add_argument(
         "--peer-python",
         help="interpreter with sortition-algorithms[mip] (default: $SORTITION_PEER_PYTHON)",
@@ -80,6 +94,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         peer_algorithms = _algorithms(args.peer_algorithms, (*PEER_ALGORITHMS, "leximin"))
     except argparse.ArgumentTypeError as error:
         parser.error(str(error))
+    if args.merge:
+        documents = [json.loads(path.read_text(encoding="utf-8")) for path in args.merge]
+        merged = merge_documents(documents, note=args.note)
+        stem = args.stem or default_stem()
+        args.out.mkdir(parents=True, exist_ok=True)
+        write_document(args.out / f"{stem}.json", merged)
+        for path in write_reports(args.out / f"{stem}.json"):
+            print(path)
+        return 0
+    if args.no_ours and args.no_peer:
+        parser.error("--no-ours and --no-peer leave nothing to run")
     if args.list:
         for case in select_cases(all_cases(), args.only, args.quick):
             sweeps = ", ".join(case.sweeps) or case.source
@@ -100,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         limit=args.limit,
         peer_limit=args.peer_limit,
         peer_python=peer_python,
-        algorithms=algorithms,
+        algorithms=() if args.no_ours else algorithms,
         peer_algorithms=peer_algorithms,
         only=args.only,
         quick=args.quick,
@@ -109,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         command=shlex.join(
             ["python", "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)]
         ),
-        stem=default_stem(),
+        stem=args.stem or default_stem(),
     )
     run_suite(options)
     for path in write_reports(options.out / f"{options.stem}.json"):

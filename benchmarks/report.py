@@ -139,8 +139,13 @@ def markdown(document: dict[str, Any], plot_name: str | None = None) -> str:
         "",
         f"Command: `{document['command']}`",
         "",
-        f"Time limit per case: ours {limits['ours']:g} s"
-        + (f", the peer's {limits['peer']:g} s" if limits.get("peer") else " (no peer runs)")
+        "Time limit per case: "
+        + ", ".join(
+            f"{who} {limits[key]:g} s"
+            for key, who in (("ours", "ours"), ("peer", "the peer's"))
+            if limits.get(key)
+        )
+        + ("" if limits.get("peer") else " (no peer runs)")
         + ". Times are the selection call alone (not reading the files), on a machine shared with"
         " other work: take them as approximate. '> X s (over limit)' is a run stopped at its"
         " limit, so a ratio against it is a bound ('>' or '<'). 'skipped': a smaller case of the"

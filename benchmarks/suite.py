@@ -261,7 +261,7 @@ class Options:
     limit: float = DEFAULT_LIMIT
     peer_limit: float = DEFAULT_LIMIT
     peer_python: str | None = None  # None: no peer runs
-    algorithms: tuple[str, ...] = OUR_ALGORITHMS
+    algorithms: tuple[str, ...] = OUR_ALGORITHMS  # empty: none of ours (a peer-only run)
     peer_algorithms: tuple[str, ...] = PEER_ALGORITHMS
     only: str | None = None
     quick: bool = False
@@ -342,6 +342,33 @@ def run_suite(
                 write_document(json_path, document)
     write_document(json_path, document)
     return document
+
+
+def merge_documents(documents: Sequence[dict[str, Any]], note: str = "") -> dict[str, Any]:
+    """One document from runs of the same suite made apart (e.g. ours and the peer's at once,
+    one core each): every record, in the suite's case order, the commands and limits of each."""
+    if not documents:
+        raise ValueError("nothing to merge")
+    order = {case.name: index for index, case in enumerate(all_cases())}
+    records = [record for document in documents for record in document["cases"]]
+    # a stable sort: within a case, each run keeps its order
+    records.sort(key=lambda record: order.get(record["case"], len(order)))
+    merged = dict(documents[0])
+    merged["command"] = " ; ".join(d["command"] for d in documents if d.get("command"))
+    merged["note"] = note or " ".join(d["note"] for d in documents if d.get("note"))
+    limits: dict[str, float | None] = {"ours": None, "peer": None}
+    for document in documents:
+        for key in ("ours", "peer"):
+            if any(r["tool"] == (OURS if key == "ours" else PEER) for r in document["cases"]):
+                limits[key] = document["limits"][key]
+    merged["limits"] = limits
+    versions: dict[str, str | None] = {}
+    for document in documents:
+        for package, version in document["versions"].items():
+            versions[package] = versions.get(package) or version
+    merged["versions"] = versions
+    merged["cases"] = records
+    return merged
 
 
 def describe(case: Case, inputs: Inputs, limit: float) -> dict[str, Any]:

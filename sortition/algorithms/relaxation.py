@@ -1,0 +1,81 @@
+"""The LP relaxation of a LEXIMIN level: an upper bound and a dual that guide column generation.
+
+Every feasible panel is an integer point of the *quota polytope*: count vectors x with
+0 <= x_u <= capacity_u, sum x = k, every quota's bounds and at most one per household. So a level of
+LEXIMIN solved over the polytope (a small LP, no panels) bounds the level over panels from above.
+On every instance we measured the two are equal, and then the relaxation's duals are optimal duals
+of the panel problem too: a unit with a positive dual is at the level in every optimal solution,
+and pricing near those duals finds the panels an optimal distribution needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.linear_solver import pywraplp
+
+from sortition.units import UnitInstance
+
+
+@dataclass(frozen=True)
+class RelaxedLevel:
+    """One level of the relaxation.
+
+    bound: the level's optimum over the polytope (>= its optimum over panels).
+    g, theta: pricing weights (per count of each unit) and threshold: the relaxation's duals read
+        as duals of the panel master (sum over fixed units of their dual times their value plus the
+        bound is theta).
+    tight: the unfixed units whose dual is positive.
+    """
+
+    bound: float
+    g: np.ndarray
+    theta: float
+    tight: tuple[int, ...]
+
+
+# A dual above this (relative to the largest) marks a unit as tight.
+_TIGHT_TOL = 1e-7
+
+
+def relaxed_level(
+    inst: UnitInstance, active: np.ndarray, fixed_value: dict[int, float], slack: float = 1e-10
+) -> RelaxedLevel | None:
+    """Maximise the smallest probability of the unfixed active units over the quota polytope,
+    with fixed units held at their values; None if GLOP does not solve it to optimality."""
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    cap = inst.capacity.astype(np.float64)
+    x = [solver.NumVar(0.0, float(c), "") for c in cap]
+    z = solver.NumVar(0.0, 1.0, "")
+    solver.Add(solver.Sum(x) == float(inst.k))
+    for v in range(inst.n_values):
+        holders = [x[int(u)] for u in np.flatnonzero(inst.incidence[v])]
+        count = solver.Sum(holders)
+        solver.Add(count >= float(inst.value_min[v]))
+        solver.Add(count <= float(inst.value_max[v]))
+    for household in inst.households:
+        solver.Add(solver.Sum([x[u] for u in household]) <= 1.0)
+    rows: dict[int, pywraplp.Constraint] = {}
+    for u in (int(u) for u in active):
+        if u in fixed_value:
+            # held a little below its value, as in the master, so that round-off cannot make
+            # the relaxation infeasible
+            rows[u] = solver.Add(x[u] * (1.0 / cap[u]) >= fixed_value[u] - slack)
+        else:
+            rows[u] = solver.Add(x[u] * (1.0 / cap[u]) - z >= 0.0)
+    solver.Maximize(z)
+    if solver.Solve() != pywraplp.Solver.OPTIMAL:
+        return None
+    bound = float(z.solution_value())
+    # GLOP reports the dual of a ">=" row of a maximisation as <= 0
+    duals = {u: max(0.0, -float(row.dual_value())) for u, row in rows.items()}
+    g = np.zeros(inst.n_units)
+    for u, d in duals.items():
+        g[u] = d / cap[u]
+    theta = bound + sum(d * fixed_value[u] for u, d in duals.items() if u in fixed_value)
+    largest = max((d for u, d in duals.items() if u not in fixed_value), default=0.0)
+    tight = tuple(
+        sorted(u for u, d in duals.items() if u not in fixed_value and d > _TIGHT_TOL * largest)
+    )
+    return RelaxedLevel(bound=bound, g=g, theta=theta, tight=tight)

@@ -17,6 +17,7 @@ from benchmarks.child import run_child
 from benchmarks.report import ratio_text, seconds_text, table_rows
 from benchmarks.suite import (
     OURS,
+    PEER,
     Case,
     Inputs,
     Options,
@@ -179,3 +180,66 @@ def test_ratios_against_a_stopped_run_are_bounds() -> None:
     assert seconds_text(run("over limit", 600.0)) == "> 600 s (over limit)"
     assert seconds_text(run("ok", 1234.5)) == "1,230 s"
     assert seconds_text(run("skipped", None)) == "skipped"
+
+
+def test_runs_made_apart_merge_into_one_table(tmp_path: Path) -> None:
+    """Ours and the peer's run apart (``--no-peer`` / ``--no-ours``), then ``--merge``."""
+
+    def record(case: str, tool: str, algorithm: str, seconds: float) -> dict[str, Any]:
+        return {
+            "case": case,
+            "tool": tool,
+            "algorithm": algorithm,
+            "algorithm_run": algorithm,
+            "status": "ok",
+            "seconds": seconds,
+            "n": 1000,
+            "k": 150,
+            "features": 7,
+            "types": 900,
+            "households": None,
+            "min_probability": 0.1,
+            "peak_memory_bytes": 2**27,
+            "limit": 300.0,
+        }
+
+    def document(tool: str, limits: dict[str, float | None], cases: list[str]) -> dict[str, Any]:
+        return {
+            "title": "sortition benchmarks",
+            "date": "2026-11-27",
+            "command": f"python -m benchmarks --only {tool}",
+            "note": "",
+            "machine": {"processor": "cpu", "cores": 2, "system": "linux", "python": "3.11"},
+            "versions": {"sortition": "0.1.0", PEER: "0.12" if tool == PEER else None},
+            "limits": limits,
+            "cases": [record(case, tool, "maximin", 1.0) for case in cases],
+        }
+
+    cases = ["realistic7-n10000-k150", "ces11_k60", "realistic7-n1000-k150"]
+    ours = tmp_path / "ours.json"
+    peer = tmp_path / "peer.json"
+    ours.write_text(json.dumps(document(OURS, {"ours": 300.0, "peer": None}, cases)))
+    peer.write_text(json.dumps(document(PEER, {"ours": 300.0, "peer": 300.0}, cases[::-1])))
+    out = tmp_path / "results"
+    merge = ["--merge", str(ours), str(peer), "--out", str(out), "--stem", "both"]
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", *merge, "--note", "two processes"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    merged = json.loads((out / "both.json").read_text(encoding="utf-8"))
+    # the suite's order (shared instances first, then by pool size), ours before the peer's
+    assert [(r["case"], r["tool"]) for r in merged["cases"]] == [
+        (case, tool)
+        for case in ("ces11_k60", "realistic7-n1000-k150", "realistic7-n10000-k150")
+        for tool in (OURS, PEER)
+    ]
+    assert merged["limits"] == {"ours": 300.0, "peer": 300.0}
+    assert merged["versions"][PEER] == "0.12"
+    assert merged["note"] == "two processes"
+    table = (out / "both.md").read_text(encoding="utf-8")
+    assert "| ces11_k60 | 1,000 | 150 | 7 | 900 | – | maximin | 1 s | 1 s | 1x |" in table
+    assert (out / "both.png").is_file()

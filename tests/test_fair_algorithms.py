@@ -363,3 +363,13 @@ def test_ces11_leximin() -> None:
     dist = leximin(inst)
     _check_distribution(inst, dist)
     assert _person_prob(dist, unit).min() >= 0.011494 - 1e-6
+
+
+@pytest.mark.slow
+def test_gss_leximin() -> None:
+    """About 2.5 minutes; every level ends at its relaxation's bound."""
+    inst, unit = _load_csv_instance(_real("gss_k150"), 150)
+    dist = leximin(inst)
+    _check_distribution(inst, dist)
+    assert _person_prob(dist, unit).min() >= 0.009714 - 1e-6
+    assert dist.stats["levels_at_relaxation_bound"] == dist.stats["levels"]

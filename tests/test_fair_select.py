@@ -162,7 +162,7 @@ def with_households(tmp_path: Path, name: str, seed: int = 0) -> tuple[Path, Pat
         ("ces11_k60", "maximin"),
         pytest.param("gss_k150", "maximin", marks=pytest.mark.slow),  # about a minute
         pytest.param("ces11_k60", "leximin", marks=pytest.mark.slow),  # does not finish yet
-        pytest.param("gss_k150", "leximin", marks=pytest.mark.slow),  # does not finish yet
+        pytest.param("gss_k150", "leximin", marks=pytest.mark.slow),
     ],
 )
 def test_fair_selection_with_households(tmp_path: Path, name: str, algorithm: str) -> None:

@@ -354,6 +354,7 @@ def merge_documents(documents: Sequence[dict[str, Any]], note: str = "") -> dict
     # a stable sort: within a case, each run keeps its order
     records.sort(key=lambda record: order.get(record["case"], len(order)))
     merged = dict(documents[0])
+    merged["date"] = min(d["date"] for d in documents)
     merged["command"] = " ; ".join(d["command"] for d in documents if d.get("command"))
     merged["note"] = note or " ".join(d["note"] for d in documents if d.get("note"))
     limits: dict[str, float | None] = {"ours": None, "peer": None}
@@ -402,7 +403,7 @@ def summary(record: dict[str, Any]) -> str:
 def new_document(options: Options) -> dict[str, Any]:
     return {
         "title": "sortition benchmarks",
-        "date": options.stem[:10],
+        "date": datetime.date.today().isoformat(),
         "command": options.command,
         "note": options.note,
         "machine": machine(),

@@ -16,6 +16,7 @@ from sortition_cli.main import (
     output_options,
     reports_errors,
     seed_options,
+    time_limit_option,
 )
 from tqdm import tqdm
 
@@ -78,12 +79,7 @@ class _Bars:
     default=None,
     help="Processes drawing the samples (default: all cores); the result does not depend on it.",
 )
-@click.option(
-    "--time-limit",
-    type=click.FloatRange(min=0.0, min_open=True),
-    default=None,
-    help="Seconds each fair algorithm may run; past it, stop cleanly (exit 4).",
-)
+@time_limit_option("Seconds each fair algorithm may run; past it, stop cleanly (exit 4).")
 @output_options()
 @reports_errors
 def audit(

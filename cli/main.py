@@ -131,6 +131,13 @@ def output_options(help: str = OUT_HELP) -> Callable[[F], F]:
     return decorate
 
 
+def time_limit_option(help: str) -> Callable[[F], F]:
+    """--time-limit: seconds the fair algorithms may run (select, commit, audit)."""
+    return click.option(
+        "--time-limit", type=click.FloatRange(min=0.0, min_open=True), default=None, help=help
+    )
+
+
 def algorithm_options(command: F) -> F:
     """--algorithm, --max-attempts, --time-limit, --panels, --per-person: select and commit."""
     options = [
@@ -144,12 +151,7 @@ def algorithm_options(command: F) -> F:
             show_default=True,
             help="LEGACY: restarts allowed after dead ends.",
         ),
-        click.option(
-            "--time-limit",
-            type=click.FloatRange(min=0.0, min_open=True),
-            default=None,
-            help="Seconds the fair algorithms may run; past it, stop cleanly (exit 4).",
-        ),
+        time_limit_option("Seconds the fair algorithms may run; past it, stop cleanly (exit 4)."),
         click.option(
             "--panels",
             type=click.IntRange(min=1),

@@ -561,7 +561,7 @@ def _leximin_core(
         # GLOP's z may overshoot the level's optimum by its tolerance; the relaxation bounds it.
         level_value = min(zval, relaxed.bound) if relaxed is not None else zval
         to_fix: list[int]
-        if reached and relaxed is not None and relaxed.tight:
+        if reached and relaxed is not None:  # reached only with tight units
             early_levels += 1
             to_fix = [u for u in relaxed.tight if u in unfixed]
         else:

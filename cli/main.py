@@ -345,6 +345,8 @@ class ProgressPrinter:
         parts = [f"{key} {state[key]}" for key in keys if key in state]
         if "z" in state:
             parts.append(f"min {float(state['z']):.6f}")
+        if "target" in state:
+            parts.append(f"{100 * float(state['target']):.4f} % of the relaxation's vector")
         line = f"{self.algorithm}: {', '.join(parts)} ({now - self.started:.0f} s)"
         if self.interactive:
             click.echo("\r" + line.ljust(78), nl=False, err=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sortition_cli.main import ProgressPrinter
 
 from sortition.lottery import WEIGHT_SCALE, choose_members, draw_panel_index, quantised_weights
 from sortition.randomness import SeededStream
@@ -221,3 +222,15 @@ def test_time_limit_stops_cleanly_with_exit_4(tmp_path: Path) -> None:
     assert result.exit_code == 4, result.stderr
     assert "time limit" in result.stderr
     assert not out.exists()
+
+
+def test_progress_lines_name_the_stage(capsys: pytest.CaptureFixture[str]) -> None:
+    """Off a terminal, progress is a plain line per update: levels show the current minimum, and
+    realising the relaxation's vector shows how much of it is met."""
+    printer = ProgressPrinter("leximin", interval=0.0)
+    printer({"event": "round", "stage": "target", "round": 3, "target": 0.5, "columns": 40})
+    printer({"event": "round", "level": 2, "round": 9, "z": 0.0125, "columns": 70, "fixed": 4})
+    printer.close()
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("LEXIMIN: round 3, columns 40, 50.0000 % of the relaxation's vector")
+    assert lines[1].startswith("LEXIMIN: round 9, level 2, columns 70, fixed 4, min 0.012500")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sortition.algorithms.column_generation import leximin
-from sortition.algorithms.relaxation import relaxed_level
+from sortition.algorithms.relaxation import relaxed_level, relaxed_leximin
 from sortition.units import from_people
 from tests.test_fair_algorithms import (
     _brute_leximin,
@@ -56,8 +56,59 @@ def test_leximin_is_the_same_without_the_relaxation_levers(
         with_levers = leximin(inst)
     except ValueError:  # no feasible panel
         return
-    monkeypatch.setenv("SORTITION_CG_OPTS", "relax=0,exact_every_round=0")
+    monkeypatch.setenv("SORTITION_CG_OPTS", "relax=0,exact_every_round=0,decompose=0")
     without = leximin(inst)
     assert with_levers.stats["levels_at_relaxation_bound"] >= 1
     assert without.stats["levels_at_relaxation_bound"] == 0
+    assert "target_reached" not in without.stats
     assert np.allclose(_person_prob(with_levers, unit), _person_prob(without, unit), atol=1e-6)
+    # Level by level with the relaxation's levers, but without realising its vector first.
+    monkeypatch.setenv("SORTITION_CG_OPTS", "decompose=0")
+    levels = leximin(inst)
+    assert np.allclose(_person_prob(with_levers, unit), _person_prob(levels, unit), atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_relaxed_leximin_vector_bounds_leximin_and_is_realised_when_equal(seed: int) -> None:
+    """The relaxation's LEXIMIN vector is at least LEXIMIN in the leximin order; when the two
+    are equal, leximin() realises it in one master LP (the usual case)."""
+    rng = np.random.default_rng(5000 + seed)
+    n = int(rng.integers(6, 12))
+    values, vmin, vmax, fov, hh, k = _random_people(rng, n, seed % 3 == 0)
+    panels = _brute_panels(values, vmin, vmax, hh, k)
+    if len(panels) == 0:
+        return
+    inst, _ = from_people(values, vmin, vmax, fov, hh, k, by_type=False)
+    active = np.flatnonzero(panels.any(axis=0))
+    expected = _brute_leximin(panels)
+    vector = relaxed_leximin(inst, active)
+    assert vector is not None
+    relaxed = np.sort(vector.probability[active])
+    exact = np.sort(expected[active])
+    assert abs(float(relaxed.sum()) - float(expected.sum())) < 1e-6  # both sum to k
+    differs = np.flatnonzero(np.abs(relaxed - exact) > 1e-7)
+    assert len(differs) == 0 or relaxed[differs[0]] > exact[differs[0]]
+    dist = leximin(inst)
+    assert np.allclose(dist.unit_probability, expected, atol=1e-6)
+    assert (float(dist.stats["target_reached"]) >= 1 - 1e-7) == (len(differs) == 0)
+
+
+def test_leximin_falls_back_to_levels_when_the_relaxation_is_not_tight() -> None:
+    """Three features, k = 2: the relaxation's LEXIMIN gives people 4 and 5 one half each, but no
+    distribution over panels does (found by a random search)."""
+    values = np.array(
+        [[1, 2, 4], [1, 2, 4], [0, 2, 4], [0, 2, 5], [1, 3, 5], [0, 3, 4]], dtype=np.int64
+    )
+    vmin = np.array([1, 0, 0, 0, 1, 0])
+    vmax = np.array([2, 1, 1, 1, 2, 1])
+    fov = np.array([0, 0, 1, 1, 2, 2])
+    inst, _ = from_people(values, vmin, vmax, fov, None, 2, by_type=False)
+    panels = _brute_panels(values, vmin, vmax, None, 2)
+    expected = _brute_leximin(panels)
+    vector = relaxed_leximin(inst, np.flatnonzero(panels.any(axis=0)))
+    assert vector is not None
+    assert np.allclose(vector.probability, [0.25, 0.25, 0.25, 0.25, 0.5, 0.5])
+    assert np.allclose(expected, [0.25, 0.25, 0.25, 0.25, 0.25, 0.75])
+    dist = leximin(inst)
+    assert float(dist.stats["target_reached"]) < 0.99
+    assert np.allclose(dist.unit_probability, expected, atol=1e-6)

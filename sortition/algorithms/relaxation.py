@@ -79,3 +79,47 @@ def relaxed_level(
         sorted(u for u, d in duals.items() if u not in fixed_value and d > _TIGHT_TOL * largest)
     )
     return RelaxedLevel(bound=bound, g=g, theta=theta, tight=tight)
+
+
+@dataclass(frozen=True)
+class RelaxedLeximin:
+    """The LEXIMIN vector over the quota polytope.
+
+    probability: (U,) per-person probability of each unit (0 outside ``active``).
+    levels: the relaxed levels, lowest first.
+    """
+
+    probability: np.ndarray
+    levels: tuple[RelaxedLevel, ...]
+
+
+# A level whose bound reaches this is the last: every remaining unit can be on every panel.
+_CERTAIN = 1.0 - 1e-9
+
+
+def relaxed_leximin(
+    inst: UnitInstance, active: np.ndarray, slack: float = 1e-10
+) -> RelaxedLeximin | None:
+    """LEXIMIN over the quota polytope: ``relaxed_level`` again and again, each time fixing the
+    level's tight units at its bound. An upper bound, in the leximin order, on LEXIMIN over
+    panels; None if some level is not solved or marks no unit tight."""
+    fixed: dict[int, float] = {}
+    levels: list[RelaxedLevel] = []
+    while len(fixed) < len(active):
+        level = relaxed_level(inst, active, fixed, slack)
+        if level is None:
+            return None
+        levels.append(level)
+        if level.tight:
+            for u in level.tight:
+                fixed[u] = level.bound
+        elif level.bound >= _CERTAIN:
+            # z met its upper bound 1, so no row is tight: everyone left is on every panel
+            for u in (int(u) for u in active):
+                fixed.setdefault(u, min(level.bound, 1.0))
+        else:
+            return None
+    probability = np.zeros(inst.n_units)
+    for u, value in fixed.items():
+        probability[u] = value
+    return RelaxedLeximin(probability=probability, levels=tuple(levels))

@@ -7,7 +7,7 @@ import pytest
 
 from sortition.algorithms.column_generation import leximin
 from sortition.algorithms.relaxation import relaxed_level, relaxed_leximin
-from sortition.units import from_people
+from sortition.units import UnitInstance, from_people
 from tests.test_fair_algorithms import (
     _brute_leximin,
     _brute_panels,
@@ -16,18 +16,28 @@ from tests.test_fair_algorithms import (
 )
 
 
-@pytest.mark.parametrize("seed", range(20))
-def test_relaxation_bounds_the_level_and_its_dual_prices_every_panel(seed: int) -> None:
-    rng = np.random.default_rng(3000 + seed)
+def _person_case(
+    seed: int, with_households: bool
+) -> tuple[UnitInstance, np.ndarray, np.ndarray, np.ndarray] | None:
+    """A random pool of 6-11 people on the person path (units are people): the instance, every
+    feasible panel, the people on some panel and the brute-force LEXIMIN; None if no panel."""
+    rng = np.random.default_rng(seed)
     n = int(rng.integers(6, 12))
-    values, vmin, vmax, fov, hh, k = _random_people(rng, n, seed % 2 == 0)
+    values, vmin, vmax, fov, hh, k = _random_people(rng, n, with_households)
     panels = _brute_panels(values, vmin, vmax, hh, k)
     if len(panels) == 0:
-        return
+        return None
     inst, unit = from_people(values, vmin, vmax, fov, hh, k, by_type=False)
-    assert np.array_equal(unit, np.arange(n))  # the person path: units are people
-    active = np.flatnonzero(panels.any(axis=0))
-    expected = _brute_leximin(panels)
+    assert np.array_equal(unit, np.arange(n))
+    return inst, panels, np.flatnonzero(panels.any(axis=0)), _brute_leximin(panels)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_relaxation_bounds_the_level_and_its_dual_prices_every_panel(seed: int) -> None:
+    case = _person_case(3000 + seed, seed % 2 == 0)
+    if case is None:
+        return
+    inst, panels, active, expected = case
     level = relaxed_level(inst, active, {})
     assert level is not None
     assert level.bound >= expected[active].min() - 1e-9
@@ -58,7 +68,7 @@ def test_leximin_is_the_same_without_the_relaxation_levers(
         return
     monkeypatch.setenv("SORTITION_CG_OPTS", "relax=0,exact_every_round=0,decompose=0")
     without = leximin(inst)
-    assert with_levers.stats["levels_at_relaxation_bound"] >= 1
+    assert int(with_levers.stats["levels_at_relaxation_bound"]) >= 1
     assert without.stats["levels_at_relaxation_bound"] == 0
     assert "target_reached" not in without.stats
     assert np.allclose(_person_prob(with_levers, unit), _person_prob(without, unit), atol=1e-6)
@@ -72,15 +82,10 @@ def test_leximin_is_the_same_without_the_relaxation_levers(
 def test_relaxed_leximin_vector_bounds_leximin_and_is_realised_when_equal(seed: int) -> None:
     """The relaxation's LEXIMIN vector is at least LEXIMIN in the leximin order; when the two
     are equal, leximin() realises it in one master LP (the usual case)."""
-    rng = np.random.default_rng(5000 + seed)
-    n = int(rng.integers(6, 12))
-    values, vmin, vmax, fov, hh, k = _random_people(rng, n, seed % 3 == 0)
-    panels = _brute_panels(values, vmin, vmax, hh, k)
-    if len(panels) == 0:
+    case = _person_case(5000 + seed, seed % 3 == 0)
+    if case is None:
         return
-    inst, _ = from_people(values, vmin, vmax, fov, hh, k, by_type=False)
-    active = np.flatnonzero(panels.any(axis=0))
-    expected = _brute_leximin(panels)
+    inst, _, active, expected = case
     vector = relaxed_leximin(inst, active)
     assert vector is not None
     relaxed = np.sort(vector.probability[active])

@@ -39,12 +39,22 @@ class RelaxedLevel:
 _TIGHT_TOL = 1e-7
 
 
-def relaxed_level(
-    inst: UnitInstance, active: np.ndarray, fixed_value: dict[int, float], slack: float = 1e-10
-) -> RelaxedLevel | None:
-    """Maximise the smallest probability of the unfixed active units over the quota polytope,
-    with fixed units held at their values; None if GLOP does not solve it to optimality."""
+# GLOP's presolve gave up (ABNORMAL) on some of these nearly degenerate LPs (realistic7 with 918
+# types, from the 16th level on); a fresh solve with other settings then succeeds.
+_GLOP_ATTEMPTS = ("", "use_preprocessing: false", "use_dual_simplex: true")
+
+
+def _solve_level(
+    inst: UnitInstance,
+    active: np.ndarray,
+    fixed_value: dict[int, float],
+    slack: float,
+    params: str,
+) -> tuple[pywraplp.Solver, pywraplp.Variable, dict[int, pywraplp.Constraint]] | None:
+    """The level's LP solved by GLOP with ``params``: (the solver, z, the unit rows), or None.
+    The solver is returned to keep it alive: its variables and rows die with it."""
     solver = pywraplp.Solver.CreateSolver("GLOP")
+    solver.SetSolverSpecificParametersAsString(params)
     cap = inst.capacity.astype(np.float64)
     x = [solver.NumVar(0.0, float(c), "") for c in cap]
     z = solver.NumVar(0.0, 1.0, "")
@@ -67,6 +77,22 @@ def relaxed_level(
     solver.Maximize(z)
     if solver.Solve() != pywraplp.Solver.OPTIMAL:
         return None
+    return solver, z, rows
+
+
+def relaxed_level(
+    inst: UnitInstance, active: np.ndarray, fixed_value: dict[int, float], slack: float = 1e-10
+) -> RelaxedLevel | None:
+    """Maximise the smallest probability of the unfixed active units over the quota polytope,
+    with fixed units held at their values; None if GLOP does not solve it to optimality."""
+    for params in _GLOP_ATTEMPTS:
+        solved = _solve_level(inst, active, fixed_value, slack, params)
+        if solved is not None:
+            break
+    else:
+        return None
+    _, z, rows = solved
+    cap = inst.capacity.astype(np.float64)
     bound = float(z.solution_value())
     # GLOP reports the dual of a ">=" row of a maximisation as <= 0
     duals = {u: max(0.0, -float(row.dual_value())) for u, row in rows.items()}

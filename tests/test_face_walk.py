@@ -1,0 +1,75 @@
+"""The face walk: every panel it takes is feasible and lies on the target's smallest face."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sortition.algorithms.face_walk import face_walk
+from sortition.units import UnitInstance, from_people
+from tests.test_fair_algorithms import _brute_panels, _random_people
+
+
+def _on_face_of(inst: UnitInstance, panel: np.ndarray, point: np.ndarray) -> bool:
+    """Whether ``panel`` keeps every bound that is tight at ``point`` tight."""
+    tol = 1e-9
+    cap = inst.capacity
+    if (panel[point <= tol] != 0).any() or (
+        panel[point >= cap - tol] != cap[point >= cap - tol]
+    ).any():
+        return False
+    rows_point = inst.incidence.astype(float) @ point
+    rows_panel = inst.incidence.astype(np.int64) @ panel
+    at_lo = np.abs(rows_point - inst.value_min) <= tol
+    at_hi = np.abs(rows_point - inst.value_max) <= tol
+    return bool(
+        (rows_panel[at_lo] == inst.value_min[at_lo]).all()
+        and (rows_panel[at_hi] == inst.value_max[at_hi]).all()
+    )
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_walk_takes_feasible_panels_on_the_face_of_a_mix(seed: int) -> None:
+    rng = np.random.default_rng(7000 + seed)
+    values, vmin, vmax, fov, hh, k = _random_people(rng, int(rng.integers(6, 12)), seed % 3 == 0)
+    panels = _brute_panels(values, vmin, vmax, hh, k)
+    if len(panels) == 0:
+        return
+    inst, _ = from_people(values, vmin, vmax, fov, hh, k, by_type=False)
+    weights = rng.dirichlet(np.ones(len(panels)))
+    target = weights @ panels.astype(float)
+    walk = face_walk(inst, target)
+    assert walk
+    for panel in walk:
+        assert inst.is_feasible_panel(panel)
+        assert _on_face_of(inst, panel, target)
+
+
+def test_a_panel_is_its_own_walk() -> None:
+    values = np.array([[0, 2], [0, 3], [1, 2], [1, 3]], dtype=np.int64)
+    inst, _ = from_people(
+        values,
+        np.array([1, 0, 1, 0]),
+        np.array([1, 1, 1, 1]),
+        np.array([0, 0, 1, 1]),
+        None,
+        2,
+        by_type=False,
+    )
+    panel = np.array([1, 0, 0, 1])
+    assert inst.is_feasible_panel(panel)
+    walk = face_walk(inst, panel.astype(float))
+    assert len(walk) == 1 and np.array_equal(walk[0], panel)
+
+
+def test_walks_with_other_seeds_take_other_panels() -> None:
+    rng = np.random.default_rng(11)
+    values, vmin, vmax, fov, _, k = _random_people(rng, 12, False)
+    panels = _brute_panels(values, vmin, vmax, None, k)
+    inst, _ = from_people(values, vmin, vmax, fov, None, k, by_type=False)
+    target = panels.mean(axis=0)
+    first = face_walk(inst, target, seed=0)
+    again = face_walk(inst, target, seed=0)
+    other = face_walk(inst, target, seed=1, jitter=0.5)
+    assert [p.tolist() for p in first] == [p.tolist() for p in again]
+    assert {tuple(p) for p in other} != {tuple(p) for p in first}

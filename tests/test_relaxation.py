@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 
 from sortition.algorithms.column_generation import leximin
-from sortition.algorithms.relaxation import relaxed_level, relaxed_leximin
+from sortition.algorithms.relaxation import (
+    nearest_polytope_point,
+    relaxed_level,
+    relaxed_leximin,
+)
 from sortition.units import UnitInstance, from_people
 from tests.test_fair_algorithms import (
     _brute_leximin,
@@ -117,3 +121,21 @@ def test_leximin_falls_back_to_levels_when_the_relaxation_is_not_tight() -> None
     dist = leximin(inst)
     assert float(dist.stats["target_reached"]) < 0.99
     assert np.allclose(dist.unit_probability, expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_nearest_polytope_point_keeps_inside_points_and_pulls_others_in(seed: int) -> None:
+    case = _person_case(6000 + seed, seed % 2 == 0)
+    if case is None:
+        return
+    inst, panels, _, _ = case
+    rng = np.random.default_rng(seed)
+    inside = rng.dirichlet(np.ones(len(panels))) @ panels.astype(float)
+    assert np.allclose(nearest_polytope_point(inst, inside), inside, atol=1e-9)
+    outside = inside + rng.normal(0.0, 1e-3, inside.shape)
+    point = nearest_polytope_point(inst, outside)
+    assert point is not None
+    rows = inst.incidence.astype(float) @ point
+    assert abs(point.sum() - inst.k) < 1e-9
+    assert (rows >= inst.value_min - 1e-9).all() and (rows <= inst.value_max + 1e-9).all()
+    assert (point >= 0).all() and (point <= inst.capacity).all()

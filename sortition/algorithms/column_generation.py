@@ -14,8 +14,11 @@ finds panels containing every unit that is in some feasible panel (the rest are
 LEXIMIN first computes the LEXIMIN vector of the LP relaxation over the quota polytope (no panels:
 a dozen small LPs, under a second) and asks one master LP for a distribution over panels that
 gives everyone that vector. The relaxation's vector is at least LEXIMIN in the leximin order, so
-a distribution that meets it is LEXIMIN. On every real instance measured it is met; where it is
-not, LEXIMIN runs level by level as before, from the panels found.
+a distribution that meets it is LEXIMIN. The vector leaves the polytope by the LP tolerances, so
+the target is the polytope's nearest point (within 3e-7 of it, in counts, on gss_k150). Face walks
+(face_walk.py) supply the master's panels; pricing adds any still missing. On every real instance
+measured the vector is met; where it is not, LEXIMIN runs level by level as before, from the
+panels found.
 """
 
 from __future__ import annotations
@@ -31,7 +34,12 @@ from ortools.linear_solver import pywraplp
 
 from sortition.algorithms.face_walk import face_walk
 from sortition.algorithms.pricing import PanelOracle, PricingResult, SwapSearch, TimeLimitReached
-from sortition.algorithms.relaxation import RelaxedLevel, relaxed_level, relaxed_leximin
+from sortition.algorithms.relaxation import (
+    RelaxedLevel,
+    nearest_polytope_point,
+    relaxed_level,
+    relaxed_leximin,
+)
 from sortition.units import Distribution, UnitInstance
 
 __all__ = [
@@ -65,8 +73,7 @@ _MAX_PRUNES_PER_LEVEL = 20
 # A level ends once the master's value is this close to its relaxation's bound.
 _RELAX_TOL = 1e-9
 # Realising the relaxation's LEXIMIN vector: the target counts as met once every unit has this
-# fraction of its target probability. (The target sums to k only up to the LP tolerances: on
-# gss_k150 and ces11_k60 the best distribution meets 1 - 1.2e-8 of it.)
+# fraction of its target probability.
 _TARGET_MET = 1.0 - 1e-7
 # Face walks after the first take each unit's preference times a factor in [1 - j, 1 + j].
 _WALK_JITTER = 0.5
@@ -104,13 +111,14 @@ class _Options:
     exact_every_round: bool = True
     # LEXIMIN: compute the relaxation's LEXIMIN vector first (a sequence of small LPs) and realise
     # it with one master LP; the level-by-level column generation runs only if it cannot be met.
-    # gss_k150: 47 s instead of 243 s; ces11_k60: 160 s instead of about 300 s.
+    # With pricing alone (no walks): gss_k150 47 s instead of 243 s, ces11_k60 160 s instead of
+    # about 300 s.
     decompose: bool = True
     # That master is rebuilt from its recently used columns once it has this many.
     prune_target: int = 3000
     # Before pricing, feed that master the panels of up to this many walks through the quota
     # polytope towards the vector (face_walk.py), one walk a round while the vector is not met.
-    # Three walks met it on gss_k150 and ces11_k60 without any pricing.
+    # The first walk met it on gss_k150 and ces11_k60: LEXIMIN in 4 s and 19 s.
     walks: int = 4
     seed: int = 0
 
@@ -626,11 +634,16 @@ def _leximin_core(
         vector = relaxed_leximin(inst, active, _FIX_SLACK)
     if vector is not None:
         target_tried = True
-        walks = _Walks(inst, vector.probability * inst.capacity, clock, opts)
+        # Walks need a point inside the polytope: the vector is outside by the LP tolerances.
+        counts = nearest_polytope_point(inst, vector.probability * inst.capacity)
+        if counts is None:
+            counts = vector.probability * inst.capacity
+        target = counts / inst.capacity
+        walks = _Walks(inst, counts, clock, opts)
         realised = _realise_target(
             inst,
             active,
-            vector.probability,
+            target,
             prep.panels,
             walks,
             pricer,
@@ -649,7 +662,7 @@ def _leximin_core(
                 **_effort_stats(prep, pricer, lp_totals, realised.master, clock),
                 "mispriced": 0,
                 "levels_at_relaxation_bound": len(vector.levels),
-                "maximin": float(vector.probability[active].min()),
+                "maximin": float(target[active].min()),
                 "target_reached": target_reached,
                 "walks": walks.done,
                 "walk_panels": walks.panels,

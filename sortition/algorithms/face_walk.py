@@ -10,8 +10,9 @@ This decomposes y exactly when the faces it meets contain the panels they need, 
 wherever the polytope's vertices there are panels. The quota polytope is not integral in general,
 so the walk can stop early (no panel on the face, or the next point leaves the polytope); and
 float round-off grows by t at each step. Its panels are therefore only a start: the master LP
-then finds their exact weights and prices in whatever is missing. On gss_k150 the walk gives 205
-panels carrying 0.99998 of the relaxation's LEXIMIN vector in about 10 s.
+then finds their exact weights and prices in whatever is missing. Started from the polytope point
+nearest to the relaxation's LEXIMIN vector, one walk met that vector (to 1e-7) on gss_k150 (274
+panels, 4 s) and on ces11_k60 (364 panels, 15 s), so the master needed no pricing at all.
 """
 
 from __future__ import annotations
@@ -158,7 +159,9 @@ def face_walk(
             break
         held = (at_zero | at_cap, at_lo | at_hi, full)
         t = _exit_time(v, direction, cap, incidence, lo, hi, households, held)
-        if not t > 1.0:
+        if not 1.0 < t < np.inf:
+            # t = inf: the direction lies along bounds already tight (round-off) and the point
+            # is the panel up to that error
             break
         panels.append(panel)
         weight /= t

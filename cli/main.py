@@ -341,7 +341,7 @@ class ProgressPrinter:
         if now - self.last < (0.2 if self.interactive else self.interval):
             return
         self.last = now
-        keys = ("round", "level", "columns", "fixed")
+        keys = ("walk", "panels", "round", "level", "columns", "fixed")
         parts = [f"{key} {state[key]}" for key in keys if key in state]
         if "z" in state:
             parts.append(f"min {float(state['z']):.6f}")

@@ -8,7 +8,8 @@ import pytest
 
 from tests.conftest import RUNNABLE, run_cli, runnable_instance
 
-FAST_FAIR = {"example_small_20", "example_large_200"}
+# ces11_k60 runs LEXIMIN twice (select, then verify re-runs it): about 40 s.
+FAST_FAIR = {"example_small_20", "example_large_200", "gss_k150"}
 
 
 def _cases() -> list[object]:

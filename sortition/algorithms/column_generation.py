@@ -494,12 +494,18 @@ class _Walks:
     """Panels from face walks towards a target point, one walk per call, up to opts.walks."""
 
     def __init__(
-        self, inst: UnitInstance, counts: np.ndarray, clock: _Clock, opts: _Options
+        self,
+        inst: UnitInstance,
+        counts: np.ndarray,
+        clock: _Clock,
+        opts: _Options,
+        progress: ProgressFn | None,
     ) -> None:
         self.inst = inst
         self.counts = counts
         self.clock = clock
         self.opts = opts
+        self.progress = progress
         self.done = 0
         self.panels = 0
         self.seconds = 0.0
@@ -509,12 +515,20 @@ class _Walks:
         if self.done >= self.opts.walks:
             return []
         started = time.perf_counter()
+        progress = self.progress
+        walk = self.done + 1
+
+        def on_step(taken: int) -> None:
+            if progress is not None:
+                progress({"event": "walk", "walk": walk, "panels": taken})
+
         panels = face_walk(
             self.inst,
             self.counts,
             deadline=self.clock.deadline,
             seed=self.opts.seed + self.done,
             jitter=_WALK_JITTER if self.done else 0.0,
+            on_step=on_step,
         )
         self.done += 1
         self.panels += len(panels)
@@ -639,7 +653,7 @@ def _leximin_core(
         if counts is None:
             counts = vector.probability * inst.capacity
         target = counts / inst.capacity
-        walks = _Walks(inst, counts, clock, opts)
+        walks = _Walks(inst, counts, clock, opts, progress)
         realised = _realise_target(
             inst,
             active,

@@ -18,6 +18,7 @@ panels, 4 s) and on ces11_k60 (364 panels, 15 s), so the master needed no pricin
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -35,7 +36,7 @@ _TIGHT_CAP = 1e-3
 # Directions smaller than this are round-off.
 _STEP_EPS = 1e-8
 # CP-SAT's deterministic-time budget per panel (deterministic, unlike a wall-clock limit).
-_PANEL_BUDGET = 2.0
+_PANEL_BUDGET = 0.05
 
 
 class _FaceModel:
@@ -116,6 +117,7 @@ def face_walk(
     deadline: float | None = None,
     seed: int = 0,
     jitter: float = 0.0,
+    on_step: Callable[[int], None] | None = None,
 ) -> list[np.ndarray]:
     """Panels whose mixture is (nearly) ``target``, a point of the quota polytope in counts.
 
@@ -123,7 +125,7 @@ def face_walk(
     when the walk would leave the polytope, or at ``deadline`` (perf_counter seconds). With
     ``jitter`` > 0 each unit's preference is multiplied by a factor drawn once from
     [1 - jitter, 1 + jitter] (from ``seed``), so that walks with different seeds take different
-    panels.
+    panels. ``on_step`` is called with the number of panels taken after each step.
     """
     cap = inst.capacity.astype(np.float64)
     incidence = inst.incidence.astype(np.float64)
@@ -166,6 +168,8 @@ def face_walk(
         panels.append(panel)
         weight /= t
         y = np.clip(v + t * direction, 0.0, cap)
+        if on_step is not None:
+            on_step(len(panels))
     return panels
 
 

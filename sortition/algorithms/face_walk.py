@@ -28,8 +28,7 @@ from sortition.units import UnitInstance
 # The walk stops once the weight left to place is this small (round-off dominates beyond it).
 _SMALLEST_WEIGHT = 1e-7
 # A bound counts as tight at y within this absolute error, divided by the weight left (y's
-# error grows as the walk goes on) and capped. A quota row adds up the errors of its members: the
-# relaxation's vector overshoots gss_k150's quotas by up to 4e-7.
+# error grows as the walk goes on) and capped. A quota row adds up the errors of its members.
 _TIGHT = 1e-7
 _TIGHT_ROW = 1e-6
 _TIGHT_CAP = 1e-3
@@ -166,9 +165,11 @@ def face_walk(
             break
         held = (at_zero | at_cap, at_lo | at_hi, full)
         t = _exit_time(v, direction, cap, incidence, lo, hi, households, held)
-        if not 1.0 < t < np.inf:
-            # t = inf: the direction lies along bounds already tight (round-off) and the point
-            # is the panel up to that error
+        if t == np.inf:
+            # the direction lies along bounds already tight: y is the panel up to round-off
+            panels.append(panel)
+            break
+        if not t > 1.0:
             break
         panels.append(panel)
         weight /= t

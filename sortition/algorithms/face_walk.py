@@ -23,6 +23,7 @@ from collections.abc import Callable
 import numpy as np
 from ortools.sat.python import cp_model
 
+from sortition.algorithms.pricing import panel_model, set_objective
 from sortition.units import UnitInstance
 
 # The walk stops once the weight left to place is this small (round-off dominates beyond it).
@@ -38,6 +39,8 @@ _STEP_EPS = 1e-8
 # in turn until one finds a panel. Any panel on the face will do, so the first is small: 0.05
 # took realistic7 n = 1,000 from 52 s to 15 s a walk; but with 6,031 types it finds none.
 _PANEL_BUDGETS = (0.05, 1.0, 10.0)
+# The largest preference becomes this integer in CP-SAT's objective.
+_PREFERENCE_SCALE = float(2**30)
 
 
 class _FaceModel:
@@ -46,26 +49,15 @@ class _FaceModel:
     def __init__(self, inst: UnitInstance, seed: int) -> None:
         self.inst = inst
         self.seed = seed
-        model = cp_model.CpModel()
-        cap = inst.capacity
-        x = [model.new_int_var(0, int(cap[u]), "") for u in range(inst.n_units)]
-        model.add(sum(x) == inst.k)
-        # The proto index of each quota row (None for a value nobody has: no row) and household.
-        self.value_rows: list[int | None] = []
-        for v in range(inst.n_values):
-            members = np.flatnonzero(inst.incidence[v])
-            low, high = int(inst.value_min[v]), int(inst.value_max[v])
-            if len(members) == 0:
-                self.value_rows.append(None)
-                continue
-            row = model.add_linear_constraint(sum(x[int(u)] for u in members), low, high)
-            self.value_rows.append(row.index)
-        self.household_rows = [
-            model.add_linear_constraint(sum(x[u] for u in household), 0, 1).index
-            for household in inst.households
+        built = panel_model(inst)
+        self.model = built.model
+        self.value_rows = built.value_rows
+        self.household_rows = built.household_rows
+        # a household row's lower bound when the household need not be on the panel
+        proto = self.model.proto
+        self.household_floor = [
+            int(proto.constraints[i].linear.domain[0]) for i in self.household_rows
         ]
-        self.model = model
-        self.vars = x
 
     def panel(
         self,
@@ -91,14 +83,11 @@ class _FaceModel:
             domain = proto.constraints[index].linear.domain
             domain[0] = int(inst.value_max[v]) if at_hi[v] else int(inst.value_min[v])
             domain[1] = int(inst.value_min[v]) if at_lo[v] else int(inst.value_max[v])
-        for index, is_full in zip(self.household_rows, full, strict=True):
-            proto.constraints[index].linear.domain[0] = 1 if is_full else 0
-        proto.clear_objective()
-        scale = float(2**30) / max(float(preference.max(initial=0.0)), 1e-12)
-        weights = np.rint(preference * scale).astype(np.int64)
-        chosen = np.flatnonzero(weights)
-        proto.objective.vars.extend(chosen.tolist())
-        proto.objective.coeffs.extend((-weights[chosen]).tolist())
+        for index, floor, is_full in zip(
+            self.household_rows, self.household_floor, full, strict=True
+        ):
+            proto.constraints[index].linear.domain[0] = 1 if is_full else floor
+        set_objective(self.model, preference, _PREFERENCE_SCALE)
         for budget in _PANEL_BUDGETS:
             solver = cp_model.CpSolver()
             solver.parameters.num_workers = 1

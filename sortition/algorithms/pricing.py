@@ -62,6 +62,51 @@ class _Collector(cp_model.CpSolverSolutionCallback):
                 self.stop_search()
 
 
+@dataclass
+class PanelModel:
+    """The CP-SAT model of an instance's panels: a count per unit, the panel size, the quota rows
+    and the household rows.
+
+    value_rows: the proto index of each value's quota row (None for a value nobody has: its row
+        is a constant); household_rows: the proto index of each household's row.
+    """
+
+    model: cp_model.CpModel
+    vars: list[cp_model.IntVar]
+    value_rows: list[int | None]
+    household_rows: list[int]
+
+
+def panel_model(inst: UnitInstance) -> PanelModel:
+    model = cp_model.CpModel()
+    cap = inst.capacity
+    x = [model.new_int_var(0, int(cap[u]), f"c{u}") for u in range(inst.n_units)]
+    model.add(sum(x) == inst.k)
+    value_rows: list[int | None] = []
+    for v in range(inst.n_values):
+        members = np.flatnonzero(inst.incidence[v])
+        lo, hi = int(inst.value_min[v]), int(inst.value_max[v])
+        row = model.add_linear_constraint(sum(x[int(u)] for u in members), lo, hi)
+        value_rows.append(row.index if len(members) else None)
+    household_rows = [model.add(sum(x[u] for u in h) <= 1).index for h in inst.households]
+    return PanelModel(model=model, vars=x, value_rows=value_rows, household_rows=household_rows)
+
+
+def set_objective(model: cp_model.CpModel, weights: np.ndarray, top: float) -> float:
+    """Make the objective: minimise -sum(round(weight * scale) * c), with the scale that takes the
+    largest weight to ``top`` (CP-SAT needs integers); returns the scale."""
+    proto = model.proto
+    proto.clear_objective()
+    obj = proto.objective
+    wmax = float(np.max(np.abs(weights))) if weights.size else 0.0
+    scale = top / wmax if wmax > 0 else 1.0
+    ints = np.rint(weights * scale).astype(np.int64)
+    nz = np.flatnonzero(ints)
+    obj.vars.extend(nz.tolist())
+    obj.coeffs.extend((-ints[nz]).tolist())
+    return scale
+
+
 class PanelOracle:
     """Answers optimisation and feasibility questions about the panels of one instance."""
 
@@ -71,18 +116,9 @@ class PanelOracle:
         self.deadline = deadline
         self.calls = 0
         self.seconds = 0.0
-        model = cp_model.CpModel()
-        cap = inst.capacity
-        x = [model.new_int_var(0, int(cap[u]), f"c{u}") for u in range(inst.n_units)]
-        model.add(sum(x) == inst.k)
-        for v in range(inst.n_values):
-            members = np.flatnonzero(inst.incidence[v])
-            lo, hi = int(inst.value_min[v]), int(inst.value_max[v])
-            model.add_linear_constraint(sum(x[int(u)] for u in members), lo, hi)
-        for h in inst.households:
-            model.add(sum(x[u] for u in h) <= 1)
-        self.model = model
-        self.vars = x
+        built = panel_model(inst)
+        self.model = built.model
+        self.vars = built.vars
 
     def _solver(self) -> cp_model.CpSolver:
         s = cp_model.CpSolver()
@@ -101,16 +137,7 @@ class PanelOracle:
 
     def _set_objective(self, weights: np.ndarray) -> float:
         """Minimise -sum(scaled weight * c); returns the scale used."""
-        proto = self.model.proto
-        proto.clear_objective()
-        obj = proto.objective
-        wmax = float(np.max(np.abs(weights))) if weights.size else 0.0
-        scale = _SCALE / wmax if wmax > 0 else 1.0
-        ints = np.rint(weights * scale).astype(np.int64)
-        nz = np.flatnonzero(ints)
-        obj.vars.extend(nz.tolist())
-        obj.coeffs.extend((-ints[nz]).tolist())
-        return scale
+        return set_objective(self.model, weights, _SCALE)
 
     def _run(self, solver: cp_model.CpSolver, cb: cp_model.CpSolverSolutionCallback | None) -> int:
         t0 = time.perf_counter()

@@ -44,6 +44,22 @@ _TIGHT_TOL = 1e-7
 _GLOP_ATTEMPTS = ("", "use_preprocessing: false", "use_dual_simplex: true")
 
 
+def _polytope(inst: UnitInstance, params: str) -> tuple[pywraplp.Solver, list[pywraplp.Variable]]:
+    """A GLOP model whose variables x (one count per unit) range over the quota polytope."""
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    solver.SetSolverSpecificParametersAsString(params)
+    x = [solver.NumVar(0.0, float(c), "") for c in inst.capacity]
+    solver.Add(solver.Sum(x) == float(inst.k))
+    for v in range(inst.n_values):
+        holders = [x[int(u)] for u in np.flatnonzero(inst.incidence[v])]
+        count = solver.Sum(holders)
+        solver.Add(count >= float(inst.value_min[v]))
+        solver.Add(count <= float(inst.value_max[v]))
+    for household in inst.households:
+        solver.Add(solver.Sum([x[u] for u in household]) <= 1.0)
+    return solver, x
+
+
 def _solve_level(
     inst: UnitInstance,
     active: np.ndarray,
@@ -53,19 +69,9 @@ def _solve_level(
 ) -> tuple[pywraplp.Solver, pywraplp.Variable, dict[int, pywraplp.Constraint]] | None:
     """The level's LP solved by GLOP with ``params``: (the solver, z, the unit rows), or None.
     The solver is returned to keep it alive: its variables and rows die with it."""
-    solver = pywraplp.Solver.CreateSolver("GLOP")
-    solver.SetSolverSpecificParametersAsString(params)
+    solver, x = _polytope(inst, params)
     cap = inst.capacity.astype(np.float64)
-    x = [solver.NumVar(0.0, float(c), "") for c in cap]
     z = solver.NumVar(0.0, 1.0, "")
-    solver.Add(solver.Sum(x) == float(inst.k))
-    for v in range(inst.n_values):
-        holders = [x[int(u)] for u in np.flatnonzero(inst.incidence[v])]
-        count = solver.Sum(holders)
-        solver.Add(count >= float(inst.value_min[v]))
-        solver.Add(count <= float(inst.value_max[v]))
-    for household in inst.households:
-        solver.Add(solver.Sum([x[u] for u in household]) <= 1.0)
     rows: dict[int, pywraplp.Constraint] = {}
     for u in (int(u) for u in active):
         if u in fixed_value:
@@ -157,17 +163,8 @@ def nearest_polytope_point(inst: UnitInstance, counts: np.ndarray) -> np.ndarray
     The relaxation's LEXIMIN vector leaves the polytope by the LP tolerances (up to 4e-7 on a
     quota row of gss_k150), and a face walk divides that error by the weight it has left.
     """
-    solver = pywraplp.Solver.CreateSolver("GLOP")
-    solver.SetSolverSpecificParametersAsString(_EXACT_PARAMS)
+    solver, x = _polytope(inst, _EXACT_PARAMS)
     cap = inst.capacity.astype(np.float64)
-    x = [solver.NumVar(0.0, float(c), "") for c in cap]
-    solver.Add(solver.Sum(x) == float(inst.k))
-    for v in range(inst.n_values):
-        holders = [x[int(u)] for u in np.flatnonzero(inst.incidence[v])]
-        row = solver.Add(solver.Sum(holders) >= float(inst.value_min[v]))
-        row.SetUb(float(inst.value_max[v]))
-    for household in inst.households:
-        solver.Add(solver.Sum([x[u] for u in household]) <= 1.0)
     gaps = []
     for u, target in enumerate(np.asarray(counts, dtype=np.float64)):
         gap = solver.NumVar(0.0, solver.infinity(), "")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
+from sortition.cancel import solve_cp_sat
 from sortition.model import Instance
 from sortition.units import members_of_units, unit_instance
 
@@ -118,7 +119,7 @@ class _PanelModel:
         # The LP relaxation is what proves these models optimal quickly (0.2 s instead of minutes
         # on ces11_k60); one worker keeps the answer deterministic.
         solver.parameters.linearization_level = 2
-        status = solver.solve(self.model)
+        status = solve_cp_sat(solver, self.model)
         return solver, status
 
 

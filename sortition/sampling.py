@@ -10,9 +10,9 @@ result is the same whichever process draws which block and however many processe
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -65,7 +65,38 @@ _worker: tuple[Sampler, int, str] | None = None
 
 def _init_worker(algorithm: str, instance: Instance) -> None:
     global _worker
+    # Ctrl-C reaches every process of the terminal's group; the parent alone handles it (and
+    # stops the workers). SIGINT was blocked from the start (``_start_pool``): ignore it, then
+    # unblock, which drops one that came meanwhile.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _worker = (SAMPLERS[algorithm](instance), instance.pool.size, algorithm)
+
+
+def _start_pool(workers: int, algorithm: str, instance: Instance) -> Any:
+    """A pool of spawned workers that start with SIGINT blocked: the mask is inherited through
+    fork and exec, so a Ctrl-C cannot hit a worker before ``_init_worker`` ignores it (the
+    parent's own SIGINT is only held while the workers are started, never lost)."""
+    context = multiprocessing.get_context("spawn")
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    pool = None
+    try:
+        pool = context.Pool(workers, initializer=_init_worker, initargs=(algorithm, instance))
+    finally:
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a held Ctrl-C is raised here
+        except BaseException:
+            if pool is not None:
+                _stop_workers(pool)
+            raise
+    return pool
+
+
+def _stop_workers(pool: Any) -> None:
+    """Terminate the workers at once: the pool stops its worker handler first (so none is
+    started behind our back), then ends every worker with SIGTERM, which ends it quietly even
+    while it starts."""
+    pool.terminate()
 
 
 def _worker_block(job: tuple[int, int, int, str]) -> np.ndarray:
@@ -103,15 +134,15 @@ def sample_counts(
                 progress(size)
         return totals
     # "spawn": the workers start clean, whatever threads (e.g. a solver's) the parent runs.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=_init_worker,
-        initargs=(algorithm, instance),
-    ) as executor:
-        for job, counts in zip(jobs, executor.map(_worker_block, jobs), strict=True):
+    pool = _start_pool(workers, algorithm, instance)
+    try:
+        for job, counts in zip(jobs, pool.imap(_worker_block, jobs), strict=True):
             totals[job[0] - 1] += counts
             if progress is not None:
                 progress(job[2])
+    except BaseException:
+        _stop_workers(pool)
+        raise
+    pool.close()
+    pool.join()
     return totals

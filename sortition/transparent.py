@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
+from sortition.cancel import solve_cp_sat
 from sortition.units import UnitInstance
 
 METHODS = ("best", "exact", "beck-fiala", "pipage")
@@ -354,7 +355,7 @@ def _cpsat_counts(
     solver.parameters.max_deterministic_time = float(time_limit)
     # Wall-clock safety net only; the deterministic limit normally stops the search first.
     solver.parameters.max_time_in_seconds = WALL_CLOCK_FACTOR * float(time_limit) + 10.0
-    status = solver.solve(model)
+    status = solve_cp_sat(solver, model)
     if status == cp_model.FEASIBLE and solver.deterministic_time < 0.999 * float(time_limit):
         # Stopped by the wall clock: where it stopped depends on the machine, so drop it.
         return None, False

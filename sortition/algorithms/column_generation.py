@@ -40,6 +40,7 @@ from sortition.algorithms.relaxation import (
     relaxed_level,
     relaxed_leximin,
 )
+from sortition.cancel import solve_lp
 from sortition.units import Distribution, UnitInstance
 
 __all__ = [
@@ -209,13 +210,13 @@ class _Master:
             remaining = max(clock.deadline - time.perf_counter(), 1e-3)
             self.solver.SetTimeLimit(math.ceil(remaining * 1000))
         t0 = time.perf_counter()
-        status = self.solver.Solve()
+        status = solve_lp(self.solver)
         if status != pywraplp.Solver.OPTIMAL and not _past(clock):
             # Should GLOP give up from a warm start (ABNORMAL), retry once with its default
             # parameters (presolve and scaling), which solve from scratch.
             self.retries += 1
             self.solver.SetSolverSpecificParametersAsString("")
-            status = self.solver.Solve()
+            status = solve_lp(self.solver)
             if _GLOP_PARAMS:
                 self.solver.SetSolverSpecificParametersAsString(_GLOP_PARAMS)
         self.lp_seconds += time.perf_counter() - t0

@@ -24,6 +24,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from sortition.algorithms.pricing import panel_model, set_objective
+from sortition.cancel import solve_cp_sat
 from sortition.units import UnitInstance
 
 # The walk stops once the weight left to place is this small (round-off dominates beyond it).
@@ -94,7 +95,7 @@ class _FaceModel:
             solver.parameters.random_seed = self.seed
             solver.parameters.cp_model_presolve = False
             solver.parameters.max_deterministic_time = budget
-            status = solver.solve(self.model)
+            status = solve_cp_sat(solver, self.model)
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 return np.asarray(solver.response_proto.solution, dtype=np.int64)
             if status == cp_model.INFEASIBLE:

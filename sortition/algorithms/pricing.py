@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
+from sortition.cancel import solve_cp_sat
 from sortition.units import UnitInstance
 
 _SCALE = float(2**40)
@@ -141,7 +142,7 @@ class PanelOracle:
 
     def _run(self, solver: cp_model.CpSolver, cb: cp_model.CpSolverSolutionCallback | None) -> int:
         t0 = time.perf_counter()
-        status = solver.solve(self.model, cb)
+        status = solve_cp_sat(solver, self.model, cb)
         self.seconds += time.perf_counter() - t0
         self.calls += 1
         past = self.deadline is not None and time.perf_counter() >= self.deadline

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.linear_solver import pywraplp
 
+from sortition.cancel import solve_lp
 from sortition.units import UnitInstance
 
 
@@ -81,7 +82,7 @@ def _solve_level(
         else:
             rows[u] = solver.Add(x[u] * (1.0 / cap[u]) - z >= 0.0)
     solver.Maximize(z)
-    if solver.Solve() != pywraplp.Solver.OPTIMAL:
+    if solve_lp(solver) != pywraplp.Solver.OPTIMAL:
         return None
     return solver, z, rows
 
@@ -172,7 +173,7 @@ def nearest_polytope_point(inst: UnitInstance, counts: np.ndarray) -> np.ndarray
         solver.Add(x[u] + gap >= float(target))
         gaps.append(gap)
     solver.Minimize(solver.Sum(gaps))
-    if solver.Solve() != pywraplp.Solver.OPTIMAL:
+    if solve_lp(solver) != pywraplp.Solver.OPTIMAL:
         return None
     return np.clip(np.array([var.solution_value() for var in x]), 0.0, cap)
 

@@ -1,0 +1,71 @@
+"""The `sortition` console script. It installs the signal handling before anything else is
+imported, so that Ctrl-C (SIGINT) and SIGTERM at any moment, start-up included, end the command
+with "interrupted; nothing was written" and exit 130 (143 for SIGTERM).
+
+Python runs a signal handler only between bytecodes of the main thread, and the solvers run in
+C++ for seconds at a time. So the handler is paired with a wakeup file descriptor watched by a
+small thread: the moment a signal arrives, the thread cancels the process's job
+(``sortition.cancel``), which stops the running CP-SAT or GLOP solve through its own stop
+mechanism; the solve returns, and the handler raises in the main thread.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import sys
+import threading
+
+from sortition.cancel import CancelToken, Interrupted, Terminated, current  # standard library only
+
+INTERRUPTED = "interrupted; nothing was written"
+_KEEP: list[socket.socket] = []
+
+
+def main() -> None:
+    token = current()
+    token.reset()
+    install_signal_handling(token)
+    # Importing pandas and OR-Tools takes a second or two, and an interrupt inside an extension
+    # module's initialisation surfaces as an ImportError: hold interrupts until it is done.
+    with token.holding():
+        from sortition_cli.main import run
+    if token.cancelled:
+        sys.stderr.write(INTERRUPTED + "\n")
+        sys.exit(token.exit_code)
+    run()
+
+
+def _reason(signum: int) -> type[Interrupted]:
+    return Terminated if signum == signal.SIGTERM else Interrupted
+
+
+def install_signal_handling(token: CancelToken) -> None:
+    """SIGINT and SIGTERM cancel ``token`` at once (stopping a running solver) and raise
+    ``Interrupted`` / ``Terminated`` in the main thread, except while outputs are put in place."""
+
+    def handler(signum: int, frame: object) -> None:
+        reason = _reason(signum)
+        token.cancel(reason)
+        if token.interruptible:
+            raise reason()
+
+    receiver, sender = socket.socketpair()
+    sender.setblocking(False)
+
+    def watch() -> None:
+        while True:
+            try:
+                data = receiver.recv(64)
+            except OSError:
+                return
+            if not data:
+                return
+            for signum in data:
+                token.cancel(_reason(signum))
+
+    threading.Thread(target=watch, name="sortition-signals", daemon=True).start()
+    _KEEP.extend((receiver, sender))  # a collected socket would close the wakeup fd
+    signal.set_wakeup_fd(sender.fileno(), warn_on_full_buffer=False)
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)

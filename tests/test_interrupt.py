@@ -1,0 +1,134 @@
+"""Ctrl-C (SIGINT) and SIGTERM at any moment: "interrupted; nothing was written", exit 130 or 143,
+nothing written, no traceback. The solvers are stopped through their own stop mechanisms, so a
+run stops within moments even in the middle of a long CP-SAT or GLOP solve (sortition.cancel)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from sortition.cancel import CancelToken, Interrupted, cancellable
+from sortition.fairness import fair_distribution
+from sortition.selection import load_input
+from tests.conftest import runnable_instance
+from tests.test_cli_end_to_end import sortition_command
+
+
+def _interrupt(
+    args: list[str], cwd: Path, after: float, signum: int = signal.SIGINT, group: bool = False
+) -> tuple[int, str, float]:
+    """Start the command, send ``signum`` after ``after`` seconds (to its whole process group,
+    as a terminal's Ctrl-C does, when ``group``); return its exit code, stderr and how long it
+    took to stop."""
+    process = subprocess.Popen(
+        sortition_command() + args,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    time.sleep(after)
+    sent = time.monotonic()
+    if group:
+        os.killpg(process.pid, signum)
+    else:
+        process.send_signal(signum)
+    _, stderr = process.communicate(timeout=60)
+    return process.returncode, stderr, time.monotonic() - sent
+
+
+def _assert_nothing_written(cwd: Path) -> None:
+    assert sorted(p.name for p in cwd.iterdir()) == [], "something was written"
+
+
+def _leximin(case_name: str) -> list[str]:
+    case = runnable_instance(case_name)
+    return [
+        "select",
+        "--pool",
+        str(case.pool),
+        "--quotas",
+        str(case.quotas),
+        "-k",
+        str(case.k),
+        "--algorithm",
+        "leximin",
+        "--seed",
+        "s",
+        "--out",
+        "out",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("after", "signum", "code"),
+    [
+        (0.05, signal.SIGINT, 130),  # while Python starts and imports
+        (0.6, signal.SIGINT, 130),  # importing OR-Tools
+        (3.0, signal.SIGINT, 130),  # the relaxation's LPs or the walk's CP-SAT calls
+        (6.0, signal.SIGINT, 130),
+        (3.0, signal.SIGTERM, 143),
+    ],
+)
+def test_select_stops_at_once_and_writes_nothing(
+    tmp_path: Path, after: float, signum: int, code: int
+) -> None:
+    returncode, stderr, took = _interrupt(_leximin("ces11_k60"), tmp_path, after, signum)
+    assert returncode == code, stderr
+    assert stderr.strip().splitlines()[-1] == "interrupted; nothing was written", stderr
+    assert "Traceback" not in stderr
+    assert took < 10, f"took {took:.1f} s to stop"
+    _assert_nothing_written(tmp_path)
+
+
+@pytest.mark.parametrize("after", [0.7, 1.2, 2.5])
+def test_audit_with_worker_processes_stops_cleanly(tmp_path: Path, after: float) -> None:
+    """Ctrl-C at a terminal reaches every process of the group, the sampling workers too."""
+    case = runnable_instance("ces11_k60")
+    args = [
+        "audit",
+        "--pool",
+        str(case.pool),
+        "--quotas",
+        str(case.quotas),
+        "-k",
+        "60",
+        "--algorithms",
+        "legacy",
+        "--draws",
+        "2000",
+        "--workers",
+        "2",
+        "--seed",
+        "s",
+        "--out",
+        "out",
+    ]
+    returncode, stderr, _took = _interrupt(args, tmp_path, after, group=True)
+    assert returncode == 130, stderr
+    assert "Traceback" not in stderr, stderr
+    assert stderr.strip().splitlines()[-1] == "interrupted; nothing was written"
+    _assert_nothing_written(tmp_path)
+
+
+def test_a_cancel_token_stops_a_running_solve() -> None:
+    """The web page's cancel button: cancel the job's token from another thread."""
+    case = runnable_instance("ces11_k60")
+    loaded = load_input(case.pool, case.quotas, case.k)
+    token = CancelToken()
+    timer = threading.Timer(2.0, token.cancel)
+    started = time.monotonic()
+    timer.start()
+    with pytest.raises(Interrupted), cancellable(token):
+        fair_distribution(loaded.instance, "leximin")
+    assert time.monotonic() - started < 8
+    timer.cancel()
+    token.reset()
+    assert not token.cancelled

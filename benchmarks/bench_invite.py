@@ -50,7 +50,7 @@ def main() -> None:
     try:
         print(f"{options.rows:,} rows, {options.letters:,} letters, {options.strata} strata")
         for suffix in ("csv", "parquet"):
-            registry = folder / f"registry.{suffix}"
+            registry = folder / suffix / f"registry.{suffix}"
             if not registry.exists():
                 seconds, memory, code = run(
                     [
@@ -62,8 +62,10 @@ def main() -> None:
                         str(options.strata),
                         "--seed",
                         "bench",
+                        "--format",
+                        suffix,
                         "--out",
-                        str(registry),
+                        str(registry.parent),
                     ]
                 )
                 size = registry.stat().st_size / 2**20

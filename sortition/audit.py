@@ -284,7 +284,7 @@ def write_audit(audit: Audit, out: Path, draws: int, force: bool = False) -> lis
 
     metrics = metrics_document(audit)
     inputs = inputs_document(audit, draws)
-    with atomic_output_dir(out, force) as staging:
+    with atomic_output_dir(out, force, audit.loaded.sources) as staging:
         write_json(staging / "metrics.json", metrics)
         write_json(staging / "inputs.json", inputs)
         header, rows = probability_table(audit)

@@ -18,6 +18,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from sortition.errors import InputError, Problem
+from sortition.io.outputs import atomic_output_dir
 from sortition.io.tables import PARQUET_SUFFIXES
 from sortition.randomness import numpy_generator
 
@@ -97,3 +99,17 @@ def write_registry(table: pa.Table, path: Path) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+REGISTRY_FORMATS = ("csv", "parquet")
+
+
+def write_registry_folder(table: pa.Table, out: Path, fmt: str, force: bool = False) -> Path:
+    """Write ``registry.csv`` or ``registry.parquet`` (``fmt``) into the output folder ``out``,
+    atomically like every command's outputs (sortition.io.outputs)."""
+    if fmt not in REGISTRY_FORMATS:
+        raise InputError([Problem(f"unknown format {fmt!r} (known: csv, parquet)")])
+    name = f"registry.{fmt}"
+    with atomic_output_dir(out, force) as staging:
+        write_registry(table, staging / name)
+    return out / name

@@ -179,6 +179,7 @@ def example_audit(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_audit_writes_every_file_and_metric(example_audit: Path) -> None:
     names = sorted(p.name for p in example_audit.iterdir())
     assert names == [
+        ".sortition-output",
         "inputs.json",
         "metrics.json",
         "probabilities.csv",

@@ -174,9 +174,9 @@ def test_non_empty_out_is_refused_without_force(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "not empty" in result.stderr and "--force" in result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
-    result = run_cli([*args, "--force"])
-    assert result.exit_code == 0, result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["record.json", "remaining.csv", "selected.csv"]
+    result = run_cli([*args, "--force"])  # --force replaces only what sortition wrote
+    assert result.exit_code == 2 and "was not written by sortition" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
 
 
 def test_k_below_one_is_a_usage_error(tmp_path: Path) -> None:

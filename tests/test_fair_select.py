@@ -76,6 +76,7 @@ def test_fair_select_outputs(tmp_path: Path, algorithm: str) -> None:
     out, result = _select(tmp_path, "example_small_20", algorithm)
     names = sorted(p.name for p in out.iterdir())
     assert names == [
+        ".sortition-output",
         "distribution.json",
         "probabilities.csv",
         "record.json",

@@ -98,9 +98,9 @@ def test_match_splits_registrations(tmp_path: Path) -> None:
 
 
 def test_generate_registry(tmp_path: Path) -> None:
-    path = tmp_path / "registry.csv"
+    path = tmp_path / "csv" / "registry.csv"
     result = run_cli(
-        ["generate-registry", "--rows", 5000, "--strata", 7, "--seed", "g", "--out", path]
+        ["generate-registry", "--rows", 5000, "--strata", 7, "--seed", "g", "--out", path.parent]
     )
     assert result.exit_code == 0, result.stderr
     rows = read_csv(path)
@@ -114,11 +114,7 @@ def test_generate_registry(tmp_path: Path) -> None:
     for row in rows:
         areas[row["area"]] = areas.get(row["area"], 0) + 1
     assert len(areas) <= 7 and max(areas.values()) > 2 * min(areas.values())  # skewed
-    again = tmp_path / "again.parquet"
-    assert (
-        run_cli(
-            ["generate-registry", "--rows", 5000, "--strata", 7, "--seed", "g", "--out", again]
-        ).exit_code
-        == 0
-    )
+    again = tmp_path / "parquet" / "registry.parquet"
+    args = ["generate-registry", "--rows", 5000, "--strata", 7, "--seed", "g"]
+    assert run_cli([*args, "--format", "parquet", "--out", again.parent]).exit_code == 0
     assert pq.read_table(again).to_pylist() == rows

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import shutil
@@ -13,42 +12,170 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from sortition.cancel import committing
 from sortition.errors import InputError, Problem
 
+MARKER = ".sortition-output"
+"""The hidden file every output folder gets: it lists the files sortition wrote there, so that
+``--force`` replaces a folder only when sortition wrote all of it (docs/outputs.md)."""
 
-def check_output_dir(out: Path, force: bool) -> None:
-    """Refuse a non-empty folder unless ``force``; refuse a file in the way. Call before working."""
-    if out.exists() and not out.is_dir():
+
+def check_output_dir(out: Path, force: bool, inputs: Sequence[Path] = ()) -> None:
+    """Refuse an ``--out`` folder that cannot or must not be written, before any work is done.
+
+    * a file in the way, or a place where no folder can be created (a read-only or missing
+      parent, ``/proc``): bad input;
+    * a folder that holds one of the ``inputs`` (or is the current folder, or holds it): refused
+      even with ``force``, since replacing it would delete the input;
+    * a non-empty folder: refused unless ``force``, and with ``force`` replaced only when it holds
+      the marker of an earlier run and nothing but the files that run wrote.
+    """
+    resolved = _absolute(out)
+    if resolved.exists() and not resolved.is_dir():
         raise InputError([Problem("exists and is not a folder", file=str(out))])
-    if out.is_dir() and any(out.iterdir()) and not force:
+    real = Path(os.path.realpath(resolved))
+    for source in inputs:
+        if _is_within(Path(os.path.realpath(source)), real):
+            raise InputError(
+                [
+                    Problem(
+                        f"holds the input file {source}; choose another --out folder (--force "
+                        "would delete the input)",
+                        file=str(out),
+                    )
+                ]
+            )
+    if _is_within(Path(os.path.realpath(Path.cwd())), real):
         raise InputError(
-            [Problem("is not empty; choose another --out folder or pass --force", file=str(out))]
+            [Problem("is the current folder or holds it; choose a new --out folder", str(out))]
         )
+    if resolved.is_dir():
+        entries = sorted(entry.name for entry in resolved.iterdir())
+        if entries and not force:
+            hint = (
+                "pass --force to replace this earlier output"
+                if _foreign_entries(resolved, entries) == []
+                else "choose another --out folder (--force replaces only a folder sortition wrote)"
+            )
+            raise InputError([Problem(f"is not empty; {hint}", file=str(out))])
+        if entries:
+            foreign = _foreign_entries(resolved, entries)
+            if foreign is None:
+                raise InputError(
+                    [
+                        Problem(
+                            "was not written by sortition (it has no "
+                            f"{MARKER} file), so --force will not replace it; choose another "
+                            "--out folder",
+                            file=str(out),
+                        )
+                    ]
+                )
+            if foreign:
+                shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
+                raise InputError(
+                    [
+                        Problem(
+                            f"holds files sortition did not write ({shown}), so --force will "
+                            "not replace it; move them or choose another --out folder",
+                            file=str(out),
+                        )
+                    ]
+                )
+    _check_writable(out, resolved)
+
+
+def is_output_dir(out: Path) -> bool:
+    """True when ``out`` is a folder that sortition wrote and nobody added to (``--force`` may
+    replace it without losing anything)."""
+    resolved = _absolute(out)
+    if not resolved.is_dir():
+        return False
+    entries = sorted(entry.name for entry in resolved.iterdir())
+    return _foreign_entries(resolved, entries) == []
+
+
+def _foreign_entries(folder: Path, entries: list[str]) -> list[str] | None:
+    """The entries of ``folder`` that its marker does not list; None when it has no marker."""
+    marker = folder / MARKER
+    if not marker.is_file():
+        return None
+    try:
+        listed = json.loads(marker.read_text(encoding="utf-8")).get("files", [])
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        return None
+    if not isinstance(listed, list):
+        return None
+    known = {str(name) for name in listed} | {MARKER}
+    return [name for name in entries if name not in known or (folder / name).is_dir()]
+
+
+def _absolute(path: Path) -> Path:
+    return Path(os.path.abspath(path))
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _check_writable(out: Path, resolved: Path) -> None:
+    """A folder can be made beside ``out``: try it (access bits do not tell for root or /proc)."""
+    existing = resolved.parent
+    while not existing.exists():
+        existing = existing.parent
+    problem = None
+    if not existing.is_dir():
+        problem = f"cannot be created: {existing} is not a folder"
+    else:
+        try:
+            probe = tempfile.mkdtemp(prefix=".sortition-probe.", dir=existing)
+            os.rmdir(probe)
+        except OSError as error:
+            problem = f"cannot be written ({error.strerror or error})"
+    if problem is not None:
+        raise InputError([Problem(problem, file=str(out))])
 
 
 @contextmanager
-def atomic_output_dir(out: Path, force: bool) -> Iterator[Path]:
+def atomic_output_dir(out: Path, force: bool, inputs: Sequence[Path] = ()) -> Iterator[Path]:
     """Yield a temporary folder beside ``out``; on success it replaces ``out`` in one rename.
 
-    On any error the temporary folder is removed and ``out`` is left as it was.
+    The marker (``MARKER``, listing the files written) is added last. On any error or interrupt
+    the temporary folder is removed and ``out`` is left as it was.
     """
-    check_output_dir(out, force)
-    parent = out.resolve().parent
+    check_output_dir(out, force, inputs)
+    resolved = _absolute(out)
+    parent = resolved.parent
     parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{resolved.name}.", dir=parent))
     os.chmod(staging, 0o777 & ~_current_umask())  # mkdtemp makes it private; outputs are not
     try:
         yield staging
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=parent))
-            os.rename(out, old / "previous")
-            os.rename(staging, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(staging, out)
+        files = sorted(entry.name for entry in staging.iterdir())
+        write_json(staging / MARKER, {"written_by": "sortition", "files": files})
+        with committing():
+            _swap(staging, resolved)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _swap(staging: Path, out: Path) -> None:
+    """Put ``staging`` in the place of ``out``, putting the old ``out`` back if interrupted."""
+    if not out.exists():
+        os.rename(staging, out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+    previous = old / "previous"
+    try:
+        os.rename(out, previous)
+        os.rename(staging, out)
+    except BaseException:
+        if previous.exists() and not out.exists():
+            os.rename(previous, out)
+        shutil.rmtree(old, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _current_umask() -> int:
@@ -95,11 +222,3 @@ def write_json(path: Path, data: Any) -> None:
 
 def write_text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
-
-
-def csv_text(header: Sequence[str], rows: list[Sequence[str]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue()

@@ -15,14 +15,26 @@ from typing import Any
 
 from sortition.allocation import allocate, parse_weight
 from sortition.canonical import file_sha256
-from sortition.errors import InputError, require_file
+from sortition.errors import InputError, Problem, require_file
 from sortition.invite import InviteRequest, draw_invitations
 from sortition.record_reader import RecordReader
 from sortition.seeds import Seed
-from sortition.verify import CheckItem, VerifyRequest, _listed, _short, _version_item
+from sortition.verify import CheckItem, VerifyRequest, _listed, _version_item
 
 
 def verify_invitation(request: VerifyRequest) -> list[CheckItem]:
+    """The record's items; without the registry file the invitations cannot be checked at all
+    (the record names addresses only by id), so that is missing input (exit 2), not a pass."""
+    if request.registry_path is None:
+        raise InputError(
+            [
+                Problem(
+                    "is an invitation record: its invitations can only be re-derived from the "
+                    "registry they were drawn from; give --registry FILE",
+                    file=request.name,
+                )
+            ]
+        )
     record, reader = request.record, RecordReader(request.name)
     letters = reader.integer(record, "letters", minimum=1)
     registry = reader.mapping(record, "inputs.registry")
@@ -50,10 +62,9 @@ def verify_invitation(request: VerifyRequest) -> list[CheckItem]:
         _allocation_item(recorded, letters, request.name),
         _invitations_item(recorded, invitations),
     ]
-    if request.registry_path is not None:
-        items += _registry_items(
-            request.registry_path, reader, registry, recorded, letters, seed_value, invitations
-        )
+    items += _registry_items(
+        request.registry_path, reader, registry, recorded, letters, seed_value, invitations
+    )
     return items
 
 
@@ -119,13 +130,13 @@ def _registry_items(
     raw = file_sha256(path)
     stated = registry.get("file_sha256")
     if raw == stated:
-        file_item = CheckItem("registry file", True, f"SHA-256 matches {_short(raw)}")
+        file_item = CheckItem("registry file", True, f"SHA-256 matches {raw}")
     else:
         file_item = CheckItem(
             "registry file",
             False,
-            f"{path.name}: SHA-256 {_short(raw)} differs from the record's "
-            f"{_short(stated) if isinstance(stated, str) else 'nothing'}",
+            f"{path.name}: SHA-256 {raw} differs from the record's "
+            f"{stated if isinstance(stated, str) else 'nothing'}",
         )
     household_columns = registry.get("household_columns") or []
     stratify_by = registry.get("stratify_by")

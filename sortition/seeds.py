@@ -368,8 +368,12 @@ def resolve_seed(
     reveals: Sequence[str],
     commitments: Path | None,
     allow_missing: bool,
+    *,
+    allow_os: bool = True,
 ) -> Seed:
-    """The one seed source the flags name; none gives a fresh seed from the operating system.
+    """The one seed source the flags name; none gives a fresh seed from the operating system,
+    unless ``allow_os`` is False (a draw from a published commitment or record: a seed nobody
+    could check in advance would defeat the two-phase draw), which makes it bad input.
 
     ``--reveal`` and ``--commitments`` together count as one source and need each other;
     ``--allow-missing`` only goes with them.
@@ -412,4 +416,14 @@ def resolve_seed(
         return seed_from_dice(dice)
     if commitments is not None:
         return seed_from_reveals(reveals, commitments, allow_missing)
+    if not allow_os:
+        raise InputError(
+            [
+                Problem(
+                    "no seed source given: a draw from a published commitment needs a seed "
+                    "announced in advance: --dice, --beacon, --reveal with --commitments, or "
+                    "--seed"
+                )
+            ]
+        )
     return fresh_os_seed()

@@ -28,8 +28,11 @@ from sortition.model import Instance, Quotas
 from sortition.record import InputFiles, SeedLike, commitment_record, selection_record
 from sortition.record_reader import record_instance
 from sortition.transparent import assign_members, round_to_uniform
+from sortition.verify import check_commitment, parse_sha256
 
 ALGORITHMS = ("legacy", "leximin", "maximin", "nash")
+DEFAULT_ALGORITHM = "leximin"
+ROW_ID_COLUMN = "id"  # the column selected.csv gains when ids are row numbers
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class LoadedInput:
     quotas: Quotas
     instance: Instance
     files: InputFiles
+    sources: tuple[Path, ...] = ()  # the files read: an output folder must never replace them
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -67,7 +71,7 @@ def load_input(
         id_column=pool_file.id_column,
         household_columns=pool_file.household_columns,
     )
-    return LoadedInput(pool_file, quotas, instance, files)
+    return LoadedInput(pool_file, quotas, instance, files, (pool_path, quotas_path))
 
 
 @dataclass(frozen=True)
@@ -208,7 +212,7 @@ def write_selection(selection: Selection, out: Path, force: bool = False) -> lis
     record.json, and for the fair algorithms probabilities.csv and distribution.json, all at
     once."""
     names = ["selected.csv", "remaining.csv"]
-    with atomic_output_dir(out, force) as staging:
+    with atomic_output_dir(out, force, selection.loaded.sources) as staging:
         _write_pool_split(staging, selection.loaded.pool_file, selection.panel)
         if selection.fair is not None and selection.distribution is not None:
             write_csv(
@@ -225,13 +229,22 @@ def write_selection(selection: Selection, out: Path, force: bool = False) -> lis
 
 
 def _write_pool_split(folder: Path, pool_file: PoolFile, panel: np.ndarray) -> None:
-    """selected.csv and remaining.csv: the pool's original rows and columns, original order."""
+    """selected.csv and remaining.csv: the pool's original rows and columns, original order.
+
+    A pool without an id column has row-number ids (0 for the first person row); they are then
+    written as a first column ``id``, so that the files name the people as the record does."""
     table, pool = pool_file.table, pool_file.pool
     chosen = np.zeros(pool.size, dtype=bool)
     chosen[pool.source_rows[panel]] = True
     cells = table.frame.to_numpy(dtype=object)
-    write_csv(folder / "selected.csv", table.header, cells[chosen].tolist())
-    write_csv(folder / "remaining.csv", table.header, cells[~chosen].tolist())
+    header = list(table.header)
+    if pool_file.id_column is None:
+        ids = np.empty(pool.size, dtype=object)
+        ids[pool.source_rows] = pool.ids
+        cells = np.column_stack([ids, cells]) if cells.size else ids.reshape(-1, 1)
+        header = [ROW_ID_COLUMN, *header]
+    write_csv(folder / "selected.csv", header, cells[chosen].tolist())
+    write_csv(folder / "remaining.csv", header, cells[~chosen].tolist())
 
 
 def _write_lottery(folder: Path, document: dict[str, Any]) -> list[str]:
@@ -263,10 +276,25 @@ class CommittedDraw:
     pool_file: PoolFile | None
 
 
-def read_commitment(path: Path) -> dict[str, Any]:
-    """commitment.json, checked to be exactly what ``commit`` wrote (its SHA-256 was published)."""
+def read_commitment(path: Path, expect: str | None = None) -> dict[str, Any]:
+    """commitment.json, checked to be exactly what ``commit`` wrote: with ``expect`` (the SHA-256
+    the organiser published) its bytes must hash to it; in every case its text must be canonical
+    and its content must hold together (``verify.check_commitment``)."""
     require_file(path)
     raw = path.read_bytes()
+    if expect is not None:
+        expected = parse_sha256(expect, "--expect")
+        actual = hashlib.sha256(raw).hexdigest()
+        if actual != expected:
+            raise InputError(
+                [
+                    Problem(
+                        f"its SHA-256 is {actual}, not the published {expected}: this is not "
+                        "the commitment that was published, so no draw is made from it",
+                        file=path.name,
+                    )
+                ]
+            )
     try:
         document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -285,14 +313,26 @@ def read_commitment(path: Path) -> dict[str, Any]:
                 )
             ]
         )
+    failed = [item for item in check_commitment(document, path.name) if not item.ok]
+    if failed:
+        raise InputError(
+            [
+                Problem(f"does not hold together: {item.name}: {item.detail}", file=path.name)
+                for item in failed
+            ]
+        )
     return document
 
 
 def draw_committed(
-    commitment_path: Path, seed: SeedLike, pool_path: Path | None = None
+    commitment_path: Path,
+    seed: SeedLike,
+    pool_path: Path | None = None,
+    expect: str | None = None,
 ) -> CommittedDraw:
-    """Draw from a commitment file with a seed that did not exist when it was published."""
-    document = read_commitment(commitment_path)
+    """Draw from a commitment file with a seed that did not exist when it was published;
+    ``expect`` is the SHA-256 published for it (``read_commitment``)."""
+    document = read_commitment(commitment_path, expect)
     sha = hashlib.sha256(commitment_path.read_bytes()).hexdigest()
     draw = derive_draw(document, seed.value, commitment_path.name)
     record = selection_record(document, sha, seed, draw.as_record(), draw.panel)
@@ -309,7 +349,7 @@ def draw_committed(
                 [
                     Problem(
                         f"is not the pool the commitment was made from (canonical digest "
-                        f"{digest[:12]}…, the commitment says {inputs['digest'][:12]}…)",
+                        f"{digest}, the commitment says {inputs['digest']})",
                         file=pool_path.name,
                     )
                 ]

@@ -89,6 +89,7 @@ class VerifyRequest:
     recompute: bool
     id_column: str | None
     registry_path: Path | None = None
+    expect: str | None = None  # the commitment SHA-256 the organiser published
 
 
 Checker = Callable[[VerifyRequest], list[CheckItem]]
@@ -102,15 +103,73 @@ def verify_record(
     recompute: bool = False,
     id_column: str | None = None,
     registry_path: Path | None = None,
+    expect: str | None = None,
 ) -> VerifyReport:
     """Check a record, and the pool and quota files when given. ``id_column`` overrides the
-    record's id column when reading the pool file."""
+    record's id column when reading the pool file; ``expect`` is the commitment SHA-256 the
+    organiser published before the draw (a selection record's ``commitment.sha256`` must be it).
+
+    Options that belong to the other kind of record (``registry_path`` for a selection record;
+    ``pool_path``, ``quotas_path``, ``recompute``, ``id_column``, ``expect`` for an invitation
+    record) are bad input rather than silently ignored.
+    """
+    expected = None if expect is None else parse_sha256(expect, "--expect")
     record = read_record(record_path)
     kind = record["kind"]
+    given = {
+        "--registry": registry_path is not None,
+        "--pool": pool_path is not None,
+        "--quotas": quotas_path is not None,
+        "--recompute": recompute,
+        "--id-column": id_column is not None,
+        "--expect": expected is not None,
+    }
+    foreign = [flag for flag in KIND_OPTIONS[kind][1] if given[flag]]
+    if foreign:
+        raise InputError(
+            [
+                Problem(
+                    f"is {kind} record: {', '.join(foreign)} "
+                    f"{'does' if len(foreign) == 1 else 'do'} not apply to it "
+                    f"({KIND_OPTIONS[kind][0]})",
+                    file=record_path.name,
+                )
+            ]
+        )
     request = VerifyRequest(
-        record, record_path.name, pool_path, quotas_path, recompute, id_column, registry_path
+        record,
+        record_path.name,
+        pool_path,
+        quotas_path,
+        recompute,
+        id_column,
+        registry_path,
+        expected,
     )
     return VerifyReport(tuple(CHECKERS[kind][1](request)))
+
+
+# kind -> (what applies to it, the options of the other kind)
+KIND_OPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "selection": (
+        "a selection record takes --pool, --quotas, --recompute, --id-column and --expect",
+        ("--registry",),
+    ),
+    "invitation": (
+        "an invitation record takes --registry",
+        ("--pool", "--quotas", "--recompute", "--id-column", "--expect"),
+    ),
+}
+
+
+def parse_sha256(text: str, flag: str) -> str:
+    """A published SHA-256 as typed: 64 hex digits, any case, spaces around ignored; lower case."""
+    digest = text.strip().lower()
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise InputError(
+            [Problem(f"{flag}: a SHA-256 is 64 hex digits (0-9, a-f), got {text.strip()!r}")]
+        )
+    return digest
 
 
 def read_record(path: Path) -> dict[str, Any]:
@@ -165,9 +224,12 @@ class _Selection:
     quota_rows: list[dict[str, Any]]  # as written
 
 
-def verify_selection(request: VerifyRequest) -> list[CheckItem]:
-    record, reader = request.record, RecordReader(request.name)
-    instance = record_instance(record, request.name)
+def _read_selection(
+    record: dict[str, Any], name: str, with_draw: bool
+) -> tuple[_Selection, _FairParts | None]:
+    """A selection record's (or, without ``with_draw``, a commitment's) parts, validated."""
+    reader = RecordReader(name)
+    instance = record_instance(record, name)
     algorithm = reader.text(record, "algorithm")
     if algorithm != "legacy" and algorithm not in FAIR_ALGORITHMS:
         raise reader.fail(f"unknown algorithm '{algorithm}'")
@@ -175,17 +237,47 @@ def verify_selection(request: VerifyRequest) -> list[CheckItem]:
         reader.text(record, key)
     selection = _Selection(
         record=record,
-        name=request.name,
+        name=name,
         instance=instance,
         algorithm=algorithm,
-        seed=reader.text(record, "seed.value"),
-        panel=reader.texts(record, "panel"),
+        seed=reader.text(record, "seed.value") if with_draw else "",
+        panel=reader.texts(record, "panel") if with_draw else [],
         pool_rows={row["id"]: row for row in record["pool"]},
         quota_rows=record["quotas"],
     )
     fair = _FairParts.read(selection, reader) if algorithm in FAIR_ALGORITHMS else None
+    return selection, fair
 
-    items = [_version_item(record), _commitment_item(selection), *_digest_items(selection)]
+
+def check_commitment(document: dict[str, Any], name: str) -> list[CheckItem]:
+    """The checks that need only what a commitment fixes (``draw`` runs them before drawing):
+    the digests of the embedded pool and quotas, and for the fair algorithms the lottery, the
+    weights, the feasibility of every panel and the probabilities they imply.
+
+    A commitment edited and then saved in canonical form hashes to a new value; ``--expect``
+    catches that against the published hash, these checks catch content that does not hold
+    together (e.g. k changed, two weights swapped)."""
+    selection, fair = _read_selection(document, name, with_draw=False)
+    items = _digest_items(selection)
+    if fair is not None:
+        if "lottery" in document:
+            items.append(_lottery_item(selection))
+        items += [
+            _weights_item(fair),
+            _panels_item(selection, fair),
+            _probabilities_item(selection, fair),
+        ]
+    return items
+
+
+def verify_selection(request: VerifyRequest) -> list[CheckItem]:
+    record = request.record
+    selection, fair = _read_selection(record, request.name, with_draw=True)
+
+    items = [_version_item(record), _commitment_item(selection)]
+    if request.expect is not None:
+        items.append(_published_item(selection, request.expect))
+    items += _digest_items(selection)
     if request.pool_path is not None:
         items.append(_pool_file_item(selection, request.pool_path, request.id_column))
     if request.quotas_path is not None:
@@ -213,10 +305,6 @@ def verify_selection(request: VerifyRequest) -> list[CheckItem]:
         if request.recompute:
             items.append(_recompute_item(selection, fair))
     return items
-
-
-def _short(digest: str) -> str:
-    return digest[:12] + "…" if len(digest) > 12 else digest
 
 
 def _listed(things: Sequence[str], limit: int = MAX_LISTED) -> str:
@@ -248,7 +336,7 @@ def _digest_items(selection: _Selection) -> list[CheckItem]:
             CheckItem(
                 "pool digest",
                 False,
-                f"record says {_short(stated)}, its embedded pool gives {_short(rebuilt)}",
+                f"record says {stated}, its embedded pool gives {rebuilt}",
             )
         )
     elif people is not None and people != pool.size:
@@ -256,7 +344,7 @@ def _digest_items(selection: _Selection) -> list[CheckItem]:
             CheckItem(
                 "pool digest",
                 False,
-                f"matches {_short(stated)}, but the record says {people} people and its pool "
+                f"matches {stated}, but the record says {people} people and its pool "
                 f"has {pool.size}",
             )
         )
@@ -264,9 +352,7 @@ def _digest_items(selection: _Selection) -> list[CheckItem]:
         note = ""
         if pseudonymised_pool(pool, quotas) != record["pool"]:
             note = " (the embedded rows are not in canonical order; their content matches)"
-        items.append(
-            CheckItem("pool digest", True, f"matches {_short(stated)}, {pool.size} people{note}")
-        )
+        items.append(CheckItem("pool digest", True, f"matches {stated}, {pool.size} people{note}"))
     stated = record["inputs"]["quotas"]["digest"]
     rebuilt = quotas_digest(quotas)
     if rebuilt != stated:
@@ -274,7 +360,7 @@ def _digest_items(selection: _Selection) -> list[CheckItem]:
             CheckItem(
                 "quotas digest",
                 False,
-                f"record says {_short(stated)}, its embedded quotas give {_short(rebuilt)}",
+                f"record says {stated}, its embedded quotas give {rebuilt}",
             )
         )
     else:
@@ -285,7 +371,7 @@ def _digest_items(selection: _Selection) -> list[CheckItem]:
             CheckItem(
                 "quotas digest",
                 True,
-                f"matches {_short(stated)}, {len(quotas.rows)} quota rows{note}",
+                f"matches {stated}, {len(quotas.rows)} quota rows{note}",
             )
         )
     return items
@@ -295,9 +381,9 @@ def _raw_file(path: Path, raw_stated: Any) -> tuple[bool, str]:
     """Raw SHA-256 comparison: (matches, words for the detail line)."""
     raw = file_sha256(path)
     if raw == raw_stated:
-        return True, f"file SHA-256 matches {_short(raw)}"
-    recorded = _short(raw_stated) if isinstance(raw_stated, str) else "nothing"
-    return False, f"raw file SHA-256 {_short(raw)} differs from the record's {recorded}"
+        return True, f"file SHA-256 matches {raw}"
+    recorded = raw_stated if isinstance(raw_stated, str) else "nothing"
+    return False, f"raw file SHA-256 {raw} differs from the record's {recorded}"
 
 
 def _pool_file_item(selection: _Selection, path: Path, id_column: str | None) -> CheckItem:
@@ -328,19 +414,18 @@ def _pool_file_item(selection: _Selection, path: Path, id_column: str | None) ->
         return CheckItem(
             "pool file",
             False,
-            f"record says {_short(stated)}, {path.name} gives {_short(digest)} "
-            f"({pool_file.pool.size} people)",
+            f"record says {stated}, {path.name} gives {digest} ({pool_file.pool.size} people)",
         )
     if raw_ok:
         return CheckItem(
             "pool file",
             True,
-            f"{path.name}: canonical digest matches {_short(stated)}; {raw_words}",
+            f"{path.name}: canonical digest matches {stated}; {raw_words}",
         )
     return CheckItem(
         "pool file",
         True,
-        f"{path.name}: canonical digest matches {_short(stated)}; note: {raw_words} "
+        f"{path.name}: canonical digest matches {stated}; note: {raw_words} "
         "(re-saved? the content that counts is the same)",
     )
 
@@ -362,19 +447,19 @@ def _quotas_file_item(selection: _Selection, path: Path) -> CheckItem:
         return CheckItem(
             "quotas file",
             False,
-            f"record says {_short(stated)}, {path.name} gives {_short(digest)} "
+            f"record says {stated}, {path.name} gives {digest} "
             f"(rows that differ: {_listed(changed)})",
         )
     if raw_ok:
         return CheckItem(
             "quotas file",
             True,
-            f"{path.name}: canonical digest matches {_short(stated)}; {raw_words}",
+            f"{path.name}: canonical digest matches {stated}; {raw_words}",
         )
     return CheckItem(
         "quotas file",
         True,
-        f"{path.name}: canonical digest matches {_short(stated)}; note: {raw_words} "
+        f"{path.name}: canonical digest matches {stated}; note: {raw_words} "
         "(re-saved? the content that counts is the same)",
     )
 
@@ -536,6 +621,19 @@ def _lottery_item(selection: _Selection) -> CheckItem:
     )
 
 
+def _published_item(selection: _Selection, expected: str) -> CheckItem:
+    """The commitment digest the organiser published before the seed existed (that the record
+    states the digest of its own committed part is the ``commitment`` item)."""
+    derived = commitment_sha256(selection.record)
+    if derived != expected:
+        return CheckItem(
+            "published commitment",
+            False,
+            f"the record's committed part hashes to {derived}, not to the published {expected}",
+        )
+    return CheckItem("published commitment", True, f"matches the published {expected}")
+
+
 def _commitment_item(selection: _Selection) -> CheckItem:
     """The record's committed part must hash to the commitment digest it states."""
     stated = selection.record.get("commitment", {}).get("sha256")
@@ -546,7 +644,7 @@ def _commitment_item(selection: _Selection) -> CheckItem:
             False,
             f"the record states {stated}, its committed part hashes to {derived}",
         )
-    return CheckItem("commitment", True, f"the committed part hashes to {_short(derived)}")
+    return CheckItem("commitment", True, f"the committed part hashes to {derived}")
 
 
 @dataclass(frozen=True)

@@ -249,11 +249,13 @@ def test_verify_with_a_missing_registry_exits_2(registry: Path, tmp_path: Path) 
     assert result.exit_code == 2 and "file not found" in result.stderr
 
 
-def test_verify_without_the_registry_checks_the_arithmetic(registry: Path, tmp_path: Path) -> None:
+def test_verify_without_the_registry_cannot_check_the_invitations(
+    registry: Path, tmp_path: Path
+) -> None:
     out = invite(registry, tmp_path / "out", "--stratify-by", "area")
     result = run_cli(["verify", out / "record.json"])
-    assert result.exit_code == 0 and "[ok] allocation" in result.stdout
-    assert "registry file" not in result.stdout
+    assert result.exit_code == 2 and "give --registry" in result.stderr
+    assert "match" not in result.stdout
 
 
 def test_same_inputs_give_byte_identical_outputs(registry: Path, tmp_path: Path) -> None:

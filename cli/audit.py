@@ -8,11 +8,13 @@ import sys
 from pathlib import Path
 
 import click
+from sortition_cli.examples import epilog
 from sortition_cli.main import (
     ProgressPrinter,
     _load,
     _resolve_seed,
     input_options,
+    inputs,
     output_options,
     reports_errors,
     seed_options,
@@ -57,7 +59,7 @@ class _Bars:
             printer.close()
 
 
-@click.command()
+@click.command(epilog=epilog("audit"))
 @input_options
 @click.option(
     "--algorithms",
@@ -109,7 +111,7 @@ def audit(
     draws (twice: the second sample bounds the smallest probability); the others are exact.
     """
     names = parse_algorithms(algorithms)
-    check_output_dir(out, force)
+    check_output_dir(out, force, inputs(pool_path, quotas_path, beacon, commitments))
     loaded = _load(pool_path, quotas_path, k, id_column, household_columns)
     source = _resolve_seed(seed, beacon, dice, reveals, commitments, allow_missing)
     bars = _Bars()

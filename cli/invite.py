@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sortition_cli.examples import epilog
 from sortition_cli.main import (
     _resolve_seed,
     _split_columns,
+    inputs,
     output_options,
     reports_errors,
     seed_options,
@@ -22,7 +24,11 @@ from sortition.errors import InputError, Problem
 from sortition.invite import ENGINES, InviteRequest, draw_invitations, write_invitations
 from sortition.io.outputs import check_output_dir
 from sortition.matching import match_registrations, write_match
-from sortition.registry_generate import generate_registry, write_registry
+from sortition.registry_generate import (
+    REGISTRY_FORMATS,
+    generate_registry,
+    write_registry_folder,
+)
 
 
 def _file_option(flag: str, dest: str, help: str, required: bool = True) -> Any:
@@ -36,7 +42,7 @@ def _file_option(flag: str, dest: str, help: str, required: bool = True) -> Any:
     )
 
 
-@click.command()
+@click.command(epilog=epilog("invite"))
 @_file_option(
     "--registry", "registry_path", "The registry: CSV (UTF-8) or .parquet, one row per person."
 )
@@ -52,7 +58,12 @@ def _file_option(flag: str, dest: str, help: str, required: bool = True) -> Any:
     default=None,
     help="Columns that together identify a household (e.g. address,postcode): one letter each.",
 )
-@click.option("--stratify-by", default=None, help="Allocate letters per value of this column.")
+@click.option(
+    "--stratify-by",
+    default=None,
+    help="Share the letters among the values of this column (e.g. area), in proportion to "
+    "households × weight.",
+)
 @click.option(
     "--weight",
     "weight_options",
@@ -65,7 +76,14 @@ def _file_option(flag: str, dest: str, help: str, required: bool = True) -> Any:
     "A table of weights: columns stratum (or the --stratify-by column) and weight.",
     required=False,
 )
-@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True)
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="local",
+    show_default=True,
+    help="local: this computer, reading the registry in chunks; dask: hash the registry on a "
+    "Dask cluster (same invitations).",
+)
 @click.option("--scheduler", default=None, help="Dask scheduler address (with --engine dask).")
 @seed_options
 @output_options()
@@ -94,7 +112,7 @@ def invite(
     Each household (or person) is ranked by SHA-256 of the seed and its key; the smallest ranks
     in each stratum get the letters. Writes invitations.csv, allocation.csv and record.json.
     """
-    check_output_dir(out, force)
+    check_output_dir(out, force, inputs(registry_path, weights_path, beacon, commitments))
     if scheduler is not None and engine != "dask":
         raise InputError([Problem("--scheduler needs --engine dask")])
     if weight_options and weights_path is not None:
@@ -132,7 +150,7 @@ def invite(
         click.echo(f"  {path}")
 
 
-@click.command()
+@click.command(epilog=epilog("match"))
 @_file_option(
     "--invitations", "invitations_path", "The invitations.csv that `sortition invite` wrote."
 )
@@ -152,7 +170,7 @@ def match(
 ) -> None:
     """Keep the registrations that answer an invitation: pool.csv for stage 2, rejected.csv with
     the reason for the rest."""
-    check_output_dir(out, force)
+    check_output_dir(out, force, inputs(invitations_path, registrations_path))
     result = match_registrations(invitations_path, registrations_path, _split_columns(on))
     paths = write_match(result, out, force)
     click.echo(
@@ -163,25 +181,34 @@ def match(
         click.echo(f"  {path}")
 
 
-@click.command("generate-registry")
+@click.command("generate-registry", epilog=epilog("generate-registry"))
 @click.option("--rows", required=True, type=click.IntRange(min=1), help="People in the registry.")
-@click.option("--strata", default=50, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--strata",
+    default=50,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Areas (the 'area' column), of skewed sizes.",
+)
 @click.option("--seed", required=True, help="Seed string for the generator.")
 @click.option(
-    "--out",
-    "out",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="The file to write: .csv or .parquet.",
+    "--format",
+    "fmt",
+    type=click.Choice(REGISTRY_FORMATS),
+    default="csv",
+    show_default=True,
+    help="Write registry.csv or registry.parquet.",
 )
+@output_options()
 @reports_errors
-def generate_registry_command(rows: int, strata: int, seed: str, out: Path) -> None:
+def generate_registry_command(
+    rows: int, strata: int, seed: str, fmt: str, out: Path, force: bool
+) -> None:
     """Write a synthetic registry (id, address, postcode, area, age) with households of 1–6
-    people and areas of skewed sizes."""
-    if out.is_dir():
-        raise InputError([Problem("is a folder; give a file ending .csv or .parquet", str(out))])
-    write_registry(generate_registry(rows, strata, seed), out)
-    click.echo(f"wrote {out} ({rows} rows, {strata} areas)")
+    people and areas of skewed sizes, as DIR/registry.csv or DIR/registry.parquet."""
+    check_output_dir(out, force)
+    path = write_registry_folder(generate_registry(rows, strata, seed), out, fmt, force)
+    click.echo(f"wrote {path} ({rows} rows, {strata} areas)")
 
 
 COMMANDS = (invite, match, generate_registry_command)

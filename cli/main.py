@@ -13,16 +13,19 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from sortition_cli.examples import epilog
 
 from sortition import __version__
+from sortition.cancel import Interrupted
 from sortition.errors import InfeasibleError, InputError, Problem, SortitionError
 from sortition.feasibility import diagnose
 from sortition.generate import PRESETS, generate_instance, value_counts_for, write_instance
-from sortition.io.outputs import atomic_output_dir, check_output_dir
+from sortition.io.outputs import atomic_output_dir, check_output_dir, is_output_dir
 from sortition.record import SeedLike
 from sortition.seeds import Seed, resolve_seed, seed_from_text
 from sortition.selection import (
     ALGORITHMS,
+    DEFAULT_ALGORITHM,
     LoadedInput,
     draw_committed,
     load_input,
@@ -37,6 +40,7 @@ from sortition.verify import verify_record
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+INTERRUPTED = "interrupted; nothing was written"
 DEMO_K = 20
 DEMO_SEED = "sortition-demo"
 DEMO_HOUSEHOLD_COLUMNS = ("address", "postcode")
@@ -61,9 +65,9 @@ def reports_errors(command: F) -> F:
                 for line in error.advice:
                     click.echo(f"  {line}", err=True)
             sys.exit(error.exit_code)
-        except KeyboardInterrupt:
-            click.echo("interrupted; nothing was written", err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as interrupt:
+            click.echo(INTERRUPTED, err=True)
+            sys.exit(getattr(interrupt, "exit_code", Interrupted.exit_code))
 
     return wrapper  # type: ignore[return-value]
 
@@ -110,16 +114,18 @@ def input_options(command: F) -> F:
     return command
 
 
-OUT_HELP = "Output folder (created; must be empty unless --force)."
+OUT_HELP = "Output folder (created; must be new or empty unless --force)."
+FORCE_HELP = (
+    "Replace an earlier output folder of sortition. Never a folder that holds the inputs or "
+    "files sortition did not write."
+)
 
 
 def output_options(help: str = OUT_HELP) -> Callable[[F], F]:
     """--out FOLDER (required) and --force: every command that writes a folder."""
 
     def decorate(command: F) -> F:
-        command = click.option(
-            "--force", is_flag=True, help="Replace the contents of a non-empty --out folder."
-        )(command)
+        command = click.option("--force", is_flag=True, help=FORCE_HELP)(command)
         return click.option(
             "--out",
             "out",
@@ -142,7 +148,14 @@ def algorithm_options(command: F) -> F:
     """--algorithm, --max-attempts, --time-limit, --panels, --per-person: select and commit."""
     options = [
         click.option(
-            "--algorithm", type=click.Choice(ALGORITHMS), default="legacy", show_default=True
+            "--algorithm",
+            type=click.Choice(ALGORITHMS),
+            default=DEFAULT_ALGORITHM,
+            show_default=True,
+            help="leximin: the fairest lottery the quotas allow (smallest chance as large as "
+            "possible, then the next); maximin: only the smallest; nash: the product of the "
+            "chances; legacy: the greedy used before 2021, which gives some volunteers almost "
+            "no chance.",
         ),
         click.option(
             "--max-attempts",
@@ -190,7 +203,7 @@ def cli() -> None:
     """Draw citizens' assemblies by lot: fair, fast and verifiable."""
 
 
-@cli.command()
+@cli.command(epilog=epilog("check"))
 @input_options
 @click.option(
     "--time-limit",
@@ -259,6 +272,11 @@ def seed_options(command: F) -> F:
     return command
 
 
+def inputs(*paths: Path | None) -> list[Path]:
+    """The input files a command reads: its --out folder must never hold them."""
+    return [path for path in paths if path is not None]
+
+
 def _resolve_seed(
     seed: str | None,
     beacon: Path | None,
@@ -266,8 +284,12 @@ def _resolve_seed(
     reveals: tuple[str, ...],
     commitments: Path | None,
     allow_missing: bool,
+    *,
+    allow_os: bool = True,
 ) -> Seed:
-    resolved = resolve_seed(seed, beacon, dice, reveals, commitments, allow_missing)
+    resolved = resolve_seed(
+        seed, beacon, dice, reveals, commitments, allow_missing, allow_os=allow_os
+    )
     if resolved.source == "os":
         click.echo(
             f"no seed source given: using a fresh seed from the operating system: {resolved.value}"
@@ -277,7 +299,7 @@ def _resolve_seed(
     return resolved
 
 
-@cli.command()
+@cli.command(epilog=epilog("select"))
 @input_options
 @seed_options
 @output_options()
@@ -309,7 +331,7 @@ def select(
     distribution over panels that makes selection chances as equal as the quotas allow, then
     draw one panel from it.
     """
-    check_output_dir(out, force)
+    check_output_dir(out, force, inputs(pool_path, quotas_path, beacon, commitments))
     loaded = _load(pool_path, quotas_path, k, id_column, household_columns)
     options = SelectOptions(max_attempts, time_limit, not per_person, panels)
     source = _resolve_seed(seed, beacon, dice, reveals, commitments, allow_missing)
@@ -421,7 +443,7 @@ def _select_and_write(
         click.echo(f"  {path}")
 
 
-@cli.command()
+@cli.command(epilog=epilog("commit"))
 @input_options
 @output_options("Output folder for commitment.json (created; must be empty unless --force).")
 @algorithm_options
@@ -445,7 +467,7 @@ def commit(
     Writes DIR/commitment.json: the record without seed and panel (for the fair algorithms, the
     distribution the panel will be drawn from). Then `sortition draw` draws with the seed.
     """
-    check_output_dir(out, force)
+    check_output_dir(out, force, inputs(pool_path, quotas_path))
     loaded = _load(pool_path, quotas_path, k, id_column, household_columns)
     progress = ProgressPrinter(algorithm)
     try:
@@ -466,7 +488,7 @@ def commit(
     click.echo(commitment.sha256)
 
 
-@cli.command()
+@cli.command(epilog=epilog("draw"))
 @click.option(
     "--commitment",
     "commitment_path",
@@ -482,6 +504,13 @@ def commit(
     type=click.Path(path_type=Path, dir_okay=False),
     help="The pool file, to also write selected.csv and remaining.csv.",
 )
+@click.option(
+    "--expect",
+    default=None,
+    metavar="SHA256",
+    help="The commitment's SHA-256 as published before the seed existed: the draw is refused "
+    "unless commitment.json hashes to it.",
+)
 @output_options()
 @reports_errors
 def draw(
@@ -493,24 +522,36 @@ def draw(
     commitments: Path | None,
     allow_missing: bool,
     pool_path: Path | None,
+    expect: str | None,
     out: Path,
     force: bool,
 ) -> None:
-    """Draw the panel from a published commitment with the seed, and write the record."""
-    check_output_dir(out, force)
-    source = _resolve_seed(seed, beacon, dice, reveals, commitments, allow_missing)
-    result = draw_committed(commitment_path, source, pool_path)
+    """Draw the panel from a published commitment with the seed, and write the record.
+
+    The seed must come from a source announced in advance (--dice, --beacon, --reveal, or
+    --seed); the commitment must be exactly what `sortition commit` wrote and hold together,
+    and with --expect hash to the published SHA-256.
+    """
+    check_output_dir(out, force, inputs(commitment_path, pool_path, beacon, commitments))
+    source = _resolve_seed(seed, beacon, dice, reveals, commitments, allow_missing, allow_os=False)
+    result = draw_committed(commitment_path, source, pool_path, expect)
     paths = write_committed_draw(result, out, force)
     number = result.draw.panel_number
     where = f" (panel {number} of {result.draw.of})" if number is not None else ""
     click.echo(f"drew {len(result.draw.panel)} people{where} with seed {source.value!r}.")
-    click.echo(f"commitment SHA-256: {result.record['commitment']['sha256']}")
+    sha = result.record["commitment"]["sha256"]
+    if expect is None:
+        click.echo(
+            f"commitment SHA-256: {sha} (no --expect given: compare it with the published one)"
+        )
+    else:
+        click.echo(f"commitment SHA-256: {sha}, as published")
     click.echo("wrote:")
     for path in paths:
         click.echo(f"  {path}")
 
 
-@cli.command()
+@cli.command(epilog=epilog("verify"))
 @click.argument("record_path", metavar="RECORD", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--pool",
@@ -536,7 +577,15 @@ def draw(
     "registry_path",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="An invitation record's registry file, to re-derive every invitation.",
+    help="An invitation record's registry file, to re-derive every invitation (required for "
+    "an invitation record).",
+)
+@click.option(
+    "--expect",
+    default=None,
+    metavar="SHA256",
+    help="The commitment SHA-256 the organiser published before the draw: the record must "
+    "carry that commitment.",
 )
 @reports_errors
 def verify(
@@ -545,13 +594,19 @@ def verify(
     quotas_path: Path | None,
     recompute: bool,
     registry_path: Path | None,
+    expect: str | None,
 ) -> None:
     """Check a published record: digests, the draw from the seed, quotas and households.
 
     Prints one line per item; exits 0 when every item matches, 1 when one does not.
     """
     report = verify_record(
-        record_path, pool_path, quotas_path, recompute=recompute, registry_path=registry_path
+        record_path,
+        pool_path,
+        quotas_path,
+        recompute=recompute,
+        registry_path=registry_path,
+        expect=expect,
     )
     for item in report.items:
         click.echo(f"[{'ok' if item.ok else 'MISMATCH'}] {item.name}: {item.detail}")
@@ -564,7 +619,7 @@ def verify(
     click.echo(f"\nall {len(report.items)} items match.")
 
 
-@cli.command()
+@cli.command(epilog=epilog("demo"))
 @click.option(
     "--out",
     "out",
@@ -573,11 +628,21 @@ def verify(
     type=click.Path(path_type=Path, file_okay=False),
     help="Output folder.",
 )
-@click.option("--seed", default=DEMO_SEED, show_default=True)
-@click.option("--force", is_flag=True, help="Replace the contents of a non-empty --out folder.")
+@click.option(
+    "--seed",
+    default=DEMO_SEED,
+    show_default=True,
+    help="The seed string of the draw (the same seed gives the same panel).",
+)
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 @reports_errors
 def demo(out: Path, seed: str, force: bool) -> None:
-    """Select a panel from the bundled example town with LEXIMIN and write it to --out."""
+    """Select a panel from the bundled example town with LEXIMIN and write it to --out.
+
+    Running it again replaces the demo's own earlier output (never a folder holding anything
+    else).
+    """
+    force = force or is_output_dir(out)
     check_output_dir(out, force)
     example = resources.files("sortition_data") / "example"
     with resources.as_file(example) as folder:
@@ -594,7 +659,7 @@ def demo(out: Path, seed: str, force: bool) -> None:
     click.echo(f"\nthe demo's outputs are in {out.resolve()}/")
 
 
-@cli.command()
+@cli.command(epilog=epilog("generate"))
 @click.option("--n", "n", required=True, type=click.IntRange(min=1), help="Pool size.")
 @click.option("-k", "--k", "k", required=True, type=click.IntRange(min=1), help="Panel size.")
 @click.option(
@@ -646,12 +711,16 @@ for _command in STAGE1_COMMANDS:
     cli.add_command(_command)
 
 
-def main() -> None:
+def run() -> None:
+    """The commands, with any error the library did not foresee reported as a bug (exit 70)."""
     if os.environ.get("SORTITION_DEBUG"):
         cli()
         return
     try:
         cli()
+    except KeyboardInterrupt as interrupt:  # outside a command: while click parses, say
+        click.echo(INTERRUPTED, err=True)
+        sys.exit(getattr(interrupt, "exit_code", Interrupted.exit_code))
     except Exception as error:
         click.echo(
             f"internal error: {type(error).__name__}: {error}\n"
@@ -659,6 +728,13 @@ def main() -> None:
             err=True,
         )
         sys.exit(70)
+
+
+def main() -> None:
+    """The console script's entry (``sortition_cli.entry.main``): signal handling, then ``run``."""
+    from sortition_cli.entry import main as entry
+
+    entry()
 
 
 if __name__ == "__main__":

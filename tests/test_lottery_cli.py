@@ -123,6 +123,8 @@ def test_panels_needs_a_distribution(tmp_path: Path, example_dir: Path) -> None:
             example_dir / "quotas.csv",
             "-k",
             20,
+            "--algorithm",
+            "legacy",
             "--panels",
             10,
             "--seed",

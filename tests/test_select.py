@@ -123,6 +123,8 @@ def test_record_contents(tmp_path: Path, example_dir: Path) -> None:
             quotas,
             "-k",
             20,
+            "--algorithm",
+            "legacy",
             "--seed",
             "abc",
             "--household-columns",

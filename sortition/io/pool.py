@@ -129,6 +129,13 @@ def parse_pool(
         for quota, count in zip(quotas.rows, counts, strict=True)
         if count == 0 and quota.min == 0
     )
+    if id_position is None:
+        warnings = (
+            f"{name} has no id column ({', '.join(ID_COLUMN_GUESSES)}; or name one with "
+            "--id-column): people are numbered by row, 0 for the first person (spreadsheet row "
+            "2), and the output tables get these numbers as a first column 'id'",
+            *warnings,
+        )
     pool = Pool(
         ids=tuple(str(ids[i]) for i in order),
         values=values[order],

@@ -1,0 +1,48 @@
+"""The example at the foot of every command's --help: one line that works as it is typed."""
+
+from __future__ import annotations
+
+EXAMPLES = {
+    "check": ["sortition check --pool respondents.csv --quotas categories.csv -k 60"],
+    "select": [
+        "sortition select --pool respondents.csv --quotas categories.csv -k 60 \\",
+        '    --dice "4,1,6,2,5" --out panel/',
+    ],
+    "commit": [
+        "sortition commit --pool respondents.csv --quotas categories.csv -k 60 --out c/",
+        "(then publish the SHA-256 it prints, and roll the dice in public)",
+    ],
+    "draw": [
+        'sortition draw --commitment c/commitment.json --dice "4,1,6" \\',
+        "    --expect PUBLISHED_SHA256 --pool respondents.csv --out panel/",
+    ],
+    "verify": [
+        "sortition verify panel/record.json --pool respondents.csv --quotas categories.csv",
+        "sortition verify letters/record.json --registry register.csv",
+    ],
+    "audit": [
+        "sortition audit --pool respondents.csv --quotas categories.csv -k 60 \\",
+        "    --seed audit-2025 --out audit/",
+    ],
+    "demo": ["sortition demo --out sortition-demo/"],
+    "generate": [
+        "sortition generate --preset realistic7 --n 1000 -k 150 --seed bench --out pool-1k/"
+    ],
+    "invite": [
+        "sortition invite --registry register.csv --letters 30000 \\",
+        '    --household-columns address,postcode --stratify-by area --dice "4,1,6,2,5" \\',
+        "    --out letters/",
+    ],
+    "match": [
+        "sortition match --invitations letters/invitations.csv --registrations answers.csv \\",
+        "    --on address,postcode --out stage2/",
+    ],
+    "generate-registry": [
+        "sortition generate-registry --rows 100000 --seed bench --format parquet --out reg/"
+    ],
+}
+
+
+def epilog(command: str) -> str:
+    """The --help epilog of ``command``; ``\\b`` keeps click from re-wrapping the lines."""
+    return "\b\nExample:\n" + "\n".join(f"  {line}" for line in EXAMPLES[command])

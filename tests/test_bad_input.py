@@ -20,12 +20,6 @@ GOOD_POOL = (
 
 # name: (pool text, quotas text, extra args, expected fragments of the message)
 CASES: dict[str, tuple[str | bytes, str, list[str], list[str]]] = {
-    "unknown quota column": (
-        GOOD_POOL,
-        "feature,value,min,max,colour\ngender,female,1,2,red\n",
-        [],
-        ["quotas.csv", "row 1", "'colour'", "unknown column"],
-    ),
     "missing quota column": (
         GOOD_POOL,
         "feature,value,min\ngender,female,1\n",

@@ -11,7 +11,7 @@ import pytest
 from sortition.errors import InputError
 from sortition.io import tables
 from sortition.io.pool import read_pool
-from sortition.io.quotas import read_quotas
+from sortition.io.quotas import read_quota_file, read_quotas
 from sortition.io.tables import read_table
 from tests.conftest import run_cli
 
@@ -164,6 +164,46 @@ def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
     assert any("row 4" in m and "id is empty" in m for m in messages)
 
 
+# Issue 13, defect 7: the Sortition Foundation's quota files as they are.
+
+
+def test_extra_quota_columns_are_ignored_with_a_warning_naming_them(tmp_path: Path) -> None:
+    path = tmp_path / "categories.csv"
+    path.write_text(
+        "feature,value,min,max,min_flex,max_flex,percentage,notes\n"
+        "gender,female,1,2,0,3,50%,check with council\n"
+        "gender,male,1,2,0,3,50%,\n",
+        encoding="utf-8",
+    )
+    read = read_quota_file(path)
+    assert [(q.feature, q.value, q.min, q.max, q.max_flex) for q in read.quotas.rows] == [
+        ("gender", "female", 1, 2, 3),
+        ("gender", "male", 1, 2, 3),
+    ]
+    (warning,) = read.warnings
+    assert "categories.csv" in warning and "'percentage', 'notes'" in warning
+    assert "ignored" in warning
+    assert read_quota_file(_quotas(tmp_path)).warnings == ()
+
+
+def test_category_value_header(tmp_path: Path) -> None:
+    path = tmp_path / "quotas.csv"
+    path.write_text("Category,Value,Min,Max\ngender,female,1,2\ngender,male,1,2\n", "utf-8")
+    quotas = read_quotas(path)
+    assert [(q.feature, q.value) for q in quotas.rows] == [("gender", "female"), ("gender", "male")]
+
+
+def test_feature_value_wins_and_two_other_layouts_are_ambiguous(tmp_path: Path) -> None:
+    path = tmp_path / "quotas.csv"
+    path.write_text("category,feature,value,min,max\nx,gender,female,1,2\n", "utf-8")
+    read = read_quota_file(path)
+    assert [(q.feature, q.value) for q in read.quotas.rows] == [("gender", "female")]
+    assert "'category'" in read.warnings[0]
+    path.write_text("category,name,value,min,max\ngender,female,f,1,2\n", "utf-8")
+    with pytest.raises(InputError, match="more than one layout"):
+        read_quotas(path)
+
+
 # Issue 13, defect 11: files as organisers have them, and messages that point at the real problem.
 
 POOL_ROWS = [["id", "gender", "city"], ["1", "female", "القدس"], ["2", "male", "ירושלים"]]
@@ -305,6 +345,47 @@ def test_an_unclosed_quote_is_reported_at_its_spreadsheet_row(tmp_path: Path) ->
     (problem,) = caught.value.problems
     assert problem.row == 4
     assert "never closed" in problem.message
+
+
+def test_quota_warnings_reach_the_user_in_every_command_that_reads_quotas(tmp_path: Path) -> None:
+    pool = tmp_path / "pool.csv"
+    pool.write_text(
+        "id,gender,city\n1,female,القدس\n2,male,ירושלים\n3,female,ירושלים\n4,male,القدس\n",
+        encoding="utf-8",
+    )
+    quotas = tmp_path / "quotas.csv"
+    quotas.write_text(
+        "feature,value,min,max,notes\ngender,female,1,1,\ngender,male,1,1,\n"
+        "city,ירושלים,0,2,\ncity,القدس,0,2,as agreed\n",
+        encoding="utf-8",
+    )
+    inputs = ["--pool", pool, "--quotas", quotas, "-k", 2]
+    seed = ["--seed", "s"]
+    runs = {
+        "check": ["check", *inputs],
+        "select": ["select", *inputs, *seed, "--out", tmp_path / "select"],
+        "commit": ["commit", *inputs, "--out", tmp_path / "commit"],
+        "audit": [
+            "audit",
+            *inputs,
+            *seed,
+            "--algorithms",
+            "legacy",
+            "--draws",
+            20,
+            "--workers",
+            1,
+            "--out",
+            tmp_path / "audit",
+        ],
+    }
+    for command, args in runs.items():
+        result = run_cli(args)
+        assert result.exit_code == 0, (command, result.stderr)
+        assert "warning: quotas.csv: ignored the column 'notes'" in result.stderr, command
+    result = run_cli(["verify", tmp_path / "select" / "record.json", "--quotas", quotas])
+    assert result.exit_code == 0, result.stdout
+    assert "warning: quotas.csv: ignored the column 'notes'" in result.stderr
 
 
 def test_tsv_pool_and_csv_named_xlsx_on_the_command_line(tmp_path: Path) -> None:

@@ -199,7 +199,7 @@ def cli() -> None:
     type=click.FloatRange(min=0.1),
     default=60.0,
     show_default=True,
-    help="Seconds CP-SAT may spend on each question.",
+    help="Seconds the whole check may take; past it, stop with exit 4, nothing decided.",
 )
 @reports_errors
 def check(

@@ -86,14 +86,16 @@ def input_options(command: F) -> F:
             "pool_path",
             required=True,
             type=click.Path(path_type=Path, dir_okay=False),
-            help="The volunteers: CSV (UTF-8), .xlsx or .parquet.",
+            help="The volunteers: CSV (UTF-8; comma, semicolon, tab or |), .xlsx (first sheet) "
+            "or .parquet.",
         ),
         click.option(
             "--quotas",
             "quotas_path",
             required=True,
             type=click.Path(path_type=Path, dir_okay=False),
-            help="feature,value,min,max (or category,name,... / category,feature,...).",
+            help="feature,value,min,max (or category,name / category,feature / category,value "
+            "instead of feature,value); other columns are ignored with a warning.",
         ),
         click.option("-k", "k", required=True, type=click.IntRange(min=1), help="Panel size."),
         click.option(
@@ -210,7 +212,7 @@ def cli() -> None:
     type=click.FloatRange(min=0.1),
     default=60.0,
     show_default=True,
-    help="Seconds CP-SAT may spend on each question.",
+    help="Seconds the whole check may take; past it, stop with exit 4, nothing decided.",
 )
 @reports_errors
 def check(
@@ -608,6 +610,8 @@ def verify(
         registry_path=registry_path,
         expect=expect,
     )
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
     for item in report.items:
         click.echo(f"[{'ok' if item.ok else 'MISMATCH'}] {item.name}: {item.detail}")
     failed = [item.name for item in report.items if not item.ok]

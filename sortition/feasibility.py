@@ -1,13 +1,24 @@
-"""Can any panel meet the quotas? If not, why not, and what is the smallest change that helps?"""
+"""Can any panel meet the quotas? If not, why not, and what is the smallest change that helps?
+
+``diagnose`` answers within one time budget for the whole question (the greedy attempts, the
+CP-SAT feasibility model and the relaxation model together). Past it, with nothing decided, it
+raises TimeLimitError (exit 4); when infeasibility is decided but the smallest change is not found
+in time, the diagnosis says so in its advice.
+
+Advice only names what the quota file has: min_flex/max_flex are mentioned only when some quota
+row sets them, and a panel larger than the pool (or than its number of households, under the
+household rule) gets its own plain reason, since no change of the quotas can help it.
+"""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from sortition.algorithms.legacy import LegacySampler
-from sortition.errors import InfeasibleError, Problem
+from sortition.errors import InfeasibleError, Problem, TimeLimitError
 from sortition.model import Instance
 from sortition.oracle import DEFAULT_TIME_LIMIT, Relaxation, find_panel, relax_quotas
 from sortition.randomness import SeededStream
@@ -19,14 +30,16 @@ class Diagnosis:
     reasons: tuple[str, ...]  # why the quotas cannot be met (empty when feasible)
     relaxation: Relaxation | None  # the smallest change that makes them feasible
     example_panel: np.ndarray | None  # canonical person indices of one feasible panel
+    # What to advise when there is no relaxation (it cannot exist, or was not found in time).
+    no_relaxation_advice: tuple[str, ...] = ()
 
     def advice(self) -> list[str]:
         if self.feasible:
             return []
         if self.relaxation is None:
-            return [
-                "no change of the quotas within their min_flex/max_flex bounds makes a panel "
-                "possible: widen min_flex/max_flex, lower k, or recruit more volunteers"
+            return list(self.no_relaxation_advice) or [
+                "no change of the quotas makes a panel possible: lower k, or recruit more "
+                "volunteers"
             ]
         advice = [change.advice() for change in self.relaxation.changes]
         total = self.relaxation.total_change
@@ -35,17 +48,31 @@ class Diagnosis:
         return advice
 
 
+def size_reasons(instance: Instance) -> tuple[list[str], list[str]]:
+    """(reasons, advice) when k is larger than the pool, or than its number of households under
+    the household rule: no change of the quotas can help then."""
+    pool, k = instance.pool, instance.k
+    if k > pool.size:
+        return (
+            [f"k = {k} is larger than the pool ({pool.size} people)"],
+            [f"lower k to {pool.size} or less, or recruit more volunteers"],
+        )
+    if pool.households is not None and k > pool.household_count():
+        count = pool.household_count()
+        return (
+            [
+                f"k = {k} is larger than the number of households ({count}), and at most one "
+                "person per household may be selected"
+            ],
+            [f"lower k to {count} or less, or recruit volunteers from more households"],
+        )
+    return [], []
+
+
 def arithmetic_reasons(instance: Instance) -> list[str]:
     """The reasons that can be read off the numbers without solving anything."""
     quotas, pool, k = instance.quotas, instance.pool, instance.k
-    reasons = []
-    if k > pool.size:
-        reasons.append(f"k = {k} is larger than the pool ({pool.size} people)")
-    elif pool.households is not None and k > pool.household_count():
-        reasons.append(
-            f"k = {k} is larger than the number of households ({pool.household_count()}), "
-            "and at most one person per household may be selected"
-        )
+    reasons, _ = size_reasons(instance)
     counts = pool.value_counts(len(quotas.rows))
     for feature in quotas.features:
         rows = quotas.value_indices(feature)
@@ -67,30 +94,76 @@ def arithmetic_reasons(instance: Instance) -> list[str]:
 
 
 def diagnose(instance: Instance, time_limit: float = DEFAULT_TIME_LIMIT) -> Diagnosis:
+    """Decide feasibility, and when infeasible find the smallest relaxation, all within
+    ``time_limit`` wall-clock seconds (TimeLimitError when feasibility is not decided by then)."""
+    deadline = time.perf_counter() + time_limit
+    size, size_advice = size_reasons(instance)
+    if size:
+        return Diagnosis(False, tuple(size), None, None, tuple(size_advice))
     reasons = arithmetic_reasons(instance)
-    panel = None
     if not reasons:
-        panel = _greedy_panel(instance)
+        panel = _greedy_panel(instance, deadline)
         if panel is not None:
             return Diagnosis(True, (), None, panel)
         try:
-            panel = find_panel(instance, time_limit)
+            panel = find_panel(instance, _remaining(deadline, instance, time_limit))
         except TimeoutError:
-            panel = None
-            reasons.append(f"CP-SAT could not decide within {time_limit:g} s")
+            raise _undecided(instance, time_limit) from None
         if panel is not None:
             return Diagnosis(True, (), None, panel)
-    relaxation = relax_quotas(instance, time_limit)
-    if not reasons and relaxation is not None:
-        changed = dict.fromkeys(f"{c.feature} {c.value}" for c in relaxation.changes)
-        reasons.append(
-            "the quotas conflict jointly (no panel meets them all at once); the conflict involves: "
-            + ", ".join(changed)
+    relaxation = None
+    fallback = _no_relaxation_advice(instance)
+    try:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            raise TimeoutError
+        relaxation = relax_quotas(instance, remaining)
+    except TimeoutError:
+        fallback = (
+            f"the time limit ({time_limit:g} s) passed before the smallest change of the quotas "
+            "was found: 'sortition check' with a longer --time-limit can find it",
         )
-    return Diagnosis(False, tuple(reasons), relaxation, None)
+    if not reasons:
+        involved = ""
+        if relaxation is not None:
+            changed = dict.fromkeys(f"{c.feature} {c.value}" for c in relaxation.changes)
+            involved = "; the conflict involves: " + ", ".join(changed)
+        reasons.append("the quotas conflict jointly (no panel meets them all at once)" + involved)
+    return Diagnosis(False, tuple(reasons), relaxation, None, fallback)
 
 
-def _greedy_panel(instance: Instance, attempts: int = 10) -> np.ndarray | None:
+def _no_relaxation_advice(instance: Instance) -> tuple[str, ...]:
+    """When no relaxation exists: mention min_flex/max_flex only if the quota file sets them."""
+    rows = instance.quotas.rows
+    if any(q.min_flex is not None or q.max_flex is not None for q in rows):
+        return (
+            "no change of the quotas within their min_flex/max_flex bounds makes a panel "
+            "possible: widen min_flex/max_flex, lower k, or recruit more volunteers",
+        )
+    return ("no change of the quotas makes a panel possible: lower k, or recruit more volunteers",)
+
+
+def _remaining(deadline: float, instance: Instance, time_limit: float) -> float:
+    remaining = deadline - time.perf_counter()
+    if remaining <= 0:
+        raise _undecided(instance, time_limit)
+    return remaining
+
+
+def _undecided(instance: Instance, time_limit: float) -> TimeLimitError:
+    return TimeLimitError(
+        [
+            Problem(
+                f"could not decide within the time limit of {time_limit:g} s whether any panel "
+                f"of {instance.k} meets the quotas; nothing was decided"
+            )
+        ]
+    )
+
+
+def _greedy_panel(
+    instance: Instance, deadline: float | None = None, attempts: int = 10
+) -> np.ndarray | None:
     """A few LEGACY attempts from a fixed seed: on a large feasible pool they find a panel in
     milliseconds where CP-SAT needs tens of seconds (100,000 people, 19,000 types: 27 s)."""
     sampler = LegacySampler(instance)
@@ -99,11 +172,14 @@ def _greedy_panel(instance: Instance, attempts: int = 10) -> np.ndarray | None:
         panel = sampler.attempt(stream)
         if panel is not None:
             return panel
+        if deadline is not None and time.perf_counter() >= deadline:
+            break
     return None
 
 
 def require_feasible(instance: Instance, time_limit: float = DEFAULT_TIME_LIMIT) -> Diagnosis:
-    """Diagnose and raise InfeasibleError (exit 3, with advice) when no panel is possible."""
+    """Diagnose and raise InfeasibleError (exit 3, with advice) when no panel is possible
+    (TimeLimitError, exit 4, when ``time_limit`` seconds do not decide it)."""
     diagnosis = diagnose(instance, time_limit)
     if not diagnosis.feasible:
         raise InfeasibleError(

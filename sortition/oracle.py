@@ -6,6 +6,7 @@ use one integer variable per such *type* and one 0/1 variable per person who sha
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,16 +143,25 @@ def find_panel(instance: Instance, time_limit: float = DEFAULT_TIME_LIMIT) -> np
 
 
 def relax_quotas(instance: Instance, time_limit: float = DEFAULT_TIME_LIMIT) -> Relaxation | None:
-    """The minimal relaxation, or None when no quotas within the flex bounds allow a panel."""
+    """The minimal relaxation, or None when no quotas within the flex bounds allow a panel.
+
+    ``time_limit`` bounds both solves together (the smallest total change, then the fewest
+    bounds changed). Raises TimeoutError when it passes before any relaxation is found or shown
+    impossible.
+    """
+    started = time.perf_counter()
     units = panel_units(instance)
     model = _PanelModel(instance, units, relax=True)
     solver, status = model.solve(time_limit)
+    if status == cp_model.UNKNOWN:
+        raise TimeoutError("CP-SAT found no relaxation within the time limit")
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     optimal = status == cp_model.OPTIMAL
-    if optimal:
+    remaining = time_limit - (time.perf_counter() - started)
+    if optimal and remaining > 0:
         model.prefer_fewest_changes(round(solver.objective_value))
-        second, second_status = model.solve(time_limit)
+        second, second_status = model.solve(remaining)
         if second_status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             solver = second
     changes: list[QuotaChange] = []

@@ -1,6 +1,7 @@
 """Reading a registry (address file, population register) in chunks, in bounded memory.
 
-A registry is CSV (UTF-8, BOM or not, comma or semicolon) or Parquet. It is read as batches of
+A registry is CSV (UTF-8, BOM or not; comma, semicolon, tab or ``|``, as
+``sortition.io.tables.detect_delimiter`` decides) or Parquet. It is read as batches of
 text columns: every cell a string, empty cells ``""``, surrounding spaces of ids, household and
 stratum cells removed. Rows are numbered as everywhere in sortition: the header is row 1, the
 first record row 2 (CSV blank lines are skipped and not counted).
@@ -19,7 +20,16 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from sortition.errors import InputError, Problem, require_file
-from sortition.io.tables import PARQUET_SUFFIXES, _check_header, find_column
+from sortition.io.tables import (
+    EXCEL_SUFFIXES,
+    PARQUET_SUFFIXES,
+    _check_header,
+    check_content,
+    detect_delimiter,
+    field_count_problem,
+    find_column,
+    invalid_utf8,
+)
 
 CSV_BLOCK_BYTES = 16 << 20  # bytes of CSV parsed at a time
 PARQUET_BATCH_ROWS = 500_000
@@ -58,7 +68,13 @@ def open_registry(path: Path) -> Registry:
     """The registry's format and header (InputError naming the file when it cannot be read)."""
     require_file(path)
     size = path.stat().st_size
-    if path.suffix.lower() in PARQUET_SUFFIXES:
+    suffix = path.suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        raise InputError(
+            [Problem("a registry is read as CSV (UTF-8) or Parquet: save it as one", path.name)]
+        )
+    check_content(path, suffix)
+    if suffix in PARQUET_SUFFIXES:
         try:
             header = list(pq.ParquetFile(path).schema_arrow.names)
         except Exception as error:
@@ -71,13 +87,13 @@ def open_registry(path: Path) -> Registry:
         first = handle.readline()
     try:
         line = first.decode("utf-8-sig").rstrip("\r\n")
-    except UnicodeDecodeError as error:
-        raise InputError(
-            [Problem(f"is not UTF-8 text (byte {error.start}); save it as 'CSV UTF-8'", path.name)]
-        ) from None
+    except UnicodeDecodeError:
+        line = first.decode("utf-8-sig", errors="replace").rstrip("\r\n")
+        problem = invalid_utf8(path, detect_delimiter(line), blank_lines_count=False)
+        raise InputError([problem or Problem("is not UTF-8 text", file=path.name)]) from None
     if not line.strip():
         raise InputError([Problem("is empty or has no header line", file=path.name)])
-    delimiter = ";" if line.count(";") > line.count(",") else ","
+    delimiter = detect_delimiter(line)
     header = next(csv.reader([line], delimiter=delimiter))
     _check_header(path.name, header)
     return Registry(path, "csv", tuple(header), delimiter, size)
@@ -142,24 +158,69 @@ def iter_batches(registry: Registry, names: Sequence[str] | None = None) -> Iter
             for batch in handle.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=columns):
                 yield pa.table(text_batch(batch, columns))
             return
+        # The last column is always read: a quote left open in it swallows the rest of the file
+        # into its last cell without any error from pyarrow (see _check_unclosed_quote).
+        last = registry.header[-1]
+        reading = columns if last in columns else [*columns, last]
         reader = pacsv.open_csv(
             registry.path,
             read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES, encoding="utf8"),
-            parse_options=pacsv.ParseOptions(delimiter=registry.delimiter),
+            # Quoted line breaks (addresses on two lines) may cross a block boundary.
+            parse_options=pacsv.ParseOptions(delimiter=registry.delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
                 column_types={name: pa.string() for name in registry.header},
-                include_columns=columns,
+                include_columns=reading,
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
         )
+        rows, last_cell = 0, ""
         for batch in reader:
+            if batch.num_rows:
+                rows += batch.num_rows
+                last_cell = str(batch.column(last)[batch.num_rows - 1].as_py() or "")
             yield pa.table(text_batch(batch, columns))
+        _check_unclosed_quote(registry, rows + 1, last_cell)
     except InputError:
         raise
     except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if registry.format == "csv" and ("UTF8" in message or isinstance(error, UnicodeError)):
+            # pyarrow names neither the row nor the byte: find them (the first bad byte).
+            problem = invalid_utf8(registry.path, registry.delimiter, blank_lines_count=False)
+            if problem is not None:
+                raise InputError([problem]) from None
+        if registry.format == "csv" and "CSV parse error" in message:
+            problem = field_count_problem(
+                registry.path, registry.delimiter, blank_lines_count=False
+            )
+            if problem is not None:
+                raise InputError([problem]) from None
         raise InputError([Problem(f"cannot be read: {message}", file=registry.name)]) from None
+
+
+def _check_unclosed_quote(registry: Registry, row: int, last_cell: str) -> None:
+    """A quote opened and never closed in the last column makes that field run to the end of the
+    file, which pyarrow accepts: then the file ends with the last cell's own text (a closed quote
+    would follow it). Raise naming the row where the quote opens."""
+    if "\n" not in last_cell and "\r" not in last_cell:
+        return
+    tail = last_cell.encode("utf-8")
+    with registry.path.open("rb") as handle:
+        handle.seek(max(registry.size - len(tail), 0))
+        ends_with_cell = handle.read() == tail
+    if ends_with_cell:
+        raise InputError(
+            [
+                Problem(
+                    'a quote (") opens a field here that is never closed, so the rest of the '
+                    "file would be one cell: close the quote or remove it",
+                    file=registry.name,
+                    row=row,
+                    column=registry.header[-1],
+                )
+            ]
+        )
 
 
 def read_rows(

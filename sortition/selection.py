@@ -23,7 +23,7 @@ from sortition.fairness import PoolDistribution, ProgressFn, fair_distribution
 from sortition.feasibility import require_feasible
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
 from sortition.io.pool import PoolFile, read_pool
-from sortition.io.quotas import read_quotas
+from sortition.io.quotas import read_quota_file
 from sortition.model import Instance, Quotas
 from sortition.record import InputFiles, SeedLike, commitment_record, selection_record
 from sortition.record_reader import record_instance
@@ -43,11 +43,13 @@ class LoadedInput:
     quotas: Quotas
     instance: Instance
     files: InputFiles
+    quota_warnings: tuple[str, ...] = ()
     sources: tuple[Path, ...] = ()  # the files read: an output folder must never replace them
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        return self.pool_file.warnings
+        """What the organiser should see: the quota file's warnings, then the pool's."""
+        return self.quota_warnings + self.pool_file.warnings
 
 
 def load_input(
@@ -60,7 +62,8 @@ def load_input(
     """Read and validate both files (exit 2 on any structural problem, all reported at once)."""
     if k < 1:
         raise InputError([Problem(f"k must be at least 1, got {k}")])
-    quotas = read_quotas(quotas_path)
+    quota_file = read_quota_file(quotas_path)
+    quotas = quota_file.quotas
     pool_file = read_pool(pool_path, quotas, id_column, household_columns)
     instance = Instance(pool_file.pool, quotas, k)
     files = InputFiles(
@@ -71,7 +74,14 @@ def load_input(
         id_column=pool_file.id_column,
         household_columns=pool_file.household_columns,
     )
-    return LoadedInput(pool_file, quotas, instance, files, (pool_path, quotas_path))
+    return LoadedInput(
+        pool_file,
+        quotas,
+        instance,
+        files,
+        quota_warnings=quota_file.warnings,
+        sources=(pool_path, quotas_path),
+    )
 
 
 @dataclass(frozen=True)

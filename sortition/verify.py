@@ -24,7 +24,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from sortition.canonical import (
 from sortition.draw import commitment_sha256, derive_draw
 from sortition.errors import InfeasibleError, InputError, Problem, require_file
 from sortition.io.pool import parse_pool
-from sortition.io.quotas import read_quotas
+from sortition.io.quotas import read_quota_file
 from sortition.io.tables import read_table
 from sortition.model import Instance
 from sortition.record import tool_versions
@@ -61,7 +61,10 @@ class CheckItem:
 
 @dataclass(frozen=True)
 class VerifyReport:
+    """The checks, and warnings about the files given (such as quota columns ignored)."""
+
     items: tuple[CheckItem, ...]
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -90,6 +93,7 @@ class VerifyRequest:
     id_column: str | None
     registry_path: Path | None = None
     expect: str | None = None  # the commitment SHA-256 the organiser published
+    warnings: list[str] = field(default_factory=list)  # checkers add what the user should see
 
 
 Checker = Callable[[VerifyRequest], list[CheckItem]]
@@ -146,7 +150,8 @@ def verify_record(
         registry_path,
         expected,
     )
-    return VerifyReport(tuple(CHECKERS[kind][1](request)))
+    items = CHECKERS[kind][1](request)
+    return VerifyReport(tuple(items), tuple(request.warnings))
 
 
 # kind -> (what applies to it, the options of the other kind)
@@ -281,7 +286,7 @@ def verify_selection(request: VerifyRequest) -> list[CheckItem]:
     if request.pool_path is not None:
         items.append(_pool_file_item(selection, request.pool_path, request.id_column))
     if request.quotas_path is not None:
-        items.append(_quotas_file_item(selection, request.quotas_path))
+        items.append(_quotas_file_item(selection, request.quotas_path, request.warnings))
     items += [_panel_size_item(selection), _quotas_item(selection), _household_item(selection)]
     if fair is None:
         items.append(_draw_item(selection))
@@ -430,9 +435,11 @@ def _pool_file_item(selection: _Selection, path: Path, id_column: str | None) ->
     )
 
 
-def _quotas_file_item(selection: _Selection, path: Path) -> CheckItem:
+def _quotas_file_item(selection: _Selection, path: Path, warnings: list[str]) -> CheckItem:
     stated_quotas = selection.record["inputs"]["quotas"]
-    quotas = read_quotas(path)  # an unreadable or invalid file is InputError
+    quota_file = read_quota_file(path)  # an unreadable or invalid file is InputError
+    warnings.extend(quota_file.warnings)
+    quotas = quota_file.quotas
     stated = stated_quotas["digest"]
     digest = quotas_digest(quotas)
     raw_ok, raw_words = _raw_file(path, stated_quotas.get("file_sha256"))

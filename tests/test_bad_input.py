@@ -20,12 +20,6 @@ GOOD_POOL = (
 
 # name: (pool text, quotas text, extra args, expected fragments of the message)
 CASES: dict[str, tuple[str | bytes, str, list[str], list[str]]] = {
-    "unknown quota column": (
-        GOOD_POOL,
-        "feature,value,min,max,colour\ngender,female,1,2,red\n",
-        [],
-        ["quotas.csv", "row 1", "'colour'", "unknown column"],
-    ),
     "missing quota column": (
         GOOD_POOL,
         "feature,value,min\ngender,female,1\n",
@@ -108,7 +102,31 @@ CASES: dict[str, tuple[str | bytes, str, list[str], list[str]]] = {
         GOOD_POOL.replace("Ann", "Ånn").encode("latin-1"),
         GOOD_QUOTAS,
         [],
-        ["pool.csv", "is not UTF-8"],
+        ["pool.csv, row 2, column 'name': is not UTF-8", "CSV UTF-8"],
+    ),
+    "unclosed quote": (
+        GOOD_POOL.replace("5,Eve", '5,"Eve'),
+        GOOD_QUOTAS,
+        [],
+        ["pool.csv, row 6: a quote", "never closed"],
+    ),
+    "title row": (
+        "Volunteers\n" + GOOD_POOL,
+        GOOD_QUOTAS,
+        [],
+        ["pool.csv, row 1: looks like a title ('Volunteers')", "row 2 looks like the header"],
+    ),
+    "columns separated by spaces": (
+        GOOD_POOL.replace(",", " "),
+        GOOD_QUOTAS,
+        [],
+        ["pool.csv, row 1: no columns for the quota features 'age', 'gender'", "one column"],
+    ),
+    "quota file with a title row": (
+        GOOD_POOL,
+        "Quotas for the assembly\n" + GOOD_QUOTAS,
+        [],
+        ["quotas.csv, row 1: looks like a title", "row 2 looks like the header"],
     ),
     "empty pool file": ("", GOOD_QUOTAS, [], ["pool.csv", "is empty"]),
     "header only": ("id,name,gender,age\n", GOOD_QUOTAS, [], ["pool.csv", "has no people"]),

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ortools.sat.python import cp_model
 
+from sortition import feasibility, oracle
 from sortition.feasibility import diagnose
 from sortition.io.pool import read_pool
 from sortition.io.quotas import read_quotas
@@ -212,3 +218,107 @@ def test_household_rule_can_make_quotas_infeasible(tmp_path: Path) -> None:
     result = run_cli([*base, "--household-columns", "home"])
     assert result.exit_code == 3
     assert "gender female: lower min from 2 to 1" in result.stderr
+
+
+# Issue 13: advice that only names what the file has, and check --time-limit for the whole run.
+
+
+def test_k_above_the_pool_gets_a_plain_message_without_flex_advice(tmp_path: Path) -> None:
+    pool, quotas = _files(
+        tmp_path, "gender,female,0,9\ngender,male,0,9\nage,young,0,9\nage,old,0,9\n"
+    )
+    result = run_cli(["check", "--pool", pool, "--quotas", quotas, "-k", 6])
+    assert result.exit_code == 3
+    assert "k = 6 is larger than the pool (5 people)" in result.stderr
+    assert "lower k to 5 or less, or recruit more volunteers" in result.stderr
+    assert "flex" not in result.stderr
+    assert "maxes add up" not in result.stderr  # no quota change can help: not about quotas
+
+
+def test_k_above_the_households_gets_a_plain_message(tmp_path: Path) -> None:
+    pool = tmp_path / "pool.csv"
+    pool.write_text("id,gender,home\n1,female,A\n2,female,A\n3,male,B\n", encoding="utf-8")
+    quotas = tmp_path / "quotas.csv"
+    quotas.write_text("feature,value,min,max\ngender,female,0,3\ngender,male,0,3\n", "utf-8")
+    args = ["check", "--pool", pool, "--quotas", quotas, "-k", 3, "--household-columns", "home"]
+    result = run_cli(args)
+    assert result.exit_code == 3
+    assert "larger than the number of households (2)" in result.stderr
+    assert "lower k to 2 or less" in result.stderr
+    assert "flex" not in result.stderr
+
+
+def test_flex_advice_only_when_the_file_has_flex_bounds(tmp_path: Path) -> None:
+    pool, _ = _files(tmp_path, "")
+    quotas = tmp_path / "flex.csv"
+    quotas.write_text(
+        "feature,value,min,max,min_flex,max_flex\ngender,female,4,4,4,4\ngender,male,0,2,0,2\n"
+        "age,young,0,3,,\nage,old,0,3,,\n",
+        encoding="utf-8",
+    )
+    result = run_cli(["check", "--pool", pool, "--quotas", quotas, "-k", 3])
+    assert result.exit_code == 3
+    assert "within their min_flex/max_flex bounds" in result.stderr
+
+
+def _slow(seconds: float, real: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(seconds)
+        return real(*args, **kwargs)
+
+    return wrapped
+
+
+def test_check_time_limit_covers_the_whole_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The greedy attempts, the feasibility model and the relaxation share one budget: when the
+    first steps use it up, check stops with exit 4 and decides nothing."""
+    pool, quotas = _files(
+        tmp_path, "gender,female,1,2\ngender,male,1,2\nage,young,1,2\nage,old,1,2\n"
+    )
+    monkeypatch.setattr(feasibility, "_greedy_panel", _slow(0.4, lambda *a, **k: None))
+    result = run_cli(["check", "--pool", pool, "--quotas", quotas, "-k", 3, "--time-limit", 0.3])
+    assert result.exit_code == 4, result.stderr
+    assert "error (time limit)" in result.stderr
+    assert "could not decide within the time limit of 0.3 s" in result.stderr
+    assert "feasible" not in result.stdout
+
+
+def test_the_relaxation_gets_what_is_left_of_the_time_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool, quotas = _files(
+        tmp_path, "gender,female,0,0\ngender,male,2,2\nage,young,0,0\nage,old,2,2\n"
+    )
+    seen: list[float] = []
+
+    def relax(instance: Instance, time_limit: float) -> Any:
+        seen.append(time_limit)
+        return oracle.relax_quotas(instance, time_limit)
+
+    monkeypatch.setattr(feasibility, "find_panel", _slow(0.5, oracle.find_panel))
+    monkeypatch.setattr(feasibility, "relax_quotas", relax)
+    quota_rows = read_quotas(quotas)
+    instance = Instance(read_pool(pool, quota_rows).pool, quota_rows, 2)
+    diagnosis = feasibility.diagnose(instance, time_limit=2.0)
+    assert not diagnosis.feasible
+    assert seen and seen[0] <= 1.5
+
+
+def test_a_relaxation_cut_short_by_the_time_limit_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CP-SAT stopped by the time limit (UNKNOWN) has not shown that no relaxation exists."""
+    solve = oracle._PanelModel.solve
+
+    def out_of_time(model: Any, time_limit: float) -> Any:
+        if model.low:  # the relaxation model
+            return cp_model.CpSolver(), cp_model.UNKNOWN
+        return solve(model, time_limit)
+
+    monkeypatch.setattr(oracle._PanelModel, "solve", out_of_time)
+    pool = Pool(("a", "b"), np.array([[0], [0]]), None, np.arange(2))
+    quotas = Quotas((ValueQuota("g", "x", 0, 1), ValueQuota("g", "y", 1, 1)))
+    diagnosis = diagnose(Instance(pool, quotas, 2))
+    assert not diagnosis.feasible and diagnosis.relaxation is None
+    assert any("time limit" in line for line in diagnosis.advice())
+    assert not any("no change of the quotas" in line for line in diagnosis.advice())

@@ -329,6 +329,24 @@ BAD = {
         1,
         ["row 3", "one stratum"],
     ),
+    "unclosed quote": (
+        'id,area\n1,a\n\n2,"b\n3,a\n',
+        [],
+        1,
+        ["registry.csv, row 3, column 'area': a quote", "never closed"],
+    ),
+    "unclosed quote before the last column": (
+        'id,area,age\n1,a,30\n2,"b,40\n3,a,50\n',
+        [],
+        1,
+        ["registry.csv, row 3: a quote", "never closed"],
+    ),
+    "row with too many fields": (
+        "id,area\n1,a\n2,b,x\n",
+        [],
+        1,
+        ["registry.csv, row 3: has 3 fields where the header has 2"],
+    ),
     "empty household": (
         "id,address\n1,x\n2,\n",
         ["--household-columns", "address"],
@@ -400,3 +418,54 @@ def test_a_small_stratum_gets_every_household_and_verifies(registry: Path, tmp_p
     assert sum(int(line["letters"]) for line in allocation.values()) == 900
     verified = run_cli(["verify", out / "record.json", "--registry", registry])
     assert verified.exit_code == 0, verified.stdout
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_latin1_registry_names_the_row_and_column(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, delimiter: str
+) -> None:
+    """Issue 13, defect 11: a Latin-1 byte deep in a chunked registry is reported with its row."""
+    monkeypatch.setattr("sortition.registry.CSV_BLOCK_BYTES", 4096)
+    lines = [delimiter.join(["id", "name", "area"])]
+    lines += [delimiter.join([str(i), f"Person {i}", "north"]) for i in range(3000)]
+    lines[2500] = delimiter.join(["2499", "Zoë", "north"])  # row 2501
+    path = tmp_path / "registry.csv"
+    path.write_bytes("\n".join(lines).encode("latin-1") + b"\n")
+    out = tmp_path / "out"
+    result = run_cli(["invite", "--registry", path, "--letters", 5, "--seed", "s", "--out", out])
+    assert result.exit_code == 2, result.stderr
+    assert "registry.csv, row 2501, column 'name': is not UTF-8" in result.stderr
+    assert "CSV UTF-8" in result.stderr
+    assert not out.exists()
+    header = path.read_bytes().replace(b"name", b"n\xe4me", 1)
+    path.write_bytes(header)
+    result = run_cli(["invite", "--registry", path, "--letters", 5, "--seed", "s", "--out", out])
+    assert result.exit_code == 2
+    assert "registry.csv, row 1: is not UTF-8" in result.stderr
+
+
+def test_a_workbook_or_a_misnamed_registry_is_reported_as_what_it_is(tmp_path: Path) -> None:
+    args = ["--letters", 1, "--seed", "s", "--out", tmp_path / "out"]
+    book = tmp_path / "registry.xlsx"
+    book.write_bytes(b"PK\x03\x04" + bytes(100))
+    result = run_cli(["invite", "--registry", book, *args])
+    assert result.exit_code == 2 and "read as CSV (UTF-8) or Parquet" in result.stderr
+    named_csv = tmp_path / "registry.csv"
+    named_csv.write_bytes(book.read_bytes())
+    result = run_cli(["invite", "--registry", named_csv, *args])
+    assert result.exit_code == 2 and "is not UTF-8 CSV text" in result.stderr
+
+
+def test_addresses_on_two_lines_across_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quoted line breaks are read whole even where a chunk boundary falls inside one."""
+    monkeypatch.setattr("sortition.registry.CSV_BLOCK_BYTES", 4096)
+    lines = ["id,address,area"] + [f'{i},"{i % 700} High St\nTown",north' for i in range(2000)]
+    path = tmp_path / "registry.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["--letters", 5, "--seed", "s", "--out", out, "--household-columns", "address"]
+    result = run_cli(["invite", "--registry", path, *args])
+    assert result.exit_code == 0, result.stderr
+    assert "2000 rows, 700 households" in result.stdout

@@ -49,13 +49,23 @@ def parse_pool(
 
     id_position = _id_position(table, id_column)
     feature_positions: list[int] = []
+    missing: list[str] = []
     for feature in quotas.features:
         position = find_column(header, feature)
         if position is None:
-            problems.append(
-                Problem(f"no column for the quota feature '{feature}'", file=name, row=1)
-            )
+            missing.append(feature)
         feature_positions.append(-1 if position is None else position)
+    if missing:
+        listed = ", ".join(f"'{feature}'" for feature in missing)
+        plural = len(missing) > 1
+        what = "columns for the quota features" if plural else "column for the quota feature"
+        problems.append(
+            Problem(
+                f"no {what} {listed}; {table.missing_columns_hint(missing)}",
+                file=name,
+                row=1,
+            )
+        )
     household_positions = []
     for column in household_columns:
         position = find_column(header, column)

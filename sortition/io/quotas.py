@@ -1,51 +1,103 @@
-"""Read a quota file: feature,value,min,max (also category,name,... and category,feature,...)."""
+"""Read a quota file: feature,value,min,max (also category,name / category,feature /
+category,value), with optional min_flex,max_flex.
+
+Headers are matched ignoring case and surrounding spaces. Any other column (the Sortition
+Foundation's files often carry ``percentage`` or ``notes``) is ignored with a warning naming it, as
+the Foundation's own tools ignore it.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from sortition.errors import InputError, Problem
 from sortition.io.tables import Table, find_column, read_table
 from sortition.model import Quotas, ValueQuota
 
-# The three layouts in use: (feature column, value column).
-_LAYOUTS = (("feature", "value"), ("category", "name"), ("category", "feature"))
+# The layouts in use: (feature column, value column).
+_LAYOUTS = (
+    ("feature", "value"),
+    ("category", "name"),
+    ("category", "feature"),
+    ("category", "value"),
+)
 _NUMBERS = ("min", "max")
 _FLEX = ("min_flex", "max_flex")
 
 
+@dataclass(frozen=True)
+class QuotaFile:
+    """A quota file as read: the canonical ``Quotas`` and the warnings to show the organiser."""
+
+    quotas: Quotas
+    warnings: tuple[str, ...]
+
+
 def read_quotas(path: Path) -> Quotas:
     """Read and validate a quota file; every structural problem is reported at once (exit 2)."""
-    return parse_quotas(read_table(path))
+    return read_quota_file(path).quotas
+
+
+def read_quota_file(path: Path) -> QuotaFile:
+    """``read_quotas`` with its warnings (the ignored columns)."""
+    return parse_quota_file(read_table(path))
 
 
 def parse_quotas(table: Table) -> Quotas:
+    return parse_quota_file(table).quotas
+
+
+def parse_quota_file(table: Table) -> QuotaFile:
+    """Validate every row of a quota table; every structural problem is reported at once.
+
+    The header must hold one layout's feature and value columns (feature,value, the Sortition
+    Foundation's, wins over the others; two of the others at once are ambiguous), and min and max;
+    min_flex and max_flex are optional; other columns are ignored with a warning.
+    """
     name, header = table.name, table.header
     keys = [c.strip().casefold() for c in header]
-    layout = next((lay for lay in _LAYOUTS if lay[0] in keys and lay[1] in keys), None)
-    if layout is None:
+    layouts = [lay for lay in _LAYOUTS if lay[0] in keys and lay[1] in keys]
+    if not layouts:
         raise InputError(
             [
                 Problem(
                     "the header must name the feature and value columns: feature,value,min,max "
-                    "(or category,name,min,max or category,feature,min,max); found "
-                    + ",".join(header),
+                    "(or category,name / category,feature / category,value); "
+                    + table.header_description(),
                     file=name,
                     row=1,
                 )
             ]
         )
+    if len(layouts) > 1 and layouts[0] != _LAYOUTS[0]:
+        found = " and ".join(",".join(lay) for lay in layouts)
+        raise InputError(
+            [
+                Problem(
+                    f"the header fits more than one layout ({found}), so it is not clear which "
+                    "column holds the feature and which the value: keep only one pair",
+                    file=name,
+                    row=1,
+                )
+            ]
+        )
+    layout = layouts[0]
     known = set(layout) | set(_NUMBERS) | set(_FLEX)
     problems = [
-        Problem("unknown column", file=name, row=1, column=header[i])
-        for i, key in enumerate(keys)
-        if key not in known
-    ]
-    problems += [
         Problem("missing column", file=name, row=1, column=c) for c in _NUMBERS if c not in keys
     ]
     if problems:
         raise InputError(problems)
+    ignored = [header[i] for i, key in enumerate(keys) if key not in known]
+    warnings: tuple[str, ...] = ()
+    if ignored:
+        listed = ", ".join(f"'{column}'" for column in ignored)
+        warnings = (
+            f"{name}: ignored the column{'s' if len(ignored) > 1 else ''} {listed} "
+            f"(a quota file's columns are {', '.join(layout)}, min, max and optionally "
+            "min_flex, max_flex)",
+        )
     position = {key: find_column(header, key) for key in known}
     rows: dict[tuple[str, str], ValueQuota] = {}
     first_row: dict[tuple[str, str], int] = {}
@@ -100,7 +152,7 @@ def parse_quotas(table: Table) -> Quotas:
         problems.append(Problem("has no quota rows", file=name))
     if problems:
         raise InputError(problems)
-    return Quotas(tuple(rows[key] for key in sorted(rows)))
+    return QuotaFile(Quotas(tuple(rows[key] for key in sorted(rows))), warnings)
 
 
 def _pos(position: dict[str, int | None], key: str) -> int:

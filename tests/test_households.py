@@ -4,7 +4,10 @@ are one household in check, select, invite and match; an empty household cell is
 
 from __future__ import annotations
 
+import csv
+import json
 import unicodedata
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -18,6 +21,7 @@ from sortition.households import (
     normalise_arrow,
     normalise_cell,
 )
+from tests.conftest import run_cli
 
 FULLWIDTH_49 = "\uff14\uff19"  # ４９
 
@@ -117,3 +121,140 @@ def test_the_vectorised_rule_on_ascii_runs_and_chunks(cells: list[str]) -> None:
     chunked = pa.chunked_array([cells[:2], cells[2:]])
     assert normalise_arrow(chunked).to_pylist() == [normalise_cell(c) for c in cells]
     assert normalise_arrow(pa.array(cells)).to_pylist() == [normalise_cell(c) for c in cells]
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage 2: check, select, commit/draw, verify
+
+QUOTAS = "feature,value,min,max\ngender,female,0,3\ngender,male,0,3\n"
+
+
+def _files(tmp_path: Path, pool: str) -> tuple[Path, Path]:
+    (tmp_path / "pool.csv").write_text(pool, encoding="utf-8")
+    (tmp_path / "quotas.csv").write_text(QUOTAS, encoding="utf-8")
+    return tmp_path / "pool.csv", tmp_path / "quotas.csv"
+
+
+# Three ways of typing one address, and one other household: at most two people can sit.
+ONE_ADDRESS_THREE_WAYS = (
+    "id,gender,address\n"
+    "1,female,49 Saltings Lane\n"
+    "2,male, 49  saltings LANE \n"
+    f"3,female,{FULLWIDTH_49} SALTINGS LANE\n"
+    "4,male,7 Kestrel Rise\n"
+)
+
+
+@pytest.mark.parametrize("command", ["check", "select"])
+def test_one_address_typed_three_ways_is_one_household(tmp_path: Path, command: str) -> None:
+    pool, quotas = _files(tmp_path, ONE_ADDRESS_THREE_WAYS)
+    args = [command, "--pool", pool, "--quotas", quotas, "-k", 3, "--household-columns", "address"]
+    if command == "select":
+        args += ["--seed", "s", "--out", tmp_path / "out"]
+    result = run_cli(args)
+    assert result.exit_code == 3, (result.stdout, result.stderr)  # two households, three seats
+    result = run_cli([*args[:6], 2, *args[7:]])
+    assert result.exit_code == 0, result.stderr
+    if command == "select":
+        record = json.loads((tmp_path / "out" / "record.json").read_text(encoding="utf-8"))
+        assert [row["household"] for row in record["pool"]] == [0, 0, 0, 1]
+        assert record["inputs"]["pool"]["allow_empty_household"] is False
+
+
+def _example_with_empty_cells(tmp_path: Path, example_dir: Path) -> tuple[Path, Path]:
+    """The example pool with an empty address on row 3 and an empty postcode on row 5."""
+    with (example_dir / "pool.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    header = rows[0]
+    rows[2][header.index("address")] = "  "
+    rows[4][header.index("postcode")] = ""
+    pool = tmp_path / "pool.csv"
+    with pool.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return pool, example_dir / "quotas.csv"
+
+
+@pytest.mark.parametrize("command", ["check", "select", "commit", "audit"])
+def test_an_empty_household_cell_is_bad_input(
+    tmp_path: Path, example_dir: Path, command: str
+) -> None:
+    pool, quotas = _example_with_empty_cells(tmp_path, example_dir)
+    out = tmp_path / "out"
+    args = [command, "--pool", pool, "--quotas", quotas, "-k", 20]
+    args += ["--household-columns", "address,postcode"]
+    if command != "check":
+        args += ["--out", out]
+    if command in ("select", "audit"):
+        args += ["--seed", "s"]
+    result = run_cli(args)
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    assert "pool.csv, row 3, column 'address': the household cell is empty" in result.stderr
+    assert "pool.csv, row 5, column 'postcode': the household cell is empty" in result.stderr
+    assert "--allow-empty-household" in result.stderr
+    assert not out.exists()
+
+
+def test_allow_empty_household_makes_households_of_one_and_verifies(
+    tmp_path: Path, example_dir: Path
+) -> None:
+    pool, quotas = _example_with_empty_cells(tmp_path, example_dir)
+    out = tmp_path / "out"
+    result = run_cli(
+        [
+            "select",
+            "--pool",
+            pool,
+            "--quotas",
+            quotas,
+            "-k",
+            20,
+            "--household-columns",
+            "address,postcode",
+            "--allow-empty-household",
+            "--seed",
+            "s",
+            "--out",
+            out,
+        ]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "2 people have an empty household cell" in result.stderr
+    record = json.loads((out / "record.json").read_text(encoding="utf-8"))
+    assert record["inputs"]["pool"]["allow_empty_household"] is True
+    with pool.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    alone = {rows[1]["id"], rows[3]["id"]}  # rows 3 and 5 of the file
+    household = {row["id"]: row["household"] for row in record["pool"]}
+    for person in alone:
+        assert [p for p, h in household.items() if h == household[person]] == [person]
+    verified = run_cli(["verify", out / "record.json", "--pool", pool, "--quotas", quotas])
+    assert verified.exit_code == 0, verified.stdout
+    assert "[ok] pool file" in verified.stdout
+
+
+def test_allow_empty_household_reaches_commit_draw_and_verify(
+    tmp_path: Path, example_dir: Path
+) -> None:
+    pool, quotas = _example_with_empty_cells(tmp_path, example_dir)
+    common = ["--pool", pool, "--quotas", quotas, "-k", 20]
+    common += ["--household-columns", "address,postcode", "--allow-empty-household"]
+    committed = run_cli(["commit", *common, "--out", tmp_path / "c"])
+    assert committed.exit_code == 0, committed.stderr
+    commitment = tmp_path / "c" / "commitment.json"
+    drawn = run_cli(
+        ["draw", "--commitment", commitment, "--seed", "s", "--pool", pool, "--out", tmp_path / "d"]
+    )
+    assert drawn.exit_code == 0, drawn.stderr
+    assert (tmp_path / "d" / "selected.csv").exists()
+    verified = run_cli(["verify", tmp_path / "d" / "record.json", "--pool", pool])
+    assert verified.exit_code == 0, verified.stdout
+
+
+def test_allow_empty_household_needs_household_columns(tmp_path: Path, example_dir: Path) -> None:
+    pool, quotas = example_dir / "pool.csv", example_dir / "quotas.csv"
+    result = run_cli(
+        ["check", "--pool", pool, "--quotas", quotas, "-k", 20, "--allow-empty-household"]
+    )
+    assert result.exit_code == 2
+    assert "--allow-empty-household needs --household-columns" in result.stderr

@@ -862,5 +862,5 @@ def verify_invitation(request: VerifyRequest) -> list[CheckItem]:
 
 CHECKERS: dict[str, tuple[tuple[int, ...], Checker]] = {
     "selection": ((3,), verify_selection),
-    "invitation": ((1,), verify_invitation),
+    "invitation": ((1, 2), verify_invitation),
 }

@@ -5,10 +5,12 @@ are one household in check, select, invite and match; an empty household cell is
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
@@ -258,3 +260,162 @@ def test_allow_empty_household_needs_household_columns(tmp_path: Path, example_d
     )
     assert result.exit_code == 2
     assert "--allow-empty-household needs --household-columns" in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage 1: invite, verify, match
+
+REGISTRY = (
+    "id,address,postcode\n"
+    "P1,49 Saltings Lane,EV5 6RA\n"
+    "P2, 49  SALTINGS lane ,ev5 6ra\n"
+    f"P3,{FULLWIDTH_49} Saltings Lane,EV5\u00a06RA\n"
+    "P4,7 Kestrel Rise,EV3 7HF\n"
+)
+
+
+def _rank(seed: str, key: bytes) -> str:
+    return hashlib.sha256(seed.encode() + b"\x00" + key).hexdigest()
+
+
+def _invite(registry: Path, out: Path, letters: int, *extra: object) -> list[dict[str, str]]:
+    result = run_cli(
+        [
+            "invite",
+            "--registry",
+            registry,
+            "--letters",
+            letters,
+            "--household-columns",
+            "address,postcode",
+            "--seed",
+            "town hall",
+            "--out",
+            out,
+            *extra,
+        ]
+    )
+    assert result.exit_code == 0, result.stderr
+    with (out / "invitations.csv").open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_invite_ranks_the_normalised_key(tmp_path: Path) -> None:
+    registry = tmp_path / "registry.csv"
+    registry.write_text(REGISTRY, encoding="utf-8")
+    invited = _invite(registry, tmp_path / "out", 2)
+    record = json.loads((tmp_path / "out" / "record.json").read_text(encoding="utf-8"))
+    assert record["version"] == 2
+    assert record["inputs"]["registry"]["households"] == 2
+    assert record["inputs"]["registry"]["allow_empty_household"] is False
+    ranks = {row["id"]: row["invitation_rank"] for row in invited}
+    saltings = _rank("town hall", b"49 saltings lane\x1fev5 6ra")
+    kestrel = _rank("town hall", b"7 kestrel rise\x1fev3 7hf")
+    recipient = min(["P1", "P2", "P3"], key=lambda i: _rank("town hall", i.encode()))
+    assert ranks == {recipient: saltings, "P4": kestrel}
+
+
+def test_invite_rank_test_vector_of_the_docs() -> None:
+    from sortition.invitation import rank_digest
+
+    key = household_key(["\uff11 Elm  STREET", " ab1 2cd"])
+    assert key == "1 elm street\x1fab1 2cd"
+    expected = hashlib.sha256(b"sortition\x001 elm street\x1fab1 2cd").hexdigest()
+    assert rank_digest("sortition", key).hex() == expected
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "invitations.md").read_text("utf-8")
+    assert expected in docs
+
+
+def test_dask_partitions_use_the_same_key(tmp_path: Path) -> None:
+    pytest.importorskip("dask")
+    from sortition.invitation_dask import dask_chunks
+    from sortition.invite import local_chunks
+    from sortition.registry import open_registry, resolve_columns
+
+    path = tmp_path / "registry.csv"
+    path.write_text(REGISTRY + "P5,,EV5 6RA\n", encoding="utf-8")
+    registry = open_registry(path)
+    columns = resolve_columns(registry, "id", ("address", "postcode"), None, True)
+    partitions = dask_chunks(registry, columns, "s", blocksize=60)
+    chunks = local_chunks(registry, columns, "s")
+    assert len(partitions) > 1
+    remote = np.concatenate([p.ranks for p in partitions])
+    assert np.array_equal(remote, np.concatenate([c.ranks for c in chunks]))
+    assert len(np.unique(remote, axis=0)) == 3  # Saltings Lane, Kestrel Rise, and P5 alone
+
+
+def test_invite_empty_household_cell_is_bad_input(tmp_path: Path) -> None:
+    registry = tmp_path / "registry.csv"
+    registry.write_text(REGISTRY + "P5,,EV5 6RA\nP6,8 Kestrel Rise, \n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli(
+        [
+            "invite",
+            "--registry",
+            registry,
+            "--letters",
+            1,
+            "--household-columns",
+            "address,postcode",
+            "--seed",
+            "s",
+            "--out",
+            out,
+        ]
+    )
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert "registry.csv, row 6, column 'address': the household cell is empty" in result.stderr
+    assert "registry.csv, row 7, column 'postcode': the household cell is empty" in result.stderr
+    assert not out.exists()
+
+
+def test_invite_allow_empty_household_ranks_each_person_alone_and_verifies(
+    tmp_path: Path,
+) -> None:
+    registry = tmp_path / "registry.csv"
+    registry.write_text(REGISTRY + "P5,,EV5 6RA\nP6,,EV5 6RA\n", encoding="utf-8")
+    out = tmp_path / "out"
+    invited = _invite(registry, out, 4, "--allow-empty-household")
+    record = json.loads((out / "record.json").read_text(encoding="utf-8"))
+    assert record["inputs"]["registry"]["allow_empty_household"] is True
+    assert record["inputs"]["registry"]["households"] == 4  # P5 and P6 are not grouped
+    ranks = {row["id"]: row["invitation_rank"] for row in invited}
+    assert ranks["P5"] == _rank("town hall", b"\x1fP5")
+    assert ranks["P6"] == _rank("town hall", b"\x1fP6")
+    verified = run_cli(["verify", out / "record.json", "--registry", registry])
+    assert verified.exit_code == 0, verified.stdout
+    assert "[ok] draw" in verified.stdout
+
+
+def test_verify_says_it_cannot_re_derive_a_version_1_household_record(tmp_path: Path) -> None:
+    registry = tmp_path / "registry.csv"
+    registry.write_text(REGISTRY, encoding="utf-8")
+    out = tmp_path / "out"
+    _invite(registry, out, 1)
+    path = out / "record.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record["version"] = 1
+    del record["inputs"]["registry"]["allow_empty_household"]
+    path.write_text(json.dumps(record), encoding="utf-8")
+    alone = run_cli(["verify", path])
+    assert alone.exit_code == 0, alone.stdout
+    result = run_cli(["verify", path, "--registry", registry])
+    assert result.exit_code == 2, result.stdout
+    assert "version 1" in result.stderr and "cannot re-derive" in result.stderr
+
+
+def test_verify_re_derives_a_version_1_record_without_households(tmp_path: Path) -> None:
+    registry = tmp_path / "registry.csv"
+    registry.write_text(REGISTRY, encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli(
+        ["invite", "--registry", registry, "--letters", 2, "--seed", "s", "--out", out]
+    )
+    assert result.exit_code == 0, result.stderr
+    path = out / "record.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record["version"] = 1
+    del record["inputs"]["registry"]["allow_empty_household"]
+    path.write_text(json.dumps(record), encoding="utf-8")
+    verified = run_cli(["verify", path, "--registry", registry])
+    assert verified.exit_code == 0, verified.stdout

@@ -419,3 +419,36 @@ def test_verify_re_derives_a_version_1_record_without_households(tmp_path: Path)
     path.write_text(json.dumps(record), encoding="utf-8")
     verified = run_cli(["verify", path, "--registry", registry])
     assert verified.exit_code == 0, verified.stdout
+
+
+def test_match_uses_the_household_key(tmp_path: Path) -> None:
+    invitations = tmp_path / "invitations.csv"
+    invitations.write_text("id,address,postcode\nP1,49 Saltings Lane,EV5 6RA\n", encoding="utf-8")
+    registrations = tmp_path / "registrations.csv"
+    registrations.write_text(
+        "name,address,postcode\n"
+        "Ann, 49  SALTINGS lane ,ev5 6ra\n"
+        f"Bob,{FULLWIDTH_49} Saltings Lane,EV5\u00a06RA\n"
+        "Cy,49 Saltings Lane,\n"
+        "Di,49 Saltings Lan,EV5 6RA\n",
+        encoding="utf-8",
+    )
+    result = run_cli(
+        [
+            "match",
+            "--invitations",
+            invitations,
+            "--registrations",
+            registrations,
+            "--on",
+            "address,postcode",
+            "--out",
+            tmp_path / "out",
+        ]
+    )
+    assert result.exit_code == 0, result.stderr
+    with (tmp_path / "out" / "pool.csv").open(encoding="utf-8", newline="") as handle:
+        assert [row["name"] for row in csv.DictReader(handle)] == ["Ann", "Bob"]
+    with (tmp_path / "out" / "rejected.csv").open(encoding="utf-8", newline="") as handle:
+        reasons = {row["name"]: row["reason"] for row in csv.DictReader(handle)}
+    assert reasons == {"Cy": "empty postcode", "Di": "no invitation matches"}

@@ -168,10 +168,12 @@ def write_peer_inputs(
     folder: Path,
     household_columns: Sequence[str] = (),
     id_column: str | None = None,
+    allow_empty_household: bool = False,
 ) -> dict[str, object]:
-    """Read the instance with our readers; write it in the peer's layout; return the spec."""
+    """Read the instance with our readers (households by our key, docs/households.md); write it
+    in the peer's layout, households as labels; return the spec."""
     quotas = read_quotas(quotas_csv)
-    pool = read_pool(pool_csv, quotas, id_column, household_columns).pool
+    pool = read_pool(pool_csv, quotas, id_column, household_columns, allow_empty_household).pool
     features = quotas.features
     # The peer compares feature names and values case-insensitively: refuse what it would merge.
     if len({f.lower() for f in features}) < len(features):

@@ -90,6 +90,7 @@ def audit(
     k: int,
     id_column: str | None,
     household_columns: str | None,
+    allow_empty_household: bool,
     algorithms: str,
     seed: str | None,
     beacon: Path | None,
@@ -112,7 +113,7 @@ def audit(
     """
     names = parse_algorithms(algorithms)
     check_output_dir(out, force, inputs(pool_path, quotas_path, beacon, commitments))
-    loaded = _load(pool_path, quotas_path, k, id_column, household_columns)
+    loaded = _load(pool_path, quotas_path, k, id_column, household_columns, allow_empty_household)
     source = _resolve_seed(seed, beacon, dice, reveals, commitments, allow_missing)
     bars = _Bars()
     try:

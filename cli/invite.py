@@ -12,6 +12,7 @@ from sortition_cli.examples import epilog
 from sortition_cli.main import (
     _resolve_seed,
     _split_columns,
+    allow_empty_household_option,
     inputs,
     output_options,
     reports_errors,
@@ -56,8 +57,10 @@ def _file_option(flag: str, dest: str, help: str, required: bool = True) -> Any:
 @click.option(
     "--household-columns",
     default=None,
-    help="Columns that together identify a household (e.g. address,postcode): one letter each.",
+    help="Columns that together identify a household (e.g. address,postcode): one letter each. "
+    "Cells are compared ignoring case, spacing and compatibility forms (docs/households.md).",
 )
+@allow_empty_household_option
 @click.option(
     "--stratify-by",
     default=None,
@@ -93,6 +96,7 @@ def invite(
     letters: int,
     id_column: str,
     household_columns: str | None,
+    allow_empty_household: bool,
     stratify_by: str | None,
     weight_options: tuple[str, ...],
     weights_path: Path | None,
@@ -131,6 +135,7 @@ def invite(
         weights,
         engine,
         scheduler,
+        allow_empty_household,
     )
     source = _resolve_seed(seed, beacon, dice, reveals, commitments, allow_missing)
     with tqdm(unit=" rows", unit_scale=True, disable=None, file=sys.stderr, leave=False) as bar:

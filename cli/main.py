@@ -78,8 +78,17 @@ def _split_columns(text: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+allow_empty_household_option = click.option(
+    "--allow-empty-household",
+    is_flag=True,
+    help="Count each person with an empty household cell as a household of their own (the "
+    "record notes it); without it an empty household cell is an error.",
+)
+
+
 def input_options(command: F) -> F:
-    """--pool, --quotas, -k, --id-column, --household-columns: shared by check and select."""
+    """--pool, --quotas, -k, --id-column, --household-columns, --allow-empty-household: shared
+    by check, select, commit and audit."""
     options = [
         click.option(
             "--pool",
@@ -108,8 +117,10 @@ def input_options(command: F) -> F:
             "--household-columns",
             default=None,
             help="Columns that together identify a household (e.g. address,postcode): at most "
-            "one person per household is selected.",
+            "one person per household is selected. Cells are compared ignoring case, spacing "
+            "and compatibility forms (docs/households.md).",
         ),
+        allow_empty_household_option,
     ]
     for option in reversed(options):
         command = option(command)
@@ -192,8 +203,16 @@ def _load(
     k: int,
     id_column: str | None,
     household_columns: str | None,
+    allow_empty_household: bool = False,
 ) -> LoadedInput:
-    loaded = load_input(pool_path, quotas_path, k, id_column, _split_columns(household_columns))
+    loaded = load_input(
+        pool_path,
+        quotas_path,
+        k,
+        id_column,
+        _split_columns(household_columns),
+        allow_empty_household,
+    )
     for warning in loaded.warnings:
         click.echo(f"warning: {warning}", err=True)
     return loaded
@@ -221,10 +240,11 @@ def check(
     k: int,
     id_column: str | None,
     household_columns: str | None,
+    allow_empty_household: bool,
     time_limit: float,
 ) -> None:
     """Decide whether any panel of size k meets every quota; if not, advise how to relax them."""
-    loaded = _load(pool_path, quotas_path, k, id_column, household_columns)
+    loaded = _load(pool_path, quotas_path, k, id_column, household_columns, allow_empty_household)
     instance = loaded.instance
     click.echo(format_summary(summary_rows(instance), instance.pool.size, k))
     click.echo()
@@ -313,6 +333,7 @@ def select(
     k: int,
     id_column: str | None,
     household_columns: str | None,
+    allow_empty_household: bool,
     algorithm: str,
     seed: str | None,
     beacon: Path | None,
@@ -334,7 +355,7 @@ def select(
     draw one panel from it.
     """
     check_output_dir(out, force, inputs(pool_path, quotas_path, beacon, commitments))
-    loaded = _load(pool_path, quotas_path, k, id_column, household_columns)
+    loaded = _load(pool_path, quotas_path, k, id_column, household_columns, allow_empty_household)
     options = SelectOptions(max_attempts, time_limit, not per_person, panels)
     source = _resolve_seed(seed, beacon, dice, reveals, commitments, allow_missing)
     _select_and_write(loaded, algorithm, source, out, force, options)
@@ -456,6 +477,7 @@ def commit(
     k: int,
     id_column: str | None,
     household_columns: str | None,
+    allow_empty_household: bool,
     algorithm: str,
     out: Path,
     force: bool,
@@ -470,7 +492,7 @@ def commit(
     distribution the panel will be drawn from). Then `sortition draw` draws with the seed.
     """
     check_output_dir(out, force, inputs(pool_path, quotas_path))
-    loaded = _load(pool_path, quotas_path, k, id_column, household_columns)
+    loaded = _load(pool_path, quotas_path, k, id_column, household_columns, allow_empty_household)
     progress = ProgressPrinter(algorithm)
     try:
         commitment = prepare_commitment(

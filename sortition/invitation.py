@@ -1,7 +1,10 @@
 """Stage 1: the invitation lottery — letters drawn from a registry by rank (docs/invitations.md).
 
 The rank of a key is SHA-256(UTF-8(seed) ‖ 0x00 ‖ UTF-8(key)) read as a big-endian integer; the
-key is a registry id, or for a household its household column values joined by the byte 0x1F.
+key is a registry id, or for a household its household key (``sortition.households``: the cells
+normalised, joined by the byte 0x1F); with ``--allow-empty-household`` a person with an empty
+household cell is a household of their own, keyed 0x1F followed by their id (no household key
+starts with 0x1F, and ids are unique, so such a key is never shared).
 Within each stratum the households with the smallest ranks get the letters; a household's letter
 goes to its member whose id has the smallest rank. Nothing depends on the order of the file, so
 the work splits into chunks (or Dask partitions) that are hashed independently:
@@ -31,16 +34,19 @@ import pyarrow.compute as pc
 
 from sortition.allocation import METHOD, StratumAllocation, allocate
 from sortition.errors import InputError, Problem
+from sortition.households import EMPTY_HOUSEHOLD_CELL, SEPARATOR, household_key, normalise_arrow
 from sortition.record import SeedLike, tool_versions
 from sortition.registry import RegistryColumns
 
 RECORD_KIND = "invitation"
-RECORD_VERSION = 1
-HOUSEHOLD_SEPARATOR = "\x1f"
+# 2: households are ranked by their normalised key (version 1 joined the cells as written)
+RECORD_VERSION = 2
 ALL = "all"  # the one stratum of an unstratified lottery
 RANK_RULE = (
     "SHA-256(UTF-8(seed) || 0x00 || UTF-8(key)) as a big-endian integer, smallest first; key: "
-    "the id, or the household columns' values joined by 0x1F"
+    "the id, or the household key: each household cell after NFKC, case folding, NFKC and "
+    "whitespace runs to one space (none at the ends), joined by 0x1F; a person with an empty "
+    "household cell (when allowed): 0x1F followed by the id"
 )
 MAX_PROBLEMS = 20
 
@@ -56,8 +62,11 @@ def rank(seed: str, key: str) -> int:
     return int.from_bytes(rank_digest(seed, key), "big")
 
 
-def household_key(values: Sequence[str]) -> str:
-    return HOUSEHOLD_SEPARATOR.join(values)
+def household_rank_key(cells: Sequence[str], person: str) -> str:
+    """The key a household is ranked by: its household key, or, for a person with an empty
+    household cell (when allowed), 0x1F followed by their id."""
+    key = household_key(cells)
+    return SEPARATOR + person if key is None else key
 
 
 def _words(prefix: bytes, keys: list[bytes]) -> np.ndarray:
@@ -78,6 +87,7 @@ class ChunkHashes:
     # (or, without households, of its id)
     id_hashes: np.ndarray  # uint64 per row: a fast 64-bit hash of the id, to find repeated ids
     problems: list[tuple[int, str, str]] = field(default_factory=list)  # (row in chunk, col, msg)
+    more_problems: int = 0  # problems found beyond the MAX_PROBLEMS listed
 
 
 def _trimmed(table: pa.Table, name: str) -> pa.Array:
@@ -95,24 +105,31 @@ def hash_chunk(table: pa.Table, columns: RegistryColumns, seed: str) -> ChunkHas
     prefix = seed.encode("utf-8") + b"\x00"
     rows = table.num_rows
     problems: list[tuple[int, str, str]] = []
+    more = 0
     ids = _trimmed(table, columns.id)
-    for index in np.flatnonzero(pc.equal(ids, "").to_numpy(zero_copy_only=False))[:MAX_PROBLEMS]:
+    no_id = np.flatnonzero(pc.equal(ids, "").to_numpy(zero_copy_only=False))
+    for index in no_id[:MAX_PROBLEMS]:
         problems.append((int(index), columns.id, "the id is empty"))
+    more += max(0, len(no_id) - MAX_PROBLEMS)
     id_hashes = pd.util.hash_array(ids.to_numpy(zero_copy_only=False), categorize=False)
     if not columns.households:
         ranks = _words(prefix, _binary(ids))
     else:
-        cells = [_trimmed(table, name) for name in columns.households]
-        empty = np.ones(rows, dtype=bool)
-        for cell in cells:
-            empty &= pc.equal(cell, "").to_numpy(zero_copy_only=False)
-        for index in np.flatnonzero(empty)[:MAX_PROBLEMS]:
-            problems.append((int(index), columns.households[0], "every household column is empty"))
-        keys = (
-            cells[0]
-            if len(cells) == 1
-            else pc.binary_join_element_wise(*cells, HOUSEHOLD_SEPARATOR)
-        )
+        cells = [normalise_arrow(table.column(name)) for name in columns.households]
+        empties = [pc.equal(cell, "").to_numpy(zero_copy_only=False) for cell in cells]
+        alone = np.logical_or.reduce(empties)
+        if not columns.allow_empty_household and alone.any():
+            listed = [
+                (int(index), name, EMPTY_HOUSEHOLD_CELL)
+                for index in np.flatnonzero(alone)[:MAX_PROBLEMS]
+                for name, empty in zip(columns.households, empties, strict=True)
+                if empty[index]
+            ][:MAX_PROBLEMS]
+            problems += listed
+            more += int(sum(empty.sum() for empty in empties)) - len(listed)
+        keys = cells[0] if len(cells) == 1 else pc.binary_join_element_wise(*cells, SEPARATOR)
+        if columns.allow_empty_household and alone.any():
+            keys = pc.if_else(pa.array(alone), pc.utf8_replace_slice(ids, 0, 0, SEPARATOR), keys)
         # one hash per run of equal keys: members listed together (a file sorted by address)
         # are hashed once; a full de-duplication costs more than it saves on shuffled files
         new = np.ones(rows, dtype=bool)
@@ -127,7 +144,7 @@ def hash_chunk(table: pa.Table, columns: RegistryColumns, seed: str) -> ChunkHas
         codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
     else:
         strata, codes = [ALL], np.zeros(rows, dtype=np.int32)
-    return ChunkHashes(rows, strata, codes, ranks, id_hashes, problems)
+    return ChunkHashes(rows, strata, codes, ranks, id_hashes, problems, more)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,13 +200,19 @@ def plan_invitations(
     position) when a message must name an id."""
     chunks = list(chunks)
     problems: list[Problem] = []
+    more = 0
     offset = 0
     for chunk in chunks:
         for index, column, message in chunk.problems:
             problems.append(_row_problem(registry_name, offset + index, column, message))
+        more += chunk.more_problems
         offset += chunk.rows
     if problems:
-        raise InputError(problems[:MAX_PROBLEMS])
+        more += max(0, len(problems) - MAX_PROBLEMS)
+        shown = problems[:MAX_PROBLEMS]
+        if more:
+            shown.append(Problem(f"... and {more} more problems"))
+        raise InputError(shown)
     rows = offset
     if rows == 0:
         raise InputError([Problem("has no rows", file=registry_name)])
@@ -336,7 +359,7 @@ def finish(
         members = [rows[position] for position in invitation.members]
         row = members[0]
         if columns.households:
-            key = household_key([row[c].strip() for c in columns.households])
+            key = household_rank_key([row[c] for c in columns.households], row[columns.id].strip())
         else:
             key = row[columns.id].strip()
         digest = rank_digest(seed, key)

@@ -5,6 +5,11 @@ Items: ``record version``, ``allocation`` (re-computed from the recorded househo
 ``invitations`` (one per letter, per stratum, no id twice); with ``--registry``: ``registry file``
 (raw SHA-256), ``registry counts`` (rows, households per stratum) and ``draw`` (the invitations
 re-derived from the registry and the seed, in order).
+
+Version 1 records ranked households by their cells as written; version 2 ranks the normalised
+household key. A version-1 record without household columns ranked ids, as version 2 does, so it
+is re-derived in full; with household columns its draw cannot be re-derived here (InputError
+saying so), though its allocation and invitations are still checked without the registry.
 """
 
 from __future__ import annotations
@@ -63,7 +68,14 @@ def verify_invitation(request: VerifyRequest) -> list[CheckItem]:
         _invitations_item(recorded, invitations),
     ]
     items += _registry_items(
-        request.registry_path, reader, registry, recorded, letters, seed_value, invitations
+        request.registry_path,
+        reader,
+        record["version"],
+        registry,
+        recorded,
+        letters,
+        seed_value,
+        invitations,
     )
     return items
 
@@ -120,12 +132,32 @@ def _invitations_item(recorded: dict[str, dict[str, Any]], invitations: list[Any
 def _registry_items(
     path: Path,
     reader: RecordReader,
+    version: int,
     registry: dict[str, Any],
     recorded: dict[str, dict[str, Any]],
     letters: int,
     seed_value: str,
     invitations: list[Any],
 ) -> list[CheckItem]:
+    household_columns = registry.get("household_columns") or []
+    stratify_by = registry.get("stratify_by")
+    allow_empty = registry.get("allow_empty_household", False)
+    if not isinstance(allow_empty, bool):
+        raise reader.fail("'inputs.registry.allow_empty_household' must be true or false")
+    if household_columns and version == 1:
+        raise InputError(
+            [
+                Problem(
+                    "is an invitation record of version 1, which ranked households by their "
+                    "cells as written (only surrounding spaces removed); this sortition ranks "
+                    "the normalised household key (docs/households.md), so it cannot re-derive "
+                    "this record's draw from the registry. Verify it without --registry (the "
+                    "allocation and invitations are still checked), or with the sortition "
+                    "version the record names",
+                    file=reader.name,
+                )
+            ]
+        )
     require_file(path)
     raw = file_sha256(path)
     stated = registry.get("file_sha256")
@@ -138,8 +170,6 @@ def _registry_items(
             f"{path.name}: SHA-256 {raw} differs from the record's "
             f"{stated if isinstance(stated, str) else 'nothing'}",
         )
-    household_columns = registry.get("household_columns") or []
-    stratify_by = registry.get("stratify_by")
     request = InviteRequest(
         path,
         letters,
@@ -147,6 +177,7 @@ def _registry_items(
         tuple(str(c) for c in household_columns),
         stratify_by if isinstance(stratify_by, str) else None,
         _weights(recorded, path.name),
+        allow_empty_household=allow_empty,
     )
     try:
         result = draw_invitations(request, Seed(seed_value, "seed"))

@@ -48,6 +48,7 @@ class InviteRequest:
     weights: dict[str, Fraction] | None = None
     engine: str = "local"
     scheduler: str | None = None
+    allow_empty_household: bool = False  # a person with an empty household cell lives alone
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,11 @@ def draw_invitations(
 ) -> InviteResult:
     registry = open_registry(request.registry_path)
     columns = resolve_columns(
-        registry, request.id_column, request.household_columns, request.stratify_by
+        registry,
+        request.id_column,
+        request.household_columns,
+        request.stratify_by,
+        request.allow_empty_household,
     )
     with ThreadPoolExecutor(1) as pool:  # the file's SHA-256 on the other core meanwhile
         raw_digest = pool.submit(file_sha256, registry.path)
@@ -105,6 +110,7 @@ def draw_invitations(
             "households": plan.households,
             "id_column": columns.id,
             "household_columns": list(columns.households),
+            "allow_empty_household": columns.allow_empty_household,
             "stratify_by": columns.stratum,
         },
         letters=request.letters,

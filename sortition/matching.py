@@ -1,9 +1,10 @@
 """From stage 1 to stage 2: keep the registrations that answer an invitation.
 
 A registration matches when its values in the ``--on`` columns equal an invited row's values,
-compared after removing surrounding spaces, collapsing inner runs of spaces and ignoring case
-(people type their address by hand). The matches form the pool for stage 2 (``pool.csv``); the
-others go to ``rejected.csv`` with the reason.
+each compared as a household cell is (``sortition.households.normalise_cell``: NFKC, case
+folding, whitespace runs to one space, none at the ends), since people type their address by
+hand. A registration with an empty ``--on`` cell matches nothing. The matches form the pool for
+stage 2 (``pool.csv``); the others go to ``rejected.csv`` with the reason.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sortition.errors import InputError, Problem
+from sortition.households import normalise_cell
 from sortition.io.outputs import atomic_output_dir, write_csv
 from sortition.io.tables import Table, find_column, read_table
 
@@ -24,10 +26,6 @@ class MatchResult:
     header: list[str]
     pool: list[list[str]]
     rejected: list[list[str]]  # each row followed by its reason
-
-
-def normalise(value: str) -> str:
-    return " ".join(value.split()).casefold()
 
 
 def _positions(table: Table, on: Sequence[str]) -> list[int]:
@@ -62,14 +60,14 @@ def match_registrations(
     invited_at = _positions(invitations, on)
     registered_at = _positions(registrations, on)
     invited = {
-        tuple(normalise(str(row[p])) for p in invited_at)
+        tuple(normalise_cell(str(row[p])) for p in invited_at)
         for row in invitations.frame.itertuples(index=False)
     }
     pool: list[list[str]] = []
     rejected: list[list[str]] = []
     for row in registrations.frame.itertuples(index=False):
         cells = [str(v) for v in row]
-        key = tuple(normalise(cells[p]) for p in registered_at)
+        key = tuple(normalise_cell(cells[p]) for p in registered_at)
         empty = [
             registrations.header[p]
             for p, value in zip(registered_at, key, strict=True)

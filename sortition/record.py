@@ -39,6 +39,7 @@ class InputFiles:
     quotas_sha256: str
     id_column: str | None
     household_columns: tuple[str, ...]
+    allow_empty_household: bool = False  # people with an empty household cell live alone
 
 
 def tool_versions() -> dict[str, str]:
@@ -56,6 +57,7 @@ def input_digests(instance: Instance, files: InputFiles) -> dict[str, Any]:
             "people": pool.size,
             "id_column": files.id_column,
             "household_columns": list(files.household_columns),
+            "allow_empty_household": files.allow_empty_household,
         },
         "quotas": {
             "digest": quotas_digest(quotas),

@@ -75,6 +75,16 @@ def is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def allow_empty_household(record: dict[str, Any], name: str = "record.json") -> bool:
+    """``inputs.pool.allow_empty_household``: whether people with an empty household cell were
+    households of their own (false when absent, as in records written before the key existed)."""
+    pool = RecordReader(name).mapping(record, "inputs.pool")
+    value = pool.get("allow_empty_household", False)
+    if not isinstance(value, bool):
+        raise RecordReader(name).fail("'inputs.pool.allow_empty_household' must be true or false")
+    return value
+
+
 def canonical_inputs(record: dict[str, Any], name: str = "record.json") -> tuple[Pool, Quotas]:
     """The canonical ``Pool`` and ``Quotas`` rebuilt from a record's embedded ``pool`` and
     ``quotas`` (rows sorted as the canonical forms sort them, households renumbered by first

@@ -37,11 +37,13 @@ PARQUET_BATCH_ROWS = 500_000
 
 @dataclass(frozen=True)
 class RegistryColumns:
-    """The columns the lottery reads, by their names in the file's header."""
+    """The columns the lottery reads, by their names in the file's header, and whether a person
+    with an empty household cell is a household of their own (else that cell is bad input)."""
 
     id: str
     households: tuple[str, ...]
     stratum: str | None
+    allow_empty_household: bool = False
 
     @property
     def names(self) -> list[str]:
@@ -104,8 +106,11 @@ def resolve_columns(
     id_column: str,
     household_columns: Sequence[str],
     stratify_by: str | None,
+    allow_empty_household: bool = False,
 ) -> RegistryColumns:
     """The named columns as the header spells them; InputError for any that is missing."""
+    if allow_empty_household and not household_columns:
+        raise InputError([Problem("--allow-empty-household needs --household-columns")])
     header = list(registry.header)
     problems = []
 
@@ -131,7 +136,7 @@ def resolve_columns(
     stratum = lookup(stratify_by, "--stratify-by", "") if stratify_by is not None else None
     if problems:
         raise InputError(problems)
-    return RegistryColumns(id_name, households, stratum)
+    return RegistryColumns(id_name, households, stratum, allow_empty_household)
 
 
 def _as_text(array: pa.Array | pa.ChunkedArray) -> pa.Array:

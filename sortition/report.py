@@ -252,6 +252,13 @@ def _summary(metrics: dict[str, Any], k_over_n: float) -> str:
     return "<ul>" + "".join(items) + "</ul>"
 
 
+def _household_columns(pool: dict[str, Any]) -> str:
+    columns = ", ".join(pool["household_columns"]) or "none"
+    if pool.get("allow_empty_household"):
+        columns += " (an empty household cell makes a household of one)"
+    return columns
+
+
 def _inputs_table(inputs: dict[str, Any]) -> str:
     pool, quotas = inputs["inputs"]["pool"], inputs["inputs"]["quotas"]
     rows = [
@@ -259,7 +266,7 @@ def _inputs_table(inputs: dict[str, Any]) -> str:
         ["pool file SHA-256", f"<code>{_e(pool['file_sha256'])}</code>"],
         ["pool canonical digest", f"<code>{_e(pool['digest'])}</code>"],
         ["id column", _e(pool["id_column"] or "row numbers")],
-        ["household columns", _e(", ".join(pool["household_columns"]) or "none")],
+        ["household columns", _e(_household_columns(pool))],
         ["quota file", _e(quotas["file"])],
         ["quota file SHA-256", f"<code>{_e(quotas['file_sha256'])}</code>"],
         ["quotas canonical digest", f"<code>{_e(quotas['digest'])}</code>"],

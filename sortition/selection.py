@@ -26,7 +26,7 @@ from sortition.io.pool import PoolFile, read_pool
 from sortition.io.quotas import read_quota_file
 from sortition.model import Instance, Quotas
 from sortition.record import InputFiles, SeedLike, commitment_record, selection_record
-from sortition.record_reader import record_instance
+from sortition.record_reader import allow_empty_household, record_instance
 from sortition.transparent import assign_members, round_to_uniform
 from sortition.verify import check_commitment, parse_sha256
 
@@ -58,13 +58,16 @@ def load_input(
     k: int,
     id_column: str | None = None,
     household_columns: Sequence[str] = (),
+    allow_empty_household: bool = False,
 ) -> LoadedInput:
-    """Read and validate both files (exit 2 on any structural problem, all reported at once)."""
+    """Read and validate both files (exit 2 on any structural problem, all reported at once).
+    With ``allow_empty_household`` a person with an empty household cell is a household of
+    their own (the record notes it); without it such a cell is bad input."""
     if k < 1:
         raise InputError([Problem(f"k must be at least 1, got {k}")])
     quota_file = read_quota_file(quotas_path)
     quotas = quota_file.quotas
-    pool_file = read_pool(pool_path, quotas, id_column, household_columns)
+    pool_file = read_pool(pool_path, quotas, id_column, household_columns, allow_empty_household)
     instance = Instance(pool_file.pool, quotas, k)
     files = InputFiles(
         pool_name=pool_path.name,
@@ -73,6 +76,7 @@ def load_input(
         quotas_sha256=file_sha256(quotas_path),
         id_column=pool_file.id_column,
         household_columns=pool_file.household_columns,
+        allow_empty_household=pool_file.allow_empty_household,
     )
     return LoadedInput(
         pool_file,
@@ -351,7 +355,11 @@ def draw_committed(
         instance = record_instance(document, commitment_path.name)
         inputs = document["inputs"]["pool"]
         pool_file = read_pool(
-            pool_path, instance.quotas, inputs["id_column"], inputs["household_columns"]
+            pool_path,
+            instance.quotas,
+            inputs["id_column"],
+            inputs["household_columns"],
+            allow_empty_household(document, commitment_path.name),
         )
         digest = pool_digest(pool_file.pool, instance.quotas)
         if digest != inputs["digest"]:

@@ -42,7 +42,13 @@ from sortition.io.quotas import read_quota_file
 from sortition.io.tables import read_table
 from sortition.model import Instance
 from sortition.record import tool_versions
-from sortition.record_reader import RecordReader, is_int, is_number, record_instance
+from sortition.record_reader import (
+    RecordReader,
+    allow_empty_household,
+    is_int,
+    is_number,
+    record_instance,
+)
 
 WEIGHT_TOLERANCE = 1e-9  # weights sum to 1, recorded vs implied probabilities
 RECOMPUTE_TOLERANCE = 1e-6  # recorded vs recomputed probabilities
@@ -240,6 +246,7 @@ def _read_selection(
         raise reader.fail(f"unknown algorithm '{algorithm}'")
     for key in ("inputs.pool.digest", "inputs.quotas.digest"):
         reader.text(record, key)
+    allow_empty_household(record, name)
     selection = _Selection(
         record=record,
         name=name,
@@ -402,7 +409,13 @@ def _pool_file_item(selection: _Selection, path: Path, id_column: str | None) ->
         )
     table = read_table(path)  # an unreadable file is InputError
     try:
-        pool_file = parse_pool(table, quotas, column, [str(h) for h in households])
+        pool_file = parse_pool(
+            table,
+            quotas,
+            column,
+            [str(h) for h in households],
+            allow_empty_household(record, selection.name),
+        )
     except InputError as error:
         first = error.problems[0]
         more = len(error.problems) - 1
@@ -539,7 +552,12 @@ def _household_item(selection: _Selection) -> CheckItem:
     problems = _household_problems(selection.panel, selection.pool_rows)
     if problems:
         return CheckItem("household rule", False, f"shared households: {_listed(problems)}")
-    return CheckItem("household rule", True, "no two panel members share a household")
+    note = (
+        " (empty household cells were allowed: each person with one is a household of their own)"
+        if allow_empty_household(selection.record, selection.name)
+        else ""
+    )
+    return CheckItem("household rule", True, f"no two panel members share a household{note}")
 
 
 def _panel_difference(recorded: list[str], derived: list[str]) -> str:
@@ -949,5 +967,5 @@ def verify_invitation(request: VerifyRequest) -> list[CheckItem]:
 
 CHECKERS: dict[str, tuple[tuple[int, ...], Checker]] = {
     "selection": ((3,), verify_selection),
-    "invitation": ((1,), verify_invitation),
+    "invitation": ((1, 2), verify_invitation),
 }

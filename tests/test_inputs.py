@@ -136,13 +136,22 @@ def test_households_numbered_by_first_appearance_in_id_order(tmp_path: Path) -> 
         "d,female,القدس,1 High St,AB1\n"
         "a,male,القدس,2 Low St,AB1\n"
         "c,male,القدس,1 High St,AB1\n"
-        "b,female,القدس,,\n",
+        "b,female,القدس,,\n"
+        "e,female,القدس,, AB1\n"
+        "f,female,القدس,,ab1\n",
         encoding="utf-8",
     )
-    read = read_pool(pool, read_quotas(_quotas(tmp_path)), household_columns=["street", "postcode"])
-    assert read.pool.ids == ("a", "b", "c", "d")
+    read = read_pool(
+        pool,
+        read_quotas(_quotas(tmp_path)),
+        household_columns=["street", "postcode"],
+        allow_empty_household=True,
+    )
+    assert read.pool.ids == ("a", "b", "c", "d", "e", "f")
     assert read.pool.households is not None
-    assert read.pool.households.tolist() == [0, 1, 2, 2]
+    # b, e and f have an empty street: each a household of their own, never grouped
+    assert read.pool.households.tolist() == [0, 1, 2, 2, 3, 4]
+    assert "3 people have an empty household cell" in " ".join(read.warnings)
 
 
 def test_warning_for_a_quota_value_nobody_has(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import json
 import random
+import unicodedata
 from collections import defaultdict
 from fractions import Fraction
 from pathlib import Path
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from sortition.allocation import allocate
-from sortition.invitation import household_key, rank, rank_digest
+from sortition.households import household_key
+from sortition.invitation import rank, rank_digest
 from sortition.registry_generate import generate_registry, write_registry
 from tests.conftest import run_cli
 
@@ -52,13 +54,22 @@ def invite(registry: Path, out: Path, *extra: object) -> Path:
     return out
 
 
+def plain_key(row: dict[str, str]) -> str:
+    """docs/households.md written out plainly: NFKC, casefold, NFKC, whitespace runs to one
+    space (str.split splits on exactly that whitespace), cells joined by 0x1F."""
+    return "\x1f".join(
+        " ".join(unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", c).casefold()).split())
+        for c in (row["address"], row["postcode"])
+    )
+
+
 def reference(
     rows: list[dict[str, str]], seed: str, letters: int, weights: dict[str, Fraction]
 ) -> list[str]:
     """The rule of docs/invitations.md written out plainly, one Python int per rank."""
     households: dict[str, list[dict[str, str]]] = defaultdict(list)
     for row in rows:
-        households["\x1f".join([row["address"], row["postcode"]])].append(row)
+        households[plain_key(row)].append(row)
     by_stratum: dict[str, list[str]] = defaultdict(list)
     for key, members in households.items():
         by_stratum[members[0]["area"]].append(key)
@@ -79,9 +90,15 @@ def test_rank_test_vector() -> None:
     assert rank_digest("sortition", "P0001").hex() == (
         "06370b7957daf974323b43b6c500e71e3750c8a1db94f99008749d6edaf1a351"
     )
+    # `printf 'sortition\000%s\037%s' '1 elm street' 'ab1 2cd' | sha256sum`: the normalised key
     household = household_key(["1 Elm Street", "AB1 2CD"])
+    assert household == "1 elm street\x1fab1 2cd"
     assert rank_digest("sortition", household).hex() == (
-        "5970b33e74fc2239ba604b0deaf1e6254329442251b455e10d84d3b42f67ab04"
+        "4168eacc63618d810305d324de632fede092e7c6891d38e0462a5dce648de5a4"
+    )
+    # a person alone (--allow-empty-household): 0x1F and the id
+    assert rank_digest("sortition", "\x1fP0001").hex() == (
+        "0320add872ec57fd3019173382a0ec2f9e49625d1fa1ee63190b7be2b30b0f72"
     )
     ids = ["P0001", "P0002", "P0003"]
     assert sorted(ids, key=lambda i: rank("sortition", i)) == ["P0001", "P0002", "P0003"]
@@ -97,13 +114,12 @@ def test_invitations_follow_the_rule_by_hand(registry: Path, tmp_path: Path) -> 
     keys = [(row["address"], row["postcode"]) for row in invited]
     assert len(set(keys)) == len(keys) == 60
     for row in invited:
-        key = f"{row['address']}\x1f{row['postcode']}"
-        assert row["invitation_rank"] == rank_digest("town hall", key).hex()
+        assert row["invitation_rank"] == rank_digest("town hall", plain_key(row)).hex()
     allocation = read_csv(out / "allocation.csv")
     assert sum(int(line["letters"]) for line in allocation) == 60
     assert {line["stratum"]: line["weight"] for line in allocation}["area-2"] == "2"
     record = json.loads((out / "record.json").read_text(encoding="utf-8"))
-    assert record["kind"] == "invitation" and record["version"] == 1
+    assert record["kind"] == "invitation" and record["version"] == 2
     assert [entry["id"] for entry in record["invitations"]] == expected
     text = (out / "record.json").read_text(encoding="utf-8")
     assert "Street" not in text  # pseudonymous ids only: no address reaches the record
@@ -351,7 +367,19 @@ BAD = {
         "id,address\n1,x\n2,\n",
         ["--household-columns", "address"],
         1,
-        ["row 3", "every household column is empty"],
+        ["row 3", "column 'address'", "the household cell is empty"],
+    ),
+    "one of two household cells empty": (
+        "id,address,postcode\n1,x,A\n2,x, \n3,,A\n",
+        ["--household-columns", "address,postcode"],
+        1,
+        ["row 3, column 'postcode'", "row 4, column 'address'", "the household cell is empty"],
+    ),
+    "allow empty household without household columns": (
+        "id,address\n1,x\n",
+        ["--allow-empty-household"],
+        1,
+        ["--allow-empty-household needs --household-columns"],
     ),
 }
 

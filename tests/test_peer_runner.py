@@ -59,7 +59,9 @@ def test_inputs_are_converted_to_the_peer_layout(tmp_path: Path) -> None:
     pool.write_text("gender,addr\nfemale,A\nmale,A\nmale,\n", encoding="utf-8")
     quotas = tmp_path / "quotas.csv"
     quotas.write_text("category,feature,min,max\ngender,female,1,1\ngender,male,0,1\n")
-    spec = write_peer_inputs(pool, quotas, tmp_path, household_columns=["addr"])
+    spec = write_peer_inputs(
+        pool, quotas, tmp_path, household_columns=["addr"], allow_empty_household=True
+    )
     with open(str(spec["features_csv"]), newline="", encoding="utf-8") as handle:
         assert list(csv.reader(handle)) == [
             ["feature", "value", "min", "max"],
@@ -69,6 +71,7 @@ def test_inputs_are_converted_to_the_peer_layout(tmp_path: Path) -> None:
     with open(str(spec["people_csv"]), newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     # ids are row numbers; the two people at A share a household, the blank address lives alone
+    # (--allow-empty-household)
     assert rows == [
         ["peer_id", "gender", "peer_household"],
         ["0", "female", "h0"],

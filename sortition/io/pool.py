@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from sortition.errors import InputError, Problem
+from sortition.households import EMPTY_HOUSEHOLD_CELL, household_key, normalise_cell
 from sortition.io.tables import Table, find_column, read_table
 from sortition.model import Pool, Quotas
 
@@ -26,6 +27,7 @@ class PoolFile:
     id_column: str | None
     household_columns: tuple[str, ...]
     warnings: tuple[str, ...]
+    allow_empty_household: bool = False
 
 
 def read_pool(
@@ -33,8 +35,9 @@ def read_pool(
     quotas: Quotas,
     id_column: str | None = None,
     household_columns: Sequence[str] = (),
+    allow_empty_household: bool = False,
 ) -> PoolFile:
-    return parse_pool(read_table(path), quotas, id_column, household_columns)
+    return parse_pool(read_table(path), quotas, id_column, household_columns, allow_empty_household)
 
 
 def parse_pool(
@@ -42,10 +45,19 @@ def parse_pool(
     quotas: Quotas,
     id_column: str | None = None,
     household_columns: Sequence[str] = (),
+    allow_empty_household: bool = False,
 ) -> PoolFile:
-    """Validate every row and map it to canonical form; all problems are reported at once."""
+    """Validate every row and map it to canonical form; all problems are reported at once.
+
+    People with the same household key (``sortition.households``: cells compared after NFKC,
+    case folding and collapsing whitespace) share a household. An empty household cell is a
+    problem, unless ``allow_empty_household``: then each person with one is a household of
+    their own (and a warning counts them).
+    """
     name, header, frame = table.name, table.header, table.frame
     problems: list[Problem] = []
+    if allow_empty_household and not household_columns:
+        raise InputError([Problem("--allow-empty-household needs --household-columns")])
 
     id_position = _id_position(table, id_column)
     feature_positions: list[int] = []
@@ -121,6 +133,18 @@ def parse_pool(
             problems.append(Problem(message, name, int(rows[i]), header[position]))
         values[:, j] = column_values
 
+    keys: list[str | None] = []
+    if household_positions:
+        household_cells = frame[household_positions].to_numpy(dtype=object)
+        keys = [household_key([str(cell) for cell in row]) for row in household_cells]
+        if not allow_empty_household:
+            for i in (i for i, key in enumerate(keys) if key is None):
+                for position, cell in zip(household_positions, household_cells[i], strict=True):
+                    if normalise_cell(str(cell)) == "":
+                        problems.append(
+                            Problem(EMPTY_HOUSEHOLD_CELL, name, int(rows[i]), header[position])
+                        )
+
     if problems:
         shown = problems[:MAX_LISTED_PROBLEMS]
         if len(problems) > MAX_LISTED_PROBLEMS:
@@ -130,8 +154,7 @@ def parse_pool(
     order = np.array(sorted(range(n), key=lambda i: ids[i]), dtype=np.int64)
     households = None
     if household_positions:
-        keys = frame[household_positions].apply(lambda col: col.str.strip()).to_numpy(dtype=object)
-        households = _number_households([tuple(keys[i]) for i in order])
+        households = _number_households([keys[i] for i in order])
 
     counts = np.bincount(values.ravel(), minlength=len(quotas.rows))
     warnings = tuple(
@@ -139,6 +162,12 @@ def parse_pool(
         for quota, count in zip(quotas.rows, counts, strict=True)
         if count == 0 and quota.min == 0
     )
+    alone = sum(key is None for key in keys)
+    if alone:
+        warnings += (
+            f"{alone} {'person has' if alone == 1 else 'people have'} an empty household cell; "
+            "each counts as a household of their own (--allow-empty-household)",
+        )
     if id_position is None:
         warnings = (
             f"{name} has no id column ({', '.join(ID_COLUMN_GUESSES)}; or name one with "
@@ -158,6 +187,7 @@ def parse_pool(
         id_column=None if id_position is None else header[id_position],
         household_columns=tuple(header[p] for p in household_positions),
         warnings=warnings,
+        allow_empty_household=allow_empty_household,
     )
 
 
@@ -190,14 +220,14 @@ def _value_lookup(quotas: Quotas, feature: str) -> dict[str, int]:
     return lookup
 
 
-def _number_households(keys_in_id_order: list[tuple[str, ...]]) -> np.ndarray:
-    """Households 0, 1, ... by first appearance in id order; a person whose household cells are
-    all empty lives alone."""
-    numbers: dict[tuple[str, ...], int] = {}
+def _number_households(keys_in_id_order: list[str | None]) -> np.ndarray:
+    """Households 0, 1, ... by first appearance in id order; a person without a key (an empty
+    household cell, allowed) is a household of their own."""
+    numbers: dict[str, int] = {}
     out = np.empty(len(keys_in_id_order), dtype=np.int64)
     next_number = 0
     for i, key in enumerate(keys_in_id_order):
-        if all(part == "" for part in key):
+        if key is None:
             out[i] = next_number
             next_number += 1
             continue

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks.peer import default_python, peer_available
+from benchmarks.peer import default_python, peer_problem
 from benchmarks.report import write_reports
 from benchmarks.suite import (
     DEFAULT_LIMIT,
@@ -113,12 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     peer_python = None
     if not args.no_peer:
         peer_python = args.peer_python or default_python()
-        if not peer_available(peer_python):
-            print(
-                f"{peer_python} cannot import sortition_algorithms and mip: pip install -e "
-                "'.[bench]', or --peer-python EXE, or --no-peer",
-                file=sys.stderr,
-            )
+        problem = peer_problem(peer_python)
+        if problem is not None:
+            print(f"{problem}; or --peer-python EXE, or --no-peer", file=sys.stderr)
             return 2
     options = Options(
         out=args.out,

@@ -4,6 +4,12 @@ The peer runs in a subprocess (``benchmarks/peer_worker.py``) under any Python t
 current one (``pip install -e '.[bench]'``), ``$SORTITION_PEER_PYTHON``, or an explicit
 executable. The subprocess is killed when the selection call passes the time limit.
 
+The versions that work are pinned in pyproject.toml's ``bench`` extra (``PINNED``): under
+python-mip 2 the peer fails on its first model (``'NoneType' object has no attribute 'encode'`` in
+CBC's ``add_var``), so ``peer_problem`` refuses an interpreter with mip 2 or later before any run.
+A run that fails is a ``PeerResult`` whose ``status`` starts with ``error:`` and whose
+``seconds`` is None: never a time.
+
 The inputs are read with our own readers (so the peer sees exactly the instance we see: the same
 ids, the row numbers 0..n-1 when the pool has no id column, the same households) and written as
 temporary files in the peer's layout: quotas as ``feature,value,min,max``, the pool with an id
@@ -35,6 +41,10 @@ PEER = "sortition-algorithms"
 WORKER = Path(__file__).resolve().with_name("peer_worker.py")
 SEED = 42
 BACKEND = "mip"
+# The versions the benchmarks were run with (pyproject.toml's bench extra pins the same).
+PINNED = {"sortition-algorithms": "0.12.15", "mip": "1.17.6"}
+# Under python-mip 2.0 the peer fails on its first model (CBC's add_var).
+FIRST_BROKEN_MIP = 2
 
 
 @dataclass(frozen=True)
@@ -45,7 +55,7 @@ class PeerResult:
     algorithm_requested: str
     algorithm_run: str
     backend: str
-    seconds: float
+    seconds: float | None  # None when the run failed (status "error: ...")
     status: str
     min_probability: float | None
     probabilities: dict[str, float] | None
@@ -58,17 +68,40 @@ def default_python() -> str:
     return os.environ.get("SORTITION_PEER_PYTHON") or sys.executable
 
 
-def peer_available(python: str | None = None) -> bool:
-    """Whether ``python`` (default: ``default_python()``) can import the peer and CBC via mip."""
+_VERSIONS = (
+    "import sortition_algorithms, mip\n"
+    "from importlib.metadata import version\n"
+    "print(version('sortition-algorithms'), version('mip'))"
+)
+
+
+def peer_problem(python: str | None = None) -> str | None:
+    """Why ``python`` (default: ``default_python()``) cannot run the peer, or None if it can: the
+    peer or mip cannot be imported, or mip is a version under which the peer fails."""
+    python = python or default_python()
+    fix = f"pip install 'sortition-algorithms[mip]=={PINNED['sortition-algorithms']}' "
+    fix += f"'mip=={PINNED['mip']}' (or pip install -e '.[bench]')"
     try:
         done = subprocess.run(
-            [python or default_python(), "-c", "import sortition_algorithms, mip"],
-            capture_output=True,
-            timeout=120,
+            [python, "-c", _VERSIONS], capture_output=True, text=True, timeout=120
         )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{python} cannot be run: {exc}"
+    if done.returncode != 0:
+        return f"{python} cannot import sortition_algorithms and mip: {fix}"
+    peer, _, mip = done.stdout.strip().partition(" ")
+    major = mip.split(".")[0]
+    if major.isdigit() and int(major) >= FIRST_BROKEN_MIP:
+        return (
+            f"{python} has mip {mip}, under which sortition-algorithms {peer} fails on its first "
+            f"model ('NoneType' object has no attribute 'encode'): {fix}"
+        )
+    return None
+
+
+def peer_available(python: str | None = None) -> bool:
+    """Whether ``python`` can run the peer (``peer_problem`` finds nothing wrong)."""
+    return peer_problem(python) is None
 
 
 def run_peer(
@@ -86,8 +119,9 @@ def run_peer(
 ) -> PeerResult:
     """Run the peer's selection once and return its time and selection probabilities.
 
-    ``seconds`` is the wall time of the peer's selection call alone (``run_stratification``), or
-    ``time_limit`` when it was stopped (status "over limit").
+    ``seconds`` is the wall time of the peer's selection call alone (``run_stratification``),
+    ``time_limit`` when it was stopped (status "over limit"), None when it failed (status
+    "error: ...").
     """
 
     def failed(message: str, tool: str = PEER) -> PeerResult:
@@ -96,7 +130,7 @@ def run_peer(
             algorithm_requested=algorithm,
             algorithm_run="none",
             backend=backend,
-            seconds=0.0,
+            seconds=None,
             status="error: " + message,
             min_probability=None,
             probabilities=None,
@@ -141,13 +175,18 @@ def run_peer(
     found = outcome.result
     probabilities = found.get("probabilities")
     min_probability = found.get("min_probability")
+    status = str(found.get("status", "error: the peer reported no status"))
+    seconds = found.get("seconds")
+    if status == "ok" and not isinstance(seconds, int | float):
+        status = "error: the peer reported no time"
     return PeerResult(
         tool=str(found.get("tool", tool)),
         algorithm_requested=algorithm,
         algorithm_run=str(found.get("algorithm_run", outcome.running or "none")),
         backend=backend,
-        seconds=float(str(found.get("seconds", 0.0))),
-        status=str(found.get("status", "error: no status")),
+        # a failed run has no time: the table must not show one, nor a ratio
+        seconds=float(str(seconds)) if status == "ok" else None,
+        status=status,
         min_probability=None if min_probability is None else float(str(min_probability)),
         probabilities=None
         if not isinstance(probabilities, dict)

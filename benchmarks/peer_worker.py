@@ -135,6 +135,10 @@ def run(spec: dict[str, Any], out: Any) -> dict[str, Any]:
         message = f"{type(error).__name__}: {error}" if error else "selection failed"
         result["status"] = "error: " + one_line(message)
         return result
+    if "committees" not in captured and result["algorithm_run"] in ("maximin", "leximin", "nash"):
+        # success without the distribution it computed: nothing to measure, so not a time
+        result["status"] = "error: the peer reported success but returned no distribution"
+        return result
     result["status"] = "ok"
     if "committees" in captured:
         committees, probabilities = standardize_distribution(

@@ -22,7 +22,14 @@ from sortition_cli.main import (
 )
 from tqdm import tqdm
 
-from sortition.audit import DEFAULT_DRAWS, parse_algorithms, run_audit, write_audit
+from sortition.audit import (
+    DEFAULT_ALGORITHMS,
+    DEFAULT_DRAWS,
+    parse_algorithms,
+    run_audit,
+    write_audit,
+)
+from sortition.errors import Problem, TimeLimitError
 from sortition.fairness import ProgressFn
 from sortition.io.outputs import check_output_dir
 from sortition.sampling import ProgressCallback
@@ -63,9 +70,10 @@ class _Bars:
 @input_options
 @click.option(
     "--algorithms",
-    default="legacy,maximin,leximin,nash",
+    default=",".join(DEFAULT_ALGORITHMS),
     show_default=True,
-    help="Comma-separated: legacy (sampled), leximin, maximin, nash (exact).",
+    help="Comma-separated: legacy (sampled), leximin, maximin, nash (exact). NASH is not run "
+    "unless asked for: it can take many minutes.",
 )
 @seed_options
 @click.option(
@@ -81,7 +89,10 @@ class _Bars:
     default=None,
     help="Processes drawing the samples (default: all cores); the result does not depend on it.",
 )
-@time_limit_option("Seconds each fair algorithm may run; past it, stop cleanly (exit 4).")
+@time_limit_option(
+    "Seconds each fair algorithm may run. One that runs out of time is named and left out; the "
+    "others are written, and the exit code is 4."
+)
 @output_options()
 @reports_errors
 def audit(
@@ -109,7 +120,8 @@ def audit(
 
     Writes DIR/metrics.json, inputs.json, probabilities.csv, probabilities.png, quotas.png and
     report.html (one self-contained file). LEGACY's probabilities are estimated from --draws seeded
-    draws (twice: the second sample bounds the smallest probability); the others are exact.
+    draws (twice: the second sample bounds the smallest probability); the others are exact. A fair
+    algorithm that runs past --time-limit is named and left out (exit 4, the rest written).
     """
     names = parse_algorithms(algorithms)
     check_output_dir(out, force, inputs(pool_path, quotas_path, beacon, commitments))
@@ -140,6 +152,13 @@ def audit(
             else ""
         )
         click.echo(f"  {item.algorithm.upper():8} min {p.min():.6f}, max {p.max():.6f}{bound}")
+    for stopped in result.timed_out:
+        click.echo(f"  {stopped.algorithm.upper():8} did not finish: left out")
     click.echo("wrote:")
     for path in paths:
         click.echo(f"  {path}")
+    if result.timed_out:
+        raise TimeLimitError(
+            [Problem(t.message) for t in result.timed_out]
+            + [Problem(f"the other algorithms' results were written to {out}")]
+        )

@@ -6,6 +6,15 @@ a sampler (LEGACY) is audited as a black box, from seeded repeated draws (sortit
 its probabilities are the frequencies of a first sample, and the bound on its smallest probability
 is the 99 % upper Jeffreys bound of the least-selected person of the first sample, counted in a
 second, independent sample (as the Nature paper did).
+
+``--time-limit`` applies to each fair algorithm on its own. One that runs out of time is named
+(``Audit.timed_out``) and left out; the others are audited and written all the same, and the CLI
+then exits with 4. Only when no algorithm finished is nothing written.
+
+"Below the LEXIMIN minimum" allows for the solvers' accuracy (docs/audit.md): a probability p
+counts as below the minimum m only when p < m·(1 − ε) − 1e-9, where ε bounds the relative error
+of p: ``LP_ACCURACY`` for LEXIMIN and MAXIMIN, sqrt(2·N·gap / c) for NASH (N selectable people,
+gap its reported optimality gap, c the size of the person's type), 0 for sampled frequencies.
 """
 
 from __future__ import annotations
@@ -21,8 +30,8 @@ import numpy as np
 from sortition.beta import jeffreys_upper
 from sortition.distribution_doc import distribution_document
 from sortition.draw import derive_draw
-from sortition.errors import InputError, Problem
-from sortition.fairness import FAIR_ALGORITHMS, ProgressFn, fair_distribution
+from sortition.errors import InputError, Problem, TimeLimitError
+from sortition.fairness import FAIR_ALGORITHMS, PoolDistribution, ProgressFn, fair_distribution
 from sortition.feasibility import require_feasible
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
 from sortition.model import Instance
@@ -32,10 +41,15 @@ from sortition.sampling import SAMPLERS, ProgressCallback, sample_counts
 from sortition.selection import LoadedInput
 
 AUDIT_ALGORITHMS = tuple(SAMPLERS) + tuple(FAIR_ALGORITHMS)
+# NASH is left out until it finishes in seconds: on ces11_k60 it ran past 15 minutes.
+DEFAULT_ALGORITHMS = ("legacy", "maximin", "leximin")
 DEFAULT_DRAWS = 10_000
 CONFIDENCE = 0.99
-# Exact probabilities are LP solutions: "below the LEXIMIN minimum" allows for their round-off.
+# Round-off of a probability summed from panel weights that add up to 1 within 1e-9.
 BELOW_TOLERANCE = 1e-9
+# LEXIMIN and MAXIMIN: the engine accepts a level (or the relaxation's vector) once every unit has
+# 1 - 1e-7 of its target (column_generation._TARGET_MET; a level's bound is met within 1e-9).
+LP_ACCURACY = 1e-7
 
 
 @dataclass(frozen=True)
@@ -49,6 +63,8 @@ class AlgorithmAudit:
     first_counts: np.ndarray | None = None
     second_counts: np.ndarray | None = None
     stats: dict[str, Any] = field(default_factory=dict)  # the engine's own (rounds, seconds ...)
+    # exact algorithms: (n,) a bound on each probability's relative error (probability_accuracy)
+    accuracy: np.ndarray | None = None
 
     @property
     def exact(self) -> bool:
@@ -67,10 +83,22 @@ class AlgorithmAudit:
 
 
 @dataclass(frozen=True)
+class TimedOut:
+    """A fair algorithm that did not finish within the time limit, and the message saying so."""
+
+    algorithm: str
+    time_limit: float | None
+    message: str
+
+
+@dataclass(frozen=True)
 class Audit:
     loaded: LoadedInput
     seed: str
-    results: tuple[AlgorithmAudit, ...]
+    results: tuple[AlgorithmAudit, ...]  # the algorithms that finished, in the order asked for
+    timed_out: tuple[TimedOut, ...] = ()
+    algorithms: tuple[str, ...] = ()  # every algorithm asked for, in order (finished or not)
+    time_limit: float | None = None  # seconds each fair algorithm was allowed
 
     @property
     def instance(self) -> Instance:
@@ -112,10 +140,16 @@ def run_audit(
     fair_progress: Callable[[str], ProgressFn] | None = None,
 ) -> Audit:
     """Audit each algorithm in turn. ``sample_progress(algorithm, total_draws)`` and
-    ``fair_progress(algorithm)`` make the callbacks that report progress (the CLI's bars)."""
+    ``fair_progress(algorithm)`` make the callbacks that report progress (the CLI's bars).
+
+    ``time_limit`` applies to each fair algorithm; one that runs out of time is recorded in
+    ``Audit.timed_out`` and the audit goes on with the next. Raises TimeLimitError (exit 4) only
+    when no algorithm finished.
+    """
     instance = loaded.instance
     require_feasible(instance)
     results = []
+    timed_out: list[TimedOut] = []
     for algorithm in algorithms:
         if algorithm in SAMPLERS:
             progress = None if sample_progress is None else sample_progress(algorithm, 2 * draws)
@@ -125,13 +159,18 @@ def run_audit(
             panel = SAMPLERS[algorithm](instance).draw(SeededStream(seed)).panel
             results.append(AlgorithmAudit(algorithm, first / draws, panel, draws, first, second))
         else:
-            fair = fair_distribution(
-                instance,
-                algorithm,
-                by_type=by_type,
-                progress=None if fair_progress is None else fair_progress(algorithm),
-                time_limit=time_limit,
-            )
+            try:
+                fair = fair_distribution(
+                    instance,
+                    algorithm,
+                    by_type=by_type,
+                    progress=None if fair_progress is None else fair_progress(algorithm),
+                    time_limit=time_limit,
+                )
+            except TimeLimitError as error:
+                message = "; ".join(problem.message for problem in error.problems)
+                timed_out.append(TimedOut(algorithm, time_limit, message))
+                continue
             # The panel `sortition select --algorithm A --seed S` would draw.
             draw = derive_draw(
                 {"algorithm": algorithm, "distribution": distribution_document(fair)}, seed
@@ -144,9 +183,47 @@ def run_audit(
                     fair.person_probability,
                     panel,
                     stats=dict(fair.distribution.stats),
+                    accuracy=probability_accuracy(fair),
                 )
             )
-    return Audit(loaded, seed, tuple(results))
+    if not results:
+        raise TimeLimitError([Problem(t.message) for t in timed_out])
+    return Audit(loaded, seed, tuple(results), tuple(timed_out), tuple(algorithms), time_limit)
+
+
+def probability_accuracy(fair: PoolDistribution) -> np.ndarray:
+    """(n,) ε: each person's computed probability p and the algorithm's exact one p* satisfy
+    |p − p*| ≤ ε·max(p, p*), so p* ≤ p / (1 − ε).
+
+    LEXIMIN and MAXIMIN: ``LP_ACCURACY``. NASH maximises F(p) = Σ_u c_u·log p_u over the convex
+    set of achievable probabilities (c_u people in unit u, N = Σ c_u selectable people) and stops
+    once its bound on the optimum exceeds F(p) by at most N·gap (``stats["gap"]``). Taylor's
+    theorem and the optimality of p* give F(p*) − F(p) ≥ c_u·(p_u − p*_u)² / (2ξ²) with ξ between
+    p_u and p*_u, hence ε_u = sqrt(2·N·gap / c_u) (capped at 1). People on no feasible panel have
+    probability 0 exactly: ε = 0.
+    """
+    units = fair.units
+    if fair.distribution.algorithm != "nash":
+        unit_eps = np.full(units.n_units, LP_ACCURACY)
+    else:
+        gap = float(fair.distribution.stats.get("gap", math.inf))
+        capacity = units.capacity.astype(np.float64)
+        selectable = np.ones(units.n_units, dtype=bool)
+        selectable[list(fair.distribution.never_selectable)] = False
+        total = float(capacity[selectable].sum())
+        with np.errstate(invalid="ignore"):
+            unit_eps = np.sqrt(2.0 * total * max(gap, 0.0) / capacity)
+        unit_eps = np.where(np.isfinite(unit_eps), np.minimum(unit_eps, 1.0), 1.0)
+        unit_eps[~selectable] = 0.0
+    return np.asarray(unit_eps, dtype=np.float64)[fair.unit_of_person]
+
+
+def share_below(probability: np.ndarray, accuracy: np.ndarray | None, minimum: float) -> float:
+    """The share of people whose probability is below ``minimum`` beyond its accuracy:
+    p < minimum·(1 − ε) − BELOW_TOLERANCE (ε = 0 where ``accuracy`` is None)."""
+    p = np.asarray(probability, dtype=np.float64)
+    eps = np.zeros_like(p) if accuracy is None else np.asarray(accuracy, dtype=np.float64)
+    return float(np.mean(p < minimum * (1.0 - eps) - BELOW_TOLERANCE))
 
 
 # --------------------------------------------------------------------------- metrics
@@ -222,6 +299,7 @@ def algorithm_metrics(audit: Audit, result: AlgorithmAudit) -> dict[str, Any]:
     p = result.probability
     reference = audit.reference_min
     metrics: dict[str, Any] = {
+        "timed_out": False,
         "exact": result.exact,
         "min": float(p.min()),
         "max": float(p.max()),
@@ -231,7 +309,8 @@ def algorithm_metrics(audit: Audit, result: AlgorithmAudit) -> dict[str, Any]:
         "geometric_mean": geometric_mean(p, 0.0 if result.draws is None else 1 / result.draws),
         "share_below_leximin_min": None
         if reference is None
-        else float(np.mean(p < reference[1] - BELOW_TOLERANCE)),
+        else share_below(p, result.accuracy, reference[1]),
+        "accuracy": None if result.accuracy is None else float(result.accuracy.max()),
     }
     if result.draws is not None and result.least_selected is not None:
         assert result.first_counts is not None and result.second_counts is not None
@@ -249,8 +328,22 @@ def algorithm_metrics(audit: Audit, result: AlgorithmAudit) -> dict[str, Any]:
 
 
 def metrics_document(audit: Audit) -> dict[str, Any]:
-    """metrics.json: one entry per algorithm, in the order asked for."""
-    return {result.algorithm: algorithm_metrics(audit, result) for result in audit.results}
+    """metrics.json: one entry per algorithm, in the order asked for; one that ran out of time has
+    only ``timed_out`` (true), ``time_limit`` and ``message``."""
+    stopped = {t.algorithm: t for t in audit.timed_out}
+    document: dict[str, Any] = {}
+    for algorithm in audit.algorithms or tuple(r.algorithm for r in audit.results):
+        result = audit.result(algorithm)
+        if result is not None:
+            document[algorithm] = algorithm_metrics(audit, result)
+        elif algorithm in stopped:
+            t = stopped[algorithm]
+            document[algorithm] = {
+                "timed_out": True,
+                "time_limit": t.time_limit,
+                "message": t.message,
+            }
+    return document
 
 
 def inputs_document(audit: Audit, draws: int) -> dict[str, Any]:
@@ -260,7 +353,9 @@ def inputs_document(audit: Audit, draws: int) -> dict[str, Any]:
         "tool": tool_versions(),
         "inputs": input_digests(loaded.instance, loaded.files),
         "k": loaded.instance.k,
-        "algorithms": [r.algorithm for r in audit.results],
+        "algorithms": list(audit.algorithms or (r.algorithm for r in audit.results)),
+        "timed_out": [t.algorithm for t in audit.timed_out],
+        "time_limit": audit.time_limit,
         "seed": audit.seed,
         "draws": draws if any(not r.exact for r in audit.results) else None,
         "reference_min": None if audit.reference_min is None else audit.reference_min[0],
@@ -279,7 +374,9 @@ def probability_table(audit: Audit) -> tuple[list[str], list[list[str]]]:
 
 
 def write_audit(audit: Audit, out: Path, draws: int, force: bool = False) -> list[Path]:
-    """metrics.json, inputs.json, probabilities.csv, the plots and report.html, all at once."""
+    """metrics.json, inputs.json, probabilities.csv, the plots and report.html, all at once (the
+    algorithms that finished; those that ran out of time are named in metrics.json, inputs.json
+    and the report)."""
     from sortition.report import write_report  # matplotlib is loaded only when writing
 
     metrics = metrics_document(audit)

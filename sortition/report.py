@@ -48,6 +48,11 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
+def _finished(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The entries of the algorithms that finished (one that ran out of time has no figures)."""
+    return {a: m for a, m in metrics.items() if not m.get("timed_out")}
+
+
 def _colour(algorithm: str) -> str:
     return COLOURS.get(algorithm, "#7f7f7f")
 
@@ -87,7 +92,8 @@ def probability_curves_png(
 
 def quota_bars_png(metrics: dict[str, Any], k: int) -> bytes:
     """Per feature value: the quota range (as a share of the panel), the pool share, and each
-    algorithm's expected panel share."""
+    algorithm's expected panel share (the algorithms that finished)."""
+    metrics = _finished(metrics)
     algorithms = list(metrics)
     rows = metrics[algorithms[0]]["values"]
     with plot_style():
@@ -173,7 +179,16 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _accuracy(m: dict[str, Any]) -> str:
+    if m.get("accuracy") is None:
+        return "sampled (see the bound above)"
+    if m["accuracy"] < 1e-4:
+        return "better than ± 0.01 %"
+    return f"± {100 * m['accuracy']:.2g} %"
+
+
 def _metrics_table(metrics: dict[str, Any], k_over_n: float, reference: str | None) -> str:
+    metrics = _finished(metrics)
     algorithms = list(metrics)
     lines: list[tuple[str, Any]] = [
         ("smallest selection probability", lambda m: _pct(m["min"])),
@@ -187,9 +202,11 @@ def _metrics_table(metrics: dict[str, Any], k_over_n: float, reference: str | No
         ("Gini coefficient", lambda m: _pct(m["gini"], 1)),
         ("geometric mean", lambda m: _pct(m["geometric_mean"])),
         (
-            f"share of the pool below the {(reference or 'leximin').upper()} minimum",
+            f"share of the pool below the {(reference or 'leximin').upper()} minimum "
+            "(beyond the accuracy)",
             lambda m: _pct(m["share_below_leximin_min"], 1),
         ),
+        ("accuracy of each probability (relative)", _accuracy),
         ("how computed", lambda m: "exact" if m["exact"] else f"{m['draws']:,} draws × 2"),
         (
             "drawn panel: quotas met",
@@ -217,6 +234,7 @@ def _metrics_table(metrics: dict[str, Any], k_over_n: float, reference: str | No
 
 
 def _values_table(metrics: dict[str, Any]) -> str:
+    metrics = _finished(metrics)
     algorithms = list(metrics)
     first = metrics[algorithms[0]]["values"]
     rows = []
@@ -236,6 +254,8 @@ def _values_table(metrics: dict[str, Any]) -> str:
 def _summary(metrics: dict[str, Any], k_over_n: float) -> str:
     items = []
     for algorithm, m in metrics.items():
+        if m.get("timed_out"):
+            continue
         if m["exact"]:
             text = (
                 f"every volunteer has at least a {_pct(m['min'])} chance of selection "
@@ -259,6 +279,20 @@ def _household_columns(pool: dict[str, Any]) -> str:
     return columns
 
 
+def _timed_out(metrics: dict[str, Any]) -> str:
+    """A warning for each algorithm that ran out of time (empty when none did)."""
+    lines = []
+    for algorithm, m in metrics.items():
+        if m.get("timed_out"):
+            limit = "" if m["time_limit"] is None else f" of {m['time_limit']:g} s"
+            lines.append(
+                f'<p class="bad">{_e(algorithm.upper())} did not finish within the time limit'
+                f"{limit}, so it is left out of this report. Give it more time (--time-limit) "
+                "or leave it out of --algorithms.</p>"
+            )
+    return "\n".join(lines)
+
+
 def _inputs_table(inputs: dict[str, Any]) -> str:
     pool, quotas = inputs["inputs"]["pool"], inputs["inputs"]["quotas"]
     rows = [
@@ -272,6 +306,10 @@ def _inputs_table(inputs: dict[str, Any]) -> str:
         ["quotas canonical digest", f"<code>{_e(quotas['digest'])}</code>"],
         ["seed", f"<code>{_e(inputs['seed'])}</code>"],
         ["draws per sample", _e("–" if inputs["draws"] is None else f"{inputs['draws']:,}")],
+        [
+            "time limit per fair algorithm",
+            _e("none" if inputs.get("time_limit") is None else f"{inputs['time_limit']:g} s"),
+        ],
         ["tool", _e(", ".join(f"{k} {v}" for k, v in inputs["tool"].items()))],
     ]
     return _table(["", ""], rows)
@@ -299,6 +337,7 @@ def report_html(
 had the same chance, it would be k/n = {k} / {n:,} = {_pct(k_over_n)}. The quotas make some
 volunteers harder to select than others; a fair algorithm keeps the smallest chance as high as the
 quotas allow.</p>
+{_timed_out(metrics)}
 {_summary(metrics, k_over_n)}
 <h2>Every volunteer's chance</h2>
 {_img(images["probabilities.png"], "selection probability of every volunteer, sorted")}
@@ -308,8 +347,11 @@ estimated from repeated draws; the others are exact.</p>
 <h2>Metrics</h2>
 {_metrics_table(metrics, k_over_n, reference)}
 <p class="note">Gini coefficient: 0 % when every chance is equal, higher when chances are unequal.
-Geometric mean: sampled probabilities are counted as at least 1 / draws. The drawn panel is the
-one the seed selects under each algorithm, checked against every quota.</p>
+Geometric mean: sampled probabilities are counted as at least 1 / draws. A volunteer counts as
+below the minimum only when the gap is larger than the accuracy of the two computations (the
+solvers stop within a stated tolerance of the optimum; docs/audit.md gives the rule), so
+round-off is never reported as unfairness. The drawn panel is the one the seed selects under each
+algorithm, checked against every quota.</p>
 <h2>Quotas, pool and expected panel</h2>
 {_img(images["quotas.png"], "quota ranges, pool shares and expected panel shares")}
 {_values_table(metrics)}

@@ -1,10 +1,13 @@
-"""LEGACY: the greedy quota-filling draw practitioners used before 2021 (DESIGN.md, precisely).
+"""LEGACY: the greedy quota-filling draw practitioners used before 2021; docs/legacy.md is its
+exact specification (with a test vector), and tests/test_legacy_doc.py re-implements it from there.
 
-Repeat k times: among values still available, take the one whose remaining need is largest
-relative to the people still available with it, (min - selected) / remaining (first in (feature,
-value) order on ties); pick one of those people uniformly (candidates in id order); remove them and
-their household; when a value reaches its max, remove everyone left with it. A dead end restarts
-from scratch, continuing the same seeded stream.
+Repeat k times: if some value can no longer reach its min (selected + remaining < min, checked for
+every value, before each seat), it is a dead end; among values with people left and max > 0, take
+the one whose remaining need is largest relative to the people still available with it,
+(min - selected) / remaining (first in (feature, value) order on ties); pick one of those people
+uniformly (candidates in id order); remove them and their household; when a value reaches its max,
+remove everyone left with it. After seat k every value must be within its quota. A dead end
+restarts from scratch, continuing the same seeded stream.
 """
 
 from __future__ import annotations

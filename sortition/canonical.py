@@ -1,4 +1,4 @@
-"""Canonical forms and digests of the inputs (DESIGN.md, "canonical digests").
+"""Canonical forms and digests of the inputs (docs/record.md, "Canonical forms and digests").
 
 The pool: rows ``{"id", "household", "values": {feature: value}}`` sorted by id, households numbered
 0, 1, ... by first appearance in id order (null without a household rule). The quotas: rows

@@ -1,9 +1,12 @@
 """The selection record: what was done, committed to by digests, re-runnable by anyone.
 
-Version 3 (docs/record.md, docs/record.schema.json): the commitment (tool and solver versions,
+Version 4 (docs/record.md, docs/record.schema.json): the commitment (tool and solver versions,
 input digests, the pseudonymised pool, the quotas, k, algorithm and parameters; for the fair
 algorithms the distribution and every person's probability; the M-panel lottery when there is one)
-and its SHA-256, then the seed source, the draw and the panel.
+and its SHA-256, then the seed source, the draw and the panel. Version 4 added
+``inputs.pool.allow_empty_household`` (households compared by the normalised key,
+docs/households.md) and the per-person M-panel lottery (docs/transparent.md); version 3 records
+are still verified.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from sortition import __version__
 from sortition.canonical import pool_digest, pseudonymised_pool, quota_rows, quotas_digest
 from sortition.model import Instance
 
-RECORD_VERSION = 3
+RECORD_VERSION = 4
 
 
 class SeedLike(Protocol):

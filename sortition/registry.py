@@ -48,9 +48,9 @@ class RegistryColumns:
     @property
     def names(self) -> list[str]:
         names = [self.id, *self.households]
-        if self.stratum is not None and self.stratum not in names:
+        if self.stratum is not None:
             names.append(self.stratum)
-        return names
+        return list(dict.fromkeys(names))  # a column named twice (id and household) is read once
 
 
 @dataclass(frozen=True)

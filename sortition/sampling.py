@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import signal
 from collections.abc import Callable
+from multiprocessing import resource_tracker
 from typing import Any, Protocol
 
 import numpy as np
@@ -74,10 +75,15 @@ def _init_worker(algorithm: str, instance: Instance) -> None:
 
 
 def _start_pool(workers: int, algorithm: str, instance: Instance) -> Any:
-    """A pool of spawned workers that start with SIGINT blocked: the mask is inherited through
-    fork and exec, so a Ctrl-C cannot hit a worker before ``_init_worker`` ignores it (the
-    parent's own SIGINT is only held while the workers are started, never lost)."""
+    """A pool of spawned workers that start with SIGINT blocked.
+
+    A Ctrl-C at a terminal reaches every process of its group; the parent alone should handle it
+    (and stop the workers), or a worker still starting would print a traceback. The signal mask
+    is inherited through fork and exec, so the workers start with SIGINT blocked until
+    ``_init_worker`` ignores it; the parent's own SIGINT is only held meanwhile, never lost.
+    (The resource tracker is started first: starting it unblocks SIGINT in this thread.)"""
     context = multiprocessing.get_context("spawn")
+    resource_tracker.ensure_running()
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     pool = None
     try:

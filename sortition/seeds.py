@@ -1,6 +1,6 @@
 """Where a draw's seed string comes from: given text, the operating system, or a public source.
 
-The public sources (DESIGN.md, "Randomness and verification"; docs/randomness.md section 6 has the
+The public sources (docs/randomness.md section 6 has the
 full rules) are announced before the seed exists, so nobody, the organiser included, can choose it:
 
 * a **beacon** value, read from a saved drand or NIST Beacon 2.0 JSON file (never fetched: the

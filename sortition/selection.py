@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +26,11 @@ from sortition.io.outputs import atomic_output_dir, write_csv, write_json
 from sortition.io.pool import PoolFile, read_pool
 from sortition.io.quotas import read_quota_file
 from sortition.model import Instance, Quotas
+from sortition.oracle import DEFAULT_TIME_LIMIT
 from sortition.record import InputFiles, SeedLike, commitment_record, selection_record
-from sortition.record_reader import allow_empty_household, record_instance
+from sortition.record_reader import RecordReader, allow_empty_household, record_instance
 from sortition.transparent import assign_members, round_to_uniform
+from sortition.verify import SELECTION_VERSIONS as RECORD_VERSIONS
 from sortition.verify import check_commitment, parse_sha256
 
 ALGORITHMS = ("legacy", "leximin", "maximin", "nash")
@@ -133,8 +136,9 @@ def prepare_commitment(
     panels: int | None = None,
 ) -> Commitment:
     """Check feasibility (exit 3 with advice) and compute all that does not depend on the seed:
-    for the fair algorithms the distribution over panels (exit 4 past ``time_limit`` seconds),
-    and with ``panels`` = M its rounding to a uniform lottery over M panels."""
+    for the fair algorithms the distribution over panels, and with ``panels`` = M its rounding
+    to a uniform lottery over M panels. ``time_limit`` seconds bound the whole of it, the
+    feasibility check included (exit 4 past them)."""
     if algorithm not in ALGORITHMS:
         known = ", ".join(ALGORITHMS)
         raise InputError([Problem(f"unknown algorithm '{algorithm}' (known: {known})")])
@@ -143,7 +147,10 @@ def prepare_commitment(
             [Problem("--panels needs a distribution: use --algorithm leximin, maximin or nash")]
         )
     instance = loaded.instance
-    require_feasible(instance)
+    started = time.monotonic()
+    require_feasible(instance, DEFAULT_TIME_LIMIT if time_limit is None else time_limit)
+    if time_limit is not None:  # the limit covers the whole run, the feasibility check included
+        time_limit = max(time_limit - (time.monotonic() - started), 1e-3)
     if algorithm == "legacy":
         document = commitment_record(
             instance, loaded.files, algorithm, {"max_attempts": max_attempts}
@@ -317,6 +324,10 @@ def read_commitment(path: Path, expect: str | None = None) -> dict[str, Any]:
         raise InputError(
             [Problem("is not a commitment written by 'sortition commit'", file=path.name)]
         )
+    reader = RecordReader(path.name)
+    if reader.get(document, "version") not in RECORD_VERSIONS:
+        raise reader.fail(f"unknown version {document['version']!r} (known: 3, 4)")
+    reader.mapping(document, "tool")
     if commitment_text(document).encode("utf-8") != raw:
         raise InputError(
             [

@@ -53,6 +53,7 @@ from sortition.record_reader import (
 WEIGHT_TOLERANCE = 1e-9  # weights sum to 1, recorded vs implied probabilities
 RECOMPUTE_TOLERANCE = 1e-6  # recorded vs recomputed probabilities
 FAIR_ALGORITHMS = ("leximin", "maximin", "nash")
+SELECTION_VERSIONS = (3, 4)  # the selection record versions verify (and draw) read
 MAX_LISTED = 3  # examples named in one detail line
 
 
@@ -966,6 +967,6 @@ def verify_invitation(request: VerifyRequest) -> list[CheckItem]:
 
 
 CHECKERS: dict[str, tuple[tuple[int, ...], Checker]] = {
-    "selection": ((3,), verify_selection),
+    "selection": (SELECTION_VERSIONS, verify_selection),
     "invitation": ((1, 2), verify_invitation),
 }

@@ -427,6 +427,7 @@ def test_a_later_algorithm_out_of_time_keeps_the_finished_ones(
     assert "NASH did not finish within --time-limit 5 s" in result.stderr
     assert "Traceback" not in result.stderr
     assert sorted(p.name for p in out.iterdir()) == [
+        ".sortition-output",
         "inputs.json",
         "metrics.json",
         "probabilities.csv",

@@ -320,6 +320,7 @@ def _vector_record(tmp_path: Path) -> dict[str, Any]:
         tmp_path / "panel",
         "--household-columns",
         "household",
+        "--allow-empty-household",
     )
 
 

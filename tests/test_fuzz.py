@@ -1,0 +1,543 @@
+"""Fuzz every command with mutated files and option values, as a careless or unlucky user would.
+
+Whatever the input, a command ends with a documented exit code (0; 1 for `verify` only; 2 bad
+input; 3 infeasible quotas; 4 a time limit), never a traceback or an internal error; on 2, 3 or 4
+it writes nothing (`audit` alone keeps, on 4, the algorithms that finished) and leaves no
+half-written folder behind; and it never changes an input file.
+
+The default run tries a few hundred cases (derandomised, so CI sees the same ones every time);
+`-m slow` runs the same properties with ten times as many, randomised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from random import Random
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sortition_cli.main import cli
+
+from sortition.draw import commitment_text
+
+POOL = (
+    "id,name,gender,age,address,postcode\n"
+    "p01,Ann,female,young,1 High St,AB1\n"
+    "p02,Bob,male,young,1 High St,AB1\n"
+    "p03,Cai,female,middle,2 High St,AB1\n"
+    "p04,Dee,male,middle,3 High St,AB2\n"
+    "p05,Eve,female,old,4 Low Rd,AB2\n"
+    "p06,Fay,male,old,4 Low Rd,AB2\n"
+    "p07,Gus,female,young,5 Low Rd,AB3\n"
+    "p08,Hal,male,middle,6 Low Rd,AB3\n"
+    "p09,Ida,female,old,7 Mill Ln,AB3\n"
+    "p10,Jon,male,young,8 Mill Ln,AB4\n"
+    "p11,Kim,female,middle,9 Mill Ln,AB4\n"
+    "p12,Lee,male,old,10 Mill Ln,AB4\n"
+)
+QUOTAS = (
+    "feature,value,min,max\n"
+    "gender,female,2,3\ngender,male,2,3\n"
+    "age,young,1,2\nage,middle,1,2\nage,old,1,2\n"
+)
+K = 5
+REGISTRY_HEADER = "id,address,postcode,area,age\n"
+REGISTRY = REGISTRY_HEADER + "".join(
+    f"r{i:03d},{i // 2} Green St,GR{i % 3},area-{i % 4},{20 + i % 60}\n" for i in range(60)
+)
+REGISTRATIONS = "address,postcode,name,gender,age\n" + "".join(
+    f"{i // 2} Green St,GR{i % 3},N{i},{'female' if i % 2 else 'male'},young\n"
+    for i in range(0, 60, 3)
+)
+
+NASTY = [
+    "",
+    " ",
+    "-1",
+    "0",
+    "1.5",
+    "3.0",
+    "1e9",
+    "99999999999",
+    "NaN",
+    "inf",
+    "female ",
+    "FEMALE",
+    "Ｆemale",
+    "\u200b",
+    "ש",
+    '"',
+    '"unclosed',
+    "a,b",
+    "a;b",
+    "a\tb",
+    "x" * 300,
+    "None",
+    "null",
+    "p01",
+    "id",
+]
+
+# How many mutations a file gets: none half of the time, so that the commands' success paths
+# How often a file or an option is spoiled: rarely enough that the success paths (writing,
+# replacing an earlier output) are fuzzed too, not only the refusals.
+SPOIL = 0.12
+
+FUZZ_SETTINGS = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+}
+
+
+def often(rnd: Random, usual: Any, *unusual: Any, spoil: float = SPOIL) -> Any:
+    """``usual``, or (with probability ``spoil``) one of the ``unusual`` values."""
+    return rnd.choice(unusual) if unusual and rnd.random() < spoil else usual
+
+
+# ----------------------------------------------------------------------------- file mutations
+
+MUTATIONS = (
+    "drop line",
+    "repeat line",
+    "swap lines",
+    "cell",
+    "delimiter",
+    "truncate",
+    "title row",
+    "extra column",
+    "empty",
+)
+
+
+def mutated_text(rnd: Random, text: str, spoil: float = 2 * SPOIL) -> bytes:
+    """``text`` (a CSV file), spoiled with probability ``spoil`` by one to three mutations."""
+    data = text
+    count = rnd.choice((1, 1, 2, 3)) if rnd.random() < spoil else 0
+    for _ in range(count):
+        lines = data.split("\n")
+        kind = rnd.choice(MUTATIONS)
+        row = rnd.randrange(len(lines))
+        if kind == "drop line":
+            del lines[row]
+        elif kind == "repeat line":
+            lines.insert(row, lines[row])
+        elif kind == "swap lines":
+            other = rnd.randrange(len(lines))
+            lines[row], lines[other] = lines[other], lines[row]
+        elif kind == "cell":
+            cells = lines[row].split(",")
+            cells[rnd.randrange(len(cells))] = rnd.choice(NASTY)
+            lines[row] = ",".join(cells)
+        elif kind == "delimiter":
+            new = rnd.choice([";", "\t", "|", " "])
+            lines = [line.replace(",", new) for line in lines]
+        elif kind == "title row":
+            lines.insert(0, "Volunteers, 2026")
+        elif kind == "extra column":
+            lines = [line + (",notes" if i == 0 else ",x") for i, line in enumerate(lines)]
+        data = "\n".join(lines)
+        if kind == "truncate":
+            data = data[: rnd.randrange(len(data) + 1)]
+        elif kind == "empty":
+            data = ""
+    encoding = often(rnd, "utf-8", "utf-8-sig", "latin-1", "utf-16")
+    try:
+        return data.encode(encoding)
+    except UnicodeEncodeError:
+        return data.encode("utf-8")
+
+
+JSON_VALUES = [None, 0, -1, 1, 2.5, 19, "", "x", [], {}, [1], {"a": 1}, True]
+
+
+def _paths(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every key path in a JSON document (list items included, long lists sampled)."""
+    found = [prefix] if prefix else []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found += _paths(value, (*prefix, key))
+    elif isinstance(data, list):
+        for index in sorted({0, len(data) // 2, len(data) - 1}) if data else []:
+            found += _paths(data[index], (*prefix, index))
+    return found
+
+
+def mutated_json(rnd: Random, text: str, canonical: bool, spoil: float = 0.5) -> bytes:
+    """A record or commitment, edited with probability ``spoil`` (one to three edits), saved
+    canonically when ``canonical`` (so that only the content checks can catch the edit), now and
+    then with its text cut."""
+    document = json.loads(text)
+    count = rnd.choice((1, 1, 2, 3)) if rnd.random() < spoil else 0
+    for _ in range(count):
+        path = rnd.choice(_paths(document))
+        parent = document
+        for key in path[:-1]:
+            parent = parent[key]
+        if rnd.random() < 0.4 and isinstance(parent, dict):
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = rnd.choice(JSON_VALUES)
+    if rnd.random() < 0.05:
+        raw = json.dumps(document).encode("utf-8")
+        return raw[: rnd.randrange(len(raw) + 1)]
+    if canonical and isinstance(document, dict):
+        return commitment_text(document).encode("utf-8")
+    return json.dumps(document, ensure_ascii=False).encode("utf-8")
+
+
+def seed_options(rnd: Random) -> list[str]:
+    return often(
+        rnd,
+        rnd.choice([["--seed", "s"], ["--seed", "ש"], ["--dice", "1,2,3"]]),
+        [],
+        ["--seed", ""],
+        ["--dice", ""],
+        ["--dice", "7,x"],
+        ["--dice", "6,"],
+        ["--seed", "a", "--dice", "1"],
+        ["--reveal", "secret"],
+    )
+
+
+def input_options(rnd: Random) -> list[str]:
+    """-k, --household-columns, --id-column, --allow-empty-household."""
+    k = often(rnd, str(K), "0", "-1", "1", "2", "12", "13", "1000", "x")
+    households = often(
+        rnd,
+        rnd.choice([[], ["--household-columns", "address,postcode"]]),
+        ["--household-columns", "address"],
+        ["--household-columns", "nope"],
+        ["--household-columns", ","],
+        ["--household-columns", "address", "--allow-empty-household"],
+        ["--allow-empty-household"],
+    )
+    ids = often(rnd, [], ["--id-column", "id"], ["--id-column", "name"], ["--id-column", "zz"])
+    return ["-k", k, *households, *ids]
+
+
+def time_options(rnd: Random) -> list[str]:
+    return often(rnd, [], ["--time-limit", "0.001"], ["--time-limit", "0"], ["--time-limit", "-3"])
+
+
+# ----------------------------------------------------------------------------- the harness
+
+
+@dataclass
+class Case:
+    """One command run in a fresh folder: its input files and the folders it may write."""
+
+    folder: Path
+    inputs: dict[str, bytes] = field(default_factory=dict)
+
+    def file(self, name: str, content: bytes) -> Path:
+        path = self.folder / name
+        path.write_bytes(content)
+        self.inputs[name] = content
+        return path
+
+
+def _snapshot(folder: Path) -> dict[str, bytes | None]:
+    return {
+        str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None)
+        for p in sorted(folder.rglob("*"))
+    }
+
+
+def run_fuzzed(
+    command: str,
+    prepare: Callable[[Case], list[str]],
+    allowed: frozenset[int] = frozenset({0, 2, 3, 4}),
+    writes_on_time_limit: bool = False,
+) -> None:
+    with tempfile.TemporaryDirectory(prefix="sortition-fuzz-") as name:
+        folder = Path(name)
+        case = Case(folder)
+        args = prepare(case)
+        before = _snapshot(folder)
+        result = CliRunner().invoke(cli, [command, *args], catch_exceptions=True)
+        output = result.stdout + result.stderr
+        where = f"sortition {command} {' '.join(args)}\n{output}"
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise AssertionError(where) from result.exception
+        assert result.exit_code in allowed, where
+        assert "Traceback" not in output and "internal error" not in output, where
+        after = _snapshot(folder)
+        for input_name, content in case.inputs.items():
+            assert after.get(input_name) == content, f"input {input_name} changed: {where}"
+        leftovers = [n for n in after if n.startswith(".") and n not in before]
+        assert leftovers == [], f"left {leftovers}: {where}"
+        if result.exit_code >= 2 and not (writes_on_time_limit and result.exit_code == 4):
+            assert after == before, f"wrote on exit {result.exit_code}: {where}"
+
+
+def out_kind(rnd: Random) -> str:
+    return often(rnd, "new", "earlier", "earlier --force", "user's", "input folder", spoil=0.3)
+
+
+def out_options(case: Case, kind: str) -> list[str]:
+    """--out: new, an earlier output (with or without --force), or a folder of the user's."""
+    out = case.folder / "out"
+    if kind in ("earlier", "earlier --force"):
+        out.mkdir()
+        (out / "record.json").write_text("{}", encoding="utf-8")
+        (out / ".sortition-output").write_text('{"files": ["record.json"]}', encoding="utf-8")
+    elif kind == "user's":
+        out.mkdir()
+        (out / "notes.txt").write_text("mine", encoding="utf-8")
+    elif kind == "input folder" and case.inputs:  # (a folder without inputs may be replaced)
+        return ["--out", str(case.folder), "--force"]
+    return [
+        "--out",
+        str(out),
+        *(["--force"] if kind.endswith("--force") or kind == "user's" else []),
+    ]
+
+
+_VALID: dict[str, Path] = {}
+
+
+def _valid_outputs(command: list[str]) -> Path:
+    """Run a valid command once per test session to get a record, commitment or invitations."""
+    key = " ".join(command)
+    if key not in _VALID:
+        cache = Path(tempfile.mkdtemp(prefix="sortition-fuzz-valid-"))
+        (cache / "pool.csv").write_text(POOL, encoding="utf-8")
+        (cache / "quotas.csv").write_text(QUOTAS, encoding="utf-8")
+        (cache / "registry.csv").write_text(REGISTRY, encoding="utf-8")
+        args = [part.replace("{cache}", str(cache)) for part in command]
+        result = CliRunner().invoke(cli, args, catch_exceptions=False)
+        assert result.exit_code == 0, result.stderr
+        _VALID[key] = cache
+    return _VALID[key]
+
+
+def selection_record() -> bytes:
+    cache = _valid_outputs(
+        ["select", "--pool", "{cache}/pool.csv", "--quotas", "{cache}/quotas.csv", "-k", str(K),
+         "--household-columns", "address,postcode", "--panels", "10", "--seed", "s",
+         "--out", "{cache}/out"]
+    )  # fmt: skip
+    return (cache / "out" / "record.json").read_bytes()
+
+
+def commitment() -> bytes:
+    cache = _valid_outputs(
+        ["commit", "--pool", "{cache}/pool.csv", "--quotas", "{cache}/quotas.csv", "-k", str(K),
+         "--out", "{cache}/out"]
+    )  # fmt: skip
+    return (cache / "out" / "commitment.json").read_bytes()
+
+
+def invitations() -> tuple[bytes, bytes]:
+    cache = _valid_outputs(
+        ["invite", "--registry", "{cache}/registry.csv", "--letters", "12", "--household-columns",
+         "address,postcode", "--stratify-by", "area", "--seed", "s", "--out", "{cache}/out"]
+    )  # fmt: skip
+    return (cache / "out" / "invitations.csv").read_bytes(), (
+        cache / "out" / "record.json"
+    ).read_bytes()
+
+
+# ----------------------------------------------------------------------------- the commands
+
+Prepare = Callable[[Case], list[str]]
+
+
+def check_case(rnd: Random) -> Prepare:
+    pool, quotas = mutated_text(rnd, POOL), mutated_text(rnd, QUOTAS)
+    options = [*input_options(rnd), *time_options(rnd)]
+
+    def prepare(case: Case) -> list[str]:
+        return ["--pool", str(case.file("pool.csv", pool)), "--quotas",
+                str(case.file("quotas.csv", quotas)), *options]  # fmt: skip
+
+    return prepare
+
+
+def select_case(rnd: Random, seeded: bool = True) -> Prepare:
+    base = check_case(rnd)
+    extra = [
+        *rnd.choice([[], ["--algorithm", "legacy"], ["--algorithm", "maximin"],
+                     ["--algorithm", "nash"], ["--per-person"]]),
+        *often(rnd, [], ["--algorithm", "goldilocks"], ["--max-attempts", "1"]),
+        *often(rnd, [], ["--panels", "10"], ["--panels", "0"], ["--panels", "7"], spoil=0.3),
+        *(seed_options(rnd) if seeded else []),
+    ]  # fmt: skip
+    kind = out_kind(rnd)
+
+    def prepare(case: Case) -> list[str]:
+        return [*base(case), *extra, *out_options(case, kind)]
+
+    return prepare
+
+
+def commit_case(rnd: Random) -> Prepare:
+    return select_case(rnd, seeded=False)
+
+
+def draw_case(rnd: Random) -> Prepare:
+    document = mutated_json(rnd, commitment().decode("utf-8"), canonical=True)
+    pool = mutated_text(rnd, POOL) if rnd.random() < 0.5 else None
+    seed = seed_options(rnd)
+    expect = often(
+        rnd, rnd.choice([None, hashlib.sha256(commitment()).hexdigest()]), "0" * 64, "abc"
+    )
+    kind = out_kind(rnd)
+
+    def prepare(case: Case) -> list[str]:
+        args = ["--commitment", str(case.file("commitment.json", document)), *seed]
+        if pool is not None:
+            args += ["--pool", str(case.file("pool.csv", pool))]
+        if expect is not None:
+            args += ["--expect", expect]
+        return [*args, *out_options(case, kind)]
+
+    return prepare
+
+
+def verify_case(rnd: Random) -> Prepare:
+    invitation = rnd.random() < 0.4
+    source = invitations()[1] if invitation else selection_record()
+    record = mutated_json(rnd, source.decode("utf-8"), canonical=False)
+    files: list[tuple[str, str, bytes]] = []
+    if invitation or rnd.random() < SPOIL:
+        files.append(("--registry", "registry.csv", mutated_text(rnd, REGISTRY)))
+    if not invitation or rnd.random() < SPOIL:
+        if rnd.random() < 0.5:
+            files.append(("--pool", "pool.csv", mutated_text(rnd, POOL)))
+        if rnd.random() < 0.5:
+            files.append(("--quotas", "quotas.csv", mutated_text(rnd, QUOTAS)))
+    flags = often(
+        rnd,
+        rnd.choice([[], [] if invitation else ["--recompute"]]),
+        ["--expect", "0" * 64],
+        ["--expect", "x"],
+        ["--recompute"],
+    )
+
+    def prepare(case: Case) -> list[str]:
+        args = [str(case.file("record.json", record)), *flags]
+        for option, name, content in files:
+            args += [option, str(case.file(name, content))]
+        return args
+
+    return prepare
+
+
+def audit_case(rnd: Random) -> Prepare:
+    base = check_case(rnd)
+    algorithms = often(rnd, rnd.choice(["legacy,leximin", "maximin"]), "nash,legacy", "bogus", "")
+    extra = ["--algorithms", algorithms, "--draws", often(rnd, "5", "0"), "--workers", "1",
+             *seed_options(rnd)]  # fmt: skip
+    kind = out_kind(rnd)
+
+    def prepare(case: Case) -> list[str]:
+        return [*base(case), *extra, *out_options(case, kind)]
+
+    return prepare
+
+
+def invite_case(rnd: Random) -> Prepare:
+    registry = mutated_text(rnd, REGISTRY)
+    options = [
+        "--letters",
+        often(rnd, "12", "0", "1", "30", "1000", "x"),
+        *rnd.choice([[], ["--household-columns", "address,postcode"]]),
+        *often(rnd, [], ["--household-columns", "nope"], ["--allow-empty-household"]),
+        *rnd.choice([[], ["--stratify-by", "area"]]),
+        *often(rnd, [], ["--stratify-by", "zz"], ["--weight", "bad"],
+               ["--weight", "area=area-1:-1"], ["--weight", "area=nope:1.5"]),
+        *often(rnd, [], ["--id-column", "address"], ["--id-column", "zz"]),
+        *seed_options(rnd),
+    ]  # fmt: skip
+    kind = out_kind(rnd)
+
+    def prepare(case: Case) -> list[str]:
+        return ["--registry", str(case.file("registry.csv", registry)), *options,
+                *out_options(case, kind)]  # fmt: skip
+
+    return prepare
+
+
+def match_case(rnd: Random) -> Prepare:
+    invited = mutated_text(rnd, invitations()[0].decode("utf-8"))
+    registrations = mutated_text(rnd, REGISTRATIONS)
+    on = often(rnd, "address,postcode", "address", "zz", ",")
+    kind = out_kind(rnd)
+
+    def prepare(case: Case) -> list[str]:
+        return ["--invitations", str(case.file("invitations.csv", invited)), "--registrations",
+                str(case.file("answers.csv", registrations)), "--on", on,
+                *out_options(case, kind)]  # fmt: skip
+
+    return prepare
+
+
+def generate_case(rnd: Random) -> Prepare:
+    options = [
+        "--n", often(rnd, rnd.choice(["30", "200"]), "0", "1"),
+        "-k", often(rnd, "10", "0", "1", "31", "500"),
+        *rnd.choice([[], ["--preset", "realistic4"], ["--features", "3"]]),
+        *often(rnd, [], ["--features", "0"], ["--preset", "realistic7", "--features", "2"]),
+        "--seed", often(rnd, "g", ""),
+        *rnd.choice([[], ["--households"]]),
+    ]  # fmt: skip
+    kind = out_kind(rnd)
+    return lambda case: [*options, *out_options(case, kind)]
+
+
+def registry_case(rnd: Random) -> Prepare:
+    options = [
+        "--rows", often(rnd, "50", "0", "1"),
+        "--strata", often(rnd, "7", "0", "1", "100"),
+        "--seed", "r",
+        *rnd.choice([[], ["--format", "parquet"]]),
+        *often(rnd, [], ["--format", "xlsx"]),
+    ]  # fmt: skip
+    kind = out_kind(rnd)
+    return lambda case: [*options, *out_options(case, kind)]
+
+
+# command: (cases, examples in the default run, the exit codes it may end with)
+COMMANDS: dict[str, tuple[Callable[[Random], Prepare], int, frozenset[int]]] = {
+    "check": (check_case, 40, frozenset({0, 2, 3, 4})),
+    "select": (select_case, 60, frozenset({0, 2, 3, 4})),
+    "commit": (commit_case, 25, frozenset({0, 2, 3, 4})),
+    "draw": (draw_case, 40, frozenset({0, 2, 3})),
+    "verify": (verify_case, 50, frozenset({0, 1, 2})),
+    "audit": (audit_case, 12, frozenset({0, 2, 3, 4})),
+    "invite": (invite_case, 40, frozenset({0, 2})),
+    "match": (match_case, 30, frozenset({0, 2})),
+    "generate": (generate_case, 15, frozenset({0, 2})),
+    "generate-registry": (registry_case, 10, frozenset({0, 2})),
+}
+
+
+def _fuzz(command: str, examples: int, derandomize: bool) -> None:
+    make, _, allowed = COMMANDS[command]
+
+    @settings(**FUZZ_SETTINGS, max_examples=examples, derandomize=derandomize)
+    @given(rnd=st.randoms(use_true_random=True))
+    def property_holds(rnd: Random) -> None:
+        run_fuzzed(command, make(rnd), allowed, writes_on_time_limit=command == "audit")
+
+    property_holds()
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_fuzz(command: str) -> None:
+    _fuzz(command, COMMANDS[command][1], derandomize=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_fuzz_more(command: str) -> None:
+    _fuzz(command, 10 * COMMANDS[command][1], derandomize=False)

@@ -568,7 +568,10 @@ def _lottery_item(selection: _Selection, fair: _FairParts) -> CheckItem:
     if bound is not None:
         detail += f" (no lottery of {m} panels can do better than {float(bound):.6f})"
     needing = sum(needs_a_panel(probability[p], m) for p in selection.pool_rows)
-    detail += f"; all {needing} volunteers with a probability of at least 1/{m} are on a panel"
+    if needing:
+        detail += f"; all {needing} volunteers with a probability of at least 1/{m} are on a panel"
+    else:
+        detail += f"; nobody's probability reaches 1/{m}"
     return CheckItem("lottery", True, detail)
 
 

@@ -59,13 +59,17 @@ QUOTAS = {
 
 
 @cache
-def _leximin_case(seed: int, by_type: bool) -> tuple[UnitInstance, np.ndarray, np.ndarray, tuple]:
-    """A LEXIMIN distribution on a small random pool (or a hand-made one if the engine fails)."""
+def _leximin_case(
+    seed: int, by_type: bool, shared: bool = False
+) -> tuple[UnitInstance, np.ndarray, np.ndarray, tuple]:
+    """A LEXIMIN distribution on a small random pool (or a hand-made one if the engine fails);
+    with ``shared`` (or on the person path) persons 0 and 1, and 2, 3 and 4, share households."""
     values = _pool(seed, 40)
     households = None
-    if not by_type:
+    if shared or not by_type:
         households = np.arange(40)
-        households[1] = 0  # persons 0 and 1 share a household
+        households[1] = 0
+        households[3:5] = 2
     units, unit_of_person = from_people(
         values, QUOTAS["min"], QUOTAS["max"], QUOTAS["feature"], households, 8, by_type=by_type
     )
@@ -313,15 +317,16 @@ def test_rotation_order_is_documented() -> None:
 # --------------------------------------------------------------------------- on LEXIMIN
 
 
-CASES = [(1, True), (2, True), (3, False)]
+# (seed, by_type, shared households): types, people, types beside people in households
+CASES = [(1, True, False), (2, True, False), (3, False, True), (4, True, True)]
 
 
-@pytest.mark.parametrize(("seed", "by_type"), CASES)
+@pytest.mark.parametrize(("seed", "by_type", "shared"), CASES)
 @pytest.mark.parametrize("m", [10, 100, 1000])
-def test_fallbacks_within_k_over_m_per_type(seed: int, by_type: bool, m: int) -> None:
+def test_fallbacks_within_k_over_m_per_type(seed: int, by_type: bool, shared: bool, m: int) -> None:
     """Beck–Fiala moves a type's average by at most k/M (pipage in practice too); a person's
     change is then below (k + 1)/M."""
-    units, panels, weights, members = _leximin_case(seed, by_type)
+    units, panels, weights, members = _leximin_case(seed, by_type, shared)
     pi = _probability(units, panels, weights)
     for method in (BECK_FIALA, PIPAGE):
         lot = _lottery(units, panels, weights, m, method=method)
@@ -338,10 +343,12 @@ def test_fallbacks_within_k_over_m_per_type(seed: int, by_type: bool, m: int) ->
         assert np.array_equal(np.repeat(panels, counts, axis=0), lot.rows)
 
 
-@pytest.mark.parametrize(("seed", "by_type"), CASES)
+@pytest.mark.parametrize(("seed", "by_type", "shared"), CASES)
 @pytest.mark.parametrize("m", [10, 100, 1000])
-def test_best_is_per_person_and_beats_the_roundings(seed: int, by_type: bool, m: int) -> None:
-    units, panels, weights, members = _leximin_case(seed, by_type)
+def test_best_is_per_person_and_beats_the_roundings(
+    seed: int, by_type: bool, shared: bool, m: int
+) -> None:
+    units, panels, weights, members = _leximin_case(seed, by_type, shared)
     pi = _probability(units, panels, weights)
     lot = _lottery(units, panels, weights, m)
     _check_lottery(units, lot, m, members, pi, panels)

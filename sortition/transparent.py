@@ -48,8 +48,9 @@ bound is taken that much lower, so it is a bound on the true changes, and "equal
 up to 1 / (SCALE * M). The reported change is always computed in floating point from the slots.
 
 Everything is deterministic: no random numbers, no clock. The swap search stops after a fixed
-amount of work (``budget``), counted in cells examined, not seconds, and GLOP and the roundings
-are plain deterministic arithmetic.
+amount of work (``budget``, counted in cells examined, not seconds); its CP-SAT calls run with
+one worker, a fixed seed and a deterministic time limit; GLOP and the roundings are plain
+deterministic arithmetic. Equal inputs give equal panels with the same OR-Tools version.
 """
 
 from __future__ import annotations

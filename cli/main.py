@@ -443,11 +443,17 @@ def _select_and_write(
         )
         lottery = selection.record.get("lottery")
         if lottery is not None:
+            m, others = lottery["m"], lottery["m"] - lottery["distribution_panels"]
             click.echo(
-                f"uniform lottery over {lottery['m']} panels ({lottery['method']}): largest "
-                f"change of a probability {lottery['max_change']:.6f} (bound k/M "
-                f"{lottery['bound']:.6f})"
+                f"uniform lottery over {m} panels ({lottery['method']}): largest change of a "
+                f"person's probability {lottery['max_change']:.6f} (lower bound "
+                f"{lottery['lower_bound']:.6f})"
             )
+            if others:
+                click.echo(
+                    f"{others} of the {m} panels are feasible panels other than the "
+                    "distribution's: they bring people closer to their probability"
+                )
         never = [instance.pool.ids[i] for i in selection.fair.never_selectable]
         if never:
             shown = ", ".join(never[:20]) + (" ..." if len(never) > 20 else "")

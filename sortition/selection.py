@@ -19,7 +19,7 @@ from sortition.algorithms.legacy import DEFAULT_MAX_ATTEMPTS
 from sortition.canonical import file_sha256, pool_digest
 from sortition.distribution_doc import distribution_document, probability_rows
 from sortition.draw import Draw, commitment_sha256, commitment_text, derive_draw
-from sortition.errors import InputError, Problem, require_file
+from sortition.errors import InfeasibleError, InputError, Problem, require_file
 from sortition.fairness import PoolDistribution, ProgressFn, fair_distribution
 from sortition.feasibility import require_feasible
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
@@ -29,7 +29,12 @@ from sortition.model import Instance, Quotas
 from sortition.oracle import DEFAULT_TIME_LIMIT
 from sortition.record import InputFiles, SeedLike, commitment_record, selection_record
 from sortition.record_reader import RecordReader, allow_empty_household, record_instance
-from sortition.transparent import assign_members, round_to_uniform
+from sortition.transparent import (
+    UniformLottery,
+    assign_members,
+    needs_a_panel,
+    round_to_uniform,
+)
 from sortition.verify import SELECTION_VERSIONS as RECORD_VERSIONS
 from sortition.verify import check_commitment, parse_sha256
 
@@ -159,6 +164,16 @@ def prepare_commitment(
     fair = fair_distribution(
         instance, algorithm, by_type=by_type, progress=progress, time_limit=time_limit
     )
+    return commit_distribution(loaded, algorithm, fair, panels)
+
+
+def commit_distribution(
+    loaded: LoadedInput, algorithm: str, fair: PoolDistribution, panels: int | None = None
+) -> Commitment:
+    """The commitment of a fair algorithm's distribution computed on ``loaded``, with its
+    rounding to a uniform lottery over ``panels`` = M panels when asked (exit 3 when that
+    lottery would leave out someone whose probability is at least 1/M)."""
+    instance = loaded.instance
     distribution = distribution_document(fair)
     ids = instance.pool.ids
     probability = fair.person_probability
@@ -177,18 +192,58 @@ def prepare_commitment(
 
 
 def lottery_document(fair: PoolDistribution, m: int) -> dict[str, Any]:
-    """The uniform lottery over m panels (docs/transparent.md), published with the commitment."""
+    """The uniform lottery over m panels (docs/transparent.md), published with the commitment.
+
+    Raises InfeasibleError (exit 3) when some volunteers whose probability is at least 1/m are
+    on none of the m panels: the lottery would take away a chance the distribution gives them."""
     dist = fair.distribution
-    lottery = round_to_uniform(fair.units, dist.panels, dist.weights, m)
-    members = assign_members(lottery, dist.panels, fair.members_of_unit)
+    lottery = round_to_uniform(
+        fair.units, dist.panels, dist.weights, m, probability=dist.unit_probability
+    )
+    members = assign_members(lottery, fair.members_of_unit)
     ids = fair.instance.pool.ids
+    if lottery.uncovered:
+        raise InfeasibleError([Problem(_left_out_message(fair, lottery, members))])
     return {
         "m": m,
         "method": lottery.method,
         "max_change": lottery.max_change,
-        "bound": lottery.bound,
+        "lower_bound": lottery.lower_bound,
+        "distribution_panels": lottery.from_distribution,
         "panels": [[ids[int(p)] for p in panel] for panel in members],
     }
+
+
+def _left_out_message(
+    fair: PoolDistribution, lottery: UniformLottery, members: list[np.ndarray]
+) -> str:
+    """Which volunteers a lottery of m panels leaves out although their probability is at least
+    1/m, and what to do about it."""
+    m = lottery.m
+    appearances = np.bincount(
+        np.concatenate([*members, np.zeros(0, dtype=np.int64)]), minlength=fair.instance.pool.size
+    )
+    probability = fair.person_probability
+    ids = fair.instance.pool.ids
+    left_out = [
+        ids[i]
+        for i in range(fair.instance.pool.size)
+        if appearances[i] == 0 and needs_a_panel(float(probability[i]), m)
+    ]
+    shown = ", ".join(left_out[:20]) + (
+        f" and {len(left_out) - 20} more" if len(left_out) > 20 else ""
+    )
+    how = (
+        "there is no lottery of"
+        if lottery.lower_bound is None
+        else "the search found no lottery of"
+    )
+    who = "1 volunteer" if len(left_out) == 1 else f"{len(left_out)} volunteers"
+    return (
+        f"--panels {m}: {how} {m} panels that puts everyone whose selection probability is at "
+        f"least 1/{m} on one of them: {who} would be on none ({shown}), which would take away "
+        f"their chance. Use a larger --panels, e.g. {10 * m}."
+    )
 
 
 def draw_selection(commitment: Commitment, seed: SeedLike) -> Selection:

@@ -11,7 +11,10 @@ the record holds together and whether it matches the input files when they are g
 * the recorded panel meets every quota and the household rule, counted from the record's own pool;
 * for the fair algorithms: the distribution is a distribution of feasible panels, the recorded
   probabilities are the ones it implies, and (``recompute=True``) the algorithm run again gives
-  the same probabilities.
+  the same probabilities;
+* with an M-panel lottery: every published panel is feasible, the largest change of a person's
+  probability that the M panels give is the one the record states, and everyone whose probability
+  is at least 1/M is on one of them (docs/transparent.md).
 
 A mismatch is a ``CheckItem`` with ``ok`` False, never an exception; only a record or file that
 cannot be read or is not valid raises ``InputError`` (exit 2). Each kind of record has its own
@@ -49,12 +52,17 @@ from sortition.record_reader import (
     is_number,
     record_instance,
 )
+from sortition.transparent import needs_a_panel
 
 WEIGHT_TOLERANCE = 1e-9  # weights sum to 1, recorded vs implied probabilities
 RECOMPUTE_TOLERANCE = 1e-6  # recorded vs recomputed probabilities
 FAIR_ALGORITHMS = ("leximin", "maximin", "nash")
 SELECTION_VERSIONS = (3, 4)  # the selection record versions verify (and draw) read
 MAX_LISTED = 3  # examples named in one detail line
+MAX_LEFT_OUT = 20  # volunteers a lottery leaves out, named in its detail line
+# A lottery's stated largest change and the one its panels give are the same float; round-off
+# of another implementation is allowed this much.
+CHANGE_TOLERANCE = 1e-12
 
 
 @dataclass(frozen=True)
@@ -274,7 +282,7 @@ def check_commitment(document: dict[str, Any], name: str) -> list[CheckItem]:
     items = _digest_items(selection)
     if fair is not None:
         if "lottery" in document:
-            items.append(_lottery_item(selection))
+            items.append(_lottery_item(selection, fair))
         items += [
             _weights_item(fair),
             _panels_item(selection, fair),
@@ -310,7 +318,7 @@ def verify_selection(request: VerifyRequest) -> list[CheckItem]:
     else:
         items += [
             _draw_item(selection),
-            *([_lottery_item(selection)] if "lottery" in record else []),
+            *([_lottery_item(selection, fair)] if "lottery" in record else []),
             _weights_item(fair),
             _panels_item(selection, fair),
             _probabilities_item(selection, fair),
@@ -608,9 +616,10 @@ def _draw_item(selection: _Selection) -> CheckItem:
     return CheckItem("draw", True, f"seed {seed!r} {what}: the recorded panel")
 
 
-def _lottery_item(selection: _Selection) -> CheckItem:
-    """The M published panels: each a feasible panel of k, and together within the stated
-    largest change of every recorded probability."""
+def _lottery_item(selection: _Selection, fair: _FairParts) -> CheckItem:
+    """The M published panels: each a feasible panel of k; the largest change of a person's
+    probability they give is the one stated; everyone whose probability is at least 1/M is on
+    one of them; and the stated counts (lower bound, panels of the distribution) agree."""
     record, reader = selection.record, RecordReader(selection.name)
     panels = reader.items(record, "lottery.panels")
     stated_change = reader.number(record, "lottery.max_change")
@@ -618,6 +627,7 @@ def _lottery_item(selection: _Selection) -> CheckItem:
     if m != reader.integer(record, "lottery.m", minimum=1):
         return CheckItem("lottery", False, f"'lottery.m' is not the {m} panels listed")
     appearances: Counter[str] = Counter()
+    listed: list[list[str]] = []
     for number, panel in enumerate(panels, start=1):
         people = reader.texts({"panel": panel}, "panel")
         problems = _quota_problems(people, selection.pool_rows, selection.quota_rows)
@@ -627,23 +637,71 @@ def _lottery_item(selection: _Selection) -> CheckItem:
         if problems:
             return CheckItem("lottery", False, f"panel {number}: {_listed(problems)}")
         appearances.update(people)
+        listed.append(people)
     stated = reader.mapping(record, "probabilities")
-    change = max(
-        abs(appearances[person] / m - float(stated.get(person, 0.0)))
-        for person in selection.pool_rows
-    )
-    if change > stated_change + 1e-9:
-        return CheckItem(
-            "lottery",
-            False,
-            f"the {m} panels move a probability by {change:.6f}, the record states "
-            f"{stated_change:.6f}",
+    probability = {person: float(stated.get(person, 0.0)) for person in selection.pool_rows}
+    change = max(abs(appearances[p] / m - probability[p]) for p in selection.pool_rows)
+    problems = []
+    if abs(change - stated_change) > CHANGE_TOLERANCE:
+        problems.append(
+            f"the {m} panels move a person's probability by at most {change:.6f}, the record "
+            f"states {stated_change:.6f}"
         )
-    return CheckItem(
-        "lottery",
-        True,
-        f"{m} feasible panels; largest change of a probability {change:.6f} "
-        f"(stated {stated_change:.6f}, bound k/M {k / m:.6f})",
+    left_out = [
+        p
+        for p in sorted(selection.pool_rows)
+        if appearances[p] == 0 and needs_a_panel(probability[p], m)
+    ]
+    if left_out:
+        who = "1 volunteer whose" if len(left_out) == 1 else f"{len(left_out)} volunteers whose"
+        are = "is" if len(left_out) == 1 else "are"
+        problems.append(
+            f"{who} probability is at least 1/{m} {are} on none of the {m} panels: "
+            f"{_listed(left_out, MAX_LEFT_OUT)}"
+        )
+    lottery = reader.mapping(record, "lottery")
+    bound = lottery.get("lower_bound")
+    if bound is not None and (not is_number(bound) or float(bound) > change + CHANGE_TOLERANCE):
+        problems.append(f"the stated lower bound {bound!r} is above the change {change:.6f}")
+    from_distribution = _distribution_panel_count(listed, fair)
+    stated_from = lottery.get("distribution_panels")
+    if stated_from is not None and stated_from != from_distribution:
+        problems.append(
+            f"{from_distribution} of the {m} panels are panels of the distribution, the record "
+            f"states {stated_from!r}"
+        )
+    if problems:
+        return CheckItem("lottery", False, "; ".join(problems))
+    detail = (
+        f"{m} feasible panels ({from_distribution} of them panels of the distribution); largest "
+        f"change of a person's probability {change:.6f}"
+    )
+    if bound is not None:
+        detail += f" (no lottery of {m} panels can do better than {float(bound):.6f})"
+    needing = sum(needs_a_panel(probability[p], m) for p in selection.pool_rows)
+    if needing:
+        detail += f"; all {needing} volunteers with a probability of at least 1/{m} are on a panel"
+    else:
+        detail += f"; nobody's probability reaches 1/{m}"
+    return CheckItem("lottery", True, detail)
+
+
+def _distribution_panel_count(panels: list[list[str]], fair: _FairParts) -> int:
+    """How many of the lottery panels are panels of the distribution: the same people on the
+    person path, the same count of every unit on the type path."""
+    if fair.path == "people":
+        known_people = {frozenset(members) for members in fair.members}
+        return sum(frozenset(panel) in known_people for panel in panels)
+    unit_of = {person: u for u, members in enumerate(fair.units) for person in members}
+    known_counts = set()
+    for pairs in fair.counts:
+        counts: Counter[int] = Counter()
+        for unit, count in pairs:
+            counts[unit] += count
+        known_counts.add(frozenset((u, c) for u, c in counts.items() if c > 0))
+    return sum(
+        frozenset(Counter(unit_of.get(p, -1) for p in panel).items()) in known_counts
+        for panel in panels
     )
 
 

@@ -152,6 +152,8 @@ def test_records_match_the_json_schema(tmp_path: Path, example_dir: Path) -> Non
         ],
         [case.pool, case.quotas, case.k, "leximin"],
         [case.pool, case.quotas, case.k, "maximin", "--per-person"],
+        [case.pool, case.quotas, case.k, "leximin", "--panels", 10],
+        [case.pool, case.quotas, case.k, "maximin", "--per-person", "--panels", 100],
     ]
     for number, (pool, quotas, k, algorithm, *extra) in enumerate(runs):
         out = tmp_path / str(number)

@@ -12,11 +12,19 @@ mechanism; the solve returns, and the handler raises in the main thread.
 from __future__ import annotations
 
 import signal
-import socket
-import sys
-import threading
 
-from sortition.cancel import CancelToken, Interrupted, Terminated, current  # standard library only
+# The first thing the command does: note a signal that arrives while the rest is imported, and
+# answer it once the handling below is in place (only Python's own start-up, some 30 ms, comes
+# before this line).
+_EARLY: list[int] = []
+signal.signal(signal.SIGINT, lambda signum, frame: _EARLY.append(signum))
+signal.signal(signal.SIGTERM, lambda signum, frame: _EARLY.append(signum))
+
+import socket  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+
+from sortition.cancel import CancelToken, Interrupted, Terminated, current  # noqa: E402
 
 INTERRUPTED = "interrupted; nothing was written"
 _KEEP: list[socket.socket] = []
@@ -26,6 +34,8 @@ def main() -> None:
     token = current()
     token.reset()
     install_signal_handling(token)
+    for signum in _EARLY:
+        token.cancel(_reason(signum))
     # Importing pandas and OR-Tools takes a second or two, and an interrupt inside an extension
     # module's initialisation surfaces as an ImportError: hold interrupts until it is done.
     with token.holding():

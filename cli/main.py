@@ -54,10 +54,7 @@ def reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except SortitionError as error:
-            heading = {2: "bad input", 3: "the quotas cannot be met", 4: "time limit"}.get(
-                error.exit_code, "error"
-            )
-            click.echo(f"error ({heading}):", err=True)
+            click.echo(f"error ({error.heading}):", err=True)
             for problem in error.problems:
                 click.echo(f"  {problem}", err=True)
             if isinstance(error, InfeasibleError) and error.advice:

@@ -33,6 +33,7 @@ class SortitionError(Exception):
     """Base of every error the tool reports to a user; carries the exit code."""
 
     exit_code = 2
+    heading = "error"  # what the command line prints before the problems
 
     def __init__(self, problems: list[Problem] | str) -> None:
         if isinstance(problems, str):
@@ -45,12 +46,14 @@ class InputError(SortitionError):
     """A file cannot be read or validated, or the arguments are wrong (exit 2)."""
 
     exit_code = 2
+    heading = "bad input"
 
 
 class InfeasibleError(SortitionError):
     """The quotas cannot be met (exit 3); ``advice`` explains how to relax them."""
 
     exit_code = 3
+    heading = "the quotas cannot be met"
 
     def __init__(self, problems: list[Problem] | str, advice: list[str] | None = None) -> None:
         super().__init__(problems)
@@ -61,6 +64,14 @@ class TimeLimitError(SortitionError):
     """A time limit stopped the work (exit 4)."""
 
     exit_code = 4
+    heading = "time limit"
+
+
+class LotteryCoverageError(InfeasibleError):
+    """No uniform lottery over the M panels asked for puts on a panel everyone whose probability
+    is at least 1/M (exit 3, like quotas that cannot be met: the request cannot be satisfied)."""
+
+    heading = "no lottery of that many panels gives everyone their chance"
 
 
 class VerificationMismatch(SortitionError):

@@ -140,7 +140,13 @@ def _registry_items(
     invitations: list[Any],
 ) -> list[CheckItem]:
     household_columns = registry.get("household_columns") or []
+    if not isinstance(household_columns, list) or not all(
+        isinstance(c, str) for c in household_columns
+    ):
+        raise reader.fail("'inputs.registry.household_columns' must be a list of column names")
     stratify_by = registry.get("stratify_by")
+    if stratify_by is not None and not isinstance(stratify_by, str):
+        raise reader.fail("'inputs.registry.stratify_by' must be a column name or null")
     allow_empty = registry.get("allow_empty_household", False)
     if not isinstance(allow_empty, bool):
         raise reader.fail("'inputs.registry.allow_empty_household' must be true or false")
@@ -151,9 +157,8 @@ def _registry_items(
                     "is an invitation record of version 1, which ranked households by their "
                     "cells as written (only surrounding spaces removed); this sortition ranks "
                     "the normalised household key (docs/households.md), so it cannot re-derive "
-                    "this record's draw from the registry. Verify it without --registry (the "
-                    "allocation and invitations are still checked), or with the sortition "
-                    "version the record names",
+                    "this record's draw from the registry: verify it with the sortition version "
+                    "the record names",
                     file=reader.name,
                 )
             ]
@@ -175,7 +180,7 @@ def _registry_items(
         letters,
         reader.text(registry, "id_column"),
         tuple(str(c) for c in household_columns),
-        stratify_by if isinstance(stratify_by, str) else None,
+        stratify_by,
         _weights(recorded, path.name),
         allow_empty_household=allow_empty,
     )

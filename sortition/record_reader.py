@@ -85,6 +85,22 @@ def allow_empty_household(record: dict[str, Any], name: str = "record.json") -> 
     return value
 
 
+def pool_columns(record: dict[str, Any], name: str = "record.json") -> tuple[str | None, list[str]]:
+    """``inputs.pool.id_column`` (None: row numbers) and ``household_columns``: how to read the
+    pool file again as the record read it."""
+    reader = RecordReader(name)
+    pool = reader.mapping(record, "inputs.pool")
+    column = pool.get("id_column")
+    households = pool.get("household_columns") or []
+    if not isinstance(column, str | None) or not isinstance(households, list):
+        raise reader.fail(
+            "'inputs.pool.id_column' must be text or null, 'household_columns' a list"
+        )
+    if not all(isinstance(h, str) for h in households):
+        raise reader.fail("'inputs.pool.household_columns' must list column names")
+    return column, households
+
+
 def canonical_inputs(record: dict[str, Any], name: str = "record.json") -> tuple[Pool, Quotas]:
     """The canonical ``Pool`` and ``Quotas`` rebuilt from a record's embedded ``pool`` and
     ``quotas`` (rows sorted as the canonical forms sort them, households renumbered by first

@@ -19,7 +19,7 @@ from sortition.algorithms.legacy import DEFAULT_MAX_ATTEMPTS
 from sortition.canonical import file_sha256, pool_digest
 from sortition.distribution_doc import distribution_document, probability_rows
 from sortition.draw import Draw, commitment_sha256, commitment_text, derive_draw
-from sortition.errors import InfeasibleError, InputError, Problem, require_file
+from sortition.errors import InputError, LotteryCoverageError, Problem, require_file
 from sortition.fairness import PoolDistribution, ProgressFn, fair_distribution
 from sortition.feasibility import require_feasible
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
@@ -28,7 +28,12 @@ from sortition.io.quotas import read_quota_file
 from sortition.model import Instance, Quotas
 from sortition.oracle import DEFAULT_TIME_LIMIT
 from sortition.record import InputFiles, SeedLike, commitment_record, selection_record
-from sortition.record_reader import RecordReader, allow_empty_household, record_instance
+from sortition.record_reader import (
+    RecordReader,
+    allow_empty_household,
+    pool_columns,
+    record_instance,
+)
 from sortition.transparent import (
     UniformLottery,
     assign_members,
@@ -194,7 +199,7 @@ def commit_distribution(
 def lottery_document(fair: PoolDistribution, m: int) -> dict[str, Any]:
     """The uniform lottery over m panels (docs/transparent.md), published with the commitment.
 
-    Raises InfeasibleError (exit 3) when some volunteers whose probability is at least 1/m are
+    Raises LotteryCoverageError (exit 3) when some volunteers whose probability is at least 1/m are
     on none of the m panels: the lottery would take away a chance the distribution gives them."""
     dist = fair.distribution
     lottery = round_to_uniform(
@@ -203,7 +208,7 @@ def lottery_document(fair: PoolDistribution, m: int) -> dict[str, Any]:
     members = assign_members(lottery, fair.members_of_unit)
     ids = fair.instance.pool.ids
     if lottery.uncovered:
-        raise InfeasibleError([Problem(_left_out_message(fair, lottery, members))])
+        raise LotteryCoverageError([Problem(_left_out_message(fair, lottery, members))])
     return {
         "m": m,
         "method": lottery.method,
@@ -420,11 +425,12 @@ def draw_committed(
     if pool_path is not None:
         instance = record_instance(document, commitment_path.name)
         inputs = document["inputs"]["pool"]
+        id_column, household_columns = pool_columns(document, commitment_path.name)
         pool_file = read_pool(
             pool_path,
             instance.quotas,
-            inputs["id_column"],
-            inputs["household_columns"],
+            id_column,
+            household_columns,
             allow_empty_household(document, commitment_path.name),
         )
         digest = pool_digest(pool_file.pool, instance.quotas)

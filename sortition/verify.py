@@ -50,6 +50,7 @@ from sortition.record_reader import (
     allow_empty_household,
     is_int,
     is_number,
+    pool_columns,
     record_instance,
 )
 from sortition.transparent import needs_a_panel
@@ -209,7 +210,7 @@ def read_record(path: Path) -> dict[str, Any]:
     kind = record.get("kind")
     if kind is None:
         raise InputError([Problem("is not a record: it has no 'kind'", file=name)])
-    if kind not in CHECKERS:
+    if not isinstance(kind, str) or kind not in CHECKERS:
         known = ", ".join(sorted(CHECKERS))
         raise InputError([Problem(f"unknown record kind {kind!r} (known: {known})", file=name)])
     versions = CHECKERS[kind][0]
@@ -410,19 +411,16 @@ def _raw_file(path: Path, raw_stated: Any) -> tuple[bool, str]:
 def _pool_file_item(selection: _Selection, path: Path, id_column: str | None) -> CheckItem:
     record, quotas = selection.record, selection.instance.quotas
     stated_pool = record["inputs"]["pool"]
-    column = id_column if id_column is not None else stated_pool.get("id_column")
-    households = stated_pool.get("household_columns") or []
-    if not isinstance(column, str | None) or not isinstance(households, list):
-        raise RecordReader(selection.name).fail(
-            "'inputs.pool.id_column' must be text or null, 'household_columns' a list"
-        )
+    column, households = pool_columns(record, selection.name)
+    if id_column is not None:
+        column = id_column
     table = read_table(path)  # an unreadable file is InputError
     try:
         pool_file = parse_pool(
             table,
             quotas,
             column,
-            [str(h) for h in households],
+            households,
             allow_empty_household(record, selection.name),
         )
     except InputError as error:
@@ -639,6 +637,14 @@ def _lottery_item(selection: _Selection, fair: _FairParts) -> CheckItem:
         appearances.update(people)
         listed.append(people)
     stated = reader.mapping(record, "probabilities")
+    not_numbers = [p for p in selection.pool_rows if not is_number(stated.get(p, 0.0))]
+    if not_numbers:
+        return CheckItem(
+            "lottery",
+            False,
+            f"cannot be checked: the recorded probabilities of {_listed(not_numbers)} are not "
+            "numbers",
+        )
     probability = {person: float(stated.get(person, 0.0)) for person in selection.pool_rows}
     change = max(abs(appearances[p] / m - probability[p]) for p in selection.pool_rows)
     problems = []
@@ -720,7 +726,8 @@ def _published_item(selection: _Selection, expected: str) -> CheckItem:
 
 def _commitment_item(selection: _Selection) -> CheckItem:
     """The record's committed part must hash to the commitment digest it states."""
-    stated = selection.record.get("commitment", {}).get("sha256")
+    commitment = selection.record.get("commitment")
+    stated = commitment.get("sha256") if isinstance(commitment, dict) else None
     derived = commitment_sha256(selection.record)
     if stated != derived:
         return CheckItem(

@@ -454,7 +454,9 @@ def invite_case(rnd: Random) -> Prepare:
         *often(rnd, [], ["--household-columns", "nope"], ["--allow-empty-household"]),
         *rnd.choice([[], ["--stratify-by", "area"]]),
         *often(rnd, [], ["--stratify-by", "zz"], ["--weight", "bad"],
-               ["--weight", "area=area-1:-1"], ["--weight", "area=nope:1.5"]),
+               ["--weight", "area=area-1:-1"], ["--weight", "area=nope:1.5"],
+               ["--weight", "area=area-1:inf"], ["--weight", "area=area-1:NaN"],
+               ["--weight", "area=area-1:1e400"], ["--weight", "area=area-1:0"]),
         *often(rnd, [], ["--id-column", "address"], ["--id-column", "zz"]),
         *seed_options(rnd),
     ]  # fmt: skip
@@ -541,3 +543,62 @@ def test_fuzz(command: str) -> None:
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_fuzz_more(command: str) -> None:
     _fuzz(command, 10 * COMMANDS[command][1], derandomize=False)
+
+
+# ----------------------------------------------------------------------------- what it found
+# Each of these was an internal error (a traceback) until the fuzz test found it.
+
+
+def _run(args: list[str]) -> Any:
+    result = CliRunner().invoke(cli, args, catch_exceptions=True)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise AssertionError(result.stderr) from result.exception
+    return result
+
+
+def test_found_an_infinite_quota(tmp_path: Path) -> None:
+    (tmp_path / "pool.csv").write_text(POOL, encoding="utf-8")
+    (tmp_path / "quotas.csv").write_text(QUOTAS.replace("2,3", "2,inf", 1), encoding="utf-8")
+    result = _run(["check", "--pool", str(tmp_path / "pool.csv"), "--quotas",
+                   str(tmp_path / "quotas.csv"), "-k", str(K)])  # fmt: skip
+    assert result.exit_code == 2 and "'inf' is not a whole number" in result.stderr
+
+
+def test_found_the_id_column_among_the_household_columns(tmp_path: Path) -> None:
+    (tmp_path / "registry.csv").write_text(REGISTRY, encoding="utf-8")
+    result = _run(["invite", "--registry", str(tmp_path / "registry.csv"), "--letters", "5",
+                   "--id-column", "id", "--household-columns", "id,address", "--seed", "s",
+                   "--out", str(tmp_path / "out")])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("kind",), ["selection"]),
+        (("commitment",), None),
+        (("inputs", "pool", "household_columns"), 1),
+        (("probabilities", "p01"), []),
+    ],
+)
+def test_found_records_of_the_wrong_shape(
+    tmp_path: Path, path: tuple[str, ...], value: Any
+) -> None:
+    record = json.loads(selection_record())
+    parent = record
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = value
+    (tmp_path / "record.json").write_text(json.dumps(record), encoding="utf-8")
+    (tmp_path / "pool.csv").write_text(POOL, encoding="utf-8")
+    result = _run(["verify", str(tmp_path / "record.json"), "--pool", str(tmp_path / "pool.csv")])
+    assert result.exit_code in (1, 2), result.stdout
+
+
+def test_found_a_commitment_without_its_tool(tmp_path: Path) -> None:
+    document = json.loads(commitment())
+    del document["tool"]
+    (tmp_path / "commitment.json").write_text(commitment_text(document), encoding="utf-8")
+    result = _run(["draw", "--commitment", str(tmp_path / "commitment.json"), "--seed", "s",
+                   "--out", str(tmp_path / "out")])  # fmt: skip
+    assert result.exit_code == 2 and "tool" in result.stderr

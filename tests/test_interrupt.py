@@ -70,7 +70,7 @@ def _leximin(case_name: str) -> list[str]:
 @pytest.mark.parametrize(
     ("after", "signum", "code"),
     [
-        (0.05, signal.SIGINT, 130),  # while Python starts and imports
+        (0.1, signal.SIGINT, 130),  # while the command's modules are imported
         (0.6, signal.SIGINT, 130),  # importing OR-Tools
         (3.0, signal.SIGINT, 130),  # the relaxation's LPs or the walk's CP-SAT calls
         (6.0, signal.SIGINT, 130),

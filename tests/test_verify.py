@@ -353,7 +353,7 @@ def test_missing_record_file(tmp_path: Path) -> None:
     [
         ({"kind": "ballot"}, "unknown record kind"),
         ({"kind": None}, "no 'kind'"),
-        ({"version": 4}, "version 4"),
+        ({"version": 5}, "version 5"),
         ({"seed": {"source": "seed"}}, "seed.value"),
         ({"panel": "A, B"}, "'panel' must be a list"),
         ({"quotas": []}, "no rows"),

@@ -8,6 +8,7 @@ the Foundation's own tools ignore it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,6 +168,6 @@ def _parse_count(text: str) -> int | None:
         number = float(text)
     except ValueError:
         return None
-    if number != number or number < 0 or number != int(number) or number > 10**9:
+    if not math.isfinite(number) or number < 0 or number > 10**9 or number != int(number):
         return None
     return int(number)

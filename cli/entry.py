@@ -12,16 +12,18 @@ mechanism; the solve returns, and the handler raises in the main thread.
 from __future__ import annotations
 
 import signal
+import sys
 
 # The first thing the command does: note a signal that arrives while the rest is imported, and
 # answer it once the handling below is in place (only Python's own start-up, some 30 ms, comes
-# before this line).
+# before this line). Not in a worker process that multiprocessing spawns, which runs this
+# script as ``__mp_main__``: its SIGTERM must stay the default, which ends it.
 _EARLY: list[int] = []
-signal.signal(signal.SIGINT, lambda signum, frame: _EARLY.append(signum))
-signal.signal(signal.SIGTERM, lambda signum, frame: _EARLY.append(signum))
+if "__mp_main__" not in sys.modules:
+    signal.signal(signal.SIGINT, lambda signum, frame: _EARLY.append(signum))
+    signal.signal(signal.SIGTERM, lambda signum, frame: _EARLY.append(signum))
 
 import socket  # noqa: E402
-import sys  # noqa: E402
 import threading  # noqa: E402
 
 from sortition.cancel import CancelToken, Interrupted, Terminated, current  # noqa: E402

@@ -20,14 +20,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sortition.algorithms.column_generation import (
+from sortition.engine.column_generation import (
     TimeLimitReached,
     leximin,
     maximin,
     nash,
 )
-from sortition.fairness import unit_instance
-from sortition.selection import load_input
+from sortition.engine.objectives import unit_instance
+from sortition.selection.service import load_input
 from sortition.units import UnitInstance
 
 INSTANCES = {

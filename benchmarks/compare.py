@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.peer import PeerResult, default_python, peer_problem, run_peer
-from sortition.fairness import fair_distribution, unit_instance
-from sortition.selection import load_input
+from sortition.engine.objectives import fair_distribution, unit_instance
+from sortition.selection.service import load_input
 from tests.conftest import RUNNABLE, runnable_instance
 
 HEADER = (

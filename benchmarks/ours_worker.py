@@ -27,11 +27,11 @@ PROGRESS_MARKER = "#progress"
 def run(spec: dict[str, Any], out: Any) -> dict[str, Any]:
     """Load the instance with our reader, run the algorithm once, return the result."""
     import sortition
-    from sortition.algorithms.legacy import LegacySampler
+    from sortition.engine.legacy import LegacySampler
+    from sortition.engine.objectives import fair_distribution
     from sortition.errors import TimeLimitError
-    from sortition.fairness import fair_distribution
     from sortition.randomness import SeededStream
-    from sortition.selection import load_input
+    from sortition.selection.service import load_input
 
     algorithm = str(spec["algorithm"])
     started = time.perf_counter()

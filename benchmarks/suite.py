@@ -2,7 +2,7 @@
 
 Every algorithm we have (legacy, maximin, leximin, nash) and the peer's (``sortition-algorithms``,
 backend mip) on the same inputs: the runnable shared instances, when present, and synthetic pools
-from :mod:`sortition.generate` in four sweeps (pool size, panel size, number of features,
+from :mod:`sortition.synthetic.pools` in four sweeps (pool size, panel size, number of features,
 households). Each (tool, algorithm, case) runs in a child process of its own
 (``ours_worker.py`` / ``peer_worker.py``), which is killed at the time limit and whose peak memory
 (``ru_maxrss``) is recorded. Within a sweep, a tool's algorithm that goes over the limit on a case
@@ -32,8 +32,8 @@ import numpy as np
 
 from benchmarks.child import run_child
 from benchmarks.peer import PEER, run_peer
-from sortition.generate import PRESETS, generate_instance, write_instance
-from sortition.selection import load_input
+from sortition.selection.service import load_input
+from sortition.synthetic.pools import PRESETS, generate_instance, write_instance
 from tests.conftest import RUNNABLE, shared_data
 
 SEED = "benchmark"  # the seed of every synthetic pool and of LEGACY's draws

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from sortition.fairness import PoolDistribution, fair_distribution
-from sortition.selection import load_input
+from sortition.engine.objectives import PoolDistribution, fair_distribution
+from sortition.selection.service import load_input
 from tests.conftest import RUNNABLE, runnable_instance
 
 

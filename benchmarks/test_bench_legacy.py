@@ -8,11 +8,11 @@ from __future__ import annotations
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from sortition.algorithms.legacy import LegacySampler
-from sortition.feasibility import diagnose
+from sortition.engine.legacy import LegacySampler
 from sortition.model import Instance
 from sortition.randomness import SeededStream
-from sortition.selection import load_input
+from sortition.selection.feasibility import diagnose
+from sortition.selection.service import load_input
 from tests.conftest import RUNNABLE, runnable_instance
 
 

@@ -12,11 +12,11 @@ import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from benchmarks.suite import OUR_ALGORITHMS, SEED, Case, all_cases, prepare_inputs
-from sortition.algorithms.legacy import LegacySampler
-from sortition.fairness import fair_distribution
+from sortition.engine.legacy import LegacySampler
+from sortition.engine.objectives import fair_distribution
 from sortition.model import Instance
 from sortition.randomness import SeededStream
-from sortition.selection import load_input
+from sortition.selection.service import load_input
 
 SMALL = [c for c in all_cases() if c.quick and c.source == "synthetic"]
 

@@ -1,5 +1,5 @@
 """`sortition audit`: every volunteer's selection probability under several algorithms, with a
-report (sortition.audit, sortition.report)."""
+report (sortition.audit.service, sortition.audit.report)."""
 
 from __future__ import annotations
 
@@ -22,17 +22,17 @@ from sortition_cli.main import (
 )
 from tqdm import tqdm
 
-from sortition.audit import (
+from sortition.audit.sampling import ProgressCallback
+from sortition.audit.service import (
     DEFAULT_ALGORITHMS,
     DEFAULT_DRAWS,
     parse_algorithms,
     run_audit,
     write_audit,
 )
+from sortition.engine.objectives import ProgressFn
 from sortition.errors import Problem, TimeLimitError
-from sortition.fairness import ProgressFn
 from sortition.io.outputs import check_output_dir
-from sortition.sampling import ProgressCallback
 
 
 class _Bars:

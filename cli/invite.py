@@ -20,12 +20,17 @@ from sortition_cli.main import (
 )
 from tqdm import tqdm
 
-from sortition.allocation import parse_weight_options, read_weights_file
 from sortition.errors import InputError, Problem
-from sortition.invite import ENGINES, InviteRequest, draw_invitations, write_invitations
+from sortition.invitations.allocation import parse_weight_options, read_weights_file
+from sortition.invitations.matching import match_registrations, write_match
+from sortition.invitations.service import (
+    ENGINES,
+    InviteRequest,
+    draw_invitations,
+    write_invitations,
+)
 from sortition.io.outputs import check_output_dir
-from sortition.matching import match_registrations, write_match
-from sortition.registry_generate import (
+from sortition.synthetic.registries import (
     REGISTRY_FORMATS,
     generate_registry,
     write_registry_folder,

@@ -18,12 +18,11 @@ from sortition_cli.examples import epilog
 from sortition import __version__
 from sortition.cancel import Interrupted
 from sortition.errors import InfeasibleError, InputError, Problem, SortitionError
-from sortition.feasibility import diagnose
-from sortition.generate import PRESETS, generate_instance, value_counts_for, write_instance
 from sortition.io.outputs import atomic_output_dir, check_output_dir, is_output_dir
-from sortition.record import SeedLike
+from sortition.record.build import SeedLike
 from sortition.seeds import Seed, resolve_seed, seed_from_text
-from sortition.selection import (
+from sortition.selection.feasibility import diagnose
+from sortition.selection.service import (
     ALGORITHMS,
     DEFAULT_ALGORITHM,
     LoadedInput,
@@ -35,8 +34,9 @@ from sortition.selection import (
     write_committed_draw,
     write_selection,
 )
-from sortition.summary import format_summary, summary_rows
-from sortition.verify import verify_record
+from sortition.selection.summary import format_summary, summary_rows
+from sortition.synthetic.pools import PRESETS, generate_instance, value_counts_for, write_instance
+from sortition.verify.service import verify_record
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -31,10 +31,10 @@ from matplotlib.figure import Figure
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from sortition.audit.report import PNG_METADATA, plot_style  # noqa: E402
+from sortition.engine.objectives import fair_distribution  # noqa: E402
 from sortition.errors import TimeLimitError  # noqa: E402
-from sortition.fairness import fair_distribution  # noqa: E402
-from sortition.report import PNG_METADATA, plot_style  # noqa: E402
-from sortition.selection import load_input  # noqa: E402
+from sortition.selection.service import load_input  # noqa: E402
 
 PAPER_INSTANCES = (
     "sf_a_35",

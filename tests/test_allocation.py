@@ -9,8 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sortition.allocation import allocate, parse_weight, parse_weight_options, weight_text
 from sortition.errors import InputError
+from sortition.invitations.allocation import (
+    allocate,
+    parse_weight,
+    parse_weight_options,
+    weight_text,
+)
 
 
 def letters(households: dict[str, int], n: int, weights: dict[str, Fraction] | None = None):

@@ -16,8 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sortition_cli.audit import audit as audit_command
 
-from sortition.algorithms.legacy import LegacySampler
-from sortition.audit import (
+from sortition.audit.beta import beta_quantile, jeffreys_upper, regularized_incomplete_beta
+from sortition.audit.sampling import BLOCK_SIZE, block_stream, sample_counts
+from sortition.audit.service import (
     DEFAULT_ALGORITHMS,
     LP_ACCURACY,
     geometric_mean,
@@ -28,11 +29,10 @@ from sortition.audit import (
     run_audit,
     share_below,
 )
-from sortition.beta import beta_quantile, jeffreys_upper, regularized_incomplete_beta
-from sortition.fairness import fair_distribution
+from sortition.engine.legacy import LegacySampler
+from sortition.engine.objectives import fair_distribution
 from sortition.randomness import SeededStream
-from sortition.sampling import BLOCK_SIZE, block_stream, sample_counts
-from sortition.selection import load_input
+from sortition.selection.service import load_input
 from tests.conftest import REPO, run_cli, runnable_instance
 
 # --------------------------------------------------------------------------- the beta quantile
@@ -399,7 +399,7 @@ def test_time_limit_stops_a_fair_algorithm_cleanly(tmp_path: Path) -> None:
 
 def _nash_runs_out_of_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """NASH stops at its time limit at once; the other algorithms run as they are."""
-    import sortition.audit as audit_module
+    import sortition.audit.service as audit_module
     from sortition.errors import Problem, TimeLimitError
 
     real = audit_module.fair_distribution

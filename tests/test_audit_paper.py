@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sortition.audit import Audit, algorithm_metrics, run_audit
-from sortition.selection import load_input
+from sortition.audit.service import Audit, algorithm_metrics, run_audit
+from sortition.selection.service import load_input
 from tests.conftest import REPO, runnable_instance, shared_data
 
 DRAWS = 10_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sortition.algorithms.face_walk import face_walk
+from sortition.engine.walks import face_walk
 from sortition.units import UnitInstance, from_people
 from tests.test_fair_algorithms import _brute_panels, _random_people
 

@@ -11,16 +11,16 @@ import numpy as np
 import pytest
 from ortools.linear_solver import pywraplp
 
-from sortition.algorithms.column_generation import (
+from sortition.engine.column_generation import (
     Distribution,
     TimeLimitReached,
     leximin,
     maximin,
     nash,
 )
-from sortition.algorithms.relaxation import relaxed_leximin
-from sortition.fairness import unit_instance
-from sortition.selection import load_input
+from sortition.engine.objectives import unit_instance
+from sortition.engine.relaxation import relaxed_leximin
+from sortition.selection.service import load_input
 from sortition.units import UnitInstance, from_people
 
 # --------------------------------------------------------------------------- helpers

@@ -11,8 +11,13 @@ import numpy as np
 import pytest
 from sortition_cli.main import ProgressPrinter
 
-from sortition.lottery import WEIGHT_SCALE, choose_members, draw_panel_index, quantised_weights
 from sortition.randomness import SeededStream
+from sortition.record.distribution_draw import (
+    WEIGHT_SCALE,
+    choose_members,
+    draw_panel_index,
+    quantised_weights,
+)
 from tests.conftest import run_cli, runnable_instance
 from tests.test_select import assert_panel_meets_quotas, read_rows
 

@@ -15,11 +15,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ortools.sat.python import cp_model
 
-from sortition import feasibility, oracle
-from sortition.feasibility import diagnose
+from sortition.engine import oracle
 from sortition.io.pool import read_pool
 from sortition.io.quotas import read_quotas
 from sortition.model import Instance, Pool, Quotas, ValueQuota
+from sortition.selection import feasibility
+from sortition.selection.feasibility import diagnose
 from tests.conftest import run_cli, runnable_instance
 
 

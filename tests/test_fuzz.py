@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sortition_cli.main import cli
 
-from sortition.draw import commitment_text
+from sortition.record.draw import commitment_text
 
 POOL = (
     "id,name,gender,age,address,postcode\n"

@@ -1,4 +1,4 @@
-"""Tests of the synthetic pool generator (sortition.generate)."""
+"""Tests of the synthetic pool generator (sortition.synthetic.pools)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sortition.generate import (
+from sortition.synthetic.pools import (
     PRESETS,
     GeneratedInstance,
     generate_instance,

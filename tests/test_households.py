@@ -316,7 +316,7 @@ def test_invite_ranks_the_normalised_key(tmp_path: Path) -> None:
 
 
 def test_invite_rank_test_vector_of_the_docs() -> None:
-    from sortition.invitation import rank_digest
+    from sortition.invitations.ranking import rank_digest
 
     key = household_key(["\uff11 Elm  STREET", " ab1 2cd"])
     assert key == "1 elm street\x1fab1 2cd"
@@ -328,9 +328,9 @@ def test_invite_rank_test_vector_of_the_docs() -> None:
 
 def test_dask_partitions_use_the_same_key(tmp_path: Path) -> None:
     pytest.importorskip("dask")
-    from sortition.invitation_dask import dask_chunks
-    from sortition.invite import local_chunks
-    from sortition.registry import open_registry, resolve_columns
+    from sortition.invitations.distributed import dask_chunks
+    from sortition.invitations.registry import open_registry, resolve_columns
+    from sortition.invitations.service import local_chunks
 
     path = tmp_path / "registry.csv"
     path.write_text(REGISTRY + "P5,,EV5 6RA\n", encoding="utf-8")

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from sortition.cancel import CancelToken, Interrupted, cancellable
-from sortition.fairness import fair_distribution
-from sortition.selection import load_input
+from sortition.engine.objectives import fair_distribution
+from sortition.selection.service import load_input
 from tests.conftest import runnable_instance
 from tests.test_cli_end_to_end import sortition_command
 

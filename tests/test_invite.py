@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from sortition.allocation import allocate
 from sortition.households import household_key
-from sortition.invitation import rank, rank_digest
-from sortition.registry_generate import generate_registry, write_registry
+from sortition.invitations.allocation import allocate
+from sortition.invitations.ranking import rank, rank_digest
+from sortition.synthetic.registries import generate_registry, write_registry
 from tests.conftest import run_cli
 
 HOUSEHOLDS = "address,postcode"
@@ -184,7 +184,9 @@ def test_small_chunks_give_the_same_result(
 ) -> None:
     args = STRATIFIED
     whole = invite(registry, tmp_path / "a", *args)
-    monkeypatch.setattr("sortition.registry.CSV_BLOCK_BYTES", 4096)  # households span chunks
+    monkeypatch.setattr(
+        "sortition.invitations.registry.CSV_BLOCK_BYTES", 4096
+    )  # households span chunks
     chunked = invite(registry, tmp_path / "b", *args)
     assert (chunked / "invitations.csv").read_bytes() == (whole / "invitations.csv").read_bytes()
 
@@ -453,7 +455,7 @@ def test_latin1_registry_names_the_row_and_column(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, delimiter: str
 ) -> None:
     """Issue 13, defect 11: a Latin-1 byte deep in a chunked registry is reported with its row."""
-    monkeypatch.setattr("sortition.registry.CSV_BLOCK_BYTES", 4096)
+    monkeypatch.setattr("sortition.invitations.registry.CSV_BLOCK_BYTES", 4096)
     lines = [delimiter.join(["id", "name", "area"])]
     lines += [delimiter.join([str(i), f"Person {i}", "north"]) for i in range(3000)]
     lines[2500] = delimiter.join(["2499", "Zoë", "north"])  # row 2501
@@ -488,7 +490,7 @@ def test_addresses_on_two_lines_across_chunks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Quoted line breaks are read whole even where a chunk boundary falls inside one."""
-    monkeypatch.setattr("sortition.registry.CSV_BLOCK_BYTES", 4096)
+    monkeypatch.setattr("sortition.invitations.registry.CSV_BLOCK_BYTES", 4096)
     lines = ["id,address,area"] + [f'{i},"{i % 700} High St\nTown",north' for i in range(2000)]
     path = tmp_path / "registry.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -9,9 +9,9 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from sortition.invite import InviteRequest, draw_invitations
-from sortition.registry_generate import generate_registry, write_registry
+from sortition.invitations.service import InviteRequest, draw_invitations
 from sortition.seeds import seed_from_text
+from sortition.synthetic.registries import generate_registry, write_registry
 from tests.conftest import Result, run_cli
 
 
@@ -22,9 +22,9 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 def test_dask_local_cluster_gives_the_local_invitations(tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
-    from sortition.invitation_dask import dask_chunks
-    from sortition.invite import local_chunks
-    from sortition.registry import open_registry, resolve_columns
+    from sortition.invitations.distributed import dask_chunks
+    from sortition.invitations.registry import open_registry, resolve_columns
+    from sortition.invitations.service import local_chunks
 
     csv_path, parquet_path = tmp_path / "registry.csv", tmp_path / "registry.parquet"
     table = generate_registry(20_000, 8, "dask")

@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from sortition.algorithms.legacy import LegacySampler
+from sortition.engine.legacy import LegacySampler
 from sortition.errors import InfeasibleError
-from sortition.generate import PRESETS, generate_instance, write_instance
 from sortition.randomness import SeededStream
-from sortition.selection import load_input
+from sortition.selection.service import load_input
+from sortition.synthetic.pools import PRESETS, generate_instance, write_instance
 from tests.conftest import REPO, run_cli, runnable_instance
 from tests.test_randomness import doc_below, doc_stream
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from sortition import selection, transparent
+from sortition.selection import service as selection
+from sortition.selection import transparent
 from tests.conftest import run_cli, runnable_instance
 from tests.test_select import assert_panel_meets_quotas
 

@@ -9,11 +9,12 @@ from functools import cache
 
 import pytest
 
-from sortition.fairness import PoolDistribution, fair_distribution
+from sortition.engine.objectives import PoolDistribution, fair_distribution
+from sortition.record.build import needs_a_panel
 from sortition.seeds import Seed
-from sortition.selection import LoadedInput, commit_distribution, draw_selection, load_input
-from sortition.transparent import needs_a_panel
-from sortition.verify import VerifyRequest, verify_selection
+from sortition.selection.service import LoadedInput, commit_distribution, draw_selection, load_input
+from sortition.verify.items import VerifyRequest
+from sortition.verify.selection import verify_selection
 from tests.conftest import runnable_instance
 
 # LEXIMIN alone takes about 17 s on ces11_k60 (slow); on gss_k150 3 s, then 3-7 s a lottery.

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sortition.draw import commitment_text
+from sortition.record.draw import commitment_text
 from tests.conftest import run_cli, runnable_instance
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sortition.algorithms.column_generation import leximin
-from sortition.algorithms.relaxation import (
+from sortition.engine.column_generation import leximin
+from sortition.engine.relaxation import (
     nearest_polytope_point,
     relaxed_level,
     relaxed_leximin,

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sortition.canonical import canonical_json, sha256_hex
+from sortition.record.canonical import canonical_json, sha256_hex
 from tests.conftest import RUNNABLE, run_cli, runnable_instance
 
 

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from sortition.transparent import (
+from sortition.record.build import needs_a_panel
+from sortition.selection.transparent import (
     BECK_FIALA,
     BEST_FOUND,
     EXACT,
@@ -18,7 +19,6 @@ from sortition.transparent import (
     UniformLottery,
     assign_members,
     beck_fiala_counts,
-    needs_a_panel,
     person_changes,
     pipage_counts,
     round_to_uniform,
@@ -75,7 +75,7 @@ def _leximin_case(
     )
     members = _members_of_unit(unit_of_person, units.n_units)
     try:
-        from sortition.algorithms.column_generation import leximin
+        from sortition.engine.column_generation import leximin
 
         dist = leximin(units, time_limit=60)
         panels, weights = np.asarray(dist.panels), np.asarray(dist.weights)

@@ -1,4 +1,4 @@
-"""`sortition.verify`: an untouched record verifies; tampering with any one part fails exactly the
+"""`sortition verify`: an untouched record verifies; tampering with any one part fails exactly the
 check that covers it (and the checks that depend on it), never with an exception."""
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 from sortition.errors import InputError
-from sortition.record_reader import canonical_inputs
+from sortition.record.reader import canonical_inputs
 from sortition.seeds import seed_from_text
-from sortition.selection import load_input, select_panel, write_selection
-from sortition.verify import VerifyReport, verify_record
+from sortition.selection.service import load_input, select_panel, write_selection
+from sortition.verify.items import VerifyReport
+from sortition.verify.service import verify_record
 from tests.conftest import REPO, shared_data
 
 EXAMPLE = REPO / "data" / "example"
@@ -138,7 +139,7 @@ def test_untouched_leximin_record_verifies(leximin: Made) -> None:
 
 
 def test_canonical_inputs_rebuild_the_digests(made: Made) -> None:
-    from sortition.canonical import pool_digest, quotas_digest
+    from sortition.record.canonical import pool_digest, quotas_digest
 
     record = made.record()
     pool, quotas = canonical_inputs(record)

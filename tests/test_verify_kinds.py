@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sortition.registry_generate import generate_registry, write_registry
+from sortition.synthetic.registries import generate_registry, write_registry
 from tests.conftest import run_cli
 
 

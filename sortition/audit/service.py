@@ -2,7 +2,7 @@
 side, with the summary metrics of docs/audit.md.
 
 Exact probabilities come from the distribution of a fair algorithm (LEXIMIN, MAXIMIN, NASH);
-a sampler (LEGACY) is audited as a black box, from seeded repeated draws (sortition.sampling):
+a sampler (LEGACY) is audited as a black box, from seeded repeated draws (sortition.audit.sampling):
 its probabilities are the frequencies of a first sample, and the bound on its smallest probability
 is the 99 % upper Jeffreys bound of the least-selected person of the first sample, counted in a
 second, independent sample (as the Nature paper did).
@@ -27,18 +27,23 @@ from typing import Any
 
 import numpy as np
 
-from sortition.beta import jeffreys_upper
-from sortition.distribution_doc import distribution_document
-from sortition.draw import derive_draw
+from sortition.audit.beta import jeffreys_upper
+from sortition.audit.sampling import SAMPLERS, ProgressCallback, sample_counts
+from sortition.engine.objectives import (
+    FAIR_ALGORITHMS,
+    PoolDistribution,
+    ProgressFn,
+    fair_distribution,
+)
 from sortition.errors import InputError, Problem, TimeLimitError
-from sortition.fairness import FAIR_ALGORITHMS, PoolDistribution, ProgressFn, fair_distribution
-from sortition.feasibility import require_feasible
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
 from sortition.model import Instance
 from sortition.randomness import SeededStream
-from sortition.record import input_digests, tool_versions
-from sortition.sampling import SAMPLERS, ProgressCallback, sample_counts
-from sortition.selection import LoadedInput
+from sortition.record.build import input_digests, tool_versions
+from sortition.record.draw import derive_draw
+from sortition.selection.distribution import distribution_document
+from sortition.selection.feasibility import require_feasible
+from sortition.selection.service import LoadedInput
 
 AUDIT_ALGORITHMS = tuple(SAMPLERS) + tuple(FAIR_ALGORITHMS)
 # NASH is left out until it finishes in seconds: on ces11_k60 it ran past 15 minutes.
@@ -377,7 +382,7 @@ def write_audit(audit: Audit, out: Path, draws: int, force: bool = False) -> lis
     """metrics.json, inputs.json, probabilities.csv, the plots and report.html, all at once (the
     algorithms that finished; those that ran out of time are named in metrics.json, inputs.json
     and the report)."""
-    from sortition.report import write_report  # matplotlib is loaded only when writing
+    from sortition.audit.report import write_report  # matplotlib is loaded only when writing
 
     metrics = metrics_document(audit)
     inputs = inputs_document(audit, draws)

@@ -15,8 +15,8 @@ from typing import Any
 import pyarrow as pa
 
 from sortition.errors import InputError, Problem
-from sortition.invitation import ChunkHashes, hash_chunk
-from sortition.registry import Registry, RegistryColumns, _as_text
+from sortition.invitations.ranking import ChunkHashes, hash_chunk
+from sortition.invitations.registry import Registry, RegistryColumns, _as_text
 
 CSV_BLOCKSIZE = "64MB"
 

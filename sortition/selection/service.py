@@ -15,33 +15,35 @@ from typing import Any
 
 import numpy as np
 
-from sortition.algorithms.legacy import DEFAULT_MAX_ATTEMPTS
-from sortition.canonical import file_sha256, pool_digest
-from sortition.distribution_doc import distribution_document, probability_rows
-from sortition.draw import Draw, commitment_sha256, commitment_text, derive_draw
+from sortition.engine.legacy import DEFAULT_MAX_ATTEMPTS
+from sortition.engine.objectives import PoolDistribution, ProgressFn, fair_distribution
+from sortition.engine.oracle import DEFAULT_TIME_LIMIT
 from sortition.errors import InputError, LotteryCoverageError, Problem, require_file
-from sortition.fairness import PoolDistribution, ProgressFn, fair_distribution
-from sortition.feasibility import require_feasible
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
 from sortition.io.pool import PoolFile, read_pool
 from sortition.io.quotas import read_quota_file
 from sortition.model import Instance, Quotas
-from sortition.oracle import DEFAULT_TIME_LIMIT
-from sortition.record import InputFiles, SeedLike, commitment_record, selection_record
-from sortition.record_reader import (
+from sortition.record.build import (
+    READABLE_VERSIONS,
+    InputFiles,
+    SeedLike,
+    commitment_record,
+    needs_a_panel,
+    selection_record,
+)
+from sortition.record.canonical import file_sha256, pool_digest
+from sortition.record.draw import Draw, commitment_sha256, commitment_text, derive_draw
+from sortition.record.reader import (
     RecordReader,
     allow_empty_household,
     pool_columns,
     record_instance,
 )
-from sortition.transparent import (
-    UniformLottery,
-    assign_members,
-    needs_a_panel,
-    round_to_uniform,
-)
-from sortition.verify import SELECTION_VERSIONS as RECORD_VERSIONS
-from sortition.verify import check_commitment, parse_sha256
+from sortition.selection.distribution import distribution_document, probability_rows
+from sortition.selection.feasibility import require_feasible
+from sortition.selection.transparent import UniformLottery, assign_members, round_to_uniform
+from sortition.verify.items import parse_sha256
+from sortition.verify.selection import check_commitment
 
 ALGORITHMS = ("legacy", "leximin", "maximin", "nash")
 DEFAULT_ALGORITHM = "leximin"
@@ -252,7 +254,8 @@ def _left_out_message(
 
 
 def draw_selection(commitment: Commitment, seed: SeedLike) -> Selection:
-    """Draw the panel from the commitment with the seed (sortition.draw) and build the record."""
+    """Draw the panel from the commitment with the seed (sortition.record.draw) and build the
+    record."""
     draw = derive_draw(commitment.document, seed.value)
     record = selection_record(
         commitment.document, commitment.sha256, seed, draw.as_record(), draw.panel
@@ -385,7 +388,7 @@ def read_commitment(path: Path, expect: str | None = None) -> dict[str, Any]:
             [Problem("is not a commitment written by 'sortition commit'", file=path.name)]
         )
     reader = RecordReader(path.name)
-    if reader.get(document, "version") not in RECORD_VERSIONS:
+    if reader.get(document, "version") not in READABLE_VERSIONS:
         raise reader.fail(f"unknown version {document['version']!r} (known: 3, 4)")
     reader.mapping(document, "tool")
     if commitment_text(document).encode("utf-8") != raw:

@@ -16,10 +16,22 @@ from importlib.metadata import version
 from typing import Any, Protocol
 
 from sortition import __version__
-from sortition.canonical import pool_digest, pseudonymised_pool, quota_rows, quotas_digest
 from sortition.model import Instance
+from sortition.record.canonical import pool_digest, pseudonymised_pool, quota_rows, quotas_digest
 
 RECORD_VERSION = 4
+READABLE_VERSIONS = (3, 4)  # the selection record versions verify (and draw) read
+
+# A person needs a panel of an M-panel lottery when pi * M >= 1 - COVERAGE_TOL (float noise in
+# pi = 1/M); docs/transparent.md.
+COVERAGE_TOL = 1e-9
+
+
+def needs_a_panel(probability: float, m: int) -> bool:
+    """Whether a person with this probability must be on at least one of an M-panel lottery's
+    m panels: probability >= 1/m, up to float noise (COVERAGE_TOL). The lottery promises it
+    (sortition.selection.transparent) and verify checks it."""
+    return probability * m >= 1.0 - COVERAGE_TOL
 
 
 class SeedLike(Protocol):

@@ -18,13 +18,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sortition.allocation import allocate, parse_weight
-from sortition.canonical import file_sha256
 from sortition.errors import InputError, Problem, require_file
-from sortition.invite import InviteRequest, draw_invitations
-from sortition.record_reader import RecordReader
+from sortition.invitations.allocation import allocate, parse_weight
+from sortition.invitations.service import InviteRequest, draw_invitations
+from sortition.record.canonical import file_sha256
+from sortition.record.reader import RecordReader
 from sortition.seeds import Seed
-from sortition.verify import CheckItem, VerifyRequest, _listed, _version_item
+from sortition.verify.items import CheckItem, VerifyRequest, shortlist, version_item
 
 
 def verify_invitation(request: VerifyRequest) -> list[CheckItem]:
@@ -63,7 +63,7 @@ def verify_invitation(request: VerifyRequest) -> list[CheckItem]:
     seed_value = reader.text(record, "seed.value")
 
     items = [
-        _version_item(record),
+        version_item(record),
         _allocation_item(recorded, letters, request.name),
         _invitations_item(recorded, invitations),
     ]
@@ -103,7 +103,7 @@ def _allocation_item(recorded: dict[str, dict[str, Any]], letters: int, name: st
         or a.all_households != bool(recorded[a.stratum].get("all_households"))
     ]
     if wrong:
-        return CheckItem("allocation", False, _listed(wrong))
+        return CheckItem("allocation", False, shortlist(wrong))
     return CheckItem(
         "allocation",
         True,
@@ -123,7 +123,7 @@ def _invitations_item(recorded: dict[str, dict[str, Any]], invitations: list[Any
     repeated = [i for i, count in Counter(e["id"] for e in invitations).items() if count > 1]
     wrong += [f"id {i!r} invited twice" for i in repeated]
     if wrong:
-        return CheckItem("invitations", False, _listed(wrong))
+        return CheckItem("invitations", False, shortlist(wrong))
     return CheckItem(
         "invitations", True, f"{len(invitations)} invitations, as many per stratum as letters"
     )
@@ -204,7 +204,7 @@ def _registry_items(
         if counts.get(s) != recorded.get(s, {}).get("households")
     ]
     counts_item = (
-        CheckItem("registry counts", False, _listed(wrong))
+        CheckItem("registry counts", False, shortlist(wrong))
         if wrong
         else CheckItem(
             "registry counts",
@@ -224,9 +224,9 @@ def _registry_items(
         extra = [f"{i} ({s})" for s, i in sorted(listed - derived_set)]
         parts = []
         if extra:
-            parts.append(f"recorded but not drawn: {_listed(extra)}")
+            parts.append(f"recorded but not drawn: {shortlist(extra)}")
         if missing:
-            parts.append(f"drawn but not recorded: {_listed(missing)}")
+            parts.append(f"drawn but not recorded: {shortlist(missing)}")
         if not parts:
             parts.append("the same invitations, in another order")
         draw_item = CheckItem("draw", False, "; ".join(parts))

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from sortition.algorithms.legacy import LegacySampler
+from sortition.engine.legacy import LegacySampler
 from sortition.model import Instance
 from sortition.randomness import SeededStream
 

@@ -1,5 +1,6 @@
 """The invitation lottery as one service call: read the registry, draw, write (what the CLI and
-``verify`` call). The rules live in ``sortition.invitation`` and ``sortition.allocation``."""
+``verify`` call). The rules live in ``sortition.invitations.ranking`` and
+``sortition.invitations.allocation``."""
 
 from __future__ import annotations
 
@@ -10,9 +11,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from sortition.allocation import StratumAllocation
-from sortition.canonical import file_sha256
-from sortition.invitation import (
+from sortition.invitations.allocation import StratumAllocation
+from sortition.invitations.ranking import (
     ChunkHashes,
     InvitedRow,
     allocation_row,
@@ -21,9 +21,7 @@ from sortition.invitation import (
     invitation_record,
     plan_invitations,
 )
-from sortition.io.outputs import atomic_output_dir, write_csv, write_json
-from sortition.record import SeedLike
-from sortition.registry import (
+from sortition.invitations.registry import (
     Registry,
     RegistryColumns,
     iter_batches,
@@ -31,6 +29,9 @@ from sortition.registry import (
     read_rows,
     resolve_columns,
 )
+from sortition.io.outputs import atomic_output_dir, write_csv, write_json
+from sortition.record.build import SeedLike
+from sortition.record.canonical import file_sha256
 
 ENGINES = ("local", "dask")
 RANK_COLUMN = "invitation_rank"
@@ -85,7 +86,7 @@ def draw_invitations(
     with ThreadPoolExecutor(1) as pool:  # the file's SHA-256 on the other core meanwhile
         raw_digest = pool.submit(file_sha256, registry.path)
         if request.engine == "dask":
-            from sortition.invitation_dask import dask_chunks
+            from sortition.invitations.distributed import dask_chunks
 
             chunks = dask_chunks(registry, columns, seed.value, request.scheduler)
         else:

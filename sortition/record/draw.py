@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from sortition.algorithms.legacy import LegacySampler
+from sortition.engine.legacy import LegacySampler
 from sortition.io.outputs import json_text
-from sortition.lottery import choose_members, draw_panel_index
 from sortition.randomness import SeededStream
-from sortition.record_reader import RecordReader, record_instance
+from sortition.record.distribution_draw import choose_members, draw_panel_index
+from sortition.record.reader import RecordReader, record_instance
 
 # The keys of a record that the commitment fixes, in the order the commitment file lists them.
 COMMITMENT_KEYS = (

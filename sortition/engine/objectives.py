@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from sortition.algorithms.column_generation import leximin, maximin, nash
-from sortition.algorithms.pricing import TimeLimitReached
+from sortition.engine.column_generation import leximin, maximin, nash
+from sortition.engine.pricing import TimeLimitReached
 from sortition.errors import InfeasibleError, Problem, TimeLimitError
 from sortition.model import Instance
 from sortition.units import (

@@ -32,15 +32,15 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.linear_solver import pywraplp
 
-from sortition.algorithms.face_walk import face_walk
-from sortition.algorithms.pricing import PanelOracle, PricingResult, SwapSearch, TimeLimitReached
-from sortition.algorithms.relaxation import (
+from sortition.cancel import solve_lp
+from sortition.engine.pricing import PanelOracle, PricingResult, SwapSearch, TimeLimitReached
+from sortition.engine.relaxation import (
     RelaxedLevel,
     nearest_polytope_point,
     relaxed_level,
     relaxed_leximin,
 )
-from sortition.cancel import solve_lp
+from sortition.engine.walks import face_walk
 from sortition.units import Distribution, UnitInstance
 
 __all__ = [

@@ -12,7 +12,8 @@ the work splits into chunks (or Dask partitions) that are hashed independently:
 1. ``hash_chunk`` turns a batch of rows into compact numbers: per row the first 128 bits of the
    id's rank, of its household's rank, and its stratum;
 2. ``plan_invitations`` (the reduction) checks ids and households, counts households per
-   stratum, allocates the letters (``sortition.allocation``) and picks the smallest ranks;
+   stratum, allocates the letters (``sortition.invitations.allocation``) and picks the smallest
+   ranks;
 3. the chosen rows are read again and their full 256-bit ranks recomputed (``finish``).
 
 Ranks are compared by their first 128 bits; two different keys agree on those with probability
@@ -32,11 +33,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sortition.allocation import METHOD, StratumAllocation, allocate
 from sortition.errors import InputError, Problem
 from sortition.households import EMPTY_HOUSEHOLD_CELL, SEPARATOR, household_key, normalise_arrow
-from sortition.record import SeedLike, tool_versions
-from sortition.registry import RegistryColumns
+from sortition.invitations.allocation import METHOD, StratumAllocation, allocate
+from sortition.invitations.registry import RegistryColumns
+from sortition.record.build import SeedLike, tool_versions
 
 RECORD_KIND = "invitation"
 # 2: households are ranked by their normalised key (version 1 joined the cells as written)
@@ -101,7 +102,7 @@ def _binary(array: pa.Array) -> list[bytes]:
 
 
 def hash_chunk(table: pa.Table, columns: RegistryColumns, seed: str) -> ChunkHashes:
-    """Hash one batch of rows (text columns, as ``sortition.registry`` reads them)."""
+    """Hash one batch of rows (text columns, as ``sortition.invitations.registry`` reads them)."""
     prefix = seed.encode("utf-8") + b"\x00"
     rows = table.num_rows
     problems: list[tuple[int, str, str]] = []

@@ -2,8 +2,8 @@
 
 A lottery is M panels (rows, count vectors over units), each of them feasible. Every person's
 number of panels is fixed by their unit's *slots* s_u (the sum of the unit's counts over the M
-rows, shared out in rotation; ``sortition.transparent``). ``Swaps.run(lo, hi)`` tries to bring
-every s_u into a window [lo_u, hi_u] by changing rows, one slot at a time, keeping every row a
+rows, shared out in rotation; ``sortition.selection.transparent``). ``Swaps.run(lo, hi)`` tries to
+bring every s_u into a window [lo_u, hi_u] by changing rows, one slot at a time, keeping every row a
 feasible panel:
 
 1. a *swap*: in one row, one member of unit a makes way for one member of unit b, which moves
@@ -31,8 +31,8 @@ from __future__ import annotations
 import numpy as np
 from ortools.sat.python import cp_model
 
-from sortition.algorithms.pricing import panel_model
 from sortition.cancel import solve_cp_sat
+from sortition.engine.pricing import panel_model
 from sortition.units import UnitInstance
 
 # Rows examined at a time when looking for a single swap.

@@ -23,8 +23,8 @@ from collections.abc import Callable
 import numpy as np
 from ortools.sat.python import cp_model
 
-from sortition.algorithms.pricing import panel_model, set_objective
 from sortition.cancel import solve_cp_sat
+from sortition.engine.pricing import panel_model, set_objective
 from sortition.units import UnitInstance
 
 # The walk stops once the weight left to place is this small (round-off dominates beyond it).

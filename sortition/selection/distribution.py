@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from sortition.fairness import PoolDistribution
+from sortition.engine.objectives import PoolDistribution
 
 # Statistics that depend on the machine (timings) stay out of the files, which must be identical
 # on every machine; the console shows them.

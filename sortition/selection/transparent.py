@@ -33,8 +33,8 @@ The search (``round_to_uniform``, method "best"):
    search over the levels where a window changes) is a lower bound on the change of every
    lottery of M panels; when no level has one, no lottery can give everyone who needs a panel
    one.
-3. *Swap search* (``sortition.transparent_swaps``): starting from the rounding, small changes
-   of single panels (a swap of one member for another, a chain of two swaps, or one panel
+3. *Swap search* (``sortition.selection.transparent_swaps``): starting from the rounding, small
+   changes of single panels (a swap of one member for another, a chain of two swaps, or one panel
    rebuilt by CP-SAT), each keeping the panel feasible, bring every unit's slots into its
    window at the lower bound; when the search finds no more steps, the level rises halfway
    towards the current change and the search continues from there, until it succeeds. Panels
@@ -62,7 +62,8 @@ import numpy as np
 from ortools.linear_solver import pywraplp
 
 from sortition.cancel import solve_lp
-from sortition.transparent_swaps import Swaps
+from sortition.record.build import COVERAGE_TOL
+from sortition.selection.transparent_swaps import Swaps
 from sortition.units import UnitInstance
 
 METHODS = ("best", "beck-fiala", "pipage")
@@ -71,8 +72,6 @@ BEST_FOUND = "best found"
 BECK_FIALA = "beck-fiala"
 PIPAGE = "pipage"
 
-# A person needs a panel when pi * M >= 1 - COVERAGE_TOL (float noise in pi = 1/M).
-COVERAGE_TOL = 1e-9
 # Fractional parts within SNAP of 0 or 1 are taken as integral (float noise of M * p_P).
 SNAP = 1e-9
 # Targets x_u = M * pi_u are represented as round(SCALE * x_u) for the levels.
@@ -83,14 +82,8 @@ DEFAULT_BUDGET = 2e9
 # Bounds of the lower-bound LP are widened by this many slots against round-off.
 _LP_SLACK = 1e-6
 # GLOP settings tried in turn when one neither solves nor refutes an LP (ABNORMAL and the like,
-# seen on nearly degenerate LPs in sortition.algorithms.relaxation).
+# seen on nearly degenerate LPs in sortition.engine.relaxation).
 _GLOP_ATTEMPTS = ("", "use_preprocessing: false", "use_dual_simplex: true")
-
-
-def needs_a_panel(probability: float, m: int) -> bool:
-    """Whether a person with this probability must be on at least one of the m panels:
-    probability >= 1/m, up to float noise (COVERAGE_TOL)."""
-    return probability * m >= 1.0 - COVERAGE_TOL
 
 
 def person_changes(

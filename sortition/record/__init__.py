@@ -1,0 +1,3 @@
+"""The records: building them, reading them back, the canonical digests, and the draw from a
+commitment and a seed.
+"""

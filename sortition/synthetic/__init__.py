@@ -1,0 +1,1 @@
+"""Synthetic pools and registries for tests and benchmarks."""

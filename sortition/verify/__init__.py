@@ -1,0 +1,1 @@
+"""Verify a published record: one checker per record kind (selection, invitation)."""

@@ -1,0 +1,164 @@
+"""A selection record's (or commitment's) parts, read and validated for shape: the embedded pool
+and quotas, the seed and the panel, and for the fair algorithms the distribution; and the quota and
+household problems of a set of people, counted from the record's own pool."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sortition.model import Instance
+from sortition.record.reader import (
+    RecordReader,
+    allow_empty_household,
+    is_int,
+    record_instance,
+)
+
+FAIR_ALGORITHMS = ("leximin", "maximin", "nash")
+
+
+@dataclass(frozen=True)
+class SelectionParts:
+    """A selection record's parts, validated."""
+
+    record: dict[str, Any]
+    name: str  # the record file's name, for messages
+    instance: Instance
+    algorithm: str
+    seed: str
+    panel: list[str]
+    pool_rows: dict[str, dict[str, Any]]  # id -> embedded row, as written
+    quota_rows: list[dict[str, Any]]  # as written
+
+
+@dataclass(frozen=True)
+class FairParts:
+    """The distribution of a fair-algorithm record, validated for shape (not for content)."""
+
+    path: str  # "types" or "people"
+    weights: list[float]
+    units: list[list[str]]  # types path: members of each unit, as listed
+    unit_values: list[dict[str, Any]]  # types path: each unit's stated values
+    counts: list[list[tuple[int, int]]]  # types path: (unit, count) of each panel, as listed
+    members: list[list[str]]  # people path: ids of each panel
+    probabilities: dict[str, Any]
+    never_selectable: list[str]
+    document: dict[str, Any]
+
+    @staticmethod
+    def read(selection: SelectionParts, reader: RecordReader) -> FairParts:
+        record = selection.record
+        document = reader.mapping(record, "distribution")
+        path = reader.text(document, "path")
+        if path not in ("types", "people"):
+            raise reader.fail(f"'distribution.path' must be 'types' or 'people', not {path!r}")
+        panels = reader.items(document, "panels")
+        if not panels:
+            raise reader.fail("'distribution.panels' is empty")
+        weights, counts, members = [], [], []
+        units: list[list[str]] = []
+        unit_values: list[dict[str, Any]] = []
+        if path == "types":
+            for number, unit in enumerate(reader.items(document, "units"), start=1):
+                units.append(reader.texts(unit, "members"))
+                unit_values.append(reader.mapping(unit, "values"))
+                if not units[-1]:
+                    raise reader.fail(f"'distribution.units[{number}]' has no members")
+        for number, panel in enumerate(panels, start=1):
+            where = f"distribution.panels[{number}]"
+            if not isinstance(panel, dict):
+                raise reader.fail(f"'{where}' must be an object")
+            weights.append(reader.number(panel, "weight"))
+            if path == "people":
+                members.append(reader.texts(panel, "members"))
+                continue
+            pairs = []
+            for pair in reader.items(panel, "counts"):
+                if (
+                    not isinstance(pair, list)
+                    or len(pair) != 2
+                    or not all(is_int(x) for x in pair)
+                    or not 0 <= pair[0] < len(units)
+                    or pair[1] < 0
+                ):
+                    raise reader.fail(
+                        f"'{where}.counts' must be [unit index, count] pairs of whole numbers "
+                        f"(unit index below {len(units)})"
+                    )
+                pairs.append((int(pair[0]), int(pair[1])))
+            counts.append(pairs)
+        never = document.get("never_selectable", [])
+        if not isinstance(never, list) or not all(isinstance(p, str) for p in never):
+            raise reader.fail("'distribution.never_selectable' must be a list of ids")
+        return FairParts(
+            path=path,
+            weights=weights,
+            units=units,
+            unit_values=unit_values,
+            counts=counts,
+            members=members,
+            probabilities=reader.mapping(record, "probabilities"),
+            never_selectable=never,
+            document=document,
+        )
+
+
+def read_parts(
+    record: dict[str, Any], name: str, with_draw: bool
+) -> tuple[SelectionParts, FairParts | None]:
+    """A selection record's (or, without ``with_draw``, a commitment's) parts, validated."""
+    reader = RecordReader(name)
+    instance = record_instance(record, name)
+    algorithm = reader.text(record, "algorithm")
+    if algorithm != "legacy" and algorithm not in FAIR_ALGORITHMS:
+        raise reader.fail(f"unknown algorithm '{algorithm}'")
+    for key in ("inputs.pool.digest", "inputs.quotas.digest"):
+        reader.text(record, key)
+    allow_empty_household(record, name)
+    selection = SelectionParts(
+        record=record,
+        name=name,
+        instance=instance,
+        algorithm=algorithm,
+        seed=reader.text(record, "seed.value") if with_draw else "",
+        panel=reader.texts(record, "panel") if with_draw else [],
+        pool_rows={row["id"]: row for row in record["pool"]},
+        quota_rows=record["quotas"],
+    )
+    fair = FairParts.read(selection, reader) if algorithm in FAIR_ALGORITHMS else None
+    return selection, fair
+
+
+def quota_problems(
+    members: Sequence[str], pool_rows: dict[str, dict[str, Any]], quota_rows: list[dict[str, Any]]
+) -> list[str]:
+    """Quota rows (as written) that the given people do not meet, counted from the pool rows."""
+    counts = Counter(
+        (feature, value)
+        for person in members
+        if person in pool_rows
+        for feature, value in pool_rows[person]["values"].items()
+    )
+    return [
+        f"{q['feature']} {q['value']}: {counts[(q['feature'], q['value'])]}, quota "
+        f"{q['min']}-{q['max']}"
+        for q in quota_rows
+        if not q["min"] <= counts[(q["feature"], q["value"])] <= q["max"]
+    ]
+
+
+def household_problems(members: Sequence[str], pool_rows: dict[str, dict[str, Any]]) -> list[str]:
+    """Households (as numbered in the pool rows) with more than one of the given people."""
+    households: dict[int, list[str]] = {}
+    for person in members:
+        row = pool_rows.get(person)
+        if row is not None and row["household"] is not None:
+            households.setdefault(int(row["household"]), []).append(person)
+    return [
+        f"household {h}: {', '.join(people)}"
+        for h, people in sorted(households.items())
+        if len(people) > 1
+    ]

@@ -1,0 +1,380 @@
+"""Verify a selection record: recompute its digests, re-run its draw, re-check its panel.
+
+``verify_record`` reads ``record.json`` (docs/record.md) and answers, one line per check, whether
+the record holds together and whether it matches the input files when they are given:
+
+* the canonical pool and quotas rebuilt from the record give the digests it states, and so do the
+  pool and quota files (their raw SHA-256 is compared too, but a file that was only re-saved,
+  with the same canonical content, still verifies);
+* the seed re-derives the recorded panel (LEGACY re-runs the greedy; the fair algorithms draw a
+  panel from the recorded distribution, docs/distribution.md);
+* the recorded panel meets every quota and the household rule, counted from the record's own pool;
+* for the fair algorithms: the distribution is a distribution of feasible panels, the recorded
+  probabilities are the ones it implies, and (``recompute=True``) the algorithm run again gives
+  the same probabilities;
+* with an M-panel lottery: every published panel is feasible, the largest change of a person's
+  probability that the M panels give is the one the record states, and everyone whose probability
+  is at least 1/M is on one of them (docs/transparent.md).
+
+A mismatch is a ``CheckItem`` with ``ok`` False, never an exception; only a record or file that
+cannot be read or is not valid raises ``InputError`` (exit 2). Each kind of record has its own
+checker in ``CHECKERS`` (an invitation record can plug in beside the selection record).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from sortition.errors import InfeasibleError, InputError
+from sortition.io.pool import parse_pool
+from sortition.io.quotas import read_quota_file
+from sortition.io.tables import read_table
+from sortition.record.canonical import (
+    file_sha256,
+    pool_digest,
+    pseudonymised_pool,
+    quota_rows,
+    quotas_digest,
+)
+from sortition.record.draw import commitment_sha256, derive_draw
+from sortition.record.reader import (
+    allow_empty_household,
+    pool_columns,
+)
+from sortition.verify.distribution import (
+    lottery_item,
+    panels_item,
+    probabilities_item,
+    recompute_item,
+    weights_item,
+)
+from sortition.verify.items import CheckItem, VerifyRequest, shortlist, version_item
+from sortition.verify.parts import (
+    SelectionParts,
+    household_problems,
+    quota_problems,
+    read_parts,
+)
+
+
+def check_commitment(document: dict[str, Any], name: str) -> list[CheckItem]:
+    """The checks that need only what a commitment fixes (``draw`` runs them before drawing):
+    the digests of the embedded pool and quotas, and for the fair algorithms the lottery, the
+    weights, the feasibility of every panel and the probabilities they imply.
+
+    A commitment edited and then saved in canonical form hashes to a new value; ``--expect``
+    catches that against the published hash, these checks catch content that does not hold
+    together (e.g. k changed, two weights swapped)."""
+    selection, fair = read_parts(document, name, with_draw=False)
+    items = _digest_items(selection)
+    if fair is not None:
+        if "lottery" in document:
+            items.append(lottery_item(selection, fair))
+        items += [
+            weights_item(fair),
+            panels_item(selection, fair),
+            probabilities_item(selection, fair),
+        ]
+    return items
+
+
+def verify_selection(request: VerifyRequest) -> list[CheckItem]:
+    record = request.record
+    selection, fair = read_parts(record, request.name, with_draw=True)
+
+    items = [version_item(record), _commitment_item(selection)]
+    if request.expect is not None:
+        items.append(_published_item(selection, request.expect))
+    items += _digest_items(selection)
+    if request.pool_path is not None:
+        items.append(_pool_file_item(selection, request.pool_path, request.id_column))
+    if request.quotas_path is not None:
+        items.append(_quotas_file_item(selection, request.quotas_path, request.warnings))
+    items += [_panel_size_item(selection), _quotas_item(selection), _household_item(selection)]
+    if fair is None:
+        items.append(_draw_item(selection))
+        if request.recompute:
+            items.append(
+                CheckItem(
+                    "recompute",
+                    True,
+                    "LEGACY has no distribution to recompute: the draw re-run above is its "
+                    "recomputation",
+                )
+            )
+    else:
+        items += [
+            _draw_item(selection),
+            *([lottery_item(selection, fair)] if "lottery" in record else []),
+            weights_item(fair),
+            panels_item(selection, fair),
+            probabilities_item(selection, fair),
+        ]
+        if request.recompute:
+            items.append(recompute_item(selection, fair))
+    return items
+
+
+def _digest_items(selection: SelectionParts) -> list[CheckItem]:
+    record, instance = selection.record, selection.instance
+    pool, quotas = instance.pool, instance.quotas
+    items = []
+    stated = record["inputs"]["pool"]["digest"]
+    rebuilt = pool_digest(pool, quotas)
+    people = record["inputs"]["pool"].get("people")
+    if rebuilt != stated:
+        items.append(
+            CheckItem(
+                "pool digest",
+                False,
+                f"record says {stated}, its embedded pool gives {rebuilt}",
+            )
+        )
+    elif people is not None and people != pool.size:
+        items.append(
+            CheckItem(
+                "pool digest",
+                False,
+                f"matches {stated}, but the record says {people} people and its pool "
+                f"has {pool.size}",
+            )
+        )
+    else:
+        note = ""
+        if pseudonymised_pool(pool, quotas) != record["pool"]:
+            note = " (the embedded rows are not in canonical order; their content matches)"
+        items.append(CheckItem("pool digest", True, f"matches {stated}, {pool.size} people{note}"))
+    stated = record["inputs"]["quotas"]["digest"]
+    rebuilt = quotas_digest(quotas)
+    if rebuilt != stated:
+        items.append(
+            CheckItem(
+                "quotas digest",
+                False,
+                f"record says {stated}, its embedded quotas give {rebuilt}",
+            )
+        )
+    else:
+        note = ""
+        if quota_rows(quotas) != record["quotas"]:
+            note = " (the embedded rows are not in canonical order; their content matches)"
+        items.append(
+            CheckItem(
+                "quotas digest",
+                True,
+                f"matches {stated}, {len(quotas.rows)} quota rows{note}",
+            )
+        )
+    return items
+
+
+def _raw_file(path: Path, raw_stated: Any) -> tuple[bool, str]:
+    """Raw SHA-256 comparison: (matches, words for the detail line)."""
+    raw = file_sha256(path)
+    if raw == raw_stated:
+        return True, f"file SHA-256 matches {raw}"
+    recorded = raw_stated if isinstance(raw_stated, str) else "nothing"
+    return False, f"raw file SHA-256 {raw} differs from the record's {recorded}"
+
+
+def _pool_file_item(selection: SelectionParts, path: Path, id_column: str | None) -> CheckItem:
+    record, quotas = selection.record, selection.instance.quotas
+    stated_pool = record["inputs"]["pool"]
+    column, households = pool_columns(record, selection.name)
+    if id_column is not None:
+        column = id_column
+    table = read_table(path)  # an unreadable file is InputError
+    try:
+        pool_file = parse_pool(
+            table,
+            quotas,
+            column,
+            households,
+            allow_empty_household(record, selection.name),
+        )
+    except InputError as error:
+        first = error.problems[0]
+        more = len(error.problems) - 1
+        return CheckItem(
+            "pool file",
+            False,
+            f"{path.name} does not fit the record's quotas and columns: {first}"
+            + (f" (and {more} more problems)" if more else ""),
+        )
+    stated = stated_pool["digest"]
+    digest = pool_digest(pool_file.pool, quotas)
+    raw_ok, raw_words = _raw_file(path, stated_pool.get("file_sha256"))
+    if digest != stated:
+        return CheckItem(
+            "pool file",
+            False,
+            f"record says {stated}, {path.name} gives {digest} ({pool_file.pool.size} people)",
+        )
+    if raw_ok:
+        return CheckItem(
+            "pool file",
+            True,
+            f"{path.name}: canonical digest matches {stated}; {raw_words}",
+        )
+    return CheckItem(
+        "pool file",
+        True,
+        f"{path.name}: canonical digest matches {stated}; note: {raw_words} "
+        "(re-saved? the content that counts is the same)",
+    )
+
+
+def _quotas_file_item(selection: SelectionParts, path: Path, warnings: list[str]) -> CheckItem:
+    stated_quotas = selection.record["inputs"]["quotas"]
+    quota_file = read_quota_file(path)  # an unreadable or invalid file is InputError
+    warnings.extend(quota_file.warnings)
+    quotas = quota_file.quotas
+    stated = stated_quotas["digest"]
+    digest = quotas_digest(quotas)
+    raw_ok, raw_words = _raw_file(path, stated_quotas.get("file_sha256"))
+    if digest != stated:
+        mine = {(q.feature, q.value): q for q in selection.instance.quotas.rows}
+        theirs = {(q.feature, q.value): q for q in quotas.rows}
+        changed = [
+            f"{f} {v}"
+            for (f, v) in sorted(set(mine) | set(theirs))
+            if mine.get((f, v)) != theirs.get((f, v))
+        ]
+        return CheckItem(
+            "quotas file",
+            False,
+            f"record says {stated}, {path.name} gives {digest} "
+            f"(rows that differ: {shortlist(changed)})",
+        )
+    if raw_ok:
+        return CheckItem(
+            "quotas file",
+            True,
+            f"{path.name}: canonical digest matches {stated}; {raw_words}",
+        )
+    return CheckItem(
+        "quotas file",
+        True,
+        f"{path.name}: canonical digest matches {stated}; note: {raw_words} "
+        "(re-saved? the content that counts is the same)",
+    )
+
+
+def _panel_size_item(selection: SelectionParts) -> CheckItem:
+    panel, k = selection.panel, selection.instance.k
+    unknown = [p for p in panel if p not in selection.pool_rows]
+    repeated = [p for p, count in Counter(panel).items() if count > 1]
+    problems = []
+    if len(panel) != k:
+        problems.append(f"the panel has {len(panel)} ids where k is {k}")
+    if repeated:
+        problems.append(f"ids listed twice: {shortlist(repeated)}")
+    if unknown:
+        problems.append(f"ids not in the pool: {shortlist(unknown)}")
+    if problems:
+        return CheckItem("panel size", False, "; ".join(problems))
+    return CheckItem(
+        "panel size", True, f"{k} distinct people of the pool's {len(selection.pool_rows)}"
+    )
+
+
+def _quotas_item(selection: SelectionParts) -> CheckItem:
+    problems = quota_problems(selection.panel, selection.pool_rows, selection.quota_rows)
+    if problems:
+        return CheckItem("quotas met", False, f"not met: {shortlist(problems)}")
+    return CheckItem(
+        "quotas met",
+        True,
+        f"all {len(selection.quota_rows)} quotas hold on the recorded panel "
+        "(counted from the record's pool)",
+    )
+
+
+def _household_item(selection: SelectionParts) -> CheckItem:
+    if selection.instance.pool.households is None:
+        return CheckItem("household rule", True, "no household rule (no household columns)")
+    problems = household_problems(selection.panel, selection.pool_rows)
+    if problems:
+        return CheckItem("household rule", False, f"shared households: {shortlist(problems)}")
+    note = (
+        " (empty household cells were allowed: each person with one is a household of their own)"
+        if allow_empty_household(selection.record, selection.name)
+        else ""
+    )
+    return CheckItem("household rule", True, f"no two panel members share a household{note}")
+
+
+def _panel_difference(recorded: list[str], derived: list[str]) -> str:
+    extra = sorted(set(recorded) - set(derived))
+    missing = sorted(set(derived) - set(recorded))
+    if not extra and not missing:
+        return "the same people, listed in another order or with repeats"
+    parts = []
+    if extra:
+        parts.append(f"the record has {shortlist(extra)} which the seed does not give")
+    if missing:
+        parts.append(f"the seed gives {shortlist(missing)} which the record lacks")
+    return "; ".join(parts)
+
+
+def _draw_item(selection: SelectionParts) -> CheckItem:
+    """Re-derive the draw from the record's committed data and its seed (sortition.record.draw)."""
+    seed = selection.seed
+    try:
+        draw = derive_draw(selection.record, seed, selection.name)
+    except InfeasibleError:
+        return CheckItem(
+            "draw", False, f"seed {seed!r}: LEGACY reaches a dead end every time it is allowed"
+        )
+    except (ValueError, IndexError, KeyError, TypeError) as error:
+        return CheckItem("draw", False, f"seed {seed!r}: the draw cannot be re-run ({error})")
+    what = {
+        "legacy": f"re-runs LEGACY ({draw.attempts} attempt(s))",
+        "distribution": f"draws panel {draw.panel_number} of {draw.of} of the distribution",
+        "lottery": f"draws lottery panel {draw.panel_number} of {draw.of}",
+        "lottery-dice": f"reads as lottery panel {draw.panel_number} of {draw.of}",
+    }[draw.method]
+    if draw.panel != selection.panel:
+        return CheckItem(
+            "draw",
+            False,
+            f"seed {seed!r} {what}, which is another panel: "
+            + _panel_difference(selection.panel, draw.panel),
+        )
+    stated = selection.record.get("draw")
+    if stated != draw.as_record():
+        return CheckItem(
+            "draw",
+            False,
+            f"seed {seed!r} {what}, the recorded panel, but the record's draw says {stated}",
+        )
+    return CheckItem("draw", True, f"seed {seed!r} {what}: the recorded panel")
+
+
+def _published_item(selection: SelectionParts, expected: str) -> CheckItem:
+    """The commitment digest the organiser published before the seed existed (that the record
+    states the digest of its own committed part is the ``commitment`` item)."""
+    derived = commitment_sha256(selection.record)
+    if derived != expected:
+        return CheckItem(
+            "published commitment",
+            False,
+            f"the record's committed part hashes to {derived}, not to the published {expected}",
+        )
+    return CheckItem("published commitment", True, f"matches the published {expected}")
+
+
+def _commitment_item(selection: SelectionParts) -> CheckItem:
+    """The record's committed part must hash to the commitment digest it states."""
+    commitment = selection.record.get("commitment")
+    stated = commitment.get("sha256") if isinstance(commitment, dict) else None
+    derived = commitment_sha256(selection.record)
+    if stated != derived:
+        return CheckItem(
+            "commitment",
+            False,
+            f"the record states {stated}, its committed part hashes to {derived}",
+        )
+    return CheckItem("commitment", True, f"the committed part hashes to {derived}")

@@ -1,0 +1,118 @@
+"""``verify_record``: read a record, check that the options given fit its kind, and run the kind's
+checker (``CHECKERS``: the selection record, the invitation record)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sortition.errors import InputError, Problem, require_file
+from sortition.record.build import READABLE_VERSIONS
+from sortition.verify.invitation import verify_invitation
+from sortition.verify.items import Checker, VerifyReport, VerifyRequest, parse_sha256
+from sortition.verify.selection import verify_selection
+
+
+def verify_record(
+    record_path: Path,
+    pool_path: Path | None = None,
+    quotas_path: Path | None = None,
+    *,
+    recompute: bool = False,
+    id_column: str | None = None,
+    registry_path: Path | None = None,
+    expect: str | None = None,
+) -> VerifyReport:
+    """Check a record, and the pool and quota files when given. ``id_column`` overrides the
+    record's id column when reading the pool file; ``expect`` is the commitment SHA-256 the
+    organiser published before the draw (a selection record's ``commitment.sha256`` must be it).
+
+    Options that belong to the other kind of record (``registry_path`` for a selection record;
+    ``pool_path``, ``quotas_path``, ``recompute``, ``id_column``, ``expect`` for an invitation
+    record) are bad input rather than silently ignored.
+    """
+    expected = None if expect is None else parse_sha256(expect, "--expect")
+    record = read_record(record_path)
+    kind = record["kind"]
+    given = {
+        "--registry": registry_path is not None,
+        "--pool": pool_path is not None,
+        "--quotas": quotas_path is not None,
+        "--recompute": recompute,
+        "--id-column": id_column is not None,
+        "--expect": expected is not None,
+    }
+    foreign = [flag for flag in KIND_OPTIONS[kind][1] if given[flag]]
+    if foreign:
+        raise InputError(
+            [
+                Problem(
+                    f"is {kind} record: {', '.join(foreign)} "
+                    f"{'does' if len(foreign) == 1 else 'do'} not apply to it "
+                    f"({KIND_OPTIONS[kind][0]})",
+                    file=record_path.name,
+                )
+            ]
+        )
+    request = VerifyRequest(
+        record,
+        record_path.name,
+        pool_path,
+        quotas_path,
+        recompute,
+        id_column,
+        registry_path,
+        expected,
+    )
+    items = CHECKERS[kind][1](request)
+    return VerifyReport(tuple(items), tuple(request.warnings))
+
+
+# kind -> (what applies to it, the options of the other kind)
+KIND_OPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "selection": (
+        "a selection record takes --pool, --quotas, --recompute, --id-column and --expect",
+        ("--registry",),
+    ),
+    "invitation": (
+        "an invitation record takes --registry",
+        ("--pool", "--quotas", "--recompute", "--id-column", "--expect"),
+    ),
+}
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    """The record as a dict, with a known kind and version (InputError naming the file if not)."""
+    require_file(path)
+    name = path.name
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem(f"is not UTF-8 text (byte {exc.start})", file=name)]) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            [Problem(f"is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})", file=name)]
+        ) from None
+    if not isinstance(record, dict):
+        raise InputError([Problem("is not a record: expected a JSON object", file=name)])
+    kind = record.get("kind")
+    if kind is None:
+        raise InputError([Problem("is not a record: it has no 'kind'", file=name)])
+    if not isinstance(kind, str) or kind not in CHECKERS:
+        known = ", ".join(sorted(CHECKERS))
+        raise InputError([Problem(f"unknown record kind {kind!r} (known: {known})", file=name)])
+    versions = CHECKERS[kind][0]
+    version = record.get("version")
+    if isinstance(version, bool) or version not in versions:
+        known = ", ".join(str(v) for v in versions)
+        raise InputError(
+            [Problem(f"unknown {kind} record version {version!r} (known: {known})", file=name)]
+        )
+    return record
+
+
+CHECKERS: dict[str, tuple[tuple[int, ...], Checker]] = {
+    "selection": (READABLE_VERSIONS, verify_selection),
+    "invitation": ((1, 2), verify_invitation),
+}

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-SORTITION = [sys.executable, "-c", "from sortition_cli.main import main; main()"]
+SORTITION = [sys.executable, "-c", "from sortition_cli.entry import main; main()"]
 
 
 def run(args: list[str]) -> tuple[float, float, int]:

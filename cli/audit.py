@@ -4,25 +4,22 @@ report (sortition.audit.service, sortition.audit.report)."""
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import click
 from sortition_cli.examples import epilog
-from sortition_cli.main import (
-    ProgressPrinter,
-    _load,
-    _resolve_seed,
+from sortition_cli.options import (
     input_options,
     inputs,
+    load_input_files,
     output_options,
-    reports_errors,
+    resolve_seed_source,
     seed_options,
     time_limit_option,
 )
-from tqdm import tqdm
+from sortition_cli.progress import AuditBars
+from sortition_cli.reporting import reports_errors
 
-from sortition.audit.sampling import ProgressCallback
 from sortition.audit.service import (
     DEFAULT_ALGORITHMS,
     DEFAULT_DRAWS,
@@ -30,40 +27,8 @@ from sortition.audit.service import (
     run_audit,
     write_audit,
 )
-from sortition.engine.objectives import ProgressFn
 from sortition.errors import Problem, TimeLimitError
 from sortition.io.outputs import check_output_dir
-
-
-class _Bars:
-    """A tqdm bar per sampled algorithm and a ProgressPrinter per fair one, closed at the end."""
-
-    def __init__(self) -> None:
-        self.bars: list[tqdm] = []  # type: ignore[type-arg]
-        self.printers: list[ProgressPrinter] = []
-
-    def sample(self, algorithm: str, total: int) -> ProgressCallback:
-        bar = tqdm(
-            total=total,
-            desc=f"{algorithm.upper()} draws",
-            unit="draw",
-            file=sys.stderr,
-            mininterval=0.5 if sys.stderr.isatty() else 10.0,
-            dynamic_ncols=True,
-        )
-        self.bars.append(bar)
-        return bar.update
-
-    def fair(self, algorithm: str) -> ProgressFn:
-        printer = ProgressPrinter(algorithm)
-        self.printers.append(printer)
-        return printer
-
-    def close(self) -> None:
-        for bar in self.bars:
-            bar.close()
-        for printer in self.printers:
-            printer.close()
 
 
 @click.command(epilog=epilog("audit"))
@@ -125,9 +90,11 @@ def audit(
     """
     names = parse_algorithms(algorithms)
     check_output_dir(out, force, inputs(pool_path, quotas_path, beacon, commitments))
-    loaded = _load(pool_path, quotas_path, k, id_column, household_columns, allow_empty_household)
-    source = _resolve_seed(seed, beacon, dice, reveals, commitments, allow_missing)
-    bars = _Bars()
+    loaded = load_input_files(
+        pool_path, quotas_path, k, id_column, household_columns, allow_empty_household
+    )
+    source = resolve_seed_source(seed, beacon, dice, reveals, commitments, allow_missing)
+    bars = AuditBars()
     try:
         result = run_audit(
             loaded,

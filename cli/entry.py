@@ -26,9 +26,9 @@ if "__mp_main__" not in sys.modules:
 import socket  # noqa: E402
 import threading  # noqa: E402
 
+from sortition.cancel import INTERRUPTED_MESSAGE as INTERRUPTED  # noqa: E402
 from sortition.cancel import CancelToken, Interrupted, Terminated, current  # noqa: E402
 
-INTERRUPTED = "interrupted; nothing was written"
 _KEEP: list[socket.socket] = []
 
 

@@ -9,15 +9,15 @@ from typing import Any
 
 import click
 from sortition_cli.examples import epilog
-from sortition_cli.main import (
-    _resolve_seed,
-    _split_columns,
+from sortition_cli.options import (
     allow_empty_household_option,
     inputs,
     output_options,
-    reports_errors,
+    resolve_seed_source,
     seed_options,
+    split_columns,
 )
+from sortition_cli.reporting import reports_errors
 from tqdm import tqdm
 
 from sortition.errors import InputError, Problem
@@ -30,11 +30,6 @@ from sortition.invitations.service import (
     write_invitations,
 )
 from sortition.io.outputs import check_output_dir
-from sortition.synthetic.registries import (
-    REGISTRY_FORMATS,
-    generate_registry,
-    write_registry_folder,
-)
 
 
 def _file_option(flag: str, dest: str, help: str, required: bool = True) -> Any:
@@ -135,14 +130,14 @@ def invite(
         registry_path,
         letters,
         id_column,
-        _split_columns(household_columns),
+        split_columns(household_columns),
         stratify_by,
         weights,
         engine,
         scheduler,
         allow_empty_household,
     )
-    source = _resolve_seed(seed, beacon, dice, reveals, commitments, allow_missing)
+    source = resolve_seed_source(seed, beacon, dice, reveals, commitments, allow_missing)
     with tqdm(unit=" rows", unit_scale=True, disable=None, file=sys.stderr, leave=False) as bar:
         result = draw_invitations(request, source, bar.update)
     registry = result.record["inputs"]["registry"]
@@ -181,7 +176,7 @@ def match(
     """Keep the registrations that answer an invitation: pool.csv for stage 2, rejected.csv with
     the reason for the rest."""
     check_output_dir(out, force, inputs(invitations_path, registrations_path))
-    result = match_registrations(invitations_path, registrations_path, _split_columns(on))
+    result = match_registrations(invitations_path, registrations_path, split_columns(on))
     paths = write_match(result, out, force)
     click.echo(
         f"{len(result.pool)} registrations match an invitation, {len(result.rejected)} do not."
@@ -189,36 +184,3 @@ def match(
     click.echo("wrote:")
     for path in paths:
         click.echo(f"  {path}")
-
-
-@click.command("generate-registry", epilog=epilog("generate-registry"))
-@click.option("--rows", required=True, type=click.IntRange(min=1), help="People in the registry.")
-@click.option(
-    "--strata",
-    default=50,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Areas (the 'area' column), of skewed sizes.",
-)
-@click.option("--seed", required=True, help="Seed string for the generator.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(REGISTRY_FORMATS),
-    default="csv",
-    show_default=True,
-    help="Write registry.csv or registry.parquet.",
-)
-@output_options()
-@reports_errors
-def generate_registry_command(
-    rows: int, strata: int, seed: str, fmt: str, out: Path, force: bool
-) -> None:
-    """Write a synthetic registry (id, address, postcode, area, age) with households of 1–6
-    people and areas of skewed sizes, as DIR/registry.csv or DIR/registry.parquet."""
-    check_output_dir(out, force)
-    path = write_registry_folder(generate_registry(rows, strata, seed), out, fmt, force)
-    click.echo(f"wrote {path} ({rows} rows, {strata} areas)")
-
-
-COMMANDS = (invite, match, generate_registry_command)

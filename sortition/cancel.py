@@ -25,6 +25,7 @@ from contextvars import ContextVar
 from typing import Any
 
 __all__ = [
+    "INTERRUPTED_MESSAGE",
     "CancelToken",
     "Interrupted",
     "Terminated",
@@ -35,6 +36,9 @@ __all__ = [
     "solve_cp_sat",
     "solve_lp",
 ]
+
+
+INTERRUPTED_MESSAGE = "interrupted; nothing was written"  # what entry layers say on a stop
 
 
 class Interrupted(KeyboardInterrupt):

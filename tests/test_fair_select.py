@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sortition_cli.main import ProgressPrinter
+from sortition_cli.progress import ProgressPrinter
 
 from sortition.randomness import SeededStream
 from sortition.record.distribution_draw import (

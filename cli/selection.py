@@ -1,0 +1,350 @@
+"""Stage-2 commands: `check`, `select`, `commit`, `draw` and `demo`. Thin over the library."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import click
+from sortition_cli.examples import epilog
+from sortition_cli.options import (
+    FORCE_HELP,
+    algorithm_options,
+    input_options,
+    inputs,
+    load_input_files,
+    output_options,
+    resolve_seed_source,
+    seed_options,
+)
+from sortition_cli.progress import ProgressPrinter
+from sortition_cli.reporting import reports_errors
+
+from sortition.errors import InfeasibleError, Problem
+from sortition.io.outputs import check_output_dir, is_output_dir
+from sortition.record.build import SeedLike
+from sortition.seeds import seed_from_text
+from sortition.selection.feasibility import diagnose
+from sortition.selection.service import (
+    LoadedInput,
+    draw_committed,
+    load_input,
+    prepare_commitment,
+    select_panel,
+    write_commitment,
+    write_committed_draw,
+    write_selection,
+)
+from sortition.selection.summary import format_summary, summary_rows
+
+DEMO_K = 20
+DEMO_SEED = "sortition-demo"
+DEMO_HOUSEHOLD_COLUMNS = ("address", "postcode")
+
+
+@click.command(epilog=epilog("check"))
+@input_options
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.1),
+    default=60.0,
+    show_default=True,
+    help="Seconds the whole check may take; past it, stop with exit 4, nothing decided.",
+)
+@reports_errors
+def check(
+    pool_path: Path,
+    quotas_path: Path,
+    k: int,
+    id_column: str | None,
+    household_columns: str | None,
+    allow_empty_household: bool,
+    time_limit: float,
+) -> None:
+    """Decide whether any panel of size k meets every quota; if not, advise how to relax them."""
+    loaded = load_input_files(
+        pool_path, quotas_path, k, id_column, household_columns, allow_empty_household
+    )
+    instance = loaded.instance
+    click.echo(format_summary(summary_rows(instance), instance.pool.size, k))
+    click.echo()
+    diagnosis = diagnose(instance, time_limit)
+    if diagnosis.feasible:
+        rule = " and the household rule" if instance.pool.households is not None else ""
+        click.echo(
+            f"feasible: a panel of {k} from {instance.pool.size} people meets every quota{rule}."
+        )
+        return
+    raise InfeasibleError([Problem(reason) for reason in diagnosis.reasons], diagnosis.advice())
+
+
+@click.command(epilog=epilog("select"))
+@input_options
+@seed_options
+@output_options()
+@algorithm_options
+@reports_errors
+def select(
+    pool_path: Path,
+    quotas_path: Path,
+    k: int,
+    id_column: str | None,
+    household_columns: str | None,
+    allow_empty_household: bool,
+    algorithm: str,
+    seed: str | None,
+    beacon: Path | None,
+    dice: str | None,
+    reveals: tuple[str, ...],
+    commitments: Path | None,
+    allow_missing: bool,
+    out: Path,
+    force: bool,
+    max_attempts: int,
+    time_limit: float | None,
+    panels: int | None,
+    per_person: bool,
+) -> None:
+    """Select a panel of size k that meets the quotas, and write it with its record.
+
+    legacy: the greedy used before 2021. leximin (fairest), maximin, nash: compute a
+    distribution over panels that makes selection chances as equal as the quotas allow, then
+    draw one panel from it.
+    """
+    check_output_dir(out, force, inputs(pool_path, quotas_path, beacon, commitments))
+    loaded = load_input_files(
+        pool_path, quotas_path, k, id_column, household_columns, allow_empty_household
+    )
+    options = SelectOptions(max_attempts, time_limit, not per_person, panels)
+    source = resolve_seed_source(seed, beacon, dice, reveals, commitments, allow_missing)
+    select_and_write(loaded, algorithm, source, out, force, options)
+
+
+@dataclass(frozen=True)
+class SelectOptions:
+    max_attempts: int = 100
+    time_limit: float | None = None
+    by_type: bool = True
+    panels: int | None = None
+
+
+def select_and_write(
+    loaded: LoadedInput,
+    algorithm: str,
+    seed: SeedLike,
+    out: Path,
+    force: bool,
+    options: SelectOptions,
+) -> None:
+    progress = ProgressPrinter(algorithm)
+    try:
+        selection = select_panel(
+            loaded,
+            algorithm,
+            seed,
+            options.max_attempts,
+            by_type=options.by_type,
+            progress=progress,
+            time_limit=options.time_limit,
+            panels=options.panels,
+        )
+    finally:
+        progress.close()
+    paths = write_selection(selection, out, force)
+    instance = loaded.instance
+    n, k = instance.pool.size, instance.k
+    click.echo(format_summary(summary_rows(instance, selection.panel), n, k))
+    click.echo()
+    if selection.fair is not None:
+        probability = selection.fair.person_probability
+        stats = selection.fair.distribution.stats
+        seconds = f", {float(stats['seconds']):.1f} s" if "seconds" in stats else ""
+        click.echo(
+            f"{algorithm.upper()} over {len(selection.fair.distribution.weights)} panels: "
+            "selection "
+            f"probability min {probability.min():.6f}, max {probability.max():.6f}, "
+            f"k/n {k / n:.6f} ({selection.fair.units.n_units} units{seconds})"
+        )
+        lottery = selection.record.get("lottery")
+        if lottery is not None:
+            m, others = lottery["m"], lottery["m"] - lottery["distribution_panels"]
+            click.echo(
+                f"uniform lottery over {m} panels ({lottery['method']}): largest change of a "
+                f"person's probability {lottery['max_change']:.6f} (lower bound "
+                f"{lottery['lower_bound']:.6f})"
+            )
+            if others:
+                click.echo(
+                    f"{others} of the {m} panels are feasible panels other than the "
+                    "distribution's: they bring people closer to their probability"
+                )
+        never = [instance.pool.ids[i] for i in selection.fair.never_selectable]
+        if never:
+            shown = ", ".join(never[:20]) + (" ..." if len(never) > 20 else "")
+            click.echo(f"{len(never)} people are on no feasible panel (probability 0): {shown}")
+        click.echo(
+            f"drew panel {selection.draw.panel_number} of {selection.draw.of} "
+            f"with seed {seed.value!r}."
+        )
+    else:
+        click.echo(
+            f"selected {k} of {n} people with LEGACY "
+            f"(seed {seed.value!r}, {selection.draw.attempts} attempt(s))."
+        )
+    click.echo("wrote:")
+    for path in paths:
+        click.echo(f"  {path}")
+
+
+@click.command(epilog=epilog("commit"))
+@input_options
+@output_options("Output folder for commitment.json (created; must be empty unless --force).")
+@algorithm_options
+@reports_errors
+def commit(
+    pool_path: Path,
+    quotas_path: Path,
+    k: int,
+    id_column: str | None,
+    household_columns: str | None,
+    allow_empty_household: bool,
+    algorithm: str,
+    out: Path,
+    force: bool,
+    max_attempts: int,
+    time_limit: float | None,
+    panels: int | None,
+    per_person: bool,
+) -> None:
+    """Fix everything but the seed, and print the SHA-256 to publish before the seed exists.
+
+    Writes DIR/commitment.json: the record without seed and panel (for the fair algorithms, the
+    distribution the panel will be drawn from). Then `sortition draw` draws with the seed.
+    """
+    check_output_dir(out, force, inputs(pool_path, quotas_path))
+    loaded = load_input_files(
+        pool_path, quotas_path, k, id_column, household_columns, allow_empty_household
+    )
+    progress = ProgressPrinter(algorithm)
+    try:
+        commitment = prepare_commitment(
+            loaded,
+            algorithm,
+            max_attempts,
+            by_type=not per_person,
+            progress=progress,
+            time_limit=time_limit,
+            panels=panels,
+        )
+    finally:
+        progress.close()
+    path = write_commitment(commitment, out, force)
+    click.echo(f"wrote {path}")
+    click.echo("publish this SHA-256 of it before the seed exists:")
+    click.echo(commitment.sha256)
+
+
+@click.command(epilog=epilog("draw"))
+@click.option(
+    "--commitment",
+    "commitment_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The commitment.json that `sortition commit` wrote.",
+)
+@seed_options
+@click.option(
+    "--pool",
+    "pool_path",
+    default=None,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The pool file, to also write selected.csv and remaining.csv.",
+)
+@click.option(
+    "--expect",
+    default=None,
+    metavar="SHA256",
+    help="The commitment's SHA-256 as published before the seed existed: the draw is refused "
+    "unless commitment.json hashes to it.",
+)
+@output_options()
+@reports_errors
+def draw(
+    commitment_path: Path,
+    seed: str | None,
+    beacon: Path | None,
+    dice: str | None,
+    reveals: tuple[str, ...],
+    commitments: Path | None,
+    allow_missing: bool,
+    pool_path: Path | None,
+    expect: str | None,
+    out: Path,
+    force: bool,
+) -> None:
+    """Draw the panel from a published commitment with the seed, and write the record.
+
+    The seed must come from a source announced in advance (--dice, --beacon, --reveal, or
+    --seed); the commitment must be exactly what `sortition commit` wrote and hold together,
+    and with --expect hash to the published SHA-256.
+    """
+    check_output_dir(out, force, inputs(commitment_path, pool_path, beacon, commitments))
+    source = resolve_seed_source(
+        seed, beacon, dice, reveals, commitments, allow_missing, allow_os=False
+    )
+    result = draw_committed(commitment_path, source, pool_path, expect)
+    paths = write_committed_draw(result, out, force)
+    number = result.draw.panel_number
+    where = f" (panel {number} of {result.draw.of})" if number is not None else ""
+    click.echo(f"drew {len(result.draw.panel)} people{where} with seed {source.value!r}.")
+    sha = result.record["commitment"]["sha256"]
+    if expect is None:
+        click.echo(
+            f"commitment SHA-256: {sha} (no --expect given: compare it with the published one)"
+        )
+    else:
+        click.echo(f"commitment SHA-256: {sha}, as published")
+    click.echo("wrote:")
+    for path in paths:
+        click.echo(f"  {path}")
+
+
+@click.command(epilog=epilog("demo"))
+@click.option(
+    "--out",
+    "out",
+    default="sortition-demo",
+    show_default=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Output folder.",
+)
+@click.option(
+    "--seed",
+    default=DEMO_SEED,
+    show_default=True,
+    help="The seed string of the draw (the same seed gives the same panel).",
+)
+@click.option("--force", is_flag=True, help=FORCE_HELP)
+@reports_errors
+def demo(out: Path, seed: str, force: bool) -> None:
+    """Select a panel from the bundled example town with LEXIMIN and write it to --out.
+
+    Running it again replaces the demo's own earlier output (never a folder holding anything
+    else).
+    """
+    force = force or is_output_dir(out)
+    check_output_dir(out, force)
+    example = resources.files("sortition_data") / "example"
+    with resources.as_file(example) as folder:
+        pool_path, quotas_path = folder / "pool.csv", folder / "quotas.csv"
+        click.echo(f"example pool:   {pool_path}")
+        click.echo(f"example quotas: {quotas_path}")
+        click.echo(
+            f"panel size k = {DEMO_K}, one person per household "
+            f"({', '.join(DEMO_HOUSEHOLD_COLUMNS)})"
+        )
+        click.echo()
+        loaded = load_input(pool_path, quotas_path, DEMO_K, None, DEMO_HOUSEHOLD_COLUMNS)
+        select_and_write(loaded, "leximin", seed_from_text(seed), out, force, SelectOptions())
+    click.echo(f"\nthe demo's outputs are in {out.resolve()}/")

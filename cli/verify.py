@@ -1,0 +1,82 @@
+"""`sortition verify`: check a published record, one line per item."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from sortition_cli.examples import epilog
+from sortition_cli.reporting import reports_errors
+
+from sortition.verify.service import verify_record
+
+
+@click.command(epilog=epilog("verify"))
+@click.argument("record_path", metavar="RECORD", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--pool",
+    "pool_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The pool file, to check against the record's digest.",
+)
+@click.option(
+    "--quotas",
+    "quotas_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The quota file, to check against the record's digest.",
+)
+@click.option(
+    "--recompute",
+    is_flag=True,
+    help="Re-run the algorithm and compare every probability (within 1e-6).",
+)
+@click.option(
+    "--registry",
+    "registry_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="An invitation record's registry file, to re-derive every invitation (required for "
+    "an invitation record).",
+)
+@click.option(
+    "--expect",
+    default=None,
+    metavar="SHA256",
+    help="The commitment SHA-256 the organiser published before the draw: the record must "
+    "carry that commitment.",
+)
+@reports_errors
+def verify(
+    record_path: Path,
+    pool_path: Path | None,
+    quotas_path: Path | None,
+    recompute: bool,
+    registry_path: Path | None,
+    expect: str | None,
+) -> None:
+    """Check a published record: digests, the draw from the seed, quotas and households.
+
+    Prints one line per item; exits 0 when every item matches, 1 when one does not.
+    """
+    report = verify_record(
+        record_path,
+        pool_path,
+        quotas_path,
+        recompute=recompute,
+        registry_path=registry_path,
+        expect=expect,
+    )
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for item in report.items:
+        click.echo(f"[{'ok' if item.ok else 'MISMATCH'}] {item.name}: {item.detail}")
+    failed = [item.name for item in report.items if not item.ok]
+    if failed:
+        click.echo(
+            f"\n{len(failed)} of {len(report.items)} items do not match: {', '.join(failed)}"
+        )
+        sys.exit(1)
+    click.echo(f"\nall {len(report.items)} items match.")

@@ -20,15 +20,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sortition.engine.column_generation import (
-    TimeLimitReached,
-    leximin,
-    maximin,
-    nash,
-)
-from sortition.engine.objectives import unit_instance
+from sortition.engine.errors import TimeLimitReached
+from sortition.engine.registry import FAIR_ALGORITHMS, objective
 from sortition.selection.service import load_input
-from sortition.units import UnitInstance
+from sortition.units import UnitInstance, unit_instance
 
 INSTANCES = {
     "example_small_20": ("real", 20),
@@ -36,7 +31,6 @@ INSTANCES = {
     "ces11_k60": ("instances", 60),
     "gss_k150": ("instances", 150),
 }
-ALGORITHMS = {"leximin": leximin, "maximin": maximin, "nash": nash}
 
 
 def shared_data() -> Path:
@@ -51,7 +45,7 @@ def load(folder: Path, k: int) -> tuple[UnitInstance, np.ndarray]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--algorithms", default="leximin,maximin")
+    parser.add_argument("--algorithms", default="leximin,maximin", help=",".join(FAIR_ALGORITHMS))
     parser.add_argument("--instances", default=",".join(INSTANCES))
     parser.add_argument("--time-limit", type=float, default=600.0)
     args = parser.parse_args()
@@ -72,7 +66,7 @@ def main() -> None:
         for alg in args.algorithms.split(","):
             t0 = time.perf_counter()
             try:
-                dist = ALGORITHMS[alg](inst, time_limit=args.time_limit)
+                dist = objective(alg)(inst, time_limit=args.time_limit)
             except TimeLimitReached:
                 print(
                     f"{name:<18} {inst.n_people:>5} {k:>4} {inst.n_units:>5} {alg:<8} "

@@ -17,7 +17,7 @@ from sortition_cli.options import (
     seed_options,
     time_limit_option,
 )
-from sortition_cli.progress import AuditBars
+from sortition_cli.progress import ProgressRenderer
 from sortition_cli.reporting import reports_errors
 
 from sortition.audit.service import (
@@ -94,7 +94,7 @@ def audit(
         pool_path, quotas_path, k, id_column, household_columns, allow_empty_household
     )
     source = resolve_seed_source(seed, beacon, dice, reveals, commitments, allow_missing)
-    bars = AuditBars()
+    progress = ProgressRenderer()
     try:
         result = run_audit(
             loaded,
@@ -103,11 +103,10 @@ def audit(
             draws=draws,
             workers=workers or os.cpu_count() or 1,
             time_limit=time_limit,
-            sample_progress=bars.sample,
-            fair_progress=bars.fair,
+            progress=progress,
         )
     finally:
-        bars.close()
+        progress.close()
     paths = write_audit(result, out, draws, force)
     n = loaded.instance.pool.size
     click.echo(f"selection probabilities of {n} volunteers, panel of {k} (k/n {k / n:.6f}):")

@@ -3,7 +3,6 @@ invitations) and `generate-registry` (synthetic registries). Thin over the libra
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +16,8 @@ from sortition_cli.options import (
     seed_options,
     split_columns,
 )
+from sortition_cli.progress import ProgressRenderer
 from sortition_cli.reporting import reports_errors
-from tqdm import tqdm
 
 from sortition.errors import InputError, Problem
 from sortition.invitations.allocation import parse_weight_options, read_weights_file
@@ -138,8 +137,11 @@ def invite(
         allow_empty_household,
     )
     source = resolve_seed_source(seed, beacon, dice, reveals, commitments, allow_missing)
-    with tqdm(unit=" rows", unit_scale=True, disable=None, file=sys.stderr, leave=False) as bar:
-        result = draw_invitations(request, source, bar.update)
+    progress = ProgressRenderer()
+    try:
+        result = draw_invitations(request, source, progress)
+    finally:
+        progress.close()
     registry = result.record["inputs"]["registry"]
     unit = "households" if result.columns.households else "people"
     click.echo(

@@ -1,80 +1,127 @@
-"""Progress on stderr: one renderer for the library's progress of the fair algorithms, and the
-audit's bars."""
+"""Progress on stderr: one renderer for every progress event of the library
+(``sortition.progress``): the fair algorithms' column generation as a status line, a sampler's
+repeated draws (the audit) and the registry rows read (the invitation lottery) as bars."""
 
 from __future__ import annotations
 
 import sys
 import time
-from typing import Any
 
 import click
 from tqdm import tqdm
 
-from sortition.audit.sampling import ProgressCallback
-from sortition.engine.objectives import ProgressFn
+from sortition.progress import (
+    DrawsDone,
+    EngineEvent,
+    LevelState,
+    ProgressEvent,
+    RowsRead,
+    TargetRound,
+    WalkStep,
+)
 
 
-class ProgressPrinter:
-    """Column-generation progress on stderr: one line rewritten in place on a terminal, a line
-    every few seconds otherwise."""
+def describe(event: EngineEvent) -> list[str]:
+    """The parts of an engine event's status line, in the order they are shown."""
+    if isinstance(event, WalkStep):
+        return [f"walk {event.walk}", f"panels {event.panels}"]
+    if isinstance(event, TargetRound):
+        return [
+            f"round {event.round}",
+            f"columns {event.columns}",
+            f"{100 * event.reached:.4f} % of the relaxation's vector",
+        ]
+    if isinstance(event, LevelState):  # a level's rounds and its end
+        return [
+            f"round {event.round}",
+            f"level {event.level}",
+            f"columns {event.columns}",
+            f"fixed {event.fixed}",
+            f"min {event.minimum:.6f}",
+        ]
+    return [f"round {event.round}", f"columns {event.columns}"]  # NASH's rounds and gaps
 
-    def __init__(self, algorithm: str, interval: float = 5.0) -> None:
-        self.algorithm = algorithm.upper()
+
+class ProgressRenderer:
+    """Renders the library's progress events on stderr; call ``close`` at the end.
+
+    The fair algorithms' events become one status line ("LEXIMIN: round 9, level 2, ..."),
+    rewritten in place on a terminal at most five times a second, and printed as a new line at
+    most every ``interval`` seconds otherwise. A sampler's draws get a bar per algorithm, which
+    closes when its draws are done; the registry rows read get one bar, on a terminal only.
+    """
+
+    def __init__(self, interval: float = 5.0) -> None:
         self.interactive = sys.stderr.isatty()
         self.interval = interval
         self.started = time.monotonic()
         self.last = 0.0
+        self.algorithm: str | None = None
         self.printed = False
+        self.draws: dict[str, tqdm] = {}  # type: ignore[type-arg]
+        self.rows: tqdm | None = None  # type: ignore[type-arg]
 
-    def __call__(self, state: dict[str, Any]) -> None:
+    def __call__(self, event: ProgressEvent) -> None:
+        if isinstance(event, DrawsDone):
+            self._draws(event)
+        elif isinstance(event, RowsRead):
+            self._rows(event)
+        else:
+            self._line(event)
+
+    def _line(self, event: EngineEvent) -> None:
         now = time.monotonic()
+        if event.algorithm != self.algorithm:
+            if self.algorithm is not None:  # the next algorithm (the audit runs several)
+                self._end_line()
+                self.started, self.last = now, 0.0
+            self.algorithm = event.algorithm
         if now - self.last < (0.2 if self.interactive else self.interval):
             return
         self.last = now
-        keys = ("walk", "panels", "round", "level", "columns", "fixed")
-        parts = [f"{key} {state[key]}" for key in keys if key in state]
-        if "z" in state:
-            parts.append(f"min {float(state['z']):.6f}")
-        if "target" in state:
-            parts.append(f"{100 * float(state['target']):.4f} % of the relaxation's vector")
-        line = f"{self.algorithm}: {', '.join(parts)} ({now - self.started:.0f} s)"
+        line = (
+            f"{event.algorithm.upper()}: {', '.join(describe(event))} ({now - self.started:.0f} s)"
+        )
         if self.interactive:
             click.echo("\r" + line.ljust(78), nl=False, err=True)
             self.printed = True
         else:
             click.echo(line, err=True)
 
-    def close(self) -> None:
+    def _end_line(self) -> None:
         if self.printed:
             click.echo(err=True)
+            self.printed = False
 
+    def _draws(self, event: DrawsDone) -> None:
+        bar = self.draws.get(event.algorithm)
+        if bar is None:
+            self._end_line()
+            bar = tqdm(
+                total=event.total,
+                desc=f"{event.algorithm.upper()} draws",
+                unit="draw",
+                file=sys.stderr,
+                mininterval=0.5 if self.interactive else 10.0,
+                dynamic_ncols=True,
+            )
+            self.draws[event.algorithm] = bar
+        bar.update(event.done - bar.n)
+        if event.done >= event.total:
+            bar.close()
+            self.started = time.monotonic()  # what comes next is timed from here
 
-class AuditBars:
-    """A tqdm bar per sampled algorithm and a ProgressPrinter per fair one, closed at the end."""
-
-    def __init__(self) -> None:
-        self.bars: list[tqdm] = []  # type: ignore[type-arg]
-        self.printers: list[ProgressPrinter] = []
-
-    def sample(self, algorithm: str, total: int) -> ProgressCallback:
-        bar = tqdm(
-            total=total,
-            desc=f"{algorithm.upper()} draws",
-            unit="draw",
-            file=sys.stderr,
-            mininterval=0.5 if sys.stderr.isatty() else 10.0,
-            dynamic_ncols=True,
-        )
-        self.bars.append(bar)
-        return bar.update
-
-    def fair(self, algorithm: str) -> ProgressFn:
-        printer = ProgressPrinter(algorithm)
-        self.printers.append(printer)
-        return printer
+    def _rows(self, event: RowsRead) -> None:
+        if self.rows is None:
+            self.rows = tqdm(
+                unit=" rows", unit_scale=True, disable=None, file=sys.stderr, leave=False
+            )
+        self.rows.update(event.rows - self.rows.n)
 
     def close(self) -> None:
-        for bar in self.bars:
+        """Close the bars and end the status line."""
+        for bar in self.draws.values():
             bar.close()
-        for printer in self.printers:
-            printer.close()
+        if self.rows is not None:
+            self.rows.close()
+        self._end_line()

@@ -18,7 +18,7 @@ from sortition_cli.options import (
     resolve_seed_source,
     seed_options,
 )
-from sortition_cli.progress import ProgressPrinter
+from sortition_cli.progress import ProgressRenderer
 from sortition_cli.reporting import reports_errors
 
 from sortition.errors import InfeasibleError, Problem
@@ -137,7 +137,7 @@ def select_and_write(
     force: bool,
     options: SelectOptions,
 ) -> None:
-    progress = ProgressPrinter(algorithm)
+    progress = ProgressRenderer()
     try:
         selection = select_panel(
             loaded,
@@ -226,7 +226,7 @@ def commit(
     loaded = load_input_files(
         pool_path, quotas_path, k, id_column, household_columns, allow_empty_household
     )
-    progress = ProgressPrinter(algorithm)
+    progress = ProgressRenderer()
     try:
         commitment = prepare_commitment(
             loaded,

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from sortition.engine.walks import face_walk
 from sortition.units import UnitInstance, from_people
-from tests.test_fair_algorithms import _brute_panels, _random_people
+from tests.test_fair_algorithms import _brute_panels, _random_people, feasible_cases
 
 
 def _on_face_of(inst: UnitInstance, panel: np.ndarray, point: np.ndarray) -> bool:
@@ -28,21 +27,26 @@ def _on_face_of(inst: UnitInstance, panel: np.ndarray, point: np.ndarray) -> boo
     )
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_walk_takes_feasible_panels_on_the_face_of_a_mix(seed: int) -> None:
+def _mix_case(seed: int) -> tuple[UnitInstance, np.ndarray] | None:
+    """A random pool of 6-11 people on the person path and a random mix of its feasible panels
+    (in counts); None if it has no panel."""
     rng = np.random.default_rng(7000 + seed)
     values, vmin, vmax, fov, hh, k = _random_people(rng, int(rng.integers(6, 12)), seed % 3 == 0)
     panels = _brute_panels(values, vmin, vmax, hh, k)
     if len(panels) == 0:
-        return
+        return None
     inst, _ = from_people(values, vmin, vmax, fov, hh, k, by_type=False)
     weights = rng.dirichlet(np.ones(len(panels)))
-    target = weights @ panels.astype(float)
-    walk = face_walk(inst, target)
-    assert walk
-    for panel in walk:
-        assert inst.is_feasible_panel(panel)
-        assert _on_face_of(inst, panel, target)
+    return inst, weights @ panels.astype(float)
+
+
+def test_walk_takes_feasible_panels_on_the_face_of_a_mix() -> None:
+    for _, (inst, target) in feasible_cases(range(12), _mix_case, floor=9):
+        walk = face_walk(inst, target)
+        assert walk
+        for panel in walk:
+            assert inst.is_feasible_panel(panel)
+            assert _on_face_of(inst, panel, target)
 
 
 def test_a_panel_is_its_own_walk() -> None:

@@ -5,25 +5,42 @@ from __future__ import annotations
 import itertools
 import math
 import os
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pytest
 from ortools.linear_solver import pywraplp
 
-from sortition.engine.column_generation import (
-    Distribution,
-    TimeLimitReached,
-    leximin,
-    maximin,
-    nash,
-)
-from sortition.engine.objectives import unit_instance
+from sortition.engine.errors import NoFeasiblePanel, TimeLimitReached
+from sortition.engine.leximin import leximin
+from sortition.engine.maximin import maximin
+from sortition.engine.nash import nash
 from sortition.engine.relaxation import relaxed_leximin
+from sortition.engine.settings import EngineSettings
 from sortition.selection.service import load_input
-from sortition.units import UnitInstance, from_people
+from sortition.units import Distribution, UnitInstance, from_people, unit_instance
 
 # --------------------------------------------------------------------------- helpers
+
+Case = TypeVar("Case")
+
+
+def feasible_cases(
+    seeds: Iterable[int], make: Callable[[int], Case | None], floor: int
+) -> Iterator[tuple[int, Case]]:
+    """(seed, case) for every seed whose random case ``make`` could build (None: infeasible,
+    nothing to check); fails once the seeds are exhausted if fewer than ``floor`` cases were
+    checked, so that a random-case test cannot pass having checked (almost) nothing."""
+    checked = 0
+    for seed in seeds:
+        case = make(seed)
+        if case is None:
+            continue
+        checked += 1
+        yield seed, case
+    assert checked >= floor, f"only {checked} random cases were feasible (at least {floor})"
 
 
 def _shared_data() -> Path | None:
@@ -40,9 +57,11 @@ def _load_csv_instance(
     return unit_instance(loaded.instance, by_type)
 
 
-def _random_people(
-    rng: np.random.Generator, n: int, with_households: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, int]:
+# values, vmin, vmax, feature_of_value, households, k (the arguments of from_people)
+People = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, int]
+
+
+def _random_people(rng: np.random.Generator, n: int, with_households: bool) -> People:
     """Random small pool: 2-3 features of 2-3 values, quotas around proportional shares."""
     n_features = int(rng.integers(2, 4))
     sizes = [int(rng.integers(2, 4)) for _ in range(n_features)]
@@ -176,9 +195,9 @@ def test_leximin_matches_brute_force(seed: int) -> None:
     inst, unit = from_people(values, vmin, vmax, fov, hh, k, by_type=False)
     inst_t, unit_t = from_people(values, vmin, vmax, fov, hh, k, by_type=True)
     if len(panels) == 0:
-        with pytest.raises(ValueError):
+        with pytest.raises(NoFeasiblePanel):
             leximin(inst)
-        with pytest.raises(ValueError):
+        with pytest.raises(NoFeasiblePanel):
             leximin(inst_t)
         return
     expected = _brute_leximin(panels)
@@ -204,8 +223,8 @@ def test_type_path_equals_person_path(seed: int) -> None:
     inst_t, unit_t = from_people(values, vmin, vmax, fov, hh, k, by_type=True)
     try:
         dp = leximin(inst_p)
-    except ValueError:
-        with pytest.raises(ValueError):
+    except NoFeasiblePanel:
+        with pytest.raises(NoFeasiblePanel):
             leximin(inst_t)
         return
     dt = leximin(inst_t)
@@ -226,9 +245,9 @@ def test_infeasible_raises() -> None:
         1,
         by_type=True,
     )
-    with pytest.raises(ValueError):
+    with pytest.raises(NoFeasiblePanel):
         leximin(inst)
-    with pytest.raises(ValueError):
+    with pytest.raises(NoFeasiblePanel):
         nash(inst)
 
 
@@ -255,7 +274,7 @@ def test_deterministic() -> None:
     inst, _ = from_people(values, vmin, vmax, fov, hh, k, by_type=True)
     try:
         a = leximin(inst)
-    except ValueError:
+    except NoFeasiblePanel:
         pytest.skip("random instance infeasible")
     b = leximin(inst)
     assert np.array_equal(a.panels, b.panels)
@@ -294,25 +313,29 @@ def _brute_nash(panels: np.ndarray) -> float:
     return float(solver.Objective().Value())
 
 
-@pytest.mark.parametrize("seed", range(10))
-def test_nash_matches_brute_force(seed: int) -> None:
+def _nash_case(seed: int) -> tuple[People, np.ndarray] | None:
+    """A random pool of 6-11 people and its feasible panels; None if there is none."""
     rng = np.random.default_rng(3000 + seed)
-    n = int(rng.integers(6, 12))
-    values, vmin, vmax, fov, hh, k = _random_people(rng, n, seed % 3 == 0)
+    people = _random_people(rng, int(rng.integers(6, 12)), seed % 3 == 0)
+    values, vmin, vmax, _, hh, k = people
     panels = _brute_panels(values, vmin, vmax, hh, k)
-    if len(panels) == 0:
-        return
-    upper = _brute_nash(panels)  # outer approximation: an upper bound, tight to ~1e-4
-    for by_type in (False, True):
-        inst, unit = from_people(values, vmin, vmax, fov, hh, k, by_type=by_type)
-        dist = nash(inst, gap=1e-7)
-        _check_distribution(inst, dist)
-        prob = _person_prob(dist, unit)
-        sel = panels.any(axis=0)
-        got = float(np.log(prob[sel]).sum())
-        assert got <= upper + 1e-6
-        assert got >= upper - 1e-3
-        assert float(dist.stats["gap"]) <= 1e-7
+    return (people, panels) if len(panels) else None
+
+
+def test_nash_matches_brute_force() -> None:
+    for _, (people, panels) in feasible_cases(range(10), _nash_case, floor=8):
+        values, vmin, vmax, fov, hh, k = people
+        upper = _brute_nash(panels)  # outer approximation: an upper bound, tight to ~1e-4
+        for by_type in (False, True):
+            inst, unit = from_people(values, vmin, vmax, fov, hh, k, by_type=by_type)
+            dist = nash(inst, settings=EngineSettings(nash_gap=1e-7))
+            _check_distribution(inst, dist)
+            prob = _person_prob(dist, unit)
+            sel = panels.any(axis=0)
+            got = float(np.log(prob[sel]).sum())
+            assert got <= upper + 1e-6
+            assert got >= upper - 1e-3
+            assert float(dist.stats["gap"]) <= 1e-7
 
 
 # --------------------------------------------------------------------------- real data

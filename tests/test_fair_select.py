@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sortition_cli.progress import ProgressPrinter
+from sortition_cli.progress import ProgressRenderer
 
+from sortition.progress import LevelRound, TargetRound, WalkStep
 from sortition.randomness import SeededStream
 from sortition.record.distribution_draw import (
     WEIGHT_SCALE,
@@ -233,10 +234,10 @@ def test_time_limit_stops_cleanly_with_exit_4(tmp_path: Path) -> None:
 def test_progress_lines_name_the_stage(capsys: pytest.CaptureFixture[str]) -> None:
     """Off a terminal, progress is a plain line per update: levels show the current minimum,
     realising the relaxation's vector shows how much of it is met, and a face walk its panels."""
-    printer = ProgressPrinter("leximin", interval=0.0)
-    printer({"event": "round", "stage": "target", "round": 3, "target": 0.5, "columns": 40})
-    printer({"event": "round", "level": 2, "round": 9, "z": 0.0125, "columns": 70, "fixed": 4})
-    printer({"event": "walk", "walk": 1, "panels": 120})
+    printer = ProgressRenderer(interval=0.0)
+    printer(TargetRound("leximin", round=3, reached=0.5, columns=40, reduced_cost=0.0))
+    printer(LevelRound("leximin", 2, round=9, minimum=0.0125, columns=70, fixed=4, reduced_cost=0))
+    printer(WalkStep("leximin", walk=1, panels=120))
     printer.close()
     lines = capsys.readouterr().err.splitlines()
     assert lines[2].startswith("LEXIMIN: walk 1, panels 120 (")

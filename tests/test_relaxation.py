@@ -3,26 +3,28 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from sortition.engine.column_generation import leximin
+from sortition.engine.errors import NoFeasiblePanel
+from sortition.engine.leximin import leximin
 from sortition.engine.relaxation import (
     nearest_polytope_point,
     relaxed_level,
     relaxed_leximin,
 )
-from sortition.units import UnitInstance, from_people
+from sortition.engine.settings import EngineSettings
+from sortition.units import Distribution, UnitInstance, from_people
 from tests.test_fair_algorithms import (
     _brute_leximin,
     _brute_panels,
     _person_prob,
     _random_people,
+    feasible_cases,
 )
 
+PersonCase = tuple[UnitInstance, np.ndarray, np.ndarray, np.ndarray]
 
-def _person_case(
-    seed: int, with_households: bool
-) -> tuple[UnitInstance, np.ndarray, np.ndarray, np.ndarray] | None:
+
+def _person_case(seed: int, with_households: bool) -> PersonCase | None:
     """A random pool of 6-11 people on the person path (units are people): the instance, every
     feasible panel, the people on some panel and the brute-force LEXIMIN; None if no panel."""
     rng = np.random.default_rng(seed)
@@ -36,12 +38,16 @@ def _person_case(
     return inst, panels, np.flatnonzero(panels.any(axis=0)), _brute_leximin(panels)
 
 
-@pytest.mark.parametrize("seed", range(20))
-def test_relaxation_bounds_the_level_and_its_dual_prices_every_panel(seed: int) -> None:
-    case = _person_case(3000 + seed, seed % 2 == 0)
-    if case is None:
-        return
-    inst, panels, active, expected = case
+def test_relaxation_bounds_the_level_and_its_dual_prices_every_panel() -> None:
+    for _, case in feasible_cases(
+        range(20), lambda seed: _person_case(3000 + seed, seed % 2 == 0), floor=15
+    ):
+        _check_relaxed_levels(*case)
+
+
+def _check_relaxed_levels(
+    inst: UnitInstance, panels: np.ndarray, active: np.ndarray, expected: np.ndarray
+) -> None:
     level = relaxed_level(inst, active, {})
     assert level is not None
     assert level.bound >= expected[active].min() - 1e-9
@@ -59,37 +65,43 @@ def test_relaxation_bounds_the_level_and_its_dual_prices_every_panel(seed: int) 
         assert float((panels @ nxt.g).max()) <= nxt.theta + 1e-7
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_leximin_is_the_same_without_the_relaxation_levers(
-    seed: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _leximin_case(seed: int) -> tuple[UnitInstance, np.ndarray, Distribution] | None:
+    """A random pool of 20-39 people by type and its LEXIMIN (with every lever); None if no
+    panel."""
     rng = np.random.default_rng(4000 + seed)
     values, vmin, vmax, fov, hh, k = _random_people(rng, int(rng.integers(20, 40)), seed % 2 == 1)
     inst, unit = from_people(values, vmin, vmax, fov, hh, k, by_type=True)
     try:
-        with_levers = leximin(inst)
-    except ValueError:  # no feasible panel
-        return
-    monkeypatch.setenv("SORTITION_CG_OPTS", "relax=0,exact_every_round=0,decompose=0")
-    without = leximin(inst)
-    assert int(with_levers.stats["levels_at_relaxation_bound"]) >= 1
-    assert without.stats["levels_at_relaxation_bound"] == 0
-    assert "target_reached" not in without.stats
-    assert np.allclose(_person_prob(with_levers, unit), _person_prob(without, unit), atol=1e-6)
+        return inst, unit, leximin(inst)
+    except NoFeasiblePanel:
+        return None
+
+
+def test_leximin_is_the_same_without_the_relaxation_levers() -> None:
+    without_levers = EngineSettings(relax=False, exact_every_round=False, decompose=False)
     # Level by level with the relaxation's levers, but without realising its vector first.
-    monkeypatch.setenv("SORTITION_CG_OPTS", "decompose=0")
-    levels = leximin(inst)
-    assert np.allclose(_person_prob(with_levers, unit), _person_prob(levels, unit), atol=1e-6)
+    levels_only = EngineSettings(decompose=False)
+    for _, (inst, unit, with_levers) in feasible_cases(range(8), _leximin_case, floor=6):
+        without = leximin(inst, settings=without_levers)
+        assert int(with_levers.stats["levels_at_relaxation_bound"]) >= 1
+        assert without.stats["levels_at_relaxation_bound"] == 0
+        assert "target_reached" not in without.stats
+        expected = _person_prob(with_levers, unit)
+        assert np.allclose(expected, _person_prob(without, unit), atol=1e-6)
+        levels = leximin(inst, settings=levels_only)
+        assert np.allclose(expected, _person_prob(levels, unit), atol=1e-6)
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_relaxed_leximin_vector_bounds_leximin_and_is_realised_when_equal(seed: int) -> None:
+def test_relaxed_leximin_vector_bounds_leximin_and_is_realised_when_equal() -> None:
     """The relaxation's LEXIMIN vector is at least LEXIMIN in the leximin order; when the two
     are equal, leximin() realises it in one master LP (the usual case)."""
-    case = _person_case(5000 + seed, seed % 3 == 0)
-    if case is None:
-        return
-    inst, _, active, expected = case
+    for _, (inst, _, active, expected) in feasible_cases(
+        range(12), lambda seed: _person_case(5000 + seed, seed % 3 == 0), floor=9
+    ):
+        _check_relaxed_vector(inst, active, expected)
+
+
+def _check_relaxed_vector(inst: UnitInstance, active: np.ndarray, expected: np.ndarray) -> None:
     vector = relaxed_leximin(inst, active)
     assert vector is not None
     relaxed = np.sort(vector.probability[active])
@@ -123,12 +135,14 @@ def test_leximin_falls_back_to_levels_when_the_relaxation_is_not_tight() -> None
     assert np.allclose(dist.unit_probability, expected, atol=1e-6)
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_nearest_polytope_point_keeps_inside_points_and_pulls_others_in(seed: int) -> None:
-    case = _person_case(6000 + seed, seed % 2 == 0)
-    if case is None:
-        return
-    inst, panels, _, _ = case
+def test_nearest_polytope_point_keeps_inside_points_and_pulls_others_in() -> None:
+    for seed, (inst, panels, _, _) in feasible_cases(
+        range(6), lambda seed: _person_case(6000 + seed, seed % 2 == 0), floor=5
+    ):
+        _check_nearest_point(seed, inst, panels)
+
+
+def _check_nearest_point(seed: int, inst: UnitInstance, panels: np.ndarray) -> None:
     rng = np.random.default_rng(seed)
     inside = rng.dirichlet(np.ones(len(panels))) @ panels.astype(float)
     assert np.allclose(nearest_polytope_point(inst, inside), inside, atol=1e-9)

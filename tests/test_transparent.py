@@ -75,7 +75,7 @@ def _leximin_case(
     )
     members = _members_of_unit(unit_of_person, units.n_units)
     try:
-        from sortition.engine.column_generation import leximin
+        from sortition.engine.leximin import leximin
 
         dist = leximin(units, time_limit=60)
         panels, weights = np.asarray(dist.panels), np.asarray(dist.weights)

@@ -11,33 +11,17 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
-from collections.abc import Callable
 from multiprocessing import resource_tracker
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from sortition.engine.legacy import LegacySampler
+from sortition.engine.registry import Sampler, sampler
 from sortition.model import Instance
+from sortition.progress import DrawsDone, Progress
 from sortition.randomness import SeededStream
 
 BLOCK_SIZE = 100
-
-
-class PanelDraw(Protocol):
-    @property
-    def panel(self) -> np.ndarray: ...
-
-
-class Sampler(Protocol):
-    """Anything that draws one panel (canonical person indices) from a seeded stream."""
-
-    def draw(self, stream: SeededStream) -> PanelDraw: ...
-
-
-SAMPLERS: dict[str, Callable[[Instance], Sampler]] = {"legacy": LegacySampler}
-
-ProgressCallback = Callable[[int], None]  # called with the number of draws just finished
 
 
 def block_stream(algorithm: str, sample: int, block: int, seed: str) -> SeededStream:
@@ -71,7 +55,7 @@ def _init_worker(algorithm: str, instance: Instance) -> None:
     # unblock, which drops one that came meanwhile.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    _worker = (SAMPLERS[algorithm](instance), instance.pool.size, algorithm)
+    _worker = (sampler(algorithm)(instance), instance.pool.size, algorithm)
 
 
 def _start_pool(workers: int, algorithm: str, instance: Instance) -> Any:
@@ -119,10 +103,11 @@ def sample_counts(
     draws: int,
     samples: int = 2,
     workers: int = 1,
-    progress: ProgressCallback | None = None,
+    progress: Progress | None = None,
 ) -> list[np.ndarray]:
     """For each of ``samples`` independent samples of ``draws`` panels, how often each person
-    was drawn. ``workers`` > 1 spreads the blocks over that many processes."""
+    was drawn. ``workers`` > 1 spreads the blocks over that many processes. ``progress`` hears
+    a DrawsDone event before the first block and after each block."""
     if draws < 1:
         raise ValueError(f"draws must be at least 1, got {draws}")
     n = instance.pool.size
@@ -132,20 +117,25 @@ def sample_counts(
         for block, size in enumerate(block_sizes(draws))
     ]
     totals = [np.zeros(n, dtype=np.int64) for _ in range(samples)]
+    total, done = samples * draws, 0
+    if progress is not None:
+        progress(DrawsDone(algorithm, done, total))
     if workers <= 1:
-        sampler = SAMPLERS[algorithm](instance)
+        drawer = sampler(algorithm)(instance)
         for sample, block, size, _ in jobs:
-            totals[sample - 1] += count_block(sampler, n, algorithm, sample, block, size, seed)
+            totals[sample - 1] += count_block(drawer, n, algorithm, sample, block, size, seed)
+            done += size
             if progress is not None:
-                progress(size)
+                progress(DrawsDone(algorithm, done, total))
         return totals
     # "spawn": the workers start clean, whatever threads (e.g. a solver's) the parent runs.
     pool = _start_pool(workers, algorithm, instance)
     try:
         for job, counts in zip(jobs, pool.imap(_worker_block, jobs), strict=True):
             totals[job[0] - 1] += counts
+            done += job[2]
             if progress is not None:
-                progress(job[2])
+                progress(DrawsDone(algorithm, done, total))
     except BaseException:
         _stop_workers(pool)
         raise

@@ -20,7 +20,7 @@ gap its reported optimality gap, c the size of the person's type), 0 for sampled
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,16 +28,13 @@ from typing import Any
 import numpy as np
 
 from sortition.audit.beta import jeffreys_upper
-from sortition.audit.sampling import SAMPLERS, ProgressCallback, sample_counts
-from sortition.engine.objectives import (
-    FAIR_ALGORITHMS,
-    PoolDistribution,
-    ProgressFn,
-    fair_distribution,
-)
+from sortition.audit.sampling import sample_counts
+from sortition.engine.objectives import PoolDistribution, fair_distribution
+from sortition.engine.registry import ALGORITHMS, SAMPLED_ALGORITHMS, sampler
 from sortition.errors import InputError, Problem, TimeLimitError
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
 from sortition.model import Instance
+from sortition.progress import Progress
 from sortition.randomness import SeededStream
 from sortition.record.build import input_digests, tool_versions
 from sortition.record.draw import derive_draw
@@ -45,7 +42,7 @@ from sortition.selection.distribution import distribution_document
 from sortition.selection.feasibility import require_feasible
 from sortition.selection.service import LoadedInput
 
-AUDIT_ALGORITHMS = tuple(SAMPLERS) + tuple(FAIR_ALGORITHMS)
+AUDIT_ALGORITHMS = tuple(ALGORITHMS)
 # NASH is left out until it finishes in seconds: on ces11_k60 it ran past 15 minutes.
 DEFAULT_ALGORITHMS = ("legacy", "maximin", "leximin")
 DEFAULT_DRAWS = 10_000
@@ -53,7 +50,8 @@ CONFIDENCE = 0.99
 # Round-off of a probability summed from panel weights that add up to 1 within 1e-9.
 BELOW_TOLERANCE = 1e-9
 # LEXIMIN and MAXIMIN: the engine accepts a level (or the relaxation's vector) once every unit has
-# 1 - 1e-7 of its target (column_generation._TARGET_MET; a level's bound is met within 1e-9).
+# 1 - 1e-7 of its target (sortition.engine.leximin.TARGET_MET; a level's bound is met within
+# 1e-9).
 LP_ACCURACY = 1e-7
 
 
@@ -141,11 +139,10 @@ def run_audit(
     workers: int = 1,
     time_limit: float | None = None,
     by_type: bool = True,
-    sample_progress: Callable[[str, int], ProgressCallback] | None = None,
-    fair_progress: Callable[[str], ProgressFn] | None = None,
+    progress: Progress | None = None,
 ) -> Audit:
-    """Audit each algorithm in turn. ``sample_progress(algorithm, total_draws)`` and
-    ``fair_progress(algorithm)`` make the callbacks that report progress (the CLI's bars).
+    """Audit each algorithm in turn; ``progress`` hears the sampled draws and the fair
+    algorithms' progress events (the CLI renders them).
 
     ``time_limit`` applies to each fair algorithm; one that runs out of time is recorded in
     ``Audit.timed_out`` and the audit goes on with the next. Raises TimeLimitError (exit 4) only
@@ -156,12 +153,11 @@ def run_audit(
     results = []
     timed_out: list[TimedOut] = []
     for algorithm in algorithms:
-        if algorithm in SAMPLERS:
-            progress = None if sample_progress is None else sample_progress(algorithm, 2 * draws)
+        if algorithm in SAMPLED_ALGORITHMS:
             first, second = sample_counts(
                 instance, algorithm, seed, draws, samples=2, workers=workers, progress=progress
             )
-            panel = SAMPLERS[algorithm](instance).draw(SeededStream(seed)).panel
+            panel = sampler(algorithm)(instance).draw(SeededStream(seed)).panel
             results.append(AlgorithmAudit(algorithm, first / draws, panel, draws, first, second))
         else:
             try:
@@ -169,7 +165,7 @@ def run_audit(
                     instance,
                     algorithm,
                     by_type=by_type,
-                    progress=None if fair_progress is None else fair_progress(algorithm),
+                    progress=progress,
                     time_limit=time_limit,
                 )
             except TimeLimitError as error:

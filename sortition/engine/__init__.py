@@ -1,3 +1,18 @@
-"""The engine: fair distributions over panels (the relaxation over the quota polytope, face walks,
-the master LP and pricing, one module per objective) and LEGACY.
+"""The engine: fair distributions over panels, and LEGACY.
+
+Every fair objective has the same shape (``registry.Objective``): a ``UnitInstance`` in, a
+``Distribution`` out, with ``EngineSettings`` (``settings``), an optional typed progress callback
+(``sortition.progress``) and a time limit. The modules, from the bottom up:
+
+- ``relaxation``: LP relaxations over the quota polytope (a level's bound and duals, the
+  relaxation's LEXIMIN vector);
+- ``pricing``: the one CP-SAT model of feasible panels (``panel_model``), the panel oracle and
+  the swap search; ``walks``: face walks through the polytope to panels;
+- ``master``: the master LP over panels; ``columns``: covering, pricing strategy and walk
+  driving, shared by every objective;
+- ``levels`` (LEXIMIN level by level, MAXIMIN), ``leximin``, ``maximin``, ``nash``: one module
+  per objective; ``legacy``: the greedy sampler;
+- ``registry``: every algorithm by name; ``objectives``: the pool-level entry (types, people);
+  ``oracle``: a feasible panel and the smallest quota relaxation, for ``check``;
+- ``errors``: how the engine stops without a distribution.
 """

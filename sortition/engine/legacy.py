@@ -124,9 +124,3 @@ class LegacySampler:
                 )
             ]
         )
-
-
-def legacy_draw(
-    instance: Instance, stream: SeededStream, max_attempts: int = DEFAULT_MAX_ATTEMPTS
-) -> LegacyDraw:
-    return LegacySampler(instance).draw(stream, max_attempts)

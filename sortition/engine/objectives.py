@@ -1,30 +1,23 @@
-"""The fair algorithms over a pool: build units (types), run the engine, map back to people."""
+"""The fair algorithms over a pool: build units (types), run the objective, map back to people."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from sortition.engine.column_generation import leximin, maximin, nash
-from sortition.engine.pricing import TimeLimitReached
+from sortition.engine.errors import NoFeasiblePanel, TimeLimitReached
+from sortition.engine.registry import objective
+from sortition.engine.settings import DEFAULT_SETTINGS, EngineSettings
 from sortition.errors import InfeasibleError, Problem, TimeLimitError
 from sortition.model import Instance
+from sortition.progress import Progress
 from sortition.units import (
     Distribution,
     UnitInstance,
     members_of_units,
     unit_instance,
 )
-
-FAIR_ALGORITHMS: dict[str, Callable[..., Distribution]] = {
-    "leximin": leximin,
-    "maximin": maximin,
-    "nash": nash,
-}
-ProgressFn = Callable[[dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -54,18 +47,24 @@ def fair_distribution(
     algorithm: str,
     *,
     by_type: bool = True,
-    progress: ProgressFn | None = None,
+    settings: EngineSettings = DEFAULT_SETTINGS,
+    progress: Progress | None = None,
     time_limit: float | None = None,
 ) -> PoolDistribution:
-    """Run LEXIMIN, MAXIMIN or NASH; raises TimeLimitError (exit 4) or InfeasibleError (exit 3)."""
+    """Run a fair algorithm (``registry.FAIR_ALGORITHMS``) on the pool's units.
+
+    Raises InfeasibleError (exit 3) when no panel meets the quotas and TimeLimitError (exit 4)
+    past ``time_limit`` seconds; any other exception is a bug.
+    """
     units, unit_of_person = unit_instance(instance, by_type)
+    solve = objective(algorithm)
     try:
-        distribution = FAIR_ALGORITHMS[algorithm](units, progress=progress, time_limit=time_limit)
+        distribution = solve(units, settings=settings, progress=progress, time_limit=time_limit)
     except TimeLimitReached:
         raise TimeLimitError(
             [Problem(f"{algorithm.upper()} did not finish within --time-limit {time_limit:g} s")]
         ) from None
-    except ValueError as error:
+    except NoFeasiblePanel as error:
         raise InfeasibleError([Problem(str(error))]) from None
     members = members_of_units(unit_of_person, units.n_units)
     return PoolDistribution(instance, units, unit_of_person, members, distribution, by_type)

@@ -20,47 +20,41 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from sortition.cancel import solve_cp_sat
+from sortition.engine.errors import TimeLimitReached
 from sortition.units import UnitInstance
 
 _SCALE = float(2**40)
-
-
-class TimeLimitReached(Exception):
-    """The caller's time limit passed before the computation finished."""
 
 
 @dataclass
 class PricingResult:
     """The outcome of maximising a weighted panel value.
 
-    value: exact (float) value of the best panel found; bound: a valid upper bound on the value of
-    every feasible panel (only meaningful when ``optimal``); improving: distinct panels found during
-    the search whose exact value exceeded the threshold, best last.
+    value: exact (float) value of the best panel found; bound: an upper bound on the value of
+    every feasible panel (CP-SAT's bound, valid even when the search stopped early);
+    improving: distinct panels found during the search whose exact value exceeded the threshold,
+    best last.
     """
 
     value: float
     panel: np.ndarray
     bound: float
-    optimal: bool
     improving: list[np.ndarray] = field(default_factory=list)
 
 
 class _Collector(cp_model.CpSolverSolutionCallback):
     """Keeps every solution whose exact value beats a threshold."""
 
-    def __init__(self, weights: np.ndarray, threshold: float, limit: int) -> None:
+    def __init__(self, weights: np.ndarray, threshold: float) -> None:
         super().__init__()
         self.weights = weights
         self.threshold = threshold
-        self.limit = limit
         self.found: list[np.ndarray] = []
 
     def on_solution_callback(self) -> None:
         sol = np.asarray(self.response_proto.solution, dtype=np.int64)
         if float(self.weights @ sol) > self.threshold:
             self.found.append(sol)
-            if len(self.found) >= self.limit:
-                self.stop_search()
 
 
 @dataclass
@@ -68,8 +62,9 @@ class PanelModel:
     """The CP-SAT model of an instance's panels: a count per unit, the panel size, the quota rows
     and the household rows.
 
-    value_rows: the proto index of each value's quota row (None for a value nobody has: its row
-        is a constant); household_rows: the proto index of each household's row.
+    vars: the count of each unit (variable u is proto variable u); value_rows: the proto index
+        of each value's quota row (None for a value nobody has: its row is a constant);
+        household_rows: the proto index of each household's row.
     """
 
     model: cp_model.CpModel
@@ -79,16 +74,19 @@ class PanelModel:
 
 
 def panel_model(inst: UnitInstance) -> PanelModel:
+    """The CP-SAT model of feasible panels, which pricing and the face walks use:
+    0 <= c_u <= capacity_u, sum c = k, each value's quota (rows in value order), at most one
+    per household."""
     model = cp_model.CpModel()
     cap = inst.capacity
     x = [model.new_int_var(0, int(cap[u]), f"c{u}") for u in range(inst.n_units)]
     model.add(sum(x) == inst.k)
-    value_rows: list[int | None] = []
+    value_rows: list[int | None] = [None] * inst.n_values
     for v in range(inst.n_values):
         members = np.flatnonzero(inst.incidence[v])
         lo, hi = int(inst.value_min[v]), int(inst.value_max[v])
         row = model.add_linear_constraint(sum(x[int(u)] for u in members), lo, hi)
-        value_rows.append(row.index if len(members) else None)
+        value_rows[v] = row.index if len(members) else None
     household_rows = [model.add(sum(x[u] for u in h) <= 1).index for h in inst.households]
     return PanelModel(model=model, vars=x, value_rows=value_rows, household_rows=household_rows)
 
@@ -156,21 +154,19 @@ class PanelOracle:
         *,
         threshold: float = np.inf,
         max_improving: int = 1,
-        stop_early: bool = False,
         gap: float = 0.0,
         budget: float | None = None,
     ) -> PricingResult | None:
         """Maximise ``weights @ c`` over feasible panels.
 
-        Panels beating ``threshold`` met during the search are collected (up to ``max_improving``);
-        with ``stop_early`` the search stops once that many were found, so the result may be
-        non-optimal. With ``gap`` > 0 the search stops once the best panel is within ``gap`` of
-        the bound (``optimal`` is then still reported, with ``bound`` valid): closing the last
-        digits of a 2**40-scaled objective can cost minutes and the caller needs only to know
-        whether some panel beats its threshold by more than its tolerance. ``budget`` caps the
-        search in CP-SAT's deterministic time (wall-clock limits would break reproducibility);
-        the best panel found is returned with ``optimal`` False, or None if none was found in
-        time. Without a budget, None means that no feasible panel exists.
+        Panels beating ``threshold`` met during the search are collected (the last
+        ``max_improving`` are kept). With ``gap`` > 0 the search stops once the best panel is
+        within ``gap`` of the bound (``bound`` stays valid): closing the last digits of a
+        2**40-scaled objective can cost minutes and the caller needs only to know whether some
+        panel beats its threshold by more than its tolerance. ``budget`` caps the search in
+        CP-SAT's deterministic time (wall-clock limits would break reproducibility): the best
+        panel found is returned, or None if none was found in time. Without a budget, None means
+        that no feasible panel exists.
         """
         w = np.asarray(weights, dtype=np.float64)
         scale = self._set_objective(w)
@@ -179,7 +175,7 @@ class PanelOracle:
             solver.parameters.absolute_gap_limit = gap * scale
         if budget is not None:
             solver.parameters.max_deterministic_time = budget
-        cb = _Collector(w, threshold, max_improving if stop_early else 1 << 30)
+        cb = _Collector(w, threshold)
         status = self._run(solver, cb)
         if status == cp_model.INFEASIBLE:
             return None
@@ -190,25 +186,11 @@ class PanelOracle:
             raise TimeLimitReached
         panel = np.asarray(solver.response_proto.solution, dtype=np.int64)
         value = float(w @ panel)
-        optimal = status == cp_model.OPTIMAL
         # The rounded objective is within k * 0.5 / scale of the true value of any panel.
         slack = 0.5 * self.inst.k / scale
         bound = -float(solver.best_objective_bound) / scale + slack
         improving = cb.found[-max_improving:] if max_improving > 0 else []
-        return PricingResult(
-            value=value, panel=panel, bound=bound, optimal=optimal, improving=improving
-        )
-
-    def find_covering(self, uncovered: np.ndarray) -> np.ndarray | None:
-        """A feasible panel with as many people from ``uncovered`` units as possible.
-
-        Returns None when no feasible panel contains any of them (or no panel exists at all).
-        """
-        w = np.asarray(uncovered, dtype=np.float64)
-        res = self.maximize(w)
-        if res is None or res.value < 0.5:
-            return None
-        return res.panel
+        return PricingResult(value=value, panel=panel, bound=bound, improving=improving)
 
 
 class SwapSearch:

@@ -107,7 +107,6 @@ def face_walk(
     inst: UnitInstance,
     target: np.ndarray,
     *,
-    max_steps: int | None = None,
     deadline: float | None = None,
     seed: int = 0,
     jitter: float = 0.0,
@@ -126,7 +125,7 @@ def face_walk(
     lo = inst.value_min.astype(np.float64)
     hi = inst.value_max.astype(np.float64)
     households = [list(h) for h in inst.households]
-    limit = max_steps if max_steps is not None else 2 * inst.n_units + 10
+    limit = 2 * inst.n_units + 10  # each step makes one more bound tight
     factor = np.ones(inst.n_units)
     if jitter > 0.0:
         factor = np.random.default_rng(seed).uniform(1.0 - jitter, 1.0 + jitter, inst.n_units)

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
@@ -30,13 +30,12 @@ from sortition.invitations.registry import (
     resolve_columns,
 )
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
+from sortition.progress import Progress, RowsRead
 from sortition.record.build import SeedLike
 from sortition.record.canonical import file_sha256
 
 ENGINES = ("local", "dask")
 RANK_COLUMN = "invitation_rank"
-
-Progress = Callable[[int], None]  # rows just read
 
 
 @dataclass(frozen=True)
@@ -64,11 +63,14 @@ class InviteResult:
 def local_chunks(
     registry: Registry, columns: RegistryColumns, seed: str, progress: Progress | None = None
 ) -> list[ChunkHashes]:
+    """Each batch of the registry hashed (``progress`` hears RowsRead after each batch)."""
     chunks = []
+    rows = 0
     for batch in iter_batches(registry, columns.names):
         chunks.append(hash_chunk(batch, columns, seed))
+        rows += batch.num_rows
         if progress is not None:
-            progress(batch.num_rows)
+            progress(RowsRead(rows))
     return chunks
 
 

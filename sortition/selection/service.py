@@ -16,13 +16,15 @@ from typing import Any
 import numpy as np
 
 from sortition.engine.legacy import DEFAULT_MAX_ATTEMPTS
-from sortition.engine.objectives import PoolDistribution, ProgressFn, fair_distribution
+from sortition.engine.objectives import PoolDistribution, fair_distribution
 from sortition.engine.oracle import DEFAULT_TIME_LIMIT
+from sortition.engine.registry import ALGORITHMS as REGISTRY
 from sortition.errors import InputError, LotteryCoverageError, Problem, require_file
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
 from sortition.io.pool import PoolFile, read_pool
 from sortition.io.quotas import read_quota_file
 from sortition.model import Instance, Quotas
+from sortition.progress import Progress
 from sortition.record.build import (
     READABLE_VERSIONS,
     InputFiles,
@@ -45,7 +47,7 @@ from sortition.selection.transparent import UniformLottery, assign_members, roun
 from sortition.verify.items import parse_sha256
 from sortition.verify.selection import check_commitment
 
-ALGORITHMS = ("legacy", "leximin", "maximin", "nash")
+ALGORITHMS = tuple(REGISTRY)
 DEFAULT_ALGORITHM = "leximin"
 ROW_ID_COLUMN = "id"  # the column selected.csv gains when ids are row numbers
 
@@ -143,7 +145,7 @@ def prepare_commitment(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     *,
     by_type: bool = True,
-    progress: ProgressFn | None = None,
+    progress: Progress | None = None,
     time_limit: float | None = None,
     panels: int | None = None,
 ) -> Commitment:
@@ -274,7 +276,7 @@ def select_panel(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     *,
     by_type: bool = True,
-    progress: ProgressFn | None = None,
+    progress: Progress | None = None,
     time_limit: float | None = None,
     panels: int | None = None,
 ) -> Selection:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sortition.engine.registry import ALGORITHMS, FAIR_ALGORITHMS
 from sortition.model import Instance
 from sortition.record.reader import (
     RecordReader,
@@ -16,8 +17,6 @@ from sortition.record.reader import (
     is_int,
     record_instance,
 )
-
-FAIR_ALGORITHMS = ("leximin", "maximin", "nash")
 
 
 @dataclass(frozen=True)
@@ -113,7 +112,7 @@ def read_parts(
     reader = RecordReader(name)
     instance = record_instance(record, name)
     algorithm = reader.text(record, "algorithm")
-    if algorithm != "legacy" and algorithm not in FAIR_ALGORITHMS:
+    if algorithm not in ALGORITHMS:
         raise reader.fail(f"unknown algorithm '{algorithm}'")
     for key in ("inputs.pool.digest", "inputs.quotas.digest"):
         reader.text(record, key)

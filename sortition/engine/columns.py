@@ -1,0 +1,272 @@
+"""Where the master's columns (panels) come from, shared by every objective.
+
+- **Covering** (``ColumnGeneration.start``): a feasibility check, then panels until every unit
+  that is on some feasible panel is on one of them. The rest are ``never_selectable``: they get
+  probability 0 and block nobody.
+- **Pricing** (``Pricer``): given the master's duals, improving panels by a cheap swap search
+  from the panels in use, and CP-SAT's best panels (``pricing.PanelOracle``) beside them; CP-SAT
+  alone proves that no panel improves.
+- **Walks** (``Walks``): the panels of face walks through the quota polytope towards a target
+  point (``walks.face_walk``), for LEXIMIN's realisation of the relaxation's vector.
+
+``ColumnGeneration`` holds what one run of an objective shares: the instance, the settings, the
+clock, the covering, the pricer, the progress callback and the effort counters.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sortition.engine.errors import NoFeasiblePanel
+from sortition.engine.master import Clock, LpTotals, MasterLP, finish_distribution
+from sortition.engine.pricing import PanelOracle, PricingResult, SwapSearch
+from sortition.engine.settings import EngineSettings
+from sortition.engine.walks import face_walk
+from sortition.progress import Progress, ProgressEvent, WalkStep
+from sortition.units import Distribution, UnitInstance
+
+# A panel enters the master when its reduced cost exceeds this (relative to the duals' size).
+_RC_TOL = 1e-9
+# Improving panels one pricing call may return (benchmarks/README.md: "The engine's levers").
+_MAX_COLUMNS_PER_ROUND = 300
+# CP-SAT's deterministic-time budget for a covering panel, before it searches to the end.
+_COVER_BUDGET = 0.5
+# Face walks after the first take each unit's preference times a factor in [1 - j, 1 + j].
+_WALK_JITTER = 0.5
+# CP-SAT's random seed (one worker: the same inputs give the same panels).
+_SEED = 0
+
+
+@dataclass
+class Covering:
+    """The covering panels, which units are on some feasible panel, and the oracle that found
+    them (which pricing goes on using)."""
+
+    oracle: PanelOracle
+    panels: list[np.ndarray]
+    selectable: np.ndarray  # bool (U,)
+    seconds: float
+
+
+def cover(inst: UnitInstance, clock: Clock) -> Covering:
+    """Feasibility check and covering panels; finds the never-selectable units.
+
+    Raises NoFeasiblePanel when no panel meets the quotas.
+    """
+    t0 = time.perf_counter()
+    oracle = PanelOracle(inst, seed=_SEED, deadline=clock.deadline)
+    first = oracle.maximize(np.zeros(inst.n_units))
+    if first is None:
+        raise NoFeasiblePanel("no feasible panel satisfies the quotas")
+    panels = [first.panel]
+    covered = first.panel > 0
+    selectable = np.ones(inst.n_units, dtype=bool)
+    while True:
+        clock.check()
+        todo = selectable & ~covered
+        if not todo.any():
+            break
+        # Prefer whole units: weight 1 per uncovered unit spread over its capacity. Any panel
+        # with an uncovered unit will do, so CP-SAT first gets a small budget; only when that
+        # finds none does it search to the end, to prove the rest are on no panel. (On pools with
+        # thousands of types, proving each covering panel optimal took 2.3 s a call and all the
+        # time.)
+        weights = np.where(todo, 1.0 / inst.capacity, 0.0)
+        res = oracle.maximize(weights, budget=_COVER_BUDGET)
+        if res is None or res.value <= 0.0:
+            res = oracle.maximize(weights)
+            assert res is not None
+        if res.value <= 0.0:
+            selectable &= covered
+            break
+        panels.append(res.panel)
+        covered |= res.panel > 0
+    return Covering(
+        oracle=oracle, panels=panels, selectable=selectable, seconds=time.perf_counter() - t0
+    )
+
+
+class Pricer:
+    """Improving panels for the master's duals: swaps from the panels in use and CP-SAT's best
+    panels; CP-SAT alone when the swaps find none, which then proves that none exists."""
+
+    def __init__(self, inst: UnitInstance, oracle: PanelOracle, settings: EngineSettings) -> None:
+        self.oracle = oracle
+        self.exact_every_round = settings.exact_every_round
+        self.swaps = SwapSearch(inst)
+        self.heuristic_calls = 0
+        self.heuristic_columns = 0
+        self.heuristic_seconds = 0.0
+
+    def price(
+        self, g: np.ndarray, theta: float, master: MasterLP
+    ) -> tuple[list[np.ndarray], float]:
+        """Improving columns not yet in the master (empty: none exists) and the best reduced cost.
+
+        The tolerance is relative to the size of the duals, since NASH's duals are large. CP-SAT
+        stops once its bound is within the tolerance of its best panel: if that panel does not
+        improve, no panel beats theta by more than twice the tolerance.
+        """
+        scale = max(1.0, abs(theta), float(np.abs(g).max(initial=0.0)) * master.inst.k)
+        threshold = theta + _RC_TOL * scale
+        gap = _RC_TOL * scale
+        t0 = time.perf_counter()
+        found = _fresh(
+            self.swaps.improve(g, threshold, master.used(), _MAX_COLUMNS_PER_ROUND), master
+        )
+        self.heuristic_calls += 1
+        self.heuristic_seconds += time.perf_counter() - t0
+        if found and self.exact_every_round:
+            best = self.oracle.maximize(
+                g, threshold=threshold, max_improving=_MAX_COLUMNS_PER_ROUND // 3, gap=gap
+            )
+            assert best is not None
+            found = _fresh(found + _improving(best, threshold), master)
+        if found:
+            self.heuristic_columns += len(found)
+            return found, max(float(g @ c) for c in found) - theta
+        res = self.oracle.maximize(
+            g, threshold=threshold, max_improving=_MAX_COLUMNS_PER_ROUND, gap=gap
+        )
+        assert res is not None
+        new = _improving(res, threshold)
+        if new:
+            new.extend(
+                self.swaps.improve(
+                    g,
+                    threshold,
+                    [res.panel],
+                    _MAX_COLUMNS_PER_ROUND,
+                    neighbours=_MAX_COLUMNS_PER_ROUND,
+                    max_steps=1,
+                )
+            )
+        # CP-SAT's bound (not the value of its best panel, which may fall short of the optimum
+        # by the gap) bounds every reduced cost: NASH's upper bound relies on it.
+        return _fresh(new, master), max(res.value, res.bound) - theta
+
+
+def _fresh(columns: list[np.ndarray], master: MasterLP) -> list[np.ndarray]:
+    """The columns not yet in the master, each once, in order."""
+    out, seen = [], set()
+    for c in columns:
+        key = c.astype(np.int64).tobytes()
+        if key not in master.keys and key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out
+
+
+def _improving(res: PricingResult, threshold: float) -> list[np.ndarray]:
+    """The panels of a CP-SAT answer that beat the threshold: those met on the way, the best."""
+    cols = list(res.improving)
+    if res.value > threshold and not any(np.array_equal(res.panel, c) for c in cols):
+        cols.append(res.panel)
+    return cols
+
+
+@dataclass
+class ColumnGeneration:
+    """What one run of an objective shares: built by ``start``, which also covers."""
+
+    inst: UnitInstance
+    settings: EngineSettings
+    algorithm: str
+    progress: Progress | None
+    clock: Clock
+    covering: Covering
+    pricer: Pricer
+    lp_totals: LpTotals = field(default_factory=LpTotals)
+
+    @staticmethod
+    def start(
+        inst: UnitInstance,
+        settings: EngineSettings,
+        algorithm: str,
+        progress: Progress | None,
+        time_limit: float | None,
+    ) -> ColumnGeneration:
+        """Start the clock and cover (NoFeasiblePanel when no panel meets the quotas)."""
+        clock = Clock(time_limit)
+        covering = cover(inst, clock)
+        pricer = Pricer(inst, covering.oracle, settings)
+        return ColumnGeneration(inst, settings, algorithm, progress, clock, covering, pricer)
+
+    @property
+    def active(self) -> np.ndarray:
+        """The units on some feasible panel, ascending."""
+        return np.flatnonzero(self.covering.selectable)
+
+    def emit(self, event: ProgressEvent) -> None:
+        if self.progress is not None:
+            self.progress(event)
+
+    def effort_stats(self, master: MasterLP) -> dict[str, float | int | str]:
+        """Where the time went: the statistics every column generation reports."""
+        covering, pricer, lp = self.covering, self.pricer, self.lp_totals
+        return {
+            "initial_columns": len(covering.panels),
+            "pricing_calls": covering.oracle.calls,
+            "heuristic_calls": pricer.heuristic_calls,
+            "heuristic_columns": pricer.heuristic_columns,
+            "heuristic_seconds": pricer.heuristic_seconds,
+            "pricing_seconds": covering.oracle.seconds,
+            "lp_solves": master.lp_solves + lp.solves,
+            "lp_seconds": master.lp_seconds + lp.seconds,
+            "lp_iterations": master.lp_iterations + lp.iterations,
+            "lp_retries": master.retries + lp.retries,
+            "master_rebuilds": lp.rebuilds,
+            "prepare_seconds": covering.seconds,
+            "seconds": self.clock.elapsed(),
+        }
+
+    def finish(self, master: MasterLP, stats: dict[str, float | int | str]) -> Distribution:
+        """The distribution of the master's last solution."""
+        return finish_distribution(
+            self.inst,
+            master.panels,
+            master.weights(),
+            self.algorithm,
+            stats,
+            self.covering.selectable,
+        )
+
+
+class Walks:
+    """Panels from face walks towards a target point (in counts), one walk per call, up to
+    ``settings.walks``; the first walk follows the target, later ones jitter it."""
+
+    def __init__(self, run: ColumnGeneration, counts: np.ndarray) -> None:
+        self.run = run
+        self.counts = counts
+        self.done = 0
+        self.panels = 0
+        self.seconds = 0.0
+
+    def next(self) -> list[np.ndarray]:
+        """The next walk's panels; empty once every walk has been taken."""
+        run = self.run
+        if self.done >= run.settings.walks:
+            return []
+        started = time.perf_counter()
+        walk = self.done + 1
+
+        def on_step(taken: int) -> None:
+            run.emit(WalkStep(run.algorithm, walk, taken))
+
+        panels = face_walk(
+            run.inst,
+            self.counts,
+            deadline=run.clock.deadline,
+            seed=_SEED + self.done,
+            jitter=_WALK_JITTER if self.done else 0.0,
+            on_step=on_step,
+        )
+        self.done += 1
+        self.panels += len(panels)
+        self.seconds += time.perf_counter() - started
+        run.clock.check()
+        return panels

@@ -1,0 +1,242 @@
+"""LEXIMIN level by level (and MAXIMIN, its first level), by column generation.
+
+Each level maximises z, the smallest probability of the units not yet fixed, over distributions
+on the master's panels (Flanigan et al. 2021, the LEXIMIN algorithm of the Nature paper):
+
+1. **Relaxation** (with ``settings.relax``): the level's LP over the quota polytope bounds z from
+   above and its duals mark the units that are tight (``relaxation.relaxed_level``).
+2. **Column generation**: solve the master, price panels with its duals, add the improving
+   ones; stop when none improves or the master reaches the relaxation's bound.
+3. **Fixing**: the units at z in every optimal solution get their probability fixed at z (the
+   relaxation's tight units when the bound was reached, else those with a positive dual).
+4. **Restart** when the master has grown large: the next level starts from the panels that
+   carried weight in this one.
+
+When every unit is fixed, a last solve finds weights that meet all the fixed values.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from ortools.linear_solver import pywraplp
+
+from sortition.engine.columns import ColumnGeneration
+from sortition.engine.master import FIX_SLACK, MasterLP
+from sortition.engine.relaxation import RelaxedLevel, relaxed_level
+from sortition.progress import LevelDone, LevelRound, LevelState
+from sortition.units import Distribution
+
+logger = logging.getLogger(__name__)
+
+# A unit whose (positive-convention) dual exceeds this is tight in every optimal solution.
+_DUAL_TOL = 1e-8
+# A level ends once the master's value is this close to its relaxation's bound.
+_RELAX_TOL = 1e-9
+# Past this many columns, the next level starts from the columns used in this one: the LP's
+# simplex iterations cost grows with its columns (benchmarks/README.md).
+_RESTART_ABOVE = 1500
+
+
+@dataclass(frozen=True)
+class LevelStart:
+    """Where the levels start: the master's first panels, and the rounds and columns already
+    spent (by LEXIMIN's attempt at the relaxation's vector, whose ``target_reached`` the
+    statistics then report)."""
+
+    panels: list[np.ndarray]
+    rounds: int = 0
+    columns_added: int = 0
+    target_reached: float | None = None
+
+
+class _LevelMaster:
+    """The master LP of the levels over ``panels``, with the current fixed values.
+
+    p_u is defined by an equality row that panels enter; a separate link row p_u >= z holds
+    while u is unfixed. Fixing u only changes bounds (p_u >= value, link row dropped), never the
+    matrix, so GLOP re-solves starting from its last basis.
+    """
+
+    def __init__(
+        self, run: ColumnGeneration, panels: list[np.ndarray], fixed_value: dict[int, float]
+    ) -> None:
+        active = run.active
+        self.lp = lp = MasterLP(run.inst)
+        solver = lp.solver
+        self.z = solver.NumVar(0.0, 1.0, "z")
+        self.link: dict[int, pywraplp.Constraint] = {}
+        self.p: dict[int, pywraplp.Variable] = {}
+        for u in active:
+            p = solver.NumVar(0.0, 1.0, "")
+            self.p[int(u)] = p
+            lp.add_row(int(u), solver.Add(solver.Sum([]) - p == 0.0), 1.0)
+        for u in active:
+            self.link[int(u)] = solver.Add(self.p[int(u)] - self.z >= 0.0)
+        for unit, value in fixed_value.items():
+            self.fix(unit, value)
+        lp.objective.SetCoefficient(self.z, 1.0)
+        lp.objective.SetMaximization()
+        for panel in panels:
+            lp.add_column(panel)
+
+    def fix(self, unit: int, value: float) -> None:
+        self.link[unit].SetLb(-self.lp.inf)
+        self.p[unit].SetLb(value - FIX_SLACK)
+
+    def link_dual(self, unit: int) -> float:
+        """The dual of unit's link row p_u >= z, positive when the unit holds z down."""
+        return float(-self.link[unit].dual_value())
+
+
+class _Levels:
+    """The state of the level-by-level column generation; ``run`` solves it."""
+
+    def __init__(self, run: ColumnGeneration, first_level_only: bool, start: LevelStart) -> None:
+        self.run = run
+        self.first_level_only = first_level_only
+        self.start = start
+        self.unfixed: set[int] = {int(u) for u in run.active}
+        self.fixed_value: dict[int, float] = {}
+        self.master = _LevelMaster(run, start.panels, self.fixed_value)
+        # Columns with positive weight in some solve of the current level (kept on a restart).
+        self.useful: dict[bytes, np.ndarray] = {}
+        self.rounds = start.rounds
+        self.columns_added = start.columns_added
+        self.levels = 0
+        self.levels_at_bound = 0
+        self.z = 0.0
+
+    def solve(self) -> Distribution:
+        while self.unfixed:
+            self.levels += 1
+            relaxed = self._relaxation()
+            reached = self._generate_columns(relaxed)
+            self._report_level()
+            if self.first_level_only:
+                self.fixed_value = {u: self.z for u in sorted(self.unfixed)}
+                break
+            self._fix_level(relaxed, reached)
+            self._restart_if_large()
+            self.useful = {}
+        return self._distribution()
+
+    def _relaxation(self) -> RelaxedLevel | None:
+        """The level's LP relaxation over the quota polytope (None without ``relax`` or when
+        GLOP does not solve it)."""
+        if not self.run.settings.relax:
+            return None
+        relaxed = relaxed_level(self.run.inst, self.run.active, self.fixed_value, FIX_SLACK)
+        if relaxed is None:
+            logger.debug("level %d: relaxation not solved", self.levels)
+        else:
+            logger.debug("level %d: relaxation bound %.7f", self.levels, relaxed.bound)
+        return relaxed
+
+    def _generate_columns(self, relaxed: RelaxedLevel | None) -> bool:
+        """Column generation for this level, until no panel improves or the master reaches the
+        relaxation's bound; returns whether it reached the bound."""
+        run, lp = self.run, self.master.lp
+        while True:
+            self.rounds += 1
+            lp.solve(run.clock)
+            self.z = self.master.z.solution_value()
+            for column in lp.used():
+                self.useful.setdefault(column.tobytes(), column)
+            if relaxed is not None and relaxed.tight and self.z >= relaxed.bound - _RELAX_TOL:
+                return True  # no panel can do better than the relaxation
+            g, theta = lp.pricing_weights()
+            new, best_rc = run.pricer.price(g, theta, lp)
+            run.emit(LevelRound(**self._state(), reduced_cost=best_rc))
+            if not new:
+                return False
+            for c in new:
+                self.columns_added += int(lp.add_column(c))
+
+    def _state(self) -> dict[str, Any]:
+        """The fields of ``LevelState``, for the level's progress events."""
+        state = LevelState(
+            self.run.algorithm,
+            self.levels,
+            self.rounds,
+            self.z,
+            len(self.master.lp.panels),
+            len(self.fixed_value),
+        )
+        return vars(state)
+
+    def _report_level(self) -> None:
+        run = self.run
+        run.emit(
+            LevelDone(
+                **self._state(),
+                seconds=run.clock.elapsed(),
+                lp_seconds=self.master.lp.lp_seconds,
+                pricing_seconds=run.covering.oracle.seconds,
+                heuristic_seconds=run.pricer.heuristic_seconds,
+            )
+        )
+
+    def _fix_level(self, relaxed: RelaxedLevel | None, reached: bool) -> None:
+        """Fix the units that are at the level in every optimal solution.
+
+        Units with a positive dual are; when the master met the relaxation's bound, the
+        relaxation's duals are optimal duals of the full master. GLOP's z may overshoot the
+        level's optimum by its tolerance; the relaxation bounds it.
+        """
+        level_value = min(self.z, relaxed.bound) if relaxed is not None else self.z
+        to_fix: list[int]
+        if reached and relaxed is not None:  # reached only with tight units
+            self.levels_at_bound += 1
+            to_fix = [u for u in relaxed.tight if u in self.unfixed]
+        else:
+            duals = {u: self.master.link_dual(u) for u in sorted(self.unfixed)}
+            to_fix = [u for u, d in duals.items() if d > _DUAL_TOL]
+            if not to_fix:
+                to_fix = [int(max(duals, key=lambda u: duals[u]))]
+        for unit in to_fix:
+            self.master.fix(unit, level_value)
+            self.fixed_value[unit] = level_value
+            self.unfixed.discard(unit)
+
+    def _restart_if_large(self) -> None:
+        """Start the next level from the columns that carried weight in this one (a cold but
+        small solve) once the master has more than ``_RESTART_ABOVE`` columns."""
+        if len(self.master.lp.panels) > _RESTART_ABOVE and self.unfixed:
+            self.run.lp_totals.retire(self.master.lp)
+            self.master = _LevelMaster(self.run, list(self.useful.values()), self.fixed_value)
+
+    def _distribution(self) -> Distribution:
+        lp = self.master.lp
+        if not self.first_level_only:
+            # Every unit is now a lower bound: re-solve for a distribution meeting all of them.
+            lp.objective.SetCoefficient(self.master.z, 0.0)
+            lp.solve(self.run.clock)
+        stats: dict[str, float | int | str] = {
+            "levels": self.levels,
+            "rounds": self.rounds,
+            "columns": len(lp.panels),
+            "columns_generated": self.columns_added,
+            **self.run.effort_stats(lp),
+            # Always 0 since dual smoothing (which could misprice) was removed; kept because
+            # the records' statistics carry it.
+            "mispriced": 0,
+            "levels_at_relaxation_bound": self.levels_at_bound,
+            "maximin": min(self.fixed_value.values()) if self.fixed_value else self.z,
+        }
+        if self.start.target_reached is not None:
+            stats["target_reached"] = self.start.target_reached
+        return self.run.finish(lp, stats)
+
+
+def solve_levels(
+    run: ColumnGeneration, *, first_level_only: bool, start: LevelStart | None = None
+) -> Distribution:
+    """LEXIMIN level by level (MAXIMIN with ``first_level_only``), from ``start`` (default: the
+    covering panels)."""
+    if start is None:
+        start = LevelStart(run.covering.panels)
+    return _Levels(run, first_level_only, start).solve()

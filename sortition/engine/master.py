@@ -1,0 +1,211 @@
+"""The master LP of column generation: a distribution over a growing set of panels (columns).
+
+The master is a GLOP linear program with one variable lambda_P >= 0 per panel P and the
+convexity row sum lambda_P = 1. It is built once and kept: new panels are appended as columns,
+fixed units become lower bounds, and GLOP re-solves from its previous basis. The objectives add
+their own variables and rows (LEXIMIN's level z, NASH's tangent cuts); every row that panels
+enter belongs to one unit u and has a multiplier alpha, so a panel's coefficient in it is
+alpha * c_uP / capacity_u (the probability the panel gives each member of u).
+
+Its duals price panels: a panel c enters when its reduced cost g @ c - theta is positive, where
+g_u collects the duals of the rows of unit u divided by its capacity and theta is the dual of
+the convexity row (``MasterLP.pricing_weights``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.linear_solver import pywraplp
+
+from sortition.cancel import solve_lp
+from sortition.engine.errors import TimeLimitReached
+from sortition.units import Distribution, UnitInstance
+
+logger = logging.getLogger(__name__)
+
+# Weights below this are dropped from the final distribution (and mark a column as unused).
+WEIGHT_TOL = 1e-12
+# Fixed units become lower bounds this much below their level, so that round-off in one solve
+# cannot make the next one infeasible.
+FIX_SLACK = 1e-10
+# Scaling and presolve would rebuild the LP on every solve and defeat GLOP's warm start (measured:
+# ~10x fewer simplex iterations per round without them).
+_GLOP_PARAMS = "use_preprocessing: false use_scaling: false"
+
+
+class Clock:
+    """The caller's time limit: wall-clock seconds from the start, or none."""
+
+    def __init__(self, time_limit: float | None) -> None:
+        self.start = time.perf_counter()
+        self.deadline = None if time_limit is None else self.start + time_limit
+
+    def check(self) -> None:
+        """Raise TimeLimitReached once the deadline has passed."""
+        if self.past():
+            raise TimeLimitReached
+
+    def past(self) -> bool:
+        return self.deadline is not None and time.perf_counter() >= self.deadline
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+
+class MasterLP:
+    """A GLOP LP whose columns are panels: lambda_P >= 0 with sum lambda_P = 1.
+
+    ``panels[j]`` is the count vector of column j; ``keys`` holds their bytes, so that no panel
+    enters twice. The counters (solves, seconds, simplex iterations, retries) say where the time
+    went.
+    """
+
+    def __init__(self, inst: UnitInstance) -> None:
+        self.inst = inst
+        self.solver = pywraplp.Solver.CreateSolver("GLOP")
+        self.solver.SetSolverSpecificParametersAsString(_GLOP_PARAMS)
+        self.inf = self.solver.infinity()
+        self.conv = self.solver.Add(self.solver.Sum([]) == 1)
+        self.unit_rows: dict[int, list[tuple[pywraplp.Constraint, float]]] = {}
+        self.columns: list[pywraplp.Variable] = []
+        self.panels: list[np.ndarray] = []
+        self.keys: set[bytes] = set()
+        self.lp_solves = 0
+        self.lp_seconds = 0.0
+        self.lp_iterations = 0
+        self.retries = 0
+        self.objective = self.solver.Objective()
+
+    def add_row(self, unit: int, row: pywraplp.Constraint, alpha: float) -> None:
+        """Register a row that panels enter; existing columns get their coefficients."""
+        self.unit_rows.setdefault(unit, []).append((row, alpha))
+        cap = float(self.inst.capacity[unit])
+        for var, panel in zip(self.columns, self.panels, strict=True):
+            if panel[unit]:
+                row.SetCoefficient(var, alpha * panel[unit] / cap)
+
+    def add_column(self, panel: np.ndarray) -> bool:
+        """Add a panel unless it is already a column; returns whether it was added."""
+        key = panel.astype(np.int64).tobytes()
+        if key in self.keys:
+            return False
+        self.keys.add(key)
+        var = self.solver.NumVar(0.0, self.inf, "")
+        self.conv.SetCoefficient(var, 1.0)
+        cap = self.inst.capacity
+        for u in np.flatnonzero(panel):
+            rows = self.unit_rows.get(int(u))
+            if rows:
+                a = float(panel[u]) / float(cap[u])
+                for row, alpha in rows:
+                    row.SetCoefficient(var, alpha * a)
+        self.columns.append(var)
+        self.panels.append(panel.astype(np.int64))
+        return True
+
+    def solve(self, clock: Clock) -> None:
+        """Solve to optimality within the clock's time (TimeLimitReached past it)."""
+        clock.check()
+        if clock.deadline is not None:
+            remaining = max(clock.deadline - time.perf_counter(), 1e-3)
+            self.solver.SetTimeLimit(math.ceil(remaining * 1000))
+        t0 = time.perf_counter()
+        status = solve_lp(self.solver)
+        if status != pywraplp.Solver.OPTIMAL and not clock.past():
+            # Should GLOP give up from a warm start (ABNORMAL), retry once with its default
+            # parameters (presolve and scaling), which solve from scratch.
+            self.retries += 1
+            self.solver.SetSolverSpecificParametersAsString("")
+            status = solve_lp(self.solver)
+            self.solver.SetSolverSpecificParametersAsString(_GLOP_PARAMS)
+        self.lp_seconds += time.perf_counter() - t0
+        self.lp_solves += 1
+        self.lp_iterations += int(self.solver.iterations())
+        logger.debug(
+            "master LP solved in %.3f s, %d iterations, %d columns",
+            time.perf_counter() - t0,
+            self.solver.iterations(),
+            len(self.columns),
+        )
+        if status != pywraplp.Solver.OPTIMAL:
+            clock.check()
+            raise RuntimeError(f"master LP not solved to optimality (status {status})")
+
+    def pricing_weights(self) -> tuple[np.ndarray, float]:
+        """(g, theta): a panel c has reduced cost g @ c - theta."""
+        g = np.zeros(self.inst.n_units)
+        cap = self.inst.capacity
+        for u, rows in self.unit_rows.items():
+            g[u] = -sum(row.dual_value() * alpha for row, alpha in rows) / float(cap[u])
+        return g, float(self.conv.dual_value())
+
+    def weights(self) -> np.ndarray:
+        return np.array([v.solution_value() for v in self.columns])
+
+    def probabilities(self, lam: np.ndarray | None = None) -> np.ndarray:
+        if lam is None:
+            lam = self.weights()
+        mat = np.asarray(self.panels, dtype=np.float64)
+        return (lam @ mat) / self.inst.capacity
+
+    def used(self) -> list[np.ndarray]:
+        """The columns with positive weight in the last solve."""
+        return [self.panels[int(j)] for j in np.flatnonzero(self.weights() > WEIGHT_TOL)]
+
+
+@dataclass
+class LpTotals:
+    """LP effort of the masters already discarded (a master is rebuilt to drop columns)."""
+
+    seconds: float = 0.0
+    solves: int = 0
+    iterations: int = 0
+    retries: int = 0
+    rebuilds: int = 0
+
+    def retire(self, master: MasterLP) -> None:
+        self.seconds += master.lp_seconds
+        self.solves += master.lp_solves
+        self.iterations += master.lp_iterations
+        self.retries += master.retries
+        self.rebuilds += 1
+
+
+def finish_distribution(
+    inst: UnitInstance,
+    panels: list[np.ndarray],
+    lam: np.ndarray,
+    algorithm: str,
+    stats: dict[str, float | int | str],
+    selectable: np.ndarray,
+) -> Distribution:
+    """The distribution of a master's solution: tiny weights dropped, the rest renormalised,
+    panels in a deterministic order (their count vectors, lexicographically largest first).
+    Adds the statistics every objective reports (panels, never_selectable, min_probability)."""
+    lam = np.where(lam < WEIGHT_TOL, 0.0, lam)
+    keep = np.flatnonzero(lam > 0)
+    mat = np.asarray(panels, dtype=np.int64)[keep]
+    w = lam[keep]
+    w = w / w.sum()
+    order = np.lexsort(mat.T[::-1])[::-1] if len(mat) else np.arange(0)
+    mat = mat[order]
+    w = w[order]
+    prob = (w @ mat.astype(np.float64)) / inst.capacity
+    never = tuple(int(u) for u in np.flatnonzero(~selectable))
+    prob[~selectable] = 0.0
+    stats["panels"] = len(w)
+    stats["never_selectable"] = len(never)
+    stats["min_probability"] = float(prob[selectable].min()) if selectable.any() else 0.0
+    return Distribution(
+        panels=mat,
+        weights=w,
+        unit_probability=prob,
+        algorithm=algorithm,
+        stats=stats,
+        never_selectable=never,
+    )

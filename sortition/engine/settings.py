@@ -1,0 +1,41 @@
+"""The engine's settings: one frozen object, passed explicitly to every objective.
+
+The defaults are what the tool runs, and what every record was computed with: nothing else (no
+environment variable, no global) changes how a distribution is computed. The levers exist so
+that tests can check that turning one off gives the same distribution by another road, and so
+that benchmarks can measure what each is worth (benchmarks/README.md, "The engine's levers").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """How the engine computes a distribution; the defaults are the measured best.
+
+    decompose: LEXIMIN first computes the LEXIMIN vector of the LP relaxation over the quota
+        polytope and realises it with one master LP; the level-by-level column generation runs
+        only when that vector cannot be met. Off: level by level from the start.
+    walks: before pricing, that master gets the panels of up to this many face walks through
+        the quota polytope towards the vector, one walk a round while the vector is not met
+        (0: pricing alone).
+    relax: each LEXIMIN (or MAXIMIN) level solves its LP relaxation first, ends as soon as the
+        master reaches the relaxation's bound and fixes the units its duals mark tight.
+    exact_every_round: pricing asks CP-SAT for its best panels every round, beside the panels
+        the swap search finds (off: CP-SAT only when the swaps find none). The swaps only reach
+        neighbours of the panels in use; CP-SAT's are far ones.
+    nash_gap: NASH stops once its bounds on the optimal sum of log-probabilities differ by at
+        most this much per person (the log of the ratio of the optimal geometric mean
+        probability to the one reached).
+    """
+
+    decompose: bool = True
+    walks: int = 4
+    relax: bool = True
+    exact_every_round: bool = True
+    nash_gap: float = 1e-6
+
+
+DEFAULT_SETTINGS = EngineSettings()

@@ -1,0 +1,118 @@
+"""Progress as typed events: what the engine, the audit's sampling and the invitation lottery
+report while they work, for the command line (or a web page) to render.
+
+A long computation takes an optional ``progress`` callback and calls it with one of these frozen
+events; the library never prints. The events say what happened, not how to show it: the
+command line's renderer (``sortition_cli.progress``) turns them into lines and bars.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class WalkStep:
+    """A face walk through the quota polytope took another panel (LEXIMIN).
+
+    walk: which walk (1, 2, ...); panels: the panels this walk has taken so far.
+    """
+
+    algorithm: str
+    walk: int
+    panels: int
+
+
+@dataclass(frozen=True)
+class TargetRound:
+    """A round of realising the relaxation's LEXIMIN vector with one master LP (LEXIMIN).
+
+    reached: the share of the vector the distribution gives everyone (1: met); columns: the
+    master's panels; reduced_cost: the best reduced cost priced this round (NaN when the round
+    took a walk's panels instead of pricing).
+    """
+
+    algorithm: str
+    round: int
+    reached: float
+    columns: int
+    reduced_cost: float
+
+
+@dataclass(frozen=True)
+class LevelState:
+    """Where a LEXIMIN (or MAXIMIN) level stands: the base of its two events.
+
+    minimum: the smallest probability of the unfixed people so far; columns: the master's
+    panels; fixed: the units whose probability is already fixed.
+    """
+
+    algorithm: str
+    level: int
+    round: int
+    minimum: float
+    columns: int
+    fixed: int
+
+
+@dataclass(frozen=True)
+class LevelRound(LevelState):
+    """A round of column generation within a level; reduced_cost: the best one priced."""
+
+    reduced_cost: float
+
+
+@dataclass(frozen=True)
+class LevelDone(LevelState):
+    """A level is solved; the seconds add up since the start."""
+
+    seconds: float
+    lp_seconds: float
+    pricing_seconds: float
+    heuristic_seconds: float
+
+
+@dataclass(frozen=True)
+class NashRound:
+    """A round of NASH's column generation that added panels; objective: the master's value."""
+
+    algorithm: str
+    round: int
+    objective: float
+    columns: int
+    cuts: int
+
+
+@dataclass(frozen=True)
+class NashGap:
+    """No panel improves NASH's master: its bounds on the optimum and their gap per person."""
+
+    algorithm: str
+    round: int
+    upper: float
+    lower: float
+    gap: float
+    columns: int
+    cuts: int
+
+
+@dataclass(frozen=True)
+class DrawsDone:
+    """A sampler's repeated draws (the audit of LEGACY): ``done`` of ``total`` drawn so far."""
+
+    algorithm: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class RowsRead:
+    """The invitation lottery has read ``rows`` rows of the registry so far."""
+
+    rows: int
+
+
+EngineEvent = WalkStep | TargetRound | LevelRound | LevelDone | NashRound | NashGap
+ProgressEvent = EngineEvent | DrawsDone | RowsRead
+Progress = Callable[[ProgressEvent], None]

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ortools.sat.python import cp_model
 
-from sortition.engine import oracle
+from sortition.engine import feasibility as engine_feasibility
 from sortition.io.pool import read_pool
 from sortition.io.quotas import read_quotas
 from sortition.model import Instance, Pool, Quotas, ValueQuota
@@ -296,9 +296,9 @@ def test_the_relaxation_gets_what_is_left_of_the_time_limit(
 
     def relax(instance: Instance, time_limit: float) -> Any:
         seen.append(time_limit)
-        return oracle.relax_quotas(instance, time_limit)
+        return engine_feasibility.relax_quotas(instance, time_limit)
 
-    monkeypatch.setattr(feasibility, "find_panel", _slow(0.5, oracle.find_panel))
+    monkeypatch.setattr(feasibility, "find_panel", _slow(0.5, engine_feasibility.find_panel))
     monkeypatch.setattr(feasibility, "relax_quotas", relax)
     quota_rows = read_quotas(quotas)
     instance = Instance(read_pool(pool, quota_rows).pool, quota_rows, 2)
@@ -309,14 +309,11 @@ def test_the_relaxation_gets_what_is_left_of_the_time_limit(
 
 def test_a_relaxation_cut_short_by_the_time_limit_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     """CP-SAT stopped by the time limit (UNKNOWN) has not shown that no relaxation exists."""
-    solve = oracle._PanelModel.solve
 
     def out_of_time(model: Any, time_limit: float) -> Any:
-        if model.low:  # the relaxation model
-            return cp_model.CpSolver(), cp_model.UNKNOWN
-        return solve(model, time_limit)
+        return cp_model.CpSolver(), cp_model.UNKNOWN
 
-    monkeypatch.setattr(oracle._PanelModel, "solve", out_of_time)
+    monkeypatch.setattr(engine_feasibility.QuotaRelaxation, "solve", out_of_time)
     pool = Pool(("a", "b"), np.array([[0], [0]]), None, np.arange(2))
     quotas = Quotas((ValueQuota("g", "x", 0, 1), ValueQuota("g", "y", 1, 1)))
     diagnosis = diagnose(Instance(pool, quotas, 2))

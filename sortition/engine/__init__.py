@@ -13,6 +13,6 @@ Every fair objective has the same shape (``registry.Objective``): a ``UnitInstan
 - ``levels`` (LEXIMIN level by level, MAXIMIN), ``leximin``, ``maximin``, ``nash``: one module
   per objective; ``legacy``: the greedy sampler;
 - ``registry``: every algorithm by name; ``objectives``: the pool-level entry (types, people);
-  ``oracle``: a feasible panel and the smallest quota relaxation, for ``check``;
+  ``feasibility``: a feasible panel and the smallest quota relaxation, for ``check``;
 - ``errors``: how the engine stops without a distribution.
 """

@@ -63,8 +63,9 @@ class PanelModel:
     and the household rows.
 
     vars: the count of each unit (variable u is proto variable u); value_rows: the proto index
-        of each value's quota row (None for a value nobody has: its row is a constant);
-        household_rows: the proto index of each household's row.
+        of each value's quota row (None for a value nobody has, whose row is a constant, and for
+        every value when the quota rows were left out); household_rows: the proto index of each
+        household's row.
     """
 
     model: cp_model.CpModel
@@ -73,16 +74,17 @@ class PanelModel:
     household_rows: list[int]
 
 
-def panel_model(inst: UnitInstance) -> PanelModel:
-    """The CP-SAT model of feasible panels, which pricing and the face walks use:
-    0 <= c_u <= capacity_u, sum c = k, each value's quota (rows in value order), at most one
-    per household."""
+def panel_model(inst: UnitInstance, *, quota_rows: bool = True) -> PanelModel:
+    """The one CP-SAT model of feasible panels, which pricing, the face walks and ``check`` all
+    use: 0 <= c_u <= capacity_u, sum c = k, each value's quota (rows in value order), at most
+    one per household. Without ``quota_rows`` the quotas are left out, for a caller that bounds
+    each value's count itself (the quota relaxation)."""
     model = cp_model.CpModel()
     cap = inst.capacity
     x = [model.new_int_var(0, int(cap[u]), f"c{u}") for u in range(inst.n_units)]
     model.add(sum(x) == inst.k)
     value_rows: list[int | None] = [None] * inst.n_values
-    for v in range(inst.n_values):
+    for v in range(inst.n_values if quota_rows else 0):
         members = np.flatnonzero(inst.incidence[v])
         lo, hi = int(inst.value_min[v]), int(inst.value_max[v])
         row = model.add_linear_constraint(sum(x[int(u)] for u in members), lo, hi)

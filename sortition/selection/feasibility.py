@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sortition.engine.feasibility import DEFAULT_TIME_LIMIT, Relaxation, find_panel, relax_quotas
 from sortition.engine.legacy import LegacySampler
-from sortition.engine.oracle import DEFAULT_TIME_LIMIT, Relaxation, find_panel, relax_quotas
 from sortition.errors import InfeasibleError, Problem, TimeLimitError
 from sortition.model import Instance
 from sortition.randomness import SeededStream

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from sortition.engine.feasibility import DEFAULT_TIME_LIMIT
 from sortition.engine.legacy import DEFAULT_MAX_ATTEMPTS
 from sortition.engine.objectives import PoolDistribution, fair_distribution
-from sortition.engine.oracle import DEFAULT_TIME_LIMIT
 from sortition.engine.registry import ALGORITHMS as REGISTRY
 from sortition.errors import InputError, LotteryCoverageError, Problem, require_file
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json

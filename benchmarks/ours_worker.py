@@ -6,12 +6,13 @@ for the fair algorithms' own limit) and ``seed`` (for LEGACY's draw).
 
 Stdout carries only ``#started <tool>`` just before the timed call and last the result as one
 JSON object (``seconds``, ``load_seconds``, ``status``, ``min_probability``, ``units``, ``stats``,
-``note``). The engine's progress goes to stderr as ``#progress <json>`` lines, so the parent
-can say how far a stopped run got.
+``note``). The engine's progress events go to stderr as ``#progress <json>`` lines (the event's
+class name as ``event``, then its fields), so the parent can say how far a stopped run got.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
@@ -43,8 +44,9 @@ def run(spec: dict[str, Any], out: Any) -> dict[str, Any]:
     )
     load_seconds = time.perf_counter() - started
 
-    def progress(state: dict[str, Any]) -> None:
-        shown = {key: value for key, value in state.items() if isinstance(value, int | float | str)}
+    def progress(event: Any) -> None:  # a sortition.progress event (a frozen dataclass)
+        fields = dataclasses.asdict(event)
+        shown = {"event": type(event).__name__, **fields}
         print(PROGRESS_MARKER, json.dumps(shown), file=sys.stderr, flush=True)
 
     out.write(f"{STARTED_MARKER} sortition {sortition.__version__}\n")

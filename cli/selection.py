@@ -21,19 +21,16 @@ from sortition_cli.options import (
 from sortition_cli.progress import ProgressPrinter
 from sortition_cli.reporting import reports_errors
 
-from sortition.errors import InfeasibleError, Problem
+import sortition
 from sortition.io.outputs import check_output_dir, is_output_dir
 from sortition.record.build import SeedLike
 from sortition.seeds import seed_from_text
-from sortition.selection.feasibility import diagnose
 from sortition.selection.service import (
     LoadedInput,
-    draw_committed,
     load_input,
     prepare_commitment,
     select_panel,
     write_commitment,
-    write_committed_draw,
     write_selection,
 )
 from sortition.selection.summary import format_summary, summary_rows
@@ -69,14 +66,11 @@ def check(
     instance = loaded.instance
     click.echo(format_summary(summary_rows(instance), instance.pool.size, k))
     click.echo()
-    diagnosis = diagnose(instance, time_limit)
-    if diagnosis.feasible:
-        rule = " and the household rule" if instance.pool.households is not None else ""
-        click.echo(
-            f"feasible: a panel of {k} from {instance.pool.size} people meets every quota{rule}."
-        )
-        return
-    raise InfeasibleError([Problem(reason) for reason in diagnosis.reasons], diagnosis.advice())
+    sortition.check(loaded, time_limit=time_limit)  # exit 3 with advice when no panel can
+    rule = " and the household rule" if instance.pool.households is not None else ""
+    click.echo(
+        f"feasible: a panel of {k} from {instance.pool.size} people meets every quota{rule}."
+    )
 
 
 @click.command(epilog=epilog("select"))
@@ -293,8 +287,8 @@ def draw(
     source = resolve_seed_source(
         seed, beacon, dice, reveals, commitments, allow_missing, allow_os=False
     )
-    result = draw_committed(commitment_path, source, pool_path, expect)
-    paths = write_committed_draw(result, out, force)
+    result = sortition.draw_committed(commitment_path, source, pool=pool_path, expect=expect)
+    paths = sortition.write_committed_draw(result, out, force=force)
     number = result.draw.panel_number
     where = f" (panel {number} of {result.draw.of})" if number is not None else ""
     click.echo(f"drew {len(result.draw.panel)} people{where} with seed {source.value!r}.")

@@ -9,7 +9,7 @@ import click
 from sortition_cli.examples import epilog
 from sortition_cli.reporting import reports_errors
 
-from sortition.verify.service import verify_record
+import sortition
 
 
 @click.command(epilog=epilog("verify"))
@@ -61,12 +61,12 @@ def verify(
 
     Prints one line per item; exits 0 when every item matches, 1 when one does not.
     """
-    report = verify_record(
+    report = sortition.verify_record(
         record_path,
-        pool_path,
-        quotas_path,
+        pool=pool_path,
+        quotas=quotas_path,
+        registry=registry_path,
         recompute=recompute,
-        registry_path=registry_path,
         expect=expect,
     )
     for warning in report.warnings:

@@ -33,6 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from sortition.errors import InputError, Problem
 from sortition.randomness import numpy_generator
 
 __all__ = [
@@ -415,42 +416,44 @@ def value_counts_for(features: int | None, preset: str | None) -> tuple[int, ...
     if preset is not None:
         if preset not in PRESETS:
             known = ", ".join(sorted(PRESETS))
-            raise ValueError(f"unknown preset {preset!r}; the presets are {known}")
+            raise InputError([Problem(f"unknown preset {preset!r}; the presets are {known}")])
         return PRESETS[preset]
     if features is None:
-        raise ValueError("give a number of features or a preset")
+        raise InputError([Problem("give a number of features or a preset")])
     features = _as_int(features, "the number of features")
     if features < 1:
-        raise ValueError(f"the number of features must be at least 1, got {features}")
+        raise InputError([Problem(f"the number of features must be at least 1, got {features}")])
     return tuple(_FEATURE_PATTERN[j % len(_FEATURE_PATTERN)] for j in range(features))
 
 
 def _as_int(value: object, what: str) -> int:
     if isinstance(value, bool):
-        raise ValueError(f"{what} must be an integer, got {value!r}")
+        raise InputError([Problem(f"{what} must be an integer, got {value!r}")])
     try:
         return operator.index(value)  # type: ignore[arg-type]
     except TypeError:
-        raise ValueError(f"{what} must be an integer, got {value!r}") from None
+        raise InputError([Problem(f"{what} must be an integer, got {value!r}")]) from None
 
 
 def _validate(n: int, k: int, value_counts: Sequence[int]) -> tuple[int, int, tuple[int, ...]]:
     n = _as_int(n, "the pool size n")
     k = _as_int(k, "the panel size k")
     if n < 1:
-        raise ValueError(f"the pool size n must be at least 1, got {n}")
+        raise InputError([Problem(f"the pool size n must be at least 1, got {n}")])
     if k < 1:
-        raise ValueError(f"the panel size k must be at least 1, got {k}")
+        raise InputError([Problem(f"the panel size k must be at least 1, got {k}")])
     if k > n:
-        raise ValueError(f"the panel size k ({k}) cannot exceed the pool size n ({n})")
+        raise InputError([Problem(f"the panel size k ({k}) cannot exceed the pool size n ({n})")])
     counts = tuple(_as_int(c, "a value count") for c in value_counts)
     if not counts:
-        raise ValueError("give at least one feature (value_counts is empty)")
+        raise InputError([Problem("give at least one feature (value_counts is empty)")])
     for j, c in enumerate(counts, start=1):
         if c < 2:
-            raise ValueError(f"every feature needs at least 2 values; feature {j} has {c}")
+            raise InputError(
+                [Problem(f"every feature needs at least 2 values; feature {j} has {c}")]
+            )
         if c > 1000:
-            raise ValueError(f"at most 1000 values per feature; feature {j} has {c}")
+            raise InputError([Problem(f"at most 1000 values per feature; feature {j} has {c}")])
     return n, k, counts
 
 
@@ -507,7 +510,7 @@ def write_instance(instance: GeneratedInstance, out_dir: Path) -> tuple[Path, Pa
     """Write ``pool.csv`` and ``quotas.csv`` (UTF-8, no index) into the existing ``out_dir``."""
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
-        raise ValueError(f"output folder {out_dir} does not exist")
+        raise InputError([Problem(f"output folder {out_dir} does not exist")])
     pool_path = out_dir / "pool.csv"
     quotas_path = out_dir / "quotas.csv"
     _write_pool_csv(instance.pool, pool_path)

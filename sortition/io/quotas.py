@@ -45,10 +45,6 @@ def read_quota_file(path: Path) -> QuotaFile:
     return parse_quota_file(read_table(path))
 
 
-def parse_quotas(table: Table) -> Quotas:
-    return parse_quota_file(table).quotas
-
-
 def parse_quota_file(table: Table) -> QuotaFile:
     """Validate every row of a quota table; every structural problem is reported at once.
 

@@ -287,7 +287,7 @@ def draw(
     source = resolve_seed_source(
         seed, beacon, dice, reveals, commitments, allow_missing, allow_os=False
     )
-    result = sortition.draw_committed(commitment_path, source, pool=pool_path, expect=expect)
+    result = sortition.draw_committed(commitment_path, source, pool_path, expect)
     paths = sortition.write_committed_draw(result, out, force=force)
     number = result.draw.panel_number
     where = f" (panel {number} of {result.draw.of})" if number is not None else ""

@@ -63,9 +63,9 @@ def verify(
     """
     report = sortition.verify_record(
         record_path,
-        pool=pool_path,
-        quotas=quotas_path,
-        registry=registry_path,
+        pool_path,
+        quotas_path,
+        registry_path=registry_path,
         recompute=recompute,
         expect=expect,
     )

@@ -42,7 +42,9 @@ from sortition.engine.objectives import (
 )
 from sortition.errors import InputError, Problem, TimeLimitError
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
+from sortition.io.tables import PathLike
 from sortition.randomness import SeededStream
+from sortition.record.build import SeedLike
 from sortition.record.draw import derive_draw
 from sortition.selection.distribution import distribution_document
 from sortition.selection.feasibility import require_feasible
@@ -70,7 +72,7 @@ def parse_algorithms(text: str) -> tuple[str, ...]:
 def run_audit(
     loaded: LoadedInput,
     algorithms: Sequence[str],
-    seed: str,
+    seed: SeedLike | str,
     *,
     draws: int = DEFAULT_DRAWS,
     workers: int = 1,
@@ -79,13 +81,16 @@ def run_audit(
     sample_progress: Callable[[str, int], ProgressCallback] | None = None,
     fair_progress: Callable[[str], ProgressFn] | None = None,
 ) -> Audit:
-    """Audit each algorithm in turn. ``sample_progress(algorithm, total_draws)`` and
+    """Audit each algorithm in turn, with the seed (its text, or a ``Seed``'s value): the
+    draws of a sampler and the panel drawn for each algorithm derive from it.
+    ``sample_progress(algorithm, total_draws)`` and
     ``fair_progress(algorithm)`` make the callbacks that report progress (the CLI's bars).
 
     ``time_limit`` applies to each fair algorithm; one that runs out of time is recorded in
     ``Audit.timed_out`` and the audit goes on with the next. Raises TimeLimitError (exit 4) only
     when no algorithm finished.
     """
+    seed = seed if isinstance(seed, str) else seed.value
     instance = loaded.instance
     require_feasible(instance)
     results = []
@@ -158,12 +163,13 @@ def probability_accuracy(fair: PoolDistribution) -> np.ndarray:
     return np.asarray(unit_eps, dtype=np.float64)[fair.unit_of_person]
 
 
-def write_audit(audit: Audit, out: Path, draws: int, force: bool = False) -> list[Path]:
+def write_audit(audit: Audit, out: PathLike, draws: int, force: bool = False) -> list[Path]:
     """metrics.json, inputs.json, probabilities.csv, the plots and report.html, all at once (the
     algorithms that finished; those that ran out of time are named in metrics.json, inputs.json
     and the report)."""
     from sortition.audit.report import write_report  # matplotlib is loaded only when writing
 
+    out = Path(out)
     metrics = metrics_document(audit)
     inputs = inputs_document(audit, draws)
     with atomic_output_dir(out, force, audit.loaded.sources) as staging:

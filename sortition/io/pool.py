@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from sortition.errors import InputError, Problem
 from sortition.households import EMPTY_HOUSEHOLD_CELL, household_key, normalise_cell
-from sortition.io.tables import Table, find_column, read_table
+from sortition.io.tables import PathLike, Table, find_column, read_table
 from sortition.model import Pool, Quotas
 
 # Column names taken as the id column when --id-column is not given and no 'id' column exists.
@@ -31,12 +30,13 @@ class PoolFile:
 
 
 def read_pool(
-    path: Path,
+    path: PathLike,
     quotas: Quotas,
     id_column: str | None = None,
     household_columns: Sequence[str] = (),
     allow_empty_household: bool = False,
 ) -> PoolFile:
+    """Read and validate a pool file against the quotas' features (``parse_pool``)."""
     return parse_pool(read_table(path), quotas, id_column, household_columns, allow_empty_household)
 
 

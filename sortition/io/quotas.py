@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 from sortition.errors import InputError, Problem
-from sortition.io.tables import Table, find_column, read_table
+from sortition.io.tables import PathLike, Table, find_column, read_table
 from sortition.model import Quotas, ValueQuota
 
 # The layouts in use: (feature column, value column).
@@ -35,12 +34,12 @@ class QuotaFile:
     warnings: tuple[str, ...]
 
 
-def read_quotas(path: Path) -> Quotas:
+def read_quotas(path: PathLike) -> Quotas:
     """Read and validate a quota file; every structural problem is reported at once (exit 2)."""
     return read_quota_file(path).quotas
 
 
-def read_quota_file(path: Path) -> QuotaFile:
+def read_quota_file(path: PathLike) -> QuotaFile:
     """``read_quotas`` with its warnings (the ignored columns)."""
     return parse_quota_file(read_table(path))
 

@@ -14,7 +14,7 @@ from sortition.record.reader import (
     RecordReader,
     is_number,
 )
-from sortition.verify.items import CheckItem, shortlist
+from sortition.verify.items import CheckItem, item_from, shortlist
 from sortition.verify.parts import FairParts, SelectionParts, household_problems, quota_problems
 
 WEIGHT_TOLERANCE = 1e-9  # weights sum to 1, recorded vs implied probabilities
@@ -63,11 +63,9 @@ def panels_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
             for unit, count in fair.counts[index]:
                 per_unit[unit] += count
             problems += _type_panel_problems(index + 1, per_unit, fair, selection, unit_households)
-    if problems:
-        return CheckItem("distribution panels", False, shortlist(problems))
-    return CheckItem(
+    return item_from(
         "distribution panels",
-        True,
+        problems,
         f"all {len(fair.weights)} panels are feasible (size {k}, every quota, households)",
     )
 

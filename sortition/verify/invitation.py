@@ -24,7 +24,7 @@ from sortition.invitations.service import InviteRequest, InviteResult, draw_invi
 from sortition.record.canonical import file_sha256
 from sortition.record.reader import RecordReader
 from sortition.seeds import Seed
-from sortition.verify.items import CheckItem, VerifyRequest, shortlist, version_item
+from sortition.verify.items import CheckItem, VerifyRequest, item_from, shortlist, version_item
 
 
 def verify_invitation(request: VerifyRequest) -> list[CheckItem]:
@@ -102,11 +102,9 @@ def _allocation_item(recorded: dict[str, dict[str, Any]], letters: int, name: st
         if a.letters != recorded[a.stratum]["letters"]
         or a.all_households != bool(recorded[a.stratum].get("all_households"))
     ]
-    if wrong:
-        return CheckItem("allocation", False, shortlist(wrong))
-    return CheckItem(
+    return item_from(
         "allocation",
-        True,
+        wrong,
         f"{letters} letters over {len(recorded)} strata follow from the recorded households and "
         "weights by largest remainder",
     )
@@ -122,10 +120,8 @@ def _invitations_item(recorded: dict[str, dict[str, Any]], invitations: list[Any
     wrong += [f"{s}: not in the allocation" for s in sorted(set(per_stratum) - set(recorded))]
     repeated = [i for i, count in Counter(e["id"] for e in invitations).items() if count > 1]
     wrong += [f"id {i!r} invited twice" for i in repeated]
-    if wrong:
-        return CheckItem("invitations", False, shortlist(wrong))
-    return CheckItem(
-        "invitations", True, f"{len(invitations)} invitations, as many per stratum as letters"
+    return item_from(
+        "invitations", wrong, f"{len(invitations)} invitations, as many per stratum as letters"
     )
 
 
@@ -226,11 +222,9 @@ def _counts_item(
         for s in sorted(set(counts) | set(recorded))
         if counts.get(s) != recorded.get(s, {}).get("households")
     ]
-    if wrong:
-        return CheckItem("registry counts", False, shortlist(wrong))
-    return CheckItem(
+    return item_from(
         "registry counts",
-        True,
+        wrong,
         f"{derived['rows']} rows, {derived['households']} households in {len(counts)} strata",
     )
 

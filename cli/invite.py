@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 from sortition_cli.examples import epilog
 from sortition_cli.options import (
+    SeedArgs,
     allow_empty_household_option,
+    file_option,
     inputs,
     output_options,
-    resolve_seed_source,
     seed_options,
     split_columns,
 )
@@ -32,20 +32,12 @@ from sortition.invitations.service import (
 from sortition.io.outputs import check_output_dir
 
 
-def _file_option(flag: str, dest: str, help: str, required: bool = True) -> Any:
-    return click.option(
-        flag,
-        dest,
-        required=required,
-        default=None,
-        type=click.Path(path_type=Path, dir_okay=False),
-        help=help,
-    )
-
-
 @click.command(epilog=epilog("invite"))
-@_file_option(
-    "--registry", "registry_path", "The registry: CSV (UTF-8) or .parquet, one row per person."
+@file_option(
+    "--registry",
+    "registry_path",
+    "The registry: CSV (UTF-8) or .parquet, one row per person.",
+    required=True,
 )
 @click.option("--letters", required=True, type=click.IntRange(min=1), help="Letters to send.")
 @click.option(
@@ -73,11 +65,10 @@ def _file_option(flag: str, dest: str, help: str, required: bool = True) -> Any:
     multiple=True,
     help="COL=VALUE:W raises a stratum's weight (e.g. area=North:1.5); repeatable.",
 )
-@_file_option(
+@file_option(
     "--weights",
     "weights_path",
     "A table of weights: columns stratum (or the --stratify-by column) and weight.",
-    required=False,
 )
 @click.option(
     "--engine",
@@ -102,12 +93,7 @@ def invite(
     weights_path: Path | None,
     engine: str,
     scheduler: str | None,
-    seed: str | None,
-    beacon: Path | None,
-    dice: str | None,
-    reveals: tuple[str, ...],
-    commitments: Path | None,
-    allow_missing: bool,
+    seed_source: SeedArgs,
     out: Path,
     force: bool,
 ) -> None:
@@ -116,7 +102,7 @@ def invite(
     Each household (or person) is ranked by SHA-256 of the seed and its key; the smallest ranks
     in each stratum get the letters. Writes invitations.csv, allocation.csv and record.json.
     """
-    check_output_dir(out, force, inputs(registry_path, weights_path, beacon, commitments))
+    check_output_dir(out, force, inputs(registry_path, weights_path) + seed_source.files)
     if scheduler is not None and engine != "dask":
         raise InputError([Problem("--scheduler needs --engine dask")])
     if weight_options and weights_path is not None:
@@ -137,7 +123,7 @@ def invite(
         scheduler,
         allow_empty_household,
     )
-    source = resolve_seed_source(seed, beacon, dice, reveals, commitments, allow_missing)
+    source = seed_source.resolve()
     with tqdm(unit=" rows", unit_scale=True, disable=None, file=sys.stderr, leave=False) as bar:
         result = draw_invitations(request, source, bar.update)
     registry = result.record["inputs"]["registry"]
@@ -156,11 +142,17 @@ def invite(
 
 
 @click.command(epilog=epilog("match"))
-@_file_option(
-    "--invitations", "invitations_path", "The invitations.csv that `sortition invite` wrote."
+@file_option(
+    "--invitations",
+    "invitations_path",
+    "The invitations.csv that `sortition invite` wrote.",
+    required=True,
 )
-@_file_option(
-    "--registrations", "registrations_path", "The people who answered: CSV, .xlsx or .parquet."
+@file_option(
+    "--registrations",
+    "registrations_path",
+    "The people who answered: CSV, .xlsx or .parquet.",
+    required=True,
 )
 @click.option(
     "--on",

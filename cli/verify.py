@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from sortition_cli.examples import epilog
+from sortition_cli.options import file_option
 from sortition_cli.reporting import reports_errors
 
 import sortition
@@ -14,32 +15,18 @@ import sortition
 
 @click.command(epilog=epilog("verify"))
 @click.argument("record_path", metavar="RECORD", type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--pool",
-    "pool_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="The pool file, to check against the record's digest.",
-)
-@click.option(
-    "--quotas",
-    "quotas_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="The quota file, to check against the record's digest.",
-)
+@file_option("--pool", "pool_path", "The pool file, to check against the record's digest.")
+@file_option("--quotas", "quotas_path", "The quota file, to check against the record's digest.")
 @click.option(
     "--recompute",
     is_flag=True,
     help="Re-run the algorithm and compare every probability (within 1e-6).",
 )
-@click.option(
+@file_option(
     "--registry",
     "registry_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="An invitation record's registry file, to re-derive every invitation (required for "
-    "an invitation record).",
+    "An invitation record's registry file, to re-derive every invitation (required for an "
+    "invitation record).",
 )
 @click.option(
     "--expect",

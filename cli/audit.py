@@ -9,11 +9,10 @@ from pathlib import Path
 import click
 from sortition_cli.examples import epilog
 from sortition_cli.options import (
+    InputArgs,
+    SeedArgs,
     input_options,
-    inputs,
-    load_input_files,
     output_options,
-    resolve_seed_source,
     seed_options,
     time_limit_option,
 )
@@ -61,19 +60,9 @@ from sortition.io.outputs import check_output_dir
 @output_options()
 @reports_errors
 def audit(
-    pool_path: Path,
-    quotas_path: Path,
-    k: int,
-    id_column: str | None,
-    household_columns: str | None,
-    allow_empty_household: bool,
+    inputs: InputArgs,
     algorithms: str,
-    seed: str | None,
-    beacon: Path | None,
-    dice: str | None,
-    reveals: tuple[str, ...],
-    commitments: Path | None,
-    allow_missing: bool,
+    seed_source: SeedArgs,
     draws: int,
     workers: int | None,
     time_limit: float | None,
@@ -89,11 +78,9 @@ def audit(
     algorithm that runs past --time-limit is named and left out (exit 4, the rest written).
     """
     names = parse_algorithms(algorithms)
-    check_output_dir(out, force, inputs(pool_path, quotas_path, beacon, commitments))
-    loaded = load_input_files(
-        pool_path, quotas_path, k, id_column, household_columns, allow_empty_household
-    )
-    source = resolve_seed_source(seed, beacon, dice, reveals, commitments, allow_missing)
+    check_output_dir(out, force, inputs.files + seed_source.files)
+    loaded = inputs.load()
+    source = seed_source.resolve()
     progress = ProgressRenderer()
     try:
         result = run_audit(
@@ -108,7 +95,7 @@ def audit(
     finally:
         progress.close()
     paths = write_audit(result, out, draws, force)
-    n = loaded.instance.pool.size
+    n, k = loaded.instance.pool.size, loaded.instance.k
     click.echo(f"selection probabilities of {n} volunteers, panel of {k} (k/n {k / n:.6f}):")
     for item in result.results:
         p = item.probability

@@ -4,15 +4,15 @@ invitations) and `generate-registry` (synthetic registries). Thin over the libra
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 from sortition_cli.examples import epilog
 from sortition_cli.options import (
+    SeedArgs,
     allow_empty_household_option,
+    file_option,
     inputs,
     output_options,
-    resolve_seed_source,
     seed_options,
     split_columns,
 )
@@ -31,20 +31,12 @@ from sortition.invitations.service import (
 from sortition.io.outputs import check_output_dir
 
 
-def _file_option(flag: str, dest: str, help: str, required: bool = True) -> Any:
-    return click.option(
-        flag,
-        dest,
-        required=required,
-        default=None,
-        type=click.Path(path_type=Path, dir_okay=False),
-        help=help,
-    )
-
-
 @click.command(epilog=epilog("invite"))
-@_file_option(
-    "--registry", "registry_path", "The registry: CSV (UTF-8) or .parquet, one row per person."
+@file_option(
+    "--registry",
+    "registry_path",
+    "The registry: CSV (UTF-8) or .parquet, one row per person.",
+    required=True,
 )
 @click.option("--letters", required=True, type=click.IntRange(min=1), help="Letters to send.")
 @click.option(
@@ -72,11 +64,10 @@ def _file_option(flag: str, dest: str, help: str, required: bool = True) -> Any:
     multiple=True,
     help="COL=VALUE:W raises a stratum's weight (e.g. area=North:1.5); repeatable.",
 )
-@_file_option(
+@file_option(
     "--weights",
     "weights_path",
     "A table of weights: columns stratum (or the --stratify-by column) and weight.",
-    required=False,
 )
 @click.option(
     "--engine",
@@ -101,12 +92,7 @@ def invite(
     weights_path: Path | None,
     engine: str,
     scheduler: str | None,
-    seed: str | None,
-    beacon: Path | None,
-    dice: str | None,
-    reveals: tuple[str, ...],
-    commitments: Path | None,
-    allow_missing: bool,
+    seed_source: SeedArgs,
     out: Path,
     force: bool,
 ) -> None:
@@ -115,7 +101,7 @@ def invite(
     Each household (or person) is ranked by SHA-256 of the seed and its key; the smallest ranks
     in each stratum get the letters. Writes invitations.csv, allocation.csv and record.json.
     """
-    check_output_dir(out, force, inputs(registry_path, weights_path, beacon, commitments))
+    check_output_dir(out, force, inputs(registry_path, weights_path) + seed_source.files)
     if scheduler is not None and engine != "dask":
         raise InputError([Problem("--scheduler needs --engine dask")])
     if weight_options and weights_path is not None:
@@ -136,7 +122,7 @@ def invite(
         scheduler,
         allow_empty_household,
     )
-    source = resolve_seed_source(seed, beacon, dice, reveals, commitments, allow_missing)
+    source = seed_source.resolve()
     progress = ProgressRenderer()
     try:
         result = draw_invitations(request, source, progress)
@@ -158,11 +144,17 @@ def invite(
 
 
 @click.command(epilog=epilog("match"))
-@_file_option(
-    "--invitations", "invitations_path", "The invitations.csv that `sortition invite` wrote."
+@file_option(
+    "--invitations",
+    "invitations_path",
+    "The invitations.csv that `sortition invite` wrote.",
+    required=True,
 )
-@_file_option(
-    "--registrations", "registrations_path", "The people who answered: CSV, .xlsx or .parquet."
+@file_option(
+    "--registrations",
+    "registrations_path",
+    "The people who answered: CSV, .xlsx or .parquet.",
+    required=True,
 )
 @click.option(
     "--on",

@@ -1,10 +1,16 @@
-"""The `sortition` command: the group, its commands (one module per part of the tool), and the
-entry that turns errors the library did not foresee into "internal error" (exit 70)."""
+"""The `sortition` command: the group, its commands (one module per part of the tool), and
+``run``, which turns errors the library did not foresee into "internal error" (exit 70).
+
+``sortition --debug COMMAND`` shows the traceback of such an error and the library's log (the
+``sortition`` loggers at DEBUG level: solver logs, timings) on stderr. The console script's entry
+is ``sortition_cli.entry.main``, which installs the signal handling and then calls ``run``.
+"""
 
 from __future__ import annotations
 
-import os
+import logging
 import sys
+import traceback
 
 import click
 from sortition_cli.audit import audit
@@ -17,11 +23,52 @@ from sortition_cli.verify import verify
 from sortition import __version__
 from sortition.cancel import Interrupted
 
+DEBUG_LOG_FORMAT = "%(relativeCreated)8.0f ms %(name)s: %(message)s"
+_debug = {"on": False}  # set by the group's --debug, read by run() when a command fails
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes each record to ``sys.stderr`` as it is at that moment (a test runner replaces it)."""
+
+    @property
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        pass
+
+
+_debug_handler = _StderrHandler()
+_debug_handler.setFormatter(logging.Formatter(DEBUG_LOG_FORMAT))
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sortition")
-def cli() -> None:
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="Show the library's log (solver logs, timings) on stderr, and the traceback of an "
+    "internal error.",
+)
+def cli(debug: bool) -> None:
     """Draw citizens' assemblies by lot: fair, fast and verifiable."""
+    _debug["on"] = debug
+    debug_log(debug)
+
+
+def debug_log(on: bool) -> None:
+    """With ``on``, the ``sortition`` loggers at DEBUG level, written to stderr (the library only
+    logs; the command decides where it goes); without, as Python leaves them (warnings and
+    above, through logging's last resort)."""
+    logger = logging.getLogger("sortition")
+    if on:
+        if _debug_handler not in logger.handlers:
+            logger.addHandler(_debug_handler)
+        logger.setLevel(logging.DEBUG)
+    elif _debug_handler in logger.handlers:
+        logger.removeHandler(_debug_handler)
+        logger.setLevel(logging.NOTSET)
 
 
 for _command in (
@@ -41,30 +88,19 @@ for _command in (
 
 
 def run() -> None:
-    """The commands, with any error the library did not foresee reported as a bug (exit 70)."""
-    if os.environ.get("SORTITION_DEBUG"):
-        cli()
-        return
+    """The commands, with any error the library did not foresee reported as a bug (exit 70):
+    one line, or with ``--debug`` the traceback first."""
     try:
         cli()
     except KeyboardInterrupt as interrupt:  # outside a command: while click parses, say
         click.echo(INTERRUPTED, err=True)
         sys.exit(getattr(interrupt, "exit_code", Interrupted.exit_code))
     except Exception as error:
+        if _debug["on"]:
+            traceback.print_exc(file=sys.stderr)
+        see = "" if _debug["on"] else "; 'sortition --debug ...' shows the traceback"
         click.echo(
-            f"internal error: {type(error).__name__}: {error}\n"
-            "this is a bug in sortition; set SORTITION_DEBUG=1 to see the traceback",
+            f"internal error: {type(error).__name__}: {error}\nthis is a bug in sortition{see}",
             err=True,
         )
         sys.exit(70)
-
-
-def main() -> None:
-    """The console script's entry (``sortition_cli.entry.main``): signal handling, then ``run``."""
-    from sortition_cli.entry import main as entry
-
-    entry()
-
-
-if __name__ == "__main__":
-    main()

@@ -1,14 +1,23 @@
 """The options several commands share (--pool, --quotas, -k, --out, --force, the seed sources ...)
-and the helpers that turn them into library calls."""
+and the helpers that turn them into library calls.
+
+Three groups of options reach the command as one object each, so that a command's signature
+names the group once: ``input_options`` gives ``inputs: InputArgs``, ``seed_options`` gives
+``seed_source: SeedArgs`` and ``algorithm_options`` gives ``run: AlgorithmArgs``.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from sortition.record.build import SeedLike
 from sortition.seeds import Seed, resolve_seed
 from sortition.selection.service import (
     ALGORITHMS,
@@ -18,6 +27,38 @@ from sortition.selection.service import (
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def _grouped(group: type[Any], into: str, options: list[Decorator]) -> Decorator:
+    """Add ``options`` to a command (in the order given) and hand it their values as one
+    ``group`` object, the keyword argument ``into``; the group's fields are the options' names."""
+    names = [field.name for field in dataclasses.fields(group)]
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            values = {name: kwargs.pop(name) for name in names}
+            return command(*args, **kwargs, **{into: group(**values)})
+
+        decorated: Callable[..., Any] = wrapper
+        for option in reversed(options):
+            decorated = option(decorated)
+        return decorated
+
+    return decorate
+
+
+def file_option(flag: str, dest: str, help: str, required: bool = False) -> Decorator:
+    """An option naming an input file (a folder is refused)."""
+    return click.option(
+        flag,
+        dest,
+        required=required,
+        default=None,
+        type=click.Path(path_type=Path, dir_okay=False),
+        help=help,
+    )
 
 
 allow_empty_household_option = click.option(
@@ -34,25 +75,53 @@ def split_columns(text: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
-def input_options(command: F) -> F:
-    """--pool, --quotas, -k, --id-column, --household-columns, --allow-empty-household: shared
-    by check, select, commit and audit."""
-    options = [
-        click.option(
+@dataclass(frozen=True)
+class InputArgs:
+    """--pool, --quotas, -k, --id-column, --household-columns, --allow-empty-household."""
+
+    pool_path: Path
+    quotas_path: Path
+    k: int
+    id_column: str | None
+    household_columns: str | None
+    allow_empty_household: bool
+
+    @property
+    def files(self) -> list[Path]:
+        return [self.pool_path, self.quotas_path]
+
+    def load(self) -> LoadedInput:
+        """Both files read and validated (``sortition.load``), their warnings on stderr."""
+        loaded = load_input(
+            self.pool_path,
+            self.quotas_path,
+            self.k,
+            self.id_column,
+            split_columns(self.household_columns),
+            self.allow_empty_household,
+        )
+        for warning in loaded.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        return loaded
+
+
+input_options = _grouped(
+    InputArgs,
+    "inputs",
+    [
+        file_option(
             "--pool",
             "pool_path",
-            required=True,
-            type=click.Path(path_type=Path, dir_okay=False),
-            help="The volunteers: CSV (UTF-8; comma, semicolon, tab or |), .xlsx (first sheet) "
+            "The volunteers: CSV (UTF-8; comma, semicolon, tab or |), .xlsx (first sheet) "
             "or .parquet.",
+            required=True,
         ),
-        click.option(
+        file_option(
             "--quotas",
             "quotas_path",
-            required=True,
-            type=click.Path(path_type=Path, dir_okay=False),
-            help="feature,value,min,max (or category,name / category,feature / category,value "
+            "feature,value,min,max (or category,name / category,feature / category,value "
             "instead of feature,value); other columns are ignored with a warning.",
+            required=True,
         ),
         click.option("-k", "k", required=True, type=click.IntRange(min=1), help="Panel size."),
         click.option(
@@ -69,10 +138,9 @@ def input_options(command: F) -> F:
             "and compatibility forms (docs/households.md).",
         ),
         allow_empty_household_option,
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    ],
+)
+"""The shared input options of check, select, commit and audit, as ``inputs: InputArgs``."""
 
 
 OUT_HELP = "Output folder (created; must be new or empty unless --force)."
@@ -105,9 +173,21 @@ def time_limit_option(help: str) -> Callable[[F], F]:
     )
 
 
-def algorithm_options(command: F) -> F:
-    """--algorithm, --max-attempts, --time-limit, --panels, --per-person: select and commit."""
-    options = [
+@dataclass(frozen=True)
+class AlgorithmArgs:
+    """--algorithm, --max-attempts, --time-limit, --panels, --per-person."""
+
+    algorithm: str
+    max_attempts: int
+    time_limit: float | None
+    panels: int | None
+    per_person: bool
+
+
+algorithm_options = _grouped(
+    AlgorithmArgs,
+    "run",
+    [
         click.option(
             "--algorithm",
             type=click.Choice(ALGORITHMS),
@@ -139,44 +219,60 @@ def algorithm_options(command: F) -> F:
             is_flag=True,
             help="Compute over individual people instead of types (slower; for cross-checks).",
         ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    ],
+)
+"""The algorithm options of select and commit, as ``run: AlgorithmArgs``."""
 
 
-def load_input_files(
-    pool_path: Path,
-    quotas_path: Path,
-    k: int,
-    id_column: str | None,
-    household_columns: str | None,
-    allow_empty_household: bool = False,
-) -> LoadedInput:
-    loaded = load_input(
-        pool_path,
-        quotas_path,
-        k,
-        id_column,
-        split_columns(household_columns),
-        allow_empty_household,
-    )
-    for warning in loaded.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    return loaded
+@dataclass(frozen=True)
+class SeedArgs:
+    """--seed, --beacon, --dice, --reveal, --commitments, --allow-missing: one seed source."""
+
+    seed: str | None
+    beacon: Path | None
+    dice: str | None
+    reveals: tuple[str, ...]
+    commitments: Path | None
+    allow_missing: bool
+
+    @property
+    def files(self) -> list[Path]:
+        """The seed source's files (a beacon pulse, the published commitments)."""
+        return inputs(self.beacon, self.commitments)
+
+    def resolve(self, *, allow_os: bool = True) -> SeedLike:
+        """The one seed the options name (``sortition.seeds.resolve_seed``), said on stdout
+        unless it is the --seed text itself."""
+        resolved: Seed = resolve_seed(
+            self.seed,
+            self.beacon,
+            self.dice,
+            self.reveals,
+            self.commitments,
+            self.allow_missing,
+            allow_os=allow_os,
+        )
+        if resolved.source == "os":
+            click.echo(
+                "no seed source given: using a fresh seed from the operating system: "
+                f"{resolved.value}"
+            )
+        elif resolved.source != "seed":
+            click.echo(f"seed from {resolved.source}: {resolved.value}")
+        return resolved
 
 
-def seed_options(command: F) -> F:
-    """--seed, --beacon, --dice, --reveal/--commitments/--allow-missing: one seed source."""
-    options = [
+seed_options = _grouped(
+    SeedArgs,
+    "seed_source",
+    [
         click.option(
             "--seed", default=None, help="The seed string every random choice derives from."
         ),
-        click.option(
+        file_option(
             "--beacon",
-            type=click.Path(path_type=Path, dir_okay=False),
-            default=None,
-            help="A saved drand or NIST Beacon 2.0 pulse (JSON); the tool never fetches it.",
+            "beacon",
+            "A saved drand or NIST Beacon 2.0 pulse (JSON); the tool never fetches it.",
         ),
         click.option("--dice", default=None, help='Dice rolled in public, e.g. "3,6,1,4,2,5".'),
         click.option(
@@ -185,45 +281,21 @@ def seed_options(command: F) -> F:
             multiple=True,
             help="A party's revealed secret (repeat for each party); needs --commitments.",
         ),
-        click.option(
+        file_option(
             "--commitments",
-            type=click.Path(path_type=Path, dir_okay=False),
-            default=None,
-            help="The SHA-256 commitments published before the draw, one per line.",
+            "commitments",
+            "The SHA-256 commitments published before the draw, one per line.",
         ),
         click.option(
             "--allow-missing",
             is_flag=True,
             help="Draw even if some committed party did not reveal (the record notes it).",
         ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    ],
+)
+"""One seed source, for every command that draws, as ``seed_source: SeedArgs``."""
 
 
 def inputs(*paths: Path | None) -> list[Path]:
     """The input files a command reads: its --out folder must never hold them."""
     return [path for path in paths if path is not None]
-
-
-def resolve_seed_source(
-    seed: str | None,
-    beacon: Path | None,
-    dice: str | None,
-    reveals: tuple[str, ...],
-    commitments: Path | None,
-    allow_missing: bool,
-    *,
-    allow_os: bool = True,
-) -> Seed:
-    resolved = resolve_seed(
-        seed, beacon, dice, reveals, commitments, allow_missing, allow_os=allow_os
-    )
-    if resolved.source == "os":
-        click.echo(
-            f"no seed source given: using a fresh seed from the operating system: {resolved.value}"
-        )
-    elif resolved.source != "seed":
-        click.echo(f"seed from {resolved.source}: {resolved.value}")
-    return resolved

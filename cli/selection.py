@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -10,30 +9,31 @@ import click
 from sortition_cli.examples import epilog
 from sortition_cli.options import (
     FORCE_HELP,
+    AlgorithmArgs,
+    InputArgs,
+    SeedArgs,
     algorithm_options,
+    file_option,
     input_options,
     inputs,
-    load_input_files,
     output_options,
-    resolve_seed_source,
     seed_options,
 )
 from sortition_cli.progress import ProgressRenderer
 from sortition_cli.reporting import reports_errors
 
-from sortition.errors import InfeasibleError, Problem
+import sortition
+from sortition.engine.legacy import DEFAULT_MAX_ATTEMPTS
 from sortition.io.outputs import check_output_dir, is_output_dir
 from sortition.record.build import SeedLike
 from sortition.seeds import seed_from_text
-from sortition.selection.feasibility import diagnose
 from sortition.selection.service import (
+    Commitment,
     LoadedInput,
-    draw_committed,
+    draw_selection,
     load_input,
     prepare_commitment,
-    select_panel,
     write_commitment,
-    write_committed_draw,
     write_selection,
 )
 from sortition.selection.summary import format_summary, summary_rows
@@ -53,30 +53,17 @@ DEMO_HOUSEHOLD_COLUMNS = ("address", "postcode")
     help="Seconds the whole check may take; past it, stop with exit 4, nothing decided.",
 )
 @reports_errors
-def check(
-    pool_path: Path,
-    quotas_path: Path,
-    k: int,
-    id_column: str | None,
-    household_columns: str | None,
-    allow_empty_household: bool,
-    time_limit: float,
-) -> None:
+def check(inputs: InputArgs, time_limit: float) -> None:
     """Decide whether any panel of size k meets every quota; if not, advise how to relax them."""
-    loaded = load_input_files(
-        pool_path, quotas_path, k, id_column, household_columns, allow_empty_household
-    )
-    instance = loaded.instance
+    loaded = inputs.load()
+    instance, k = loaded.instance, inputs.k
     click.echo(format_summary(summary_rows(instance), instance.pool.size, k))
     click.echo()
-    diagnosis = diagnose(instance, time_limit)
-    if diagnosis.feasible:
-        rule = " and the household rule" if instance.pool.households is not None else ""
-        click.echo(
-            f"feasible: a panel of {k} from {instance.pool.size} people meets every quota{rule}."
-        )
-        return
-    raise InfeasibleError([Problem(reason) for reason in diagnosis.reasons], diagnosis.advice())
+    sortition.check(loaded, time_limit=time_limit)  # exit 3 with advice when no panel can
+    rule = " and the household rule" if instance.pool.households is not None else ""
+    click.echo(
+        f"feasible: a panel of {k} from {instance.pool.size} people meets every quota{rule}."
+    )
 
 
 @click.command(epilog=epilog("select"))
@@ -86,25 +73,7 @@ def check(
 @algorithm_options
 @reports_errors
 def select(
-    pool_path: Path,
-    quotas_path: Path,
-    k: int,
-    id_column: str | None,
-    household_columns: str | None,
-    allow_empty_household: bool,
-    algorithm: str,
-    seed: str | None,
-    beacon: Path | None,
-    dice: str | None,
-    reveals: tuple[str, ...],
-    commitments: Path | None,
-    allow_missing: bool,
-    out: Path,
-    force: bool,
-    max_attempts: int,
-    time_limit: float | None,
-    panels: int | None,
-    per_person: bool,
+    inputs: InputArgs, seed_source: SeedArgs, out: Path, force: bool, run: AlgorithmArgs
 ) -> None:
     """Select a panel of size k that meets the quotas, and write it with its record.
 
@@ -112,45 +81,34 @@ def select(
     distribution over panels that makes selection chances as equal as the quotas allow, then
     draw one panel from it.
     """
-    check_output_dir(out, force, inputs(pool_path, quotas_path, beacon, commitments))
-    loaded = load_input_files(
-        pool_path, quotas_path, k, id_column, household_columns, allow_empty_household
-    )
-    options = SelectOptions(max_attempts, time_limit, not per_person, panels)
-    source = resolve_seed_source(seed, beacon, dice, reveals, commitments, allow_missing)
-    select_and_write(loaded, algorithm, source, out, force, options)
+    check_output_dir(out, force, inputs.files + seed_source.files)
+    loaded = inputs.load()
+    select_and_write(loaded, run, seed_source.resolve(), out, force)
 
 
-@dataclass(frozen=True)
-class SelectOptions:
-    max_attempts: int = 100
-    time_limit: float | None = None
-    by_type: bool = True
-    panels: int | None = None
-
-
-def select_and_write(
-    loaded: LoadedInput,
-    algorithm: str,
-    seed: SeedLike,
-    out: Path,
-    force: bool,
-    options: SelectOptions,
-) -> None:
+def commit_with_progress(loaded: LoadedInput, run: AlgorithmArgs) -> Commitment:
+    """``sortition.commit`` with the options, its progress shown on stderr."""
     progress = ProgressRenderer()
     try:
-        selection = select_panel(
+        return prepare_commitment(
             loaded,
-            algorithm,
-            seed,
-            options.max_attempts,
-            by_type=options.by_type,
+            run.algorithm,
+            run.max_attempts,
+            by_type=not run.per_person,
             progress=progress,
-            time_limit=options.time_limit,
-            panels=options.panels,
+            time_limit=run.time_limit,
+            panels=run.panels,
         )
     finally:
         progress.close()
+
+
+def select_and_write(
+    loaded: LoadedInput, run: AlgorithmArgs, seed: SeedLike, out: Path, force: bool
+) -> None:
+    """select = commit + draw (``sortition.select``), then the summary of what was drawn."""
+    algorithm = run.algorithm
+    selection = draw_selection(commit_with_progress(loaded, run), seed)
     paths = write_selection(selection, out, force)
     instance = loaded.instance
     n, k = instance.pool.size, instance.k
@@ -202,43 +160,14 @@ def select_and_write(
 @output_options("Output folder for commitment.json (created; must be empty unless --force).")
 @algorithm_options
 @reports_errors
-def commit(
-    pool_path: Path,
-    quotas_path: Path,
-    k: int,
-    id_column: str | None,
-    household_columns: str | None,
-    allow_empty_household: bool,
-    algorithm: str,
-    out: Path,
-    force: bool,
-    max_attempts: int,
-    time_limit: float | None,
-    panels: int | None,
-    per_person: bool,
-) -> None:
+def commit(inputs: InputArgs, out: Path, force: bool, run: AlgorithmArgs) -> None:
     """Fix everything but the seed, and print the SHA-256 to publish before the seed exists.
 
     Writes DIR/commitment.json: the record without seed and panel (for the fair algorithms, the
     distribution the panel will be drawn from). Then `sortition draw` draws with the seed.
     """
-    check_output_dir(out, force, inputs(pool_path, quotas_path))
-    loaded = load_input_files(
-        pool_path, quotas_path, k, id_column, household_columns, allow_empty_household
-    )
-    progress = ProgressRenderer()
-    try:
-        commitment = prepare_commitment(
-            loaded,
-            algorithm,
-            max_attempts,
-            by_type=not per_person,
-            progress=progress,
-            time_limit=time_limit,
-            panels=panels,
-        )
-    finally:
-        progress.close()
+    check_output_dir(out, force, inputs.files)
+    commitment = commit_with_progress(inputs.load(), run)
     path = write_commitment(commitment, out, force)
     click.echo(f"wrote {path}")
     click.echo("publish this SHA-256 of it before the seed exists:")
@@ -246,21 +175,14 @@ def commit(
 
 
 @click.command(epilog=epilog("draw"))
-@click.option(
+@file_option(
     "--commitment",
     "commitment_path",
+    "The commitment.json that `sortition commit` wrote.",
     required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="The commitment.json that `sortition commit` wrote.",
 )
 @seed_options
-@click.option(
-    "--pool",
-    "pool_path",
-    default=None,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="The pool file, to also write selected.csv and remaining.csv.",
-)
+@file_option("--pool", "pool_path", "The pool file, to also write selected.csv and remaining.csv.")
 @click.option(
     "--expect",
     default=None,
@@ -272,12 +194,7 @@ def commit(
 @reports_errors
 def draw(
     commitment_path: Path,
-    seed: str | None,
-    beacon: Path | None,
-    dice: str | None,
-    reveals: tuple[str, ...],
-    commitments: Path | None,
-    allow_missing: bool,
+    seed_source: SeedArgs,
     pool_path: Path | None,
     expect: str | None,
     out: Path,
@@ -289,12 +206,10 @@ def draw(
     --seed); the commitment must be exactly what `sortition commit` wrote and hold together,
     and with --expect hash to the published SHA-256.
     """
-    check_output_dir(out, force, inputs(commitment_path, pool_path, beacon, commitments))
-    source = resolve_seed_source(
-        seed, beacon, dice, reveals, commitments, allow_missing, allow_os=False
-    )
-    result = draw_committed(commitment_path, source, pool_path, expect)
-    paths = write_committed_draw(result, out, force)
+    check_output_dir(out, force, inputs(commitment_path, pool_path) + seed_source.files)
+    source = seed_source.resolve(allow_os=False)
+    result = sortition.draw_committed(commitment_path, source, pool_path, expect)
+    paths = sortition.write_committed_draw(result, out, force=force)
     number = result.draw.panel_number
     where = f" (panel {number} of {result.draw.of})" if number is not None else ""
     click.echo(f"drew {len(result.draw.panel)} people{where} with seed {source.value!r}.")
@@ -346,5 +261,6 @@ def demo(out: Path, seed: str, force: bool) -> None:
         )
         click.echo()
         loaded = load_input(pool_path, quotas_path, DEMO_K, None, DEMO_HOUSEHOLD_COLUMNS)
-        select_and_write(loaded, "leximin", seed_from_text(seed), out, force, SelectOptions())
+        run = AlgorithmArgs("leximin", DEFAULT_MAX_ATTEMPTS, None, None, per_person=False)
+        select_and_write(loaded, run, seed_from_text(seed), out, force)
     click.echo(f"\nthe demo's outputs are in {out.resolve()}/")

@@ -9,7 +9,6 @@ from sortition_cli.examples import epilog
 from sortition_cli.options import output_options
 from sortition_cli.reporting import reports_errors
 
-from sortition.errors import InputError
 from sortition.io.outputs import atomic_output_dir, check_output_dir
 from sortition.synthetic.pools import PRESETS, generate_instance, value_counts_for, write_instance
 from sortition.synthetic.registries import (
@@ -50,11 +49,8 @@ def generate(
 ) -> None:
     """Generate a realistic synthetic pool (pool.csv) and its quotas (quotas.csv)."""
     check_output_dir(out, force)
-    try:
-        counts = value_counts_for(features, preset)
-        instance = generate_instance(n, k, counts, seed, households)
-    except ValueError as error:
-        raise InputError(str(error)) from None
+    counts = value_counts_for(features, preset)
+    instance = generate_instance(n, k, counts, seed, households)
     with atomic_output_dir(out, force) as staging:
         write_instance(instance, staging)
     click.echo(

@@ -7,39 +7,26 @@ from pathlib import Path
 
 import click
 from sortition_cli.examples import epilog
+from sortition_cli.options import file_option
 from sortition_cli.reporting import reports_errors
 
-from sortition.verify.service import verify_record
+import sortition
 
 
 @click.command(epilog=epilog("verify"))
 @click.argument("record_path", metavar="RECORD", type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--pool",
-    "pool_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="The pool file, to check against the record's digest.",
-)
-@click.option(
-    "--quotas",
-    "quotas_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="The quota file, to check against the record's digest.",
-)
+@file_option("--pool", "pool_path", "The pool file, to check against the record's digest.")
+@file_option("--quotas", "quotas_path", "The quota file, to check against the record's digest.")
 @click.option(
     "--recompute",
     is_flag=True,
     help="Re-run the algorithm and compare every probability (within 1e-6).",
 )
-@click.option(
+@file_option(
     "--registry",
     "registry_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="An invitation record's registry file, to re-derive every invitation (required for "
-    "an invitation record).",
+    "An invitation record's registry file, to re-derive every invitation (required for an "
+    "invitation record).",
 )
 @click.option(
     "--expect",
@@ -61,12 +48,12 @@ def verify(
 
     Prints one line per item; exits 0 when every item matches, 1 when one does not.
     """
-    report = verify_record(
+    report = sortition.verify_record(
         record_path,
         pool_path,
         quotas_path,
-        recompute=recompute,
         registry_path=registry_path,
+        recompute=recompute,
         expect=expect,
     )
     for warning in report.warnings:

@@ -1,3 +1,137 @@
-"""sortition: draw citizens' assemblies by lot, fairly and verifiably."""
+"""sortition: draw citizens' assemblies by lot, fairly and verifiably.
+
+The public API (``sortition.select``, ``sortition.verify_record`` ...; docs/api.md) lives in
+``sortition.api`` and is loaded on first use (PEP 562), so that ``import sortition`` stays cheap:
+the console script imports ``sortition.cancel`` before anything else to handle Ctrl-C during
+start-up, and that must not wait for pandas, NumPy or OR-Tools.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:  # what editors and mypy see; at run time __getattr__ loads the same names
+    from sortition.api import (
+        ALGORITHMS,
+        AUDIT_ALGORITHMS,
+        DEFAULT_ALGORITHM,
+        DEFAULT_AUDIT_ALGORITHMS,
+        DEFAULT_DRAWS,
+        ENGINES,
+        AlgorithmAudit,
+        Audit,
+        CheckItem,
+        Commitment,
+        CommittedDraw,
+        Diagnosis,
+        InfeasibleError,
+        InputError,
+        Instance,
+        InviteResult,
+        LoadedInput,
+        LotteryCoverageError,
+        Pool,
+        PoolDistribution,
+        PoolFile,
+        Problem,
+        QuotaFile,
+        Quotas,
+        Seed,
+        Selection,
+        SortitionError,
+        TimedOut,
+        TimeLimitError,
+        ValueQuota,
+        VerifyReport,
+        check,
+        commit,
+        draw,
+        draw_committed,
+        invite,
+        load,
+        read_pool,
+        read_quotas,
+        run_audit,
+        seed_from_beacon,
+        seed_from_dice,
+        seed_from_reveals,
+        seed_from_text,
+        select,
+        verify_record,
+        write_audit,
+        write_commitment,
+        write_committed_draw,
+        write_invitations,
+        write_selection,
+    )
+
+__all__ = [
+    "ALGORITHMS",
+    "AUDIT_ALGORITHMS",
+    "DEFAULT_ALGORITHM",
+    "DEFAULT_AUDIT_ALGORITHMS",
+    "DEFAULT_DRAWS",
+    "ENGINES",
+    "AlgorithmAudit",
+    "Audit",
+    "CheckItem",
+    "Commitment",
+    "CommittedDraw",
+    "Diagnosis",
+    "InfeasibleError",
+    "InputError",
+    "Instance",
+    "InviteResult",
+    "LoadedInput",
+    "LotteryCoverageError",
+    "Pool",
+    "PoolDistribution",
+    "PoolFile",
+    "Problem",
+    "QuotaFile",
+    "Quotas",
+    "Seed",
+    "Selection",
+    "SortitionError",
+    "TimeLimitError",
+    "TimedOut",
+    "ValueQuota",
+    "VerifyReport",
+    "__version__",
+    "check",
+    "commit",
+    "draw",
+    "draw_committed",
+    "invite",
+    "load",
+    "read_pool",
+    "read_quotas",
+    "run_audit",
+    "seed_from_beacon",
+    "seed_from_dice",
+    "seed_from_reveals",
+    "seed_from_text",
+    "select",
+    "verify_record",
+    "write_audit",
+    "write_commitment",
+    "write_committed_draw",
+    "write_invitations",
+    "write_selection",
+]
+
+
+def __getattr__(name: str) -> object:
+    """A name of the public API, loaded from ``sortition.api`` on first use and kept here."""
+    if name not in __all__:
+        raise AttributeError(f"module 'sortition' has no attribute {name!r}")
+    value = getattr(importlib.import_module("sortition.api"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -74,12 +74,6 @@ class LotteryCoverageError(InfeasibleError):
     heading = "no lottery of that many panels gives everyone their chance"
 
 
-class VerificationMismatch(SortitionError):
-    """``verify`` found something that does not match (exit 1)."""
-
-    exit_code = 1
-
-
 def require_file(path: Path) -> None:
     """Raise an InputError naming ``path`` unless it is an existing file (not a folder)."""
     if path.is_dir():

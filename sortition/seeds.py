@@ -28,8 +28,6 @@ from typing import Any
 from sortition.errors import InputError, Problem, require_file
 from sortition.randomness import fresh_seed
 
-SOURCES = ("seed", "os", "drand", "nist", "dice", "commit-reveal")
-
 DRAND_HEX_DIGITS = 64  # drand's randomness is SHA-256 of the round's signature
 NIST_HEX_DIGITS = 128  # NIST Beacon 2.0's outputValue is a SHA-512 digest
 COMMITMENT_HEX_DIGITS = 64  # SHA-256

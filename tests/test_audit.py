@@ -17,17 +17,19 @@ from hypothesis import strategies as st
 from sortition_cli.audit import audit as audit_command
 
 from sortition.audit.beta import beta_quantile, jeffreys_upper, regularized_incomplete_beta
-from sortition.audit.sampling import BLOCK_SIZE, block_stream, sample_counts
-from sortition.audit.service import (
-    DEFAULT_ALGORITHMS,
-    LP_ACCURACY,
+from sortition.audit.metrics import (
     geometric_mean,
     gini,
     metrics_document,
     panel_check,
+    share_below,
+)
+from sortition.audit.sampling import BLOCK_SIZE, block_stream, sample_counts
+from sortition.audit.service import (
+    DEFAULT_ALGORITHMS,
+    LP_ACCURACY,
     probability_accuracy,
     run_audit,
-    share_below,
 )
 from sortition.engine.legacy import LegacySampler
 from sortition.engine.objectives import fair_distribution

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sortition.audit.service import Audit, algorithm_metrics, run_audit
+from sortition.audit.metrics import Audit, algorithm_metrics
+from sortition.audit.service import run_audit
 from sortition.selection.service import load_input
 from tests.conftest import REPO, runnable_instance, shared_data
 

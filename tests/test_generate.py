@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sortition.errors import InputError
 from sortition.synthetic.pools import (
     PRESETS,
     GeneratedInstance,
@@ -18,6 +19,8 @@ from sortition.synthetic.pools import (
     value_counts_for,
     write_instance,
 )
+from sortition.synthetic.registries import MAX_ROWS
+from tests.conftest import run_cli
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +71,7 @@ def test_features_cycle_through_pattern() -> None:
     ],
 )
 def test_value_counts_for_errors(features: int | None, preset: str | None, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(InputError, match=message):
         value_counts_for(features, preset)
 
 
@@ -205,9 +208,27 @@ def test_written_pool_matches_pandas_bytes(tmp_path: Path) -> None:
     assert pool_path.read_bytes() == expected
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["generate", "--n", "10", "-k", "20", "--preset", "realistic4"], "cannot exceed"),
+        (["generate", "--n", "10", "-k", "2"], "give a number of features or a preset"),
+        (["generate-registry", "--rows", str(MAX_ROWS + 1)], "at most"),
+    ],
+)
+def test_bad_generator_arguments_are_bad_input(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    """The generators raise InputError: exit 2 with the message, never an internal error."""
+    result = run_cli([*args, "--seed", "g", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.stderr
+    assert "bad input" in result.stderr and message in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_write_instance_needs_existing_folder(tmp_path: Path) -> None:
     instance = generate_instance(10, 2, (2, 3), "folder")
-    with pytest.raises(ValueError, match="does not exist"):
+    with pytest.raises(InputError, match="does not exist"):
         write_instance(instance, tmp_path / "missing")
 
 
@@ -288,7 +309,7 @@ def test_features_correlated(big: GeneratedInstance) -> None:
     ],
 )
 def test_bad_arguments(n: int, k: int, counts: tuple[int, ...], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(InputError, match=message):
         generate_instance(n, k, counts, "bad")
 
 

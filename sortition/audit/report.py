@@ -24,7 +24,7 @@ import matplotlib.style
 import numpy as np
 from matplotlib.figure import Figure
 
-from sortition.audit.service import Audit
+from sortition.audit.metrics import Audit
 
 COLOURS = {"legacy": "#d62728", "leximin": "#1f77b4", "maximin": "#2ca02c", "nash": "#9467bd"}
 # Distinct line styles, so that equal curves (LEXIMIN and MAXIMIN often are) stay visible.

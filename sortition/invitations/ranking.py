@@ -189,17 +189,9 @@ def _row_problem(name: str, position: int, column: str, message: str) -> Problem
     return Problem(message, file=name, row=position + 2, column=column)
 
 
-def plan_invitations(
-    chunks: Iterable[ChunkHashes],
-    columns: RegistryColumns,
-    letters: int,
-    weights: Mapping[str, Fraction],
-    registry_name: str,
-    fetch: FetchRows,
-) -> InvitationPlan:
-    """The reduction: check, count, allocate and choose. ``fetch`` reads rows back (by 0-based
-    position) when a message must name an id."""
-    chunks = list(chunks)
+def _count_rows(chunks: list[ChunkHashes], registry_name: str) -> int:
+    """The registry's rows; InputError with the problems the chunks found in them (the first
+    ``MAX_PROBLEMS``, then how many more), or when it has none."""
     problems: list[Problem] = []
     more = 0
     offset = 0
@@ -214,9 +206,23 @@ def plan_invitations(
         if more:
             shown.append(Problem(f"... and {more} more problems"))
         raise InputError(shown)
-    rows = offset
-    if rows == 0:
+    if offset == 0:
         raise InputError([Problem("has no rows", file=registry_name)])
+    return offset
+
+
+def plan_invitations(
+    chunks: Iterable[ChunkHashes],
+    columns: RegistryColumns,
+    letters: int,
+    weights: Mapping[str, Fraction],
+    registry_name: str,
+    fetch: FetchRows,
+) -> InvitationPlan:
+    """The reduction: check, count, allocate and choose. ``fetch`` reads rows back (by 0-based
+    position) when a message must name an id."""
+    chunks = list(chunks)
+    rows = _count_rows(chunks, registry_name)
     strata = sorted({s for chunk in chunks for s in chunk.strata})
     index_of = {s: i for i, s in enumerate(strata)}
     codes = np.concatenate(

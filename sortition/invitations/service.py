@@ -30,6 +30,7 @@ from sortition.invitations.registry import (
     resolve_columns,
 )
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
+from sortition.io.tables import PathLike
 from sortition.progress import Progress, RowsRead
 from sortition.record.build import SeedLike
 from sortition.record.canonical import file_sha256
@@ -123,9 +124,10 @@ def draw_invitations(
     return InviteResult(registry, columns, plan.allocation, invited, record)
 
 
-def write_invitations(result: InviteResult, out: Path, force: bool) -> list[Path]:
+def write_invitations(result: InviteResult, out: PathLike, force: bool = False) -> list[Path]:
     """``invitations.csv`` (the invited rows, every registry column, and their rank),
     ``allocation.csv`` and ``record.json``, all at once."""
+    out = Path(out)
     header = list(result.registry.header)
     rank_column = RANK_COLUMN if RANK_COLUMN not in header else RANK_COLUMN + "_sha256"
     names = ["invitations.csv", "allocation.csv", "record.json"]

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from sortition.errors import InputError, Problem
 from sortition.households import EMPTY_HOUSEHOLD_CELL, household_key, normalise_cell
-from sortition.io.tables import Table, find_column, read_table
+from sortition.io.tables import PathLike, Table, find_column, read_table
 from sortition.model import Pool, Quotas
 
 # Column names taken as the id column when --id-column is not given and no 'id' column exists.
@@ -31,12 +30,13 @@ class PoolFile:
 
 
 def read_pool(
-    path: Path,
+    path: PathLike,
     quotas: Quotas,
     id_column: str | None = None,
     household_columns: Sequence[str] = (),
     allow_empty_household: bool = False,
 ) -> PoolFile:
+    """Read and validate a pool file against the quotas' features (``parse_pool``)."""
     return parse_pool(read_table(path), quotas, id_column, household_columns, allow_empty_household)
 
 
@@ -54,12 +54,51 @@ def parse_pool(
     problem, unless ``allow_empty_household``: then each person with one is a household of
     their own (and a warning counts them).
     """
-    name, header, frame = table.name, table.header, table.frame
-    problems: list[Problem] = []
     if allow_empty_household and not household_columns:
         raise InputError([Problem("--allow-empty-household needs --household-columns")])
-
     id_position = _id_position(table, id_column)
+    feature_positions, household_positions = _column_positions(table, quotas, household_columns)
+    if table.frame.empty:
+        raise InputError([Problem("has no people in it", file=table.name)])
+
+    problems: list[Problem] = []
+    ids = _read_ids(table, id_position, problems)
+    values = _read_values(table, quotas, feature_positions, problems)
+    keys = _household_keys(table, household_positions, allow_empty_household, problems)
+    if problems:
+        shown = problems[:MAX_LISTED_PROBLEMS]
+        if len(problems) > MAX_LISTED_PROBLEMS:
+            shown.append(Problem(f"... and {len(problems) - MAX_LISTED_PROBLEMS} more problems"))
+        raise InputError(shown)
+
+    order = np.array(sorted(range(len(ids)), key=lambda i: ids[i]), dtype=np.int64)
+    households = None
+    if household_positions:
+        households = _number_households([keys[i] for i in order])
+    pool = Pool(
+        ids=tuple(str(ids[i]) for i in order),
+        values=values[order],
+        households=households,
+        source_rows=order,
+    )
+    header = table.header
+    return PoolFile(
+        pool=pool,
+        table=table,
+        id_column=None if id_position is None else header[id_position],
+        household_columns=tuple(header[p] for p in household_positions),
+        warnings=_warnings(table.name, quotas, values, keys, id_position is None),
+        allow_empty_household=allow_empty_household,
+    )
+
+
+def _column_positions(
+    table: Table, quotas: Quotas, household_columns: Sequence[str]
+) -> tuple[list[int], list[int]]:
+    """The positions of the quota features' columns and of the household columns (InputError
+    naming every one that is missing)."""
+    name, header = table.name, table.header
+    problems: list[Problem] = []
     feature_positions: list[int] = []
     missing: list[str] = []
     for feature in quotas.features:
@@ -86,37 +125,45 @@ def parse_pool(
         household_positions.append(-1 if position is None else position)
     if problems:
         raise InputError(problems)
-    if frame.empty:
-        raise InputError([Problem("has no people in it", file=name)])
+    return feature_positions, household_positions
 
-    index = frame.index.to_numpy()
-    rows = index + 2
-    n = len(frame)
+
+def _spreadsheet_rows(table: Table) -> np.ndarray:
+    """Each person's row as a spreadsheet shows it (the header is row 1)."""
+    return np.asarray(table.frame.index.to_numpy() + 2)
+
+
+def _read_ids(table: Table, id_position: int | None, problems: list[Problem]) -> np.ndarray:
+    """The ids (row numbers 0, 1, ... without an id column); an empty or repeated id is a
+    problem."""
+    n = len(table.frame)
     if id_position is None:
-        ids = np.array([str(i) for i in range(n)], dtype=object)
-    else:
-        ids = frame[id_position].str.strip().to_numpy(dtype=object)
-        empty = np.flatnonzero(ids == "")
-        problems += [
-            Problem("the id is empty", name, int(rows[i]), header[id_position]) for i in empty
-        ]
-        seen: dict[str, int] = {}
-        for i, person in enumerate(ids):
-            if person == "":
-                continue
-            if person in seen:
-                problems.append(
-                    Problem(
-                        f"id '{person}' repeats row {seen[person]}",
-                        name,
-                        int(rows[i]),
-                        header[id_position],
-                    )
-                )
-            else:
-                seen[person] = int(rows[i])
+        return np.array([str(i) for i in range(n)], dtype=object)
+    name, column, rows = table.name, table.header[id_position], _spreadsheet_rows(table)
+    ids = table.frame[id_position].str.strip().to_numpy(dtype=object)
+    problems += [
+        Problem("the id is empty", name, int(rows[i]), column) for i in np.flatnonzero(ids == "")
+    ]
+    seen: dict[str, int] = {}
+    for i, person in enumerate(ids):
+        if person == "":
+            continue
+        if person in seen:
+            problems.append(
+                Problem(f"id '{person}' repeats row {seen[person]}", name, int(rows[i]), column)
+            )
+        else:
+            seen[person] = int(rows[i])
+    return ids
 
-    values = np.zeros((n, len(quotas.features)), dtype=np.int64)
+
+def _read_values(
+    table: Table, quotas: Quotas, feature_positions: list[int], problems: list[Problem]
+) -> np.ndarray:
+    """(n, F) each person's quota row index per feature; an empty cell or a value without a
+    quota row is a problem."""
+    name, header, frame, rows = table.name, table.header, table.frame, _spreadsheet_rows(table)
+    values = np.zeros((len(frame), len(quotas.features)), dtype=np.int64)
     for j, (feature, position) in enumerate(zip(quotas.features, feature_positions, strict=True)):
         lookup = _value_lookup(quotas, feature)
         cells = frame[position].str.strip()
@@ -132,30 +179,37 @@ def parse_pool(
             )
             problems.append(Problem(message, name, int(rows[i]), header[position]))
         values[:, j] = column_values
+    return values
 
-    keys: list[str | None] = []
-    if household_positions:
-        household_cells = frame[household_positions].to_numpy(dtype=object)
-        keys = [household_key([str(cell) for cell in row]) for row in household_cells]
-        if not allow_empty_household:
-            for i in (i for i, key in enumerate(keys) if key is None):
-                for position, cell in zip(household_positions, household_cells[i], strict=True):
-                    if normalise_cell(str(cell)) == "":
-                        problems.append(
-                            Problem(EMPTY_HOUSEHOLD_CELL, name, int(rows[i]), header[position])
-                        )
 
-    if problems:
-        shown = problems[:MAX_LISTED_PROBLEMS]
-        if len(problems) > MAX_LISTED_PROBLEMS:
-            shown.append(Problem(f"... and {len(problems) - MAX_LISTED_PROBLEMS} more problems"))
-        raise InputError(shown)
+def _household_keys(
+    table: Table,
+    household_positions: list[int],
+    allow_empty_household: bool,
+    problems: list[Problem],
+) -> list[str | None]:
+    """Each person's household key (None for an empty household cell, a problem unless
+    ``allow_empty_household``); no keys without household columns."""
+    if not household_positions:
+        return []
+    name, header, rows = table.name, table.header, _spreadsheet_rows(table)
+    household_cells = table.frame[household_positions].to_numpy(dtype=object)
+    keys = [household_key([str(cell) for cell in row]) for row in household_cells]
+    if not allow_empty_household:
+        for i in (i for i, key in enumerate(keys) if key is None):
+            for position, cell in zip(household_positions, household_cells[i], strict=True):
+                if normalise_cell(str(cell)) == "":
+                    problems.append(
+                        Problem(EMPTY_HOUSEHOLD_CELL, name, int(rows[i]), header[position])
+                    )
+    return keys
 
-    order = np.array(sorted(range(n), key=lambda i: ids[i]), dtype=np.int64)
-    households = None
-    if household_positions:
-        households = _number_households([keys[i] for i in order])
 
+def _warnings(
+    name: str, quotas: Quotas, values: np.ndarray, keys: list[str | None], row_ids: bool
+) -> tuple[str, ...]:
+    """What the organiser should know: row-number ids, values nobody has (min 0), people
+    counted as households of their own."""
     counts = np.bincount(values.ravel(), minlength=len(quotas.rows))
     warnings = tuple(
         f"nobody in the pool has {quota.feature} '{quota.value}' (its min is 0)"
@@ -168,27 +222,14 @@ def parse_pool(
             f"{alone} {'person has' if alone == 1 else 'people have'} an empty household cell; "
             "each counts as a household of their own (--allow-empty-household)",
         )
-    if id_position is None:
+    if row_ids:
         warnings = (
             f"{name} has no id column ({', '.join(ID_COLUMN_GUESSES)}; or name one with "
             "--id-column): people are numbered by row, 0 for the first person (spreadsheet row "
             "2), and the output tables get these numbers as a first column 'id'",
             *warnings,
         )
-    pool = Pool(
-        ids=tuple(str(ids[i]) for i in order),
-        values=values[order],
-        households=households,
-        source_rows=order,
-    )
-    return PoolFile(
-        pool=pool,
-        table=table,
-        id_column=None if id_position is None else header[id_position],
-        household_columns=tuple(header[p] for p in household_positions),
-        warnings=warnings,
-        allow_empty_household=allow_empty_household,
-    )
+    return warnings
 
 
 def _id_position(table: Table, id_column: str | None) -> int | None:

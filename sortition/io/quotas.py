@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 from sortition.errors import InputError, Problem
-from sortition.io.tables import Table, find_column, read_table
+from sortition.io.tables import PathLike, Table, find_column, read_table
 from sortition.model import Quotas, ValueQuota
 
 # The layouts in use: (feature column, value column).
@@ -35,18 +34,14 @@ class QuotaFile:
     warnings: tuple[str, ...]
 
 
-def read_quotas(path: Path) -> Quotas:
+def read_quotas(path: PathLike) -> Quotas:
     """Read and validate a quota file; every structural problem is reported at once (exit 2)."""
     return read_quota_file(path).quotas
 
 
-def read_quota_file(path: Path) -> QuotaFile:
+def read_quota_file(path: PathLike) -> QuotaFile:
     """``read_quotas`` with its warnings (the ignored columns)."""
     return parse_quota_file(read_table(path))
-
-
-def parse_quotas(table: Table) -> Quotas:
-    return parse_quota_file(table).quotas
 
 
 def parse_quota_file(table: Table) -> QuotaFile:
@@ -56,6 +51,46 @@ def parse_quota_file(table: Table) -> QuotaFile:
     Foundation's, wins over the others; two of the others at once are ambiguous), and min and max;
     min_flex and max_flex are optional; other columns are ignored with a warning.
     """
+    name, header = table.name, table.header
+    layout = _layout(table)
+    known = set(layout) | set(_NUMBERS) | set(_FLEX)
+    position = {key: find_column(header, key) for key in known}
+    rows: dict[tuple[str, str], ValueQuota] = {}
+    first_row: dict[tuple[str, str], int] = {}
+    problems: list[Problem] = []
+    for index, record in table.frame.iterrows():
+        row = Table.row_number(int(str(index)))
+        cells = {key: str(record[pos]).strip() for key, pos in position.items() if pos is not None}
+        feature, value = cells[layout[0]], cells[layout[1]]
+        numbers, row_problems = _row_numbers(table, layout, position, cells, row)
+        key2 = (feature, value)
+        if feature and value and key2 in rows:
+            row_problems.append(
+                Problem(
+                    f"{feature} {value} already has a quota (row {first_row[key2]})",
+                    name,
+                    row,
+                    header[_pos(position, layout[1])],
+                )
+            )
+        problems += row_problems
+        low, high = numbers["min"], numbers["max"]
+        if not row_problems and low is not None and high is not None:
+            rows[key2] = ValueQuota(
+                feature, value, low, high, numbers["min_flex"], numbers["max_flex"]
+            )
+            first_row[key2] = row
+    if not problems and not rows:
+        problems.append(Problem("has no quota rows", file=name))
+    if problems:
+        raise InputError(problems)
+    quotas = Quotas(tuple(rows[key] for key in sorted(rows)))
+    return QuotaFile(quotas, _ignored_columns(table, layout, known))
+
+
+def _layout(table: Table) -> tuple[str, str]:
+    """The header's feature and value columns (one of ``_LAYOUTS``); InputError when it has
+    none, more than one of the others, or no min or max column."""
     name, header = table.name, table.header
     keys = [c.strip().casefold() for c in header]
     layouts = [lay for lay in _LAYOUTS if lay[0] in keys and lay[1] in keys]
@@ -83,77 +118,63 @@ def parse_quota_file(table: Table) -> QuotaFile:
                 )
             ]
         )
-    layout = layouts[0]
-    known = set(layout) | set(_NUMBERS) | set(_FLEX)
     problems = [
         Problem("missing column", file=name, row=1, column=c) for c in _NUMBERS if c not in keys
     ]
     if problems:
         raise InputError(problems)
-    ignored = [header[i] for i, key in enumerate(keys) if key not in known]
-    warnings: tuple[str, ...] = ()
-    if ignored:
-        listed = ", ".join(f"'{column}'" for column in ignored)
-        warnings = (
-            f"{name}: ignored the column{'s' if len(ignored) > 1 else ''} {listed} "
-            f"(a quota file's columns are {', '.join(layout)}, min, max and optionally "
-            "min_flex, max_flex)",
-        )
-    position = {key: find_column(header, key) for key in known}
-    rows: dict[tuple[str, str], ValueQuota] = {}
-    first_row: dict[tuple[str, str], int] = {}
-    for index, record in table.frame.iterrows():
-        row = Table.row_number(int(str(index)))
-        cells = {key: str(record[pos]).strip() for key, pos in position.items() if pos is not None}
-        feature, value = cells[layout[0]], cells[layout[1]]
-        row_problems = []
-        for key in (layout[0], layout[1]):
-            if not cells[key]:
-                row_problems.append(Problem("is empty", name, row, header[_pos(position, key)]))
-        numbers: dict[str, int | None] = {}
-        for key in _NUMBERS + _FLEX:
-            text = cells.get(key, "")
-            if key in _FLEX and text == "":
-                numbers[key] = None
-                continue
+    return layouts[0]
+
+
+def _ignored_columns(table: Table, layout: tuple[str, str], known: set[str]) -> tuple[str, ...]:
+    """The warning naming the columns a quota file does not use (none when there are none)."""
+    ignored = [column for column in table.header if column.strip().casefold() not in known]
+    if not ignored:
+        return ()
+    listed = ", ".join(f"'{column}'" for column in ignored)
+    return (
+        f"{table.name}: ignored the column{'s' if len(ignored) > 1 else ''} {listed} "
+        f"(a quota file's columns are {', '.join(layout)}, min, max and optionally "
+        "min_flex, max_flex)",
+    )
+
+
+def _row_numbers(
+    table: Table,
+    layout: tuple[str, str],
+    position: dict[str, int | None],
+    cells: dict[str, str],
+    row: int,
+) -> tuple[dict[str, int | None], list[Problem]]:
+    """One quota row's min, max, min_flex and max_flex (None where empty or not a number), and
+    its problems: an empty feature or value, a number that is not a whole number >= 0, min above
+    max, min_flex above min, max_flex below max."""
+    name, header = table.name, table.header
+    problems = [
+        Problem("is empty", name, row, header[_pos(position, key)])
+        for key in (layout[0], layout[1])
+        if not cells[key]
+    ]
+    numbers: dict[str, int | None] = {}
+    for key in _NUMBERS + _FLEX:
+        text = cells.get(key, "")
+        if key in _FLEX and text == "":
+            numbers[key] = None
+            continue
+        parsed = _parse_count(text)
+        if parsed is None:
             column = header[_pos(position, key)]
-            parsed = _parse_count(text)
-            if parsed is None:
-                row_problems.append(
-                    Problem(f"'{text}' is not a whole number ≥ 0", name, row, column)
-                )
-            numbers[key] = parsed
-        low, high = numbers["min"], numbers["max"]
-        if low is not None and high is not None and low > high:
-            row_problems.append(Problem(f"min {low} is above max {high}", name, row, "min"))
-        min_flex, max_flex = numbers["min_flex"], numbers["max_flex"]
-        if min_flex is not None and low is not None and min_flex > low:
-            row_problems.append(
-                Problem(f"min_flex {min_flex} is above min {low}", name, row, "min_flex")
-            )
-        if max_flex is not None and high is not None and max_flex < high:
-            row_problems.append(
-                Problem(f"max_flex {max_flex} is below max {high}", name, row, "max_flex")
-            )
-        key2 = (feature, value)
-        if feature and value and key2 in rows:
-            row_problems.append(
-                Problem(
-                    f"{feature} {value} already has a quota (row {first_row[key2]})",
-                    name,
-                    row,
-                    header[_pos(position, layout[1])],
-                )
-            )
-        problems += row_problems
-        if not row_problems and low is not None and high is not None:
-            rows[key2] = ValueQuota(feature, value, low, high, min_flex, max_flex)
-            first_row[key2] = row
-    if not problems and not rows:
-        problems.append(Problem("has no quota rows", file=name))
-    if problems:
-        raise InputError(problems)
-    return QuotaFile(Quotas(tuple(rows[key] for key in sorted(rows))), warnings)
+            problems.append(Problem(f"'{text}' is not a whole number ≥ 0", name, row, column))
+        numbers[key] = parsed
+    low, high = numbers["min"], numbers["max"]
+    if low is not None and high is not None and low > high:
+        problems.append(Problem(f"min {low} is above max {high}", name, row, "min"))
+    min_flex, max_flex = numbers["min_flex"], numbers["max_flex"]
+    if min_flex is not None and low is not None and min_flex > low:
+        problems.append(Problem(f"min_flex {min_flex} is above min {low}", name, row, "min_flex"))
+    if max_flex is not None and high is not None and max_flex < high:
+        problems.append(Problem(f"max_flex {max_flex} is below max {high}", name, row, "max_flex"))
+    return numbers, problems
 
 
 def _pos(position: dict[str, int | None], key: str) -> int:

@@ -24,6 +24,7 @@ import codecs
 import csv
 import io
 import itertools
+import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ from pathlib import Path
 import pandas as pd
 
 from sortition.errors import InputError, Problem, require_file
+
+PathLike = str | os.PathLike[str]  # a file's path as text or as a Path
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -99,8 +102,9 @@ class Table:
         return hint
 
 
-def read_table(path: Path) -> Table:
+def read_table(path: PathLike) -> Table:
     """Read ``path`` by its suffix: .xlsx (Excel), .parquet, else CSV (UTF-8, BOM or not)."""
+    path = Path(path)
     name = path.name
     require_file(path)
     suffix = path.suffix.lower()

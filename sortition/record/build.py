@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from sortition import __version__
 from sortition.model import Instance
 from sortition.record.canonical import pool_digest, pseudonymised_pool, quota_rows, quotas_digest
+from sortition.seeds import seed_from_text
 
 RECORD_VERSION = 4
 READABLE_VERSIONS = (3, 4)  # the selection record versions verify (and draw) read
@@ -42,6 +43,11 @@ class SeedLike(Protocol):
     def value(self) -> str: ...
 
     def as_record(self) -> dict[str, Any]: ...
+
+
+def as_seed(seed: SeedLike | str) -> SeedLike:
+    """A seed; one given as text is ``sortition.seeds.seed_from_text(text)`` (``--seed TEXT``)."""
+    return seed_from_text(seed) if isinstance(seed, str) else seed
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,12 @@ def canonical_inputs(record: dict[str, Any], name: str = "record.json") -> tuple
     ``quotas`` (rows sorted as the canonical forms sort them, households renumbered by first
     appearance in id order). InputError when the embedded forms are not valid."""
     reader = RecordReader(name)
+    quotas = _embedded_quotas(reader, record)
+    return _embedded_pool(reader, record, quotas), quotas
+
+
+def _embedded_quotas(reader: RecordReader, record: dict[str, Any]) -> Quotas:
+    """The record's ``quotas``: each row's numbers valid, no (feature, value) twice."""
     quota_list: list[ValueQuota] = []
     for number, row in enumerate(reader.items(record, "quotas"), start=1):
         where = f"quotas[{number}]"
@@ -137,37 +143,21 @@ def canonical_inputs(record: dict[str, Any], name: str = "record.json") -> tuple
     repeated = [key for key, count in Counter(keys).items() if count > 1]
     if repeated:
         raise reader.fail(f"'quotas' lists {repeated[0][0]} {repeated[0][1]} more than once")
-    quotas = Quotas(tuple(quota_list))
-    index_of = {key: v for v, key in enumerate(keys)}
-    features = quotas.features
+    return Quotas(tuple(quota_list))
 
+
+def _embedded_pool(reader: RecordReader, record: dict[str, Any], quotas: Quotas) -> Pool:
+    """The record's ``pool`` against its quotas: text values of exactly the quota features, each
+    with a quota row; ids once each; households for everyone or for nobody."""
     rows = reader.items(record, "pool")
     if not rows:
         raise reader.fail("'pool' has no people")
-    people: list[tuple[str, int | None, list[int]]] = []
-    for number, row in enumerate(rows, start=1):
-        where = f"pool[{number}]"
-        if not isinstance(row, dict):
-            raise reader.fail(f"'{where}' must be an object")
-        person = reader.text(row, "id")
-        household = reader.get(row, "household")
-        if household is not None and (not is_int(household) or household < 0):
-            raise reader.fail(f"'{where}.household' must be a whole number ≥ 0 or null")
-        values = reader.mapping(row, "values")
-        if set(values) != set(features) or not all(isinstance(v, str) for v in values.values()):
-            raise reader.fail(
-                f"'{where}' (id '{person}') must give a text value for exactly the quota "
-                f"features {', '.join(features)}"
-            )
-        codes = []
-        for feature in features:
-            code = index_of.get((feature, values[feature]))
-            if code is None:
-                raise reader.fail(
-                    f"'{where}' (id '{person}'): {feature} {values[feature]!r} has no quota row"
-                )
-            codes.append(code)
-        people.append((person, household, codes))
+    features = quotas.features
+    index_of = {(q.feature, q.value): v for v, q in enumerate(quotas.rows)}
+    people = [
+        _embedded_person(reader, row, number, features, index_of)
+        for number, row in enumerate(rows, start=1)
+    ]
     repeated_ids = [person for person, count in Counter(p[0] for p in people).items() if count > 1]
     if repeated_ids:
         raise reader.fail(f"'pool' lists id '{repeated_ids[0]}' more than once")
@@ -182,13 +172,45 @@ def canonical_inputs(record: dict[str, Any], name: str = "record.json") -> tuple
             [numbers.setdefault(int(p[1]), len(numbers)) for p in people if p[1] is not None],
             dtype=np.int64,
         )
-    pool = Pool(
+    return Pool(
         ids=tuple(p[0] for p in people),
         values=np.array([p[2] for p in people], dtype=np.int64).reshape(len(people), -1),
         households=households,
         source_rows=np.arange(len(people), dtype=np.int64),
     )
-    return pool, quotas
+
+
+def _embedded_person(
+    reader: RecordReader,
+    row: Any,
+    number: int,
+    features: tuple[str, ...],
+    index_of: dict[tuple[str, str], int],
+) -> tuple[str, int | None, list[int]]:
+    """(id, household, quota row index per feature) of the pool's row ``number`` (from 1);
+    ``index_of`` maps (feature, value) to its quota row."""
+    where = f"pool[{number}]"
+    if not isinstance(row, dict):
+        raise reader.fail(f"'{where}' must be an object")
+    person = reader.text(row, "id")
+    household = reader.get(row, "household")
+    if household is not None and (not is_int(household) or household < 0):
+        raise reader.fail(f"'{where}.household' must be a whole number ≥ 0 or null")
+    values = reader.mapping(row, "values")
+    if set(values) != set(features) or not all(isinstance(v, str) for v in values.values()):
+        raise reader.fail(
+            f"'{where}' (id '{person}') must give a text value for exactly the quota "
+            f"features {', '.join(features)}"
+        )
+    codes = []
+    for feature in features:
+        code = index_of.get((feature, values[feature]))
+        if code is None:
+            raise reader.fail(
+                f"'{where}' (id '{person}'): {feature} {values[feature]!r} has no quota row"
+            )
+        codes.append(code)
+    return person, household, codes
 
 
 def record_instance(record: dict[str, Any], name: str = "record.json") -> Instance:

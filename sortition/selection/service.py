@@ -23,12 +23,14 @@ from sortition.errors import InputError, LotteryCoverageError, Problem, require_
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
 from sortition.io.pool import PoolFile, read_pool
 from sortition.io.quotas import read_quota_file
+from sortition.io.tables import PathLike
 from sortition.model import Instance, Quotas
 from sortition.progress import Progress
 from sortition.record.build import (
     READABLE_VERSIONS,
     InputFiles,
     SeedLike,
+    as_seed,
     commitment_record,
     needs_a_panel,
     selection_record,
@@ -70,8 +72,8 @@ class LoadedInput:
 
 
 def load_input(
-    pool_path: Path,
-    quotas_path: Path,
+    pool_path: PathLike,
+    quotas_path: PathLike,
     k: int,
     id_column: str | None = None,
     household_columns: Sequence[str] = (),
@@ -82,6 +84,7 @@ def load_input(
     their own (the record notes it); without it such a cell is bad input."""
     if k < 1:
         raise InputError([Problem(f"k must be at least 1, got {k}")])
+    pool_path, quotas_path = Path(pool_path), Path(quotas_path)
     quota_file = read_quota_file(quotas_path)
     quotas = quota_file.quotas
     pool_file = read_pool(pool_path, quotas, id_column, household_columns, allow_empty_household)
@@ -255,9 +258,10 @@ def _left_out_message(
     )
 
 
-def draw_selection(commitment: Commitment, seed: SeedLike) -> Selection:
+def draw_selection(commitment: Commitment, seed: SeedLike | str) -> Selection:
     """Draw the panel from the commitment with the seed (sortition.record.draw) and build the
-    record."""
+    record; a seed given as text is ``--seed TEXT``."""
+    seed = as_seed(seed)
     draw = derive_draw(commitment.document, seed.value)
     record = selection_record(
         commitment.document, commitment.sha256, seed, draw.as_record(), draw.panel
@@ -272,7 +276,7 @@ def draw_selection(commitment: Commitment, seed: SeedLike) -> Selection:
 def select_panel(
     loaded: LoadedInput,
     algorithm: str,
-    seed: SeedLike,
+    seed: SeedLike | str,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     *,
     by_type: bool = True,
@@ -280,7 +284,9 @@ def select_panel(
     time_limit: float | None = None,
     panels: int | None = None,
 ) -> Selection:
-    """The one-step path: commit, then draw with the seed."""
+    """The one-step path: commit, then draw with the seed (``prepare_commitment``,
+    ``draw_selection``)."""
+    seed = as_seed(seed)  # a seed that is not valid text is refused before any work
     commitment = prepare_commitment(
         loaded,
         algorithm,
@@ -293,10 +299,11 @@ def select_panel(
     return draw_selection(commitment, seed)
 
 
-def write_selection(selection: Selection, out: Path, force: bool = False) -> list[Path]:
+def write_selection(selection: Selection, out: PathLike, force: bool = False) -> list[Path]:
     """Write selected.csv, remaining.csv (original rows and columns, original order) and
     record.json, and for the fair algorithms probabilities.csv and distribution.json, all at
     once."""
+    out = Path(out)
     names = ["selected.csv", "remaining.csv"]
     with atomic_output_dir(out, force, selection.loaded.sources) as staging:
         _write_pool_split(staging, selection.loaded.pool_file, selection.panel)
@@ -343,8 +350,9 @@ def _write_lottery(folder: Path, document: dict[str, Any]) -> list[str]:
     return ["lottery.csv"]
 
 
-def write_commitment(commitment: Commitment, out: Path, force: bool = False) -> Path:
+def write_commitment(commitment: Commitment, out: PathLike, force: bool = False) -> Path:
     """Write ``commitment.json``, whose SHA-256 (``commitment.sha256``) is what to publish."""
+    out = Path(out)
     with atomic_output_dir(out, force) as staging:
         (staging / "commitment.json").write_text(
             commitment_text(commitment.document), encoding="utf-8"
@@ -362,10 +370,11 @@ class CommittedDraw:
     pool_file: PoolFile | None
 
 
-def read_commitment(path: Path, expect: str | None = None) -> dict[str, Any]:
+def read_commitment(path: PathLike, expect: str | None = None) -> dict[str, Any]:
     """commitment.json, checked to be exactly what ``commit`` wrote: with ``expect`` (the SHA-256
     the organiser published) its bytes must hash to it; in every case its text must be canonical
     and its content must hold together (``verify.check_commitment``)."""
+    path = Path(path)
     require_file(path)
     raw = path.read_bytes()
     if expect is not None:
@@ -415,13 +424,17 @@ def read_commitment(path: Path, expect: str | None = None) -> dict[str, Any]:
 
 
 def draw_committed(
-    commitment_path: Path,
-    seed: SeedLike,
-    pool_path: Path | None = None,
+    commitment_path: PathLike,
+    seed: SeedLike | str,
+    pool_path: PathLike | None = None,
     expect: str | None = None,
 ) -> CommittedDraw:
     """Draw from a commitment file with a seed that did not exist when it was published;
-    ``expect`` is the SHA-256 published for it (``read_commitment``)."""
+    ``expect`` is the SHA-256 published for it (``read_commitment``). With ``pool_path`` (the
+    pool file, checked against the commitment's digest) the result can also write selected.csv
+    and remaining.csv."""
+    commitment_path, seed = Path(commitment_path), as_seed(seed)
+    pool_path = None if pool_path is None else Path(pool_path)
     document = read_commitment(commitment_path, expect)
     sha = hashlib.sha256(commitment_path.read_bytes()).hexdigest()
     draw = derive_draw(document, seed.value, commitment_path.name)
@@ -452,8 +465,9 @@ def draw_committed(
     return CommittedDraw(record, draw, pool_file)
 
 
-def write_committed_draw(result: CommittedDraw, out: Path, force: bool = False) -> list[Path]:
+def write_committed_draw(result: CommittedDraw, out: PathLike, force: bool = False) -> list[Path]:
     """record.json, and selected.csv/remaining.csv when the pool file was given."""
+    out = Path(out)
     names = []
     with atomic_output_dir(out, force) as staging:
         if result.pool_file is not None:

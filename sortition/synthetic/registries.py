@@ -48,9 +48,9 @@ def _labels(numbers: np.ndarray, prefix: str = "", width: int = 0) -> pa.Array:
 def generate_registry(rows: int, strata: int, seed: str) -> pa.Table:
     """A registry of ``rows`` people in ``strata`` areas of skewed sizes (lognormal shares)."""
     if rows < 1 or strata < 1:
-        raise ValueError("a registry needs at least one row and one stratum")
+        raise InputError([Problem("a registry needs at least one row and one stratum")])
     if rows > MAX_ROWS:
-        raise ValueError(f"at most {MAX_ROWS:,} rows")
+        raise InputError([Problem(f"at most {MAX_ROWS:,} rows")])
     rng = numpy_generator(seed, "registry")
     mean_size = float(HOUSEHOLD_SIZES @ HOUSEHOLD_SHARES)
     sizes = rng.choice(HOUSEHOLD_SIZES, size=int(rows / mean_size * 1.2) + 10, p=HOUSEHOLD_SHARES)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 from sortition.errors import InfeasibleError
 from sortition.record.build import needs_a_panel
@@ -13,7 +14,7 @@ from sortition.record.reader import (
     RecordReader,
     is_number,
 )
-from sortition.verify.items import CheckItem, shortlist
+from sortition.verify.items import CheckItem, item_from, shortlist
 from sortition.verify.parts import FairParts, SelectionParts, household_problems, quota_problems
 
 WEIGHT_TOLERANCE = 1e-9  # weights sum to 1, recorded vs implied probabilities
@@ -49,107 +50,141 @@ def weights_item(fair: FairParts) -> CheckItem:
 
 def panels_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
     """Every panel of the distribution is feasible, whichever members its units give."""
-    record, pool_rows, quotas = selection.record, selection.pool_rows, selection.quota_rows
-    k = selection.instance.k
-    problems: list[str] = []
+    pool_rows, k = selection.pool_rows, selection.instance.k
+    problems = _document_problems(selection, fair)
+    if fair.path == "types":
+        problems += _unit_problems(fair, pool_rows)
+    unit_households = _unit_households(fair, pool_rows)
+    for index in range(len(fair.weights)):
+        if fair.path == "people":
+            problems += _people_panel_problems(index + 1, fair.members[index], selection)
+        else:
+            per_unit: Counter[int] = Counter()
+            for unit, count in fair.counts[index]:
+                per_unit[unit] += count
+            problems += _type_panel_problems(index + 1, per_unit, fair, selection, unit_households)
+    return item_from(
+        "distribution panels",
+        problems,
+        f"all {len(fair.weights)} panels are feasible (size {k}, every quota, households)",
+    )
+
+
+def _document_problems(selection: SelectionParts, fair: FairParts) -> list[str]:
+    """The distribution's algorithm, k, number of people and path against the record's."""
+    problems = []
     document = fair.document
     for key, expected in (
         ("algorithm", selection.algorithm),
-        ("k", k),
-        ("people", len(pool_rows)),
+        ("k", selection.instance.k),
+        ("people", len(selection.pool_rows)),
     ):
         if key in document and document[key] != expected:
             problems.append(
                 f"the distribution's {key} is {document[key]!r}, the record's {expected!r}"
             )
-    parameters = record.get("parameters")
+    parameters = selection.record.get("parameters")
     stated_path = parameters.get("path") if isinstance(parameters, dict) else None
     if stated_path is not None and stated_path != fair.path:
         problems.append(
             f"the distribution's path is {fair.path!r}, the parameters say {stated_path!r}"
         )
-    if fair.path == "types":
-        listed = [p for members in fair.units for p in members]
-        unknown = sorted(set(listed) - set(pool_rows))
-        twice = sorted(p for p, count in Counter(listed).items() if count > 1)
-        missing = sorted(set(pool_rows) - set(listed))
-        if unknown:
-            problems.append(f"units list ids not in the pool: {shortlist(unknown)}")
-        if twice:
-            problems.append(f"units list ids twice: {shortlist(twice)}")
-        if missing:
-            problems.append(f"people in no unit: {shortlist(missing)}")
-        for u, (members, values) in enumerate(zip(fair.units, fair.unit_values, strict=True)):
-            odd = [p for p in members if p in pool_rows and pool_rows[p]["values"] != values]
-            if odd:
-                problems.append(f"unit {u}: {shortlist(odd)} do not have the unit's values")
-    # Households with several people, for the household rule on types.
+    return problems
+
+
+def _unit_problems(fair: FairParts, pool_rows: dict[str, dict[str, Any]]) -> list[str]:
+    """Types path: the units list every person of the pool once, each with the unit's values."""
+    problems = []
+    listed = [p for members in fair.units for p in members]
+    unknown = sorted(set(listed) - set(pool_rows))
+    twice = sorted(p for p, count in Counter(listed).items() if count > 1)
+    missing = sorted(set(pool_rows) - set(listed))
+    if unknown:
+        problems.append(f"units list ids not in the pool: {shortlist(unknown)}")
+    if twice:
+        problems.append(f"units list ids twice: {shortlist(twice)}")
+    if missing:
+        problems.append(f"people in no unit: {shortlist(missing)}")
+    for u, (members, values) in enumerate(zip(fair.units, fair.unit_values, strict=True)):
+        odd = [p for p in members if p in pool_rows and pool_rows[p]["values"] != values]
+        if odd:
+            problems.append(f"unit {u}: {shortlist(odd)} do not have the unit's values")
+    return problems
+
+
+def _unit_households(fair: FairParts, pool_rows: dict[str, dict[str, Any]]) -> list[Counter[int]]:
+    """Types path: how many members each unit has in each household with several people."""
     household_of = {
         p: row["household"] for p, row in pool_rows.items() if row["household"] is not None
     }
     sizes = Counter(household_of.values())
-    # Types path: how many members each unit has in each household with several people.
-    unit_households = [
+    return [
         Counter(
             household_of[p] for p in members if p in household_of and sizes[household_of[p]] > 1
         )
         for members in fair.units
     ]
-    for index in range(len(fair.weights)):
-        number = index + 1
-        if fair.path == "people":
-            members = fair.members[index]
-            if len(members) != k:
-                problems.append(f"panel {number} has {len(members)} people, not {k}")
-            if len(set(members)) != len(members):
-                problems.append(f"panel {number} lists someone twice")
-            strangers = [p for p in members if p not in pool_rows]
-            if strangers:
-                problems.append(f"panel {number} has ids not in the pool: {shortlist(strangers)}")
-            for problem in quota_problems(members, pool_rows, quotas):
-                problems.append(f"panel {number}: {problem}")
-            for problem in household_problems(members, pool_rows):
-                problems.append(f"panel {number}: {problem}")
-            continue
-        per_unit: Counter[int] = Counter()
-        for unit, count in fair.counts[index]:
-            per_unit[unit] += count
-        if sum(per_unit.values()) != k:
-            problems.append(f"panel {number} has {sum(per_unit.values())} people, not {k}")
-        over = [str(u) for u, c in sorted(per_unit.items()) if c > len(fair.units[u])]
-        if over:
+
+
+def _people_panel_problems(
+    number: int, members: Sequence[str], selection: SelectionParts
+) -> list[str]:
+    """Person path: panel ``number`` has k different people of the pool, meets every quota and
+    the household rule."""
+    pool_rows, k = selection.pool_rows, selection.instance.k
+    problems = []
+    if len(members) != k:
+        problems.append(f"panel {number} has {len(members)} people, not {k}")
+    if len(set(members)) != len(members):
+        problems.append(f"panel {number} lists someone twice")
+    strangers = [p for p in members if p not in pool_rows]
+    if strangers:
+        problems.append(f"panel {number} has ids not in the pool: {shortlist(strangers)}")
+    for problem in quota_problems(members, pool_rows, selection.quota_rows):
+        problems.append(f"panel {number}: {problem}")
+    for problem in household_problems(members, pool_rows):
+        problems.append(f"panel {number}: {problem}")
+    return problems
+
+
+def _type_panel_problems(
+    number: int,
+    per_unit: Counter[int],
+    fair: FairParts,
+    selection: SelectionParts,
+    unit_households: list[Counter[int]],
+) -> list[str]:
+    """Types path: panel ``number`` (a count per unit) has k people, no more of a unit than it
+    has, meets every quota, and no choice of members can take two people of one household."""
+    pool_rows, k = selection.pool_rows, selection.instance.k
+    problems = []
+    if sum(per_unit.values()) != k:
+        problems.append(f"panel {number} has {sum(per_unit.values())} people, not {k}")
+    over = [str(u) for u, c in sorted(per_unit.items()) if c > len(fair.units[u])]
+    if over:
+        problems.append(f"panel {number} takes more than a unit has from units {shortlist(over)}")
+    # Quotas: each unit's count goes to its members' values (all the same, checked above).
+    counted: Counter[tuple[str, str]] = Counter()
+    for unit, count in per_unit.items():
+        first = fair.units[unit][0]
+        values = pool_rows[first]["values"] if first in pool_rows else fair.unit_values[unit]
+        for feature, value in values.items():
+            counted[(feature, value)] += count
+    for q in selection.quota_rows:
+        have = counted[(q["feature"], q["value"])]
+        if not q["min"] <= have <= q["max"]:
             problems.append(
-                f"panel {number} takes more than a unit has from units {shortlist(over)}"
+                f"panel {number}: {q['feature']} {q['value']}: {have}, quota {q['min']}-{q['max']}"
             )
-        # Quotas: each unit's count goes to its members' values (all the same, checked above).
-        counted: Counter[tuple[str, str]] = Counter()
-        for unit, count in per_unit.items():
-            first = fair.units[unit][0]
-            values = pool_rows[first]["values"] if first in pool_rows else fair.unit_values[unit]
-            for feature, value in values.items():
-                counted[(feature, value)] += count
-        for q in quotas:
-            have = counted[(q["feature"], q["value"])]
-            if not q["min"] <= have <= q["max"]:
-                problems.append(
-                    f"panel {number}: {q['feature']} {q['value']}: {have}, quota "
-                    f"{q['min']}-{q['max']}"
-                )
-        # Households: the most members any choice could take from one household.
-        most: Counter[int] = Counter()
-        for unit, count in per_unit.items():
-            for household, size in unit_households[unit].items():
-                most[household] += min(count, size)
-        shared = [str(h) for h, m in sorted(most.items()) if m > 1]
-        if shared:
-            problems.append(f"panel {number} can take two people of households {shortlist(shared)}")
-    if problems:
-        return CheckItem("distribution panels", False, shortlist(problems))
-    return CheckItem(
-        "distribution panels",
-        True,
-        f"all {len(fair.weights)} panels are feasible (size {k}, every quota, households)",
-    )
+    # Households: the most members any choice could take from one household.
+    most: Counter[int] = Counter()
+    for unit, count in per_unit.items():
+        for household, size in unit_households[unit].items():
+            most[household] += min(count, size)
+    shared = [str(h) for h, m in sorted(most.items()) if m > 1]
+    if shared:
+        problems.append(f"panel {number} can take two people of households {shortlist(shared)}")
+    return problems
 
 
 def _implied_probabilities(fair: FairParts, ids: Sequence[str]) -> dict[str, float]:

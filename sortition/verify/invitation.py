@@ -20,11 +20,11 @@ from typing import Any
 
 from sortition.errors import InputError, Problem, require_file
 from sortition.invitations.allocation import allocate, parse_weight
-from sortition.invitations.service import InviteRequest, draw_invitations
+from sortition.invitations.service import InviteRequest, InviteResult, draw_invitations
 from sortition.record.canonical import file_sha256
 from sortition.record.reader import RecordReader
 from sortition.seeds import Seed
-from sortition.verify.items import CheckItem, VerifyRequest, shortlist, version_item
+from sortition.verify.items import CheckItem, VerifyRequest, item_from, shortlist, version_item
 
 
 def verify_invitation(request: VerifyRequest) -> list[CheckItem]:
@@ -102,11 +102,9 @@ def _allocation_item(recorded: dict[str, dict[str, Any]], letters: int, name: st
         if a.letters != recorded[a.stratum]["letters"]
         or a.all_households != bool(recorded[a.stratum].get("all_households"))
     ]
-    if wrong:
-        return CheckItem("allocation", False, shortlist(wrong))
-    return CheckItem(
+    return item_from(
         "allocation",
-        True,
+        wrong,
         f"{letters} letters over {len(recorded)} strata follow from the recorded households and "
         "weights by largest remainder",
     )
@@ -122,10 +120,8 @@ def _invitations_item(recorded: dict[str, dict[str, Any]], invitations: list[Any
     wrong += [f"{s}: not in the allocation" for s in sorted(set(per_stratum) - set(recorded))]
     repeated = [i for i, count in Counter(e["id"] for e in invitations).items() if count > 1]
     wrong += [f"id {i!r} invited twice" for i in repeated]
-    if wrong:
-        return CheckItem("invitations", False, shortlist(wrong))
-    return CheckItem(
-        "invitations", True, f"{len(invitations)} invitations, as many per stratum as letters"
+    return item_from(
+        "invitations", wrong, f"{len(invitations)} invitations, as many per stratum as letters"
     )
 
 
@@ -139,6 +135,50 @@ def _registry_items(
     seed_value: str,
     invitations: list[Any],
 ) -> list[CheckItem]:
+    """The registry file against the record: its SHA-256, its counts and the draw re-derived
+    from it with the record's seed and options."""
+    household_columns, stratify_by, allow_empty = _registry_options(reader, version, registry)
+    require_file(path)
+    raw = file_sha256(path)
+    stated = registry.get("file_sha256")
+    if raw == stated:
+        file_item = CheckItem("registry file", True, f"SHA-256 matches {raw}")
+    else:
+        file_item = CheckItem(
+            "registry file",
+            False,
+            f"{path.name}: SHA-256 {raw} differs from the record's "
+            f"{stated if isinstance(stated, str) else 'nothing'}",
+        )
+    request = InviteRequest(
+        path,
+        letters,
+        reader.text(registry, "id_column"),
+        household_columns,
+        stratify_by,
+        _weights(recorded, path.name),
+        allow_empty_household=allow_empty,
+    )
+    try:
+        result = draw_invitations(request, Seed(seed_value, "seed"))
+    except InputError as error:
+        if file_item.ok:
+            raise
+        why = f"{path.name} does not fit the record: {error.problems[0]}"
+        return [file_item, CheckItem("registry counts", False, why), CheckItem("draw", False, why)]
+    return [
+        file_item,
+        _counts_item(registry, recorded, result),
+        _draw_item(invitations, result.record["invitations"]),
+    ]
+
+
+def _registry_options(
+    reader: RecordReader, version: int, registry: dict[str, Any]
+) -> tuple[tuple[str, ...], str | None, bool]:
+    """The record's household columns, stratification column and allow_empty_household
+    (InputError when malformed, or when a version 1 record ranked households, which this
+    version cannot re-derive)."""
     household_columns = registry.get("household_columns") or []
     if not isinstance(household_columns, list) or not all(
         isinstance(c, str) for c in household_columns
@@ -163,34 +203,13 @@ def _registry_items(
                 )
             ]
         )
-    require_file(path)
-    raw = file_sha256(path)
-    stated = registry.get("file_sha256")
-    if raw == stated:
-        file_item = CheckItem("registry file", True, f"SHA-256 matches {raw}")
-    else:
-        file_item = CheckItem(
-            "registry file",
-            False,
-            f"{path.name}: SHA-256 {raw} differs from the record's "
-            f"{stated if isinstance(stated, str) else 'nothing'}",
-        )
-    request = InviteRequest(
-        path,
-        letters,
-        reader.text(registry, "id_column"),
-        tuple(str(c) for c in household_columns),
-        stratify_by,
-        _weights(recorded, path.name),
-        allow_empty_household=allow_empty,
-    )
-    try:
-        result = draw_invitations(request, Seed(seed_value, "seed"))
-    except InputError as error:
-        if file_item.ok:
-            raise
-        why = f"{path.name} does not fit the record: {error.problems[0]}"
-        return [file_item, CheckItem("registry counts", False, why), CheckItem("draw", False, why)]
+    return tuple(str(c) for c in household_columns), stratify_by, allow_empty
+
+
+def _counts_item(
+    registry: dict[str, Any], recorded: dict[str, dict[str, Any]], result: InviteResult
+) -> CheckItem:
+    """The registry's rows, households and households per stratum, recorded and re-counted."""
     derived = result.record["inputs"]["registry"]
     counts = {a.stratum: a.households for a in result.allocation}
     wrong = [
@@ -203,31 +222,28 @@ def _registry_items(
         for s in sorted(set(counts) | set(recorded))
         if counts.get(s) != recorded.get(s, {}).get("households")
     ]
-    counts_item = (
-        CheckItem("registry counts", False, shortlist(wrong))
-        if wrong
-        else CheckItem(
-            "registry counts",
-            True,
-            f"{derived['rows']} rows, {derived['households']} households in {len(counts)} strata",
-        )
+    return item_from(
+        "registry counts",
+        wrong,
+        f"{derived['rows']} rows, {derived['households']} households in {len(counts)} strata",
     )
-    again = result.record["invitations"]
+
+
+def _draw_item(invitations: list[Any], again: list[Any]) -> CheckItem:
+    """The recorded invitations against those re-derived from the registry."""
     if again == invitations:
-        draw_item = CheckItem(
+        return CheckItem(
             "draw", True, f"all {len(again)} invitations re-derived from the seed and the registry"
         )
-    else:
-        listed = {(e["stratum"], e["id"]) for e in invitations}
-        derived_set = {(e["stratum"], e["id"]) for e in again}
-        missing = [f"{i} ({s})" for s, i in sorted(derived_set - listed)]
-        extra = [f"{i} ({s})" for s, i in sorted(listed - derived_set)]
-        parts = []
-        if extra:
-            parts.append(f"recorded but not drawn: {shortlist(extra)}")
-        if missing:
-            parts.append(f"drawn but not recorded: {shortlist(missing)}")
-        if not parts:
-            parts.append("the same invitations, in another order")
-        draw_item = CheckItem("draw", False, "; ".join(parts))
-    return [file_item, counts_item, draw_item]
+    listed = {(e["stratum"], e["id"]) for e in invitations}
+    derived_set = {(e["stratum"], e["id"]) for e in again}
+    missing = [f"{i} ({s})" for s, i in sorted(derived_set - listed)]
+    extra = [f"{i} ({s})" for s, i in sorted(listed - derived_set)]
+    parts = []
+    if extra:
+        parts.append(f"recorded but not drawn: {shortlist(extra)}")
+    if missing:
+        parts.append(f"drawn but not recorded: {shortlist(missing)}")
+    if not parts:
+        parts.append("the same invitations, in another order")
+    return CheckItem("draw", False, "; ".join(parts))

@@ -78,6 +78,14 @@ def shortlist(things: Sequence[str], limit: int = MAX_LISTED) -> str:
     return shown + (f" and {len(things) - limit} more" if len(things) > limit else "")
 
 
+def item_from(name: str, problems: Sequence[str], detail: str) -> CheckItem:
+    """The check ``name``: failed with the first problems (``shortlist``) when there are any,
+    else passed with ``detail``."""
+    if problems:
+        return CheckItem(name, False, shortlist(problems))
+    return CheckItem(name, True, detail)
+
+
 def version_item(record: dict[str, Any]) -> CheckItem:
     tool = record.get("tool")
     if not isinstance(tool, dict):

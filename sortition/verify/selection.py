@@ -357,13 +357,13 @@ def _published_item(selection: SelectionParts, expected: str) -> CheckItem:
     """The commitment digest the organiser published before the seed existed (that the record
     states the digest of its own committed part is the ``commitment`` item)."""
     derived = commitment_sha256(selection.record)
-    if derived != expected:
-        return CheckItem(
-            "published commitment",
-            False,
-            f"the record's committed part hashes to {derived}, not to the published {expected}",
-        )
-    return CheckItem("published commitment", True, f"matches the published {expected}")
+    matches = derived == expected
+    detail = (
+        f"matches the published {expected}"
+        if matches
+        else f"the record's committed part hashes to {derived}, not to the published {expected}"
+    )
+    return CheckItem("published commitment", matches, detail)
 
 
 def _commitment_item(selection: SelectionParts) -> CheckItem:

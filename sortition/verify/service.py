@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sortition.errors import InputError, Problem, require_file
+from sortition.io.tables import PathLike
 from sortition.record.build import READABLE_VERSIONS
 from sortition.verify.invitation import verify_invitation
 from sortition.verify.items import Checker, VerifyReport, VerifyRequest, parse_sha256
@@ -15,13 +16,13 @@ from sortition.verify.selection import verify_selection
 
 
 def verify_record(
-    record_path: Path,
-    pool_path: Path | None = None,
-    quotas_path: Path | None = None,
+    record_path: PathLike,
+    pool_path: PathLike | None = None,
+    quotas_path: PathLike | None = None,
     *,
     recompute: bool = False,
     id_column: str | None = None,
-    registry_path: Path | None = None,
+    registry_path: PathLike | None = None,
     expect: str | None = None,
 ) -> VerifyReport:
     """Check a record, and the pool and quota files when given. ``id_column`` overrides the
@@ -33,6 +34,7 @@ def verify_record(
     record) are bad input rather than silently ignored.
     """
     expected = None if expect is None else parse_sha256(expect, "--expect")
+    record_path = Path(record_path)
     record = read_record(record_path)
     kind = record["kind"]
     given = {
@@ -58,15 +60,19 @@ def verify_record(
     request = VerifyRequest(
         record,
         record_path.name,
-        pool_path,
-        quotas_path,
+        _optional_path(pool_path),
+        _optional_path(quotas_path),
         recompute,
         id_column,
-        registry_path,
+        _optional_path(registry_path),
         expected,
     )
     items = CHECKERS[kind][1](request)
     return VerifyReport(tuple(items), tuple(request.warnings))
+
+
+def _optional_path(path: PathLike | None) -> Path | None:
+    return None if path is None else Path(path)
 
 
 # kind -> (what applies to it, the options of the other kind)

@@ -33,7 +33,7 @@ from sortition.engine.legacy import LegacySampler
 from sortition.engine.objectives import fair_distribution
 from sortition.randomness import SeededStream
 from sortition.selection.service import load_input
-from tests.conftest import REPO, run_cli, runnable_instance
+from tests.helpers import REPO, run_cli, runnable_instance
 
 # --------------------------------------------------------------------------- the beta quantile
 

@@ -19,7 +19,7 @@ import pytest
 
 from sortition.audit.service import Audit, algorithm_metrics, run_audit
 from sortition.selection.service import load_input
-from tests.conftest import REPO, runnable_instance, shared_data
+from tests.helpers import REPO, runnable_instance, shared_data
 
 DRAWS = 10_000
 

@@ -28,7 +28,7 @@ from benchmarks.suite import (
     select_cases,
     synthetic,
 )
-from tests.conftest import REPO, shared_data
+from tests.helpers import REPO, shared_data
 
 FAIR = ("maximin", "leximin", "nash")
 

@@ -18,8 +18,13 @@ from sortition.record.distribution_draw import (
     draw_panel_index,
     quantised_weights,
 )
-from tests.conftest import run_cli, runnable_instance
-from tests.test_select import assert_panel_meets_quotas, read_rows
+from tests.helpers import (
+    assert_panel_meets_quotas,
+    read_rows,
+    run_cli,
+    runnable_instance,
+    select_args,
+)
 
 
 def test_quantised_weights_and_draw_vector() -> None:
@@ -54,22 +59,9 @@ def _select(tmp_path: Path, name: str, algorithm: str, *extra: object) -> tuple[
     case = runnable_instance(name)
     out = tmp_path / f"{name}-{algorithm}"
     result = run_cli(
-        [
-            "select",
-            "--pool",
-            case.pool,
-            "--quotas",
-            case.quotas,
-            "-k",
-            case.k,
-            "--algorithm",
-            algorithm,
-            "--seed",
-            "fair",
-            "--out",
-            out,
-            *extra,
-        ]
+        select_args(
+            case.pool, case.quotas, case.k, *extra, algorithm=algorithm, seed="fair", out=out
+        )
     )
     assert result.exit_code == 0, result.stderr
     return out, result
@@ -176,23 +168,16 @@ def test_fair_selection_with_households(tmp_path: Path, name: str, algorithm: st
     pool, quotas, k = with_households(tmp_path, name)
     out = tmp_path / "out"
     result = run_cli(
-        [
-            "select",
-            "--pool",
+        select_args(
             pool,
-            "--quotas",
             quotas,
-            "-k",
             k,
-            "--algorithm",
-            algorithm,
             "--household-columns",
             "household",
-            "--seed",
-            "h",
-            "--out",
-            out,
-        ]
+            algorithm=algorithm,
+            seed="h",
+            out=out,
+        )
     )
     assert result.exit_code == 0, result.stderr
     assert_panel_meets_quotas(out / "selected.csv", quotas, k)
@@ -207,23 +192,16 @@ def test_time_limit_stops_cleanly_with_exit_4(tmp_path: Path) -> None:
     case = runnable_instance("gss_k150")
     out = tmp_path / "out"
     result = run_cli(
-        [
-            "select",
-            "--pool",
+        select_args(
             case.pool,
-            "--quotas",
             case.quotas,
-            "-k",
             case.k,
-            "--algorithm",
-            "leximin",
-            "--seed",
-            "t",
             "--time-limit",
             "0.5",
-            "--out",
-            out,
-        ]
+            algorithm="leximin",
+            seed="t",
+            out=out,
+        )
     )
     assert result.exit_code == 4, result.stderr
     assert "time limit" in result.stderr

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from sortition_cli.main import cli
 
 from sortition.record.draw import commitment_text
+from tests.helpers import select_args
 
 POOL = (
     "id,name,gender,age,address,postcode\n"
@@ -321,9 +322,8 @@ def _valid_outputs(command: list[str]) -> Path:
 
 def selection_record() -> bytes:
     cache = _valid_outputs(
-        ["select", "--pool", "{cache}/pool.csv", "--quotas", "{cache}/quotas.csv", "-k", str(K),
-         "--household-columns", "address,postcode", "--panels", "10", "--seed", "s",
-         "--out", "{cache}/out"]
+        select_args("{cache}/pool.csv", "{cache}/quotas.csv", K, "--household-columns",
+                    "address,postcode", "--panels", "10", seed="s", out="{cache}/out")
     )  # fmt: skip
     return (cache / "out" / "record.json").read_bytes()
 

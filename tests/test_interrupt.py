@@ -16,8 +16,7 @@ import pytest
 from sortition.cancel import CancelToken, Interrupted, cancellable
 from sortition.engine.objectives import fair_distribution
 from sortition.selection.service import load_input
-from tests.conftest import runnable_instance
-from tests.test_cli_end_to_end import sortition_command
+from tests.helpers import runnable_instance, select_args, sortition_command
 
 
 def _interrupt(
@@ -50,21 +49,7 @@ def _assert_nothing_written(cwd: Path) -> None:
 
 def _leximin(case_name: str) -> list[str]:
     case = runnable_instance(case_name)
-    return [
-        "select",
-        "--pool",
-        str(case.pool),
-        "--quotas",
-        str(case.quotas),
-        "-k",
-        str(case.k),
-        "--algorithm",
-        "leximin",
-        "--seed",
-        "s",
-        "--out",
-        "out",
-    ]
+    return select_args(case.pool, case.quotas, case.k, algorithm="leximin", seed="s", out="out")
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,13 @@
 line and independent readers of the written files.
 
 No test module imports another test module: what two of them use lives here (plain functions)
-or in conftest.py (fixtures).
+or in conftest.py (fixtures and the session's hooks).
+
+The shared reference data (../shared/data beside the checkout, or $SORTITION_SHARED_DATA) holds
+the published instances. Locally a test that needs it is skipped when it is absent, and the
+session ends with one line counting those skips; with $SORTITION_REQUIRE_SHARED_DATA=1 (which
+.ci/run sets) the session does not start without it, and a missing instance fails its test, so a
+green CI has run every real-instance test.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from click.testing import CliRunner
@@ -25,11 +32,36 @@ EXAMPLE = REPO / "data" / "example"
 
 # --------------------------------------------------------------------------- shared data
 
+REQUIRE_SHARED_DATA = "SORTITION_REQUIRE_SHARED_DATA"
+SHARED_DATA_MISSING = "shared data missing"  # how every skip for want of the data begins
+
 
 def shared_data() -> Path:
     """../shared/data beside the checkout (CI lays it there), or $SORTITION_SHARED_DATA."""
     override = os.environ.get("SORTITION_SHARED_DATA")
     return Path(override) if override else REPO.parent / "shared" / "data"
+
+
+def shared_data_required() -> bool:
+    """True when the run must fail rather than skip without the shared data (CI)."""
+    return os.environ.get(REQUIRE_SHARED_DATA, "") not in ("", "0")
+
+
+def missing_shared_data(what: str) -> NoReturn:
+    """Skip the test because ``what`` is not in the shared data, or fail it where the data is
+    required. The skip's reason starts with SHARED_DATA_MISSING, which the summary line counts."""
+    message = f"{SHARED_DATA_MISSING}: {what} not found under {shared_data()}"
+    if shared_data_required():
+        pytest.fail(f"{message} (${REQUIRE_SHARED_DATA} is set)", pytrace=False)
+    pytest.skip(message)
+
+
+def shared_file(*parts: str) -> Path:
+    """A file of the shared data; skips (or fails, where required) when it is absent."""
+    path = shared_data().joinpath(*parts)
+    if not path.is_file():
+        missing_shared_data("/".join(parts))
+    return path
 
 
 @dataclass(frozen=True)
@@ -51,11 +83,11 @@ RUNNABLE = {
 
 
 def runnable_instance(name: str) -> RunnableInstance:
-    """One of RUNNABLE's instances; skips the test without the shared data."""
+    """One of RUNNABLE's instances; skips (or fails, where required) without the shared data."""
     folder, k = RUNNABLE[name]
     base = shared_data() / folder
     if not (base / "respondents.csv").exists():
-        pytest.skip(f"shared instance {name} not found under {shared_data()}")
+        missing_shared_data(f"instance {name}")
     return RunnableInstance(name, base / "respondents.csv", base / "categories.csv", k)
 
 

@@ -28,7 +28,7 @@ from benchmarks.suite import (
     select_cases,
     synthetic,
 )
-from tests.helpers import REPO, shared_data
+from tests.helpers import REPO, RUNNABLE, shared_data, shared_data_required
 
 FAIR = ("maximin", "leximin", "nash")
 
@@ -50,7 +50,7 @@ def test_quick_sweep_writes_json_table_and_plot(tmp_path: Path) -> None:
     document = json.loads(json_path.read_text(encoding="utf-8"))
     assert document["limits"] == {"ours": 600.0, "peer": None}
     expected = ["realistic4-n1000-k20"]
-    if (shared_data() / "real" / "example_small_20" / "respondents.csv").is_file():
+    if shared_data_required() or (shared_data() / RUNNABLE["example_small_20"][0]).is_dir():
         expected = ["example_small_20", "example_large_200", *expected]
     records = document["cases"]
     assert [r["case"] for r in records] == [c for c in expected for _ in range(4)]

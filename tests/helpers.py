@@ -1,5 +1,5 @@
 """What the test modules share: the shared reference data, the CLI runner, the `select` command
-line and independent readers of the written files.
+line, independent readers of the written files, and a counter for random-case tests.
 
 No test module imports another test module: what two of them use lives here (plain functions)
 or in conftest.py (fixtures and the session's hooks).
@@ -201,3 +201,31 @@ def doc_below(words: Iterator[int], n: int) -> int:
         word = next(words)
         if word < limit:
             return word % n
+
+
+# --------------------------------------------------------------------------- random cases
+
+
+@dataclass
+class CaseCount:
+    """The random cases a property test checked in full, and those it passed over (an
+    infeasible instance, a case without the property's premise), so that the test cannot pass
+    having checked nothing: ``require`` fails below a floor."""
+
+    what: str
+    checked: int = 0
+    passed_over: int = 0
+
+    def check(self) -> None:
+        self.checked += 1
+
+    def pass_over(self) -> None:
+        self.passed_over += 1
+
+    def require(self, floor: int) -> None:
+        """Fail unless at least ``floor`` cases were checked in full."""
+        total = self.checked + self.passed_over
+        assert self.checked >= floor, (
+            f"{self.what}: only {self.checked} of {total} random cases were checked in full "
+            f"(the floor is {floor})"
+        )

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sortition.engine.column_generation import leximin
 from sortition.record.build import needs_a_panel
 from sortition.selection.transparent import (
     BECK_FIALA,
@@ -63,8 +64,8 @@ QUOTAS = {
 def _leximin_case(
     seed: int, by_type: bool, shared: bool = False
 ) -> tuple[UnitInstance, np.ndarray, np.ndarray, tuple]:
-    """A LEXIMIN distribution on a small random pool (or a hand-made one if the engine fails);
-    with ``shared`` (or on the person path) persons 0 and 1, and 2, 3 and 4, share households."""
+    """A LEXIMIN distribution on a small random pool; with ``shared`` (or on the person path)
+    persons 0 and 1, and 2, 3 and 4, share households."""
     values = _pool(seed, 40)
     households = None
     if shared or not by_type:
@@ -75,29 +76,8 @@ def _leximin_case(
         values, QUOTAS["min"], QUOTAS["max"], QUOTAS["feature"], households, 8, by_type=by_type
     )
     members = _members_of_unit(unit_of_person, units.n_units)
-    try:
-        from sortition.engine.column_generation import leximin
-
-        dist = leximin(units, time_limit=60)
-        panels, weights = np.asarray(dist.panels), np.asarray(dist.weights)
-    except Exception:  # the engine is being edited elsewhere: fall back to random feasible panels
-        panels, weights = _random_feasible_panels(units, seed)
-    return units, panels, weights, members
-
-
-def _random_feasible_panels(units: UnitInstance, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    found: list[tuple[int, ...]] = []
-    for _ in range(20000):
-        people = rng.permutation(np.repeat(np.arange(units.n_units), units.capacity))[: units.k]
-        c = np.bincount(people, minlength=units.n_units)
-        if units.is_feasible_panel(c) and tuple(c) not in found:
-            found.append(tuple(c))
-        if len(found) == 12:
-            break
-    assert found
-    w = rng.random(len(found))
-    return np.array(found), w / w.sum()
+    dist = leximin(units, time_limit=60)
+    return units, np.asarray(dist.panels), np.asarray(dist.weights), members
 
 
 def _trivial_units(capacity: list[int], k: int) -> UnitInstance:

@@ -24,7 +24,8 @@ def _interrupt(
 ) -> tuple[int, str, float]:
     """Start the command, send ``signum`` after ``after`` seconds (to its whole process group,
     as a terminal's Ctrl-C does, when ``group``); return its exit code, stderr and how long it
-    took to stop."""
+    took to stop. A command still running 60 s after the signal is killed with its whole
+    process group (its workers too), so that a failure leaves nothing behind."""
     process = subprocess.Popen(
         sortition_command() + args,
         cwd=cwd,
@@ -39,7 +40,13 @@ def _interrupt(
         os.killpg(process.pid, signum)
     else:
         process.send_signal(signum)
-    _, stderr = process.communicate(timeout=60)
+    try:
+        _, stderr = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        _, stderr = process.communicate()
+        message = f"still running 60 s after signal {signum}, killed; stderr:\n{stderr}"
+        raise AssertionError(message) from None
     return process.returncode, stderr, time.monotonic() - sent
 
 

@@ -52,9 +52,11 @@ def test_check_on_runnable_instances() -> None:
 
 
 def test_outputs_keep_every_row_and_column_in_order(tmp_path: Path) -> None:
+    """On ces11_k60, whose file lists the ids out of order. The files are split from the panel
+    the same way for every algorithm (selection.service._write_pool_split): LEGACY is quickest."""
     case = runnable_instance("ces11_k60")
     out = tmp_path / "out"
-    result = run_cli(select_args(case.pool, case.quotas, 60, seed="s", out=out))
+    result = run_cli(select_args(case.pool, case.quotas, case.k, algorithm="legacy", out=out))
     assert result.exit_code == 0, result.stderr
     header, original = read_rows(case.pool)
     selected_header, selected = read_rows(out / "selected.csv")
@@ -112,19 +114,30 @@ def test_record_contents(tmp_path: Path, example_dir: Path) -> None:
     assert first_seen == list(range(len(first_seen)))
 
 
-def test_same_seed_same_panel_different_seed_different_panel(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def gss_one(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`select` on gss_k150 (LEXIMIN, the default) with seed "one": its output folder, made once
+    for the two tests below (a LEXIMIN run on gss_k150 takes about 4 s)."""
     case = runnable_instance("gss_k150")
-    panels = []
-    for n, seed in enumerate(["one", "one", "two"]):
+    out = tmp_path_factory.mktemp("gss") / "one"
+    result = run_cli(select_args(case.pool, case.quotas, case.k, seed="one", out=out))
+    assert result.exit_code == 0, result.stderr
+    return out
+
+
+def test_same_seed_same_panel_different_seed_different_panel(tmp_path: Path, gss_one: Path) -> None:
+    case = runnable_instance("gss_k150")
+    panels = [json.loads((gss_one / "record.json").read_text())["panel"]]
+    for n, seed in enumerate(["one", "two"]):
         out = tmp_path / str(n)
-        result = run_cli(select_args(case.pool, case.quotas, 150, seed=seed, out=out))
+        result = run_cli(select_args(case.pool, case.quotas, case.k, seed=seed, out=out))
         assert result.exit_code == 0
         panels.append(json.loads((out / "record.json").read_text())["panel"])
     assert panels[0] == panels[1] != panels[2]
 
 
-def test_shuffled_pool_file_gives_the_same_panel(tmp_path: Path) -> None:
-    case = runnable_instance("ces11_k60")
+def test_shuffled_pool_file_gives_the_same_panel(tmp_path: Path, gss_one: Path) -> None:
+    case = runnable_instance("gss_k150")
     header, rows = read_rows(case.pool)
     order = np.random.default_rng(0).permutation(len(rows))
     shuffled = tmp_path / "shuffled.csv"
@@ -132,11 +145,9 @@ def test_shuffled_pool_file_gives_the_same_panel(tmp_path: Path) -> None:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows[i] for i in order)
-    records = []
-    for pool, out in ((case.pool, tmp_path / "a"), (shuffled, tmp_path / "b")):
-        result = run_cli(select_args(pool, case.quotas, 60, seed="s", out=out))
-        assert result.exit_code == 0
-        records.append(json.loads((out / "record.json").read_text()))
+    result = run_cli(select_args(shuffled, case.quotas, case.k, seed="one", out=tmp_path / "b"))
+    assert result.exit_code == 0
+    records = [json.loads((out / "record.json").read_text()) for out in (gss_one, tmp_path / "b")]
     assert records[0]["panel"] == records[1]["panel"]
     assert records[0]["inputs"]["pool"]["digest"] == records[1]["inputs"]["pool"]["digest"]
     assert (

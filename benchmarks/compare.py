@@ -26,7 +26,7 @@ from typing import Any
 from benchmarks.peer import PeerResult, default_python, peer_problem, run_peer
 from sortition.engine.objectives import fair_distribution, unit_instance
 from sortition.selection.service import load_input
-from tests.conftest import RUNNABLE, runnable_instance
+from tests.helpers import RUNNABLE, runnable_instance
 
 HEADER = (
     "instance",

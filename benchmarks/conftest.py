@@ -1,3 +1,3 @@
 """Benchmarks read the shared reference instances like the tests do."""
 
-from tests.conftest import RUNNABLE, runnable_instance  # noqa: F401
+from tests.helpers import RUNNABLE, runnable_instance  # noqa: F401

@@ -34,7 +34,7 @@ from benchmarks.child import run_child
 from benchmarks.peer import PEER, run_peer
 from sortition.selection.service import load_input
 from sortition.synthetic.pools import PRESETS, generate_instance, write_instance
-from tests.conftest import RUNNABLE, shared_data
+from tests.helpers import RUNNABLE, shared_data
 
 SEED = "benchmark"  # the seed of every synthetic pool and of LEGACY's draws
 OURS = "sortition"

@@ -10,7 +10,7 @@ from pytest_benchmark.fixture import BenchmarkFixture
 
 from sortition.engine.objectives import PoolDistribution, fair_distribution
 from sortition.selection.service import load_input
-from tests.conftest import RUNNABLE, runnable_instance
+from tests.helpers import RUNNABLE, runnable_instance
 
 
 @pytest.mark.parametrize("algorithm", ["leximin", "maximin", "nash"])

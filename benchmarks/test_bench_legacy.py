@@ -13,7 +13,7 @@ from sortition.model import Instance
 from sortition.randomness import SeededStream
 from sortition.selection.feasibility import diagnose
 from sortition.selection.service import load_input
-from tests.conftest import RUNNABLE, runnable_instance
+from tests.helpers import RUNNABLE, runnable_instance
 
 
 def _instance(name: str) -> Instance:

@@ -20,14 +20,14 @@ import pytest
 from sortition.audit.metrics import Audit, algorithm_metrics
 from sortition.audit.service import run_audit
 from sortition.selection.service import load_input
-from tests.conftest import REPO, runnable_instance, shared_data
+from tests.helpers import REPO, runnable_instance, shared_data, shared_file
 
 DRAWS = 10_000
 
 
 def published(name: str) -> dict[str, float]:
     """The statistics file's percentages as fractions, keyed by their label."""
-    path = shared_data() / "real" / name / "reference_output" / f"{name}_statistics.txt"
+    path = shared_file("real", name, "reference_output", f"{name}_statistics.txt")
     figures = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         key, _, value = line.partition(":\t")

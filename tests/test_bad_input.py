@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import run_cli
+from tests.helpers import run_cli, select_args
 
 GOOD_QUOTAS = (
     "feature,value,min,max\ngender,female,1,2\ngender,male,1,2\nage,young,1,2\nage,old,1,2\n"
@@ -162,9 +162,10 @@ def test_bad_input_case(tmp_path: Path, case: str, command: str) -> None:
     pool, quotas = _write(tmp_path, pool_text, quotas_text)
     before = {p: p.read_bytes() for p in (pool, quotas)}
     out = tmp_path / "out"
-    args = [command, "--pool", pool, "--quotas", quotas, "-k", 2, *extra]
     if command == "select":
-        args += ["--seed", "s", "--out", out]
+        args = select_args(pool, quotas, 2, *extra, seed="s", out=out)
+    else:
+        args = [command, "--pool", pool, "--quotas", quotas, "-k", 2, *extra]
     result = run_cli(args)
     assert result.exit_code == 2, result.stdout + result.stderr
     for fragment in fragments:
@@ -187,7 +188,7 @@ def test_non_empty_out_is_refused_without_force(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
-    args = ["select", "--pool", pool, "--quotas", quotas, "-k", 2, "--seed", "s", "--out", out]
+    args = select_args(pool, quotas, 2, seed="s", out=out)
     result = run_cli(args)
     assert result.exit_code == 2
     assert "not empty" in result.stderr and "--force" in result.stderr
@@ -233,9 +234,7 @@ def test_malformed_files_never_crash(tmp_path: Path, pool_text: str, quotas_text
         import shutil
 
         shutil.rmtree(out)
-    result = run_cli(
-        ["select", "--pool", pool, "--quotas", quotas, "-k", 2, "--seed", "s", "--out", out]
-    )
+    result = run_cli(select_args(pool, quotas, 2, seed="s", out=out))
     assert result.exit_code in (0, 2, 3), result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     if result.exit_code != 0:

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from sortition_cli.main import cli
 
-from tests.conftest import run_cli
+from tests.helpers import run_cli, select_args
 
 POOL_WITHOUT_IDS = "gender,age\nf,young\nm,old\nf,old\nm,young\nf,young\nm,old\n"
 QUOTAS = "feature,value,min,max\ngender,f,1,1\ngender,m,1,1\nage,young,0,2\nage,old,0,2\n"
@@ -24,9 +24,7 @@ def _commands() -> list[tuple[str, click.Command]]:
 
 def test_select_and_commit_default_to_leximin(tmp_path: Path, example_dir: Path) -> None:
     pool, quotas = example_dir / "pool.csv", example_dir / "quotas.csv"
-    result = run_cli(
-        ["select", "--pool", pool, "--quotas", quotas, "-k", 20, "--seed", "s", "--out", tmp_path]
-    )
+    result = run_cli(select_args(pool, quotas, 20, seed="s", out=tmp_path))
     assert result.exit_code == 0, result.stderr
     record = json.loads((tmp_path / "record.json").read_text(encoding="utf-8"))
     assert record["algorithm"] == "leximin"
@@ -40,9 +38,7 @@ def test_row_number_ids_are_announced_and_written(tmp_path: Path) -> None:
     pool.write_text(POOL_WITHOUT_IDS, encoding="utf-8")
     quotas.write_text(QUOTAS, encoding="utf-8")
     out = tmp_path / "out"
-    result = run_cli(
-        ["select", "--pool", pool, "--quotas", quotas, "-k", 2, "--seed", "s", "--out", out]
-    )
+    result = run_cli(select_args(pool, quotas, 2, seed="s", out=out))
     assert result.exit_code == 0, result.stderr
     assert "no id column" in result.stderr and "0 for the first person" in result.stderr
     record = json.loads((out / "record.json").read_text(encoding="utf-8"))

@@ -3,22 +3,10 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-
-
-def sortition_command() -> list[str]:
-    installed = Path(sys.executable).parent / "sortition"
-    if installed.exists():
-        return [str(installed)]
-    found = shutil.which("sortition")
-    if found is None:
-        pytest.skip("the sortition command is not installed")
-    return [found]
+from tests.helpers import select_args, sortition_command
 
 
 def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -95,23 +83,16 @@ def test_generate_then_check_and_select(tmp_path: Path) -> None:
     )
     assert checked.returncode == 0, checked.stderr
     selected = run(
-        [
-            "select",
-            "--pool",
-            str(pool),
-            "--quotas",
-            str(quotas),
-            "-k",
-            "60",
+        select_args(
+            pool,
+            quotas,
+            60,
             "--household-columns",
             "household",
-            "--algorithm",
-            "legacy",
-            "--seed",
-            "x",
-            "--out",
-            str(tmp_path / "sel"),
-        ],
+            algorithm="legacy",
+            seed="x",
+            out=tmp_path / "sel",
+        ),
         tmp_path,
     )
     assert selected.returncode == 0, selected.stderr

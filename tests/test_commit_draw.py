@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli, runnable_instance
+from tests.helpers import run_cli, runnable_instance, select_args
 
 
 @pytest.mark.parametrize("algorithm", ["legacy", "leximin"])
@@ -60,22 +60,9 @@ def test_commit_then_draw_equals_select(tmp_path: Path, example_dir: Path, algor
     assert record["seed"]["value"] == "dice:4,1,6"
 
     selected = run_cli(
-        [
-            "select",
-            "--pool",
-            pool,
-            "--quotas",
-            quotas,
-            "-k",
-            k,
-            "--algorithm",
-            algorithm,
-            *extra,
-            "--dice",
-            "4,1,6",
-            "--out",
-            tmp_path / "s",
-        ]
+        select_args(
+            pool, quotas, k, *extra, "--dice", "4,1,6", algorithm=algorithm, out=tmp_path / "s"
+        )
     )
     assert selected.exit_code == 0, selected.stderr
     one_step = json.loads((tmp_path / "s" / "record.json").read_text(encoding="utf-8"))
@@ -158,22 +145,7 @@ def test_records_match_the_json_schema(tmp_path: Path, example_dir: Path) -> Non
     for number, (pool, quotas, k, algorithm, *extra) in enumerate(runs):
         out = tmp_path / str(number)
         result = run_cli(
-            [
-                "select",
-                "--pool",
-                pool,
-                "--quotas",
-                quotas,
-                "-k",
-                k,
-                "--algorithm",
-                algorithm,
-                *extra,
-                "--seed",
-                "schema",
-                "--out",
-                out,
-            ]
+            select_args(pool, quotas, k, *extra, algorithm=algorithm, seed="schema", out=out)
         )
         assert result.exit_code == 0, result.stderr
         record = json.loads((out / "record.json").read_text(encoding="utf-8"))

@@ -21,7 +21,7 @@ from sortition.io.quotas import read_quotas
 from sortition.model import Instance, Pool, Quotas, ValueQuota
 from sortition.selection import feasibility
 from sortition.selection.feasibility import diagnose
-from tests.conftest import run_cli, runnable_instance
+from tests.helpers import run_cli, runnable_instance
 
 
 def apply_relaxation(instance: Instance) -> Instance:

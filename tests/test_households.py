@@ -8,6 +8,7 @@ import csv
 import hashlib
 import json
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from sortition.households import (
     normalise_arrow,
     normalise_cell,
 )
-from tests.conftest import run_cli
+from tests.helpers import run_cli, select_args
 
 FULLWIDTH_49 = "\uff14\uff19"  # ４９
 
@@ -150,12 +151,16 @@ ONE_ADDRESS_THREE_WAYS = (
 @pytest.mark.parametrize("command", ["check", "select"])
 def test_one_address_typed_three_ways_is_one_household(tmp_path: Path, command: str) -> None:
     pool, quotas = _files(tmp_path, ONE_ADDRESS_THREE_WAYS)
-    args = [command, "--pool", pool, "--quotas", quotas, "-k", 3, "--household-columns", "address"]
-    if command == "select":
-        args += ["--seed", "s", "--out", tmp_path / "out"]
-    result = run_cli(args)
+
+    def args(k: int) -> Sequence[object]:
+        households = ("--household-columns", "address")
+        if command == "select":
+            return select_args(pool, quotas, k, *households, seed="s", out=tmp_path / "out")
+        return [command, "--pool", pool, "--quotas", quotas, "-k", k, *households]
+
+    result = run_cli(args(3))
     assert result.exit_code == 3, (result.stdout, result.stderr)  # two households, three seats
-    result = run_cli([*args[:6], 2, *args[7:]])
+    result = run_cli(args(2))
     assert result.exit_code == 0, result.stderr
     if command == "select":
         record = json.loads((tmp_path / "out" / "record.json").read_text(encoding="utf-8"))
@@ -203,22 +208,16 @@ def test_allow_empty_household_makes_households_of_one_and_verifies(
     pool, quotas = _example_with_empty_cells(tmp_path, example_dir)
     out = tmp_path / "out"
     result = run_cli(
-        [
-            "select",
-            "--pool",
+        select_args(
             pool,
-            "--quotas",
             quotas,
-            "-k",
             20,
             "--household-columns",
             "address,postcode",
             "--allow-empty-household",
-            "--seed",
-            "s",
-            "--out",
-            out,
-        ]
+            seed="s",
+            out=out,
+        )
     )
     assert result.exit_code == 0, result.stderr
     assert "2 people have an empty household cell" in result.stderr

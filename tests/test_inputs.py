@@ -13,7 +13,7 @@ from sortition.io import tables
 from sortition.io.pool import read_pool
 from sortition.io.quotas import read_quota_file, read_quotas
 from sortition.io.tables import read_table
-from tests.conftest import run_cli
+from tests.helpers import run_cli, select_args
 
 QUOTA_LAYOUTS = {
     "feature,value,min,max": "feature,value,min,max\ngender,female,1,2\ngender,male,1,2\n",
@@ -372,7 +372,7 @@ def test_quota_warnings_reach_the_user_in_every_command_that_reads_quotas(tmp_pa
     seed = ["--seed", "s"]
     runs = {
         "check": ["check", *inputs],
-        "select": ["select", *inputs, *seed, "--out", tmp_path / "select"],
+        "select": select_args(pool, quotas, 2, seed="s", out=tmp_path / "select"),
         "commit": ["commit", *inputs, "--out", tmp_path / "commit"],
         "audit": [
             "audit",

@@ -16,8 +16,7 @@ import pytest
 from sortition.cancel import CancelToken, Interrupted, cancellable
 from sortition.engine.objectives import fair_distribution
 from sortition.selection.service import load_input
-from tests.conftest import runnable_instance
-from tests.test_cli_end_to_end import sortition_command
+from tests.helpers import runnable_instance, select_args, sortition_command
 
 
 def _interrupt(
@@ -25,7 +24,8 @@ def _interrupt(
 ) -> tuple[int, str, float]:
     """Start the command, send ``signum`` after ``after`` seconds (to its whole process group,
     as a terminal's Ctrl-C does, when ``group``); return its exit code, stderr and how long it
-    took to stop."""
+    took to stop. A command still running 60 s after the signal is killed with its whole
+    process group (its workers too), so that a failure leaves nothing behind."""
     process = subprocess.Popen(
         sortition_command() + args,
         cwd=cwd,
@@ -40,7 +40,13 @@ def _interrupt(
         os.killpg(process.pid, signum)
     else:
         process.send_signal(signum)
-    _, stderr = process.communicate(timeout=60)
+    try:
+        _, stderr = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        _, stderr = process.communicate()
+        message = f"still running 60 s after signal {signum}, killed; stderr:\n{stderr}"
+        raise AssertionError(message) from None
     return process.returncode, stderr, time.monotonic() - sent
 
 
@@ -50,21 +56,7 @@ def _assert_nothing_written(cwd: Path) -> None:
 
 def _leximin(case_name: str) -> list[str]:
     case = runnable_instance(case_name)
-    return [
-        "select",
-        "--pool",
-        str(case.pool),
-        "--quotas",
-        str(case.quotas),
-        "-k",
-        str(case.k),
-        "--algorithm",
-        "leximin",
-        "--seed",
-        "s",
-        "--out",
-        "out",
-    ]
+    return select_args(case.pool, case.quotas, case.k, algorithm="leximin", seed="s", out="out")
 
 
 @pytest.mark.parametrize(

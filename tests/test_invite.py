@@ -17,7 +17,7 @@ from sortition.households import household_key
 from sortition.invitations.allocation import allocate
 from sortition.invitations.ranking import rank, rank_digest
 from sortition.synthetic.registries import generate_registry, write_registry
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 
 HOUSEHOLDS = "address,postcode"
 STRATIFIED = ("--household-columns", HOUSEHOLDS, "--stratify-by", "area")

@@ -12,7 +12,7 @@ import pytest
 from sortition.invitations.service import InviteRequest, draw_invitations
 from sortition.seeds import seed_from_text
 from sortition.synthetic.registries import generate_registry, write_registry
-from tests.conftest import Result, run_cli
+from tests.helpers import Result, run_cli
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

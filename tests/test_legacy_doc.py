@@ -2,7 +2,7 @@
 
 ``doc_legacy`` below imports nothing from ``sortition``: it reads the canonical quotas and pool as
 record.json holds them and follows the page step by step, with the seeded stream of
-docs/randomness.md (``doc_stream``/``doc_below``, written from that page in test_randomness.py).
+docs/randomness.md (``doc_stream``/``doc_below``, written from that page in tests/helpers.py).
 It must give the tool's panel, number of attempts and number of stream words on every seed of
 every instance below, including pools whose draws need dozens of attempts, and the test vector
 printed in docs/legacy.md.
@@ -24,8 +24,7 @@ from sortition.errors import InfeasibleError
 from sortition.randomness import SeededStream
 from sortition.selection.service import load_input
 from sortition.synthetic.pools import PRESETS, generate_instance, write_instance
-from tests.conftest import REPO, run_cli, runnable_instance
-from tests.test_randomness import doc_below, doc_stream
+from tests.helpers import REPO, doc_below, doc_stream, run_cli, runnable_instance, select_args
 
 # --------------------------------------------------------------------------- from the page alone
 
@@ -199,8 +198,7 @@ def _label(row: dict[str, Any]) -> str:
 
 
 def _record(pool: Path, quotas: Path, k: int, seed: str, out: Path, *extra: str) -> dict[str, Any]:
-    args = ["select", "--pool", pool, "--quotas", quotas, "-k", k, "--seed", seed, "--out", out]
-    result = run_cli([*args, "--algorithm", "legacy", *extra])
+    result = run_cli(select_args(pool, quotas, k, *extra, algorithm="legacy", seed=seed, out=out))
     assert result.exit_code == 0, result.stderr
     record: dict[str, Any] = json.loads((out / "record.json").read_text(encoding="utf-8"))
     return record

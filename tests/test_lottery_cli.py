@@ -11,31 +11,24 @@ import pytest
 
 from sortition.selection import service as selection
 from sortition.selection import transparent
-from tests.conftest import run_cli, runnable_instance
-from tests.test_select import assert_panel_meets_quotas
+from tests.helpers import assert_panel_meets_quotas, run_cli, runnable_instance, select_args
 
 
 def test_dice_pick_the_lottery_panel_by_hand(tmp_path: Path) -> None:
     case = runnable_instance("example_small_20")
     out = tmp_path / "out"
     result = run_cli(
-        [
-            "select",
-            "--pool",
+        select_args(
             case.pool,
-            "--quotas",
             case.quotas,
-            "-k",
             case.k,
-            "--algorithm",
-            "leximin",
             "--panels",
             1000,
             "--dice",
             "0,4,2",
-            "--out",
-            out,
-        ]
+            algorithm="leximin",
+            out=out,
+        )
     )
     assert result.exit_code == 0, result.stderr
     assert "largest change of a person's probability 0.000000 (lower bound 0.000000)" in (
@@ -56,23 +49,17 @@ def test_dice_pick_the_lottery_panel_by_hand(tmp_path: Path) -> None:
     # Dice that do not read as a panel number (M is not 10^d) fall back to the seeded stream.
     other = tmp_path / "other"
     result = run_cli(
-        [
-            "select",
-            "--pool",
+        select_args(
             case.pool,
-            "--quotas",
             case.quotas,
-            "-k",
             case.k,
-            "--algorithm",
-            "leximin",
             "--panels",
             500,
             "--dice",
             "0,4,2",
-            "--out",
-            other,
-        ]
+            algorithm="leximin",
+            out=other,
+        )
     )
     assert result.exit_code == 0
     assert json.loads((other / "record.json").read_text())["draw"]["method"] == "lottery"
@@ -83,23 +70,16 @@ def test_a_tampered_lottery_panel_fails_verify(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert (
         run_cli(
-            [
-                "select",
-                "--pool",
+            select_args(
                 case.pool,
-                "--quotas",
                 case.quotas,
-                "-k",
                 case.k,
-                "--algorithm",
-                "maximin",
                 "--panels",
                 100,
-                "--seed",
-                "t",
-                "--out",
-                out,
-            ]
+                algorithm="maximin",
+                seed="t",
+                out=out,
+            )
         ).exit_code
         == 0
     )
@@ -123,32 +103,24 @@ def test_a_tampered_lottery_panel_fails_verify(tmp_path: Path) -> None:
 
 def test_panels_needs_a_distribution(tmp_path: Path, example_dir: Path) -> None:
     result = run_cli(
-        [
-            "select",
-            "--pool",
+        select_args(
             example_dir / "pool.csv",
-            "--quotas",
             example_dir / "quotas.csv",
-            "-k",
             20,
-            "--algorithm",
-            "legacy",
             "--panels",
             10,
-            "--seed",
-            "x",
-            "--out",
-            tmp_path / "o",
-        ]
+            algorithm="legacy",
+            seed="x",
+            out=tmp_path / "o",
+        )
     )
     assert result.exit_code == 2
     assert "--panels needs a distribution" in result.stderr
 
 
 def _select_lottery(case, m: int, out: Path, algorithm: str = "leximin") -> dict:
-    args = ["select", "--pool", case.pool, "--quotas", case.quotas, "-k", case.k]
-    args += ["--algorithm", algorithm, "--panels", m, "--seed", "x", "--out", out]
-    result = run_cli(args)
+    args = select_args(case.pool, case.quotas, case.k, "--panels", m, algorithm=algorithm, seed="x")
+    result = run_cli([*args, "--out", out])
     assert result.exit_code == 0, result.stderr
     return json.loads((out / "record.json").read_text(encoding="utf-8"))
 
@@ -209,8 +181,10 @@ def test_a_lottery_that_leaves_someone_out_is_refused(
     monkeypatch.setattr(selection, "round_to_uniform", rounding_only)
     case = runnable_instance("example_small_20")
     out = tmp_path / "out"
-    args = ["select", "--pool", case.pool, "--quotas", case.quotas, "-k", case.k]
-    result = run_cli([*args, "--algorithm", "leximin", "--panels", 10, "--seed", "x", "--out", out])
+    args = select_args(
+        case.pool, case.quotas, case.k, "--panels", 10, algorithm="leximin", seed="x"
+    )
+    result = run_cli([*args, "--out", out])
     assert result.exit_code == 3
     assert "--panels 10: the search found no lottery of 10 panels" in result.stderr
     assert "everyone whose selection probability is at least 1/10 on one of them: 1 volunteer" in (

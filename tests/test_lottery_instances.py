@@ -15,7 +15,7 @@ from sortition.seeds import Seed
 from sortition.selection.service import LoadedInput, commit_distribution, draw_selection, load_input
 from sortition.verify.items import VerifyRequest
 from sortition.verify.selection import verify_selection
-from tests.conftest import runnable_instance
+from tests.helpers import runnable_instance
 
 # LEXIMIN alone takes about 17 s on ces11_k60 (slow); on gss_k150 3 s, then 3-7 s a lottery.
 SLOW = {"ces11_k60"}

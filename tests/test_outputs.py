@@ -10,7 +10,7 @@ import pytest
 
 from sortition.errors import InputError
 from sortition.io.outputs import MARKER, atomic_output_dir, check_output_dir, is_output_dir
-from tests.conftest import run_cli
+from tests.helpers import run_cli, select_args
 
 POOL = "id,gender\n1,f\n2,m\n3,f\n4,m\n"
 QUOTAS = "feature,value,min,max\ngender,f,1,1\ngender,m,1,1\n"
@@ -21,8 +21,7 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 
 def _select(pool: Path, quotas: Path, out: Path | str, *extra: str, cwd: Path | None = None):
-    args = ["select", "--pool", pool, "--quotas", quotas, "-k", 2, "--seed", "s", "--out", out]
-    return run_cli([*args, *extra], cwd=cwd)
+    return run_cli(select_args(pool, quotas, 2, *extra, seed="s", out=out), cwd=cwd)
 
 
 @pytest.fixture

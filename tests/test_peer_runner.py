@@ -2,8 +2,8 @@
 
 The runs need the peer: installed here (``pip install -e '.[bench]'``) or in the interpreter named
 by $SORTITION_PEER_PYTHON; they are skipped otherwise. The failure path needs no peer: a stand-in
-fails the way the real peer does under python-mip 2.0. The shared data lives in ../shared/data
-beside the checkout or in $SORTITION_SHARED_DATA.
+fails the way the real peer does under python-mip 2.0. The shared data is found as tests/helpers.py
+says.
 """
 
 from __future__ import annotations
@@ -11,36 +11,19 @@ from __future__ import annotations
 import csv
 import functools
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # benchmarks/ is not an installed package
-    sys.path.insert(0, str(REPO))
-
-from benchmarks.peer import (  # noqa: E402
-    default_python,
-    peer_available,
-    run_peer,
-    write_peer_inputs,
-)
+from benchmarks.peer import default_python, peer_available, run_peer, write_peer_inputs
+from tests.helpers import REPO, runnable_instance
 
 
-def shared_data() -> Path:
-    override = os.environ.get("SORTITION_SHARED_DATA")
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def instance(folder: str) -> tuple[Path, Path]:
-    base = shared_data() / folder
-    pool, quotas = base / "respondents.csv", base / "categories.csv"
-    if not (pool.is_file() and quotas.is_file()):
-        pytest.skip(f"shared data {base} is missing")
-    return pool, quotas
+def instance(name: str) -> tuple[Path, Path]:
+    case = runnable_instance(name)
+    return case.pool, case.quotas
 
 
 @functools.cache
@@ -85,7 +68,7 @@ def test_inputs_are_converted_to_the_peer_layout(tmp_path: Path) -> None:
 
 
 def test_maximin_reaches_the_published_minimum_on_example_small_20() -> None:
-    pool, quotas = instance("real/example_small_20")
+    pool, quotas = instance("example_small_20")
     result = run_peer(pool, quotas, 20, time_limit=120, python=peer_python())
     assert result.status == "ok", result.status
     assert result.tool.startswith("sortition-algorithms ")
@@ -106,7 +89,7 @@ def test_leximin_without_gurobi_is_reported_as_maximin() -> None:
     has_gurobi = subprocess.run([python, "-c", "import gurobipy"], capture_output=True)
     if has_gurobi.returncode == 0:
         pytest.skip("gurobipy is importable: the peer would run its real leximin")
-    pool, quotas = instance("real/example_small_20")
+    pool, quotas = instance("example_small_20")
     result = run_peer(pool, quotas, 20, algorithm="leximin", time_limit=120, python=python)
     assert result.status == "ok", result.status
     assert (result.algorithm_requested, result.algorithm_run) == ("leximin", "maximin")
@@ -114,7 +97,7 @@ def test_leximin_without_gurobi_is_reported_as_maximin() -> None:
 
 
 def test_a_tiny_time_limit_stops_the_peer() -> None:
-    pool, quotas = instance("instances/ces11_k60")
+    pool, quotas = instance("ces11_k60")
     result = run_peer(pool, quotas, 60, time_limit=0.5, python=peer_python())
     assert result.status == "over limit"
     assert result.seconds == 0.5
@@ -122,7 +105,7 @@ def test_a_tiny_time_limit_stops_the_peer() -> None:
 
 
 def test_a_missing_household_column_is_an_error() -> None:
-    pool, quotas = instance("real/example_small_20")
+    pool, quotas = instance("example_small_20")
     result = run_peer(pool, quotas, 20, python="python-not-needed", household_columns=["nope"])
     assert result.status.startswith("error: ")
     assert "household column not found" in result.status
@@ -191,7 +174,7 @@ def test_the_comparison_shows_a_failed_peer_as_an_error_and_exits_1(
 ) -> None:
     from benchmarks.compare import main as compare_main
 
-    instance("real/example_small_20")
+    instance("example_small_20")
     out = tmp_path / "compare.json"
     python = fake_peer_python(tmp_path)
     args = ["--instances", "example_small_20", "--peer-python", python, "--out", str(out)]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from sortition.record.draw import commitment_text
-from tests.conftest import run_cli, runnable_instance
+from tests.helpers import run_cli, runnable_instance
 
 
 @pytest.fixture

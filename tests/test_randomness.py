@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
+import itertools
 from collections import Counter
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from sortition.randomness import SeededStream, fresh_seed, numpy_generator
+from tests.helpers import doc_below, doc_stream
 
 # Test vectors (also in docs/randomness.md).
 VECTORS_WORDS = {
@@ -28,25 +29,13 @@ VECTOR_SHUFFLE = ("sortition", "abcdefghij", "beicfdagjh")
 
 
 def independent_words(seed: str, count: int) -> list[int]:
-    """A second implementation, straight from the spec: SHA-256(seed || 8-byte BE counter)."""
-    words: list[int] = []
-    counter = 0
-    while len(words) < count:
-        block = hashlib.sha256(seed.encode() + counter.to_bytes(8, "big")).digest()
-        words += [int.from_bytes(block[i : i + 8], "big") for i in range(0, 32, 8)]
-        counter += 1
-    return words[:count]
+    """The first words of the stream, from the page's second implementation (tests/helpers.py)."""
+    return list(itertools.islice(doc_stream(seed), count))
 
 
 def independent_below(seed: str, n: int, count: int) -> list[int]:
-    limit = 2**64 - (2**64 % n)
-    out = []
-    for word in independent_words(seed, 10 * count + 10):
-        if word < limit:
-            out.append(word % n)
-        if len(out) == count:
-            return out
-    raise AssertionError("rejection sampling ran out of words")
+    words = doc_stream(seed)
+    return [doc_below(words, n) for _ in range(count)]
 
 
 def test_word_vectors() -> None:
@@ -116,24 +105,8 @@ def test_numpy_generator_is_keyed_by_seed_and_purpose() -> None:
 
 
 # A second implementation of the whole path from seed to choices, written from docs/randomness.md
-# (sections 1-3 and 5) without importing sortition: it must reproduce the documented vectors.
-def doc_stream(seed: str):  # type: ignore[no-untyped-def]
-    counter = 0
-    while True:
-        block = hashlib.sha256(seed.encode("utf-8") + counter.to_bytes(8, "big")).digest()
-        counter += 1
-        for i in range(4):
-            yield int.from_bytes(block[8 * i : 8 * i + 8], "big")
-
-
-def doc_below(words, n: int) -> int:  # type: ignore[no-untyped-def]
-    limit = 2**64 - (2**64 % n)
-    while True:
-        word = next(words)
-        if word < limit:
-            return word % n
-
-
+# (sections 1-3 and 5) without importing sortition (doc_stream and doc_below are in
+# tests/helpers.py, which test_legacy_doc.py uses too): it must reproduce the documented vectors.
 def test_second_implementation_reproduces_the_documented_vectors() -> None:
     words = doc_stream("sortition")
     assert [doc_below(words, 6) for _ in range(10)] == [5, 4, 0, 3, 3, 2, 0, 3, 2, 1]

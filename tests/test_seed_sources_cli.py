@@ -6,7 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from tests.conftest import run_cli
+from tests.helpers import run_cli, select_args
 
 BEACONS = Path(__file__).parent / "data" / "beacons"
 
@@ -14,20 +14,15 @@ BEACONS = Path(__file__).parent / "data" / "beacons"
 def _select(tmp_path: Path, example_dir: Path, *seed_args: object) -> tuple[int, str, dict]:
     out = tmp_path / "out"
     result = run_cli(
-        [
-            "select",
-            "--pool",
+        select_args(
             example_dir / "pool.csv",
-            "--quotas",
             example_dir / "quotas.csv",
-            "-k",
             20,
             "--household-columns",
             "address,postcode",
-            "--out",
-            out,
             *seed_args,
-        ]
+            out=out,
+        )
     )
     record = json.loads((out / "record.json").read_text()) if result.exit_code == 0 else {}
     return result.exit_code, result.stdout + result.stderr, record

@@ -10,36 +10,14 @@ import numpy as np
 import pytest
 
 from sortition.record.canonical import canonical_json, sha256_hex
-from tests.conftest import RUNNABLE, run_cli, runnable_instance
-
-
-def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.reader(handle))
-    return rows[0], rows[1:]
-
-
-def read_quota_file(path: Path) -> dict[tuple[str, str], tuple[int, int]]:
-    """An independent reader for the two layouts of the shared instances."""
-    header, rows = read_rows(path)
-    keys = [h.strip().lower() for h in header]
-    feature_col = keys.index("category") if "category" in keys else keys.index("feature")
-    value_col = keys.index("value") if "value" in keys else len(keys) - 3
-    if "category" in keys:
-        value_col = keys.index("feature") if "feature" in keys else keys.index("name")
-    lo, hi = keys.index("min"), keys.index("max")
-    return {(r[feature_col], r[value_col]): (int(r[lo]), int(r[hi])) for r in rows}
-
-
-def assert_panel_meets_quotas(selected_csv: Path, quotas_csv: Path, k: int) -> None:
-    """Count the selected rows' values from the written file, independently of the library."""
-    header, rows = read_rows(selected_csv)
-    quotas = read_quota_file(quotas_csv)
-    assert len(rows) == k
-    for (feature, value), (low, high) in quotas.items():
-        column = header.index(feature)
-        count = sum(1 for r in rows if r[column] == value)
-        assert low <= count <= high, (feature, value, count, low, high)
+from tests.helpers import (
+    RUNNABLE,
+    assert_panel_meets_quotas,
+    read_rows,
+    run_cli,
+    runnable_instance,
+    select_args,
+)
 
 
 @pytest.mark.parametrize("name", sorted(RUNNABLE))
@@ -49,21 +27,14 @@ def test_legacy_on_runnable_instances(tmp_path: Path, name: str) -> None:
     for run in ("a", "b"):
         out = tmp_path / run
         result = run_cli(
-            [
-                "select",
-                "--pool",
+            select_args(
                 case.pool,
-                "--quotas",
                 case.quotas,
-                "-k",
                 case.k,
-                "--algorithm",
-                "legacy",
-                "--seed",
-                "published-seed-42",
-                "--out",
-                out,
-            ]
+                algorithm="legacy",
+                seed="published-seed-42",
+                out=out,
+            )
         )
         assert result.exit_code == 0, result.stderr
         assert_panel_meets_quotas(out / "selected.csv", case.quotas, case.k)
@@ -81,23 +52,11 @@ def test_check_on_runnable_instances() -> None:
 
 
 def test_outputs_keep_every_row_and_column_in_order(tmp_path: Path) -> None:
+    """On ces11_k60, whose file lists the ids out of order. The files are split from the panel
+    the same way for every algorithm (selection.service._write_pool_split): LEGACY is quickest."""
     case = runnable_instance("ces11_k60")
     out = tmp_path / "out"
-    result = run_cli(
-        [
-            "select",
-            "--pool",
-            case.pool,
-            "--quotas",
-            case.quotas,
-            "-k",
-            60,
-            "--seed",
-            "s",
-            "--out",
-            out,
-        ]
-    )
+    result = run_cli(select_args(case.pool, case.quotas, case.k, algorithm="legacy", out=out))
     assert result.exit_code == 0, result.stderr
     header, original = read_rows(case.pool)
     selected_header, selected = read_rows(out / "selected.csv")
@@ -115,23 +74,16 @@ def test_record_contents(tmp_path: Path, example_dir: Path) -> None:
     out = tmp_path / "out"
     pool, quotas = example_dir / "pool.csv", example_dir / "quotas.csv"
     result = run_cli(
-        [
-            "select",
-            "--pool",
+        select_args(
             pool,
-            "--quotas",
             quotas,
-            "-k",
             20,
-            "--algorithm",
-            "legacy",
-            "--seed",
-            "abc",
             "--household-columns",
             "address,postcode",
-            "--out",
-            out,
-        ]
+            algorithm="legacy",
+            seed="abc",
+            out=out,
+        )
     )
     assert result.exit_code == 0, result.stderr
     record = json.loads((out / "record.json").read_text(encoding="utf-8"))
@@ -162,33 +114,30 @@ def test_record_contents(tmp_path: Path, example_dir: Path) -> None:
     assert first_seen == list(range(len(first_seen)))
 
 
-def test_same_seed_same_panel_different_seed_different_panel(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def gss_one(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`select` on gss_k150 (LEXIMIN, the default) with seed "one": its output folder, made once
+    for the two tests below (a LEXIMIN run on gss_k150 takes about 4 s)."""
     case = runnable_instance("gss_k150")
-    panels = []
-    for n, seed in enumerate(["one", "one", "two"]):
+    out = tmp_path_factory.mktemp("gss") / "one"
+    result = run_cli(select_args(case.pool, case.quotas, case.k, seed="one", out=out))
+    assert result.exit_code == 0, result.stderr
+    return out
+
+
+def test_same_seed_same_panel_different_seed_different_panel(tmp_path: Path, gss_one: Path) -> None:
+    case = runnable_instance("gss_k150")
+    panels = [json.loads((gss_one / "record.json").read_text())["panel"]]
+    for n, seed in enumerate(["one", "two"]):
         out = tmp_path / str(n)
-        result = run_cli(
-            [
-                "select",
-                "--pool",
-                case.pool,
-                "--quotas",
-                case.quotas,
-                "-k",
-                150,
-                "--seed",
-                seed,
-                "--out",
-                out,
-            ]
-        )
+        result = run_cli(select_args(case.pool, case.quotas, case.k, seed=seed, out=out))
         assert result.exit_code == 0
         panels.append(json.loads((out / "record.json").read_text())["panel"])
     assert panels[0] == panels[1] != panels[2]
 
 
-def test_shuffled_pool_file_gives_the_same_panel(tmp_path: Path) -> None:
-    case = runnable_instance("ces11_k60")
+def test_shuffled_pool_file_gives_the_same_panel(tmp_path: Path, gss_one: Path) -> None:
+    case = runnable_instance("gss_k150")
     header, rows = read_rows(case.pool)
     order = np.random.default_rng(0).permutation(len(rows))
     shuffled = tmp_path / "shuffled.csv"
@@ -196,25 +145,9 @@ def test_shuffled_pool_file_gives_the_same_panel(tmp_path: Path) -> None:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows[i] for i in order)
-    records = []
-    for pool, out in ((case.pool, tmp_path / "a"), (shuffled, tmp_path / "b")):
-        result = run_cli(
-            [
-                "select",
-                "--pool",
-                pool,
-                "--quotas",
-                case.quotas,
-                "-k",
-                60,
-                "--seed",
-                "s",
-                "--out",
-                out,
-            ]
-        )
-        assert result.exit_code == 0
-        records.append(json.loads((out / "record.json").read_text()))
+    result = run_cli(select_args(shuffled, case.quotas, case.k, seed="one", out=tmp_path / "b"))
+    assert result.exit_code == 0
+    records = [json.loads((out / "record.json").read_text()) for out in (gss_one, tmp_path / "b")]
     assert records[0]["panel"] == records[1]["panel"]
     assert records[0]["inputs"]["pool"]["digest"] == records[1]["inputs"]["pool"]["digest"]
     assert (
@@ -226,19 +159,7 @@ def test_without_seed_a_fresh_seed_is_printed_and_recorded(
     tmp_path: Path, example_dir: Path
 ) -> None:
     out = tmp_path / "out"
-    result = run_cli(
-        [
-            "select",
-            "--pool",
-            example_dir / "pool.csv",
-            "--quotas",
-            example_dir / "quotas.csv",
-            "-k",
-            20,
-            "--out",
-            out,
-        ]
-    )
+    result = run_cli(select_args(example_dir / "pool.csv", example_dir / "quotas.csv", 20, out=out))
     assert result.exit_code == 0, result.stderr
     record = json.loads((out / "record.json").read_text())
     assert record["seed"]["source"] == "os"
@@ -247,19 +168,9 @@ def test_without_seed_a_fresh_seed_is_printed_and_recorded(
 
 def test_summary_shows_quota_pool_and_panel(tmp_path: Path, example_dir: Path) -> None:
     result = run_cli(
-        [
-            "select",
-            "--pool",
-            example_dir / "pool.csv",
-            "--quotas",
-            example_dir / "quotas.csv",
-            "-k",
-            20,
-            "--seed",
-            "x",
-            "--out",
-            tmp_path / "o",
-        ]
+        select_args(
+            example_dir / "pool.csv", example_dir / "quotas.csv", 20, seed="x", out=tmp_path / "o"
+        )
     )
     assert result.exit_code == 0
     lines = result.stdout.splitlines()

@@ -7,9 +7,10 @@ from functools import cache
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sortition.engine.leximin import leximin
 from sortition.record.build import needs_a_panel
 from sortition.selection.transparent import (
     BECK_FIALA,
@@ -24,6 +25,7 @@ from sortition.selection.transparent import (
     round_to_uniform,
 )
 from sortition.units import UnitInstance, from_people
+from tests.helpers import CaseCount
 
 TOL = 1e-9
 
@@ -62,8 +64,8 @@ QUOTAS = {
 def _leximin_case(
     seed: int, by_type: bool, shared: bool = False
 ) -> tuple[UnitInstance, np.ndarray, np.ndarray, tuple]:
-    """A LEXIMIN distribution on a small random pool (or a hand-made one if the engine fails);
-    with ``shared`` (or on the person path) persons 0 and 1, and 2, 3 and 4, share households."""
+    """A LEXIMIN distribution on a small random pool; with ``shared`` (or on the person path)
+    persons 0 and 1, and 2, 3 and 4, share households."""
     values = _pool(seed, 40)
     households = None
     if shared or not by_type:
@@ -74,29 +76,8 @@ def _leximin_case(
         values, QUOTAS["min"], QUOTAS["max"], QUOTAS["feature"], households, 8, by_type=by_type
     )
     members = _members_of_unit(unit_of_person, units.n_units)
-    try:
-        from sortition.engine.leximin import leximin
-
-        dist = leximin(units, time_limit=60)
-        panels, weights = np.asarray(dist.panels), np.asarray(dist.weights)
-    except Exception:  # the engine is being edited elsewhere: fall back to random feasible panels
-        panels, weights = _random_feasible_panels(units, seed)
-    return units, panels, weights, members
-
-
-def _random_feasible_panels(units: UnitInstance, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    found: list[tuple[int, ...]] = []
-    for _ in range(20000):
-        people = rng.permutation(np.repeat(np.arange(units.n_units), units.capacity))[: units.k]
-        c = np.bincount(people, minlength=units.n_units)
-        if units.is_feasible_panel(c) and tuple(c) not in found:
-            found.append(tuple(c))
-        if len(found) == 12:
-            break
-    assert found
-    w = rng.random(len(found))
-    return np.array(found), w / w.sum()
+    dist = leximin(units, time_limit=60)
+    return units, np.asarray(dist.panels), np.asarray(dist.weights), members
 
 
 def _trivial_units(capacity: list[int], k: int) -> UnitInstance:
@@ -425,7 +406,9 @@ def _brute_force_optimum(units: UnitInstance, pi: np.ndarray, m: int) -> float:
 
 @st.composite
 def _tiny_instances(draw):
-    """2-4 types of 1-3 people, one or two features of two values, a few panels and M <= 4."""
+    """2-4 types of 1-3 people, one or two features of two values, a few panels and M <= 4.
+    The quotas are drawn around a panel drawn first, so that every instance has a feasible panel
+    (filtering out the infeasible ones instead made Hypothesis's health check fail now and then)."""
     n_units = draw(st.integers(2, 4))
     capacity = draw(st.lists(st.integers(1, 3), min_size=n_units, max_size=n_units))
     n_features = draw(st.integers(1, 2))
@@ -434,8 +417,14 @@ def _tiny_instances(draw):
         for u in range(n_units):
             incidence[2 * f + draw(st.integers(0, 1)), u] = True
     k = draw(st.integers(1, min(4, sum(capacity))))
-    vmin = np.array([draw(st.integers(0, 2)) for _ in range(2 * n_features)])
-    vmax = np.array([vmin[v] + draw(st.integers(0, 3)) for v in range(2 * n_features)])
+    left, feasible = k, []
+    for u in range(n_units):
+        rest = sum(capacity[u + 1 :])
+        feasible.append(draw(st.integers(max(0, left - rest), min(capacity[u], left))))
+        left -= feasible[-1]
+    on_panel = incidence.astype(np.int64) @ np.array(feasible)
+    vmin = np.array([draw(st.integers(0, min(2, int(c)))) for c in on_panel])
+    vmax = np.array([int(c) + draw(st.integers(0, 3)) for c in on_panel])
     units = UnitInstance(
         capacity=np.array(capacity),
         incidence=incidence,
@@ -446,7 +435,7 @@ def _tiny_instances(draw):
         k=k,
     )
     every = _all_panels(units)
-    assume(len(every) >= 1)
+    assert len(every) >= 1
     chosen = draw(
         st.lists(st.integers(0, len(every) - 1), min_size=1, max_size=4, unique=True).map(sorted)
     )
@@ -455,26 +444,36 @@ def _tiny_instances(draw):
     return units, every[chosen], np.array(raw, dtype=float), m
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_tiny_instances())
-def test_property_tiny_instances_against_brute_force(case) -> None:
+def test_property_tiny_instances_against_brute_force() -> None:
     """On tiny instances every lottery of M feasible panels is enumerated: the lower bound is
-    below the best of them, ours is no better than it (it is a lottery), and equal when exact."""
-    units, panels, weights, m = case
-    pi = _probability(units, panels, weights)
-    lot = _lottery(units, panels, weights, m)
-    _check_lottery(units, lot, m, _consecutive_members(units), pi, panels)
-    best = _brute_force_optimum(units, pi, m)
-    if np.isinf(best):
-        assert lot.uncovered
-        return
-    if lot.lower_bound is None:
-        raise AssertionError("a covering lottery exists, so the slots' LP has a solution")
-    assert lot.lower_bound <= best + 1e-6 / m
-    if not lot.uncovered:
-        assert lot.max_change >= best - TOL
-    if lot.method == EXACT:
-        assert lot.max_change == pytest.approx(best, abs=1e-6 / m)
+    below the best of them, ours is no better than it (it is a lottery), and equal when exact.
+    Where no lottery covers everyone who needs a panel, ours must say so; those cases are not
+    counted among the ones compared with the optimum, of which there must be enough."""
+    compared = CaseCount("tiny instances compared with the brute-force optimum")
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(_tiny_instances())
+    def holds(case) -> None:
+        units, panels, weights, m = case
+        pi = _probability(units, panels, weights)
+        lot = _lottery(units, panels, weights, m)
+        _check_lottery(units, lot, m, _consecutive_members(units), pi, panels)
+        best = _brute_force_optimum(units, pi, m)
+        if np.isinf(best):
+            assert lot.uncovered
+            compared.pass_over()
+            return
+        if lot.lower_bound is None:
+            raise AssertionError("a covering lottery exists, so the slots' LP has a solution")
+        assert lot.lower_bound <= best + 1e-6 / m
+        if not lot.uncovered:
+            assert lot.max_change >= best - TOL
+        if lot.method == EXACT:
+            assert lot.max_change == pytest.approx(best, abs=1e-6 / m)
+        compared.check()
+
+    holds()
+    compared.require(40)  # of 60 (all 60 in every run measured, on random seeds)
 
 
 @st.composite

@@ -18,10 +18,7 @@ from sortition.seeds import seed_from_text
 from sortition.selection.service import load_input, select_panel, write_selection
 from sortition.verify.items import VerifyReport
 from sortition.verify.service import verify_record
-from tests.conftest import REPO, shared_data
-
-EXAMPLE = REPO / "data" / "example"
-SMALL = shared_data() / "real" / "example_small_20"
+from tests.helpers import EXAMPLE, runnable_instance
 
 
 @dataclass(frozen=True)
@@ -60,10 +57,9 @@ def legacy(tmp_path_factory: pytest.TempPathFactory) -> Made:
 
 @pytest.fixture(scope="module")
 def leximin(tmp_path_factory: pytest.TempPathFactory) -> Made:
-    if not (SMALL / "respondents.csv").exists():
-        pytest.skip(f"shared instance example_small_20 not found under {shared_data()}")
+    case = runnable_instance("example_small_20")
     out = tmp_path_factory.mktemp("leximin") / "out"
-    return _make(out, SMALL / "respondents.csv", SMALL / "categories.csv", "leximin")
+    return _make(out, case.pool, case.quotas, "leximin")
 
 
 @pytest.fixture(params=["legacy", "leximin"])

@@ -5,28 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import run_cli
+from tests.helpers import run_cli, select_args
 
 
 def _select(tmp_path: Path, example_dir: Path) -> tuple[Path, Path, Path]:
     out = tmp_path / "out"
     pool, quotas = example_dir / "pool.csv", example_dir / "quotas.csv"
     result = run_cli(
-        [
-            "select",
-            "--pool",
-            pool,
-            "--quotas",
-            quotas,
-            "-k",
-            20,
-            "--household-columns",
-            "address,postcode",
-            "--seed",
-            "audit",
-            "--out",
-            out,
-        ]
+        select_args(
+            pool, quotas, 20, "--household-columns", "address,postcode", seed="audit", out=out
+        )
     )
     assert result.exit_code == 0, result.stderr
     return out / "record.json", pool, quotas

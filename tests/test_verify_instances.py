@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RUNNABLE, run_cli, runnable_instance
+from tests.helpers import RUNNABLE, run_cli, runnable_instance, select_args
 
 # ces11_k60 runs LEXIMIN twice (select, then verify re-runs it): about 40 s.
 FAST_FAIR = {"example_small_20", "example_large_200", "gss_k150"}
@@ -26,18 +26,9 @@ def test_select_verify_and_commit_draw_verify(tmp_path: Path, name: str, algorit
     case = runnable_instance(name)
     files = ["--pool", case.pool, "--quotas", case.quotas]
     selected = run_cli(
-        [
-            "select",
-            *files,
-            "-k",
-            case.k,
-            "--algorithm",
-            algorithm,
-            "--seed",
-            "audit",
-            "--out",
-            tmp_path / "s",
-        ]
+        select_args(
+            case.pool, case.quotas, case.k, algorithm=algorithm, seed="audit", out=tmp_path / "s"
+        )
     )
     assert selected.exit_code == 0, selected.stderr
     verified = run_cli(["verify", tmp_path / "s" / "record.json", *files])

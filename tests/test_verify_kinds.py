@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sortition.synthetic.registries import generate_registry, write_registry
-from tests.conftest import run_cli
+from tests.helpers import run_cli, select_args
 
 
 @pytest.fixture
@@ -51,8 +51,7 @@ def test_selection_options_on_an_invitation_record_are_bad_input(
 
 def test_registry_on_a_selection_record_is_bad_input(tmp_path: Path, example_dir: Path) -> None:
     pool, quotas = example_dir / "pool.csv", example_dir / "quotas.csv"
-    args = ["select", "--pool", pool, "--quotas", quotas, "-k", 20, "--seed", "s"]
-    assert run_cli([*args, "--out", tmp_path / "p"]).exit_code == 0
+    assert run_cli(select_args(pool, quotas, 20, seed="s", out=tmp_path / "p")).exit_code == 0
     result = run_cli(["verify", tmp_path / "p" / "record.json", "--registry", pool])
     assert result.exit_code == 2
     assert "--registry" in result.stderr and "does not apply" in result.stderr

@@ -14,7 +14,7 @@ import pytest
 
 import sortition
 from sortition import api
-from tests.conftest import REPO, run_cli
+from tests.helpers import REPO, run_cli
 
 EXAMPLE = REPO / "data" / "example"
 

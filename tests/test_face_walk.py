@@ -6,7 +6,7 @@ import numpy as np
 
 from sortition.engine.walks import face_walk
 from sortition.units import UnitInstance, from_people
-from tests.test_fair_algorithms import _brute_panels, _random_people, feasible_cases
+from tests.brute_force import brute_panels, feasible_cases, random_people
 
 
 def _on_face_of(inst: UnitInstance, panel: np.ndarray, point: np.ndarray) -> bool:
@@ -31,8 +31,8 @@ def _mix_case(seed: int) -> tuple[UnitInstance, np.ndarray] | None:
     """A random pool of 6-11 people on the person path and a random mix of its feasible panels
     (in counts); None if it has no panel."""
     rng = np.random.default_rng(7000 + seed)
-    values, vmin, vmax, fov, hh, k = _random_people(rng, int(rng.integers(6, 12)), seed % 3 == 0)
-    panels = _brute_panels(values, vmin, vmax, hh, k)
+    values, vmin, vmax, fov, hh, k = random_people(rng, int(rng.integers(6, 12)), seed % 3 == 0)
+    panels = brute_panels(values, vmin, vmax, hh, k)
     if len(panels) == 0:
         return None
     inst, _ = from_people(values, vmin, vmax, fov, hh, k, by_type=False)
@@ -68,8 +68,8 @@ def test_a_panel_is_its_own_walk() -> None:
 
 def test_walks_with_other_seeds_take_other_panels() -> None:
     rng = np.random.default_rng(11)
-    values, vmin, vmax, fov, _, k = _random_people(rng, 12, False)
-    panels = _brute_panels(values, vmin, vmax, None, k)
+    values, vmin, vmax, fov, _, k = random_people(rng, 12, False)
+    panels = brute_panels(values, vmin, vmax, None, k)
     inst, _ = from_people(values, vmin, vmax, fov, None, k, by_type=False)
     target = panels.mean(axis=0)
     first = face_walk(inst, target, seed=0)

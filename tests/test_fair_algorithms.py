@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
 import math
-import os
-from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 import pytest
@@ -21,32 +17,17 @@ from sortition.engine.relaxation import relaxed_leximin
 from sortition.engine.settings import EngineSettings
 from sortition.selection.service import load_input
 from sortition.units import Distribution, UnitInstance, from_people, unit_instance
+from tests.brute_force import (
+    People,
+    brute_leximin,
+    brute_panels,
+    feasible_cases,
+    person_probability,
+    random_people,
+)
+from tests.helpers import missing_shared_data, shared_data
 
 # --------------------------------------------------------------------------- helpers
-
-Case = TypeVar("Case")
-
-
-def feasible_cases(
-    seeds: Iterable[int], make: Callable[[int], Case | None], floor: int
-) -> Iterator[tuple[int, Case]]:
-    """(seed, case) for every seed whose random case ``make`` could build (None: infeasible,
-    nothing to check); fails once the seeds are exhausted if fewer than ``floor`` cases were
-    checked, so that a random-case test cannot pass having checked (almost) nothing."""
-    checked = 0
-    for seed in seeds:
-        case = make(seed)
-        if case is None:
-            continue
-        checked += 1
-        yield seed, case
-    assert checked >= floor, f"only {checked} random cases were feasible (at least {floor})"
-
-
-def _shared_data() -> Path | None:
-    env = os.environ.get("SORTITION_SHARED_DATA")
-    path = Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
-    return path if path.is_dir() else None
 
 
 def _load_csv_instance(
@@ -55,99 +36,6 @@ def _load_csv_instance(
     """The instance as the tool reads it (canonical id order), as units."""
     loaded = load_input(folder / "respondents.csv", folder / "categories.csv", k)
     return unit_instance(loaded.instance, by_type)
-
-
-# values, vmin, vmax, feature_of_value, households, k (the arguments of from_people)
-People = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, int]
-
-
-def _random_people(rng: np.random.Generator, n: int, with_households: bool) -> People:
-    """Random small pool: 2-3 features of 2-3 values, quotas around proportional shares."""
-    n_features = int(rng.integers(2, 4))
-    sizes = [int(rng.integers(2, 4)) for _ in range(n_features)]
-    offsets = np.cumsum([0, *sizes[:-1]])
-    k = int(rng.integers(2, max(3, n // 2 + 1)))
-    # Skewed value frequencies so that types and quotas interact.
-    cols = []
-    for f, s in enumerate(sizes):
-        p = rng.dirichlet(np.ones(s))
-        cols.append(offsets[f] + rng.choice(s, size=n, p=p))
-    values = np.stack(cols, axis=1)
-    fov = np.concatenate([[f] * s for f, s in enumerate(sizes)])
-    vmin = np.zeros(len(fov), dtype=np.int64)
-    vmax = np.zeros(len(fov), dtype=np.int64)
-    for v in range(len(fov)):
-        share = k * float(np.mean(values[:, fov[v]] == v))
-        vmin[v] = max(0, math.floor(share) - int(rng.integers(0, 2)))
-        vmax[v] = math.ceil(share) + int(rng.integers(0, 2))
-    households = None
-    if with_households:
-        households = rng.integers(0, max(2, n - 3), size=n)
-    return values, vmin, vmax, fov, households, k
-
-
-def _brute_panels(
-    values: np.ndarray, vmin: np.ndarray, vmax: np.ndarray, households: np.ndarray | None, k: int
-) -> np.ndarray:
-    """Every feasible panel as a 0/1 row over people."""
-    n = values.shape[0]
-    out = []
-    for combo in itertools.combinations(range(n), k):
-        idx = list(combo)
-        counts = np.bincount(values[idx].ravel(), minlength=len(vmin))
-        if (counts < vmin).any() or (counts > vmax).any():
-            continue
-        if households is not None and len(set(households[idx].tolist())) < k:
-            continue
-        row = np.zeros(n, dtype=np.int64)
-        row[idx] = 1
-        out.append(row)
-    return np.array(out, dtype=np.int64).reshape(-1, n)
-
-
-def _lp_max(
-    panels: np.ndarray, lower: np.ndarray, target: int | None, z_people: list[int]
-) -> float:
-    """max z (or p_target) over distributions on ``panels``: p >= lower, p_i >= z on z_people."""
-    solver = pywraplp.Solver.CreateSolver("GLOP")
-    lam = [solver.NumVar(0, 1, "") for _ in range(len(panels))]
-    z = solver.NumVar(0, 1, "z")
-    solver.Add(solver.Sum(lam) == 1)
-    n = panels.shape[1]
-    for i in range(n):
-        p = solver.Sum([float(panels[j, i]) * lam[j] for j in range(len(panels)) if panels[j, i]])
-        if i in z_people:
-            solver.Add(p >= z)
-        if lower[i] > 0:
-            solver.Add(p >= lower[i] - 1e-9)
-        if i == target:
-            solver.Maximize(p)
-    if target is None:
-        solver.Maximize(z)
-    assert solver.Solve() == pywraplp.Solver.OPTIMAL
-    return float(solver.Objective().Value())
-
-
-def _brute_leximin(panels: np.ndarray) -> np.ndarray:
-    """Exact LEXIMIN: fix everyone who cannot rise above the current level (one LP each)."""
-    n = panels.shape[1]
-    selectable = np.asarray(panels.any(axis=0), dtype=bool)
-    value = np.zeros(n)
-    unfixed = [i for i in range(n) if bool(selectable[i])]
-    while unfixed:
-        z = _lp_max(panels, value, None, unfixed)
-        lower = value.copy()
-        lower[unfixed] = z
-        stuck = [i for i in unfixed if _lp_max(panels, lower, i, []) <= z + 1e-7]
-        assert stuck
-        for i in stuck:
-            value[i] = z
-        unfixed = [i for i in unfixed if i not in stuck]
-    return value
-
-
-def _person_prob(dist: Distribution, unit_of_person: np.ndarray) -> np.ndarray:
-    return dist.unit_probability[unit_of_person]
 
 
 def _check_distribution(inst: UnitInstance, dist: Distribution) -> None:
@@ -190,8 +78,8 @@ def test_leximin_matches_brute_force(seed: int) -> None:
     rng = np.random.default_rng(1000 + seed)
     n = int(rng.integers(6, 13))
     with_hh = seed % 3 == 0
-    values, vmin, vmax, fov, hh, k = _random_people(rng, n, with_hh)
-    panels = _brute_panels(values, vmin, vmax, hh, k)
+    values, vmin, vmax, fov, hh, k = random_people(rng, n, with_hh)
+    panels = brute_panels(values, vmin, vmax, hh, k)
     inst, unit = from_people(values, vmin, vmax, fov, hh, k, by_type=False)
     inst_t, unit_t = from_people(values, vmin, vmax, fov, hh, k, by_type=True)
     if len(panels) == 0:
@@ -200,25 +88,25 @@ def test_leximin_matches_brute_force(seed: int) -> None:
         with pytest.raises(NoFeasiblePanel):
             leximin(inst_t)
         return
-    expected = _brute_leximin(panels)
+    expected = brute_leximin(panels)
     for ins, un in ((inst, unit), (inst_t, unit_t)):
         dist = leximin(ins)
         _check_distribution(ins, dist)
-        got = _person_prob(dist, un)
+        got = person_probability(dist, un)
         assert np.allclose(got, expected, atol=1e-6), (got, expected)
         never = set(dist.never_selectable)
         assert all((not panels[:, i].any()) == (int(un[i]) in never) for i in range(n))
         mm = maximin(ins)
         _check_distribution(ins, mm)
         sel = panels.any(axis=0)
-        assert abs(_person_prob(mm, un)[sel].min() - expected[sel].min()) < 1e-6
+        assert abs(person_probability(mm, un)[sel].min() - expected[sel].min()) < 1e-6
 
 
 @pytest.mark.parametrize("seed", range(10))
 def test_type_path_equals_person_path(seed: int) -> None:
     rng = np.random.default_rng(2000 + seed)
     n = int(rng.integers(20, 40))
-    values, vmin, vmax, fov, hh, k = _random_people(rng, n, seed % 2 == 0)
+    values, vmin, vmax, fov, hh, k = random_people(rng, n, seed % 2 == 0)
     inst_p, unit_p = from_people(values, vmin, vmax, fov, hh, k, by_type=False)
     inst_t, unit_t = from_people(values, vmin, vmax, fov, hh, k, by_type=True)
     try:
@@ -229,7 +117,7 @@ def test_type_path_equals_person_path(seed: int) -> None:
         return
     dt = leximin(inst_t)
     assert inst_t.n_units <= inst_p.n_units
-    pp, pt = _person_prob(dp, unit_p), _person_prob(dt, unit_t)
+    pp, pt = person_probability(dp, unit_p), person_probability(dt, unit_t)
     assert np.allclose(pp, pt, atol=1e-6)
     assert abs(pp.sum() - k) < 1e-6 and abs(pt.sum() - k) < 1e-6
 
@@ -270,7 +158,7 @@ def test_never_selectable_does_not_block() -> None:
 
 def test_deterministic() -> None:
     rng = np.random.default_rng(7)
-    values, vmin, vmax, fov, hh, k = _random_people(rng, 40, True)
+    values, vmin, vmax, fov, hh, k = random_people(rng, 40, True)
     inst, _ = from_people(values, vmin, vmax, fov, hh, k, by_type=True)
     try:
         a = leximin(inst)
@@ -282,10 +170,7 @@ def test_deterministic() -> None:
 
 
 def test_time_limit() -> None:
-    data = _shared_data()
-    if data is None:
-        pytest.skip("shared data missing")
-    inst, _ = _load_csv_instance(data / "instances" / "ces11_k60", 60)
+    inst, _ = _load_csv_instance(_real("ces11_k60"), 60)
     with pytest.raises(TimeLimitReached):
         leximin(inst, time_limit=0.05)
 
@@ -316,9 +201,9 @@ def _brute_nash(panels: np.ndarray) -> float:
 def _nash_case(seed: int) -> tuple[People, np.ndarray] | None:
     """A random pool of 6-11 people and its feasible panels; None if there is none."""
     rng = np.random.default_rng(3000 + seed)
-    people = _random_people(rng, int(rng.integers(6, 12)), seed % 3 == 0)
+    people = random_people(rng, int(rng.integers(6, 12)), seed % 3 == 0)
     values, vmin, vmax, _, hh, k = people
-    panels = _brute_panels(values, vmin, vmax, hh, k)
+    panels = brute_panels(values, vmin, vmax, hh, k)
     return (people, panels) if len(panels) else None
 
 
@@ -330,7 +215,7 @@ def test_nash_matches_brute_force() -> None:
             inst, unit = from_people(values, vmin, vmax, fov, hh, k, by_type=by_type)
             dist = nash(inst, settings=EngineSettings(nash_gap=1e-7))
             _check_distribution(inst, dist)
-            prob = _person_prob(dist, unit)
+            prob = person_probability(dist, unit)
             sel = panels.any(axis=0)
             got = float(np.log(prob[sel]).sum())
             assert got <= upper + 1e-6
@@ -342,28 +227,25 @@ def test_nash_matches_brute_force() -> None:
 
 
 def _real(name: str) -> Path:
-    data = _shared_data()
-    if data is None:
-        pytest.skip("shared data missing")
     for sub in ("real", "instances"):
-        if (data / sub / name).is_dir():
-            return data / sub / name
-    pytest.skip(f"{name} missing")
+        if (shared_data() / sub / name).is_dir():
+            return shared_data() / sub / name
+    missing_shared_data(name)
 
 
 def test_example_small_20() -> None:
     inst, unit = _load_csv_instance(_real("example_small_20"), 20)
     dist = leximin(inst)
     _check_distribution(inst, dist)
-    assert abs(_person_prob(dist, unit).min() - 0.100) < 1e-6
+    assert abs(person_probability(dist, unit).min() - 0.100) < 1e-6
 
 
 def test_example_small_20_per_person_equals_types() -> None:
     folder = _real("example_small_20")
     inst_t, unit_t = _load_csv_instance(folder, 20, by_type=True)
     inst_p, unit_p = _load_csv_instance(folder, 20, by_type=False)
-    pt = _person_prob(leximin(inst_t), unit_t)
-    pp = _person_prob(leximin(inst_p), unit_p)
+    pt = person_probability(leximin(inst_t), unit_t)
+    pp = person_probability(leximin(inst_p), unit_p)
     assert np.allclose(pt, pp, atol=1e-6)
 
 
@@ -371,14 +253,14 @@ def test_example_large_200() -> None:
     inst, unit = _load_csv_instance(_real("example_large_200"), 200)
     dist = leximin(inst)
     _check_distribution(inst, dist)
-    assert abs(_person_prob(dist, unit).min() - 0.100) < 1e-6
+    assert abs(person_probability(dist, unit).min() - 0.100) < 1e-6
 
 
 def test_ces11_maximin() -> None:
     inst, unit = _load_csv_instance(_real("ces11_k60"), 60)
     dist = maximin(inst)
     _check_distribution(inst, dist)
-    assert _person_prob(dist, unit).min() >= 0.011494 - 1e-6
+    assert person_probability(dist, unit).min() >= 0.011494 - 1e-6
 
 
 @pytest.mark.parametrize(
@@ -394,7 +276,7 @@ def test_real_leximin(name: str, k: int, floor: float) -> None:
     inst, unit = _load_csv_instance(_real(name), k)
     dist = leximin(inst)
     _check_distribution(inst, dist)
-    assert _person_prob(dist, unit).min() >= floor - 1e-6
+    assert person_probability(dist, unit).min() >= floor - 1e-6
     assert float(dist.stats["target_reached"]) >= 1 - 1e-7
     assert dist.stats["levels_at_relaxation_bound"] == dist.stats["levels"]
     vector = relaxed_leximin(inst, np.arange(inst.n_units))

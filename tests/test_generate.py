@@ -20,7 +20,7 @@ from sortition.synthetic.pools import (
     write_instance,
 )
 from sortition.synthetic.registries import MAX_ROWS
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 
 
 @pytest.fixture(scope="module")

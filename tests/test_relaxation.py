@@ -13,12 +13,12 @@ from sortition.engine.relaxation import (
 )
 from sortition.engine.settings import EngineSettings
 from sortition.units import Distribution, UnitInstance, from_people
-from tests.test_fair_algorithms import (
-    _brute_leximin,
-    _brute_panels,
-    _person_prob,
-    _random_people,
+from tests.brute_force import (
+    brute_leximin,
+    brute_panels,
     feasible_cases,
+    person_probability,
+    random_people,
 )
 
 PersonCase = tuple[UnitInstance, np.ndarray, np.ndarray, np.ndarray]
@@ -29,13 +29,13 @@ def _person_case(seed: int, with_households: bool) -> PersonCase | None:
     feasible panel, the people on some panel and the brute-force LEXIMIN; None if no panel."""
     rng = np.random.default_rng(seed)
     n = int(rng.integers(6, 12))
-    values, vmin, vmax, fov, hh, k = _random_people(rng, n, with_households)
-    panels = _brute_panels(values, vmin, vmax, hh, k)
+    values, vmin, vmax, fov, hh, k = random_people(rng, n, with_households)
+    panels = brute_panels(values, vmin, vmax, hh, k)
     if len(panels) == 0:
         return None
     inst, unit = from_people(values, vmin, vmax, fov, hh, k, by_type=False)
     assert np.array_equal(unit, np.arange(n))
-    return inst, panels, np.flatnonzero(panels.any(axis=0)), _brute_leximin(panels)
+    return inst, panels, np.flatnonzero(panels.any(axis=0)), brute_leximin(panels)
 
 
 def test_relaxation_bounds_the_level_and_its_dual_prices_every_panel() -> None:
@@ -69,7 +69,7 @@ def _leximin_case(seed: int) -> tuple[UnitInstance, np.ndarray, Distribution] | 
     """A random pool of 20-39 people by type and its LEXIMIN (with every lever); None if no
     panel."""
     rng = np.random.default_rng(4000 + seed)
-    values, vmin, vmax, fov, hh, k = _random_people(rng, int(rng.integers(20, 40)), seed % 2 == 1)
+    values, vmin, vmax, fov, hh, k = random_people(rng, int(rng.integers(20, 40)), seed % 2 == 1)
     inst, unit = from_people(values, vmin, vmax, fov, hh, k, by_type=True)
     try:
         return inst, unit, leximin(inst)
@@ -86,10 +86,10 @@ def test_leximin_is_the_same_without_the_relaxation_levers() -> None:
         assert int(with_levers.stats["levels_at_relaxation_bound"]) >= 1
         assert without.stats["levels_at_relaxation_bound"] == 0
         assert "target_reached" not in without.stats
-        expected = _person_prob(with_levers, unit)
-        assert np.allclose(expected, _person_prob(without, unit), atol=1e-6)
+        expected = person_probability(with_levers, unit)
+        assert np.allclose(expected, person_probability(without, unit), atol=1e-6)
         levels = leximin(inst, settings=levels_only)
-        assert np.allclose(expected, _person_prob(levels, unit), atol=1e-6)
+        assert np.allclose(expected, person_probability(levels, unit), atol=1e-6)
 
 
 def test_relaxed_leximin_vector_bounds_leximin_and_is_realised_when_equal() -> None:
@@ -124,8 +124,8 @@ def test_leximin_falls_back_to_levels_when_the_relaxation_is_not_tight() -> None
     vmax = np.array([2, 1, 1, 1, 2, 1])
     fov = np.array([0, 0, 1, 1, 2, 2])
     inst, _ = from_people(values, vmin, vmax, fov, None, 2, by_type=False)
-    panels = _brute_panels(values, vmin, vmax, None, 2)
-    expected = _brute_leximin(panels)
+    panels = brute_panels(values, vmin, vmax, None, 2)
+    expected = brute_leximin(panels)
     vector = relaxed_leximin(inst, np.flatnonzero(panels.any(axis=0)))
     assert vector is not None
     assert np.allclose(vector.probability, [0.25, 0.25, 0.25, 0.25, 0.5, 0.5])

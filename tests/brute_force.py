@@ -1,0 +1,124 @@
+"""Brute force for the engine's tests: small random pools, every feasible panel of one, the
+exact LEXIMIN over those panels (one LP per person and level), and a driver that counts the
+random cases it checked. Shared by the engine's test modules (no test module imports another)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+
+import numpy as np
+from ortools.linear_solver import pywraplp
+
+from sortition.units import Distribution
+
+Case = TypeVar("Case")
+
+
+def feasible_cases(
+    seeds: Iterable[int], make: Callable[[int], Case | None], floor: int
+) -> Iterator[tuple[int, Case]]:
+    """(seed, case) for every seed whose random case ``make`` could build (None: infeasible,
+    nothing to check); fails once the seeds are exhausted if fewer than ``floor`` cases were
+    checked, so that a random-case test cannot pass having checked (almost) nothing."""
+    checked = 0
+    for seed in seeds:
+        case = make(seed)
+        if case is None:
+            continue
+        checked += 1
+        yield seed, case
+    assert checked >= floor, f"only {checked} random cases were feasible (at least {floor})"
+
+
+# values, vmin, vmax, feature_of_value, households, k (the arguments of from_people)
+People = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, int]
+
+
+def random_people(rng: np.random.Generator, n: int, with_households: bool) -> People:
+    """Random small pool: 2-3 features of 2-3 values, quotas around proportional shares."""
+    n_features = int(rng.integers(2, 4))
+    sizes = [int(rng.integers(2, 4)) for _ in range(n_features)]
+    offsets = np.cumsum([0, *sizes[:-1]])
+    k = int(rng.integers(2, max(3, n // 2 + 1)))
+    # Skewed value frequencies so that types and quotas interact.
+    cols = []
+    for f, s in enumerate(sizes):
+        p = rng.dirichlet(np.ones(s))
+        cols.append(offsets[f] + rng.choice(s, size=n, p=p))
+    values = np.stack(cols, axis=1)
+    fov = np.concatenate([[f] * s for f, s in enumerate(sizes)])
+    vmin = np.zeros(len(fov), dtype=np.int64)
+    vmax = np.zeros(len(fov), dtype=np.int64)
+    for v in range(len(fov)):
+        share = k * float(np.mean(values[:, fov[v]] == v))
+        vmin[v] = max(0, math.floor(share) - int(rng.integers(0, 2)))
+        vmax[v] = math.ceil(share) + int(rng.integers(0, 2))
+    households = None
+    if with_households:
+        households = rng.integers(0, max(2, n - 3), size=n)
+    return values, vmin, vmax, fov, households, k
+
+
+def brute_panels(
+    values: np.ndarray, vmin: np.ndarray, vmax: np.ndarray, households: np.ndarray | None, k: int
+) -> np.ndarray:
+    """Every feasible panel as a 0/1 row over people."""
+    n = values.shape[0]
+    out = []
+    for combo in itertools.combinations(range(n), k):
+        idx = list(combo)
+        counts = np.bincount(values[idx].ravel(), minlength=len(vmin))
+        if (counts < vmin).any() or (counts > vmax).any():
+            continue
+        if households is not None and len(set(households[idx].tolist())) < k:
+            continue
+        row = np.zeros(n, dtype=np.int64)
+        row[idx] = 1
+        out.append(row)
+    return np.array(out, dtype=np.int64).reshape(-1, n)
+
+
+def lp_max(panels: np.ndarray, lower: np.ndarray, target: int | None, z_people: list[int]) -> float:
+    """max z (or p_target) over distributions on ``panels``: p >= lower, p_i >= z on z_people."""
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    lam = [solver.NumVar(0, 1, "") for _ in range(len(panels))]
+    z = solver.NumVar(0, 1, "z")
+    solver.Add(solver.Sum(lam) == 1)
+    n = panels.shape[1]
+    for i in range(n):
+        p = solver.Sum([float(panels[j, i]) * lam[j] for j in range(len(panels)) if panels[j, i]])
+        if i in z_people:
+            solver.Add(p >= z)
+        if lower[i] > 0:
+            solver.Add(p >= lower[i] - 1e-9)
+        if i == target:
+            solver.Maximize(p)
+    if target is None:
+        solver.Maximize(z)
+    assert solver.Solve() == pywraplp.Solver.OPTIMAL
+    return float(solver.Objective().Value())
+
+
+def brute_leximin(panels: np.ndarray) -> np.ndarray:
+    """Exact LEXIMIN: fix everyone who cannot rise above the current level (one LP each)."""
+    n = panels.shape[1]
+    selectable = np.asarray(panels.any(axis=0), dtype=bool)
+    value = np.zeros(n)
+    unfixed = [i for i in range(n) if bool(selectable[i])]
+    while unfixed:
+        z = lp_max(panels, value, None, unfixed)
+        lower = value.copy()
+        lower[unfixed] = z
+        stuck = [i for i in unfixed if lp_max(panels, lower, i, []) <= z + 1e-7]
+        assert stuck
+        for i in stuck:
+            value[i] = z
+        unfixed = [i for i in unfixed if i not in stuck]
+    return value
+
+
+def person_probability(dist: Distribution, unit_of_person: np.ndarray) -> np.ndarray:
+    return dist.unit_probability[unit_of_person]

@@ -45,7 +45,10 @@ def _interrupt(
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         _, stderr = process.communicate()
-        message = f"still running 60 s after signal {signum}, killed; stderr:\n{stderr}"
+        message = (
+            f"still running 60 s after signal {signum} (the command, or workers it left behind "
+            f"holding its pipes), killed; stderr:\n{stderr}"
+        )
         raise AssertionError(message) from None
     return process.returncode, stderr, time.monotonic() - sent
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from sortition.cancel import current
 from sortition.engine.registry import Sampler, sampler
 from sortition.model import Instance
 from sortition.progress import DrawsDone, Progress
@@ -59,22 +60,30 @@ def _init_worker(algorithm: str, instance: Instance) -> None:
 
 
 def _start_pool(workers: int, algorithm: str, instance: Instance) -> Any:
-    """A pool of spawned workers that start with SIGINT blocked.
+    """A pool of spawned workers that start with SIGINT blocked, started whole or not at all.
 
     A Ctrl-C at a terminal reaches every process of its group; the parent alone should handle it
     (and stop the workers), or a worker still starting would print a traceback. The signal mask
     is inherited through fork and exec, so the workers start with SIGINT blocked until
-    ``_init_worker`` ignores it; the parent's own SIGINT is only held meanwhile, never lost.
-    (The resource tracker is started first: starting it unblocks SIGINT in this thread.)"""
+    ``_init_worker`` ignores it. The mask is per thread, though: a signal that another thread of
+    the parent receives still runs the entry layer's handler in the main thread, which would
+    raise in the middle of ``Pool()`` and orphan the workers started so far (they would keep the
+    command's pipes open after it exits). So interrupts are also held (``holding``) while the
+    pool starts, and a stop requested meanwhile is answered once the pool exists, by stopping
+    every worker. (The resource tracker is started first: starting it unblocks SIGINT in this
+    thread.)"""
     context = multiprocessing.get_context("spawn")
     resource_tracker.ensure_running()
+    token = current()
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     pool = None
     try:
-        pool = context.Pool(workers, initializer=_init_worker, initargs=(algorithm, instance))
+        with token.holding():
+            pool = context.Pool(workers, initializer=_init_worker, initargs=(algorithm, instance))
     finally:
         try:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a held Ctrl-C is raised here
+            token.raise_if_cancelled()  # one that was held by ``holding``
         except BaseException:
             if pool is not None:
                 _stop_workers(pool)

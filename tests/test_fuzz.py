@@ -225,6 +225,35 @@ def input_options(rnd: Random) -> list[str]:
     return ["-k", k, *households, *ids]
 
 
+KEY = bytes(range(32))
+
+
+def key_file(case: Case, rnd_choice: str) -> list[str]:
+    """--pseudonym-key: a good key, a short one, a missing file, a folder."""
+    if rnd_choice == "good":
+        return ["--pseudonym-key", str(case.file("p.key", KEY))]
+    if rnd_choice == "short":
+        return ["--pseudonym-key", str(case.file("p.key", b"short"))]
+    if rnd_choice == "missing":
+        return ["--pseudonym-key", str(case.folder / "typo.key")]
+    return ["--pseudonym-key", str(case.folder)]
+
+
+def privacy_options(rnd: Random) -> Callable[[Case], list[str]]:
+    """--pseudonym-key (usually a good key or none), --ids-are-public."""
+    choice = often(
+        rnd, rnd.choice(["none", "good", "public"]), "short", "missing", "folder", "good public"
+    )
+
+    def options(case: Case) -> list[str]:
+        public = ["--ids-are-public"] if "public" in choice else []
+        if choice in ("none", "public"):
+            return public
+        return [*key_file(case, choice.split()[0]), *public]
+
+    return options
+
+
 def time_options(rnd: Random) -> list[str]:
     return often(rnd, [], ["--time-limit", "0.001"], ["--time-limit", "0"], ["--time-limit", "-3"])
 
@@ -376,9 +405,10 @@ def select_case(rnd: Random, seeded: bool = True) -> Prepare:
         *(seed_options(rnd) if seeded else []),
     ]  # fmt: skip
     kind = out_kind(rnd)
+    privacy = privacy_options(rnd)
 
     def prepare(case: Case) -> list[str]:
-        return [*base(case), *extra, *out_options(case, kind)]
+        return [*base(case), *privacy(case), *extra, *out_options(case, kind)]
 
     return prepare
 
@@ -442,9 +472,10 @@ def audit_case(rnd: Random) -> Prepare:
     extra = ["--algorithms", algorithms, "--draws", often(rnd, "5", "0"), "--workers", "1",
              *seed_options(rnd)]  # fmt: skip
     kind = out_kind(rnd)
+    privacy = privacy_options(rnd)
 
     def prepare(case: Case) -> list[str]:
-        return [*base(case), *extra, *out_options(case, kind)]
+        return [*base(case), *privacy(case), *extra, *out_options(case, kind)]
 
     return prepare
 
@@ -512,6 +543,30 @@ def registry_case(rnd: Random) -> Prepare:
     return lambda case: [*options, *out_options(case, kind)]
 
 
+def new_key_case(rnd: Random) -> Prepare:
+    where = often(rnd, "new", "existing", "folder", "no folder", "empty", spoil=0.5)
+
+    def prepare(case: Case) -> list[str]:
+        if where == "existing":
+            return [str(case.file("p.key", KEY))]
+        path = {
+            "new": case.folder / "new.key",
+            "folder": case.folder,
+            "no folder": case.folder / "nowhere" / "new.key",
+            "empty": Path(""),
+        }[where]
+        return [str(path)]
+
+    return prepare
+
+
+def pseudonym_case(rnd: Random) -> Prepare:
+    key = often(rnd, "good", "short", "missing", "folder")
+    ids = often(rnd, ["--id", "ada@example.org"], ["--id", ""], [], ["--id", "ש", "--id", " x "])
+    length = often(rnd, [], ["--length", "64"], ["--length", "8"], ["--length", "x"])
+    return lambda case: [*key_file(case, key), *ids, *length]
+
+
 # command: (cases, examples in the default run, the exit codes it may end with)
 COMMANDS: dict[str, tuple[Callable[[Random], Prepare], int, frozenset[int]]] = {
     "check": (check_case, 40, frozenset({0, 2, 3, 4})),
@@ -524,6 +579,8 @@ COMMANDS: dict[str, tuple[Callable[[Random], Prepare], int, frozenset[int]]] = {
     "match": (match_case, 30, frozenset({0, 2})),
     "generate": (generate_case, 15, frozenset({0, 2})),
     "generate-registry": (registry_case, 10, frozenset({0, 2})),
+    "new-key": (new_key_case, 10, frozenset({0, 2})),
+    "pseudonym": (pseudonym_case, 15, frozenset({0, 2})),
 }
 
 

@@ -85,6 +85,22 @@ def allow_empty_household(record: dict[str, Any], name: str = "record.json") -> 
     return value
 
 
+def pseudonym_method(record: dict[str, Any], name: str = "record.json") -> dict[str, Any] | None:
+    """``inputs.pool.pseudonyms`` (version 5): ``{"method", "length", "key_fingerprint"}`` when
+    the ids are keyed pseudonyms, None when they are the pool file's own ids (or the record is
+    older)."""
+    reader = RecordReader(name)
+    found = reader.mapping(record, "inputs.pool").get("pseudonyms")
+    if found is None:
+        return None
+    if not isinstance(found, dict):
+        raise reader.fail("'inputs.pool.pseudonyms' must be an object or null")
+    reader.text(found, "method")
+    reader.integer(found, "length", minimum=1)
+    reader.text(found, "key_fingerprint")
+    return found
+
+
 def pool_columns(record: dict[str, Any], name: str = "record.json") -> tuple[str | None, list[str]]:
     """``inputs.pool.id_column`` (None: row numbers) and ``household_columns``: how to read the
     pool file again as the record read it."""

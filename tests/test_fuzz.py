@@ -496,10 +496,11 @@ def invite_case(rnd: Random) -> Prepare:
         *seed_options(rnd),
     ]  # fmt: skip
     kind = out_kind(rnd)
+    privacy = privacy_options(rnd)
 
     def prepare(case: Case) -> list[str]:
         return ["--registry", str(case.file("registry.csv", registry)), *options,
-                *out_options(case, kind)]  # fmt: skip
+                *privacy(case), *out_options(case, kind)]  # fmt: skip
 
     return prepare
 

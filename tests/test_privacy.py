@@ -26,6 +26,7 @@ from sortition.privacy.keys import PseudonymKey, new_key, read_key
 from sortition.privacy.personal import personal_ids, why_personal
 from sortition.privacy.pseudonyms import pseudonym, pseudonymise
 from sortition.privacy.types import type_sizes
+from sortition.record.draw import commitment_sha256
 from sortition.selection.service import load_input
 from tests.helpers import (
     EXAMPLE,
@@ -536,3 +537,97 @@ def test_digits_alone_never_look_personal_and_an_at_sign_always_does(
 ) -> None:
     assert why_personal(digits) is None
     assert why_personal(f"{other}@{digits}") is not None
+
+
+# --------------------------------------------------------------------------- invitations
+
+
+def registry(tmp_path: Path, column: str = "id") -> tuple[Path, list[str]]:
+    """60 people keyed by e-mail address, two to a household."""
+    ids = [f"person{i}@example.org" for i in range(60)]
+    lines = [f"{column},address,postcode,area"] + [
+        f"{person},{i // 2} Green St,GR{i % 3},area-{i % 4}" for i, person in enumerate(ids)
+    ]
+    path = tmp_path / "registry.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path, ids
+
+
+def test_invite_refuses_personal_ids_and_pseudonymises_with_a_key(tmp_path: Path) -> None:
+    path, ids = registry(tmp_path)
+    out = tmp_path / "letters"
+    common = ["invite", "--registry", path, "--letters", 10, "--seed", "s", "--out", out,
+              "--household-columns", "address,postcode", "--stratify-by", "area"]  # fmt: skip
+    refused = run_cli(common)
+    assert refused.exit_code == 2 and not out.exists()
+    assert "registry.csv, column 'id': the ids look personal: the id contains '@'" in (
+        refused.stderr
+    )
+    key = key_file(tmp_path)
+    result = run_cli([*common, "--pseudonym-key", key])
+    assert result.exit_code == 0, result.stderr
+    assert "keep private (never publish): invitations.csv, private/pseudonyms.csv" in result.stdout
+    assert assert_no_id_in(out, ("record.json", "allocation.csv"), ids) == 2
+    record = json.loads((out / "record.json").read_text(encoding="utf-8"))
+    assert record["version"] == 3
+    assert record["inputs"]["registry"]["pseudonyms"]["key_fingerprint"] == (
+        PseudonymKey(VECTOR_KEY).fingerprint
+    )
+    text = (out / "record.json").read_text(encoding="utf-8")
+    assert "Green St" not in text and "GR1" not in text  # never household cells
+    header, rows = read_rows(out / "private" / "pseudonyms.csv")
+    assert header == ["id", "pseudonym"]
+    secret = PseudonymKey(VECTOR_KEY)
+    assert [row[1] for row in rows] == [entry["id"] for entry in record["invitations"]]
+    assert all(row[1] == pseudonym(secret, row[0]) for row in rows)
+    checked = run_cli(["verify", out / "record.json", "--registry", path, "--pseudonym-key", key])
+    assert checked.exit_code == 0, checked.stdout
+    wrong = key_file(tmp_path, b"another key, 16 bytes or more", "wrong.key")
+    mismatch = run_cli(
+        ["verify", out / "record.json", "--registry", path, "--pseudonym-key", wrong]
+    )
+    assert mismatch.exit_code == 1 and "[MISMATCH] draw" in mismatch.stdout
+    assert run_cli(["verify", out / "record.json", "--registry", path]).exit_code == 2
+
+
+def test_invite_refuses_a_personal_id_column_before_reading_the_registry(tmp_path: Path) -> None:
+    path, _ = registry(tmp_path, column="E-mail")
+    result = run_cli(["invite", "--registry", path, "--id-column", "E-mail", "--letters", 5,
+                      "--seed", "s", "--out", tmp_path / "out"])  # fmt: skip
+    assert result.exit_code == 2
+    assert "registry.csv, row 1, column 'E-mail': the ids look personal" in result.stderr
+    public = run_cli(["invite", "--registry", path, "--id-column", "E-mail", "--letters", 5,
+                      "--ids-are-public", "--seed", "s", "--out", tmp_path / "out"])  # fmt: skip
+    assert public.exit_code == 0, public.stderr
+
+
+def test_records_of_the_versions_before_still_verify(tmp_path: Path) -> None:
+    """A selection record of version 4 and an invitation record of version 2 (no pseudonyms
+    field) are still read and verified."""
+    pool, quotas, _ = example_pool(tmp_path)
+    out = tmp_path / "panel"
+    made = run_cli(["select", "--pool", pool, "--quotas", quotas, "-k", 20, "--seed", "s",
+                    "--out", out])  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    record = json.loads((out / "record.json").read_text(encoding="utf-8"))
+    assert record["inputs"]["pool"].pop("pseudonyms") is None
+    record["version"] = 4
+    record["commitment"]["sha256"] = commitment_sha256(record)
+    old = tmp_path / "v4.json"
+    old.write_text(json.dumps(record), encoding="utf-8")
+    checked = run_cli(["verify", old, "--pool", pool, "--quotas", quotas])
+    assert checked.exit_code == 0, checked.stdout
+    assert "selection record version 4" in checked.stdout
+
+    path, _ = registry(tmp_path)
+    letters = tmp_path / "letters"
+    invited = run_cli(["invite", "--registry", path, "--letters", 10, "--seed", "s",
+                       "--ids-are-public", "--out", letters])  # fmt: skip
+    assert invited.exit_code == 0, invited.stderr
+    record = json.loads((letters / "record.json").read_text(encoding="utf-8"))
+    assert record["inputs"]["registry"].pop("pseudonyms") is None
+    record["version"] = 2
+    old = tmp_path / "v2.json"
+    old.write_text(json.dumps(record), encoding="utf-8")
+    checked = run_cli(["verify", old, "--registry", path])
+    assert checked.exit_code == 0, checked.stdout

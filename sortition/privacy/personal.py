@@ -75,14 +75,23 @@ HOW_TO_PSEUDONYMISE = (
 
 
 def refuse_personal_ids(
-    ids: Sequence[str], id_column: str | None, file: str, rows: Sequence[int] | None = None
+    ids: Sequence[str],
+    id_column: str | None,
+    file: str,
+    rows: Sequence[int] | None = None,
+    *,
+    row: bool = True,
 ) -> None:
     """InputError (exit 2) when the ids look personal (``personal_ids``), naming the file, the
-    column and the row (``rows[i]``, the spreadsheet row of ``ids[i]``), and saying how to
-    pseudonymise."""
+    column and the row (``rows[i]``, the spreadsheet row of ``ids[i]``; not named when ``row``
+    is false), and saying how to pseudonymise."""
     found = personal_ids(ids, id_column)
     if found is None:
         return
-    row = 1 if found.index is None else (found.index + 2 if rows is None else rows[found.index])
+    at: int | None = None
+    if found.index is None:
+        at = 1
+    elif row:
+        at = found.index + 2 if rows is None else rows[found.index]
     message = f"the ids look personal: {found.reason}; {HOW_TO_PSEUDONYMISE}"
-    raise InputError([Problem(message, file, row, id_column)])
+    raise InputError([Problem(message, file, at, id_column)])

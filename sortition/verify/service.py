@@ -91,8 +91,8 @@ KIND_OPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("--registry",),
     ),
     "invitation": (
-        "an invitation record takes --registry",
-        ("--pool", "--quotas", "--recompute", "--id-column", "--expect", "--pseudonym-key"),
+        "an invitation record takes --registry and --pseudonym-key",
+        ("--pool", "--quotas", "--recompute", "--id-column", "--expect"),
     ),
 }
 
@@ -129,5 +129,5 @@ def read_record(path: Path) -> dict[str, Any]:
 
 CHECKERS: dict[str, tuple[tuple[int, ...], Checker]] = {
     "selection": (READABLE_VERSIONS, verify_selection),
-    "invitation": ((1, 2), verify_invitation),
+    "invitation": ((1, 2, 3), verify_invitation),
 }

@@ -46,7 +46,12 @@ class Pseudonyms:
 def pseudonymise(key: PseudonymKey, ids: Sequence[str]) -> Pseudonyms:
     """Each id's pseudonym, cut to PSEUDONYM_LENGTH hex digits, or longer when two different
     ids would otherwise share one (the collision check). Ids are expected to be unique."""
-    full = [full_pseudonym(key, identifier) for identifier in ids]
+    keyed = hmac.new(key.secret, digestmod=hashlib.sha256)  # keyed once, copied per id
+    full = []
+    for identifier in ids:
+        one = keyed.copy()
+        one.update(identifier.encode("utf-8"))
+        full.append(one.hexdigest())
     length = PSEUDONYM_LENGTH
     while length < FULL_LENGTH and len({name[:length] for name in full}) < len(full):
         length += LENGTH_STEP

@@ -28,6 +28,7 @@ from sortition_cli.reporting import reports_errors
 
 import sortition
 from sortition.engine.legacy import DEFAULT_MAX_ATTEMPTS
+from sortition.errors import InputError, Problem
 from sortition.io.outputs import check_output_dir, is_output_dir
 from sortition.privacy.keys import read_key
 from sortition.record.build import SeedLike
@@ -183,7 +184,7 @@ def commit(
     path = write_commitment(commitment, out, force)
     others = sorted(p for p in out.rglob("*") if p.is_file() and not p.name.startswith("."))
     echo_written([path, *(p for p in others if p != path)])
-    click.echo("publish this SHA-256 of it before the seed exists:")
+    click.echo("publish this SHA-256 of commitment.json before the seed exists:")
     click.echo(commitment.sha256)
 
 
@@ -224,6 +225,10 @@ def draw(
     check_output_dir(
         out, force, inputs(commitment_path, pool_path, pseudonym_key) + seed_source.files
     )
+    if pseudonym_key is not None and pool_path is None:
+        raise InputError(
+            [Problem("--pseudonym-key reads the pool file again: give it with --pool")]
+        )
     key = None if pseudonym_key is None else read_key(pseudonym_key)
     source = seed_source.resolve(allow_os=False)
     result = sortition.draw_committed(commitment_path, source, pool_path, expect, key)

@@ -346,6 +346,7 @@ def _valid_outputs(command: list[str]) -> Path:
         (cache / "pool.csv").write_text(POOL, encoding="utf-8")
         (cache / "quotas.csv").write_text(QUOTAS, encoding="utf-8")
         (cache / "registry.csv").write_text(REGISTRY, encoding="utf-8")
+        (cache / "p.key").write_bytes(KEY)
         args = [part.replace("{cache}", str(cache)) for part in command]
         result = CliRunner().invoke(cli, args, catch_exceptions=False)
         assert result.exit_code == 0, result.stderr
@@ -353,10 +354,11 @@ def _valid_outputs(command: list[str]) -> Path:
     return _VALID[key]
 
 
-def selection_record() -> bytes:
+def selection_record(keyed: bool = False) -> bytes:
+    key = ["--pseudonym-key", "{cache}/p.key"] if keyed else []
     cache = _valid_outputs(
         select_args("{cache}/pool.csv", "{cache}/quotas.csv", K, "--household-columns",
-                    "address,postcode", "--panels", "10", seed="s", out="{cache}/out")
+                    "address,postcode", "--panels", "10", *key, seed="s", out="{cache}/out")
     )  # fmt: skip
     return (cache / "out" / "record.json").read_bytes()
 
@@ -439,7 +441,9 @@ def draw_case(rnd: Random) -> Prepare:
 
 def verify_case(rnd: Random) -> Prepare:
     invitation = rnd.random() < 0.4
-    source = invitations()[1] if invitation else selection_record()
+    keyed = rnd.random() < 0.3
+    source = invitations()[1] if invitation else selection_record(keyed)
+    key = often(rnd, "good" if keyed else "none", "none", "good", "short", "missing")
     record = mutated_json(rnd, source.decode("utf-8"), canonical=False)
     files: list[tuple[str, str, bytes]] = []
     if invitation or rnd.random() < SPOIL:
@@ -459,6 +463,8 @@ def verify_case(rnd: Random) -> Prepare:
 
     def prepare(case: Case) -> list[str]:
         args = [str(case.file("record.json", record)), *flags]
+        if key != "none":
+            args += key_file(case, key)
         for option, name, content in files:
             args += [option, str(case.file(name, content))]
         return args

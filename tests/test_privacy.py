@@ -453,6 +453,9 @@ def test_commit_then_draw_with_the_key(tmp_path: Path) -> None:
     wrong = key_file(tmp_path, b"another key, 16 bytes or more", "wrong.key")
     other = run_cli([*draw, "--pseudonym-key", wrong, "--out", tmp_path / "d1"])
     assert other.exit_code == 2 and "another key" in other.stderr
+    alone = ["draw", "--commitment", commitment, "--dice", "1,2,3", "--pseudonym-key", key]
+    without_pool = run_cli([*alone, "--out", tmp_path / "d2"])
+    assert without_pool.exit_code == 2 and "give it with --pool" in without_pool.stderr
     result = run_cli([*draw, "--pseudonym-key", key, "--out", tmp_path / "d"])
     assert result.exit_code == 0, result.stderr
     assert assert_no_id_in(tmp_path / "d", PUBLISHABLE, ids) == 1

@@ -14,7 +14,9 @@ import json
 import math
 import os
 import stat
+import tempfile
 from pathlib import Path
+from random import Random
 
 import pytest
 from hypothesis import given, settings
@@ -26,6 +28,7 @@ from sortition.privacy.keys import PseudonymKey, new_key, read_key
 from sortition.privacy.personal import personal_ids, why_personal
 from sortition.privacy.pseudonyms import pseudonym, pseudonymise
 from sortition.privacy.types import type_sizes
+from sortition.record.canonical import pool_digest, pseudonymised_pool
 from sortition.record.draw import commitment_sha256
 from sortition.selection.service import load_input
 from tests.helpers import (
@@ -634,3 +637,28 @@ def test_records_of_the_versions_before_still_verify(tmp_path: Path) -> None:
     old.write_text(json.dumps(record), encoding="utf-8")
     checked = run_cli(["verify", old, "--registry", path])
     assert checked.exit_code == 0, checked.stdout
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_the_pseudonymised_pool_does_not_depend_on_the_row_order(rnd: Random) -> None:
+    """With a key the canonical pool (sorted by pseudonym, households numbered in that order)
+    and its digest are the same whatever the order of the pool file's rows."""
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        lines = (EXAMPLE / "pool.csv").read_text(encoding="utf-8").splitlines()
+        body = lines[1:]
+        rnd.shuffle(body)
+        (folder / "shuffled.csv").write_text("\n".join([lines[0], *body]) + "\n", "utf-8")
+        key = PseudonymKey(VECTOR_KEY)
+        loaded = [
+            load_input(path, EXAMPLE / "quotas.csv", 20, "email", HOUSEHOLDS[1].split(","),
+                       pseudonym_key=key)
+            for path in (EXAMPLE / "pool.csv", folder / "shuffled.csv")
+        ]  # fmt: skip
+        first, second = (item.instance for item in loaded)
+        assert pseudonymised_pool(first.pool, first.quotas) == pseudonymised_pool(
+            second.pool, second.quotas
+        )
+        assert pool_digest(first.pool, first.quotas) == pool_digest(second.pool, second.quotas)
+        assert list(first.pool.ids) == sorted(first.pool.ids)

@@ -19,6 +19,7 @@ from sortition.privacy.pseudonyms import Pseudonyms, pseudonymise
 # Column names taken as the id column when --id-column is not given and no 'id' column exists.
 ID_COLUMN_GUESSES = ("id", "nationbuilder_id", "person_id", "respondent_id")
 MAX_LISTED_PROBLEMS = 50
+ROW_ID_COLUMN = "id"  # the column selected.csv gains when ids are row numbers
 
 
 @dataclass(frozen=True)
@@ -319,3 +320,22 @@ def write_pseudonym_table(folder: Path, pool_file: PoolFile) -> list[str]:
     rows = zip(pool_file.source_ids, pool_file.pseudonyms.names, strict=True)
     write_csv(private_folder(folder) / PSEUDONYM_TABLE, ["id", "pseudonym"], list(rows))
     return [f"{PRIVATE_FOLDER}/{PSEUDONYM_TABLE}"]
+
+
+def write_pool_split(folder: Path, pool_file: PoolFile, panel: np.ndarray) -> None:
+    """selected.csv and remaining.csv: the pool's original rows and columns, original order.
+
+    A pool without an id column has row-number ids (0 for the first person row); they are then
+    written as a first column ``id``, so that the files name the people as the record does."""
+    table, pool = pool_file.table, pool_file.pool
+    chosen = np.zeros(pool.size, dtype=bool)
+    chosen[pool.source_rows[panel]] = True
+    cells = table.frame.to_numpy(dtype=object)
+    header = list(table.header)
+    if pool_file.id_column is None:
+        ids = np.empty(pool.size, dtype=object)
+        ids[pool.source_rows] = pool.ids
+        cells = np.column_stack([ids, cells]) if cells.size else ids.reshape(-1, 1)
+        header = [ROW_ID_COLUMN, *header]
+    write_csv(folder / "selected.csv", header, cells[chosen].tolist())
+    write_csv(folder / "remaining.csv", header, cells[~chosen].tolist())

@@ -11,6 +11,7 @@ import numpy as np
 
 from sortition.errors import InputError, Problem
 from sortition.model import Instance, Pool, Quotas, ValueQuota
+from sortition.privacy.keys import PseudonymKey
 
 
 class RecordReader:
@@ -233,3 +234,43 @@ def record_instance(record: dict[str, Any], name: str = "record.json") -> Instan
     """The instance a record was drawn from: its embedded pool and quotas and its k."""
     pool, quotas = canonical_inputs(record, name)
     return Instance(pool, quotas, RecordReader(name).integer(record, "k", minimum=1))
+
+
+def check_pseudonym_key(
+    document: dict[str, Any], key: PseudonymKey | None, name: str = "record.json"
+) -> None:
+    """The pool file can be read as the record read it: with the key whose fingerprint the
+    record states when its ids are pseudonyms, without a key when they are not (InputError)."""
+    method = pseudonym_method(document, name)
+    if method is None:
+        if key is not None:
+            raise InputError(
+                [
+                    Problem(
+                        "names people by the pool file's own ids, not by pseudonyms: leave out "
+                        "--pseudonym-key",
+                        file=name,
+                    )
+                ]
+            )
+        return
+    if key is None:
+        raise InputError(
+            [
+                Problem(
+                    "names people by keyed pseudonyms: reading the pool file again needs the "
+                    "organiser's key (--pseudonym-key FILE)",
+                    file=name,
+                )
+            ]
+        )
+    if key.fingerprint != method["key_fingerprint"]:
+        raise InputError(
+            [
+                Problem(
+                    f"was made with the key whose fingerprint is {method['key_fingerprint']}; "
+                    f"{key.name} has fingerprint {key.fingerprint}: it is another key",
+                    file=name,
+                )
+            ]
+        )

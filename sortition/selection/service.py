@@ -21,7 +21,13 @@ from sortition.engine.objectives import PoolDistribution, fair_distribution
 from sortition.engine.registry import ALGORITHMS as REGISTRY
 from sortition.errors import InputError, LotteryCoverageError, Problem, require_file
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
-from sortition.io.pool import PoolFile, read_pool, spreadsheet_rows, write_pseudonym_table
+from sortition.io.pool import (
+    PoolFile,
+    read_pool,
+    spreadsheet_rows,
+    write_pool_split,
+    write_pseudonym_table,
+)
 from sortition.io.quotas import read_quota_file
 from sortition.io.tables import PathLike
 from sortition.model import Instance, Quotas
@@ -42,8 +48,8 @@ from sortition.record.draw import Draw, commitment_sha256, commitment_text, deri
 from sortition.record.reader import (
     RecordReader,
     allow_empty_household,
+    check_pseudonym_key,
     pool_columns,
-    pseudonym_method,
     record_instance,
 )
 from sortition.selection.distribution import distribution_document, probability_rows
@@ -54,7 +60,6 @@ from sortition.verify.selection import check_commitment
 
 ALGORITHMS = tuple(REGISTRY)
 DEFAULT_ALGORITHM = "leximin"
-ROW_ID_COLUMN = "id"  # the column selected.csv gains when ids are row numbers
 
 
 @dataclass(frozen=True)
@@ -322,7 +327,7 @@ def write_selection(selection: Selection, out: PathLike, force: bool = False) ->
     out = Path(out)
     names = ["selected.csv", "remaining.csv"]
     with atomic_output_dir(out, force, selection.loaded.sources) as staging:
-        _write_pool_split(staging, selection.loaded.pool_file, selection.panel)
+        write_pool_split(staging, selection.loaded.pool_file, selection.panel)
         if selection.fair is not None and selection.distribution is not None:
             write_csv(
                 staging / "probabilities.csv",
@@ -336,25 +341,6 @@ def write_selection(selection: Selection, out: PathLike, force: bool = False) ->
         names.append("record.json")
         names += write_pseudonym_table(staging, selection.loaded.pool_file)
     return [out / name for name in names]
-
-
-def _write_pool_split(folder: Path, pool_file: PoolFile, panel: np.ndarray) -> None:
-    """selected.csv and remaining.csv: the pool's original rows and columns, original order.
-
-    A pool without an id column has row-number ids (0 for the first person row); they are then
-    written as a first column ``id``, so that the files name the people as the record does."""
-    table, pool = pool_file.table, pool_file.pool
-    chosen = np.zeros(pool.size, dtype=bool)
-    chosen[pool.source_rows[panel]] = True
-    cells = table.frame.to_numpy(dtype=object)
-    header = list(table.header)
-    if pool_file.id_column is None:
-        ids = np.empty(pool.size, dtype=object)
-        ids[pool.source_rows] = pool.ids
-        cells = np.column_stack([ids, cells]) if cells.size else ids.reshape(-1, 1)
-        header = [ROW_ID_COLUMN, *header]
-    write_csv(folder / "selected.csv", header, cells[chosen].tolist())
-    write_csv(folder / "remaining.csv", header, cells[~chosen].tolist())
 
 
 def _write_lottery(folder: Path, document: dict[str, Any]) -> list[str]:
@@ -489,46 +475,6 @@ def draw_committed(
     return CommittedDraw(record, draw, pool_file)
 
 
-def check_pseudonym_key(
-    document: dict[str, Any], key: PseudonymKey | None, name: str = "record.json"
-) -> None:
-    """The pool file can be read as the record read it: with the key whose fingerprint the
-    record states when its ids are pseudonyms, without a key when they are not (InputError)."""
-    method = pseudonym_method(document, name)
-    if method is None:
-        if key is not None:
-            raise InputError(
-                [
-                    Problem(
-                        "names people by the pool file's own ids, not by pseudonyms: leave out "
-                        "--pseudonym-key",
-                        file=name,
-                    )
-                ]
-            )
-        return
-    if key is None:
-        raise InputError(
-            [
-                Problem(
-                    "names people by keyed pseudonyms: reading the pool file again needs the "
-                    "organiser's key (--pseudonym-key FILE)",
-                    file=name,
-                )
-            ]
-        )
-    if key.fingerprint != method["key_fingerprint"]:
-        raise InputError(
-            [
-                Problem(
-                    f"was made with the key whose fingerprint is {method['key_fingerprint']}; "
-                    f"{key.name} has fingerprint {key.fingerprint}: it is another key",
-                    file=name,
-                )
-            ]
-        )
-
-
 def write_committed_draw(result: CommittedDraw, out: PathLike, force: bool = False) -> list[Path]:
     """record.json, and selected.csv/remaining.csv when the pool file was given."""
     out = Path(out)
@@ -538,7 +484,7 @@ def write_committed_draw(result: CommittedDraw, out: PathLike, force: bool = Fal
             pool = result.pool_file.pool
             position = {person: i for i, person in enumerate(pool.ids)}
             panel = np.array([position[p] for p in result.draw.panel], dtype=np.int64)
-            _write_pool_split(staging, result.pool_file, panel)
+            write_pool_split(staging, result.pool_file, panel)
             names += ["selected.csv", "remaining.csv"]
             names += write_pseudonym_table(staging, result.pool_file)
         write_json(staging / "record.json", result.record)

@@ -10,12 +10,15 @@ import click
 from sortition_cli.examples import epilog
 from sortition_cli.options import (
     InputArgs,
+    PrivacyArgs,
     SeedArgs,
     input_options,
     output_options,
+    privacy_options,
     seed_options,
     time_limit_option,
 )
+from sortition_cli.privacy import echo_written
 from sortition_cli.progress import ProgressRenderer
 from sortition_cli.reporting import reports_errors
 
@@ -32,6 +35,7 @@ from sortition.io.outputs import check_output_dir
 
 @click.command(epilog=epilog("audit"))
 @input_options
+@privacy_options
 @click.option(
     "--algorithms",
     default=",".join(DEFAULT_ALGORITHMS),
@@ -61,6 +65,7 @@ from sortition.io.outputs import check_output_dir
 @reports_errors
 def audit(
     inputs: InputArgs,
+    privacy: PrivacyArgs,
     algorithms: str,
     seed_source: SeedArgs,
     draws: int,
@@ -78,8 +83,8 @@ def audit(
     algorithm that runs past --time-limit is named and left out (exit 4, the rest written).
     """
     names = parse_algorithms(algorithms)
-    check_output_dir(out, force, inputs.files + seed_source.files)
-    loaded = inputs.load()
+    check_output_dir(out, force, inputs.files + privacy.files + seed_source.files)
+    loaded = inputs.load(privacy)
     source = seed_source.resolve()
     progress = ProgressRenderer()
     try:
@@ -107,9 +112,7 @@ def audit(
         click.echo(f"  {item.algorithm.upper():8} min {p.min():.6f}, max {p.max():.6f}{bound}")
     for stopped in result.timed_out:
         click.echo(f"  {stopped.algorithm.upper():8} did not finish: left out")
-    click.echo("wrote:")
-    for path in paths:
-        click.echo(f"  {path}")
+    echo_written(paths, private=())
     if result.timed_out:
         raise TimeLimitError(
             [Problem(t.message) for t in result.timed_out]

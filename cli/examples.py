@@ -6,7 +6,7 @@ EXAMPLES = {
     "check": ["sortition check --pool respondents.csv --quotas categories.csv -k 60"],
     "select": [
         "sortition select --pool respondents.csv --quotas categories.csv -k 60 \\",
-        '    --dice "4,1,6,2,5" --out panel/',
+        '    --pseudonym-key pseudonyms.key --dice "4,1,6,2,5" --out panel/',
     ],
     "commit": [
         "sortition commit --pool respondents.csv --quotas categories.csv -k 60 --out c/",
@@ -24,6 +24,8 @@ EXAMPLES = {
         "sortition audit --pool respondents.csv --quotas categories.csv -k 60 \\",
         "    --seed audit-2025 --out audit/",
     ],
+    "new-key": ["sortition new-key pseudonyms.key"],
+    "pseudonym": ["sortition pseudonym --pseudonym-key pseudonyms.key --id ada@example.org"],
     "demo": ["sortition demo --out sortition-demo/"],
     "generate": [
         "sortition generate --preset realistic7 --n 1000 -k 150 --seed bench --out pool-1k/"

@@ -8,14 +8,17 @@ from pathlib import Path
 import click
 from sortition_cli.examples import epilog
 from sortition_cli.options import (
+    PrivacyArgs,
     SeedArgs,
     allow_empty_household_option,
     file_option,
     inputs,
     output_options,
+    privacy_options,
     seed_options,
     split_columns,
 )
+from sortition_cli.privacy import echo_written
 from sortition_cli.progress import ProgressRenderer
 from sortition_cli.reporting import reports_errors
 
@@ -78,6 +81,7 @@ from sortition.io.outputs import check_output_dir
     "Dask cluster (same invitations).",
 )
 @click.option("--scheduler", default=None, help="Dask scheduler address (with --engine dask).")
+@privacy_options
 @seed_options
 @output_options()
 @reports_errors
@@ -92,6 +96,7 @@ def invite(
     weights_path: Path | None,
     engine: str,
     scheduler: str | None,
+    privacy: PrivacyArgs,
     seed_source: SeedArgs,
     out: Path,
     force: bool,
@@ -101,7 +106,9 @@ def invite(
     Each household (or person) is ranked by SHA-256 of the seed and its key; the smallest ranks
     in each stratum get the letters. Writes invitations.csv, allocation.csv and record.json.
     """
-    check_output_dir(out, force, inputs(registry_path, weights_path) + seed_source.files)
+    check_output_dir(
+        out, force, inputs(registry_path, weights_path) + privacy.files + seed_source.files
+    )
     if scheduler is not None and engine != "dask":
         raise InputError([Problem("--scheduler needs --engine dask")])
     if weight_options and weights_path is not None:
@@ -121,6 +128,8 @@ def invite(
         engine,
         scheduler,
         allow_empty_household,
+        pseudonym_key=privacy.key(),
+        ids_are_public=privacy.ids_are_public,
     )
     source = seed_source.resolve()
     progress = ProgressRenderer()
@@ -138,9 +147,7 @@ def invite(
         note = " (all of them)" if line.all_households else ""
         weight = f", weight {line.weight}" if line.weight != "1" else ""
         click.echo(f"  {line.stratum}: {line.letters} of {line.households}{weight}{note}")
-    click.echo("wrote:")
-    for path in write_invitations(result, out, force):
-        click.echo(f"  {path}")
+    echo_written(write_invitations(result, out, force), private=("invitations.csv",))
 
 
 @click.command(epilog=epilog("match"))

@@ -15,6 +15,7 @@ import traceback
 import click
 from sortition_cli.audit import audit
 from sortition_cli.invite import invite, match
+from sortition_cli.privacy import new_key_command, pseudonym_command
 from sortition_cli.reporting import INTERRUPTED
 from sortition_cli.selection import check, commit, demo, draw, select
 from sortition_cli.synthetic import generate, generate_registry_command
@@ -83,6 +84,8 @@ for _command in (
     invite,
     match,
     generate_registry_command,
+    new_key_command,
+    pseudonym_command,
 ):
     cli.add_command(_command)
 

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
+from sortition.privacy.keys import PseudonymKey, read_key
 from sortition.record.build import SeedLike
 from sortition.seeds import Seed, resolve_seed
 from sortition.selection.service import (
@@ -90,8 +91,9 @@ class InputArgs:
     def files(self) -> list[Path]:
         return [self.pool_path, self.quotas_path]
 
-    def load(self) -> LoadedInput:
-        """Both files read and validated (``sortition.load``), their warnings on stderr."""
+    def load(self, privacy: PrivacyArgs | None = None) -> LoadedInput:
+        """Both files read and validated (``sortition.load``), their warnings on stderr; with
+        ``privacy`` the ids become keyed pseudonyms, or ids that look personal are refused."""
         loaded = load_input(
             self.pool_path,
             self.quotas_path,
@@ -99,6 +101,8 @@ class InputArgs:
             self.id_column,
             split_columns(self.household_columns),
             self.allow_empty_household,
+            pseudonym_key=None if privacy is None else privacy.key(),
+            ids_are_public=privacy is None or privacy.ids_are_public,
         )
         for warning in loaded.warnings:
             click.echo(f"warning: {warning}", err=True)
@@ -141,6 +145,47 @@ input_options = _grouped(
     ],
 )
 """The shared input options of check, select, commit and audit, as ``inputs: InputArgs``."""
+
+
+PSEUDONYM_KEY_HELP = (
+    "A key file made by `sortition new-key`: every id becomes its keyed pseudonym in what may "
+    "be published; DIR/private/pseudonyms.csv keeps the table. Required when the ids look "
+    "personal (e-mail addresses, phone numbers, names)."
+)
+
+
+@dataclass(frozen=True)
+class PrivacyArgs:
+    """--pseudonym-key, --ids-are-public."""
+
+    pseudonym_key: Path | None
+    ids_are_public: bool
+
+    @property
+    def files(self) -> list[Path]:
+        return inputs(self.pseudonym_key)
+
+    def key(self) -> PseudonymKey | None:
+        """The key the options name (never created here: a missing file is bad input)."""
+        return None if self.pseudonym_key is None else read_key(self.pseudonym_key)
+
+
+pseudonym_key_option = file_option("--pseudonym-key", "pseudonym_key", PSEUDONYM_KEY_HELP)
+
+privacy_options = _grouped(
+    PrivacyArgs,
+    "privacy",
+    [
+        pseudonym_key_option,
+        click.option(
+            "--ids-are-public",
+            is_flag=True,
+            help="State that the ids are not personal, so they may appear in what is published "
+            "as they are (without it, ids that look personal need --pseudonym-key).",
+        ),
+    ],
+)
+"""--pseudonym-key and --ids-are-public, for every command that writes a record or a report."""
 
 
 OUT_HELP = "Output folder (created; must be new or empty unless --force)."

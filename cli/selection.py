@@ -11,20 +11,26 @@ from sortition_cli.options import (
     FORCE_HELP,
     AlgorithmArgs,
     InputArgs,
+    PrivacyArgs,
     SeedArgs,
     algorithm_options,
     file_option,
     input_options,
     inputs,
     output_options,
+    privacy_options,
+    pseudonym_key_option,
     seed_options,
 )
+from sortition_cli.privacy import echo_written
 from sortition_cli.progress import ProgressRenderer
 from sortition_cli.reporting import reports_errors
 
 import sortition
 from sortition.engine.legacy import DEFAULT_MAX_ATTEMPTS
+from sortition.errors import InputError, Problem
 from sortition.io.outputs import check_output_dir, is_output_dir
+from sortition.privacy.keys import read_key
 from sortition.record.build import SeedLike
 from sortition.seeds import seed_from_text
 from sortition.selection.service import (
@@ -68,12 +74,18 @@ def check(inputs: InputArgs, time_limit: float) -> None:
 
 @click.command(epilog=epilog("select"))
 @input_options
+@privacy_options
 @seed_options
 @output_options()
 @algorithm_options
 @reports_errors
 def select(
-    inputs: InputArgs, seed_source: SeedArgs, out: Path, force: bool, run: AlgorithmArgs
+    inputs: InputArgs,
+    privacy: PrivacyArgs,
+    seed_source: SeedArgs,
+    out: Path,
+    force: bool,
+    run: AlgorithmArgs,
 ) -> None:
     """Select a panel of size k that meets the quotas, and write it with its record.
 
@@ -81,8 +93,8 @@ def select(
     distribution over panels that makes selection chances as equal as the quotas allow, then
     draw one panel from it.
     """
-    check_output_dir(out, force, inputs.files + seed_source.files)
-    loaded = inputs.load()
+    check_output_dir(out, force, inputs.files + privacy.files + seed_source.files)
+    loaded = inputs.load(privacy)
     select_and_write(loaded, run, seed_source.resolve(), out, force)
 
 
@@ -150,27 +162,29 @@ def select_and_write(
             f"selected {k} of {n} people with LEGACY "
             f"(seed {seed.value!r}, {selection.draw.attempts} attempt(s))."
         )
-    click.echo("wrote:")
-    for path in paths:
-        click.echo(f"  {path}")
+    echo_written(paths)
 
 
 @click.command(epilog=epilog("commit"))
 @input_options
+@privacy_options
 @output_options("Output folder for commitment.json (created; must be empty unless --force).")
 @algorithm_options
 @reports_errors
-def commit(inputs: InputArgs, out: Path, force: bool, run: AlgorithmArgs) -> None:
+def commit(
+    inputs: InputArgs, privacy: PrivacyArgs, out: Path, force: bool, run: AlgorithmArgs
+) -> None:
     """Fix everything but the seed, and print the SHA-256 to publish before the seed exists.
 
     Writes DIR/commitment.json: the record without seed and panel (for the fair algorithms, the
     distribution the panel will be drawn from). Then `sortition draw` draws with the seed.
     """
-    check_output_dir(out, force, inputs.files)
-    commitment = commit_with_progress(inputs.load(), run)
+    check_output_dir(out, force, inputs.files + privacy.files)
+    commitment = commit_with_progress(inputs.load(privacy), run)
     path = write_commitment(commitment, out, force)
-    click.echo(f"wrote {path}")
-    click.echo("publish this SHA-256 of it before the seed exists:")
+    others = sorted(p for p in out.rglob("*") if p.is_file() and not p.name.startswith("."))
+    echo_written([path, *(p for p in others if p != path)])
+    click.echo("publish this SHA-256 of commitment.json before the seed exists:")
     click.echo(commitment.sha256)
 
 
@@ -183,6 +197,7 @@ def commit(inputs: InputArgs, out: Path, force: bool, run: AlgorithmArgs) -> Non
 )
 @seed_options
 @file_option("--pool", "pool_path", "The pool file, to also write selected.csv and remaining.csv.")
+@pseudonym_key_option
 @click.option(
     "--expect",
     default=None,
@@ -196,6 +211,7 @@ def draw(
     commitment_path: Path,
     seed_source: SeedArgs,
     pool_path: Path | None,
+    pseudonym_key: Path | None,
     expect: str | None,
     out: Path,
     force: bool,
@@ -206,9 +222,16 @@ def draw(
     --seed); the commitment must be exactly what `sortition commit` wrote and hold together,
     and with --expect hash to the published SHA-256.
     """
-    check_output_dir(out, force, inputs(commitment_path, pool_path) + seed_source.files)
+    check_output_dir(
+        out, force, inputs(commitment_path, pool_path, pseudonym_key) + seed_source.files
+    )
+    if pseudonym_key is not None and pool_path is None:
+        raise InputError(
+            [Problem("--pseudonym-key reads the pool file again: give it with --pool")]
+        )
+    key = None if pseudonym_key is None else read_key(pseudonym_key)
     source = seed_source.resolve(allow_os=False)
-    result = sortition.draw_committed(commitment_path, source, pool_path, expect)
+    result = sortition.draw_committed(commitment_path, source, pool_path, expect, key)
     paths = sortition.write_committed_draw(result, out, force=force)
     number = result.draw.panel_number
     where = f" (panel {number} of {result.draw.of})" if number is not None else ""
@@ -220,9 +243,7 @@ def draw(
         )
     else:
         click.echo(f"commitment SHA-256: {sha}, as published")
-    click.echo("wrote:")
-    for path in paths:
-        click.echo(f"  {path}")
+    echo_written(paths)
 
 
 @click.command(epilog=epilog("demo"))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 from sortition_cli.examples import epilog
-from sortition_cli.options import file_option
+from sortition_cli.options import file_option, pseudonym_key_option
 from sortition_cli.reporting import reports_errors
 
 import sortition
@@ -28,6 +28,7 @@ import sortition
     "An invitation record's registry file, to re-derive every invitation (required for an "
     "invitation record).",
 )
+@pseudonym_key_option
 @click.option(
     "--expect",
     default=None,
@@ -42,6 +43,7 @@ def verify(
     quotas_path: Path | None,
     recompute: bool,
     registry_path: Path | None,
+    pseudonym_key: Path | None,
     expect: str | None,
 ) -> None:
     """Check a published record: digests, the draw from the seed, quotas and households.
@@ -55,6 +57,7 @@ def verify(
         registry_path=registry_path,
         recompute=recompute,
         expect=expect,
+        pseudonym_key=pseudonym_key,
     )
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)

@@ -225,6 +225,35 @@ def input_options(rnd: Random) -> list[str]:
     return ["-k", k, *households, *ids]
 
 
+KEY = bytes(range(32))
+
+
+def key_file(case: Case, rnd_choice: str) -> list[str]:
+    """--pseudonym-key: a good key, a short one, a missing file, a folder."""
+    if rnd_choice == "good":
+        return ["--pseudonym-key", str(case.file("p.key", KEY))]
+    if rnd_choice == "short":
+        return ["--pseudonym-key", str(case.file("p.key", b"short"))]
+    if rnd_choice == "missing":
+        return ["--pseudonym-key", str(case.folder / "typo.key")]
+    return ["--pseudonym-key", str(case.folder)]
+
+
+def privacy_options(rnd: Random) -> Callable[[Case], list[str]]:
+    """--pseudonym-key (usually a good key or none), --ids-are-public."""
+    choice = often(
+        rnd, rnd.choice(["none", "good", "public"]), "short", "missing", "folder", "good public"
+    )
+
+    def options(case: Case) -> list[str]:
+        public = ["--ids-are-public"] if "public" in choice else []
+        if choice in ("none", "public"):
+            return public
+        return [*key_file(case, choice.split()[0]), *public]
+
+    return options
+
+
 def time_options(rnd: Random) -> list[str]:
     return often(rnd, [], ["--time-limit", "0.001"], ["--time-limit", "0"], ["--time-limit", "-3"])
 
@@ -317,6 +346,7 @@ def _valid_outputs(command: list[str]) -> Path:
         (cache / "pool.csv").write_text(POOL, encoding="utf-8")
         (cache / "quotas.csv").write_text(QUOTAS, encoding="utf-8")
         (cache / "registry.csv").write_text(REGISTRY, encoding="utf-8")
+        (cache / "p.key").write_bytes(KEY)
         args = [part.replace("{cache}", str(cache)) for part in command]
         result = CliRunner().invoke(cli, args, catch_exceptions=False)
         assert result.exit_code == 0, result.stderr
@@ -324,10 +354,11 @@ def _valid_outputs(command: list[str]) -> Path:
     return _VALID[key]
 
 
-def selection_record() -> bytes:
+def selection_record(keyed: bool = False) -> bytes:
+    key = ["--pseudonym-key", "{cache}/p.key"] if keyed else []
     cache = _valid_outputs(
         select_args("{cache}/pool.csv", "{cache}/quotas.csv", K, "--household-columns",
-                    "address,postcode", "--panels", "10", seed="s", out="{cache}/out")
+                    "address,postcode", "--panels", "10", *key, seed="s", out="{cache}/out")
     )  # fmt: skip
     return (cache / "out" / "record.json").read_bytes()
 
@@ -376,9 +407,10 @@ def select_case(rnd: Random, seeded: bool = True) -> Prepare:
         *(seed_options(rnd) if seeded else []),
     ]  # fmt: skip
     kind = out_kind(rnd)
+    privacy = privacy_options(rnd)
 
     def prepare(case: Case) -> list[str]:
-        return [*base(case), *extra, *out_options(case, kind)]
+        return [*base(case), *privacy(case), *extra, *out_options(case, kind)]
 
     return prepare
 
@@ -409,7 +441,9 @@ def draw_case(rnd: Random) -> Prepare:
 
 def verify_case(rnd: Random) -> Prepare:
     invitation = rnd.random() < 0.4
-    source = invitations()[1] if invitation else selection_record()
+    keyed = rnd.random() < 0.3
+    source = invitations()[1] if invitation else selection_record(keyed)
+    key = often(rnd, "good" if keyed else "none", "none", "good", "short", "missing")
     record = mutated_json(rnd, source.decode("utf-8"), canonical=False)
     files: list[tuple[str, str, bytes]] = []
     if invitation or rnd.random() < SPOIL:
@@ -429,6 +463,8 @@ def verify_case(rnd: Random) -> Prepare:
 
     def prepare(case: Case) -> list[str]:
         args = [str(case.file("record.json", record)), *flags]
+        if key != "none":
+            args += key_file(case, key)
         for option, name, content in files:
             args += [option, str(case.file(name, content))]
         return args
@@ -442,9 +478,10 @@ def audit_case(rnd: Random) -> Prepare:
     extra = ["--algorithms", algorithms, "--draws", often(rnd, "5", "0"), "--workers", "1",
              *seed_options(rnd)]  # fmt: skip
     kind = out_kind(rnd)
+    privacy = privacy_options(rnd)
 
     def prepare(case: Case) -> list[str]:
-        return [*base(case), *extra, *out_options(case, kind)]
+        return [*base(case), *privacy(case), *extra, *out_options(case, kind)]
 
     return prepare
 
@@ -465,10 +502,11 @@ def invite_case(rnd: Random) -> Prepare:
         *seed_options(rnd),
     ]  # fmt: skip
     kind = out_kind(rnd)
+    privacy = privacy_options(rnd)
 
     def prepare(case: Case) -> list[str]:
         return ["--registry", str(case.file("registry.csv", registry)), *options,
-                *out_options(case, kind)]  # fmt: skip
+                *privacy(case), *out_options(case, kind)]  # fmt: skip
 
     return prepare
 
@@ -512,6 +550,30 @@ def registry_case(rnd: Random) -> Prepare:
     return lambda case: [*options, *out_options(case, kind)]
 
 
+def new_key_case(rnd: Random) -> Prepare:
+    where = often(rnd, "new", "existing", "folder", "no folder", "empty", spoil=0.5)
+
+    def prepare(case: Case) -> list[str]:
+        if where == "existing":
+            return [str(case.file("p.key", KEY))]
+        path = {
+            "new": case.folder / "new.key",
+            "folder": case.folder,
+            "no folder": case.folder / "nowhere" / "new.key",
+            "empty": Path(""),
+        }[where]
+        return [str(path)]
+
+    return prepare
+
+
+def pseudonym_case(rnd: Random) -> Prepare:
+    key = often(rnd, "good", "short", "missing", "folder")
+    ids = often(rnd, ["--id", "ada@example.org"], ["--id", ""], [], ["--id", "ש", "--id", " x "])
+    length = often(rnd, [], ["--length", "64"], ["--length", "8"], ["--length", "x"])
+    return lambda case: [*key_file(case, key), *ids, *length]
+
+
 # command: (cases, examples in the default run, the exit codes it may end with)
 COMMANDS: dict[str, tuple[Callable[[Random], Prepare], int, frozenset[int]]] = {
     "check": (check_case, 40, frozenset({0, 2, 3, 4})),
@@ -524,6 +586,8 @@ COMMANDS: dict[str, tuple[Callable[[Random], Prepare], int, frozenset[int]]] = {
     "match": (match_case, 30, frozenset({0, 2})),
     "generate": (generate_case, 15, frozenset({0, 2})),
     "generate-registry": (registry_case, 10, frozenset({0, 2})),
+    "new-key": (new_key_case, 10, frozenset({0, 2})),
+    "pseudonym": (pseudonym_case, 15, frozenset({0, 2})),
 }
 
 

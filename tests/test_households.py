@@ -304,7 +304,7 @@ def test_invite_ranks_the_normalised_key(tmp_path: Path) -> None:
     registry.write_text(REGISTRY, encoding="utf-8")
     invited = _invite(registry, tmp_path / "out", 2)
     record = json.loads((tmp_path / "out" / "record.json").read_text(encoding="utf-8"))
-    assert record["version"] == 2
+    assert record["version"] == 3
     assert record["inputs"]["registry"]["households"] == 2
     assert record["inputs"]["registry"]["allow_empty_household"] is False
     ranks = {row["id"]: row["invitation_rank"] for row in invited}

@@ -119,7 +119,7 @@ def test_invitations_follow_the_rule_by_hand(registry: Path, tmp_path: Path) -> 
     assert sum(int(line["letters"]) for line in allocation) == 60
     assert {line["stratum"]: line["weight"] for line in allocation}["area-2"] == "2"
     record = json.loads((out / "record.json").read_text(encoding="utf-8"))
-    assert record["kind"] == "invitation" and record["version"] == 2
+    assert record["kind"] == "invitation" and record["version"] == 3
     assert [entry["id"] for entry in record["invitations"]] == expected
     text = (out / "record.json").read_text(encoding="utf-8")
     assert "Street" not in text  # pseudonymous ids only: no address reaches the record

@@ -38,6 +38,7 @@ from sortition.engine.objectives import PoolDistribution, fair_distribution
 from sortition.engine.registry import ALGORITHMS, SAMPLED_ALGORITHMS, sampler
 from sortition.errors import InputError, Problem, TimeLimitError
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
+from sortition.io.pool import write_pseudonym_table
 from sortition.io.tables import PathLike
 from sortition.progress import Progress
 from sortition.randomness import SeededStream
@@ -174,4 +175,5 @@ def write_audit(audit: Audit, out: PathLike, draws: int, force: bool = False) ->
         write_csv(staging / "probabilities.csv", header, rows)
         names = ["metrics.json", "inputs.json", "probabilities.csv"]
         names += write_report(audit, metrics, inputs, staging)
+        names += write_pseudonym_table(staging, audit.loaded.pool_file)
     return [out / name for name in names]

@@ -41,7 +41,8 @@ from sortition.record.build import SeedLike, tool_versions
 
 RECORD_KIND = "invitation"
 # 2: households are ranked by their normalised key (version 1 joined the cells as written)
-RECORD_VERSION = 2
+# 3: inputs.registry.pseudonyms (the invitations' ids may be keyed pseudonyms, docs/privacy.md)
+RECORD_VERSION = 3
 ALL = "all"  # the one stratum of an unstratified lottery
 RANK_RULE = (
     "SHA-256(UTF-8(seed) || 0x00 || UTF-8(key)) as a big-endian integer, smallest first; key: "
@@ -396,8 +397,12 @@ def invitation_record(
     letters: int,
     allocation: Sequence[StratumAllocation],
     invited: Sequence[InvitedRow],
+    ids: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """The invitation record (docs/record.md, "The invitation record"): pseudonymous ids only."""
+    """The invitation record (docs/record.md, "The invitation record"): pseudonymous ids only;
+    ``ids`` are the invited people's keyed pseudonyms, in the order of ``invited`` (None: their
+    ids as the registry holds them)."""
+    named = [row.id for row in invited] if ids is None else list(ids)
     return {
         "kind": RECORD_KIND,
         "version": RECORD_VERSION,
@@ -410,7 +415,9 @@ def invitation_record(
             "method": METHOD,
             "strata": [allocation_row(a) for a in allocation],
         },
-        "invitations": [{"stratum": row.stratum, "id": row.id} for row in invited],
+        "invitations": [
+            {"stratum": row.stratum, "id": name} for row, name in zip(invited, named, strict=True)
+        ],
     }
 
 

@@ -29,14 +29,24 @@ from sortition.invitations.registry import (
     read_rows,
     resolve_columns,
 )
-from sortition.io.outputs import atomic_output_dir, write_csv, write_json
+from sortition.io.outputs import (
+    PRIVATE_FOLDER,
+    atomic_output_dir,
+    private_folder,
+    write_csv,
+    write_json,
+)
 from sortition.io.tables import PathLike
+from sortition.privacy.keys import PseudonymKey
+from sortition.privacy.personal import refuse_personal_ids
+from sortition.privacy.pseudonyms import Pseudonyms, pseudonymise
 from sortition.progress import Progress, RowsRead
 from sortition.record.build import SeedLike
 from sortition.record.canonical import file_sha256
 
 ENGINES = ("local", "dask")
 RANK_COLUMN = "invitation_rank"
+PSEUDONYM_TABLE = "pseudonyms.csv"  # DIR/private/: each invited id and its pseudonym
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,8 @@ class InviteRequest:
     engine: str = "local"
     scheduler: str | None = None
     allow_empty_household: bool = False  # a person with an empty household cell lives alone
+    pseudonym_key: PseudonymKey | None = None  # the record names the invited by pseudonyms
+    ids_are_public: bool = False  # without a key, ids that look personal are refused
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,7 @@ class InviteResult:
     allocation: list[StratumAllocation]
     invited: list[InvitedRow]
     record: dict[str, Any]
+    pseudonyms: Pseudonyms | None = None  # of the invited, in the order of ``invited``
 
 
 def local_chunks(
@@ -86,6 +99,9 @@ def draw_invitations(
         request.stratify_by,
         request.allow_empty_household,
     )
+    guard = request.pseudonym_key is None and not request.ids_are_public
+    if guard:  # a column named email, phone ...: refused before the registry is read
+        refuse_personal_ids([], columns.id, registry.name)
     with ThreadPoolExecutor(1) as pool:  # the file's SHA-256 on the other core meanwhile
         raw_digest = pool.submit(file_sha256, registry.path)
         if request.engine == "dask":
@@ -104,6 +120,11 @@ def draw_invitations(
         rows = fetch([m for invitation in plan.invitations for m in invitation.members])
         invited = finish(plan, columns, seed.value, rows, registry.name)
         file_digest = raw_digest.result()
+    if guard:  # the ids the record would publish
+        refuse_personal_ids([row.id for row in invited], columns.id, registry.name, row=False)
+    pseudonyms = None
+    if request.pseudonym_key is not None:
+        pseudonyms = pseudonymise(request.pseudonym_key, [row.id for row in invited])
     record = invitation_record(
         seed=seed,
         registry={
@@ -116,17 +137,20 @@ def draw_invitations(
             "household_columns": list(columns.households),
             "allow_empty_household": columns.allow_empty_household,
             "stratify_by": columns.stratum,
+            "pseudonyms": None if pseudonyms is None else pseudonyms.describe(),
         },
         letters=request.letters,
         allocation=plan.allocation,
         invited=invited,
+        ids=None if pseudonyms is None else pseudonyms.names,
     )
-    return InviteResult(registry, columns, plan.allocation, invited, record)
+    return InviteResult(registry, columns, plan.allocation, invited, record, pseudonyms)
 
 
 def write_invitations(result: InviteResult, out: PathLike, force: bool = False) -> list[Path]:
     """``invitations.csv`` (the invited rows, every registry column, and their rank),
-    ``allocation.csv`` and ``record.json``, all at once."""
+    ``allocation.csv`` and ``record.json``, all at once; with a pseudonym key also
+    ``private/pseudonyms.csv`` (each invited id and its pseudonym, in the record's order)."""
     out = Path(out)
     header = list(result.registry.header)
     rank_column = RANK_COLUMN if RANK_COLUMN not in header else RANK_COLUMN + "_sha256"
@@ -146,4 +170,9 @@ def write_invitations(result: InviteResult, out: PathLike, force: bool = False) 
             ],
         )
         write_json(staging / names[2], result.record)
+        if result.pseudonyms is not None:
+            table = private_folder(staging) / PSEUDONYM_TABLE
+            rows = zip((row.id for row in result.invited), result.pseudonyms.names, strict=True)
+            write_csv(table, ["id", "pseudonym"], list(rows))
+            names.append(f"{PRIVATE_FOLDER}/{PSEUDONYM_TABLE}")
     return [out / name for name in names]

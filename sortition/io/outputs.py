@@ -107,7 +107,16 @@ def _foreign_entries(folder: Path, entries: list[str]) -> list[str] | None:
     if not isinstance(listed, list):
         return None
     known = {str(name) for name in listed} | {MARKER}
-    return [name for name in entries if name not in known or (folder / name).is_dir()]
+    return [name for name in entries if not _known_entry(folder, name, known)]
+
+
+def _known_entry(folder: Path, name: str, known: set[str]) -> bool:
+    """A file the marker lists, or a folder (``private/``) every file of which it lists."""
+    path = folder / name
+    if not path.is_dir():
+        return name in known
+    inside = [entry for entry in path.rglob("*") if not entry.is_dir()]
+    return bool(inside) and all(entry.relative_to(folder).as_posix() in known for entry in inside)
 
 
 def _absolute(path: Path) -> Path:
@@ -140,7 +149,8 @@ def _check_writable(out: Path, resolved: Path) -> None:
 def atomic_output_dir(out: Path, force: bool, inputs: Sequence[Path] = ()) -> Iterator[Path]:
     """Yield a temporary folder beside ``out``; on success it replaces ``out`` in one rename.
 
-    The marker (``MARKER``, listing the files written) is added last. On any error or interrupt
+    The marker (``MARKER``, listing the files written, those in a subfolder such as
+    ``private/`` by their path in the folder) is added last. On any error or interrupt
     the temporary folder is removed and ``out`` is left as it was.
     """
     check_output_dir(out, force, inputs)
@@ -151,7 +161,11 @@ def atomic_output_dir(out: Path, force: bool, inputs: Sequence[Path] = ()) -> It
     os.chmod(staging, 0o777 & ~_current_umask())  # mkdtemp makes it private; outputs are not
     try:
         yield staging
-        files = sorted(entry.name for entry in staging.iterdir())
+        files = sorted(
+            entry.relative_to(staging).as_posix()
+            for entry in staging.rglob("*")
+            if not entry.is_dir()
+        )
         write_json(staging / MARKER, {"written_by": "sortition", "files": files})
         with committing():
             _swap(staging, resolved)
@@ -182,6 +196,17 @@ def _current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+PRIVATE_FOLDER = "private"  # DIR/private/: for the organiser, never published (docs/privacy.md)
+
+
+def private_folder(folder: Path) -> Path:
+    """``folder/private``, created readable by its owner only."""
+    private = folder / PRIVATE_FOLDER
+    private.mkdir(mode=0o700, exist_ok=True)
+    os.chmod(private, 0o700)
+    return private
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterator[Sequence[str]] | list[Any]) -> None:

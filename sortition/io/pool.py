@@ -4,22 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from sortition.errors import InputError, Problem
 from sortition.households import EMPTY_HOUSEHOLD_CELL, household_key, normalise_cell
+from sortition.io.outputs import PRIVATE_FOLDER, private_folder, write_csv
 from sortition.io.tables import PathLike, Table, find_column, read_table
 from sortition.model import Pool, Quotas
+from sortition.privacy.keys import PseudonymKey
+from sortition.privacy.pseudonyms import Pseudonyms, pseudonymise
 
 # Column names taken as the id column when --id-column is not given and no 'id' column exists.
 ID_COLUMN_GUESSES = ("id", "nationbuilder_id", "person_id", "respondent_id")
 MAX_LISTED_PROBLEMS = 50
+ROW_ID_COLUMN = "id"  # the column selected.csv gains when ids are row numbers
 
 
 @dataclass(frozen=True)
 class PoolFile:
-    """A pool as read: the canonical ``Pool`` and the raw table (to write rows back unchanged)."""
+    """A pool as read: the canonical ``Pool`` and the raw table (to write rows back unchanged).
+
+    With a pseudonym key the pool's ids are the pseudonyms (``pseudonyms`` says how they were
+    made) and the canonical order is theirs; ``source_ids`` are the organiser's ids in the
+    file's row order (row numbers as text without an id column), for the private table."""
 
     pool: Pool
     table: Table
@@ -27,6 +36,8 @@ class PoolFile:
     household_columns: tuple[str, ...]
     warnings: tuple[str, ...]
     allow_empty_household: bool = False
+    pseudonyms: Pseudonyms | None = None
+    source_ids: tuple[str, ...] = ()
 
 
 def read_pool(
@@ -35,9 +46,12 @@ def read_pool(
     id_column: str | None = None,
     household_columns: Sequence[str] = (),
     allow_empty_household: bool = False,
+    pseudonym_key: PseudonymKey | None = None,
 ) -> PoolFile:
     """Read and validate a pool file against the quotas' features (``parse_pool``)."""
-    return parse_pool(read_table(path), quotas, id_column, household_columns, allow_empty_household)
+    return parse_pool(
+        read_table(path), quotas, id_column, household_columns, allow_empty_household, pseudonym_key
+    )
 
 
 def parse_pool(
@@ -46,8 +60,11 @@ def parse_pool(
     id_column: str | None = None,
     household_columns: Sequence[str] = (),
     allow_empty_household: bool = False,
+    pseudonym_key: PseudonymKey | None = None,
 ) -> PoolFile:
     """Validate every row and map it to canonical form; all problems are reported at once.
+    With ``pseudonym_key`` every id is replaced by its keyed pseudonym (sortition.privacy)
+    before anything is sorted or numbered, so the canonical order is the pseudonyms'.
 
     People with the same household key (``sortition.households``: cells compared after NFKC,
     case folding and collapsing whitespace) share a household. An empty household cell is a
@@ -71,6 +88,11 @@ def parse_pool(
             shown.append(Problem(f"... and {len(problems) - MAX_LISTED_PROBLEMS} more problems"))
         raise InputError(shown)
 
+    source_ids = tuple(str(person) for person in ids)
+    pseudonyms = None
+    if pseudonym_key is not None:
+        pseudonyms = pseudonymise(pseudonym_key, source_ids)
+        ids = np.array(pseudonyms.names, dtype=object)
     order = np.array(sorted(range(len(ids)), key=lambda i: ids[i]), dtype=np.int64)
     households = None
     if household_positions:
@@ -89,6 +111,8 @@ def parse_pool(
         household_columns=tuple(header[p] for p in household_positions),
         warnings=_warnings(table.name, quotas, values, keys, id_position is None),
         allow_empty_household=allow_empty_household,
+        pseudonyms=pseudonyms,
+        source_ids=source_ids,
     )
 
 
@@ -126,6 +150,11 @@ def _column_positions(
     if problems:
         raise InputError(problems)
     return feature_positions, household_positions
+
+
+def spreadsheet_rows(table: Table) -> list[int]:
+    """Each person's row as a spreadsheet shows it (the header is row 1), in the file's order."""
+    return [int(row) for row in _spreadsheet_rows(table)]
 
 
 def _spreadsheet_rows(table: Table) -> np.ndarray:
@@ -277,3 +306,36 @@ def _number_households(keys_in_id_order: list[str | None]) -> np.ndarray:
             next_number += 1
         out[i] = numbers[key]
     return out
+
+
+PSEUDONYM_TABLE = "pseudonyms.csv"
+
+
+def write_pseudonym_table(folder: Path, pool_file: PoolFile) -> list[str]:
+    """``folder/private/pseudonyms.csv`` (``id,pseudonym`` in the pool file's row order) when
+    the ids were pseudonymised: the organiser's table from a volunteer to the name the record
+    gives them. Returns the paths written, relative to ``folder``."""
+    if pool_file.pseudonyms is None:
+        return []
+    rows = zip(pool_file.source_ids, pool_file.pseudonyms.names, strict=True)
+    write_csv(private_folder(folder) / PSEUDONYM_TABLE, ["id", "pseudonym"], list(rows))
+    return [f"{PRIVATE_FOLDER}/{PSEUDONYM_TABLE}"]
+
+
+def write_pool_split(folder: Path, pool_file: PoolFile, panel: np.ndarray) -> None:
+    """selected.csv and remaining.csv: the pool's original rows and columns, original order.
+
+    A pool without an id column has row-number ids (0 for the first person row); they are then
+    written as a first column ``id``, so that the files name the people as the record does."""
+    table, pool = pool_file.table, pool_file.pool
+    chosen = np.zeros(pool.size, dtype=bool)
+    chosen[pool.source_rows[panel]] = True
+    cells = table.frame.to_numpy(dtype=object)
+    header = list(table.header)
+    if pool_file.id_column is None:
+        ids = np.empty(pool.size, dtype=object)
+        ids[pool.source_rows] = pool.ids
+        cells = np.column_stack([ids, cells]) if cells.size else ids.reshape(-1, 1)
+        header = [ROW_ID_COLUMN, *header]
+    write_csv(folder / "selected.csv", header, cells[chosen].tolist())
+    write_csv(folder / "remaining.csv", header, cells[~chosen].tolist())

@@ -11,6 +11,7 @@ import numpy as np
 
 from sortition.errors import InputError, Problem
 from sortition.model import Instance, Pool, Quotas, ValueQuota
+from sortition.privacy.keys import PseudonymKey
 
 
 class RecordReader:
@@ -83,6 +84,22 @@ def allow_empty_household(record: dict[str, Any], name: str = "record.json") -> 
     if not isinstance(value, bool):
         raise RecordReader(name).fail("'inputs.pool.allow_empty_household' must be true or false")
     return value
+
+
+def pseudonym_method(record: dict[str, Any], name: str = "record.json") -> dict[str, Any] | None:
+    """``inputs.pool.pseudonyms`` (version 5): ``{"method", "length", "key_fingerprint"}`` when
+    the ids are keyed pseudonyms, None when they are the pool file's own ids (or the record is
+    older)."""
+    reader = RecordReader(name)
+    found = reader.mapping(record, "inputs.pool").get("pseudonyms")
+    if found is None:
+        return None
+    if not isinstance(found, dict):
+        raise reader.fail("'inputs.pool.pseudonyms' must be an object or null")
+    reader.text(found, "method")
+    reader.integer(found, "length", minimum=1)
+    reader.text(found, "key_fingerprint")
+    return found
 
 
 def pool_columns(record: dict[str, Any], name: str = "record.json") -> tuple[str | None, list[str]]:
@@ -217,3 +234,43 @@ def record_instance(record: dict[str, Any], name: str = "record.json") -> Instan
     """The instance a record was drawn from: its embedded pool and quotas and its k."""
     pool, quotas = canonical_inputs(record, name)
     return Instance(pool, quotas, RecordReader(name).integer(record, "k", minimum=1))
+
+
+def check_pseudonym_key(
+    document: dict[str, Any], key: PseudonymKey | None, name: str = "record.json"
+) -> None:
+    """The pool file can be read as the record read it: with the key whose fingerprint the
+    record states when its ids are pseudonyms, without a key when they are not (InputError)."""
+    method = pseudonym_method(document, name)
+    if method is None:
+        if key is not None:
+            raise InputError(
+                [
+                    Problem(
+                        "names people by the pool file's own ids, not by pseudonyms: leave out "
+                        "--pseudonym-key",
+                        file=name,
+                    )
+                ]
+            )
+        return
+    if key is None:
+        raise InputError(
+            [
+                Problem(
+                    "names people by keyed pseudonyms: reading the pool file again needs the "
+                    "organiser's key (--pseudonym-key FILE)",
+                    file=name,
+                )
+            ]
+        )
+    if key.fingerprint != method["key_fingerprint"]:
+        raise InputError(
+            [
+                Problem(
+                    f"was made with the key whose fingerprint is {method['key_fingerprint']}; "
+                    f"{key.name} has fingerprint {key.fingerprint}: it is another key",
+                    file=name,
+                )
+            ]
+        )

@@ -21,10 +21,18 @@ from sortition.engine.objectives import PoolDistribution, fair_distribution
 from sortition.engine.registry import ALGORITHMS as REGISTRY
 from sortition.errors import InputError, LotteryCoverageError, Problem, require_file
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
-from sortition.io.pool import PoolFile, read_pool
+from sortition.io.pool import (
+    PoolFile,
+    read_pool,
+    spreadsheet_rows,
+    write_pool_split,
+    write_pseudonym_table,
+)
 from sortition.io.quotas import read_quota_file
 from sortition.io.tables import PathLike
 from sortition.model import Instance, Quotas
+from sortition.privacy.keys import PseudonymKey
+from sortition.privacy.personal import refuse_personal_ids
 from sortition.progress import Progress
 from sortition.record.build import (
     READABLE_VERSIONS,
@@ -40,6 +48,7 @@ from sortition.record.draw import Draw, commitment_sha256, commitment_text, deri
 from sortition.record.reader import (
     RecordReader,
     allow_empty_household,
+    check_pseudonym_key,
     pool_columns,
     record_instance,
 )
@@ -51,7 +60,6 @@ from sortition.verify.selection import check_commitment
 
 ALGORITHMS = tuple(REGISTRY)
 DEFAULT_ALGORITHM = "leximin"
-ROW_ID_COLUMN = "id"  # the column selected.csv gains when ids are row numbers
 
 
 @dataclass(frozen=True)
@@ -78,16 +86,28 @@ def load_input(
     id_column: str | None = None,
     household_columns: Sequence[str] = (),
     allow_empty_household: bool = False,
+    *,
+    pseudonym_key: PseudonymKey | None = None,
+    ids_are_public: bool = False,
 ) -> LoadedInput:
     """Read and validate both files (exit 2 on any structural problem, all reported at once).
     With ``allow_empty_household`` a person with an empty household cell is a household of
-    their own (the record notes it); without it such a cell is bad input."""
+    their own (the record notes it); without it such a cell is bad input.
+
+    With ``pseudonym_key`` every id becomes its keyed pseudonym (docs/privacy.md): the record,
+    the distribution and the lottery then name nobody. Without one, ids that look personal
+    (sortition.privacy.personal) are refused unless ``ids_are_public`` says they are not."""
     if k < 1:
         raise InputError([Problem(f"k must be at least 1, got {k}")])
     pool_path, quotas_path = Path(pool_path), Path(quotas_path)
     quota_file = read_quota_file(quotas_path)
     quotas = quota_file.quotas
-    pool_file = read_pool(pool_path, quotas, id_column, household_columns, allow_empty_household)
+    pool_file = read_pool(
+        pool_path, quotas, id_column, household_columns, allow_empty_household, pseudonym_key
+    )
+    if pseudonym_key is None and not ids_are_public:
+        rows = spreadsheet_rows(pool_file.table)
+        refuse_personal_ids(pool_file.source_ids, pool_file.id_column, pool_path.name, rows)
     instance = Instance(pool_file.pool, quotas, k)
     files = InputFiles(
         pool_name=pool_path.name,
@@ -97,6 +117,7 @@ def load_input(
         id_column=pool_file.id_column,
         household_columns=pool_file.household_columns,
         allow_empty_household=pool_file.allow_empty_household,
+        pseudonyms=None if pool_file.pseudonyms is None else pool_file.pseudonyms.describe(),
     )
     return LoadedInput(
         pool_file,
@@ -306,7 +327,7 @@ def write_selection(selection: Selection, out: PathLike, force: bool = False) ->
     out = Path(out)
     names = ["selected.csv", "remaining.csv"]
     with atomic_output_dir(out, force, selection.loaded.sources) as staging:
-        _write_pool_split(staging, selection.loaded.pool_file, selection.panel)
+        write_pool_split(staging, selection.loaded.pool_file, selection.panel)
         if selection.fair is not None and selection.distribution is not None:
             write_csv(
                 staging / "probabilities.csv",
@@ -318,26 +339,8 @@ def write_selection(selection: Selection, out: PathLike, force: bool = False) ->
         names += _write_lottery(staging, selection.record)
         write_json(staging / "record.json", selection.record)
         names.append("record.json")
+        names += write_pseudonym_table(staging, selection.loaded.pool_file)
     return [out / name for name in names]
-
-
-def _write_pool_split(folder: Path, pool_file: PoolFile, panel: np.ndarray) -> None:
-    """selected.csv and remaining.csv: the pool's original rows and columns, original order.
-
-    A pool without an id column has row-number ids (0 for the first person row); they are then
-    written as a first column ``id``, so that the files name the people as the record does."""
-    table, pool = pool_file.table, pool_file.pool
-    chosen = np.zeros(pool.size, dtype=bool)
-    chosen[pool.source_rows[panel]] = True
-    cells = table.frame.to_numpy(dtype=object)
-    header = list(table.header)
-    if pool_file.id_column is None:
-        ids = np.empty(pool.size, dtype=object)
-        ids[pool.source_rows] = pool.ids
-        cells = np.column_stack([ids, cells]) if cells.size else ids.reshape(-1, 1)
-        header = [ROW_ID_COLUMN, *header]
-    write_csv(folder / "selected.csv", header, cells[chosen].tolist())
-    write_csv(folder / "remaining.csv", header, cells[~chosen].tolist())
 
 
 def _write_lottery(folder: Path, document: dict[str, Any]) -> list[str]:
@@ -351,13 +354,16 @@ def _write_lottery(folder: Path, document: dict[str, Any]) -> list[str]:
 
 
 def write_commitment(commitment: Commitment, out: PathLike, force: bool = False) -> Path:
-    """Write ``commitment.json``, whose SHA-256 (``commitment.sha256``) is what to publish."""
+    """Write ``commitment.json``, whose SHA-256 (``commitment.sha256``) is what to publish, the
+    M panels (``lottery.csv``) when there are any and the private pseudonym table
+    (``private/pseudonyms.csv``) when the ids were pseudonymised."""
     out = Path(out)
     with atomic_output_dir(out, force) as staging:
         (staging / "commitment.json").write_text(
             commitment_text(commitment.document), encoding="utf-8"
         )
         _write_lottery(staging, commitment.document)
+        write_pseudonym_table(staging, commitment.loaded.pool_file)
     return out / "commitment.json"
 
 
@@ -400,7 +406,7 @@ def read_commitment(path: PathLike, expect: str | None = None) -> dict[str, Any]
         )
     reader = RecordReader(path.name)
     if reader.get(document, "version") not in READABLE_VERSIONS:
-        raise reader.fail(f"unknown version {document['version']!r} (known: 3, 4)")
+        raise reader.fail(f"unknown version {document['version']!r} (known: 3, 4, 5)")
     reader.mapping(document, "tool")
     if commitment_text(document).encode("utf-8") != raw:
         raise InputError(
@@ -428,11 +434,13 @@ def draw_committed(
     seed: SeedLike | str,
     pool_path: PathLike | None = None,
     expect: str | None = None,
+    pseudonym_key: PseudonymKey | None = None,
 ) -> CommittedDraw:
     """Draw from a commitment file with a seed that did not exist when it was published;
     ``expect`` is the SHA-256 published for it (``read_commitment``). With ``pool_path`` (the
     pool file, checked against the commitment's digest) the result can also write selected.csv
-    and remaining.csv."""
+    and remaining.csv; when the commitment names people by keyed pseudonyms, reading the pool
+    file again needs the same ``pseudonym_key``."""
     commitment_path, seed = Path(commitment_path), as_seed(seed)
     pool_path = None if pool_path is None else Path(pool_path)
     document = read_commitment(commitment_path, expect)
@@ -444,12 +452,14 @@ def draw_committed(
         instance = record_instance(document, commitment_path.name)
         inputs = document["inputs"]["pool"]
         id_column, household_columns = pool_columns(document, commitment_path.name)
+        check_pseudonym_key(document, pseudonym_key, commitment_path.name)
         pool_file = read_pool(
             pool_path,
             instance.quotas,
             id_column,
             household_columns,
             allow_empty_household(document, commitment_path.name),
+            pseudonym_key,
         )
         digest = pool_digest(pool_file.pool, instance.quotas)
         if digest != inputs["digest"]:
@@ -474,8 +484,9 @@ def write_committed_draw(result: CommittedDraw, out: PathLike, force: bool = Fal
             pool = result.pool_file.pool
             position = {person: i for i, person in enumerate(pool.ids)}
             panel = np.array([position[p] for p in result.draw.panel], dtype=np.int64)
-            _write_pool_split(staging, result.pool_file, panel)
+            write_pool_split(staging, result.pool_file, panel)
             names += ["selected.csv", "remaining.csv"]
+            names += write_pseudonym_table(staging, result.pool_file)
         write_json(staging / "record.json", result.record)
         names.append("record.json")
     return [out / name for name in names]

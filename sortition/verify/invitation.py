@@ -21,6 +21,7 @@ from typing import Any
 from sortition.errors import InputError, Problem, require_file
 from sortition.invitations.allocation import allocate, parse_weight
 from sortition.invitations.service import InviteRequest, InviteResult, draw_invitations
+from sortition.privacy.keys import PseudonymKey
 from sortition.record.canonical import file_sha256
 from sortition.record.reader import RecordReader
 from sortition.seeds import Seed
@@ -67,6 +68,8 @@ def verify_invitation(request: VerifyRequest) -> list[CheckItem]:
         _allocation_item(recorded, letters, request.name),
         _invitations_item(recorded, invitations),
     ]
+    key = request.pseudonym_key
+    items += _pseudonym_key_items(registry, key, request.name)
     items += _registry_items(
         request.registry_path,
         reader,
@@ -76,8 +79,48 @@ def verify_invitation(request: VerifyRequest) -> list[CheckItem]:
         letters,
         seed_value,
         invitations,
+        key,
     )
     return items
+
+
+def _pseudonym_key_items(
+    registry: dict[str, Any], key: PseudonymKey | None, name: str
+) -> list[CheckItem]:
+    """Version 3: when the record names the invited by keyed pseudonyms, re-deriving them needs
+    the organiser's key (bad input without it); the ``pseudonym key`` item compares its
+    fingerprint with the record's. A key for a record without pseudonyms is bad input."""
+    method = registry.get("pseudonyms")
+    if method is None:
+        if key is not None:
+            raise InputError(
+                [
+                    Problem(
+                        "names the invited by the registry's own ids, not by keyed pseudonyms: "
+                        "--pseudonym-key does not apply to it",
+                        file=name,
+                    )
+                ]
+            )
+        return []
+    reader = RecordReader(name)
+    if not isinstance(method, dict):
+        raise reader.fail("'inputs.registry.pseudonyms' must be an object or null")
+    stated = reader.text(method, "key_fingerprint")
+    if key is None:
+        raise InputError(
+            [
+                Problem(
+                    "names the invited by keyed pseudonyms: re-deriving them from the registry "
+                    "needs the organiser's key (--pseudonym-key FILE)",
+                    file=name,
+                )
+            ]
+        )
+    if key.fingerprint == stated:
+        return [CheckItem("pseudonym key", True, f"{key.name}: fingerprint matches {stated}")]
+    detail = f"{key.name} has fingerprint {key.fingerprint}, the record's key {stated}"
+    return [CheckItem("pseudonym key", False, detail + ": another key")]
 
 
 def _weights(recorded: dict[str, dict[str, Any]], name: str) -> dict[str, Any]:
@@ -134,6 +177,7 @@ def _registry_items(
     letters: int,
     seed_value: str,
     invitations: list[Any],
+    key: PseudonymKey | None = None,
 ) -> list[CheckItem]:
     """The registry file against the record: its SHA-256, its counts and the draw re-derived
     from it with the record's seed and options."""
@@ -158,6 +202,8 @@ def _registry_items(
         stratify_by,
         _weights(recorded, path.name),
         allow_empty_household=allow_empty,
+        pseudonym_key=key if registry.get("pseudonyms") is not None else None,
+        ids_are_public=True,  # re-derived to compare, not published
     )
     try:
         result = draw_invitations(request, Seed(seed_value, "seed"))

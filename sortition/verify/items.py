@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sortition.errors import InputError, Problem
+from sortition.privacy.keys import PseudonymKey
 from sortition.record.build import tool_versions
 
 MAX_LISTED = 3  # examples named in one detail line
@@ -57,6 +58,7 @@ class VerifyRequest:
     id_column: str | None
     registry_path: Path | None = None
     expect: str | None = None  # the commitment SHA-256 the organiser published
+    pseudonym_key: PseudonymKey | None = None  # the organiser's key, to read the pool file again
     warnings: list[str] = field(default_factory=list)  # checkers add what the user should see
 
 

@@ -27,10 +27,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sortition.errors import InfeasibleError, InputError
+from sortition.errors import InfeasibleError, InputError, Problem
 from sortition.io.pool import parse_pool
 from sortition.io.quotas import read_quota_file
 from sortition.io.tables import read_table
+from sortition.privacy.keys import PseudonymKey
 from sortition.record.canonical import (
     file_sha256,
     pool_digest,
@@ -42,6 +43,7 @@ from sortition.record.draw import commitment_sha256, derive_draw
 from sortition.record.reader import (
     allow_empty_household,
     pool_columns,
+    pseudonym_method,
 )
 from sortition.verify.distribution import (
     lottery_item,
@@ -88,8 +90,11 @@ def verify_selection(request: VerifyRequest) -> list[CheckItem]:
     if request.expect is not None:
         items.append(_published_item(selection, request.expect))
     items += _digest_items(selection)
+    items += _pseudonym_key_items(selection, request.pseudonym_key, request.pool_path)
     if request.pool_path is not None:
-        items.append(_pool_file_item(selection, request.pool_path, request.id_column))
+        items.append(
+            _pool_file_item(selection, request.pool_path, request.id_column, request.pseudonym_key)
+        )
     if request.quotas_path is not None:
         items.append(_quotas_file_item(selection, request.quotas_path, request.warnings))
     items += [_panel_size_item(selection), _quotas_item(selection), _household_item(selection)]
@@ -179,7 +184,55 @@ def _raw_file(path: Path, raw_stated: Any) -> tuple[bool, str]:
     return False, f"raw file SHA-256 {raw} differs from the record's {recorded}"
 
 
-def _pool_file_item(selection: SelectionParts, path: Path, id_column: str | None) -> CheckItem:
+def _pseudonym_key_items(
+    selection: SelectionParts, key: PseudonymKey | None, pool_path: Path | None
+) -> list[CheckItem]:
+    """With the organiser's key: the ``pseudonym key`` item (its fingerprint is the record's).
+    A key for a record without pseudonyms, or a pool file for one with them but no key, is bad
+    input: the pool file could not be read as the record read it."""
+    method = pseudonym_method(selection.record, selection.name)
+    if method is None:
+        if key is not None:
+            raise InputError(
+                [
+                    Problem(
+                        "names people by the pool file's own ids, not by keyed pseudonyms: "
+                        "--pseudonym-key does not apply to it",
+                        file=selection.name,
+                    )
+                ]
+            )
+        return []
+    if key is None:
+        if pool_path is not None:
+            raise InputError(
+                [
+                    Problem(
+                        "names people by keyed pseudonyms: checking it against the pool file "
+                        "needs the organiser's key (--pseudonym-key FILE)",
+                        file=selection.name,
+                    )
+                ]
+            )
+        return []
+    stated = method["key_fingerprint"]
+    if key.fingerprint == stated:
+        return [CheckItem("pseudonym key", True, f"{key.name}: fingerprint matches {stated}")]
+    return [
+        CheckItem(
+            "pseudonym key",
+            False,
+            f"{key.name} has fingerprint {key.fingerprint}, the record's key {stated}: another key",
+        )
+    ]
+
+
+def _pool_file_item(
+    selection: SelectionParts,
+    path: Path,
+    id_column: str | None,
+    key: PseudonymKey | None = None,
+) -> CheckItem:
     record, quotas = selection.record, selection.instance.quotas
     stated_pool = record["inputs"]["pool"]
     column, households = pool_columns(record, selection.name)
@@ -193,6 +246,7 @@ def _pool_file_item(selection: SelectionParts, path: Path, id_column: str | None
             column,
             households,
             allow_empty_household(record, selection.name),
+            key,
         )
     except InputError as error:
         first = error.problems[0]

@@ -9,6 +9,7 @@ from typing import Any
 
 from sortition.errors import InputError, Problem, require_file
 from sortition.io.tables import PathLike
+from sortition.privacy.keys import PseudonymKey, read_key
 from sortition.record.build import READABLE_VERSIONS
 from sortition.verify.invitation import verify_invitation
 from sortition.verify.items import Checker, VerifyReport, VerifyRequest, parse_sha256
@@ -24,6 +25,7 @@ def verify_record(
     id_column: str | None = None,
     registry_path: PathLike | None = None,
     expect: str | None = None,
+    pseudonym_key: PseudonymKey | PathLike | None = None,
 ) -> VerifyReport:
     """Check a record, and the pool and quota files when given. ``id_column`` overrides the
     record's id column when reading the pool file; ``expect`` is the commitment SHA-256 the
@@ -31,8 +33,12 @@ def verify_record(
 
     Options that belong to the other kind of record (``registry_path`` for a selection record;
     ``pool_path``, ``quotas_path``, ``recompute``, ``id_column``, ``expect`` for an invitation
-    record) are bad input rather than silently ignored.
+    record) are bad input rather than silently ignored. ``pseudonym_key`` (a key or its file) is
+    the organiser's key: with it the pool file is read as the record read it, its ids made
+    keyed pseudonyms, and the key's fingerprint is compared with the record's.
     """
+    if pseudonym_key is not None and not isinstance(pseudonym_key, PseudonymKey):
+        pseudonym_key = read_key(pseudonym_key)
     expected = None if expect is None else parse_sha256(expect, "--expect")
     record_path = Path(record_path)
     record = read_record(record_path)
@@ -44,6 +50,7 @@ def verify_record(
         "--recompute": recompute,
         "--id-column": id_column is not None,
         "--expect": expected is not None,
+        "--pseudonym-key": pseudonym_key is not None,
     }
     foreign = [flag for flag in KIND_OPTIONS[kind][1] if given[flag]]
     if foreign:
@@ -66,6 +73,7 @@ def verify_record(
         id_column,
         _optional_path(registry_path),
         expected,
+        pseudonym_key,
     )
     items = CHECKERS[kind][1](request)
     return VerifyReport(tuple(items), tuple(request.warnings))
@@ -78,11 +86,12 @@ def _optional_path(path: PathLike | None) -> Path | None:
 # kind -> (what applies to it, the options of the other kind)
 KIND_OPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "selection": (
-        "a selection record takes --pool, --quotas, --recompute, --id-column and --expect",
+        "a selection record takes --pool, --quotas, --recompute, --id-column, --expect and "
+        "--pseudonym-key",
         ("--registry",),
     ),
     "invitation": (
-        "an invitation record takes --registry",
+        "an invitation record takes --registry and --pseudonym-key",
         ("--pool", "--quotas", "--recompute", "--id-column", "--expect"),
     ),
 }
@@ -120,5 +129,5 @@ def read_record(path: Path) -> dict[str, Any]:
 
 CHECKERS: dict[str, tuple[tuple[int, ...], Checker]] = {
     "selection": (READABLE_VERSIONS, verify_selection),
-    "invitation": ((1, 2), verify_invitation),
+    "invitation": ((1, 2, 3), verify_invitation),
 }

@@ -14,6 +14,7 @@ import traceback
 
 import click
 from sortition_cli.audit import audit
+from sortition_cli.groups import groups
 from sortition_cli.invite import invite, match
 from sortition_cli.reporting import INTERRUPTED
 from sortition_cli.selection import check, commit, demo, draw, select
@@ -83,6 +84,7 @@ for _command in (
     invite,
     match,
     generate_registry_command,
+    groups,
 ):
     cli.add_command(_command)
 

@@ -28,6 +28,11 @@ import sortition
     "An invitation record's registry file, to re-derive every invitation (required for an "
     "invitation record).",
 )
+@file_option(
+    "--panel",
+    "panel_path",
+    "A groups record's panel file, to check against the record's digest.",
+)
 @click.option(
     "--expect",
     default=None,
@@ -43,6 +48,7 @@ def verify(
     recompute: bool,
     registry_path: Path | None,
     expect: str | None,
+    panel_path: Path | None,
 ) -> None:
     """Check a published record: digests, the draw from the seed, quotas and households.
 
@@ -55,6 +61,7 @@ def verify(
         registry_path=registry_path,
         recompute=recompute,
         expect=expect,
+        panel_path=panel_path,
     )
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)

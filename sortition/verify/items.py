@@ -57,6 +57,7 @@ class VerifyRequest:
     id_column: str | None
     registry_path: Path | None = None
     expect: str | None = None  # the commitment SHA-256 the organiser published
+    panel_path: Path | None = None  # a groups record's panel file
     warnings: list[str] = field(default_factory=list)  # checkers add what the user should see
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sortition.errors import InputError, Problem, require_file
 from sortition.io.tables import PathLike
 from sortition.record.build import READABLE_VERSIONS
+from sortition.verify.groups import verify_groups
 from sortition.verify.invitation import verify_invitation
 from sortition.verify.items import Checker, VerifyReport, VerifyRequest, parse_sha256
 from sortition.verify.selection import verify_selection
@@ -24,10 +25,12 @@ def verify_record(
     id_column: str | None = None,
     registry_path: PathLike | None = None,
     expect: str | None = None,
+    panel_path: PathLike | None = None,
 ) -> VerifyReport:
     """Check a record, and the pool and quota files when given. ``id_column`` overrides the
     record's id column when reading the pool file; ``expect`` is the commitment SHA-256 the
-    organiser published before the draw (a selection record's ``commitment.sha256`` must be it).
+    organiser published before the draw (a selection record's ``commitment.sha256`` must be it);
+    ``panel_path`` is the panel file a groups record seated.
 
     Options that belong to the other kind of record (``registry_path`` for a selection record;
     ``pool_path``, ``quotas_path``, ``recompute``, ``id_column``, ``expect`` for an invitation
@@ -44,6 +47,7 @@ def verify_record(
         "--recompute": recompute,
         "--id-column": id_column is not None,
         "--expect": expected is not None,
+        "--panel": panel_path is not None,
     }
     foreign = [flag for flag in KIND_OPTIONS[kind][1] if given[flag]]
     if foreign:
@@ -66,6 +70,7 @@ def verify_record(
         id_column,
         _optional_path(registry_path),
         expected,
+        panel_path=_optional_path(panel_path),
     )
     items = CHECKERS[kind][1](request)
     return VerifyReport(tuple(items), tuple(request.warnings))
@@ -79,11 +84,15 @@ def _optional_path(path: PathLike | None) -> Path | None:
 KIND_OPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "selection": (
         "a selection record takes --pool, --quotas, --recompute, --id-column and --expect",
-        ("--registry",),
+        ("--registry", "--panel"),
     ),
     "invitation": (
         "an invitation record takes --registry",
-        ("--pool", "--quotas", "--recompute", "--id-column", "--expect"),
+        ("--pool", "--quotas", "--recompute", "--id-column", "--expect", "--panel"),
+    ),
+    "groups": (
+        "a groups record takes --panel",
+        ("--pool", "--quotas", "--recompute", "--id-column", "--expect", "--registry"),
     ),
 }
 
@@ -121,4 +130,5 @@ def read_record(path: Path) -> dict[str, Any]:
 CHECKERS: dict[str, tuple[tuple[int, ...], Checker]] = {
     "selection": (READABLE_VERSIONS, verify_selection),
     "invitation": ((1, 2), verify_invitation),
+    "groups": ((1,), verify_groups),
 }

@@ -1,0 +1,204 @@
+"""``sortition groups``: read the panel and the rules, check the rules can hold, seat the panel
+(``search``), measure the seating and write groups.csv, summary.json, groups.json and
+seating.html into one folder, atomically."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sortition.errors import InputError, Problem, TimeLimitError
+from sortition.groups.evaluate import (
+    Measures,
+    Seating,
+    deviation_bound_k,
+    deviations_k,
+    measure,
+    repeat_bound,
+    tables_of,
+    value_counts,
+)
+from sortition.groups.html import seating_html
+from sortition.groups.inputs import read_fixed, read_panel, read_together
+from sortition.groups.problem import (
+    GroupsProblem,
+    SeatingRulesError,
+    check_rules,
+    make_problem,
+    number_groups,
+)
+from sortition.groups.record import Bounds, groups_record, options_part
+from sortition.groups.search import default_effort, search
+from sortition.io.outputs import atomic_output_dir, json_text, write_csv, write_text
+from sortition.io.tables import PathLike
+from sortition.record.build import SeedLike, as_seed
+from sortition.record.canonical import file_sha256
+
+FILES = ("groups.csv", "groups.json", "seating.html", "summary.json")
+
+
+@dataclass(frozen=True)
+class GroupsResult:
+    problem: GroupsProblem
+    seating: Seating
+    measures: Measures
+    bounds: Bounds
+    method: str
+    record: dict[str, Any]
+    seconds: float
+
+
+def table_count(people: int, size: int | None, tables: int | None) -> int:
+    """The number of tables: ``tables``, or the fewest of at most ``size`` people."""
+    if (size is None) == (tables is None):
+        raise InputError("give one of --size (people a table) and --tables (how many tables)")
+    count = tables if tables is not None else -(-people // size)  # type: ignore[operator]
+    if count > people:
+        raise InputError(f"--tables {count} is more tables than the panel's {people} people")
+    return count
+
+
+def seat_panel(
+    panel_path: PathLike,
+    *,
+    rounds: int,
+    seed: SeedLike | str,
+    size: int | None = None,
+    tables: int | None = None,
+    balance: Sequence[str] = (),
+    apart: Sequence[str] = (),
+    together_path: PathLike | None = None,
+    fixed_path: PathLike | None = None,
+    id_column: str | None = None,
+    effort: int | None = None,
+    time_limit: float | None = None,
+) -> GroupsResult:
+    """Seat the panel in ``rounds`` rounds (the public API of ``sortition groups``).
+
+    Raises InputError (exit 2) for bad files or options, SeatingRulesError (exit 3) when the
+    rules cannot all hold, TimeLimitError (exit 4) past ``time_limit`` seconds.
+    """
+    seed = as_seed(seed)
+    if rounds < 1:
+        raise InputError("--rounds must be at least 1")
+    panel_path = Path(panel_path)
+    panel = read_panel(panel_path, id_column, balance, apart)
+    count = table_count(len(panel.ids), size, tables)
+    problem = make_problem(
+        panel.ids,
+        count,
+        rounds,
+        {name: list(cells) for name, cells in zip(balance, panel.balance, strict=True)},
+        number_groups(panel.apart) if apart else (),
+        tuple(read_together(together_path, panel.ids)) if together_path is not None else (),
+        tuple(read_fixed(fixed_path, panel.ids, count, rounds)) if fixed_path else (),
+    )
+    apart_name = f"--apart {','.join(apart)}"
+    check_rules(problem, apart_name)
+    budget = default_effort(problem) if effort is None else effort
+    started = time.monotonic()
+
+    def check(done: int) -> None:
+        if time_limit is not None and time.monotonic() - started > time_limit:
+            raise TimeLimitError(
+                f"the seating took more than {time_limit:g} s ({done} of {budget} moves): "
+                "nothing was written; allow more time or a smaller --effort"
+            )
+
+    found = search(problem, seed.value, budget, check)
+    measures = measure(problem, found.seating)
+    if measures.breaches:
+        raise SeatingRulesError(
+            [Problem(f"{apart_name}: no seating keeping them apart was found in {budget} moves")]
+            + [Problem(line) for line in _breach_lines(problem, found.seating)]
+        )
+    bounds = Bounds(repeat_bound(problem), deviation_bound_k(problem))
+    options = options_part(problem, size, list(apart), budget)
+    record = groups_record(
+        problem,
+        found.seating,
+        panel_name=panel_path.name,
+        panel_sha256=file_sha256(panel_path),
+        id_column=panel.id_column,
+        options=options,
+        seed=seed,
+        method=found.method,
+        measures=measures,
+        bounds=bounds,
+    )
+    seconds = time.monotonic() - started
+    return GroupsResult(problem, found.seating, measures, bounds, found.method, record, seconds)
+
+
+def _breach_lines(problem: GroupsProblem, seating: Seating) -> list[str]:
+    from sortition.groups.evaluate import breaches
+
+    return breaches(problem, seating)[:5]
+
+
+def groups_rows(problem: GroupsProblem, seating: Seating) -> list[list[str]]:
+    """groups.csv: round, table, id (1-based; by round, table, then panel order)."""
+    return [
+        [str(r + 1), str(t + 1), problem.ids[x]]
+        for r in range(problem.rounds)
+        for t, members in enumerate(tables_of(seating, r, problem.tables))
+        for x in members
+    ]
+
+
+def summary(result: GroupsResult) -> dict[str, Any]:
+    """summary.json: the measures and bounds, and per round, table and feature the counts and
+    deviations (the time taken is the only part that varies between runs: it is not here,
+    so the file is byte-identical on a re-run; the command prints it)."""
+    problem, k = result.problem, result.problem.people
+    devs = deviations_k(problem, result.seating)
+    totals = value_counts(problem)
+    rounds = []
+    for r in range(problem.rounds):
+        tables = []
+        for t, members in enumerate(tables_of(result.seating, r, problem.tables)):
+            features = {}
+            for f, feature in enumerate(problem.features):
+                names = problem.value_names[f]
+                counts = [0] * len(names)
+                for x in members:
+                    counts[problem.values[f][x]] += 1
+                features[feature] = {
+                    names[v]: {
+                        "count": counts[v],
+                        "share": round(len(members) * totals[f][v] / k, 6),
+                        "deviation": round(devs[r][t][f][v] / k, 6),
+                    }
+                    for v in range(len(names))
+                }
+            tables.append({"table": t + 1, "size": len(members), "features": features})
+        rounds.append({"round": r + 1, "tables": tables})
+    return {
+        "people": k,
+        "tables": problem.tables,
+        "rounds": problem.rounds,
+        "method": result.method,
+        "effort": result.record["options"]["effort"],
+        **result.record["result"],
+        "seating": rounds,
+    }
+
+
+def write_groups(
+    result: GroupsResult, out: PathLike, force: bool = False, inputs: Sequence[Path] = ()
+) -> list[Path]:
+    """Write the four files into ``out`` atomically (never a folder holding ``inputs``)."""
+    out = Path(out)
+    with atomic_output_dir(out, force, inputs) as staging:
+        write_csv(
+            staging / "groups.csv",
+            ["round", "table", "id"],
+            groups_rows(result.problem, result.seating),
+        )
+        write_text(staging / "groups.json", json_text(result.record))
+        write_text(staging / "summary.json", json_text(summary(result)))
+        write_text(staging / "seating.html", seating_html(result.problem, result.seating))
+    return [out / name for name in FILES]

@@ -17,9 +17,17 @@ Two kinds of move:
 * **free**: a move picks a round, a unit that may move and another table, and swaps the unit
   with as many single people from that table.
 
+Half the moves start from a cell more than one off its share, when there is one (a person the
+cell has too many or too few of, with anyone else). On the affine plane without apart groups the
+annealing's moves are judged many at a time (``batched``).
+
+The temperature falls geometrically from 2 to 0.01 over the first 90% of the budget; the last
+10% polish: a move is taken when it breaks no more rules, adds no repeat pair and leaves the
+deviations, compared from the largest down, no worse (equal ones are taken, to walk plateaus).
+
 Every random choice (the first layout, the moves, the acceptance of worse states) comes from the
 seeded stream, and the budget is a count of moves, so the same inputs and seed give the same
-seating on any machine. The temperature falls geometrically from 2 to 0.01 over the budget.
+seating on any machine.
 """
 
 from __future__ import annotations
@@ -30,9 +38,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from math import comb
 
-from sortition.groups.design import design_fits, design_tables
+from sortition.groups.batched import anneal_design
+from sortition.groups.design import design_fits
 from sortition.groups.evaluate import Seating, value_counts
-from sortition.groups.problem import GroupsProblem, SeatingRulesError
+from sortition.groups.layout import design_start, free_start
+from sortition.groups.problem import GroupsProblem
 from sortition.randomness import SeededStream
 
 log = logging.getLogger(__name__)
@@ -40,6 +50,7 @@ log = logging.getLogger(__name__)
 W_APART = 1000.0
 W_REPEAT = 20.0
 T_START, T_END = 2.0, 0.01
+POLISH = 0.1  # the share of the budget spent polishing (``_State.anneal``)
 CHECK_EVERY = 1024  # moves between calls of the caller's check (time limit, progress)
 _WORD = float(1 << 64)
 
@@ -57,8 +68,10 @@ class SearchResult:
 
 
 def default_effort(problem: GroupsProblem) -> int:
-    """The budget when none is given: 400 moves per person and round, at least 20,000."""
-    return max(20_000, 400 * problem.people * problem.rounds)
+    """The budget when none is given: per person and round, 1,000 moves on the affine plane
+    (they are evaluated many at a time) and 200 otherwise; at least 20,000."""
+    fast = uses_design(problem) and not any(g >= 0 for g in problem.apart)
+    return max(20_000, (1000 if fast else 200) * problem.people * problem.rounds)
 
 
 def uses_design(problem: GroupsProblem) -> bool:
@@ -80,65 +93,14 @@ def search(
     ``CHECK_EVERY`` moves; it may raise to stop)."""
     stream = SeededStream(f"groups:{seed}")
     if uses_design(problem):
-        state = _State(problem, _design_start(problem, stream), stream)
+        state = _State(problem, design_start(problem, stream), stream)
         state.anneal(effort, design=True, check=check)
         if state.best_key()[0] == 0:
             return SearchResult(state.best_seating(), "design", effort)
         log.debug("the design seating keeps apart people together: searching freely")
-    state = _State(problem, _free_start(problem, stream), stream)
+    state = _State(problem, free_start(problem, stream), stream)
     state.anneal(effort, design=False, check=check)
     return SearchResult(state.best_seating(), "free", effort)
-
-
-def _design_start(problem: GroupsProblem, stream: SeededStream) -> list[list[int]]:
-    """People shuffled onto the affine plane's positions."""
-    order = list(range(problem.people))
-    stream.shuffle(order)
-    tables = design_tables(problem.people, problem.tables, problem.rounds)
-    where = [[0] * problem.people for _ in range(problem.rounds)]
-    for position, x in enumerate(order):
-        for r in range(problem.rounds):
-            where[r][x] = tables[r][position]
-    return where
-
-
-def _free_start(problem: GroupsProblem, stream: SeededStream) -> list[list[int]]:
-    """Each round: pinned units at their tables, then the other units, largest first (ties in a
-    seeded order), each at the table with the most free seats (the lowest number on a tie);
-    the extra seats (``k mod T`` of them) go to the tables with the most pins."""
-    units, pins = problem.units(), problem.pins()
-    base, extra = divmod(problem.people, problem.tables)
-    where = [[0] * problem.people for _ in range(problem.rounds)]
-    for r in range(problem.rounds):
-        pinned_at = [0] * problem.tables
-        for t in pins[r]:
-            if t is not None:
-                pinned_at[t] += 1
-        by_pins = sorted(range(problem.tables), key=lambda t: (-pinned_at[t], t))
-        free = [base] * problem.tables
-        for t in by_pins[:extra]:
-            free[t] += 1
-        order = list(range(len(units)))
-        stream.shuffle(order)
-        order.sort(key=lambda u: (_unit_pin(units[u], pins[r]) is None, -len(units[u])))
-        for u in order:
-            unit = units[u]
-            table = _unit_pin(unit, pins[r])
-            if table is None:
-                table = max(range(problem.tables), key=lambda t: (free[t], -t))
-            if free[table] < len(unit):
-                raise SeatingRulesError(
-                    f"round {r + 1}: the together groups and pins cannot be fitted into "
-                    f"{problem.tables} tables of {base} or {base + 1}"
-                )
-            free[table] -= len(unit)
-            for x in unit:
-                where[r][x] = table
-    return where
-
-
-def _unit_pin(unit: list[int], round_pins: list[int | None]) -> int | None:
-    return next((round_pins[x] for x in unit if round_pins[x] is not None), None)
 
 
 class _State:
@@ -160,6 +122,7 @@ class _State:
         groups = problem.apart_groups()
         self.width = self.balance_slots + (max(groups) + 1 if groups else 0)
         self.has_apart = self.width > self.balance_slots
+        self.slot_feature = [f for f, names in enumerate(problem.value_names) for _ in names]
         self.slots = [
             tuple(offsets[f] + problem.values[f][x] for f in range(len(problem.features)))
             + ((self.balance_slots + groups[x],) if groups[x] >= 0 else ())
@@ -215,8 +178,25 @@ class _State:
             else:
                 self.apart_pairs += comb(c, 2)
         self.max_dev = max((d for d, n in enumerate(self.hist) if n), default=0)
+        # the balance cells more than one off their share, for the targeted moves
+        self.bad: list[int] = []
+        self.bad_at: dict[int, int] = {}
+        for cell, c in enumerate(self.count):
+            slot = cell % width
+            if slot < self.balance_slots and self.dev[self.size[cell // width]][slot][c] > k:
+                self._mark(cell, True)
         self.meet: list[list[int]] | None = None
         self.repeats = 0
+
+    def _mark(self, cell: int, bad: bool) -> None:
+        if bad and cell not in self.bad_at:
+            self.bad_at[cell] = len(self.bad)
+            self.bad.append(cell)
+        elif not bad and cell in self.bad_at:
+            at, last = self.bad_at.pop(cell), self.bad.pop()
+            if last != cell:
+                self.bad[at] = last
+                self.bad_at[last] = at
 
     def _init_meetings(self) -> None:
         """The pair counts for free moves (pairs within a unit left out: they never change)."""
@@ -242,31 +222,63 @@ class _State:
         return W_APART * self.apart_pairs + W_REPEAT * self.repeats
 
     def anneal(self, effort: int, design: bool, check: Callable[[int], None] | None) -> None:
+        """``effort`` moves: annealing on ``E`` for the first ``1 - POLISH`` of them, then the
+        polish, which takes a move when it breaks no more rules, adds no repeat pair and leaves
+        the deviations no worse compared from the largest down (equal: taken too)."""
         if not design:
             self._init_meetings()
         ratio = math.log(T_END / T_START)
         temperature = T_START
+        polish_from = int(effort * (1 - POLISH))
+        start = 0
+        if design and not self.has_apart:
+            anneal_design(self, polish_from, T_START, T_END, check, CHECK_EVERY)
+            start = polish_from
         propose = self._design_move if design else self._free_move
-        for step in range(effort):
+        for step in range(start, effort):
             if step % CHECK_EVERY == 0:
-                temperature = T_START * math.exp(ratio * step / effort)
+                temperature = T_START * math.exp(ratio * step / polish_from) if polish_from else 0
                 if check is not None:
                     check(step)
             move = propose()
             if move is None:
                 continue
             changes, delta_apart, delta_repeats, moved = move
-            delta = W_APART * delta_apart + W_REPEAT * delta_repeats
-            for cell, d in changes.items():
-                if d:
-                    row = self.psi[self.size[cell // self.width]]
-                    slot = cell % self.width
-                    if slot < self.balance_slots:
-                        c = self.count[cell]
-                        delta += row[slot][c + d] - row[slot][c]
-            if delta > 0 and self.stream.next_word() / _WORD >= math.exp(-delta / temperature):
-                continue
+            if step >= polish_from:
+                if not self._no_worse(changes, delta_apart, delta_repeats):
+                    continue
+            else:
+                delta = W_APART * delta_apart + W_REPEAT * delta_repeats + self._psi_delta(changes)
+                if delta > 0 and self.stream.next_word() / _WORD >= math.exp(-delta / temperature):
+                    continue
             self._apply(changes, delta_apart, delta_repeats, moved)
+
+    def _psi_delta(self, changes: dict[int, int]) -> float:
+        delta = 0.0
+        for cell, d in changes.items():
+            slot = cell % self.width
+            if d and slot < self.balance_slots:
+                row = self.psi[self.size[cell // self.width]][slot]
+                c = self.count[cell]
+                delta += row[c + d] - row[c]
+        return delta
+
+    def _no_worse(self, changes: dict[int, int], delta_apart: int, delta_repeats: int) -> bool:
+        """Whether the move keeps (rules, repeats, deviations from the largest down) no worse."""
+        if (delta_apart, delta_repeats) != (0, 0):
+            return (delta_apart, delta_repeats) < (0, 0)
+        levels: dict[int, int] = {}
+        for cell, d in changes.items():
+            slot = cell % self.width
+            if d and slot < self.balance_slots:
+                row = self.dev[self.size[cell // self.width]][slot]
+                c = self.count[cell]
+                levels[row[c]] = levels.get(row[c], 0) - 1
+                levels[row[c + d]] = levels.get(row[c + d], 0) + 1
+        for level in sorted(levels, reverse=True):
+            if levels[level]:
+                return levels[level] < 0
+        return True
 
     def _cell(self, r: int, t: int) -> int:
         return (r * self.tables + t) * self.width
@@ -293,10 +305,34 @@ class _State:
                 out[base_b + slot] = out.get(base_b + slot, 0) - 1
                 out[base_a + slot] = out.get(base_a + slot, 0) + 1
 
+    def _pick_pair(self) -> tuple[int, int]:
+        """Two people: at random, or (half the time, while some cell is more than one off its
+        share) someone from such a cell, with or without its value as the cell needs, and
+        anyone else."""
+        stream, k = self.stream, self.k
+        if self.bad and stream.below(2):
+            cell = self.bad[stream.below(len(self.bad))]
+            rt, slot = divmod(cell, self.width)
+            members = self.members[rt // self.tables][rt % self.tables]
+            f = self.slot_feature[slot]
+            c, row = self.count[cell], self.dev[self.size[rt]][slot]
+            too_many = c > 0 and row[c - 1] < row[c]
+            fitting = [x for x in members if (self.slots[x][f] == slot) == too_many]
+            if fitting:
+                a = fitting[stream.below(len(fitting))]
+                b = stream.below(k - 1)
+                return a, b + (b >= a)
+        a = stream.below(k)
+        b = stream.below(k - 1)
+        return a, b + (b >= a)
+
     def _design_move(self) -> tuple[dict, int, int, list[tuple[int, int, int]]] | None:
-        a = self.stream.below(self.k)
-        b = self.stream.below(self.k - 1)
-        b += b >= a
+        a, b = self._pick_pair()
+        return self._design_pair(a, b)
+
+    def _design_pair(
+        self, a: int, b: int
+    ) -> tuple[dict, int, int, list[tuple[int, int, int]]] | None:
         changes: dict[int, int] = {}
         moved = []
         for r in range(self.rounds):
@@ -370,6 +406,8 @@ class _State:
                 before, after = row[c], row[c + d]
                 hist[before] -= 1
                 hist[after] += 1
+                if (after > self.k) != (before > self.k):
+                    self._mark(cell, after > self.k)
                 self.total += after - before
                 if after > self.max_dev:
                     self.max_dev = after

@@ -61,6 +61,11 @@ from sortition.io.outputs import check_output_dir
     "numbers 0, 1, ...).",
 )
 @click.option(
+    "--name-column",
+    default=None,
+    help="A column of names to show beside the ids in seating.html (never in the record).",
+)
+@click.option(
     "--effort",
     type=click.IntRange(min=1),
     default=None,
@@ -84,6 +89,7 @@ def groups(
     together_path: Path | None,
     fixed_path: Path | None,
     id_column: str | None,
+    name_column: str | None,
     effort: int | None,
     seed_source: SeedArgs,
     time_limit: float | None,
@@ -113,6 +119,7 @@ def groups(
         together_path=together_path,
         fixed_path=fixed_path,
         id_column=id_column,
+        name_column=name_column,
         effort=effort,
         time_limit=time_limit,
     )

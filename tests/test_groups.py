@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
+import subprocess
 from pathlib import Path
 from random import Random
 
@@ -342,3 +344,34 @@ def test_bad_fixed_file_is_exit_2(tmp_path: Path, content: str, message: str) ->
 def test_missing_balance_column_is_exit_2(tmp_path: Path) -> None:
     code, _, stderr = _groups(tmp_path, "--apart", "organisation")
     assert code == 2 and "column 'organisation': column not found" in stderr, stderr
+
+
+def test_seating_plan_shows_hebrew_names_in_chromium(tmp_path: Path) -> None:
+    """seating.html, rendered by headless Chromium from the file: the Hebrew names are in the
+    page, isolated for right-to-left display, and the screenshot is not blank."""
+    code, _, stderr = _groups(tmp_path, "--name-column", "name")
+    assert code == 0, stderr
+    page = tmp_path / "out" / "seating.html"
+    html = page.read_text(encoding="utf-8")
+    assert '<bdi dir="auto">א0</bdi>' in html and "Round 3" in html
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("chromium is not installed here (.ci/run installs Debian's chromium)")
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+    dom = subprocess.run(
+        [*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120
+    )
+    assert "א0" in dom.stdout and "ת21" in dom.stdout, dom.stderr[-2000:]
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        [*flags, f"--screenshot={shot}", "--window-size=1000,1400", page.as_uri()],
+        capture_output=True,
+        timeout=120,
+    )
+    from PIL import Image
+
+    with Image.open(shot) as image:
+        colours = image.convert("RGB").getcolors(maxcolors=1_000_000)
+        width, height = image.size
+    assert colours is not None and len(colours) > 20  # text on the page, not a blank page
+    assert (width, height) == (1000, 1400)

@@ -24,12 +24,18 @@ table.schedule td, table.schedule th { border: 1px solid #999; padding: 0.15em 0
 """
 
 
-def _name(text: str) -> str:
-    return f'<bdi dir="auto">{escape(text)}</bdi>'
-
-
-def seating_html(problem: GroupsProblem, seating: Seating) -> str:
+def seating_html(
+    problem: GroupsProblem, seating: Seating, names: tuple[str, ...] | None = None
+) -> str:
+    """The plan; with ``names``, each person is shown as their name and, smaller, their id."""
     rounds = problem.rounds
+
+    def _name(x: int) -> str:
+        person = f'<bdi dir="auto">{escape(problem.ids[x])}</bdi>'
+        if names is None:
+            return person
+        return f'<bdi dir="auto">{escape(names[x])}</bdi> <small>{person}</small>'
+
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -41,7 +47,7 @@ def seating_html(problem: GroupsProblem, seating: Seating) -> str:
     for r in range(rounds):
         parts.append(f'<section class="round"><h2>Round {r + 1}</h2><div class="tables">')
         for t, members in enumerate(tables_of(seating, r, problem.tables)):
-            items = "".join(f"<li>{_name(problem.ids[x])}</li>" for x in members)
+            items = "".join(f"<li>{_name(x)}</li>" for x in members)
             parts.append(
                 f'<div class="table"><h3>Table {t + 1} ({len(members)})</h3><ul>{items}</ul></div>'
             )
@@ -53,6 +59,6 @@ def seating_html(problem: GroupsProblem, seating: Seating) -> str:
     )
     for x in sorted(range(problem.people), key=lambda x: problem.ids[x]):
         cells = "".join(f"<td>{seating[r][x] + 1}</td>" for r in range(rounds))
-        parts.append(f"<tr><td>{_name(problem.ids[x])}</td>{cells}</tr>")
+        parts.append(f"<tr><td>{_name(x)}</td>{cells}</tr>")
     parts.append("</tbody></table></section></body></html>")
     return "\n".join(parts) + "\n"

@@ -23,15 +23,20 @@ class Panel:
     id_column: str | None
     balance: tuple[tuple[str, ...], ...]
     apart: tuple[str | None, ...]
+    names: tuple[str, ...] | None = None  # for the seating plan only
 
 
 def read_panel(
-    path: PathLike, id_column: str | None, balance: Sequence[str], apart: Sequence[str]
+    path: PathLike,
+    id_column: str | None,
+    balance: Sequence[str],
+    apart: Sequence[str],
+    name_column: str | None = None,
 ) -> Panel:
     table = read_table(path)
     position = _id_position(table, id_column)
     problems: list[Problem] = []
-    wanted = [*balance, *apart]
+    wanted = [*balance, *apart, *([name_column] if name_column is not None else [])]
     positions = {}
     for name in wanted:
         found = find_column(table.header, name)
@@ -62,6 +67,7 @@ def read_panel(
         None if position is None else table.header[position],
         tuple(tuple(cells[name]) for name in balance),
         keys,
+        tuple(cells[name_column]) if name_column is not None else None,
     )
 
 

@@ -49,6 +49,7 @@ class GroupsResult:
     method: str
     record: dict[str, Any]
     seconds: float
+    names: tuple[str, ...] | None = None  # shown in seating.html beside the ids
 
 
 def table_count(people: int, size: int | None, tables: int | None) -> int:
@@ -73,6 +74,7 @@ def seat_panel(
     together_path: PathLike | None = None,
     fixed_path: PathLike | None = None,
     id_column: str | None = None,
+    name_column: str | None = None,
     effort: int | None = None,
     time_limit: float | None = None,
 ) -> GroupsResult:
@@ -85,7 +87,7 @@ def seat_panel(
     if rounds < 1:
         raise InputError("--rounds must be at least 1")
     panel_path = Path(panel_path)
-    panel = read_panel(panel_path, id_column, balance, apart)
+    panel = read_panel(panel_path, id_column, balance, apart, name_column)
     count = table_count(len(panel.ids), size, tables)
     problem = make_problem(
         panel.ids,
@@ -130,7 +132,9 @@ def seat_panel(
         bounds=bounds,
     )
     seconds = time.monotonic() - started
-    return GroupsResult(problem, found.seating, measures, bounds, found.method, record, seconds)
+    return GroupsResult(
+        problem, found.seating, measures, bounds, found.method, record, seconds, panel.names
+    )
 
 
 def _breach_lines(problem: GroupsProblem, seating: Seating) -> list[str]:
@@ -200,5 +204,7 @@ def write_groups(
         )
         write_text(staging / "groups.json", json_text(result.record))
         write_text(staging / "summary.json", json_text(summary(result)))
-        write_text(staging / "seating.html", seating_html(result.problem, result.seating))
+        write_text(
+            staging / "seating.html", seating_html(result.problem, result.seating, result.names)
+        )
     return [out / name for name in FILES]

@@ -28,6 +28,8 @@ def verify_groups(request: VerifyRequest) -> list[CheckItem]:
         seed = str(record["seed"]["value"])
         recorded = record["seating"]
         recorded_result = record["result"]
+        if not isinstance(recorded_result, dict) or not isinstance(record["panel"], dict):
+            raise TypeError("'result' and 'panel' must be objects")
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(
             [

@@ -17,7 +17,8 @@ from sortition_cli.options import (
 )
 from sortition_cli.reporting import reports_errors
 
-from sortition.groups.service import seat_panel, write_groups
+from sortition.errors import InputError
+from sortition.groups.service import GroupsResult, reseat_panel, seat_panel, write_groups
 from sortition.io.outputs import check_output_dir
 
 
@@ -26,7 +27,6 @@ from sortition.io.outputs import check_output_dir
     "--panel",
     "panel_path",
     "The people to seat: selected.csv from select or draw (or any CSV, .xlsx, .parquet).",
-    required=True,
 )
 @click.option("--size", type=click.IntRange(min=1), default=None, help="People a table, at most.")
 @click.option("--tables", type=click.IntRange(min=1), default=None, help="How many tables.")
@@ -72,6 +72,18 @@ from sortition.io.outputs import check_output_dir
     help="The search's budget in moves (default 400 per person and round, at least 20,000); "
     "the same inputs, seed and effort give the same seating on any machine.",
 )
+@file_option(
+    "--reseat",
+    "reseat_path",
+    "An earlier groups.json: re-seat it after --dropout people left, with as few moves as "
+    "possible (the new record embeds the old one).",
+)
+@click.option(
+    "--dropout",
+    "dropouts",
+    multiple=True,
+    help="With --reseat: the id of a person who dropped out (repeat for each).",
+)
 @seed_options
 @time_limit_option(
     "Seconds the search may run; past it, stop cleanly and write nothing (exit 4). The budget "
@@ -80,7 +92,7 @@ from sortition.io.outputs import check_output_dir
 @output_options()
 @reports_errors
 def groups(
-    panel_path: Path,
+    panel_path: Path | None,
     size: int | None,
     tables: int | None,
     rounds: int,
@@ -91,6 +103,8 @@ def groups(
     id_column: str | None,
     name_column: str | None,
     effort: int | None,
+    reseat_path: Path | None,
+    dropouts: tuple[str, ...],
     seed_source: SeedArgs,
     time_limit: float | None,
     out: Path,
@@ -105,8 +119,15 @@ def groups(
     summary.json (counts, deviations, repeat pairs and their lower bounds), groups.json (the
     record 'sortition verify' re-derives) and seating.html (a printable plan).
     """
-    files = inputs(panel_path, together_path, fixed_path) + seed_source.files
+    files = inputs(panel_path, together_path, fixed_path, reseat_path) + seed_source.files
     check_output_dir(out, force, files)
+    if reseat_path is not None:
+        _reseat(reseat_path, dropouts, out, force, files)
+        return
+    if panel_path is None:
+        raise InputError("give --panel FILE (the people to seat), or --reseat groups.json")
+    if dropouts:
+        raise InputError("--dropout goes with --reseat groups.json")
     source = seed_source.resolve()
     result = seat_panel(
         panel_path,
@@ -123,7 +144,25 @@ def groups(
         effort=effort,
         time_limit=time_limit,
     )
-    paths = write_groups(result, out, force, files)
+    _report(result, write_groups(result, out, force, files))
+
+
+def _reseat(
+    record: Path, dropouts: tuple[str, ...], out: Path, force: bool, files: list[Path]
+) -> None:
+    result = reseat_panel(record, dropouts)
+    moves = result.record["reseat"]["moves"]
+    click.echo(
+        f"{len(dropouts)} dropped out; "
+        + ("1 move mends" if len(moves) == 1 else f"{len(moves)} moves mend")
+        + " the table sizes:"
+    )
+    for number, person, before, after in moves:
+        click.echo(f"  round {number}: {person} from table {before} to table {after}")
+    _report(result, write_groups(result, out, force, files))
+
+
+def _report(result: GroupsResult, paths: list[Path]) -> None:
     got = result.record["result"]
     problem = result.problem
     click.echo(

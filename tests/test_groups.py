@@ -375,3 +375,38 @@ def test_seating_plan_shows_hebrew_names_in_chromium(tmp_path: Path) -> None:
         width, height = image.size
     assert colours is not None and len(colours) > 20  # text on the page, not a blank page
     assert (width, height) == (1000, 1400)
+
+
+def test_reseat_after_dropouts_is_verified(tmp_path: Path) -> None:
+    code, _, stderr = _groups(tmp_path)
+    assert code == 0, stderr
+    record = json.loads((tmp_path / "out" / "groups.json").read_text(encoding="utf-8"))
+    gone = record["seating"][0][0][:2]  # two people of one table: its size falls by two
+    result = run_cli(["groups", "--reseat", tmp_path / "out" / "groups.json",
+                      *[part for person in gone for part in ("--dropout", person)],
+                      "--out", tmp_path / "reseat"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "1 move mends the table sizes" in result.stdout
+    new = json.loads((tmp_path / "reseat" / "groups.json").read_text(encoding="utf-8"))
+    assert new["reseat"]["dropouts"] == gone and len(new["reseat"]["moves"]) == 1
+    for tables in new["seating"]:
+        sizes = [len(t) for t in tables]
+        assert max(sizes) - min(sizes) <= 1 and sum(sizes) == 22
+    result = run_cli(
+        ["verify", tmp_path / "reseat" / "groups.json", "--panel", tmp_path / "panel.csv"]
+    )
+    assert result.exit_code == 0, result.stdout
+    assert "[ok] reseat" in result.stdout and "[ok] original search" in result.stdout
+    new["reseat"]["moves"][0][3] = new["reseat"]["moves"][0][3] % 6 + 1
+    (tmp_path / "reseat" / "groups.json").write_text(json.dumps(new), encoding="utf-8")
+    result = run_cli(["verify", tmp_path / "reseat" / "groups.json"])
+    assert result.exit_code == 1 and "[MISMATCH] reseat" in result.stdout
+
+
+def test_reseat_of_an_unknown_person_is_exit_2(tmp_path: Path) -> None:
+    code, _, stderr = _groups(tmp_path)
+    assert code == 0, stderr
+    result = run_cli(["groups", "--reseat", tmp_path / "out" / "groups.json", "--dropout", "p77",
+                      "--out", tmp_path / "reseat"])  # fmt: skip
+    assert result.exit_code == 2 and "--dropout p77: not seated in this record" in result.stderr
+    assert not (tmp_path / "reseat").exists()

@@ -127,3 +127,31 @@ def problem_from_record(record: dict[str, Any]) -> GroupsProblem:
             for p, t, r in options["fixed"]
         ),
     )
+
+
+def seating_from_record(problem: GroupsProblem, recorded: Any) -> Seating:
+    """The recorded seating as tables by person (ValueError when it does not seat everyone of
+    the problem once a round at one of its tables)."""
+    index = {person: x for x, person in enumerate(problem.ids)}
+    if not isinstance(recorded, list) or len(recorded) != problem.rounds:
+        raise ValueError(f"the seating must list {problem.rounds} rounds")
+    out = []
+    for r, tables in enumerate(recorded):
+        if not isinstance(tables, list) or len(tables) != problem.tables:
+            raise ValueError(f"round {r + 1} must list {problem.tables} tables")
+        where = [-1] * problem.people
+        for t, members in enumerate(tables):
+            for person in members if isinstance(members, list) else []:
+                x = index.get(person, -1) if isinstance(person, str) else -1
+                if x < 0:
+                    raise ValueError(
+                        f"round {r + 1}, table {t + 1}: {person!r} is not on the panel"
+                    )
+                if where[x] >= 0:
+                    raise ValueError(f"round {r + 1}: {person} is seated twice")
+                where[x] = t
+        missing = [problem.ids[x] for x in range(problem.people) if where[x] < 0]
+        if missing:
+            raise ValueError(f"round {r + 1}: {missing[0]} has no seat")
+        out.append(tuple(where))
+    return tuple(out)

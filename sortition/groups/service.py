@@ -4,13 +4,14 @@ seating.html into one folder, atomically."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sortition.errors import InputError, Problem, TimeLimitError
+from sortition.errors import InputError, Problem, TimeLimitError, require_file
 from sortition.groups.evaluate import (
     Measures,
     Seating,
@@ -30,12 +31,20 @@ from sortition.groups.problem import (
     make_problem,
     number_groups,
 )
-from sortition.groups.record import Bounds, groups_record, options_part
+from sortition.groups.record import (
+    Bounds,
+    groups_record,
+    options_part,
+    problem_from_record,
+    seating_from_record,
+)
+from sortition.groups.reseat import mend, without
 from sortition.groups.search import default_effort, search
 from sortition.io.outputs import atomic_output_dir, json_text, write_csv, write_text
 from sortition.io.tables import PathLike
 from sortition.record.build import SeedLike, as_seed
 from sortition.record.canonical import file_sha256
+from sortition.seeds import Seed
 
 FILES = ("groups.csv", "groups.json", "seating.html", "summary.json")
 
@@ -208,3 +217,59 @@ def write_groups(
             staging / "seating.html", seating_html(result.problem, result.seating, result.names)
         )
     return [out / name for name in FILES]
+
+
+def reseat_panel(record_path: PathLike, dropouts: Sequence[str]) -> GroupsResult:
+    """Re-seat after ``dropouts`` left (``reseat``): the new record embeds the original and the
+    moves, so that ``verify`` finds the new seating again from it."""
+    record_path = Path(record_path)
+    original = read_record(record_path)
+    if not dropouts:
+        raise InputError("--reseat needs at least one --dropout ID")
+    started = time.monotonic()
+    try:
+        problem = problem_from_record(original)
+        seating = seating_from_record(problem, original["seating"])
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(
+            [Problem(f"is not a complete groups record ({exc})", record_path.name)]
+        ) from None
+    reduced, left = without(problem, seating, list(dropouts), record_path.name)
+    mended, moves = mend(reduced, left)
+    measures = measure(reduced, mended)
+    bounds = Bounds(repeat_bound(reduced), deviation_bound_k(reduced))
+    options = original["options"]
+    size = options.get("size")
+    panel = original["panel"]
+    record = groups_record(
+        reduced,
+        mended,
+        panel_name=panel["file"],
+        panel_sha256=panel["sha256"],
+        id_column=panel["id_column"],
+        options=options_part(reduced, size, list(options["apart"]), int(options["effort"])),
+        seed=Seed(str(original["seed"]["value"]), "reseat"),
+        method="reseat",
+        measures=measures,
+        bounds=bounds,
+    )
+    record["seed"] = original["seed"]
+    record["reseat"] = {
+        "dropouts": list(dropouts),
+        "moves": [move.as_record() for move in moves],
+        "original": original,
+    }
+    seconds = time.monotonic() - started
+    return GroupsResult(reduced, mended, measures, bounds, "reseat", record, seconds)
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    """A record file as a dict (InputError naming the file when it is not JSON or no record)."""
+    require_file(path)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError([Problem(f"is not a JSON record ({exc})", path.name)]) from None
+    if not isinstance(record, dict) or record.get("kind") != "groups" or record.get("version") != 1:
+        raise InputError([Problem("is not a groups record, version 1", path.name)])
+    return record

@@ -5,6 +5,10 @@ round, every rule kept: table sizes, apart, together, fixed); ``search`` (the se
 from the embedded panel, the options, the seed and the budget, table by table); ``measures`` (the
 repeat pairs, deviations and bounds recomputed); with ``--panel FILE``: ``panel file`` (its raw
 SHA-256). A malformed record is bad input (exit 2) naming what is wrong.
+
+A re-seated record (``groups --reseat``) has no ``search`` item: its original record, embedded,
+is checked in full (items named ``original ...``), and ``reseat`` mends the original's seating
+again from the dropouts (``groups.reseat``): the same moves, the same seating.
 """
 
 from __future__ import annotations
@@ -14,7 +18,14 @@ from typing import Any
 from sortition.errors import InputError, Problem, require_file
 from sortition.groups.evaluate import Seating, breaches, deviation_bound_k, measure, repeat_bound
 from sortition.groups.problem import GroupsProblem
-from sortition.groups.record import Bounds, measures_part, problem_from_record, seating_part
+from sortition.groups.record import (
+    Bounds,
+    measures_part,
+    problem_from_record,
+    seating_from_record,
+    seating_part,
+)
+from sortition.groups.reseat import mend, without
 from sortition.groups.search import search
 from sortition.record.canonical import canonical_json, file_sha256, sha256_hex
 from sortition.verify.items import CheckItem, VerifyRequest, item_from, version_item
@@ -64,15 +75,18 @@ def verify_groups(request: VerifyRequest) -> list[CheckItem]:
     items.append(
         item_from("seating", problems, f"{problem.people} people, every rule kept in every round")
     )
-    again = search(problem, seed, effort).seating
-    same = seating_part(problem, again) == recorded
-    items.append(
-        item_from(
-            "search",
-            [] if same else ["the seating found again from the seed differs from the record's"],
-            f"re-derived from the seed in {effort} moves: the same seating",
+    if "reseat" in record:
+        items += _reseat_items(request, record, problem)
+    else:
+        again = search(problem, seed, effort).seating
+        same = seating_part(problem, again) == recorded
+        items.append(
+            item_from(
+                "search",
+                [] if same else ["the seating found again from the seed differs from the record's"],
+                f"re-derived from the seed in {effort} moves: the same seating",
+            )
         )
-    )
     if seating is not None:
         bounds = Bounds(repeat_bound(problem), deviation_bound_k(problem))
         computed = measures_part(problem, measure(problem, seating), bounds)
@@ -85,6 +99,44 @@ def verify_groups(request: VerifyRequest) -> list[CheckItem]:
     return items
 
 
+def _reseat_items(
+    request: VerifyRequest, record: dict[str, Any], problem: GroupsProblem
+) -> list[CheckItem]:
+    """The original record checked in full (its items named ``original ...``), then the moves
+    and the new seating found again from it and the dropouts."""
+    reseat = record["reseat"]
+    try:
+        original, dropouts = reseat["original"], [str(p) for p in reseat["dropouts"]]
+        if not isinstance(original, dict) or original.get("kind") != "groups":
+            raise TypeError("'reseat.original' must be a groups record")
+    except (KeyError, TypeError) as exc:
+        raise InputError(
+            [Problem(f"is not a complete reseat record ({exc})", request.name)]
+        ) from None
+    inner = VerifyRequest(original, request.name, None, None, False, None)
+    items = [
+        CheckItem(f"original {item.name}", item.ok, item.detail)
+        for item in verify_groups(inner)
+        if item.name != "record version"
+    ]
+    try:
+        first = problem_from_record(original)
+        reduced, left = without(first, seating_from_record(first, original["seating"]),
+                                dropouts, request.name)  # fmt: skip
+        mended, moves = mend(reduced, left)
+    except (KeyError, TypeError, ValueError, InputError) as exc:
+        return [*items, CheckItem("reseat", False, f"cannot re-seat the original: {exc}")]
+    problems = []
+    if seating_part(reduced, mended) != record["seating"]:
+        problems.append("the seating mended again from the original differs from the record's")
+    if [m.as_record() for m in moves] != reseat.get("moves"):
+        problems.append("the moves differ from the record's")
+    if reduced.ids != problem.ids:
+        problems.append("the panel is not the original's without the dropouts")
+    detail = f"{len(dropouts)} dropped out, {len(moves)} moves: the same seating"
+    return [*items, item_from("reseat", problems, detail)]
+
+
 def _measures_detail(computed: dict[str, Any]) -> str:
     return (
         f"repeat pairs {computed['repeat_pairs']} (bound {computed['repeat_pairs_bound']}), "
@@ -94,25 +146,8 @@ def _measures_detail(computed: dict[str, Any]) -> str:
 
 
 def _seating(problem: GroupsProblem, recorded: Any) -> tuple[Seating | None, list[str]]:
-    """The recorded seating as tables by person, or the problems that stop reading it."""
-    index = {person: x for x, person in enumerate(problem.ids)}
-    if not isinstance(recorded, list) or len(recorded) != problem.rounds:
-        return None, [f"the seating must list {problem.rounds} rounds"]
-    out = []
-    for r, tables in enumerate(recorded):
-        if not isinstance(tables, list) or len(tables) != problem.tables:
-            return None, [f"round {r + 1} must list {problem.tables} tables"]
-        where = [-1] * problem.people
-        for t, members in enumerate(tables):
-            for person in members if isinstance(members, list) else []:
-                x = index.get(person, -1) if isinstance(person, str) else -1
-                if x < 0:
-                    return None, [f"round {r + 1}, table {t + 1}: {person!r} is not on the panel"]
-                if where[x] >= 0:
-                    return None, [f"round {r + 1}: {person} is seated twice"]
-                where[x] = t
-        missing = [problem.ids[x] for x in range(problem.people) if where[x] < 0]
-        if missing:
-            return None, [f"round {r + 1}: {missing[0]} has no seat"]
-        out.append(tuple(where))
-    return tuple(out), []
+    """The recorded seating as tables by person, or the problem that stops reading it."""
+    try:
+        return seating_from_record(problem, recorded), []
+    except ValueError as exc:
+        return None, [str(exc)]

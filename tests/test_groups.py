@@ -410,3 +410,33 @@ def test_reseat_of_an_unknown_person_is_exit_2(tmp_path: Path) -> None:
                       "--out", tmp_path / "reseat"])  # fmt: skip
     assert result.exit_code == 2 and "--dropout p77: not seated in this record" in result.stderr
     assert not (tmp_path / "reseat").exists()
+
+
+def test_round_tables_walkthrough(tmp_path: Path) -> None:
+    """docs/round-tables.md on the bundled example: select with one seat per organisation, then
+    every sector at every table, verified; three tables is exit 3."""
+    data = Path(__file__).resolve().parent.parent / "data" / "round_table"
+    result = run_cli(["select", "--pool", data / "pool.csv", "--quotas", data / "quotas.csv",
+                      "-k", "20", "--household-columns", "organisation", "--seed",
+                      "round-table-2026", "--out", tmp_path / "panel"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    panel = tmp_path / "panel" / "selected.csv"
+    result = run_cli(["groups", "--panel", panel, "--tables", "4", "--rounds", "2", "--apart",
+                      "sector", "--balance", "region", "--name-column", "name", "--seed",
+                      "round-table-2026", "--out", tmp_path / "tables"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "repeat pairs: 4 (no seating has fewer than 4)" in result.stdout
+    sector = {}
+    for line in panel.read_text(encoding="utf-8").splitlines()[1:]:
+        cells = line.split(",")
+        sector[cells[0]] = cells[2]
+    seated: dict[tuple[str, str], list[str]] = {}
+    for line in (tmp_path / "tables" / "groups.csv").read_text(encoding="utf-8").splitlines()[1:]:
+        r, t, person = line.split(",")
+        seated.setdefault((r, t), []).append(sector[person])
+    assert len(seated) == 8 and all(len(set(s)) == 5 == len(s) for s in seated.values())
+    result = run_cli(["verify", tmp_path / "tables" / "groups.json", "--panel", panel])
+    assert result.exit_code == 0, result.stdout
+    result = run_cli(["groups", "--panel", panel, "--tables", "3", "--apart", "sector",
+                      "--seed", "x", "--out", tmp_path / "bad"])  # fmt: skip
+    assert result.exit_code == 3 and "but there are only 3 tables" in result.stderr

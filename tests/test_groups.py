@@ -312,6 +312,7 @@ def test_rules_from_files_hold(tmp_path: Path) -> None:
     [
         ("a,b\np01,p77\n", "together.csv, row 2, column 'b': id 'p77' is not on the panel"),
         ("a,b\np01,p01\n", "together.csv, row 2: a person cannot be paired with themselves"),
+        ("p01,p02\np03,p04\n", "together.csv, row 1: row 1 starts with the id 'p01'"),
     ],
 )
 def test_bad_together_file_is_exit_2(tmp_path: Path, content: str, message: str) -> None:

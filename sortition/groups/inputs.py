@@ -125,6 +125,7 @@ def read_together(path: PathLike, ids: Sequence[str]) -> list[tuple[int, int]]:
     if len(table.header) < 2:
         raise InputError([Problem("expected two columns of ids (id,id)", table.name, 1)])
     index = {person: x for x, person in enumerate(ids)}
+    _no_header(table, index, "a,b")
     problems: list[Problem] = []
     pairs = []
     for i in range(len(table.frame)):
@@ -149,6 +150,7 @@ def read_fixed(path: PathLike, ids: Sequence[str], tables: int, rounds: int) -> 
     if len(table.header) < 2:
         raise InputError([Problem("expected columns id,table[,round]", table.name, 1)])
     index = {person: x for x, person in enumerate(ids)}
+    _no_header(table, index, "id,table,round")
     problems: list[Problem] = []
     pins: dict[tuple[int, int | None], tuple[int, int]] = {}
     for i in range(len(table.frame)):
@@ -199,3 +201,19 @@ def _number(
         )
         return None
     return int(text) - 1
+
+
+def _no_header(table: Table, index: dict[str, int], header: str) -> None:
+    """Refuse a file whose first row is an id of the panel: it is data, not a header, and
+    reading it as a header would drop a rule without a word."""
+    if table.header and table.header[0].strip() in index:
+        raise InputError(
+            [
+                Problem(
+                    f"row 1 starts with the id '{table.header[0].strip()}': the first row is "
+                    f"read as a header, so add one (such as {header})",
+                    table.name,
+                    1,
+                )
+            ]
+        )

@@ -75,8 +75,9 @@ from sortition.io.outputs import check_output_dir
 @file_option(
     "--reseat",
     "reseat_path",
-    "An earlier groups.json: re-seat it after --dropout people left, with as few moves as "
-    "possible (the new record embeds the old one).",
+    "An earlier groups.json: re-seat it after --dropout people left (or for --panel FILE, the "
+    "panel after dropouts and replacements: newcomers take the leavers' seats), with as few "
+    "moves as possible (the new record embeds the old one).",
 )
 @click.option(
     "--dropout",
@@ -122,7 +123,8 @@ def groups(
     files = inputs(panel_path, together_path, fixed_path, reseat_path) + seed_source.files
     check_output_dir(out, force, files)
     if reseat_path is not None:
-        _reseat(reseat_path, dropouts, out, force, files)
+        result = reseat_panel(reseat_path, dropouts, panel_path, name_column)
+        _reseat(result, out, force, files)
         return
     if panel_path is None:
         raise InputError("give --panel FILE (the people to seat), or --reseat groups.json")
@@ -147,11 +149,12 @@ def groups(
     _report(result, write_groups(result, out, force, files))
 
 
-def _reseat(
-    record: Path, dropouts: tuple[str, ...], out: Path, force: bool, files: list[Path]
-) -> None:
-    result = reseat_panel(record, dropouts)
-    moves = result.record["reseat"]["moves"]
+def _reseat(result: GroupsResult, out: Path, force: bool, files: list[Path]) -> None:
+    reseat = result.record["reseat"]
+    dropouts, moves = reseat["dropouts"], reseat["moves"]
+    for newcomer, seats in reseat["replacements"]:
+        place = f"takes the seats of {seats}" if seats else "sits at a smallest table"
+        click.echo(f"{newcomer} {place}")
     click.echo(
         f"{len(dropouts)} dropped out; "
         + ("1 move mends" if len(moves) == 1 else f"{len(moves)} moves mend")

@@ -441,3 +441,23 @@ def test_round_tables_walkthrough(tmp_path: Path) -> None:
     result = run_cli(["groups", "--panel", panel, "--tables", "3", "--apart", "sector",
                       "--seed", "x", "--out", tmp_path / "bad"])  # fmt: skip
     assert result.exit_code == 3 and "but there are only 3 tables" in result.stderr
+
+
+def test_reseat_with_a_replacement_panel(tmp_path: Path) -> None:
+    code, _, stderr = _groups(tmp_path)
+    assert code == 0, stderr
+    record = json.loads((tmp_path / "out" / "groups.json").read_text(encoding="utf-8"))
+    lines = PANEL.splitlines()
+    new = tmp_path / "new.csv"
+    new.write_text("\n".join([*lines[:3], *lines[4:], "q01,שרה,f,y,o9"]) + "\n", encoding="utf-8")
+    result = run_cli(["groups", "--reseat", tmp_path / "out" / "groups.json", "--panel", new,
+                      "--out", tmp_path / "reseat"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "q01 takes the seats of p02" in result.stdout
+    after = json.loads((tmp_path / "reseat" / "groups.json").read_text(encoding="utf-8"))
+    for before_round, after_round in zip(record["seating"], after["seating"], strict=True):
+        for before_table, after_table in zip(before_round, after_round, strict=True):
+            expected = ["q01" if p == "p02" else p for p in before_table]
+            assert sorted(after_table) == sorted(expected)  # nobody else moved
+    result = run_cli(["verify", tmp_path / "reseat" / "groups.json"])
+    assert result.exit_code == 0, result.stdout

@@ -98,3 +98,36 @@ def mend(problem: GroupsProblem, seating: Seating) -> tuple[Seating, list[Move]]
             moves.append(Move(r, problem.ids[x], where[r][x], target))
             where[r][x] = target
     return tuple(tuple(row) for row in where), moves
+
+
+def carry(
+    first: GroupsProblem, seating: Seating, new: GroupsProblem
+) -> tuple[Seating, list[tuple[str, str | None]]]:
+    """The original seating carried over to ``new`` (the panel after dropouts and
+    replacements): everyone still there keeps their tables; the newcomers take the seats of
+    those who left, in panel order (the first newcomer the first leaver's seats), and any
+    newcomer left over sits, round by round, at a smallest table (the lowest number).
+    Returns the seating and, for each newcomer, whose seats they took (None: none)."""
+    before = {person: x for x, person in enumerate(first.ids)}
+    kept = set(new.ids)
+    leavers = [x for x, person in enumerate(first.ids) if person not in kept]
+    newcomers = [x for x, person in enumerate(new.ids) if person not in before]
+    where = [[-1] * new.people for _ in range(new.rounds)]
+    for x, person in enumerate(new.ids):
+        if person in before:
+            for r in range(new.rounds):
+                where[r][x] = seating[r][before[person]]
+    taken: list[tuple[str, str | None]] = []
+    for i, x in enumerate(newcomers):
+        leaver = leavers[i] if i < len(leavers) else None
+        taken.append((new.ids[x], None if leaver is None else first.ids[leaver]))
+        for r in range(new.rounds):
+            if leaver is not None:
+                where[r][x] = seating[r][leaver]
+            else:
+                sizes = [0] * new.tables
+                for t in where[r]:
+                    if t >= 0:
+                        sizes[t] += 1
+                where[r][x] = sizes.index(min(sizes))
+    return tuple(tuple(row) for row in where), taken

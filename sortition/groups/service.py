@@ -25,6 +25,7 @@ from sortition.groups.evaluate import (
 from sortition.groups.html import seating_html
 from sortition.groups.inputs import read_fixed, read_panel, read_together
 from sortition.groups.problem import (
+    Fixed,
     GroupsProblem,
     SeatingRulesError,
     check_rules,
@@ -38,7 +39,7 @@ from sortition.groups.record import (
     problem_from_record,
     seating_from_record,
 )
-from sortition.groups.reseat import mend, without
+from sortition.groups.reseat import carry, mend, without
 from sortition.groups.search import default_effort, search
 from sortition.io.outputs import atomic_output_dir, json_text, write_csv, write_text
 from sortition.io.tables import PathLike
@@ -219,13 +220,23 @@ def write_groups(
     return [out / name for name in FILES]
 
 
-def reseat_panel(record_path: PathLike, dropouts: Sequence[str]) -> GroupsResult:
-    """Re-seat after ``dropouts`` left (``reseat``): the new record embeds the original and the
-    moves, so that ``verify`` finds the new seating again from it."""
+def reseat_panel(
+    record_path: PathLike,
+    dropouts: Sequence[str] = (),
+    panel_path: PathLike | None = None,
+    name_column: str | None = None,
+) -> GroupsResult:
+    """Re-seat after ``dropouts`` left, or for ``panel_path``, the panel after dropouts and
+    replacements (the people of the record missing from it left; those new to it take their
+    seats): the new record embeds the original, the newcomers' seats and the moves, so that
+    ``verify`` finds the new seating again from it (``reseat``)."""
     record_path = Path(record_path)
     original = read_record(record_path)
-    if not dropouts:
-        raise InputError("--reseat needs at least one --dropout ID")
+    if bool(dropouts) == (panel_path is not None):
+        raise InputError(
+            "--reseat needs --dropout ID (repeat for each), or --panel FILE: the panel after "
+            "dropouts and replacements"
+        )
     started = time.monotonic()
     try:
         problem = problem_from_record(original)
@@ -234,7 +245,14 @@ def reseat_panel(record_path: PathLike, dropouts: Sequence[str]) -> GroupsResult
         raise InputError(
             [Problem(f"is not a complete groups record ({exc})", record_path.name)]
         ) from None
-    reduced, left = without(problem, seating, list(dropouts), record_path.name)
+    names = None
+    if panel_path is not None:
+        reduced, names = _new_panel(problem, original, Path(panel_path), name_column)
+        left, taken = carry(problem, seating, reduced)
+        dropouts = [person for person in problem.ids if person not in set(reduced.ids)]
+    else:
+        reduced, left = without(problem, seating, list(dropouts), record_path.name)
+        taken = []
     mended, moves = mend(reduced, left)
     measures = measure(reduced, mended)
     bounds = Bounds(repeat_bound(reduced), deviation_bound_k(reduced))
@@ -256,11 +274,44 @@ def reseat_panel(record_path: PathLike, dropouts: Sequence[str]) -> GroupsResult
     record["seed"] = original["seed"]
     record["reseat"] = {
         "dropouts": list(dropouts),
+        "replacements": [[newcomer, seats] for newcomer, seats in taken],
         "moves": [move.as_record() for move in moves],
         "original": original,
     }
     seconds = time.monotonic() - started
-    return GroupsResult(reduced, mended, measures, bounds, "reseat", record, seconds)
+    return GroupsResult(reduced, mended, measures, bounds, "reseat", record, seconds, names)
+
+
+def _new_panel(
+    first: GroupsProblem, original: dict[str, Any], path: Path, name_column: str | None
+) -> tuple[GroupsProblem, tuple[str, ...] | None]:
+    """The problem of the panel after dropouts and replacements: its people and values read from
+    ``path`` with the original's columns, the original's rules for whoever is still there."""
+    options, id_column = original["options"], original["panel"]["id_column"]
+    apart = [str(c) for c in options["apart"]]
+    panel = read_panel(path, id_column, list(first.features), apart, name_column)
+    index = {person: x for x, person in enumerate(panel.ids)}
+    problem = make_problem(
+        panel.ids,
+        first.tables,
+        first.rounds,
+        {name: list(cells) for name, cells in zip(first.features, panel.balance, strict=True)},
+        number_groups(panel.apart) if apart else (),
+        tuple(
+            (index[first.ids[a]], index[first.ids[b]])
+            for a, b in first.together
+            if first.ids[a] in index and first.ids[b] in index
+        ),
+        tuple(
+            Fixed(index[first.ids[p.person]], p.table, p.round)
+            for p in first.fixed
+            if first.ids[p.person] in index
+        ),
+    )
+    if problem.people < problem.tables:
+        raise InputError(f"{problem.people} people left for {problem.tables} tables")
+    check_rules(problem, f"--apart {','.join(apart)}")
+    return problem, panel.names
 
 
 def read_record(path: Path) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from sortition.groups.record import (
     seating_from_record,
     seating_part,
 )
-from sortition.groups.reseat import mend, without
+from sortition.groups.reseat import carry, mend
 from sortition.groups.search import search
 from sortition.record.canonical import canonical_json, file_sha256, sha256_hex
 from sortition.verify.items import CheckItem, VerifyRequest, item_from, version_item
@@ -121,19 +121,20 @@ def _reseat_items(
     ]
     try:
         first = problem_from_record(original)
-        reduced, left = without(first, seating_from_record(first, original["seating"]),
-                                dropouts, request.name)  # fmt: skip
-        mended, moves = mend(reduced, left)
+        left, taken = carry(first, seating_from_record(first, original["seating"]), problem)
+        mended, moves = mend(problem, left)
     except (KeyError, TypeError, ValueError, InputError) as exc:
         return [*items, CheckItem("reseat", False, f"cannot re-seat the original: {exc}")]
     problems = []
-    if seating_part(reduced, mended) != record["seating"]:
+    if [list(pair) for pair in taken] != reseat.get("replacements", []):
+        problems.append("the newcomers' seats differ from the record's")
+    if sorted(dropouts) != sorted(set(first.ids) - set(problem.ids)):
+        problems.append("the dropouts are not the people of the original missing from the panel")
+    if seating_part(problem, mended) != record["seating"]:
         problems.append("the seating mended again from the original differs from the record's")
     if [m.as_record() for m in moves] != reseat.get("moves"):
         problems.append("the moves differ from the record's")
-    if reduced.ids != problem.ids:
-        problems.append("the panel is not the original's without the dropouts")
-    detail = f"{len(dropouts)} dropped out, {len(moves)} moves: the same seating"
+    detail = f"{len(dropouts)} dropped out, {len(taken)} new, {len(moves)} moves: the same seating"
     return [*items, item_from("reseat", problems, detail)]
 
 

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 from random import Random
 
@@ -34,7 +37,7 @@ from sortition.groups.problem import (
     make_problem,
 )
 from sortition.groups.search import search
-from tests.helpers import CaseCount, run_cli
+from tests.helpers import CaseCount, run_cli, sortition_command
 
 
 def random_problem(
@@ -461,3 +464,23 @@ def test_reseat_with_a_replacement_panel(tmp_path: Path) -> None:
             assert sorted(after_table) == sorted(expected)  # nobody else moved
     result = run_cli(["verify", tmp_path / "reseat" / "groups.json"])
     assert result.exit_code == 0, result.stdout
+
+
+def test_ctrl_c_stops_groups_and_writes_nothing(tmp_path: Path) -> None:
+    panel = _panel(tmp_path)
+    process = subprocess.Popen(
+        [*sortition_command(), "groups", "--panel", str(panel), "--size", "4", "--rounds", "3",
+         "--balance", "gender,age", "--effort", "100000000", "--seed", "s", "--out",
+         str(tmp_path / "out")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    time.sleep(4)
+    process.send_signal(signal.SIGINT)
+    try:
+        _, stderr = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise
+    assert process.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1] == "interrupted; nothing was written", stderr
+    assert not (tmp_path / "out").exists()

@@ -1,5 +1,4 @@
-"""Seating the assembly: table groups for World Café rounds and round tables (DESIGN.md, "Table
-groups, precisely").
+"""Seating the assembly: table groups for World Café rounds and round tables (docs/groups.md).
 
 ``problem`` holds what is seated (the panel's ids, balance values and the rules), ``design`` the
 affine-plane construction in which two people meet at most once, ``search`` the seeded local

@@ -1,4 +1,4 @@
-"""The affine-plane seating in which two people meet at most once (DESIGN.md, "Table groups").
+"""The affine-plane seating in which two people meet at most once (docs/groups.md).
 
 With ``T`` tables, ``T = p**n`` a prime power, and at most ``T`` people a table, lay the people
 out on positions ``(i, j)``, ``i`` a row below the table size and ``j`` an element of the field

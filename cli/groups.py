@@ -69,7 +69,8 @@ from sortition.io.outputs import check_output_dir
     "--effort",
     type=click.IntRange(min=1),
     default=None,
-    help="The search's budget in moves (default 400 per person and round, at least 20,000); "
+    help="The search's budget in moves (default 900 per person and round when no two people "
+    "need ever meet twice, else 200; at least 20,000); "
     "the same inputs, seed and effort give the same seating on any machine.",
 )
 @file_option(

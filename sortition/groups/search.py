@@ -17,6 +17,11 @@ Two kinds of move:
 * **free**: a move picks a round, a unit that may move and another table, and swaps the unit
   with as many single people from that table.
 
+On the plane the budget's first two thirds anneal with design moves; the last third anneals
+with free moves from the best seating found (from temperature 0.3): swaps in one round that
+add no repeat pair reach seatings the plane's swaps cannot, and the best seating kept never has
+more repeat pairs than the plane's (none), since repeat pairs come before balance in the goals.
+
 Half the moves start from a cell more than one off its share, when there is one (a person the
 cell has too many or too few of, with anyone else). On the affine plane without apart groups the
 annealing's moves are judged many at a time (``batched``).
@@ -50,6 +55,7 @@ log = logging.getLogger(__name__)
 W_APART = 1000.0
 W_REPEAT = 20.0
 T_START, T_END = 2.0, 0.01
+T_OFF_PLANE = 0.3  # the free moves' first temperature after the plane's annealing
 POLISH = 0.1  # the share of the budget spent polishing (``_State.anneal``)
 CHECK_EVERY = 1024  # moves between calls of the caller's check (time limit, progress)
 _WORD = float(1 << 64)
@@ -68,10 +74,11 @@ class SearchResult:
 
 
 def default_effort(problem: GroupsProblem) -> int:
-    """The budget when none is given: per person and round, 1,000 moves on the affine plane
-    (they are evaluated many at a time) and 200 otherwise; at least 20,000."""
+    """The budget when none is given: per person and round, 900 moves on the affine plane
+    (two thirds on the plane, judged many at a time, then a third off it) and 200 otherwise;
+    at least 20,000."""
     fast = uses_design(problem) and not any(g >= 0 for g in problem.apart)
-    return max(20_000, (1000 if fast else 200) * problem.people * problem.rounds)
+    return max(20_000, (900 if fast else 200) * problem.people * problem.rounds)
 
 
 def uses_design(problem: GroupsProblem) -> bool:
@@ -93,9 +100,15 @@ def search(
     ``CHECK_EVERY`` moves; it may raise to stop)."""
     stream = SeededStream(f"groups:{seed}")
     if uses_design(problem):
+        on_plane = effort * 2 // 3
         state = _State(problem, design_start(problem, stream), stream)
-        state.anneal(effort, design=True, check=check)
+        state.anneal(on_plane, design=True, check=check)
         if state.best_key()[0] == 0:
+            # Off the plane: single-round swaps that add no repeat pair reach seatings the
+            # plane's swaps cannot; the best kept never has more repeat pairs than its start.
+            best = state.best_seating()
+            state = _State(problem, [list(row) for row in best], stream)
+            state.anneal(effort - on_plane, design=False, check=check, t_start=T_OFF_PLANE)
             return SearchResult(state.best_seating(), "design", effort)
         log.debug("the design seating keeps apart people together: searching freely")
     state = _State(problem, free_start(problem, stream), stream)
@@ -221,23 +234,30 @@ class _State:
     def energy(self) -> float:
         return W_APART * self.apart_pairs + W_REPEAT * self.repeats
 
-    def anneal(self, effort: int, design: bool, check: Callable[[int], None] | None) -> None:
+    def anneal(
+        self,
+        effort: int,
+        design: bool,
+        check: Callable[[int], None] | None,
+        t_start: float = 0.0,
+    ) -> None:
         """``effort`` moves: annealing on ``E`` for the first ``1 - POLISH`` of them, then the
         polish, which takes a move when it breaks no more rules, adds no repeat pair and leaves
         the deviations no worse compared from the largest down (equal: taken too)."""
         if not design:
             self._init_meetings()
-        ratio = math.log(T_END / T_START)
-        temperature = T_START
+        t_start = t_start or T_START
+        ratio = math.log(T_END / t_start)
+        temperature = t_start
         polish_from = int(effort * (1 - POLISH))
         start = 0
         if design and not self.has_apart:
-            anneal_design(self, polish_from, T_START, T_END, check, CHECK_EVERY)
+            anneal_design(self, polish_from, t_start, T_END, check, CHECK_EVERY)
             start = polish_from
         propose = self._design_move if design else self._free_move
         for step in range(start, effort):
             if step % CHECK_EVERY == 0:
-                temperature = T_START * math.exp(ratio * step / polish_from) if polish_from else 0
+                temperature = t_start * math.exp(ratio * step / polish_from) if polish_from else 0
                 if check is not None:
                     check(step)
             move = propose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from sortition_cli.examples import epilog
@@ -18,8 +19,10 @@ from sortition_cli.options import (
 from sortition_cli.reporting import reports_errors
 
 from sortition.errors import InputError
-from sortition.groups.service import GroupsResult, reseat_panel, seat_panel, write_groups
 from sortition.io.outputs import check_output_dir
+
+if TYPE_CHECKING:
+    from sortition.groups.service import GroupsResult
 
 
 @click.command(epilog=epilog("groups"))
@@ -121,6 +124,9 @@ def groups(
     summary.json (counts, deviations, repeat pairs and their lower bounds), groups.json (the
     record 'sortition verify' re-derives) and seating.html (a printable plan).
     """
+    # The seating's modules load when the command runs, not with every command of the tool.
+    from sortition.groups.service import reseat_panel, seat_panel, write_groups
+
     files = inputs(panel_path, together_path, fixed_path, reseat_path) + seed_source.files
     check_output_dir(out, force, files)
     if reseat_path is not None:
@@ -151,6 +157,8 @@ def groups(
 
 
 def _reseat(result: GroupsResult, out: Path, force: bool, files: list[Path]) -> None:
+    from sortition.groups.service import write_groups
+
     reseat = result.record["reseat"]
     dropouts, moves = reseat["dropouts"], reseat["moves"]
     for newcomer, seats in reseat["replacements"]:

@@ -39,6 +39,10 @@ EXAMPLES = {
         "sortition match --invitations letters/invitations.csv --registrations answers.csv \\",
         "    --on address,postcode --out stage2/",
     ],
+    "groups": [
+        "sortition groups --panel panel/selected.csv --size 6 --rounds 5 \\",
+        "    --balance gender,age,region --apart organisation --seed cafe-2025 --out tables/",
+    ],
     "generate-registry": [
         "sortition generate-registry --rows 100000 --seed bench --format parquet --out reg/"
     ],

@@ -14,6 +14,7 @@ import traceback
 
 import click
 from sortition_cli.audit import audit
+from sortition_cli.groups import groups
 from sortition_cli.invite import invite, match
 from sortition_cli.privacy import new_key_command, pseudonym_command
 from sortition_cli.reporting import INTERRUPTED
@@ -86,6 +87,7 @@ for _command in (
     generate_registry_command,
     new_key_command,
     pseudonym_command,
+    groups,
 ):
     cli.add_command(_command)
 

@@ -29,6 +29,11 @@ import sortition
     "invitation record).",
 )
 @pseudonym_key_option
+@file_option(
+    "--panel",
+    "panel_path",
+    "A groups record's panel file, to check against the record's digest.",
+)
 @click.option(
     "--expect",
     default=None,
@@ -45,6 +50,7 @@ def verify(
     registry_path: Path | None,
     pseudonym_key: Path | None,
     expect: str | None,
+    panel_path: Path | None,
 ) -> None:
     """Check a published record: digests, the draw from the seed, quotas and households.
 
@@ -58,6 +64,7 @@ def verify(
         recompute=recompute,
         expect=expect,
         pseudonym_key=pseudonym_key,
+        panel_path=panel_path,
     )
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)

@@ -49,6 +49,10 @@ from sortition.errors import LotteryCoverageError as LotteryCoverageError
 from sortition.errors import Problem as Problem
 from sortition.errors import SortitionError as SortitionError
 from sortition.errors import TimeLimitError as TimeLimitError
+from sortition.groups.problem import SeatingRulesError as SeatingRulesError
+from sortition.groups.service import GroupsResult as GroupsResult
+from sortition.groups.service import seat_panel as seat_panel
+from sortition.groups.service import write_groups as write_groups
 from sortition.invitations.service import ENGINES as ENGINES
 from sortition.invitations.service import InviteRequest, draw_invitations
 from sortition.invitations.service import InviteResult as InviteResult

@@ -439,7 +439,17 @@ def draw_case(rnd: Random) -> Prepare:
     return prepare
 
 
+def groups_record() -> bytes:
+    cache = _valid_outputs(
+        ["groups", "--panel", "{cache}/pool.csv", "--size", "4", "--rounds", "2", "--balance",
+         "gender,age", "--effort", "2000", "--seed", "s", "--out", "{cache}/groups"]
+    )  # fmt: skip
+    return (cache / "groups" / "groups.json").read_bytes()
+
+
 def verify_case(rnd: Random) -> Prepare:
+    if rnd.random() < 0.2:
+        return verify_groups_case(rnd)
     invitation = rnd.random() < 0.4
     keyed = rnd.random() < 0.3
     source = invitations()[1] if invitation else selection_record(keyed)
@@ -467,6 +477,20 @@ def verify_case(rnd: Random) -> Prepare:
             args += key_file(case, key)
         for option, name, content in files:
             args += [option, str(case.file(name, content))]
+        return args
+
+    return prepare
+
+
+def verify_groups_case(rnd: Random) -> Prepare:
+    record = mutated_json(rnd, groups_record().decode("utf-8"), canonical=False)
+    panel = mutated_text(rnd, POOL) if rnd.random() < 0.5 else None
+    flags = often(rnd, [], ["--recompute"], ["--expect", "0" * 64])
+
+    def prepare(case: Case) -> list[str]:
+        args = [str(case.file("record.json", record)), *flags]
+        if panel is not None:
+            args += ["--panel", str(case.file("pool.csv", panel))]
         return args
 
     return prepare
@@ -567,6 +591,35 @@ def new_key_case(rnd: Random) -> Prepare:
     return prepare
 
 
+def groups_case(rnd: Random) -> Prepare:
+    panel = mutated_text(rnd, POOL)
+    together = mutated_text(rnd, "a,b\np01,p02\n") if rnd.random() < 0.3 else None
+    fixed = mutated_text(rnd, "id,table,round\np03,2,1\n") if rnd.random() < 0.3 else None
+    options = [
+        *often(rnd, ["--size", rnd.choice(["3", "4"])], ["--tables", "3"], ["--size", "0"],
+               ["--tables", "13"], ["--size", "4", "--tables", "3"], []),
+        "--rounds", often(rnd, rnd.choice(["1", "2", "3"]), "0", "x"),
+        *rnd.choice([[], ["--balance", "gender,age"], ["--balance", "gender"]]),
+        *often(rnd, [], ["--balance", "zz"], ["--balance", ","]),
+        *rnd.choice([[], ["--apart", "postcode"], ["--apart", "address,postcode"]]),
+        *often(rnd, [], ["--apart", "gender"], ["--apart", "nope"], ["--id-column", "zz"]),
+        "--effort", often(rnd, "2000", "0", "x"),
+        *seed_options(rnd),
+        *time_options(rnd),
+    ]  # fmt: skip
+    kind = out_kind(rnd)
+
+    def prepare(case: Case) -> list[str]:
+        args = ["--panel", str(case.file("panel.csv", panel)), *options]
+        if together is not None:
+            args += ["--together", str(case.file("together.csv", together))]
+        if fixed is not None:
+            args += ["--fixed", str(case.file("fixed.csv", fixed))]
+        return [*args, *out_options(case, kind)]
+
+    return prepare
+
+
 def pseudonym_case(rnd: Random) -> Prepare:
     key = often(rnd, "good", "short", "missing", "folder")
     ids = often(rnd, ["--id", "ada@example.org"], ["--id", ""], [], ["--id", "ש", "--id", " x "])
@@ -588,6 +641,7 @@ COMMANDS: dict[str, tuple[Callable[[Random], Prepare], int, frozenset[int]]] = {
     "generate-registry": (registry_case, 10, frozenset({0, 2})),
     "new-key": (new_key_case, 10, frozenset({0, 2})),
     "pseudonym": (pseudonym_case, 15, frozenset({0, 2})),
+    "groups": (groups_case, 40, frozenset({0, 2, 3, 4})),
 }
 
 

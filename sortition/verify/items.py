@@ -59,6 +59,7 @@ class VerifyRequest:
     registry_path: Path | None = None
     expect: str | None = None  # the commitment SHA-256 the organiser published
     pseudonym_key: PseudonymKey | None = None  # the organiser's key, to read the pool file again
+    panel_path: Path | None = None  # a groups record's panel file
     warnings: list[str] = field(default_factory=list)  # checkers add what the user should see
 
 

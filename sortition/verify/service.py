@@ -11,6 +11,7 @@ from sortition.errors import InputError, Problem, require_file
 from sortition.io.tables import PathLike
 from sortition.privacy.keys import PseudonymKey, read_key
 from sortition.record.build import READABLE_VERSIONS
+from sortition.verify.groups import verify_groups
 from sortition.verify.invitation import verify_invitation
 from sortition.verify.items import Checker, VerifyReport, VerifyRequest, parse_sha256
 from sortition.verify.selection import verify_selection
@@ -26,10 +27,12 @@ def verify_record(
     registry_path: PathLike | None = None,
     expect: str | None = None,
     pseudonym_key: PseudonymKey | PathLike | None = None,
+    panel_path: PathLike | None = None,
 ) -> VerifyReport:
     """Check a record, and the pool and quota files when given. ``id_column`` overrides the
     record's id column when reading the pool file; ``expect`` is the commitment SHA-256 the
-    organiser published before the draw (a selection record's ``commitment.sha256`` must be it).
+    organiser published before the draw (a selection record's ``commitment.sha256`` must be it);
+    ``panel_path`` is the panel file a groups record seated.
 
     Options that belong to the other kind of record (``registry_path`` for a selection record;
     ``pool_path``, ``quotas_path``, ``recompute``, ``id_column``, ``expect`` for an invitation
@@ -51,6 +54,7 @@ def verify_record(
         "--id-column": id_column is not None,
         "--expect": expected is not None,
         "--pseudonym-key": pseudonym_key is not None,
+        "--panel": panel_path is not None,
     }
     foreign = [flag for flag in KIND_OPTIONS[kind][1] if given[flag]]
     if foreign:
@@ -74,6 +78,7 @@ def verify_record(
         _optional_path(registry_path),
         expected,
         pseudonym_key,
+        panel_path=_optional_path(panel_path),
     )
     items = CHECKERS[kind][1](request)
     return VerifyReport(tuple(items), tuple(request.warnings))
@@ -88,11 +93,23 @@ KIND_OPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "selection": (
         "a selection record takes --pool, --quotas, --recompute, --id-column, --expect and "
         "--pseudonym-key",
-        ("--registry",),
+        ("--registry", "--panel"),
     ),
     "invitation": (
         "an invitation record takes --registry and --pseudonym-key",
-        ("--pool", "--quotas", "--recompute", "--id-column", "--expect"),
+        ("--pool", "--quotas", "--recompute", "--id-column", "--expect", "--panel"),
+    ),
+    "groups": (
+        "a groups record takes --panel",
+        (
+            "--pool",
+            "--quotas",
+            "--recompute",
+            "--id-column",
+            "--expect",
+            "--registry",
+            "--pseudonym-key",
+        ),
     ),
 }
 
@@ -130,4 +147,5 @@ def read_record(path: Path) -> dict[str, Any]:
 CHECKERS: dict[str, tuple[tuple[int, ...], Checker]] = {
     "selection": (READABLE_VERSIONS, verify_selection),
     "invitation": ((1, 2, 3), verify_invitation),
+    "groups": ((1,), verify_groups),
 }

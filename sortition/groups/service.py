@@ -1,0 +1,326 @@
+"""``sortition groups``: read the panel and the rules, check the rules can hold, seat the panel
+(``search``), measure the seating and write groups.csv, summary.json, groups.json and
+seating.html into one folder, atomically."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sortition.errors import InputError, Problem, TimeLimitError, require_file
+from sortition.groups.evaluate import (
+    Measures,
+    Seating,
+    deviation_bound_k,
+    deviations_k,
+    measure,
+    repeat_bound,
+    tables_of,
+    value_counts,
+)
+from sortition.groups.html import seating_html
+from sortition.groups.inputs import read_fixed, read_panel, read_together
+from sortition.groups.problem import (
+    Fixed,
+    GroupsProblem,
+    SeatingRulesError,
+    check_rules,
+    make_problem,
+    number_groups,
+)
+from sortition.groups.record import (
+    Bounds,
+    groups_record,
+    options_part,
+    problem_from_record,
+    seating_from_record,
+)
+from sortition.groups.reseat import carry, mend, without
+from sortition.groups.search import default_effort, search
+from sortition.io.outputs import atomic_output_dir, json_text, write_csv, write_text
+from sortition.io.tables import PathLike
+from sortition.record.build import SeedLike, as_seed
+from sortition.record.canonical import file_sha256
+from sortition.seeds import Seed
+
+FILES = ("groups.csv", "groups.json", "seating.html", "summary.json")
+
+
+@dataclass(frozen=True)
+class GroupsResult:
+    problem: GroupsProblem
+    seating: Seating
+    measures: Measures
+    bounds: Bounds
+    method: str
+    record: dict[str, Any]
+    seconds: float
+    names: tuple[str, ...] | None = None  # shown in seating.html beside the ids
+
+
+def table_count(people: int, size: int | None, tables: int | None) -> int:
+    """The number of tables: ``tables``, or the fewest of at most ``size`` people."""
+    if (size is None) == (tables is None):
+        raise InputError("give one of --size (people a table) and --tables (how many tables)")
+    count = tables if tables is not None else -(-people // size)  # type: ignore[operator]
+    if count > people:
+        raise InputError(f"--tables {count} is more tables than the panel's {people} people")
+    return count
+
+
+def seat_panel(
+    panel_path: PathLike,
+    *,
+    rounds: int,
+    seed: SeedLike | str,
+    size: int | None = None,
+    tables: int | None = None,
+    balance: Sequence[str] = (),
+    apart: Sequence[str] = (),
+    together_path: PathLike | None = None,
+    fixed_path: PathLike | None = None,
+    id_column: str | None = None,
+    name_column: str | None = None,
+    effort: int | None = None,
+    time_limit: float | None = None,
+) -> GroupsResult:
+    """Seat the panel in ``rounds`` rounds (the public API of ``sortition groups``).
+
+    Raises InputError (exit 2) for bad files or options, SeatingRulesError (exit 3) when the
+    rules cannot all hold, TimeLimitError (exit 4) past ``time_limit`` seconds.
+    """
+    seed = as_seed(seed)
+    if rounds < 1:
+        raise InputError("--rounds must be at least 1")
+    panel_path = Path(panel_path)
+    panel = read_panel(panel_path, id_column, balance, apart, name_column)
+    count = table_count(len(panel.ids), size, tables)
+    problem = make_problem(
+        panel.ids,
+        count,
+        rounds,
+        {name: list(cells) for name, cells in zip(balance, panel.balance, strict=True)},
+        number_groups(panel.apart) if apart else (),
+        tuple(read_together(together_path, panel.ids)) if together_path is not None else (),
+        tuple(read_fixed(fixed_path, panel.ids, count, rounds)) if fixed_path else (),
+    )
+    apart_name = f"--apart {','.join(apart)}"
+    check_rules(problem, apart_name)
+    budget = default_effort(problem) if effort is None else effort
+    started = time.monotonic()
+
+    def check(done: int) -> None:
+        if time_limit is not None and time.monotonic() - started > time_limit:
+            raise TimeLimitError(
+                f"the seating took more than {time_limit:g} s ({done} of {budget} moves): "
+                "nothing was written; allow more time or a smaller --effort"
+            )
+
+    found = search(problem, seed.value, budget, check)
+    measures = measure(problem, found.seating)
+    if measures.breaches:
+        raise SeatingRulesError(
+            [Problem(f"{apart_name}: no seating keeping them apart was found in {budget} moves")]
+            + [Problem(line) for line in _breach_lines(problem, found.seating)]
+        )
+    bounds = Bounds(repeat_bound(problem), deviation_bound_k(problem))
+    options = options_part(problem, size, list(apart), budget)
+    record = groups_record(
+        problem,
+        found.seating,
+        panel_name=panel_path.name,
+        panel_sha256=file_sha256(panel_path),
+        id_column=panel.id_column,
+        options=options,
+        seed=seed,
+        method=found.method,
+        measures=measures,
+        bounds=bounds,
+    )
+    seconds = time.monotonic() - started
+    return GroupsResult(
+        problem, found.seating, measures, bounds, found.method, record, seconds, panel.names
+    )
+
+
+def _breach_lines(problem: GroupsProblem, seating: Seating) -> list[str]:
+    from sortition.groups.evaluate import breaches
+
+    return breaches(problem, seating)[:5]
+
+
+def groups_rows(problem: GroupsProblem, seating: Seating) -> list[list[str]]:
+    """groups.csv: round, table, id (1-based; by round, table, then panel order)."""
+    return [
+        [str(r + 1), str(t + 1), problem.ids[x]]
+        for r in range(problem.rounds)
+        for t, members in enumerate(tables_of(seating, r, problem.tables))
+        for x in members
+    ]
+
+
+def summary(result: GroupsResult) -> dict[str, Any]:
+    """summary.json: the measures and bounds, and per round, table and feature the counts and
+    deviations (the time taken is the only part that varies between runs: it is not here,
+    so the file is byte-identical on a re-run; the command prints it)."""
+    problem, k = result.problem, result.problem.people
+    devs = deviations_k(problem, result.seating)
+    totals = value_counts(problem)
+    rounds = []
+    for r in range(problem.rounds):
+        tables = []
+        for t, members in enumerate(tables_of(result.seating, r, problem.tables)):
+            features = {}
+            for f, feature in enumerate(problem.features):
+                names = problem.value_names[f]
+                counts = [0] * len(names)
+                for x in members:
+                    counts[problem.values[f][x]] += 1
+                features[feature] = {
+                    names[v]: {
+                        "count": counts[v],
+                        "share": round(len(members) * totals[f][v] / k, 6),
+                        "deviation": round(devs[r][t][f][v] / k, 6),
+                    }
+                    for v in range(len(names))
+                }
+            tables.append({"table": t + 1, "size": len(members), "features": features})
+        rounds.append({"round": r + 1, "tables": tables})
+    return {
+        "people": k,
+        "tables": problem.tables,
+        "rounds": problem.rounds,
+        "method": result.method,
+        "effort": result.record["options"]["effort"],
+        **result.record["result"],
+        "seating": rounds,
+    }
+
+
+def write_groups(
+    result: GroupsResult, out: PathLike, force: bool = False, inputs: Sequence[Path] = ()
+) -> list[Path]:
+    """Write the four files into ``out`` atomically (never a folder holding ``inputs``)."""
+    out = Path(out)
+    with atomic_output_dir(out, force, inputs) as staging:
+        write_csv(
+            staging / "groups.csv",
+            ["round", "table", "id"],
+            groups_rows(result.problem, result.seating),
+        )
+        write_text(staging / "groups.json", json_text(result.record))
+        write_text(staging / "summary.json", json_text(summary(result)))
+        write_text(
+            staging / "seating.html", seating_html(result.problem, result.seating, result.names)
+        )
+    return [out / name for name in FILES]
+
+
+def reseat_panel(
+    record_path: PathLike,
+    dropouts: Sequence[str] = (),
+    panel_path: PathLike | None = None,
+    name_column: str | None = None,
+) -> GroupsResult:
+    """Re-seat after ``dropouts`` left, or for ``panel_path``, the panel after dropouts and
+    replacements (the people of the record missing from it left; those new to it take their
+    seats): the new record embeds the original, the newcomers' seats and the moves, so that
+    ``verify`` finds the new seating again from it (``reseat``)."""
+    record_path = Path(record_path)
+    original = read_record(record_path)
+    if bool(dropouts) == (panel_path is not None):
+        raise InputError(
+            "--reseat needs --dropout ID (repeat for each), or --panel FILE: the panel after "
+            "dropouts and replacements"
+        )
+    started = time.monotonic()
+    try:
+        problem = problem_from_record(original)
+        seating = seating_from_record(problem, original["seating"])
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(
+            [Problem(f"is not a complete groups record ({exc})", record_path.name)]
+        ) from None
+    names = None
+    if panel_path is not None:
+        reduced, names = _new_panel(problem, original, Path(panel_path), name_column)
+        left, taken = carry(problem, seating, reduced)
+        dropouts = [person for person in problem.ids if person not in set(reduced.ids)]
+    else:
+        reduced, left = without(problem, seating, list(dropouts), record_path.name)
+        taken = []
+    mended, moves = mend(reduced, left)
+    measures = measure(reduced, mended)
+    bounds = Bounds(repeat_bound(reduced), deviation_bound_k(reduced))
+    options = original["options"]
+    size = options.get("size")
+    panel = original["panel"]
+    record = groups_record(
+        reduced,
+        mended,
+        panel_name=panel["file"],
+        panel_sha256=panel["sha256"],
+        id_column=panel["id_column"],
+        options=options_part(reduced, size, list(options["apart"]), int(options["effort"])),
+        seed=Seed(str(original["seed"]["value"]), "reseat"),
+        method="reseat",
+        measures=measures,
+        bounds=bounds,
+    )
+    record["seed"] = original["seed"]
+    record["reseat"] = {
+        "dropouts": list(dropouts),
+        "replacements": [[newcomer, seats] for newcomer, seats in taken],
+        "moves": [move.as_record() for move in moves],
+        "original": original,
+    }
+    seconds = time.monotonic() - started
+    return GroupsResult(reduced, mended, measures, bounds, "reseat", record, seconds, names)
+
+
+def _new_panel(
+    first: GroupsProblem, original: dict[str, Any], path: Path, name_column: str | None
+) -> tuple[GroupsProblem, tuple[str, ...] | None]:
+    """The problem of the panel after dropouts and replacements: its people and values read from
+    ``path`` with the original's columns, the original's rules for whoever is still there."""
+    options, id_column = original["options"], original["panel"]["id_column"]
+    apart = [str(c) for c in options["apart"]]
+    panel = read_panel(path, id_column, list(first.features), apart, name_column)
+    index = {person: x for x, person in enumerate(panel.ids)}
+    problem = make_problem(
+        panel.ids,
+        first.tables,
+        first.rounds,
+        {name: list(cells) for name, cells in zip(first.features, panel.balance, strict=True)},
+        number_groups(panel.apart) if apart else (),
+        tuple(
+            (index[first.ids[a]], index[first.ids[b]])
+            for a, b in first.together
+            if first.ids[a] in index and first.ids[b] in index
+        ),
+        tuple(
+            Fixed(index[first.ids[p.person]], p.table, p.round)
+            for p in first.fixed
+            if first.ids[p.person] in index
+        ),
+    )
+    if problem.people < problem.tables:
+        raise InputError(f"{problem.people} people left for {problem.tables} tables")
+    check_rules(problem, f"--apart {','.join(apart)}")
+    return problem, panel.names
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    """A record file as a dict (InputError naming the file when it is not JSON or no record)."""
+    require_file(path)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError([Problem(f"is not a JSON record ({exc})", path.name)]) from None
+    if not isinstance(record, dict) or record.get("kind") != "groups" or record.get("version") != 1:
+        raise InputError([Problem("is not a groups record, version 1", path.name)])
+    return record

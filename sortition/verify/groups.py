@@ -1,0 +1,154 @@
+"""Verify a groups record (kind ``groups``): the seating re-derived from the record alone.
+
+Items: ``record version``; ``options`` (the options' SHA-256); ``seating`` (every person once a
+round, every rule kept: table sizes, apart, together, fixed); ``search`` (the seating found again
+from the embedded panel, the options, the seed and the budget, table by table); ``measures`` (the
+repeat pairs, deviations and bounds recomputed); with ``--panel FILE``: ``panel file`` (its raw
+SHA-256). A malformed record is bad input (exit 2) naming what is wrong.
+
+A re-seated record (``groups --reseat``) has no ``search`` item: its original record, embedded,
+is checked in full (items named ``original ...``), and ``reseat`` mends the original's seating
+again from the dropouts (``groups.reseat``): the same moves, the same seating.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sortition.errors import InputError, Problem, require_file
+from sortition.groups.evaluate import Seating, breaches, deviation_bound_k, measure, repeat_bound
+from sortition.groups.problem import GroupsProblem
+from sortition.groups.record import (
+    Bounds,
+    measures_part,
+    problem_from_record,
+    seating_from_record,
+    seating_part,
+)
+from sortition.groups.reseat import carry, mend
+from sortition.groups.search import search
+from sortition.record.canonical import canonical_json, file_sha256, sha256_hex
+from sortition.verify.items import CheckItem, VerifyRequest, item_from, version_item
+
+
+def verify_groups(request: VerifyRequest) -> list[CheckItem]:
+    record = request.record
+    try:
+        problem = problem_from_record(record)
+        effort = int(record["options"]["effort"])
+        seed = str(record["seed"]["value"])
+        recorded = record["seating"]
+        recorded_result = record["result"]
+        if not isinstance(recorded_result, dict) or not isinstance(record["panel"], dict):
+            raise TypeError("'result' and 'panel' must be objects")
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(
+            [
+                Problem(
+                    f"is not a complete groups record ({type(exc).__name__}: {exc})", request.name
+                )
+            ]
+        ) from None
+    items = [version_item(record)]
+    if request.panel_path is not None:
+        require_file(request.panel_path)
+        digest = file_sha256(request.panel_path)
+        want = record["panel"].get("sha256")
+        items.append(
+            item_from(
+                "panel file",
+                [] if digest == want else [f"SHA-256 {digest}, the record says {want}"],
+                f"{request.panel_path.name} has the recorded SHA-256",
+            )
+        )
+    digest = sha256_hex(canonical_json(record["options"]))
+    items.append(
+        item_from(
+            "options",
+            [] if digest == record.get("options_sha256") else ["the options' SHA-256 differs"],
+            f"SHA-256 {digest}",
+        )
+    )
+    seating, problems = _seating(problem, recorded)
+    if seating is not None:
+        problems += breaches(problem, seating)
+    items.append(
+        item_from("seating", problems, f"{problem.people} people, every rule kept in every round")
+    )
+    if "reseat" in record:
+        items += _reseat_items(request, record, problem)
+    else:
+        again = search(problem, seed, effort).seating
+        same = seating_part(problem, again) == recorded
+        items.append(
+            item_from(
+                "search",
+                [] if same else ["the seating found again from the seed differs from the record's"],
+                f"re-derived from the seed in {effort} moves: the same seating",
+            )
+        )
+    if seating is not None:
+        bounds = Bounds(repeat_bound(problem), deviation_bound_k(problem))
+        computed = measures_part(problem, measure(problem, seating), bounds)
+        wrong = [
+            f"{name} is {computed[name]}, the record says {recorded_result.get(name)}"
+            for name in computed
+            if computed[name] != recorded_result.get(name)
+        ]
+        items.append(item_from("measures", wrong, _measures_detail(computed)))
+    return items
+
+
+def _reseat_items(
+    request: VerifyRequest, record: dict[str, Any], problem: GroupsProblem
+) -> list[CheckItem]:
+    """The original record checked in full (its items named ``original ...``), then the moves
+    and the new seating found again from it and the dropouts."""
+    reseat = record["reseat"]
+    try:
+        original, dropouts = reseat["original"], [str(p) for p in reseat["dropouts"]]
+        if not isinstance(original, dict) or original.get("kind") != "groups":
+            raise TypeError("'reseat.original' must be a groups record")
+    except (KeyError, TypeError) as exc:
+        raise InputError(
+            [Problem(f"is not a complete reseat record ({exc})", request.name)]
+        ) from None
+    inner = VerifyRequest(original, request.name, None, None, False, None)
+    items = [
+        CheckItem(f"original {item.name}", item.ok, item.detail)
+        for item in verify_groups(inner)
+        if item.name != "record version"
+    ]
+    try:
+        first = problem_from_record(original)
+        left, taken = carry(first, seating_from_record(first, original["seating"]), problem)
+        mended, moves = mend(problem, left)
+    except (KeyError, TypeError, ValueError, InputError) as exc:
+        return [*items, CheckItem("reseat", False, f"cannot re-seat the original: {exc}")]
+    problems = []
+    if [list(pair) for pair in taken] != reseat.get("replacements", []):
+        problems.append("the newcomers' seats differ from the record's")
+    if sorted(dropouts) != sorted(set(first.ids) - set(problem.ids)):
+        problems.append("the dropouts are not the people of the original missing from the panel")
+    if seating_part(problem, mended) != record["seating"]:
+        problems.append("the seating mended again from the original differs from the record's")
+    if [m.as_record() for m in moves] != reseat.get("moves"):
+        problems.append("the moves differ from the record's")
+    detail = f"{len(dropouts)} dropped out, {len(taken)} new, {len(moves)} moves: the same seating"
+    return [*items, item_from("reseat", problems, detail)]
+
+
+def _measures_detail(computed: dict[str, Any]) -> str:
+    return (
+        f"repeat pairs {computed['repeat_pairs']} (bound {computed['repeat_pairs_bound']}), "
+        f"largest deviation {computed['max_deviation']} (bound "
+        f"{computed['max_deviation_bound']})"
+    )
+
+
+def _seating(problem: GroupsProblem, recorded: Any) -> tuple[Seating | None, list[str]]:
+    """The recorded seating as tables by person, or the problem that stops reading it."""
+    try:
+        return seating_from_record(problem, recorded), []
+    except ValueError as exc:
+        return None, [str(exc)]

@@ -96,7 +96,19 @@ def run() -> None:
     """The commands, with any error the library did not foresee reported as a bug (exit 70):
     one line, or with ``--debug`` the traceback first."""
     try:
-        cli()
+        # Not click's standalone mode: it would turn an interrupt that arrives while it parses
+        # the command line into "Aborted!" and exit 1.
+        code = cli.main(standalone_mode=False)
+    except click.exceptions.Abort as abort:
+        interrupt = abort.__cause__
+        if not isinstance(interrupt, KeyboardInterrupt):
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        click.echo(INTERRUPTED, err=True)
+        sys.exit(getattr(interrupt, "exit_code", Interrupted.exit_code))
+    except click.ClickException as error:  # bad usage: click's message and exit code (2)
+        error.show()
+        sys.exit(error.exit_code)
     except KeyboardInterrupt as interrupt:  # outside a command: while click parses, say
         click.echo(INTERRUPTED, err=True)
         sys.exit(getattr(interrupt, "exit_code", Interrupted.exit_code))
@@ -109,3 +121,4 @@ def run() -> None:
             err=True,
         )
         sys.exit(70)
+    sys.exit(code if isinstance(code, int) else 0)

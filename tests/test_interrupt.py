@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -127,3 +128,48 @@ def test_a_cancel_token_stops_a_running_solve() -> None:
     timer.cancel()
     token.reset()
     assert not token.cancelled
+
+
+@pytest.mark.parametrize("reason", [Interrupted, KeyboardInterrupt])
+def test_an_interrupt_while_click_parses_is_an_interrupt_not_aborted(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], reason: type
+) -> None:
+    """Under load a Ctrl-C can land while click still parses the command line; click's
+    standalone mode would say "Aborted!" and exit 1."""
+    from sortition_cli.main import cli, run
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise reason()
+
+    monkeypatch.setattr(cli, "make_context", interrupted)
+    monkeypatch.setattr(sys, "argv", ["sortition", "check", "--help"])
+    with pytest.raises(SystemExit) as stop:
+        run()
+    assert stop.value.code == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "interrupted; nothing was written"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["--version"], 0, "sortition"),
+        (["check", "--help"], 0, "Usage:"),
+        (["check", "--no-such-option"], 2, "No such option"),
+        (["no-such-command"], 2, "No such command"),
+    ],
+)
+def test_run_keeps_click_exit_codes(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    code: int,
+    says: str,
+) -> None:
+    from sortition_cli.main import run
+
+    monkeypatch.setattr(sys, "argv", ["sortition", *args])
+    with pytest.raises(SystemExit) as stop:
+        run()
+    assert stop.value.code == code
+    captured = capsys.readouterr()
+    assert says in captured.out + captured.err

@@ -124,6 +124,9 @@ def run_audit(
                     panel,
                     stats=dict(fair.distribution.stats),
                     accuracy=probability_accuracy(fair),
+                    certificate=None
+                    if fair.distribution.certificate is None
+                    else fair.distribution.certificate.as_record(),
                 )
             )
     if not results:

@@ -121,11 +121,16 @@ class _Levels:
         self.levels = 0
         self.levels_at_bound = 0
         self.z = 0.0
+        # each level's upper bound: the relaxation's, or the master's value plus the best
+        # reduced cost once no panel improves (column generation's Lagrangian bound)
+        self.level_bounds: list[float] = []
+        self.bound = math.nan  # the current level's relaxation bound
 
     def solve(self) -> Distribution:
         while self.unfixed:
             self.levels += 1
             relaxed = self._relaxation()
+            self.bound = math.nan if relaxed is None else relaxed.bound
             reached = self._generate_columns(relaxed)
             self._report_level()
             if self.first_level_only:
@@ -160,6 +165,7 @@ class _Levels:
             for column in lp.used():
                 self.useful.setdefault(column.tobytes(), column)
             if relaxed is not None and relaxed.tight and self._at_bound(relaxed.bound):
+                self.level_bounds.append(relaxed.bound)
                 return True  # no panel can do better than the relaxation
             new = self.walks.next() if self.walks is not None and relaxed is not None else []
             if new:
@@ -171,6 +177,10 @@ class _Levels:
             new, best_rc = run.pricer.price(g, theta, lp)
             run.emit(LevelRound(**self._state(), reduced_cost=best_rc))
             if not new:
+                bound = self.z + max(0.0, best_rc)
+                if relaxed is not None:
+                    bound = min(bound, relaxed.bound)
+                self.level_bounds.append(bound)
                 return False
             for c in new:
                 self.columns_added += int(lp.add_column(c))
@@ -189,6 +199,7 @@ class _Levels:
             self.z,
             len(self.master.lp.panels),
             len(self.fixed_value),
+            self.bound,
         )
         return vars(state)
 
@@ -257,7 +268,10 @@ class _Levels:
             stats["walks"] = self.walks.done
             stats["walk_panels"] = self.walks.panels
             stats["walk_seconds"] = self.walks.seconds
-        return self.run.finish(lp, stats)
+        levels = () if self.first_level_only else tuple(self.level_bounds)
+        return self.run.finish(
+            lp, stats, self.run.smallest_probability(self.level_bounds[0], levels)
+        )
 
 
 def solve_levels(

@@ -193,4 +193,5 @@ def _certified(
         "walk_panels": walks.panels,
         "walk_seconds": walks.seconds,
     }
-    return run.finish(realised.master, stats)
+    bounds = tuple(level.bound for level in vector.levels)
+    return run.finish(realised.master, stats, run.smallest_probability(bounds[0], bounds))

@@ -12,6 +12,7 @@ per person. Never-selectable people are left out.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +22,7 @@ from sortition.engine.columns import ColumnGeneration
 from sortition.engine.master import MasterLP
 from sortition.engine.settings import DEFAULT_SETTINGS, EngineSettings
 from sortition.progress import NashGap, NashRound, Progress
-from sortition.units import Distribution, UnitInstance
+from sortition.units import Certificate, Distribution, UnitInstance
 
 
 def nash(
@@ -83,7 +84,10 @@ def nash(
         "upper_bound": bounds.upper,
         "lower_bound": bounds.lower,
     }
-    return run.finish(lp, stats)
+    return run.finish(lp, stats, master.certify(bounds.upper))
+
+
+MEAN_LOG_PROBABILITY = "mean log probability"
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,19 @@ class _NashMaster:
         p = self.lp.probabilities()[self.active]
         lower = float(self.cap[self.active] @ np.log(np.maximum(p, 1e-300)))
         return _Bounds(upper, lower, (upper - lower) / self.people)
+
+    def certify(self, upper: float) -> Callable[[np.ndarray], Certificate]:
+        """NASH's certificate: the upper bound on the mean over people of log(probability)
+        against the final distribution's mean; the gap is their difference."""
+        active, cap, people = self.active, self.cap, self.people
+
+        def certificate(probability: np.ndarray) -> Certificate:
+            p = np.maximum(probability[active], 1e-300)
+            value = float(cap[active] @ np.log(p)) / people
+            bound = upper / people
+            return Certificate(MEAN_LOG_PROBABILITY, "max", bound, value, max(0.0, bound - value))
+
+        return certificate
 
     def cut_at_solution(self) -> int:
         """A cut at p_u for every unit whose t_u lies above log(p_u); returns how many."""

@@ -6,7 +6,8 @@ algorithms the distribution and every person's probability; the M-panel lottery 
 and its SHA-256, then the seed source, the draw and the panel. Version 4 added
 ``inputs.pool.allow_empty_household`` (households compared by the normalised key,
 docs/households.md) and the per-person M-panel lottery (docs/transparent.md); version 3 records
-are still verified.
+are still verified. Version 5 adds the fair algorithms' ``distribution.certificate`` (the
+objective, the bound on its optimum, the value reached and the gap; docs/algorithms.md).
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from sortition.model import Instance
 from sortition.record.canonical import pool_digest, pseudonymised_pool, quota_rows, quotas_digest
 from sortition.seeds import seed_from_text
 
-RECORD_VERSION = 4
-READABLE_VERSIONS = (3, 4)  # the selection record versions verify (and draw) read
+RECORD_VERSION = 5
+READABLE_VERSIONS = (3, 4, 5)  # the selection record versions verify (and draw) read
 
 # A person needs a panel of an M-panel lottery when pi * M >= 1 - COVERAGE_TOL (float noise in
 # pi = 1/M); docs/transparent.md.

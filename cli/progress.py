@@ -13,6 +13,7 @@ from tqdm import tqdm
 from sortition.progress import (
     DrawsDone,
     EngineEvent,
+    GoldilocksStep,
     LevelState,
     NashGap,
     ProgressEvent,
@@ -43,6 +44,12 @@ def describe(event: EngineEvent) -> list[str]:
         if event.bound == event.bound:  # not nan: the relaxation's bound is known
             parts += [f"bound {event.bound:.6f}", f"gap {event.gap:.1e}"]
         return parts
+    if isinstance(event, GoldilocksStep):
+        return [
+            f"step {event.step}",
+            f"smallest between {event.low:.6f} and {event.high:.6f}",
+            f"objective {event.value:.6f}",
+        ]
     if isinstance(event, NashGap):
         return [
             f"round {event.round}",

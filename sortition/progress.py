@@ -108,6 +108,18 @@ class NashGap:
 
 
 @dataclass(frozen=True)
+class GoldilocksStep:
+    """A step of GOLDILOCKS's golden-section search over the smallest probability: its bracket
+    [low, high] and the best objective found so far."""
+
+    algorithm: str
+    step: int
+    low: float
+    high: float
+    value: float
+
+
+@dataclass(frozen=True)
 class DrawsDone:
     """A sampler's repeated draws (the audit of LEGACY): ``done`` of ``total`` drawn so far."""
 
@@ -123,6 +135,6 @@ class RowsRead:
     rows: int
 
 
-EngineEvent = WalkStep | TargetRound | LevelRound | LevelDone | NashRound | NashGap
+EngineEvent = WalkStep | TargetRound | LevelRound | LevelDone | NashRound | NashGap | GoldilocksStep
 ProgressEvent = EngineEvent | DrawsDone | RowsRead
 Progress = Callable[[ProgressEvent], None]

@@ -27,7 +27,13 @@ from matplotlib.figure import Figure
 from sortition.audit.metrics import Audit
 from sortition.units import CERTIFIED_GAP
 
-COLOURS = {"legacy": "#d62728", "leximin": "#1f77b4", "maximin": "#2ca02c", "nash": "#9467bd"}
+COLOURS = {
+    "legacy": "#d62728",
+    "leximin": "#1f77b4",
+    "maximin": "#2ca02c",
+    "nash": "#9467bd",
+    "goldilocks": "#ff7f0e",
+}
 # Distinct line styles, so that equal curves (LEXIMIN and MAXIMIN often are) stay visible.
 LINESTYLES = {"legacy": "-", "leximin": "-", "maximin": (0, (6, 3)), "nash": (0, (1, 2))}
 PNG_METADATA: dict[str, str | None] = {"Software": None}

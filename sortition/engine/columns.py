@@ -265,6 +265,10 @@ class Walks:
         self.panels = 0
         self.seconds = 0.0
 
+    def stats(self) -> dict[str, float | int | str]:
+        """What the walks did, for the distribution's statistics."""
+        return {"walks": self.done, "walk_panels": self.panels, "walk_seconds": self.seconds}
+
     def next(self) -> list[np.ndarray]:
         """The next walk's panels; empty once every walk has been taken."""
         run = self.run

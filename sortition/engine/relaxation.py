@@ -45,7 +45,9 @@ _TIGHT_TOL = 1e-7
 _GLOP_ATTEMPTS = ("", "use_preprocessing: false", "use_dual_simplex: true")
 
 
-def _polytope(inst: UnitInstance, params: str) -> tuple[pywraplp.Solver, list[pywraplp.Variable]]:
+def polytope_model(
+    inst: UnitInstance, params: str = ""
+) -> tuple[pywraplp.Solver, list[pywraplp.Variable]]:
     """A GLOP model whose variables x (one count per unit) range over the quota polytope."""
     solver = pywraplp.Solver.CreateSolver("GLOP")
     solver.SetSolverSpecificParametersAsString(params)
@@ -75,7 +77,7 @@ def _solve_level(
 ) -> _Solved | None:
     """The level's LP solved by GLOP with ``params``: (the solver, z, the unit rows, the counts
     x), or None. The solver is returned to keep it alive: its variables and rows die with it."""
-    solver, x = _polytope(inst, params)
+    solver, x = polytope_model(inst, params)
     cap = inst.capacity.astype(np.float64)
     z = solver.NumVar(0.0, 1.0, "")
     rows: dict[int, pywraplp.Constraint] = {}
@@ -199,7 +201,7 @@ def nearest_polytope_point(inst: UnitInstance, counts: np.ndarray) -> np.ndarray
     The relaxation's LEXIMIN vector leaves the polytope by the LP tolerances (up to 4e-7 on a
     quota row of gss_k150), and a face walk divides that error by the weight it has left.
     """
-    solver, x = _polytope(inst, _EXACT_PARAMS)
+    solver, x = polytope_model(inst, _EXACT_PARAMS)
     cap = inst.capacity.astype(np.float64)
     gaps = []
     for u, target in enumerate(np.asarray(counts, dtype=np.float64)):

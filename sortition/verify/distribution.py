@@ -243,11 +243,27 @@ def probabilities_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
     )
 
 
-# The objectives a certificate may name, and how its value follows from every selectable
-# person's probability (docs/algorithms.md).
-_CERTIFIED_OBJECTIVES: dict[str, Callable[[list[float]], float]] = {
-    "smallest probability": min,
-    "mean log probability": lambda p: math.fsum(math.log(max(x, 1e-300)) for x in p) / len(p),
+def _gamma(selection: SelectionParts) -> float:
+    """GOLDILOCKS's gamma as the record's parameters state it (default 1)."""
+    parameters = selection.record.get("parameters")
+    gamma = parameters.get("gamma", 1.0) if isinstance(parameters, dict) else 1.0
+    return float(gamma) if is_number(gamma) else math.nan
+
+
+def _goldilocks(selection: SelectionParts, everyone: list[float], selectable: list[float]) -> float:
+    """max p / m + gamma * m / min p, m = k / n (docs/algorithms.md)."""
+    mean = selection.instance.k / len(everyone)
+    return max(everyone) / mean + _gamma(selection) * mean / min(selectable)
+
+
+# The objectives a certificate may name, and how its value follows from the probabilities (of
+# everyone, of the people on some feasible panel); docs/algorithms.md.
+_CERTIFIED_OBJECTIVES: dict[str, Callable[[SelectionParts, list[float], list[float]], float]] = {
+    "smallest probability": lambda _, __, p: min(p),
+    "mean log probability": lambda _, __, p: (
+        math.fsum(math.log(max(x, 1e-300)) for x in p) / len(p)
+    ),
+    "goldilocks": _goldilocks,
 }
 CERTIFIED_GAP = 1e-6  # a gap at most this is "optimal (certified)" (sortition.units)
 
@@ -275,7 +291,7 @@ def certificate_item(selection: SelectionParts, fair: FairParts) -> CheckItem | 
     selectable = [p for person, p in implied.items() if person not in never]
     problems = []
     if selectable:
-        reached = _CERTIFIED_OBJECTIVES[objective](selectable)
+        reached = _CERTIFIED_OBJECTIVES[objective](selection, list(implied.values()), selectable)
         if abs(reached - value) > WEIGHT_TOLERANCE:
             problems.append(f"value {value!r}, the distribution gives {reached!r}")
     difference = bound - value if sense == "max" else value - bound
@@ -312,10 +328,14 @@ def recompute_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
     from sortition.engine.objectives import (
         fair_distribution,  # the engine is heavy; load it on demand
     )
+    from sortition.engine.settings import EngineSettings
 
     instance, algorithm = selection.instance, selection.algorithm
+    settings = EngineSettings(gamma=_gamma(selection))
     try:
-        result = fair_distribution(instance, algorithm, by_type=(fair.path == "types"))
+        result = fair_distribution(
+            instance, algorithm, by_type=(fair.path == "types"), settings=settings
+        )
     except InfeasibleError as error:
         return CheckItem(
             "recompute", False, f"{algorithm.upper()} on the record's inputs fails: {error}"

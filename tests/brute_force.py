@@ -174,3 +174,23 @@ def brute_goldilocks(panels: np.ndarray, gamma: float) -> float:
         else:
             lo = a
     return min(g((lo + hi) / 2), g(top))
+
+
+def brute_nash(panels: np.ndarray) -> float:
+    """Optimal sum of log-probabilities by a fine outer approximation over all panels."""
+    n = panels.shape[1]
+    sel = np.flatnonzero(panels.any(axis=0))
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    lam = [solver.NumVar(0, 1, "") for _ in range(len(panels))]
+    solver.Add(solver.Sum(lam) == 1)
+    t = {}
+    pts = np.geomspace(1e-4, 1.0, 400)
+    for i in sel:
+        t[i] = solver.NumVar(-solver.infinity(), 0, "")
+        p = solver.Sum([float(panels[j, i]) * lam[j] for j in range(len(panels)) if panels[j, i]])
+        for x in pts:
+            solver.Add(t[i] <= math.log(x) + (p - x) / x)
+    solver.Maximize(solver.Sum(list(t.values())))
+    assert solver.Solve() == pywraplp.Solver.OPTIMAL
+    assert n > 0
+    return float(solver.Objective().Value())

@@ -258,6 +258,7 @@ def test_real_leximin(name: str, k: int, floor: float) -> None:
     assert person_probability(dist, unit).min() >= floor - 1e-6
     assert float(dist.stats["target_reached"]) >= 1 - 1e-7
     assert dist.stats["levels_at_relaxation_bound"] == dist.stats["levels"]
+    assert dist.certificate is not None and dist.certificate.certified, dist.certificate
     vector = relaxed_leximin(inst, np.arange(inst.n_units))
     assert vector is not None
     assert np.allclose(dist.unit_probability, vector.probability, atol=1e-6)

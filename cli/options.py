@@ -188,14 +188,14 @@ def time_limit_option(help: str) -> Callable[[F], F]:
 
 @dataclass(frozen=True)
 class AlgorithmArgs:
-    """--algorithm, --max-attempts, --time-limit, --panels, --per-person."""
+    """--algorithm, --max-attempts, --time-limit, --panels, --per-person, --gamma."""
 
     algorithm: str
     max_attempts: int
     time_limit: float | None
     panels: int | None
     per_person: bool
-    gamma: float
+    gamma: float = DEFAULT_GAMMA
 
 
 algorithm_options = _grouped(

@@ -1,8 +1,8 @@
 """Run one of our algorithms once on one instance; run as a script by ``benchmarks.suite``.
 
 Usage: ``python ours_worker.py SPEC.json``. SPEC holds ``pool``, ``quotas``, ``k``,
-``algorithm`` (legacy, leximin, maximin, nash), ``household_columns``, ``time_limit`` (seconds,
-for the fair algorithms' own limit) and ``seed`` (for LEGACY's draw).
+``algorithm`` (legacy, leximin, maximin, nash, goldilocks), ``household_columns``, ``time_limit``
+(seconds, for the fair algorithms' own limit) and ``seed`` (for LEGACY's draw).
 
 Stdout carries only ``#started <tool>`` just before the timed call and last the result as one
 JSON object (``seconds``, ``load_seconds``, ``status``, ``min_probability``, ``units``, ``stats``,

@@ -196,6 +196,7 @@ def plot(document: dict[str, Any], path: Path) -> None:
         "maximin": "tab:blue",
         "leximin": "tab:red",
         "nash": "tab:green",
+        "goldilocks": "tab:orange",
     }
     for axis, (title, chosen) in zip(axes[0], panels, strict=True):
         lines = sorted({(r["tool"], r["algorithm"]) for r in chosen})

@@ -38,7 +38,7 @@ from tests.helpers import RUNNABLE, shared_data
 
 SEED = "benchmark"  # the seed of every synthetic pool and of LEGACY's draws
 OURS = "sortition"
-OUR_ALGORITHMS = ("legacy", "maximin", "leximin", "nash")
+OUR_ALGORITHMS = ("legacy", "maximin", "leximin", "nash", "goldilocks")
 # The peer's leximin needs Gurobi; without it the peer runs its maximin, which is already measured.
 PEER_ALGORITHMS = ("legacy", "maximin", "nash")
 DEFAULT_LIMIT = 600.0

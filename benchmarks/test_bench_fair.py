@@ -1,4 +1,4 @@
-"""LEXIMIN, MAXIMIN and NASH on the four runnable instances (one round each: they take seconds).
+"""LEXIMIN, MAXIMIN, NASH and GOLDILOCKS on the four runnable instances (one round each).
 
 Run: pytest benchmarks/test_bench_fair.py --benchmark-only
 """
@@ -13,7 +13,7 @@ from sortition.selection.service import load_input
 from tests.helpers import RUNNABLE, runnable_instance
 
 
-@pytest.mark.parametrize("algorithm", ["leximin", "maximin", "nash"])
+@pytest.mark.parametrize("algorithm", ["leximin", "maximin", "nash", "goldilocks"])
 @pytest.mark.parametrize("name", sorted(RUNNABLE))
 def test_fair_algorithm(benchmark: BenchmarkFixture, name: str, algorithm: str) -> None:
     case = runnable_instance(name)

@@ -12,6 +12,7 @@ from sortition_cli.options import (
     InputArgs,
     PrivacyArgs,
     SeedArgs,
+    gamma_option,
     input_options,
     output_options,
     privacy_options,
@@ -40,9 +41,10 @@ from sortition.io.outputs import check_output_dir
     "--algorithms",
     default=",".join(DEFAULT_ALGORITHMS),
     show_default=True,
-    help="Comma-separated: legacy (sampled), leximin, maximin, nash (exact). NASH is not run "
-    "unless asked for: it can take many minutes.",
+    help="Comma-separated: legacy (sampled), leximin, maximin, nash, goldilocks (exact). NASH "
+    "and GOLDILOCKS are run only when asked for.",
 )
+@gamma_option()
 @seed_options
 @click.option(
     "--draws",
@@ -70,6 +72,7 @@ def audit(
     seed_source: SeedArgs,
     draws: int,
     workers: int | None,
+    gamma: float,
     time_limit: float | None,
     out: Path,
     force: bool,
@@ -96,6 +99,7 @@ def audit(
             workers=workers or os.cpu_count() or 1,
             time_limit=time_limit,
             progress=progress,
+            gamma=gamma,
         )
     finally:
         progress.close()

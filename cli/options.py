@@ -23,6 +23,7 @@ from sortition.seeds import Seed, resolve_seed
 from sortition.selection.service import (
     ALGORITHMS,
     DEFAULT_ALGORITHM,
+    DEFAULT_GAMMA,
     LoadedInput,
     load_input,
 )
@@ -211,6 +212,18 @@ def output_options(help: str = OUT_HELP) -> Callable[[F], F]:
     return decorate
 
 
+def gamma_option() -> Callable[[F], F]:
+    """--gamma: GOLDILOCKS's weight of the smallest chance (select, commit, audit)."""
+    return click.option(
+        "--gamma",
+        type=click.FloatRange(min=0.0),
+        default=DEFAULT_GAMMA,
+        show_default=True,
+        help="GOLDILOCKS: how much the smallest chance weighs against the largest (it minimises "
+        "largest/(k/n) + gamma * (k/n)/smallest); larger protects the least-favoured more.",
+    )
+
+
 def time_limit_option(help: str) -> Callable[[F], F]:
     """--time-limit: seconds the fair algorithms may run (select, commit, audit)."""
     return click.option(
@@ -220,13 +233,14 @@ def time_limit_option(help: str) -> Callable[[F], F]:
 
 @dataclass(frozen=True)
 class AlgorithmArgs:
-    """--algorithm, --max-attempts, --time-limit, --panels, --per-person."""
+    """--algorithm, --max-attempts, --time-limit, --panels, --per-person, --gamma."""
 
     algorithm: str
     max_attempts: int
     time_limit: float | None
     panels: int | None
     per_person: bool
+    gamma: float = DEFAULT_GAMMA
 
 
 algorithm_options = _grouped(
@@ -240,8 +254,8 @@ algorithm_options = _grouped(
             show_default=True,
             help="leximin: the fairest lottery the quotas allow (smallest chance as large as "
             "possible, then the next); maximin: only the smallest; nash: the product of the "
-            "chances; legacy: the greedy used before 2021, which gives some volunteers almost "
-            "no chance.",
+            "chances; goldilocks: neither too small nor too large a chance (--gamma); legacy: "
+            "the greedy used before 2021, which gives some volunteers almost no chance.",
         ),
         click.option(
             "--max-attempts",
@@ -264,6 +278,7 @@ algorithm_options = _grouped(
             is_flag=True,
             help="Compute over individual people instead of types (slower; for cross-checks).",
         ),
+        gamma_option(),
     ],
 )
 """The algorithm options of select and commit, as ``run: AlgorithmArgs``."""

@@ -13,7 +13,9 @@ from tqdm import tqdm
 from sortition.progress import (
     DrawsDone,
     EngineEvent,
+    GoldilocksStep,
     LevelState,
+    NashGap,
     ProgressEvent,
     RowsRead,
     TargetRound,
@@ -32,14 +34,31 @@ def describe(event: EngineEvent) -> list[str]:
             f"{100 * event.reached:.4f} % of the relaxation's vector",
         ]
     if isinstance(event, LevelState):  # a level's rounds and its end
-        return [
+        parts = [
             f"round {event.round}",
             f"level {event.level}",
             f"columns {event.columns}",
             f"fixed {event.fixed}",
             f"min {event.minimum:.6f}",
         ]
-    return [f"round {event.round}", f"columns {event.columns}"]  # NASH's rounds and gaps
+        if event.bound == event.bound:  # not nan: the relaxation's bound is known
+            parts += [f"bound {event.bound:.6f}", f"gap {event.gap:.1e}"]
+        return parts
+    if isinstance(event, GoldilocksStep):
+        return [
+            f"step {event.step}",
+            f"smallest between {event.low:.6f} and {event.high:.6f}",
+            f"objective {event.value:.6f}",
+        ]
+    if isinstance(event, NashGap):
+        return [
+            f"round {event.round}",
+            f"columns {event.columns}",
+            f"value {event.lower:.6g}",
+            f"bound {event.upper:.6g}",
+            f"gap {event.gap:.1e}",
+        ]
+    return [f"round {event.round}", f"columns {event.columns}"]  # NASH's rounds
 
 
 class ProgressRenderer:

@@ -110,6 +110,7 @@ def commit_with_progress(loaded: LoadedInput, run: AlgorithmArgs) -> Commitment:
             progress=progress,
             time_limit=run.time_limit,
             panels=run.panels,
+            gamma=run.gamma,
         )
     finally:
         progress.close()

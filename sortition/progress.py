@@ -45,7 +45,8 @@ class LevelState:
     """Where a LEXIMIN (or MAXIMIN) level stands: the base of its two events.
 
     minimum: the smallest probability of the unfixed people so far; columns: the master's
-    panels; fixed: the units whose probability is already fixed.
+    panels; fixed: the units whose probability is already fixed; bound: the level's upper bound
+    from the LP relaxation over the quota polytope (nan without one).
     """
 
     algorithm: str
@@ -54,6 +55,15 @@ class LevelState:
     minimum: float
     columns: int
     fixed: int
+    bound: float
+
+    @property
+    def gap(self) -> float:
+        """How far the minimum may still be from the level's optimum, as a share of the bound
+        (nan without a bound)."""
+        if self.bound != self.bound or self.bound <= 0.0:
+            return float("nan")
+        return max(0.0, self.bound - self.minimum) / self.bound
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,18 @@ class NashGap:
 
 
 @dataclass(frozen=True)
+class GoldilocksStep:
+    """A step of GOLDILOCKS's golden-section search over the smallest probability: its bracket
+    [low, high] and the best objective found so far."""
+
+    algorithm: str
+    step: int
+    low: float
+    high: float
+    value: float
+
+
+@dataclass(frozen=True)
 class DrawsDone:
     """A sampler's repeated draws (the audit of LEGACY): ``done`` of ``total`` drawn so far."""
 
@@ -113,6 +135,6 @@ class RowsRead:
     rows: int
 
 
-EngineEvent = WalkStep | TargetRound | LevelRound | LevelDone | NashRound | NashGap
+EngineEvent = WalkStep | TargetRound | LevelRound | LevelDone | NashRound | NashGap | GoldilocksStep
 ProgressEvent = EngineEvent | DrawsDone | RowsRead
 Progress = Callable[[ProgressEvent], None]

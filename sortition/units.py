@@ -9,6 +9,7 @@ type are drawn uniformly once the type's count is fixed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 
@@ -85,9 +86,59 @@ class UnitInstance:
         return all(int(c[list(h)].sum()) <= 1 for h in self.households)
 
 
+# A certificate whose gap is at most this says the distribution is optimal (docs/algorithms.md).
+CERTIFIED_GAP = 1e-6
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """How close a fair distribution is to its objective's optimum (docs/algorithms.md).
+
+    objective: what is optimised, in words a record keeps ("smallest probability", ...).
+    sense: "max" (bound is an upper bound on the optimum) or "min" (a lower bound).
+    bound: the bound, from the LP relaxation over the quota polytope or from column generation's
+        duals; value: the objective of the distribution itself.
+    gap: how far the value may be from the optimum, as a share of the bound (NASH: the log of
+        the ratio of the optimal and the reached geometric mean probability).
+    levels: LEXIMIN only, the bound of every level, lowest first.
+    """
+
+    objective: str
+    sense: Literal["max", "min"]
+    bound: float
+    value: float
+    gap: float
+    levels: tuple[float, ...] = ()
+
+    @property
+    def certified(self) -> bool:
+        """The value is the optimum, up to CERTIFIED_GAP."""
+        return self.gap <= CERTIFIED_GAP
+
+    def as_record(self) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "objective": self.objective,
+            "sense": self.sense,
+            "bound": self.bound,
+            "value": self.value,
+            "gap": self.gap,
+        }
+        if self.levels:
+            record["levels"] = list(self.levels)
+        return record
+
+
+def relative_gap(bound: float, value: float, sense: Literal["max", "min"]) -> float:
+    """(bound - value) / |bound| for a maximum, (value - bound) / |bound| for a minimum, never
+    below 0 (round-off can put the value a hair past the bound)."""
+    difference = bound - value if sense == "max" else value - bound
+    return max(0.0, difference) / max(abs(bound), 1e-300)
+
+
 @dataclass(frozen=True)
 class Distribution:
-    """A lottery over panels (count vectors over units) and its person-level marginals."""
+    """A lottery over panels (count vectors over units) and its person-level marginals, and the
+    certificate of its optimality (None: the algorithm gives none)."""
 
     panels: np.ndarray
     weights: np.ndarray
@@ -95,6 +146,7 @@ class Distribution:
     algorithm: str
     stats: dict[str, float | int | str] = field(default_factory=dict)
     never_selectable: tuple[int, ...] = ()
+    certificate: Certificate | None = None
 
 
 def from_people(

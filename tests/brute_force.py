@@ -122,3 +122,75 @@ def brute_leximin(panels: np.ndarray) -> np.ndarray:
 
 def person_probability(dist: Distribution, unit_of_person: np.ndarray) -> np.ndarray:
     return dist.unit_probability[unit_of_person]
+
+
+class _BruteHeight:
+    """min over distributions on ``panels`` of the largest probability, with every selectable
+    person's at least a given smallest (one GLOP model; the smallest changes bounds only)."""
+
+    def __init__(self, panels: np.ndarray) -> None:
+        self.solver = solver = pywraplp.Solver.CreateSolver("GLOP")
+        lam = [solver.NumVar(0, 1, "") for _ in range(len(panels))]
+        self.h = solver.NumVar(0, 1, "h")
+        solver.Add(solver.Sum(lam) == 1)
+        self.p = []
+        for i in range(panels.shape[1]):
+            rows = [j for j in range(len(panels)) if panels[j, i]]
+            if rows:
+                p = solver.NumVar(0, 1, "")
+                solver.Add(solver.Sum([lam[j] for j in rows]) == p)
+                solver.Add(p <= self.h)
+                self.p.append(p)
+        solver.Minimize(self.h)
+
+    def __call__(self, smallest: float) -> float | None:
+        for p in self.p:
+            p.SetLb(smallest)
+        if self.solver.Solve() != pywraplp.Solver.OPTIMAL:
+            return None
+        return float(self.h.solution_value())
+
+
+def brute_goldilocks(panels: np.ndarray, gamma: float) -> float:
+    """min over distributions on ``panels`` of max p / m + gamma * m / min p (m = k / n, the
+    minimum over the people on some panel), by a ternary search over the minimum (the objective
+    is convex in it), each step an LP over all the panels."""
+    n = panels.shape[1]
+    k = int(panels[0].sum())
+    m = k / n
+    selectable = [i for i in range(n) if panels[:, i].any()]
+    top = lp_max(panels, np.zeros(n), None, selectable)
+    height = _BruteHeight(panels)
+
+    def g(smallest: float) -> float:
+        h = height(smallest)
+        return math.inf if h is None else h / m + gamma * m / smallest
+
+    lo, hi = 0.0, top
+    for _ in range(70):
+        a, b = lo + (hi - lo) / 3, hi - (hi - lo) / 3
+        if g(a) <= g(b):
+            hi = b
+        else:
+            lo = a
+    return min(g((lo + hi) / 2), g(top))
+
+
+def brute_nash(panels: np.ndarray) -> float:
+    """Optimal sum of log-probabilities by a fine outer approximation over all panels."""
+    n = panels.shape[1]
+    sel = np.flatnonzero(panels.any(axis=0))
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    lam = [solver.NumVar(0, 1, "") for _ in range(len(panels))]
+    solver.Add(solver.Sum(lam) == 1)
+    t = {}
+    pts = np.geomspace(1e-4, 1.0, 400)
+    for i in sel:
+        t[i] = solver.NumVar(-solver.infinity(), 0, "")
+        p = solver.Sum([float(panels[j, i]) * lam[j] for j in range(len(panels)) if panels[j, i]])
+        for x in pts:
+            solver.Add(t[i] <= math.log(x) + (p - x) / x)
+    solver.Maximize(solver.Sum(list(t.values())))
+    assert solver.Solve() == pywraplp.Solver.OPTIMAL
+    assert n > 0
+    return float(solver.Objective().Value())

@@ -254,9 +254,9 @@ def test_audit_is_deterministic(example_audit: Path, tmp_path: Path) -> None:
 def test_bad_algorithm_and_busy_folder_write_nothing(tmp_path: Path, example_dir: Path) -> None:
     out = tmp_path / "out"
     args = _audit_args(example_dir / "pool.csv", example_dir / "quotas.csv", 20, out)
-    result = run_cli([*args, "--algorithms", "legacy,goldilocks"])
+    result = run_cli([*args, "--algorithms", "legacy,fairest"])
     assert result.exit_code == 2
-    assert "goldilocks" in result.stderr and "Traceback" not in result.stderr
+    assert "fairest" in result.stderr and "Traceback" not in result.stderr
     assert not out.exists()
     out.mkdir()
     (out / "x").write_text("x")

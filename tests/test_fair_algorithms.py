@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 import pytest
-from ortools.linear_solver import pywraplp
 
 from sortition.engine.errors import NoFeasiblePanel, TimeLimitReached
 from sortition.engine.leximin import leximin
@@ -20,6 +18,7 @@ from sortition.units import Distribution, UnitInstance, from_people, unit_instan
 from tests.brute_force import (
     People,
     brute_leximin,
+    brute_nash,
     brute_panels,
     feasible_cases,
     person_probability,
@@ -178,26 +177,6 @@ def test_time_limit() -> None:
 # --------------------------------------------------------------------------- NASH
 
 
-def _brute_nash(panels: np.ndarray) -> float:
-    """Optimal sum of log-probabilities by a fine outer approximation over all panels."""
-    n = panels.shape[1]
-    sel = np.flatnonzero(panels.any(axis=0))
-    solver = pywraplp.Solver.CreateSolver("GLOP")
-    lam = [solver.NumVar(0, 1, "") for _ in range(len(panels))]
-    solver.Add(solver.Sum(lam) == 1)
-    t = {}
-    pts = np.geomspace(1e-4, 1.0, 400)
-    for i in sel:
-        t[i] = solver.NumVar(-solver.infinity(), 0, "")
-        p = solver.Sum([float(panels[j, i]) * lam[j] for j in range(len(panels)) if panels[j, i]])
-        for x in pts:
-            solver.Add(t[i] <= math.log(x) + (p - x) / x)
-    solver.Maximize(solver.Sum(list(t.values())))
-    assert solver.Solve() == pywraplp.Solver.OPTIMAL
-    assert n > 0
-    return float(solver.Objective().Value())
-
-
 def _nash_case(seed: int) -> tuple[People, np.ndarray] | None:
     """A random pool of 6-11 people and its feasible panels; None if there is none."""
     rng = np.random.default_rng(3000 + seed)
@@ -210,7 +189,7 @@ def _nash_case(seed: int) -> tuple[People, np.ndarray] | None:
 def test_nash_matches_brute_force() -> None:
     for _, (people, panels) in feasible_cases(range(10), _nash_case, floor=8):
         values, vmin, vmax, fov, hh, k = people
-        upper = _brute_nash(panels)  # outer approximation: an upper bound, tight to ~1e-4
+        upper = brute_nash(panels)  # outer approximation: an upper bound, tight to ~1e-4
         for by_type in (False, True):
             inst, unit = from_people(values, vmin, vmax, fov, hh, k, by_type=by_type)
             dist = nash(inst, settings=EngineSettings(nash_gap=1e-7))
@@ -279,6 +258,7 @@ def test_real_leximin(name: str, k: int, floor: float) -> None:
     assert person_probability(dist, unit).min() >= floor - 1e-6
     assert float(dist.stats["target_reached"]) >= 1 - 1e-7
     assert dist.stats["levels_at_relaxation_bound"] == dist.stats["levels"]
+    assert dist.certificate is not None and dist.certificate.certified, dist.certificate
     vector = relaxed_leximin(inst, np.arange(inst.n_units))
     assert vector is not None
     assert np.allclose(dist.unit_probability, vector.probability, atol=1e-6)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from sortition_cli.progress import ProgressRenderer
 
-from sortition.progress import LevelRound, TargetRound, WalkStep
+from sortition.progress import LevelRound, NashGap, TargetRound, WalkStep
 from sortition.randomness import SeededStream
 from sortition.record.distribution_draw import (
     WEIGHT_SCALE,
@@ -214,13 +214,23 @@ def test_time_limit_stops_cleanly_with_exit_4(tmp_path: Path) -> None:
 
 def test_progress_lines_name_the_stage(capsys: pytest.CaptureFixture[str]) -> None:
     """Off a terminal, progress is a plain line per update: levels show the current minimum,
+    the relaxation's bound and the gap, NASH its bounds and gap,
     realising the relaxation's vector shows how much of it is met, and a face walk its panels."""
     printer = ProgressRenderer(interval=0.0)
     printer(TargetRound("leximin", round=3, reached=0.5, columns=40, reduced_cost=0.0))
-    printer(LevelRound("leximin", 2, round=9, minimum=0.0125, columns=70, fixed=4, reduced_cost=0))
+    printer(
+        LevelRound(
+            "leximin", 2, round=9, minimum=0.0125, columns=70, fixed=4, bound=0.0130,
+            reduced_cost=0,
+        )
+    )  # fmt: skip
     printer(WalkStep("leximin", walk=1, panels=120))
+    printer(NashGap("nash", round=4, upper=-10.0, lower=-10.5, gap=0.01, columns=9, cuts=3))
     printer.close()
     lines = capsys.readouterr().err.splitlines()
     assert lines[2].startswith("LEXIMIN: walk 1, panels 120 (")
     assert lines[0].startswith("LEXIMIN: round 3, columns 40, 50.0000 % of the relaxation's vector")
-    assert lines[1].startswith("LEXIMIN: round 9, level 2, columns 70, fixed 4, min 0.012500")
+    assert lines[1].startswith(
+        "LEXIMIN: round 9, level 2, columns 70, fixed 4, min 0.012500, bound 0.013000, gap 3.8e-02"
+    )
+    assert lines[3].startswith("NASH: round 4, columns 9, value -10.5, bound -10, gap 1.0e-02 (")

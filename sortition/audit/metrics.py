@@ -40,6 +40,8 @@ class AlgorithmAudit:
     first_counts: np.ndarray | None = None
     second_counts: np.ndarray | None = None
     stats: dict[str, Any] = field(default_factory=dict)  # the engine's own (rounds, seconds ...)
+    # fair algorithms: the distribution's certificate (sortition.units.Certificate.as_record)
+    certificate: dict[str, Any] | None = None
     # exact algorithms: (n,) a bound on each probability's relative error (probability_accuracy)
     accuracy: np.ndarray | None = None
 
@@ -188,6 +190,8 @@ def algorithm_metrics(audit: Audit, result: AlgorithmAudit) -> dict[str, Any]:
         else share_below(p, result.accuracy, reference[1]),
         "accuracy": None if result.accuracy is None else float(result.accuracy.max()),
     }
+    if result.certificate is not None:
+        metrics["certificate"] = result.certificate
     if result.draws is not None and result.least_selected is not None:
         assert result.first_counts is not None and result.second_counts is not None
         person = result.least_selected

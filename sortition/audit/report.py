@@ -25,8 +25,15 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from sortition.audit.metrics import Audit
+from sortition.units import CERTIFIED_GAP
 
-COLOURS = {"legacy": "#d62728", "leximin": "#1f77b4", "maximin": "#2ca02c", "nash": "#9467bd"}
+COLOURS = {
+    "legacy": "#d62728",
+    "leximin": "#1f77b4",
+    "maximin": "#2ca02c",
+    "nash": "#9467bd",
+    "goldilocks": "#ff7f0e",
+}
 # Distinct line styles, so that equal curves (LEXIMIN and MAXIMIN often are) stay visible.
 LINESTYLES = {"legacy": "-", "leximin": "-", "maximin": (0, (6, 3)), "nash": (0, (1, 2))}
 PNG_METADATA: dict[str, str | None] = {"Software": None}
@@ -187,6 +194,16 @@ def _accuracy(m: dict[str, Any]) -> str:
     return f"± {100 * m['accuracy']:.2g} %"
 
 
+def _optimum(m: dict[str, Any]) -> str:
+    """The certificate, as the organiser reads it (docs/algorithms.md)."""
+    certificate = m.get("certificate")
+    if certificate is None:
+        return "no objective (sampled)" if not m["exact"] else "no certificate"
+    if certificate["gap"] <= CERTIFIED_GAP:
+        return '<span class="ok">optimal (certified)</span>'
+    return f"within {_pct(certificate['gap'], 2)} of the optimum (certified bound)"
+
+
 def _metrics_table(metrics: dict[str, Any], k_over_n: float, reference: str | None) -> str:
     metrics = _finished(metrics)
     algorithms = list(metrics)
@@ -207,6 +224,7 @@ def _metrics_table(metrics: dict[str, Any], k_over_n: float, reference: str | No
             lambda m: _pct(m["share_below_leximin_min"], 1),
         ),
         ("accuracy of each probability (relative)", _accuracy),
+        ("objective", _optimum),
         ("how computed", lambda m: "exact" if m["exact"] else f"{m['draws']:,} draws × 2"),
         (
             "drawn panel: quotas met",

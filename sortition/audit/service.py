@@ -36,6 +36,7 @@ from sortition.audit.metrics import (
 from sortition.audit.sampling import sample_counts
 from sortition.engine.objectives import PoolDistribution, fair_distribution
 from sortition.engine.registry import ALGORITHMS, SAMPLED_ALGORITHMS, sampler
+from sortition.engine.settings import DEFAULT_GAMMA, EngineSettings
 from sortition.errors import InputError, Problem, TimeLimitError
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
 from sortition.io.pool import write_pseudonym_table
@@ -77,6 +78,7 @@ def run_audit(
     time_limit: float | None = None,
     by_type: bool = True,
     progress: Progress | None = None,
+    gamma: float = DEFAULT_GAMMA,
 ) -> Audit:
     """Audit each algorithm in turn, with the seed (its text, or a ``Seed``'s value): the
     draws of a sampler and the panel drawn for each algorithm derive from it.
@@ -105,6 +107,7 @@ def run_audit(
                     instance,
                     algorithm,
                     by_type=by_type,
+                    settings=EngineSettings(gamma=gamma),
                     progress=progress,
                     time_limit=time_limit,
                 )
@@ -125,6 +128,9 @@ def run_audit(
                     panel,
                     stats=dict(fair.distribution.stats),
                     accuracy=probability_accuracy(fair),
+                    certificate=None
+                    if fair.distribution.certificate is None
+                    else fair.distribution.certificate.as_record(),
                 )
             )
     if not results:

@@ -10,8 +10,10 @@ Every fair objective has the same shape (``registry.Objective``): a ``UnitInstan
   the swap search; ``walks``: face walks through the polytope to panels;
 - ``master``: the master LP over panels; ``columns``: covering, pricing strategy and walk
   driving, shared by every objective;
-- ``levels`` (LEXIMIN level by level, MAXIMIN), ``leximin``, ``maximin``, ``nash``: one module
-  per objective; ``legacy``: the greedy sampler;
+- ``realise``: a target point realised by panels (walks first, then pricing);
+  ``polytope_nash``: NASH over the quota polytope by tangent cuts;
+- ``levels`` (LEXIMIN level by level, MAXIMIN), ``leximin``, ``maximin``, ``nash``,
+  ``goldilocks``: one module per objective; ``legacy``: the greedy sampler;
 - ``registry``: every algorithm by name; ``objectives``: the pool-level entry (types, people);
   ``feasibility``: a feasible panel and the smallest quota relaxation, for ``check``;
 - ``errors``: how the engine stops without a distribution.

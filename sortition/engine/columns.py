@@ -16,17 +16,24 @@ clock, the covering, the pricer, the progress callback and the effort counters.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from sortition.engine.errors import NoFeasiblePanel
-from sortition.engine.master import Clock, LpTotals, MasterLP, finish_distribution
+from sortition.engine.master import (
+    Clock,
+    LpTotals,
+    MasterLP,
+    finish_distribution,
+    smallest_probability_certificate,
+)
 from sortition.engine.pricing import PanelOracle, PricingResult, SwapSearch
 from sortition.engine.settings import EngineSettings
 from sortition.engine.walks import face_walk
 from sortition.progress import Progress, ProgressEvent, WalkStep
-from sortition.units import Distribution, UnitInstance
+from sortition.units import Certificate, Distribution, UnitInstance
 
 # A panel enters the master when its reduced cost exceeds this (relative to the duals' size).
 _RC_TOL = 1e-9
@@ -223,8 +230,13 @@ class ColumnGeneration:
             "seconds": self.clock.elapsed(),
         }
 
-    def finish(self, master: MasterLP, stats: dict[str, float | int | str]) -> Distribution:
-        """The distribution of the master's last solution."""
+    def finish(
+        self,
+        master: MasterLP,
+        stats: dict[str, float | int | str],
+        certify: Callable[[np.ndarray], Certificate] | None = None,
+    ) -> Distribution:
+        """The distribution of the master's last solution, with ``certify``'s certificate."""
         return finish_distribution(
             self.inst,
             master.panels,
@@ -232,7 +244,14 @@ class ColumnGeneration:
             self.algorithm,
             stats,
             self.covering.selectable,
+            certify,
         )
+
+    def smallest_probability(
+        self, bound: float, levels: tuple[float, ...] = ()
+    ) -> Callable[[np.ndarray], Certificate]:
+        """The certificate of MAXIMIN and LEXIMIN: ``bound`` on the smallest probability."""
+        return smallest_probability_certificate(self.covering.selectable, bound, levels)
 
 
 class Walks:
@@ -245,6 +264,10 @@ class Walks:
         self.done = 0
         self.panels = 0
         self.seconds = 0.0
+
+    def stats(self) -> dict[str, float | int | str]:
+        """What the walks did, for the distribution's statistics."""
+        return {"walks": self.done, "walk_panels": self.panels, "walk_seconds": self.seconds}
 
     def next(self) -> list[np.ndarray]:
         """The next walk's panels; empty once every walk has been taken."""

@@ -18,13 +18,14 @@ When every unit is fixed, a last solve finds weights that meet all the fixed val
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from ortools.linear_solver import pywraplp
 
-from sortition.engine.columns import ColumnGeneration
+from sortition.engine.columns import ColumnGeneration, Walks
 from sortition.engine.master import FIX_SLACK, MasterLP
 from sortition.engine.relaxation import RelaxedLevel, relaxed_level
 from sortition.progress import LevelDone, LevelRound, LevelState
@@ -36,6 +37,10 @@ logger = logging.getLogger(__name__)
 _DUAL_TOL = 1e-8
 # A level ends once the master's value is this close to its relaxation's bound.
 _RELAX_TOL = 1e-9
+# While walks supply the panels, the level also ends once the master's value is this share of the
+# bound (as LEXIMIN's relaxed vector counts as met): the walks realise a point of the polytope
+# nearest to the relaxation's, which the LP tolerances leave a little below the bound.
+_WALK_MET = 1.0 - 1e-7
 # Past this many columns, the next level starts from the columns used in this one: the LP's
 # simplex iterations cost grows with its columns (benchmarks/README.md).
 _RESTART_ABOVE = 1500
@@ -95,8 +100,15 @@ class _LevelMaster:
 class _Levels:
     """The state of the level-by-level column generation; ``run`` solves it."""
 
-    def __init__(self, run: ColumnGeneration, first_level_only: bool, start: LevelStart) -> None:
+    def __init__(
+        self,
+        run: ColumnGeneration,
+        first_level_only: bool,
+        start: LevelStart,
+        walks: Walks | None = None,
+    ) -> None:
         self.run = run
+        self.walks = walks
         self.first_level_only = first_level_only
         self.start = start
         self.unfixed: set[int] = {int(u) for u in run.active}
@@ -109,14 +121,20 @@ class _Levels:
         self.levels = 0
         self.levels_at_bound = 0
         self.z = 0.0
+        # each level's upper bound: the relaxation's, or the master's value plus the best
+        # reduced cost once no panel improves (column generation's Lagrangian bound)
+        self.level_bounds: list[float] = []
+        self.bound = math.nan  # the current level's relaxation bound
 
     def solve(self) -> Distribution:
         while self.unfixed:
             self.levels += 1
             relaxed = self._relaxation()
+            self.bound = math.nan if relaxed is None else relaxed.bound
             reached = self._generate_columns(relaxed)
             self._report_level()
             if self.first_level_only:
+                self.levels_at_bound += int(reached)
                 self.fixed_value = {u: self.z for u in sorted(self.unfixed)}
                 break
             self._fix_level(relaxed, reached)
@@ -146,15 +164,31 @@ class _Levels:
             self.z = self.master.z.solution_value()
             for column in lp.used():
                 self.useful.setdefault(column.tobytes(), column)
-            if relaxed is not None and relaxed.tight and self.z >= relaxed.bound - _RELAX_TOL:
+            if relaxed is not None and relaxed.tight and self._at_bound(relaxed.bound):
+                self.level_bounds.append(relaxed.bound)
                 return True  # no panel can do better than the relaxation
+            new = self.walks.next() if self.walks is not None and relaxed is not None else []
+            if new:
+                run.emit(LevelRound(**self._state(), reduced_cost=math.nan))
+                for c in new:
+                    self.columns_added += int(lp.add_column(c))
+                continue
             g, theta = lp.pricing_weights()
             new, best_rc = run.pricer.price(g, theta, lp)
             run.emit(LevelRound(**self._state(), reduced_cost=best_rc))
             if not new:
+                bound = self.z + max(0.0, best_rc)
+                if relaxed is not None:
+                    bound = min(bound, relaxed.bound)
+                self.level_bounds.append(bound)
                 return False
             for c in new:
                 self.columns_added += int(lp.add_column(c))
+
+    def _at_bound(self, bound: float) -> bool:
+        if self.z >= bound - _RELAX_TOL:
+            return True
+        return self.walks is not None and self.walks.done > 0 and self.z >= bound * _WALK_MET
 
     def _state(self) -> dict[str, Any]:
         """The fields of ``LevelState``, for the level's progress events."""
@@ -165,6 +199,7 @@ class _Levels:
             self.z,
             len(self.master.lp.panels),
             len(self.fixed_value),
+            self.bound,
         )
         return vars(state)
 
@@ -229,14 +264,26 @@ class _Levels:
         }
         if self.start.target_reached is not None:
             stats["target_reached"] = self.start.target_reached
-        return self.run.finish(lp, stats)
+        if self.walks is not None:
+            stats["walks"] = self.walks.done
+            stats["walk_panels"] = self.walks.panels
+            stats["walk_seconds"] = self.walks.seconds
+        levels = () if self.first_level_only else tuple(self.level_bounds)
+        return self.run.finish(
+            lp, stats, self.run.smallest_probability(self.level_bounds[0], levels)
+        )
 
 
 def solve_levels(
-    run: ColumnGeneration, *, first_level_only: bool, start: LevelStart | None = None
+    run: ColumnGeneration,
+    *,
+    first_level_only: bool,
+    start: LevelStart | None = None,
+    walks: Walks | None = None,
 ) -> Distribution:
     """LEXIMIN level by level (MAXIMIN with ``first_level_only``), from ``start`` (default: the
-    covering panels)."""
+    covering panels). With ``walks``, the first level takes their panels before any pricing, one
+    walk a round, until the master reaches the level's relaxation bound or the walks run out."""
     if start is None:
         start = LevelStart(run.covering.panels)
-    return _Levels(run, first_level_only, start).solve()
+    return _Levels(run, first_level_only, start, walks).solve()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +25,7 @@ from ortools.linear_solver import pywraplp
 
 from sortition.cancel import solve_lp
 from sortition.engine.errors import TimeLimitReached
-from sortition.units import Distribution, UnitInstance
+from sortition.units import Certificate, Distribution, UnitInstance, relative_gap
 
 logger = logging.getLogger(__name__)
 
@@ -183,10 +184,12 @@ def finish_distribution(
     algorithm: str,
     stats: dict[str, float | int | str],
     selectable: np.ndarray,
+    certify: Callable[[np.ndarray], Certificate] | None = None,
 ) -> Distribution:
     """The distribution of a master's solution: tiny weights dropped, the rest renormalised,
     panels in a deterministic order (their count vectors, lexicographically largest first).
-    Adds the statistics every objective reports (panels, never_selectable, min_probability)."""
+    Adds the statistics every objective reports (panels, never_selectable, min_probability),
+    and the certificate ``certify`` makes of the final probability of every unit."""
     lam = np.where(lam < WEIGHT_TOL, 0.0, lam)
     keep = np.flatnonzero(lam > 0)
     mat = np.asarray(panels, dtype=np.int64)[keep]
@@ -208,4 +211,23 @@ def finish_distribution(
         algorithm=algorithm,
         stats=stats,
         never_selectable=never,
+        certificate=None if certify is None else certify(prob),
     )
+
+
+SMALLEST_PROBABILITY = "smallest probability"
+
+
+def smallest_probability_certificate(
+    selectable: np.ndarray, bound: float, levels: tuple[float, ...] = ()
+) -> Callable[[np.ndarray], Certificate]:
+    """MAXIMIN's and LEXIMIN's certificate: ``bound`` on the smallest probability of the units on
+    some panel, against the smallest the distribution gives."""
+
+    def certify(probability: np.ndarray) -> Certificate:
+        value = float(probability[selectable].min()) if selectable.any() else 0.0
+        return Certificate(
+            SMALLEST_PROBABILITY, "max", bound, value, relative_gap(bound, value, "max"), levels
+        )
+
+    return certify

@@ -1,11 +1,21 @@
 """MAXIMIN: maximise the smallest selection probability; the first level of LEXIMIN (Flanigan et
-al., Nature 596, 2021), solved by the same column generation (``levels``). The people whose
-probability could rise further without lowering the smallest get no guarantee beyond it."""
+al., Nature 596, 2021).
+
+Over the quota polytope it is one LP (``relaxation.relaxed_maximin``): its value bounds the
+smallest probability over panels from above, and its optimal point, if face walks realise it by
+panels (``walks.face_walk``), gives a distribution that meets the bound, so MAXIMIN is certified
+by the relaxation. Where the walks fall short (the relaxation is not tight, or a face has no panel
+within CP-SAT's budget), the first level of LEXIMIN's column generation (``levels``) goes on from
+the walks' panels. The people whose probability could rise further without lowering the smallest
+get no guarantee beyond it.
+"""
 
 from __future__ import annotations
 
-from sortition.engine.columns import ColumnGeneration
+from sortition.engine.columns import ColumnGeneration, Walks
 from sortition.engine.levels import solve_levels
+from sortition.engine.master import FIX_SLACK
+from sortition.engine.relaxation import nearest_polytope_point, relaxed_maximin
 from sortition.engine.settings import DEFAULT_SETTINGS, EngineSettings
 from sortition.progress import Progress
 from sortition.units import Distribution, UnitInstance
@@ -24,4 +34,9 @@ def maximin(
     ``time_limit`` seconds.
     """
     run = ColumnGeneration.start(inst, settings, "maximin", progress, time_limit)
-    return solve_levels(run, first_level_only=True)
+    point = relaxed_maximin(inst, run.active, FIX_SLACK) if settings.decompose else None
+    if point is None or not settings.relax:
+        return solve_levels(run, first_level_only=True)
+    counts = nearest_polytope_point(inst, point.counts)
+    walks = Walks(run, point.counts if counts is None else counts)
+    return solve_levels(run, first_level_only=True, walks=walks)

@@ -1,6 +1,13 @@
 """NASH: maximise the sum over people of log(selection probability), i.e. their geometric mean
 (the Nash welfare of the lottery; Flanigan et al., Nature 596, 2021, compare it with LEXIMIN).
 
+**Over the quota polytope first** (``polytope_nash.relaxed_nash``): the concave program over
+count vectors, by tangent cuts on a small LP, gives an upper bound on the optimum over panels and
+a point within ``settings.nash_gap / 2`` of the polytope's optimum; face walks and a master LP
+realise the point (``realise.realise_target``, as LEXIMIN's vector). Realised, its objective is
+within the gap of the bound: certified. Otherwise (the relaxation is not tight, or the walks fall
+short), column generation over panels goes on from the panels used so far:
+
 The concave objective sum_u capacity_u * log(p_u) is replaced by an outer approximation with
 tangent cuts t_u <= log(x) + (p_u - x) / x, solved by column generation over the same master and
 pricing as LEXIMIN. The LP value plus the best reduced cost is an upper bound on the optimum; the
@@ -12,16 +19,24 @@ per person. Never-selectable people are left out.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from ortools.linear_solver import pywraplp
 
-from sortition.engine.columns import ColumnGeneration
+from sortition.engine.columns import ColumnGeneration, Walks
 from sortition.engine.master import MasterLP
+from sortition.engine.polytope_nash import RelaxedNash, relaxed_nash
+from sortition.engine.realise import realise_target
+from sortition.engine.relaxation import nearest_polytope_point
 from sortition.engine.settings import DEFAULT_SETTINGS, EngineSettings
 from sortition.progress import NashGap, NashRound, Progress
-from sortition.units import Distribution, UnitInstance
+from sortition.units import Certificate, Distribution, UnitInstance
+
+# The relaxation's point counts as realised once every unit has this share of it (a loss of at
+# most 1e-7 in the mean log-probability).
+_TARGET_MET = 1.0 - 1e-7
 
 
 def nash(
@@ -39,7 +54,14 @@ def nash(
     no panel meets the quotas and TimeLimitReached past ``time_limit`` seconds.
     """
     run = ColumnGeneration.start(inst, settings, "nash", progress, time_limit)
-    master = _NashMaster(run)
+    panels = run.covering.panels
+    if settings.decompose:
+        relaxed = relaxed_nash(inst, run.covering.selectable, settings.nash_gap / 2, run.clock)
+        if relaxed is not None:
+            done, panels = _realise(run, relaxed)
+            if done is not None:
+                return done
+    master = _NashMaster(run, panels)
     lp = master.lp
     rounds = 0
     cut_rounds = 0
@@ -83,7 +105,58 @@ def nash(
         "upper_bound": bounds.upper,
         "lower_bound": bounds.lower,
     }
-    return run.finish(lp, stats)
+    return run.finish(lp, stats, _certify(inst, run.active, bounds.upper))
+
+
+def _realise(
+    run: ColumnGeneration, relaxed: RelaxedNash
+) -> tuple[Distribution | None, list[np.ndarray]]:
+    """The relaxation's point realised by panels: the distribution when its certificate's gap is
+    within ``settings.nash_gap``, else None and the panels to go on from."""
+    inst = run.inst
+    counts = nearest_polytope_point(inst, relaxed.counts)
+    point = relaxed.counts if counts is None else counts
+    walks = Walks(run, point)
+    realised = realise_target(run, point / inst.capacity, walks, _TARGET_MET)
+    if realised.met:
+        stats: dict[str, float | int | str] = {
+            "relaxation_rounds": relaxed.rounds,
+            "cuts": relaxed.cuts,
+            "rounds": realised.rounds,
+            "columns": len(realised.master.panels),
+            **run.effort_stats(realised.master),
+            **walks.stats(),
+            "upper_bound": relaxed.upper,
+        }
+        dist = run.finish(realised.master, stats, _certify(inst, run.active, relaxed.upper))
+        assert dist.certificate is not None
+        if dist.certificate.gap <= run.settings.nash_gap:
+            dist.stats["gap"] = dist.certificate.gap
+            dist.stats["lower_bound"] = dist.certificate.value * relaxed.people
+            return dist, []
+    run.lp_totals.retire(realised.master)
+    return None, run.covering.panels + realised.recent
+
+
+def _certify(
+    inst: UnitInstance, active: np.ndarray, upper: float
+) -> Callable[[np.ndarray], Certificate]:
+    """NASH's certificate: ``upper`` (a bound on the optimal sum of capacity-weighted
+    log-probabilities) per person against the final distribution's mean log-probability; the
+    gap is their difference (the log of the ratio of the geometric means)."""
+    cap = inst.capacity.astype(np.float64)
+    people = float(cap[active].sum())
+
+    def certificate(probability: np.ndarray) -> Certificate:
+        p = np.maximum(probability[active], 1e-300)
+        value = float(cap[active] @ np.log(p)) / people
+        bound = upper / people
+        return Certificate(MEAN_LOG_PROBABILITY, "max", bound, value, max(0.0, bound - value))
+
+    return certificate
+
+
+MEAN_LOG_PROBABILITY = "mean log probability"
 
 
 @dataclass(frozen=True)
@@ -98,10 +171,10 @@ class _Bounds:
 
 class _NashMaster:
     """The master LP with p_u (each unit's probability) and t_u <= log(p_u) by tangent cuts,
-    maximising sum_u capacity_u * t_u; it starts from the covering panels and cuts around the
-    uniform mix of them and the mean probability k / n."""
+    maximising sum_u capacity_u * t_u; it starts from ``panels`` and cuts around the uniform mix
+    of them and the mean probability k / n."""
 
-    def __init__(self, run: ColumnGeneration) -> None:
+    def __init__(self, run: ColumnGeneration, panels: list[np.ndarray]) -> None:
         inst = run.inst
         self.active = [int(u) for u in run.active]
         self.lp = lp = MasterLP(inst)
@@ -117,7 +190,6 @@ class _NashMaster:
         lp.objective.SetMaximization()
         self.people = float(cap[self.active].sum())
         self.cuts = 0
-        panels = run.covering.panels
         for panel in panels:
             lp.add_column(panel)
         start = np.mean(np.asarray(panels, dtype=np.float64), axis=0) / cap

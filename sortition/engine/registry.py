@@ -73,6 +73,7 @@ ALGORITHMS: dict[str, Algorithm] = {
         Algorithm("leximin", "fair", "sortition.engine.leximin", "leximin"),
         Algorithm("maximin", "fair", "sortition.engine.maximin", "maximin"),
         Algorithm("nash", "fair", "sortition.engine.nash", "nash"),
+        Algorithm("goldilocks", "fair", "sortition.engine.goldilocks", "goldilocks"),
     )
 }
 FAIR_ALGORITHMS = tuple(name for name, a in ALGORITHMS.items() if a.kind == "fair")

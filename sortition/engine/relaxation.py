@@ -45,7 +45,9 @@ _TIGHT_TOL = 1e-7
 _GLOP_ATTEMPTS = ("", "use_preprocessing: false", "use_dual_simplex: true")
 
 
-def _polytope(inst: UnitInstance, params: str) -> tuple[pywraplp.Solver, list[pywraplp.Variable]]:
+def polytope_model(
+    inst: UnitInstance, params: str = ""
+) -> tuple[pywraplp.Solver, list[pywraplp.Variable]]:
     """A GLOP model whose variables x (one count per unit) range over the quota polytope."""
     solver = pywraplp.Solver.CreateSolver("GLOP")
     solver.SetSolverSpecificParametersAsString(params)
@@ -61,16 +63,21 @@ def _polytope(inst: UnitInstance, params: str) -> tuple[pywraplp.Solver, list[py
     return solver, x
 
 
+_Solved = tuple[
+    pywraplp.Solver, pywraplp.Variable, dict[int, pywraplp.Constraint], list[pywraplp.Variable]
+]
+
+
 def _solve_level(
     inst: UnitInstance,
     active: np.ndarray,
     fixed_value: dict[int, float],
     slack: float,
     params: str,
-) -> tuple[pywraplp.Solver, pywraplp.Variable, dict[int, pywraplp.Constraint]] | None:
-    """The level's LP solved by GLOP with ``params``: (the solver, z, the unit rows), or None.
-    The solver is returned to keep it alive: its variables and rows die with it."""
-    solver, x = _polytope(inst, params)
+) -> _Solved | None:
+    """The level's LP solved by GLOP with ``params``: (the solver, z, the unit rows, the counts
+    x), or None. The solver is returned to keep it alive: its variables and rows die with it."""
+    solver, x = polytope_model(inst, params)
     cap = inst.capacity.astype(np.float64)
     z = solver.NumVar(0.0, 1.0, "")
     rows: dict[int, pywraplp.Constraint] = {}
@@ -84,7 +91,7 @@ def _solve_level(
     solver.Maximize(z)
     if solve_lp(solver) != pywraplp.Solver.OPTIMAL:
         return None
-    return solver, z, rows
+    return solver, z, rows, x
 
 
 def relaxed_level(
@@ -92,13 +99,43 @@ def relaxed_level(
 ) -> RelaxedLevel | None:
     """Maximise the smallest probability of the unfixed active units over the quota polytope,
     with fixed units held at their values; None if GLOP does not solve it to optimality."""
+    solved = _solve_with_retries(inst, active, fixed_value, slack)
+    return None if solved is None else _read_level(inst, fixed_value, solved)
+
+
+@dataclass(frozen=True)
+class RelaxedPoint:
+    """MAXIMIN over the quota polytope: the level (its bound on the smallest probability over
+    panels, and its duals) and an optimal point, in counts."""
+
+    level: RelaxedLevel
+    counts: np.ndarray
+
+
+def relaxed_maximin(
+    inst: UnitInstance, active: np.ndarray, slack: float = 1e-10
+) -> RelaxedPoint | None:
+    """The first level of ``relaxed_leximin`` with the point GLOP found: one LP."""
+    solved = _solve_with_retries(inst, active, {}, slack)
+    if solved is None:
+        return None
+    counts = np.array([var.solution_value() for var in solved[3]], dtype=np.float64)
+    return RelaxedPoint(level=_read_level(inst, {}, solved), counts=counts)
+
+
+def _solve_with_retries(
+    inst: UnitInstance, active: np.ndarray, fixed_value: dict[int, float], slack: float
+) -> _Solved | None:
     for params in _GLOP_ATTEMPTS:
         solved = _solve_level(inst, active, fixed_value, slack, params)
         if solved is not None:
-            break
-    else:
-        return None
-    _, z, rows = solved
+            return solved
+    return None
+
+
+def _read_level(inst: UnitInstance, fixed_value: dict[int, float], solved: _Solved) -> RelaxedLevel:
+    """The level's bound, pricing weights and tight units from GLOP's solution."""
+    _, z, rows, _ = solved
     cap = inst.capacity.astype(np.float64)
     bound = float(z.solution_value())
     # GLOP reports the dual of a ">=" row of a maximisation as <= 0
@@ -159,12 +196,15 @@ def relaxed_leximin(
 
 
 def nearest_polytope_point(inst: UnitInstance, counts: np.ndarray) -> np.ndarray | None:
-    """The point of the quota polytope nearest to ``counts`` (in the 1-norm), or None.
+    """The point of the quota polytope nearest to ``counts`` (in the 1-norm of the probability
+    shifts, each count's shift divided by its unit's size), or None.
 
     The relaxation's LEXIMIN vector leaves the polytope by the LP tolerances (up to 4e-7 on a
     quota row of gss_k150), and a face walk divides that error by the weight it has left.
+    Measured in counts, the shift fell on a one-person unit at the smallest probability and cost
+    LEXIMIN's certificate a gap of 3.5e-6 on gss_k150; in probabilities it is 4.5e-7.
     """
-    solver, x = _polytope(inst, _EXACT_PARAMS)
+    solver, x = polytope_model(inst, _EXACT_PARAMS)
     cap = inst.capacity.astype(np.float64)
     gaps = []
     for u, target in enumerate(np.asarray(counts, dtype=np.float64)):
@@ -172,7 +212,8 @@ def nearest_polytope_point(inst: UnitInstance, counts: np.ndarray) -> np.ndarray
         solver.Add(x[u] - gap <= float(target))
         solver.Add(x[u] + gap >= float(target))
         gaps.append(gap)
-    solver.Minimize(solver.Sum(gaps))
+    # in probabilities, not counts: a unit of many people absorbs a shift at little cost to each
+    solver.Minimize(solver.Sum([gap * (1.0 / c) for gap, c in zip(gaps, cap, strict=True)]))
     if solve_lp(solver) != pywraplp.Solver.OPTIMAL:
         return None
     return np.clip(np.array([var.solution_value() for var in x]), 0.0, cap)

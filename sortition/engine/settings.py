@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# GOLDILOCKS's default gamma (Baharav and Flanigan): the smallest and the largest weigh the same.
+DEFAULT_GAMMA = 1.0
+
 
 @dataclass(frozen=True)
 class EngineSettings:
@@ -36,6 +39,7 @@ class EngineSettings:
     relax: bool = True
     exact_every_round: bool = True
     nash_gap: float = 1e-6
+    gamma: float = DEFAULT_GAMMA
 
 
 DEFAULT_SETTINGS = EngineSettings()

@@ -7,7 +7,9 @@ and its SHA-256, then the seed source, the draw and the panel. Version 4 added
 ``inputs.pool.allow_empty_household`` (households compared by the normalised key,
 docs/households.md) and the per-person M-panel lottery (docs/transparent.md); version 3 records
 are still verified. Version 5 added ``inputs.pool.pseudonyms`` (the ids are keyed pseudonyms,
-sortition.privacy; null when they are the pool file's own ids).
+sortition.privacy; null when they are the pool file's own ids) and the fair algorithms'
+``distribution.certificate`` (the objective, the bound on its optimum, the value reached and
+the gap; docs/algorithms.md).
 """
 
 from __future__ import annotations

@@ -64,6 +64,8 @@ def distribution_document(result: PoolDistribution) -> dict[str, Any]:
             for weight, panel in zip(weights, dist.panels, strict=True)
         ]
     document["never_selectable"] = [ids[i] for i in result.never_selectable]
+    if dist.certificate is not None:
+        document["certificate"] = dist.certificate.as_record()
     document["stats"] = deterministic_stats(dict(dist.stats))
     return document
 

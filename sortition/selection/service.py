@@ -19,6 +19,7 @@ from sortition.engine.feasibility import DEFAULT_TIME_LIMIT
 from sortition.engine.legacy import DEFAULT_MAX_ATTEMPTS
 from sortition.engine.objectives import PoolDistribution, fair_distribution
 from sortition.engine.registry import ALGORITHMS as REGISTRY
+from sortition.engine.settings import DEFAULT_GAMMA, EngineSettings
 from sortition.errors import InputError, LotteryCoverageError, Problem, require_file
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
 from sortition.io.pool import (
@@ -172,6 +173,7 @@ def prepare_commitment(
     progress: Progress | None = None,
     time_limit: float | None = None,
     panels: int | None = None,
+    gamma: float = DEFAULT_GAMMA,
 ) -> Commitment:
     """Check feasibility (exit 3 with advice) and compute all that does not depend on the seed:
     for the fair algorithms the distribution over panels, and with ``panels`` = M its rounding
@@ -182,7 +184,12 @@ def prepare_commitment(
         raise InputError([Problem(f"unknown algorithm '{algorithm}' (known: {known})")])
     if panels is not None and algorithm == "legacy":
         raise InputError(
-            [Problem("--panels needs a distribution: use --algorithm leximin, maximin or nash")]
+            [
+                Problem(
+                    "--panels needs a distribution: use --algorithm leximin, maximin, nash or "
+                    "goldilocks"
+                )
+            ]
         )
     instance = loaded.instance
     started = time.monotonic()
@@ -195,13 +202,22 @@ def prepare_commitment(
         )
         return Commitment(loaded, algorithm, document)
     fair = fair_distribution(
-        instance, algorithm, by_type=by_type, progress=progress, time_limit=time_limit
+        instance,
+        algorithm,
+        by_type=by_type,
+        settings=EngineSettings(gamma=gamma),
+        progress=progress,
+        time_limit=time_limit,
     )
-    return commit_distribution(loaded, algorithm, fair, panels)
+    return commit_distribution(loaded, algorithm, fair, panels, gamma)
 
 
 def commit_distribution(
-    loaded: LoadedInput, algorithm: str, fair: PoolDistribution, panels: int | None = None
+    loaded: LoadedInput,
+    algorithm: str,
+    fair: PoolDistribution,
+    panels: int | None = None,
+    gamma: float = DEFAULT_GAMMA,
 ) -> Commitment:
     """The commitment of a fair algorithm's distribution computed on ``loaded``, with its
     rounding to a uniform lottery over ``panels`` = M panels when asked (exit 3 when that
@@ -210,13 +226,16 @@ def commit_distribution(
     distribution = distribution_document(fair)
     ids = instance.pool.ids
     probability = fair.person_probability
+    parameters: dict[str, Any] = {"path": distribution["path"]}
+    if panels is not None:
+        parameters["panels"] = panels
+    if algorithm == "goldilocks":
+        parameters["gamma"] = gamma
     document = commitment_record(
         instance,
         loaded.files,
         algorithm,
-        {"path": distribution["path"]}
-        if panels is None
-        else {"path": distribution["path"], "panels": panels},
+        parameters,
         distribution=distribution,
         probabilities={ids[i]: float(probability[i]) for i in range(instance.pool.size)},
         lottery=None if panels is None else lottery_document(fair, panels),
@@ -304,6 +323,7 @@ def select_panel(
     progress: Progress | None = None,
     time_limit: float | None = None,
     panels: int | None = None,
+    gamma: float = DEFAULT_GAMMA,
 ) -> Selection:
     """The one-step path: commit, then draw with the seed (``prepare_commitment``,
     ``draw_selection``)."""
@@ -316,6 +336,7 @@ def select_panel(
         progress=progress,
         time_limit=time_limit,
         panels=panels,
+        gamma=gamma,
     )
     return draw_selection(commitment, seed)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sortition.errors import InfeasibleError
@@ -243,14 +243,99 @@ def probabilities_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
     )
 
 
+def _gamma(selection: SelectionParts) -> float:
+    """GOLDILOCKS's gamma as the record's parameters state it (default 1)."""
+    parameters = selection.record.get("parameters")
+    gamma = parameters.get("gamma", 1.0) if isinstance(parameters, dict) else 1.0
+    return float(gamma) if is_number(gamma) else math.nan
+
+
+def _goldilocks(selection: SelectionParts, everyone: list[float], selectable: list[float]) -> float:
+    """max p / m + gamma * m / min p, m = k / n (docs/algorithms.md)."""
+    mean = selection.instance.k / len(everyone)
+    return max(everyone) / mean + _gamma(selection) * mean / min(selectable)
+
+
+# The objectives a certificate may name, and how its value follows from the probabilities (of
+# everyone, of the people on some feasible panel); docs/algorithms.md.
+_CERTIFIED_OBJECTIVES: dict[str, Callable[[SelectionParts, list[float], list[float]], float]] = {
+    "smallest probability": lambda _, __, p: min(p),
+    "mean log probability": lambda _, __, p: (
+        math.fsum(math.log(max(x, 1e-300)) for x in p) / len(p)
+    ),
+    "goldilocks": _goldilocks,
+}
+CERTIFIED_GAP = 1e-6  # a gap at most this is "optimal (certified)" (sortition.units)
+
+
+def certificate_item(selection: SelectionParts, fair: FairParts) -> CheckItem | None:
+    """Version 5 on: the distribution's certificate names an objective, its value is the one the
+    distribution's probabilities give, and its gap is the one its bound and value give. None for
+    an older record (which has none)."""
+    if selection.record.get("version", 0) < 5:
+        return None
+    certificate = fair.document.get("certificate")
+    if not isinstance(certificate, dict):
+        return CheckItem("certificate", False, "the distribution has no 'certificate'")
+    objective, sense = certificate.get("objective"), certificate.get("sense")
+    numbers = {key: certificate.get(key) for key in ("bound", "value", "gap")}
+    if objective not in _CERTIFIED_OBJECTIVES or sense not in ("max", "min"):
+        return CheckItem(
+            "certificate", False, f"unknown objective {objective!r} or sense {sense!r}"
+        )
+    if not all(is_number(v) for v in numbers.values()):
+        return CheckItem("certificate", False, f"bound, value and gap must be numbers: {numbers}")
+    bound, value, gap = (float(numbers[key] or 0.0) for key in ("bound", "value", "gap"))
+    never = set(fair.never_selectable)
+    implied = _implied_probabilities(fair, selection.instance.pool.ids)
+    selectable = [p for person, p in implied.items() if person not in never]
+    problems = []
+    if selectable:
+        reached = _CERTIFIED_OBJECTIVES[objective](selection, list(implied.values()), selectable)
+        if abs(reached - value) > WEIGHT_TOLERANCE:
+            problems.append(f"value {value!r}, the distribution gives {reached!r}")
+    difference = bound - value if sense == "max" else value - bound
+    expected_gap = max(0.0, difference)
+    if objective != "mean log probability":
+        expected_gap /= max(abs(bound), 1e-300)
+    if abs(expected_gap - gap) > WEIGHT_TOLERANCE:
+        problems.append(f"gap {gap!r}, its bound and value give {expected_gap!r}")
+    if problems:
+        return CheckItem("certificate", False, "; ".join(problems))
+    verdict = "optimal (certified)" if gap <= CERTIFIED_GAP else f"gap {gap:.2e} to the optimum"
+    return CheckItem(
+        "certificate",
+        True,
+        f"{verdict}: {objective} {value:.9g}, bound {bound:.9g} (the bound is re-derived by "
+        "--recompute)",
+    )
+
+
+def _certificate_difference(fair: FairParts, recomputed: dict[str, Any] | None) -> str | None:
+    """How the record's certificate bound differs from the recomputed one (None: it does not)."""
+    stated = fair.document.get("certificate")
+    if not isinstance(stated, dict):
+        return None
+    if recomputed is None:
+        return "the algorithm run again gives no certificate"
+    bound = stated.get("bound")
+    if not is_number(bound) or abs(float(bound) - float(recomputed["bound"])) > RECOMPUTE_TOLERANCE:
+        return f"certificate bound: record {bound!r}, recomputed {recomputed['bound']!r}"
+    return None
+
+
 def recompute_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
     from sortition.engine.objectives import (
         fair_distribution,  # the engine is heavy; load it on demand
     )
+    from sortition.engine.settings import EngineSettings
 
     instance, algorithm = selection.instance, selection.algorithm
+    settings = EngineSettings(gamma=_gamma(selection))
     try:
-        result = fair_distribution(instance, algorithm, by_type=(fair.path == "types"))
+        result = fair_distribution(
+            instance, algorithm, by_type=(fair.path == "types"), settings=settings
+        )
     except InfeasibleError as error:
         return CheckItem(
             "recompute", False, f"{algorithm.upper()} on the record's inputs fails: {error}"
@@ -275,10 +360,17 @@ def recompute_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
             f"{algorithm.upper()} run again: {len(differ)} probabilities differ by more than "
             f"{RECOMPUTE_TOLERANCE:g}: {shortlist(differ, 2)}",
         )
+    certificate = result.distribution.certificate
+    difference = _certificate_difference(
+        fair, None if certificate is None else certificate.as_record()
+    )
+    if difference is not None:
+        return CheckItem("recompute", False, f"{algorithm.upper()} run again: {difference}")
+    bound = "" if certificate is None else " and the certificate's bound"
     return CheckItem(
         "recompute",
         True,
-        f"{algorithm.upper()} run again gives every person's probability within "
+        f"{algorithm.upper()} run again gives every person's probability{bound} within "
         f"{RECOMPUTE_TOLERANCE:g} (largest difference {largest:.1e})",
     )
 

@@ -46,6 +46,7 @@ from sortition.record.reader import (
     pseudonym_method,
 )
 from sortition.verify.distribution import (
+    certificate_item,
     lottery_item,
     panels_item,
     probabilities_item,
@@ -79,6 +80,9 @@ def check_commitment(document: dict[str, Any], name: str) -> list[CheckItem]:
             panels_item(selection, fair),
             probabilities_item(selection, fair),
         ]
+        certificate = certificate_item(selection, fair)
+        if certificate is not None:
+            items.append(certificate)
     return items
 
 
@@ -117,6 +121,9 @@ def verify_selection(request: VerifyRequest) -> list[CheckItem]:
             panels_item(selection, fair),
             probabilities_item(selection, fair),
         ]
+        certificate = certificate_item(selection, fair)
+        if certificate is not None:
+            items.append(certificate)
         if request.recompute:
             items.append(recompute_item(selection, fair))
     return items

@@ -14,6 +14,7 @@ import traceback
 
 import click
 from sortition_cli.audit import audit
+from sortition_cli.dropouts import replace
 from sortition_cli.invite import invite, match
 from sortition_cli.reporting import INTERRUPTED
 from sortition_cli.selection import check, commit, demo, draw, select
@@ -76,6 +77,7 @@ for _command in (
     select,
     commit,
     draw,
+    replace,
     verify,
     demo,
     generate,

@@ -53,7 +53,7 @@ def test_check_on_runnable_instances() -> None:
 
 def test_outputs_keep_every_row_and_column_in_order(tmp_path: Path) -> None:
     """On ces11_k60, whose file lists the ids out of order. The files are split from the panel
-    the same way for every algorithm (selection.service._write_pool_split): LEGACY is quickest."""
+    the same way for every algorithm (selection.service.write_pool_split): LEGACY is quickest."""
     case = runnable_instance("ces11_k60")
     out = tmp_path / "out"
     result = run_cli(select_args(case.pool, case.quotas, case.k, algorithm="legacy", out=out))

@@ -306,7 +306,7 @@ def write_selection(selection: Selection, out: PathLike, force: bool = False) ->
     out = Path(out)
     names = ["selected.csv", "remaining.csv"]
     with atomic_output_dir(out, force, selection.loaded.sources) as staging:
-        _write_pool_split(staging, selection.loaded.pool_file, selection.panel)
+        write_pool_split(staging, selection.loaded.pool_file, selection.panel)
         if selection.fair is not None and selection.distribution is not None:
             write_csv(
                 staging / "probabilities.csv",
@@ -321,7 +321,7 @@ def write_selection(selection: Selection, out: PathLike, force: bool = False) ->
     return [out / name for name in names]
 
 
-def _write_pool_split(folder: Path, pool_file: PoolFile, panel: np.ndarray) -> None:
+def write_pool_split(folder: Path, pool_file: PoolFile, panel: np.ndarray) -> None:
     """selected.csv and remaining.csv: the pool's original rows and columns, original order.
 
     A pool without an id column has row-number ids (0 for the first person row); they are then
@@ -474,7 +474,7 @@ def write_committed_draw(result: CommittedDraw, out: PathLike, force: bool = Fal
             pool = result.pool_file.pool
             position = {person: i for i, person in enumerate(pool.ids)}
             panel = np.array([position[p] for p in result.draw.panel], dtype=np.int64)
-            _write_pool_split(staging, result.pool_file, panel)
+            write_pool_split(staging, result.pool_file, panel)
             names += ["selected.csv", "remaining.csv"]
         write_json(staging / "record.json", result.record)
         names.append("record.json")

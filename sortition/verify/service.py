@@ -1,5 +1,5 @@
 """``verify_record``: read a record, check that the options given fit its kind, and run the kind's
-checker (``CHECKERS``: the selection record, the invitation record)."""
+checker (``CHECKERS``: the selection record, the invitation record, the replacement record)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from typing import Any
 from sortition.errors import InputError, Problem, require_file
 from sortition.io.tables import PathLike
 from sortition.record.build import READABLE_VERSIONS
+from sortition.record.replacement import REPLACEMENT_VERSIONS
 from sortition.verify.invitation import verify_invitation
 from sortition.verify.items import Checker, VerifyReport, VerifyRequest, parse_sha256
+from sortition.verify.replacement import verify_replacement
 from sortition.verify.selection import verify_selection
 
 
@@ -85,6 +87,11 @@ KIND_OPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
         "an invitation record takes --registry",
         ("--pool", "--quotas", "--recompute", "--id-column", "--expect"),
     ),
+    "replacement": (
+        "a replacement record takes --pool, --quotas, --recompute, --id-column and --expect, "
+        "which apply to the original selection record it embeds",
+        ("--registry",),
+    ),
 }
 
 
@@ -121,4 +128,5 @@ def read_record(path: Path) -> dict[str, Any]:
 CHECKERS: dict[str, tuple[tuple[int, ...], Checker]] = {
     "selection": (READABLE_VERSIONS, verify_selection),
     "invitation": ((1, 2), verify_invitation),
+    "replacement": (REPLACEMENT_VERSIONS, verify_replacement),
 }

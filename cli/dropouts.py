@@ -103,14 +103,25 @@ def replace(
     basis = replacement.basis
     instance = basis.instance
     click.echo(
-        f"round {basis.state.round}: {instance.k} dropouts, {len(basis.stayers)} members stay, "
-        f"{instance.pool.size} candidates"
+        f"round {basis.state.round}: {instance.k} dropout{'' if instance.k == 1 else 's'}, "
+        f"{len(basis.stayers)} members stay, {instance.pool.size} candidates"
+    )
+    binding = [
+        f"{q.feature} {q.value} {q.min}-{q.max}"
+        for q in instance.quotas.rows
+        if q.min > 0 or q.max < instance.k
+    ]
+    click.echo(
+        f"derived quotas that bind the {instance.k} replacements: "
+        + (", ".join(binding) if binding else "none")
     )
     if replacement.fair is not None:
         probability = replacement.fair.person_probability
+        zero = int((probability <= 1e-12).sum())
         click.echo(
             f"{run.algorithm.upper()}: each candidate's chance of being drawn: min "
             f"{probability.min():.6f}, max {probability.max():.6f}"
+            + (f"; {zero} candidates fit no set that meets the derived quotas" if zero else "")
         )
     click.echo(f"replacements: {', '.join(replacement.replacements)} (seed {seed.value!r})")
     click.echo("wrote:")

@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # what editors and mypy see; at run time __getattr__ loads th
         Problem,
         QuotaFile,
         Quotas,
+        Replacement,
         Seed,
         Selection,
         SortitionError,
@@ -54,6 +55,7 @@ if TYPE_CHECKING:  # what editors and mypy see; at run time __getattr__ loads th
         load,
         read_pool,
         read_quotas,
+        replace,
         run_audit,
         seed_from_beacon,
         seed_from_dice,
@@ -65,6 +67,7 @@ if TYPE_CHECKING:  # what editors and mypy see; at run time __getattr__ loads th
         write_commitment,
         write_committed_draw,
         write_invitations,
+        write_replacement,
         write_selection,
     )
 
@@ -93,6 +96,7 @@ __all__ = [
     "Problem",
     "QuotaFile",
     "Quotas",
+    "Replacement",
     "Seed",
     "Selection",
     "SortitionError",
@@ -109,6 +113,7 @@ __all__ = [
     "load",
     "read_pool",
     "read_quotas",
+    "replace",
     "run_audit",
     "seed_from_beacon",
     "seed_from_dice",
@@ -120,6 +125,7 @@ __all__ = [
     "write_commitment",
     "write_committed_draw",
     "write_invitations",
+    "write_replacement",
     "write_selection",
 ]
 

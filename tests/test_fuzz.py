@@ -350,6 +350,20 @@ def invitations() -> tuple[bytes, bytes]:
     ).read_bytes()
 
 
+def replacement_record() -> bytes:
+    """A replacement record built on ``selection_record()`` (one member dropped out)."""
+    selection = _valid_outputs(
+        select_args("{cache}/pool.csv", "{cache}/quotas.csv", K, "--household-columns",
+                    "address,postcode", "--panels", "10", seed="s", out="{cache}/out")
+    )  # fmt: skip
+    member = json.loads(selection_record())["panel"][0]
+    cache = _valid_outputs(
+        ["replace", "--record", str(selection / "out" / "record.json"), "--pool",
+         "{cache}/pool.csv", "--dropout", member, "--seed", "s", "--out", "{cache}/out"]
+    )  # fmt: skip
+    return (cache / "out" / "replacement.json").read_bytes()
+
+
 # ----------------------------------------------------------------------------- the commands
 
 Prepare = Callable[[Case], list[str]]
@@ -409,7 +423,14 @@ def draw_case(rnd: Random) -> Prepare:
 
 def verify_case(rnd: Random) -> Prepare:
     invitation = rnd.random() < 0.4
-    source = invitations()[1] if invitation else selection_record()
+    replacement = not invitation and rnd.random() < 0.3
+    source = (
+        invitations()[1]
+        if invitation
+        else replacement_record()
+        if replacement
+        else selection_record()
+    )
     record = mutated_json(rnd, source.decode("utf-8"), canonical=False)
     files: list[tuple[str, str, bytes]] = []
     if invitation or rnd.random() < SPOIL:
@@ -432,6 +453,41 @@ def verify_case(rnd: Random) -> Prepare:
         for option, name, content in files:
             args += [option, str(case.file(name, content))]
         return args
+
+    return prepare
+
+
+def replace_case(rnd: Random) -> Prepare:
+    """replace: the record (a selection record, or a replacement record for a second round), the
+    pool, the dropouts (a file, --dropout, or both) and the unavailable, any of them spoiled."""
+    source = selection_record() if rnd.random() < 0.6 else replacement_record()
+    record = mutated_json(rnd, source.decode("utf-8"), canonical=False, spoil=0.15)
+    panel = json.loads(source)["panel"]
+    others = [f"p{i:02d}" for i in range(1, 13) if f"p{i:02d}" not in panel]
+    dropouts = rnd.sample(panel, rnd.choice((1, 1, 2)))
+    dropouts = often(rnd, dropouts, [], [others[0]], ["nobody"], [dropouts[0], dropouts[0]])
+    lines = "\n".join(["# dropped out", *dropouts, ""]).encode("utf-8")
+    unavailable = often(rnd, rnd.choice([None, others[:1]]), [panel[-1]], ["zz"], others)
+    typed = rnd.random() < 0.3
+    pool = mutated_text(rnd, POOL, spoil=SPOIL)
+    extra = [
+        *rnd.choice([[], ["--algorithm", "legacy"], ["--algorithm", "maximin"]]),
+        *often(rnd, [], ["--panels", "10"], ["--panels", "0"], ["--time-limit", "0.001"]),
+        *seed_options(rnd),
+    ]  # fmt: skip
+    kind = out_kind(rnd)
+
+    def prepare(case: Case) -> list[str]:
+        args = ["--record", str(case.file("record.json", record)), "--pool",
+                str(case.file("pool.csv", pool))]  # fmt: skip
+        if typed:
+            args += [part for person in dropouts for part in ("--dropout", person)]
+        else:
+            args += ["--dropouts", str(case.file("dropouts.txt", lines))]
+        if unavailable is not None:
+            content = "\n".join(unavailable).encode("utf-8")
+            args += ["--unavailable", str(case.file("declined.txt", content))]
+        return [*args, *extra, *out_options(case, kind)]
 
     return prepare
 
@@ -518,6 +574,7 @@ COMMANDS: dict[str, tuple[Callable[[Random], Prepare], int, frozenset[int]]] = {
     "select": (select_case, 60, frozenset({0, 2, 3, 4})),
     "commit": (commit_case, 25, frozenset({0, 2, 3, 4})),
     "draw": (draw_case, 40, frozenset({0, 2, 3})),
+    "replace": (replace_case, 40, frozenset({0, 2, 3, 4})),
     "verify": (verify_case, 50, frozenset({0, 1, 2})),
     "audit": (audit_case, 12, frozenset({0, 2, 3, 4})),
     "invite": (invite_case, 40, frozenset({0, 2})),

@@ -84,10 +84,22 @@ def chain_state(record: dict[str, Any], name: str = "replacement.json") -> Chain
     for link in chain[1:]:
         dropped += reader.texts(link, "dropouts")
         unavailable += reader.texts(link, "unavailable")
+    instance = record_instance(root, name)
+    panel = reader.texts(record, "panel")
+    known = set(instance.pool.ids)
+    for what, people in (("panel", panel), ("dropouts", dropped), ("unavailable", unavailable)):
+        strangers = sorted(set(people) - known)
+        if strangers:
+            raise reader.fail(
+                f"the chain's {what} names '{strangers[0]}', who is not in the selection "
+                "record's pool"
+            )
+    if len(set(panel)) != len(panel):
+        raise reader.fail("the panel lists someone twice")
     return ChainState(
         root=root,
-        instance=record_instance(root, name),
-        panel=tuple(sorted(reader.texts(record, "panel"))),
+        instance=instance,
+        panel=tuple(sorted(panel)),
         dropped=tuple(sorted(set(dropped))),
         unavailable=tuple(sorted(set(unavailable))),
         round=len(chain),

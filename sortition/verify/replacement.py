@@ -131,6 +131,8 @@ def _candidates_item(
     basis: ReplacementBasis, link: dict[str, Any], reader: RecordReader
 ) -> CheckItem:
     rows = reader.items(link, "pool")
+    if not all(isinstance(row, dict) for row in rows):
+        raise reader.fail(f"round {link.get('round')!r}: 'pool' must list objects")
     derived = pseudonymised_pool(basis.instance.pool, basis.instance.quotas)
     stated_ids = [row.get("id") if isinstance(row, dict) else None for row in rows]
     extra = sorted(str(p) for p in set(stated_ids) - set(basis.candidates))
@@ -154,6 +156,8 @@ def _derived_quotas_item(
     basis: ReplacementBasis, link: dict[str, Any], reader: RecordReader
 ) -> CheckItem:
     stated = reader.items(link, "quotas")
+    if not all(isinstance(row, dict) for row in stated):
+        raise reader.fail(f"round {link.get('round')!r}: 'quotas' must list objects")
     derived = quota_rows(basis.instance.quotas)
     problems = []
     if sorted(stated, key=lambda q: (str(q.get("feature")), str(q.get("value")))) != derived:

@@ -1,4 +1,4 @@
-"""Dropout commands: `replace`. Thin over the library (sortition.dropouts)."""
+"""Dropout commands: `replace` and `alternates`. Thin over the library (sortition.dropouts)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from sortition_cli.options import (
 from sortition_cli.progress import ProgressRenderer
 from sortition_cli.reporting import reports_errors
 
+from sortition.dropouts.alternates_service import choose_alternates, panel_quotas, write_alternates
 from sortition.dropouts.ids import IdList, read_id_file, typed_ids
+from sortition.dropouts.models import fit_product_model, per_value_model, uniform_model
 from sortition.dropouts.service import replace_dropouts, write_replacement
 from sortition.io.outputs import check_output_dir
 
@@ -124,6 +126,129 @@ def replace(
             + (f"; {zero} candidates fit no set that meets the derived quotas" if zero else "")
         )
     click.echo(f"replacements: {', '.join(replacement.replacements)} (seed {seed.value!r})")
+    click.echo("wrote:")
+    for path in paths:
+        click.echo(f"  {path}")
+
+
+@click.command(epilog=epilog("alternates"))
+@file_option(
+    "--record",
+    "record_path",
+    "The panel's record.json (or the replacement.json of the latest round).",
+    required=True,
+)
+@file_option(
+    "--pool",
+    "pool_path",
+    "The pool file the panel was drawn from (checked against the record's digest).",
+    required=True,
+)
+@click.option(
+    "--budget",
+    type=click.IntRange(min=1),
+    required=True,
+    help="How many alternates to choose (e.g. k/5).",
+)
+@click.option(
+    "--dropout-rate",
+    type=click.FloatRange(min=0.0, max=1.0, max_open=True),
+    default=None,
+    help="Every member drops out with this probability (e.g. 0.1).",
+)
+@file_option(
+    "--dropout-model",
+    "model_path",
+    "Per-value dropout rates: a CSV feature,value,rate (a value not listed: rate 0).",
+)
+@file_option(
+    "--fit-dropouts",
+    "history_path",
+    "A past panel: the quota features and a column dropped (0 or 1); the product model is "
+    "fitted to it by maximum likelihood.",
+)
+@click.option(
+    "--scenarios",
+    type=click.IntRange(min=1, max=2000),
+    default=100,
+    show_default=True,
+    help="Sampled dropout scenarios the alternates are chosen on.",
+)
+@click.option(
+    "--evaluate",
+    type=click.IntRange(min=1, max=100000),
+    default=1000,
+    show_default=True,
+    help="Fresh scenarios on which the alternates are compared with the two baselines.",
+)
+@click.option(
+    "--effort",
+    type=click.FloatRange(min=0.0, max=3600.0),
+    default=0.0,
+    show_default=True,
+    help="CP-SAT's deterministic time (about seconds) to improve the set found by local search "
+    "and bound the optimum; 0: local search only.",
+)
+@seed_options
+@output_options()
+@reports_errors
+def alternates(
+    record_path: Path,
+    pool_path: Path,
+    budget: int,
+    dropout_rate: float | None,
+    model_path: Path | None,
+    history_path: Path | None,
+    scenarios: int,
+    evaluate: int,
+    effort: float,
+    seed_source: SeedArgs,
+    out: Path,
+    force: bool,
+) -> None:
+    """Choose alternates right after the draw, so that whoever drops out the best subset of them
+    restores the quotas as nearly as possible, and compare them with the practitioners' two
+    baselines on fresh simulated dropouts.
+    """
+    given = [x for x in (dropout_rate, model_path, history_path) if x is not None]
+    if len(given) != 1:
+        raise click.UsageError(
+            "give exactly one dropout model: --dropout-rate, --dropout-model or --fit-dropouts"
+        )
+    check_output_dir(out, force, inputs(record_path, pool_path, model_path, history_path))
+    seed = seed_source.resolve()
+    quotas = panel_quotas(record_path)
+    if dropout_rate is not None:
+        model = uniform_model(dropout_rate)
+    elif model_path is not None:
+        model = per_value_model(model_path, quotas)
+    else:
+        assert history_path is not None
+        model = fit_product_model(history_path, quotas)
+    result = choose_alternates(
+        record_path,
+        pool_path,
+        budget,
+        model,
+        seed,
+        scenarios=scenarios,
+        evaluation=evaluate,
+        effort=effort,
+    )
+    paths = write_alternates(result, out, force)
+    click.echo(f"dropout model: {model.kind} (P(stay) = {model.beta0:.4f} x the values' factors)")
+    click.echo(
+        f"{budget} alternates chosen on {scenarios} scenarios; compared on {evaluate} fresh ones "
+        "(deviation: how far the panel's counts lie outside the quotas after the best subset of "
+        "the alternates replaces the dropouts):"
+    )
+    for method, figures in result.figures.items():
+        click.echo(
+            f"  {method:18} mean deviation {figures.mean:7.3f}, fully restored "
+            f"{100 * figures.zero_share:5.1f} %, worst {figures.worst}"
+        )
+    times = ", ".join(f"{part} {value:.1f} s" for part, value in result.seconds.items())
+    click.echo(f"time: {times}")
     click.echo("wrote:")
     for path in paths:
         click.echo(f"  {path}")

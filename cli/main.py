@@ -14,7 +14,7 @@ import traceback
 
 import click
 from sortition_cli.audit import audit
-from sortition_cli.dropouts import replace
+from sortition_cli.dropouts import alternates, replace
 from sortition_cli.invite import invite, match
 from sortition_cli.reporting import INTERRUPTED
 from sortition_cli.selection import check, commit, demo, draw, select
@@ -78,6 +78,7 @@ for _command in (
     commit,
     draw,
     replace,
+    alternates,
     verify,
     demo,
     generate,

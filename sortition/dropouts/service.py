@@ -131,7 +131,7 @@ def replace_dropouts(
         raise InputError(
             [lists[what].problem(position, message) for what, position, message in problems]
         )
-    pool_file = _read_original_pool(state.root, name, pool_path)
+    pool_file = read_original_pool(state.root, name, pool_path)
     basis = replacement_basis(state, dropouts.ids, unavailable.ids)
     require_replaceable(basis, DEFAULT_TIME_LIMIT if time_limit is None else time_limit)
     loaded = LoadedInput(
@@ -158,7 +158,7 @@ def replace_dropouts(
     return Replacement(basis, pool_file, record, draw, commitment.fair, (record_path, pool_path))
 
 
-def _read_original_pool(root: dict[str, Any], name: str, pool_path: Path) -> PoolFile:
+def read_original_pool(root: dict[str, Any], name: str, pool_path: Path) -> PoolFile:
     """The pool file, read as the selection record read it; it must be that record's pool."""
     quotas = record_instance(root, name).quotas
     id_column, household_columns = pool_columns(root, name)

@@ -492,6 +492,48 @@ def replace_case(rnd: Random) -> Prepare:
     return prepare
 
 
+def alternates_case(rnd: Random) -> Prepare:
+    """alternates: the record, the pool, the budget and one dropout model (a rate, a rates file
+    or a history to fit), any of them spoiled; few scenarios, to stay quick."""
+    source = selection_record() if rnd.random() < 0.7 else replacement_record()
+    record = mutated_json(rnd, source.decode("utf-8"), canonical=False, spoil=0.15)
+    pool = mutated_text(rnd, POOL, spoil=SPOIL)
+    budget = often(rnd, rnd.choice(["1", "2", "3"]), "0", "-1", "7", "100", "x")
+    kind = rnd.choice(["rate", "rate", "model", "fit"])
+    rates = mutated_text(rnd, "feature,value,rate\ngender,male,0.2\nage,old,0.1\n", spoil=0.3)
+    history = mutated_text(
+        rnd,
+        "gender,age,dropped\n"
+        + "".join(
+            f"{g},{a},{(i * 7) % 3 == 0:d}\n"
+            for i, (g, a) in enumerate(
+                [("female", "young"), ("male", "old"), ("male", "middle"), ("female", "old")] * 5
+            )
+        ),
+        spoil=0.3,
+    )
+    rate = often(rnd, "0.2", "1", "-0.1", "x", "nan")
+    extra = [
+        "--scenarios", often(rnd, "5", "0"), "--evaluate", often(rnd, "5", "0"),
+        *often(rnd, [], ["--dropout-rate", "0.1"]),
+        *seed_options(rnd),
+    ]  # fmt: skip
+    out = out_kind(rnd)
+
+    def prepare(case: Case) -> list[str]:
+        args = ["--record", str(case.file("record.json", record)), "--pool",
+                str(case.file("pool.csv", pool)), "--budget", budget]  # fmt: skip
+        if kind == "rate":
+            args += ["--dropout-rate", rate]
+        elif kind == "model":
+            args += ["--dropout-model", str(case.file("rates.csv", rates))]
+        else:
+            args += ["--fit-dropouts", str(case.file("history.csv", history))]
+        return [*args, *extra, *out_options(case, out)]
+
+    return prepare
+
+
 def audit_case(rnd: Random) -> Prepare:
     base = check_case(rnd)
     algorithms = often(rnd, rnd.choice(["legacy,leximin", "maximin"]), "nash,legacy", "bogus", "")
@@ -575,6 +617,7 @@ COMMANDS: dict[str, tuple[Callable[[Random], Prepare], int, frozenset[int]]] = {
     "commit": (commit_case, 25, frozenset({0, 2, 3, 4})),
     "draw": (draw_case, 40, frozenset({0, 2, 3})),
     "replace": (replace_case, 40, frozenset({0, 2, 3, 4})),
+    "alternates": (alternates_case, 25, frozenset({0, 2, 4})),
     "verify": (verify_case, 50, frozenset({0, 1, 2})),
     "audit": (audit_case, 12, frozenset({0, 2, 3, 4})),
     "invite": (invite_case, 40, frozenset({0, 2})),

@@ -55,6 +55,14 @@ from sortition.io.outputs import check_output_dir
     "unavailable_path",
     "People already asked who declined: one id per line; they are not drawn.",
 )
+@click.option(
+    "--from-alternates",
+    "alternates_dir",
+    default=None,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="The folder `sortition alternates` wrote for this panel: the replacements are then the "
+    "best subset of those alternates (exact; no seed).",
+)
 @seed_options
 @output_options()
 @algorithm_options
@@ -65,6 +73,7 @@ def replace(
     dropouts_path: Path | None,
     dropout_ids: tuple[str, ...],
     unavailable_path: Path | None,
+    alternates_dir: Path | None,
     seed_source: SeedArgs,
     out: Path,
     force: bool,
@@ -83,7 +92,11 @@ def replace(
         dropouts = read_id_file(dropouts_path)
     dropouts = dropouts + typed_ids(dropout_ids)
     unavailable = IdList() if unavailable_path is None else read_id_file(unavailable_path)
-    seed = seed_source.resolve()
+    seed = None
+    if alternates_dir is None:
+        seed = seed_source.resolve()
+    elif seed_source.seed or seed_source.beacon or seed_source.dice or seed_source.reveals:
+        raise click.UsageError("--from-alternates takes no seed: the best subset is exact")
     progress = ProgressRenderer()
     try:
         replacement = replace_dropouts(
@@ -98,6 +111,7 @@ def replace(
             by_type=not run.per_person,
             progress=progress,
             time_limit=run.time_limit,
+            from_alternates=alternates_dir,
         )
     finally:
         progress.close()
@@ -125,7 +139,12 @@ def replace(
             f"{probability.min():.6f}, max {probability.max():.6f}"
             + (f"; {zero} candidates fit no set that meets the derived quotas" if zero else "")
         )
-    click.echo(f"replacements: {', '.join(replacement.replacements)} (seed {seed.value!r})")
+    how = (
+        f"seed {seed.value!r}"
+        if seed is not None
+        else f"best subset of the alternates, deviation {replacement.record['draw']['deviation']}"
+    )
+    click.echo(f"replacements: {', '.join(replacement.replacements)} ({how})")
     click.echo("wrote:")
     for path in paths:
         click.echo(f"  {path}")

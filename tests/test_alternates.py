@@ -21,8 +21,11 @@ from sortition.dropouts.models import (
     uniform_model,
 )
 from sortition.errors import InputError
-from sortition.model import Quotas, ValueQuota
+from sortition.io.outputs import json_text
+from sortition.model import Instance, Pool, Quotas, ValueQuota
 from sortition.randomness import SeededStream
+from sortition.record.replacement import alternates_pick
+from sortition.verify.service import verify_record
 from tests.helpers import CaseCount, run_cli, select_args
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "example"
@@ -219,3 +222,63 @@ def test_alternates_needs_exactly_one_model(example_panel: Path) -> None:
     result = _alternates(example_panel, "x", "--dropout-rate", "0.1", "--fit-dropouts", "h.csv")
     assert result.exit_code == 2  # type: ignore[attr-defined]
     assert not (example_panel / "x").exists()
+
+
+def test_replace_from_alternates_then_verify(example_panel: Path) -> None:
+    assert _alternates(example_panel, "pick", "--dropout-rate", "0.1").exit_code == 0  # type: ignore[attr-defined]
+    panel = json.loads((example_panel / "panel/record.json").read_text())["panel"]
+    args = ["replace", "--record", example_panel / "panel/record.json", "--pool",
+            EXAMPLE / "pool.csv", "--dropout", panel[0], "--dropout", panel[5],
+            "--from-alternates", example_panel / "pick", "--out", example_panel / "fa"]  # fmt: skip
+    result = run_cli(args)
+    assert result.exit_code == 0, result.stderr
+    path = example_panel / "fa/replacement.json"
+    record = json.loads(path.read_text())
+    alternates = json.loads((example_panel / "pick/alternates.json").read_text())["alternates"]
+    assert set(record["replacements"]) <= set(alternates)
+    assert run_cli(["verify", path]).exit_code == 0
+    # a pick that is not a best subset fails on its item
+    others = [p for p in record["pool"] if p["id"] not in record["replacements"]]
+    if others:
+        record["replacements"] = sorted([*record["replacements"][1:], others[0]["id"]])
+        path.write_text(json_text(record), encoding="utf-8")
+        report = verify_record(path)
+        assert not report.item("round 1: best subset").ok
+    # a seed is refused: the best subset is exact
+    result = run_cli([*args[:-1], example_panel / "fb", "--seed", "x"])
+    assert result.exit_code == 2 and not (example_panel / "fb").exists()
+
+
+@given(seed=st.integers(0, 2**32 - 1))
+@settings(max_examples=25, deadline=None)
+def test_alternates_pick_is_the_brute_force_best(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    quotas = _quotas()
+    people = int(rng.integers(1, 7))
+    values = np.column_stack([rng.integers(0, 2, people), rng.integers(2, 4, people)])
+    households = None
+    if rng.random() < 0.5:  # numbered by first appearance, as in a canonical pool
+        raw, numbers = rng.integers(0, 4, people).tolist(), {}
+        households = np.array([numbers.setdefault(h, len(numbers)) for h in raw])
+    pool = Pool(
+        tuple(f"a{i}" for i in range(people)), values.astype(np.int64),
+        None if households is None else households.astype(np.int64),
+        np.arange(people, dtype=np.int64),
+    )  # fmt: skip
+    low = rng.integers(0, 3, 4)
+    rows = tuple(
+        ValueQuota(q.feature, q.value, int(lo), int(lo + rng.integers(0, 2)))
+        for q, lo in zip(quotas.rows, low, strict=True)
+    )
+    instance = Instance(pool, Quotas(rows), int(rng.integers(1, 4)))
+    value, picked = alternates_pick(instance)
+    size = min(instance.k, pool.household_count())
+    best = None
+    for chosen in itertools.combinations(range(people), size):
+        if households is not None and len(set(households[list(chosen)])) < size:
+            continue
+        counts = instance.panel_counts(np.array(chosen, dtype=np.int64))
+        d = al.deviation(counts, instance.quotas.mins, instance.quotas.maxs)
+        best = d if best is None else min(best, d)
+    assert best is not None
+    assert value == best and int(picked.sum()) == size

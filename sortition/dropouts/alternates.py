@@ -35,7 +35,8 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from sortition.cancel import solve_cp_sat
-from sortition.errors import TimeLimitError
+from sortition.engine import subset
+from sortition.engine.subset import deviation, deviation_terms, subset_solver
 from sortition.model import Instance
 from sortition.randomness import SeededStream
 
@@ -105,43 +106,6 @@ def without_people(units: Units, people: np.ndarray) -> Units:
     )
 
 
-def deviation(counts: np.ndarray, low: np.ndarray, high: np.ndarray) -> int:
-    """Σ over values of how far the counts lie outside [low, high]."""
-    return int(np.maximum(low - counts, 0).sum() + np.maximum(counts - high, 0).sum())
-
-
-def _solver(effort: float, portfolio: bool = False) -> cp_model.CpSolver:
-    """CP-SAT on one thread, fixed seed, deterministic time: the same answer on every run. With
-    ``portfolio`` its several search strategies (large neighbourhood search among them) take
-    turns on that one thread (``interleave_search``), still deterministically."""
-    solver = cp_model.CpSolver()
-    solver.parameters.random_seed = 0
-    solver.parameters.max_deterministic_time = effort
-    if portfolio:
-        solver.parameters.num_workers = 8
-        solver.parameters.interleave_search = True
-    else:
-        solver.parameters.num_workers = 1
-    return solver
-
-
-def _deviation_terms(
-    model: cp_model.CpModel,
-    counts: Sequence[cp_model.LinearExprT],
-    low: np.ndarray,
-    high: np.ndarray,
-    bound: int,
-) -> list[cp_model.IntVar]:
-    terms = []
-    for v, count in enumerate(counts):
-        below = model.new_int_var(0, bound, "")
-        above = model.new_int_var(0, bound, "")
-        model.add(below >= int(low[v]) - count)
-        model.add(above >= count - int(high[v]))
-        terms += [below, above]
-    return terms
-
-
 def best_subset(
     units: Units,
     capacity: np.ndarray,
@@ -151,31 +115,10 @@ def best_subset(
     high: np.ndarray,
     effort: float = 10.0,
 ) -> tuple[int, np.ndarray]:
-    """The ``size`` people (``capacity[u]`` available of unit u) who, added to people whose value
-    counts are ``fixed``, give the smallest deviation: (deviation, count of each unit). Exact."""
-    available = np.flatnonzero(capacity > 0)
-    size = min(size, int(capacity.sum()))
-    model = cp_model.CpModel()
-    y = {int(u): model.new_int_var(0, int(capacity[u]), "") for u in available}
-    model.add(sum(y.values()) == size)
-    for group in units.households:
-        inside = [y[u] for u in group if u in y]
-        if len(inside) > 1:
-            model.add(sum(inside) <= 1)
-    counts = [
-        int(fixed[v]) + sum(y[u] * int(units.incidence[u, v]) for u in y if units.incidence[u, v])
-        for v in range(len(low))
-    ]
-    bound = int(fixed.sum()) + size + int(high.max(initial=0)) + int(low.max(initial=0)) + 1
-    model.minimize(sum(_deviation_terms(model, counts, low, high, bound)))
-    solver = _solver(effort)
-    status = solve_cp_sat(solver, model)
-    if status != cp_model.OPTIMAL:
-        raise TimeLimitError("the best subset of the alternates was not found within its limit")
-    picked = np.zeros(units.n_units, dtype=np.int64)
-    for u, var in y.items():
-        picked[u] = solver.value(var)
-    return round(solver.objective_value), picked
+    """``sortition.engine.subset.best_subset`` over the units (``capacity[u]`` of unit u)."""
+    return subset.best_subset(
+        units.incidence, capacity, units.households, fixed, size, low, high, effort
+    )
 
 
 @dataclass(frozen=True)
@@ -349,7 +292,7 @@ def optimal_set(
             for v in range(len(low))
         ]
         bound = int(fixed.sum()) + size + int(high.max(initial=0)) + int(low.max(initial=0)) + 1
-        terms += _deviation_terms(model, counts, low, high, bound)
+        terms += deviation_terms(model, counts, low, high, bound)
         _, best = best_subset(units, hint, fixed, size, low, high)
         hint_y += [(var, int(best[u])) for u, var in y.items()]
     model.minimize(sum(terms) + total)
@@ -357,7 +300,7 @@ def optimal_set(
         model.add_hint(var, int(hint[u]))
     for var, value in hint_y:
         model.add_hint(var, value)
-    solver = _solver(effort, portfolio=True)
+    solver = subset_solver(effort, portfolio=True)
     status = solve_cp_sat(solver, model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return ErmResult(hint.copy(), -1, math.nan, False, time.perf_counter() - started)

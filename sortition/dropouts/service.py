@@ -8,6 +8,8 @@ instance of the candidates, the derived quotas and k = number of dropouts.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,13 +20,19 @@ from sortition.dropouts.ids import IdList, typed_ids
 from sortition.engine.feasibility import DEFAULT_TIME_LIMIT, QuotaChange
 from sortition.engine.legacy import DEFAULT_MAX_ATTEMPTS
 from sortition.engine.objectives import PoolDistribution
-from sortition.errors import InfeasibleError, InputError, Problem
+from sortition.errors import InfeasibleError, InputError, Problem, require_file
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
 from sortition.io.pool import PoolFile, read_pool
 from sortition.io.tables import PathLike
 from sortition.progress import Progress
 from sortition.record.build import InputFiles, SeedLike, as_seed, tool_versions
-from sortition.record.canonical import file_sha256, pool_digest, quotas_digest
+from sortition.record.canonical import (
+    file_sha256,
+    pool_digest,
+    pseudonymised_pool,
+    quota_rows,
+    quotas_digest,
+)
 from sortition.record.draw import Draw, commitment_sha256, derive_draw
 from sortition.record.reader import (
     RecordReader,
@@ -35,6 +43,7 @@ from sortition.record.reader import (
 from sortition.record.replacement import (
     REPLACEMENT_VERSION,
     ReplacementBasis,
+    alternates_pick,
     chain_state,
     id_problems,
     record_sha256,
@@ -89,7 +98,7 @@ def replace_dropouts(
     record_path: PathLike,
     pool_path: PathLike,
     dropouts: IdList | list[str] | tuple[str, ...],
-    seed: SeedLike | str,
+    seed: SeedLike | str | None,
     unavailable: IdList | list[str] | tuple[str, ...] = (),
     *,
     algorithm: str = DEFAULT_ALGORITHM,
@@ -98,6 +107,7 @@ def replace_dropouts(
     by_type: bool = True,
     progress: Progress | None = None,
     time_limit: float | None = None,
+    from_alternates: PathLike | None = None,
 ) -> Replacement:
     """Draw replacements for ``dropouts`` (members of the panel of the record at
     ``record_path``: a selection record, or the replacement record of an earlier round) from the
@@ -106,8 +116,15 @@ def replace_dropouts(
     Bad input (exit 2): a record that is not a selection or replacement record, a pool file that
     is not the record's pool, a dropout not on the panel, an unavailable id not in the pool.
     No replacement set meets the derived quotas: InfeasibleError (exit 3) with the smallest change
-    of the original quotas that would allow one."""
-    seed = as_seed(seed)
+    of the original quotas that would allow one.
+
+    With ``from_alternates`` (the folder ``alternates`` wrote for this panel) the replacements are
+    the best subset of the alternates who are still candidates (exact, CP-SAT): the fewest people
+    outside the quotas, as many as there are dropouts if enough alternates are left; no seed."""
+    if (seed is None) == (from_alternates is None):
+        raise InputError(
+            [Problem("a replacement takes a seed, or alternates (--from-alternates), not both")]
+        )
     record_path, pool_path = Path(record_path), Path(pool_path)
     dropouts = dropouts if isinstance(dropouts, IdList) else typed_ids(dropouts)
     unavailable = unavailable if isinstance(unavailable, IdList) else typed_ids(unavailable)
@@ -132,6 +149,15 @@ def replace_dropouts(
             [lists[what].problem(position, message) for what, position, message in problems]
         )
     pool_file = read_original_pool(state.root, name, pool_path)
+    if from_alternates is not None:
+        document, sha = read_alternates(Path(from_alternates), previous, name)
+        basis = replacement_basis(state, dropouts.ids, unavailable.ids, document["alternates"])
+        record = alternates_replacement(basis, previous, document["alternates"], sha, pool_path)
+        draw = Draw(list(record["replacements"]), "alternates")
+        sources = (record_path, pool_path, Path(from_alternates) / "alternates.json")
+        return Replacement(basis, pool_file, record, draw, None, sources)
+    assert seed is not None
+    seed = as_seed(seed)
     basis = replacement_basis(state, dropouts.ids, unavailable.ids)
     require_replaceable(basis, DEFAULT_TIME_LIMIT if time_limit is None else time_limit)
     loaded = LoadedInput(
@@ -178,6 +204,91 @@ def read_original_pool(root: dict[str, Any], name: str, pool_path: Path) -> Pool
             ]
         )
     return pool_file
+
+
+def read_alternates(
+    folder: Path, previous: dict[str, Any], name: str
+) -> tuple[dict[str, Any], str]:
+    """The alternates record in ``folder`` and its SHA-256; it must have been chosen for this
+    panel or an earlier state of its chain."""
+    path = folder / "alternates.json"
+    require_file(path)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        document = None
+    if not isinstance(document, dict) or document.get("kind") != "alternates":
+        raise InputError(
+            [
+                Problem(
+                    "is not an alternates record written by 'sortition alternates'", file=str(path)
+                )
+            ]
+        )
+    RecordReader(path.name).texts(document, "alternates")
+    chain = [previous]
+    while chain[-1].get("kind") == "replacement" and isinstance(chain[-1].get("previous"), dict):
+        chain.append(chain[-1]["previous"])
+    stated = RecordReader(path.name).text(document, "builds_on.sha256")
+    if stated not in {record_sha256(link) for link in chain}:
+        raise InputError(
+            [
+                Problem(
+                    f"was chosen for another panel (it builds on {stated}, which is not {name} "
+                    "nor a record it builds on)",
+                    file=str(path),
+                )
+            ]
+        )
+    return document, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def alternates_replacement(
+    basis: ReplacementBasis,
+    previous: dict[str, Any],
+    alternates: list[str],
+    alternates_sha256: str,
+    pool_path: Path,
+) -> dict[str, Any]:
+    """The replacement record of the best subset of the alternates (``alternates_pick``)."""
+    instance = basis.instance
+    if instance.pool.size == 0:
+        raise InfeasibleError(
+            [Problem("none of the alternates is left to replace the dropouts")],
+            ["draw the replacements from the whole pool: sortition replace without "
+             "--from-alternates"],
+        )  # fmt: skip
+    value, picked = alternates_pick(instance)
+    ids = instance.pool.ids
+    replacements = sorted(ids[int(i)] for i in np.flatnonzero(picked))
+    inputs = {
+        "pool": {
+            "digest": pool_digest(instance.pool, instance.quotas),
+            "file": pool_path.name,
+            "file_sha256": file_sha256(pool_path),
+            "people": instance.pool.size,
+        },
+        "quotas": {"digest": quotas_digest(instance.quotas)},
+    }
+    return {
+        "kind": "replacement",
+        "version": REPLACEMENT_VERSION,
+        "tool": tool_versions(),
+        "round": basis.state.round,
+        "builds_on": {"kind": previous["kind"], "sha256": record_sha256(previous)},
+        "draw": {"method": "alternates", "deviation": value},
+        "dropouts": list(basis.dropouts),
+        "unavailable": list(basis.unavailable),
+        "replacements": replacements,
+        "panel": basis.final_panel(replacements),
+        "inputs": inputs,
+        "k": instance.k,
+        "algorithm": "alternates",
+        "parameters": {"alternates_sha256": alternates_sha256, "alternates": sorted(alternates)},
+        "quotas": quota_rows(instance.quotas),
+        "pool": pseudonymised_pool(instance.pool, instance.quotas),
+        "previous": previous,
+    }
 
 
 def _input_files(root: dict[str, Any], name: str, pool_path: Path) -> InputFiles:

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from sortition.engine.subset import best_subset
 from sortition.errors import InputError, Problem
 from sortition.io.outputs import json_text
 from sortition.model import Instance, Pool, Quotas, ValueQuota
@@ -162,9 +163,13 @@ class ReplacementBasis:
 
 
 def replacement_basis(
-    state: ChainState, dropouts: Sequence[str], unavailable: Sequence[str] = ()
+    state: ChainState,
+    dropouts: Sequence[str],
+    unavailable: Sequence[str] = (),
+    only: Sequence[str] | None = None,
 ) -> ReplacementBasis:
-    """The candidates and the derived quotas (InputError when ``id_problems`` finds any)."""
+    """The candidates and the derived quotas (InputError when ``id_problems`` finds any); with
+    ``only`` (the alternates chosen after the draw), the candidates among those people only."""
     problems = id_problems(state, dropouts, unavailable)
     if problems:
         raise InputError([Problem(f"{what}: {message}") for what, _, message in problems])
@@ -177,6 +182,10 @@ def replacement_basis(
     excluded = np.zeros(pool.size, dtype=bool)
     for person in (*state.panel, *state.dropped, *state.unavailable, *unavailable):
         excluded[position[person]] = True
+    if only is not None:
+        allowed = np.zeros(pool.size, dtype=bool)
+        allowed[[position[p] for p in only if p in position]] = True
+        excluded |= ~allowed
     if pool.households is not None and stay_index.size:
         excluded |= np.isin(pool.households, pool.households[stay_index])
     stay = original.panel_counts(stay_index)
@@ -226,3 +235,34 @@ def derived_quotas(quotas: Quotas, stay: np.ndarray) -> Quotas:
             )
         )
     return Quotas(tuple(rows))
+
+
+def pick_size(instance: Instance) -> int:
+    """How many replacements the alternates left can give: the dropouts, at most one per
+    household of the alternates left."""
+    return min(instance.k, instance.pool.household_count())
+
+
+def alternates_pick(instance: Instance) -> tuple[int, np.ndarray]:
+    """The best subset of the candidates (here: the alternates left) for the replacement draw's
+    instance: ``pick_size`` people, at most one per household, with the smallest deviation
+    from the derived quotas (``sortition.engine.subset``): (deviation, 0/1 per candidate)."""
+    pool, quotas = instance.pool, instance.quotas
+    incidence = np.zeros((pool.size, len(quotas.rows)), dtype=np.int64)
+    for i in range(pool.size):
+        incidence[i, pool.values[i]] = 1
+    households: list[list[int]] = []
+    if pool.households is not None:
+        groups: dict[int, list[int]] = {}
+        for i, h in enumerate(pool.households.tolist()):
+            groups.setdefault(int(h), []).append(i)
+        households = [g for _, g in sorted(groups.items()) if len(g) > 1]
+    return best_subset(
+        incidence,
+        np.ones(pool.size, dtype=np.int64),
+        households,
+        np.zeros(len(quotas.rows), dtype=np.int64),
+        pick_size(instance),
+        quotas.mins,
+        quotas.maxs,
+    )

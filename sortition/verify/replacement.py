@@ -21,13 +21,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from sortition.engine.subset import deviation
 from sortition.record.canonical import pseudonymised_pool, quota_rows
 from sortition.record.reader import RecordReader
 from sortition.record.replacement import (
+    ChainState,
     ReplacementBasis,
+    alternates_pick,
     chain_of,
     chain_state,
     id_problems,
+    pick_size,
     record_sha256,
     replacement_basis,
 )
@@ -94,6 +100,8 @@ def round_items(
         )
     if problems:
         return [_named(prefix, item) for item in items]
+    if link.get("algorithm") == "alternates":
+        return _alternates_round(state, link, dropouts, unavailable, reader, prefix, items)
     basis = replacement_basis(state, dropouts, unavailable)
     items += [_candidates_item(basis, link, reader), _derived_quotas_item(basis, link, reader)]
     draw = VerifyRequest(
@@ -223,3 +231,63 @@ def _panel_items(
             )
         )
     return items
+
+
+def _alternates_round(
+    state: ChainState,
+    link: dict[str, Any],
+    dropouts: list[str],
+    unavailable: list[str],
+    reader: RecordReader,
+    prefix: str,
+    items: list[CheckItem],
+) -> list[CheckItem]:
+    """A round whose replacements are the best subset of the alternates (``replace
+    --from-alternates``): the candidates are the alternates left, and the pick is re-solved."""
+    alternates = reader.texts(link, "parameters.alternates")
+    basis = replacement_basis(state, dropouts, unavailable, alternates)
+    items += [_candidates_item(basis, link, reader), _derived_quotas_item(basis, link, reader)]
+    replacements = reader.texts(link, "replacements")
+    best, _ = alternates_pick(basis.instance)
+    quotas = basis.instance.quotas
+    position = {person: i for i, person in enumerate(basis.candidates)}
+    problems = []
+    strangers = [p for p in replacements if p not in position]
+    size = pick_size(basis.instance)
+    if strangers:
+        problems.append(f"not among the alternates left: {shortlist(strangers)}")
+    elif len(set(replacements)) != len(replacements) or len(replacements) != size:
+        problems.append(f"{len(replacements)} replacements listed, the alternates give {size}")
+    else:
+        chosen = np.array([position[p] for p in replacements], dtype=np.int64)
+        value = deviation(basis.instance.panel_counts(chosen), quotas.mins, quotas.maxs)
+        if value != best:
+            problems.append(f"the recorded pick deviates by {value}, the best subset by {best}")
+        households = basis.instance.pool.households
+        if households is not None and len(set(households[chosen].tolist())) < len(chosen):
+            problems.append("two replacements share a household")
+    stated = link.get("draw", {}).get("deviation") if isinstance(link.get("draw"), dict) else None
+    if stated != best:
+        problems.append(f"the record states deviation {stated!r}, the best subset gives {best}")
+    items.append(
+        item_from(
+            "best subset",
+            problems,
+            f"the {size} replacements are a best subset of the {basis.instance.pool.size} "
+            f"alternates left: deviation {best} from the derived quotas (re-solved, CP-SAT)",
+        )
+    )
+    named = [_named(prefix, item) for item in items]
+    panel_items = _panel_items(basis, link, reader)
+    if best > 0:  # the alternates cannot meet every quota: the best they allow is the check
+        panel_items = [
+            CheckItem(
+                item.name,
+                True,
+                f"{item.detail} (the best the alternates allow: deviation {best})",
+            )
+            if item.name == "quotas met" and not problems
+            else item
+            for item in panel_items
+        ]
+    return named + [_named(prefix, item) for item in panel_items]

@@ -364,6 +364,20 @@ def replacement_record() -> bytes:
     return (cache / "out" / "replacement.json").read_bytes()
 
 
+def alternates_record() -> bytes:
+    """An alternates record for the panel of ``selection_record()``."""
+    selection = _valid_outputs(
+        select_args("{cache}/pool.csv", "{cache}/quotas.csv", K, "--household-columns",
+                    "address,postcode", "--panels", "10", seed="s", out="{cache}/out")
+    )  # fmt: skip
+    cache = _valid_outputs(
+        ["alternates", "--record", str(selection / "out" / "record.json"), "--pool",
+         "{cache}/pool.csv", "--budget", "3", "--dropout-rate", "0.2", "--scenarios", "5",
+         "--evaluate", "5", "--seed", "s", "--out", "{cache}/out"]
+    )  # fmt: skip
+    return (cache / "out" / "alternates.json").read_bytes()
+
+
 # ----------------------------------------------------------------------------- the commands
 
 Prepare = Callable[[Case], list[str]]
@@ -476,10 +490,18 @@ def replace_case(rnd: Random) -> Prepare:
         *seed_options(rnd),
     ]  # fmt: skip
     kind = out_kind(rnd)
+    alternates = None
+    if rnd.random() < 0.25:  # the best subset of alternates chosen for the panel, no seed
+        alternates = mutated_json(rnd, alternates_record().decode("utf-8"), False, spoil=0.2)
+        extra = often(rnd, [], ["--seed", "s"])
 
     def prepare(case: Case) -> list[str]:
         args = ["--record", str(case.file("record.json", record)), "--pool",
                 str(case.file("pool.csv", pool))]  # fmt: skip
+        if alternates is not None:
+            (case.folder / "alt").mkdir()
+            case.file("alt/alternates.json", alternates)
+            args += ["--from-alternates", str(case.folder / "alt")]
         if typed:
             args += [part for person in dropouts for part in ("--dropout", person)]
         else:

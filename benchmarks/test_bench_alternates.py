@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from sortition.dropouts import alternates as al
-from sortition.dropouts.models import draw_scenarios, panel_stay, uniform_model
+from sortition.dropouts.models import uniform_model
+from sortition.engine import alternates as al
+from sortition.engine.dropout_model import draw_scenarios, panel_stay
 from sortition.engine.legacy import LegacySampler
 from sortition.randomness import SeededStream
 from sortition.selection.service import load_input

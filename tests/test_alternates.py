@@ -13,13 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sortition.dropouts import alternates as al
-from sortition.dropouts.models import (
-    draw_scenarios,
-    fit_product_model,
-    per_value_model,
-    uniform_model,
-)
+from sortition.dropouts.models import fit_product_model, per_value_model, uniform_model
+from sortition.engine import alternates as al
+from sortition.engine.dropout_model import draw_scenarios
 from sortition.errors import InputError
 from sortition.io.outputs import json_text
 from sortition.model import Instance, Pool, Quotas, ValueQuota
@@ -282,3 +278,22 @@ def test_alternates_pick_is_the_brute_force_best(seed: int) -> None:
         best = d if best is None else min(best, d)
     assert best is not None
     assert value == best and int(picked.sum()) == size
+
+
+def test_verify_alternates_and_tampering(example_panel: Path) -> None:
+    assert _alternates(example_panel, "check", "--dropout-rate", "0.1").exit_code == 0  # type: ignore[attr-defined]
+    path = example_panel / "check/alternates.json"
+    result = run_cli(["verify", path])
+    assert result.exit_code == 0, result.stdout
+    assert "[ok] alternates:" in result.stdout and "[ok] figures:" in result.stdout
+    record = json.loads(path.read_text())
+    panel = set(record["previous"]["panel"])
+    outsider = next(r["id"] for r in record["previous"]["pool"]
+                    if r["id"] not in panel and r["id"] not in record["alternates"])  # fmt: skip
+    record["alternates"] = sorted([*record["alternates"][1:], outsider])
+    record["figures"]["optimal"]["mean_deviation"] /= 2
+    path.write_text(json_text(record), encoding="utf-8")
+    report = verify_record(path)
+    assert not report.item("alternates").ok and not report.item("figures").ok
+    assert report.item("baselines").ok
+    assert run_cli(["verify", path, "--recompute"]).exit_code == 2

@@ -438,11 +438,14 @@ def draw_case(rnd: Random) -> Prepare:
 def verify_case(rnd: Random) -> Prepare:
     invitation = rnd.random() < 0.4
     replacement = not invitation and rnd.random() < 0.3
+    alternates = not invitation and not replacement and rnd.random() < 0.15
     source = (
         invitations()[1]
         if invitation
         else replacement_record()
         if replacement
+        else alternates_record()
+        if alternates
         else selection_record()
     )
     record = mutated_json(rnd, source.decode("utf-8"), canonical=False)

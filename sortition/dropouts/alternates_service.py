@@ -9,22 +9,20 @@ is named from ``alternates:SEED`` (docs/randomness.md).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sortition.dropouts import alternates as al
-from sortition.dropouts.models import DropoutModel, draw_scenarios, panel_stay
 from sortition.dropouts.service import read_original_pool
+from sortition.engine import alternates as al
+from sortition.engine.dropout_model import DropoutModel, panel_stay
 from sortition.errors import InputError, Problem
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
 from sortition.io.pool import PoolFile
 from sortition.io.tables import PathLike
-from sortition.model import Quotas
-from sortition.randomness import SeededStream
+from sortition.model import Instance, Quotas
 from sortition.record.build import SeedLike, as_seed, tool_versions
 from sortition.record.reader import RecordReader
 from sortition.record.replacement import chain_state, record_sha256
@@ -32,19 +30,6 @@ from sortition.selection.service import write_pool_split
 from sortition.verify.service import read_record
 
 ALTERNATES_VERSION = 1
-METHODS = ("optimal", "scaled quotas", "nearest neighbour")
-
-
-@dataclass(frozen=True)
-class Figures:
-    """A set's deviation after the best subset replaces the dropouts, over fresh scenarios."""
-
-    mean: float
-    zero_share: float  # scenarios fully restored (deviation 0)
-    worst: int
-
-    def as_record(self) -> dict[str, Any]:
-        return {"mean_deviation": self.mean, "restored_share": self.zero_share, "worst": self.worst}
 
 
 @dataclass(frozen=True)
@@ -52,13 +37,9 @@ class AlternatesResult:
     record: dict[str, Any]
     pool_file: PoolFile
     alternates: np.ndarray  # canonical person indices of the chosen set
-    figures: dict[str, Figures]
+    figures: dict[str, al.Figures]
     seconds: dict[str, float] = field(default_factory=dict)  # what the console shows
     sources: tuple[Path, ...] = ()
-
-
-def _figures(values: np.ndarray) -> Figures:
-    return Figures(float(values.mean()), float((values == 0).mean()), int(values.max(initial=0)))
 
 
 def panel_quotas(record_path: PathLike) -> Quotas:
@@ -111,49 +92,51 @@ def choose_alternates(
                 )
             ]
         )
-    low, high = instance.quotas.mins, instance.quotas.maxs
     stay = panel_stay(instance, panel, model)
-    seconds: dict[str, float] = {}
-    started = time.perf_counter()
-    train = al.Scenarios.of(
+    choice = al.derive_alternates(
         instance,
         panel,
-        draw_scenarios(stay, scenarios, SeededStream(f"alternates-training:{seed.value}")),
+        np.array(gone, dtype=np.int64),
+        budget,
+        stay,
+        seed.value,
+        scenarios,
+        evaluation,
+        effort,
+        shortlist,
     )
-    stream = SeededStream(f"alternates:{seed.value}")
-    sets = {
-        "scaled quotas": al.scaled_quota_set(instance, units, budget),
-        "nearest neighbour": al.nearest_neighbour_set(instance, panel, units, stay, budget, stream),
-    }
-    seconds["baselines"] = time.perf_counter() - started
-    started = time.perf_counter()
-    allowed = al.shortlist(instance, panel, units, stay, list(sets.values()), shortlist)
-    start = min(
-        sets.values(),
-        key=lambda s: int(
-            al.losses(units, s, train, low, high).sum()
-        ),  # the better baseline, exactly
+    record = alternates_record(
+        previous, seed, budget, model, scenarios, evaluation, effort, shortlist, choice, instance
     )
-    chosen = al.local_search(units, allowed, train, low, high, start)
-    bound = None
-    if effort > 0:
-        erm = al.optimal_set(units, allowed, train, low, high, budget, chosen, effort)
-        chosen, bound = erm.chosen, erm.bound
-    sets = {"optimal": chosen, **sets}
-    seconds["optimal"] = time.perf_counter() - started
-    started = time.perf_counter()
-    fresh = al.Scenarios.of(
-        instance,
-        panel,
-        draw_scenarios(stay, evaluation, SeededStream(f"alternates-evaluation:{seed.value}")),
+    return AlternatesResult(
+        record,
+        pool_file,
+        choice.people["optimal"],
+        choice.figures,
+        choice.seconds,
+        (record_path, pool_path),
     )
-    figures = {"no alternates": _figures(al.losses(units, np.zeros_like(chosen), fresh, low, high))}
-    for method, counts in sets.items():
-        figures[method] = _figures(al.losses(units, counts, fresh, low, high))
-    seconds["comparison"] = time.perf_counter() - started
-    people = {method: al.people_of(units, counts, stream) for method, counts in sets.items()}
+
+
+def alternates_record(
+    previous: dict[str, Any],
+    seed: SeedLike,
+    budget: int,
+    model: DropoutModel,
+    scenarios: int,
+    evaluation: int,
+    effort: float,
+    shortlist: int,
+    choice: al.AlternatesChoice,
+    instance: Instance,
+) -> dict[str, Any]:
+    """The alternates record, version 1 (docs/record.md): what was asked, what was chosen and
+    the figures, then the record of the panel, whole."""
     ids = instance.pool.ids
-    record: dict[str, Any] = {
+    search: dict[str, Any] = {"shortlist": shortlist, "effort": effort}
+    if choice.bound is not None:
+        search["training_bound"] = choice.bound
+    return {
         "kind": "alternates",
         "version": ALTERNATES_VERSION,
         "tool": tool_versions(),
@@ -162,19 +145,14 @@ def choose_alternates(
         "budget": budget,
         "model": model.as_record(),
         "scenarios": {"training": scenarios, "evaluation": evaluation},
-        "search": {
-            "shortlist": shortlist,
-            "effort": effort,
-            **({} if bound is None else {"training_bound": bound}),
+        "search": search,
+        "alternates": [ids[int(p)] for p in choice.people["optimal"]],
+        "baselines": {
+            method: [ids[int(p)] for p in choice.people[method]] for method in al.METHODS[1:]
         },
-        "alternates": [ids[int(p)] for p in people["optimal"]],
-        "baselines": {method: [ids[int(p)] for p in people[method]] for method in METHODS[1:]},
-        "figures": {method: value.as_record() for method, value in figures.items()},
-        "panel": list(state.panel),
+        "figures": {method: value.as_record() for method, value in choice.figures.items()},
+        "previous": previous,
     }
-    return AlternatesResult(
-        record, pool_file, people["optimal"], figures, seconds, (record_path, pool_path)
-    )
 
 
 def write_alternates(result: AlternatesResult, out: PathLike, force: bool = False) -> list[Path]:

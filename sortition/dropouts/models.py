@@ -1,4 +1,4 @@
-"""Dropout models: each panel member's probability of staying, and scenarios drawn from them.
+"""Dropout models from the options and files: each panel member's probability of staying.
 
 The product model of Assos, Baharav, Flanigan and Procaccia (2025): a person with value v_f of
 each feature f stays with probability
@@ -21,46 +21,14 @@ scenarios from the seed.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from sortition.engine.dropout_model import DropoutModel
 from sortition.errors import InputError, Problem
 from sortition.io.tables import Table, read_table
-from sortition.model import Instance, Quotas
-from sortition.randomness import SeededStream
-
-_WORDS = 1 << 64
-
-
-@dataclass(frozen=True)
-class DropoutModel:
-    """P(stay) = beta0 · Π beta[(feature, value)] (a missing value: 1)."""
-
-    kind: str  # "uniform", "per-value" or "fitted"
-    beta0: float
-    beta: dict[tuple[str, str], float] = field(default_factory=dict)
-    source: dict[str, Any] = field(default_factory=dict)  # what the record says it came from
-
-    def stay_probability(self, quotas: Quotas, values: np.ndarray) -> np.ndarray:
-        """(n,) P(stay) of people with these quota-row indices (n, features)."""
-        factor = np.array(
-            [self.beta.get((q.feature, q.value), 1.0) for q in quotas.rows], dtype=np.float64
-        )
-        product = self.beta0 * np.prod(factor[values], axis=1) if values.size else np.zeros(0)
-        return np.clip(product, 0.0, 1.0)
-
-    def as_record(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "beta0": self.beta0,
-            "beta": [
-                {"feature": f, "value": v, "beta": b} for (f, v), b in sorted(self.beta.items())
-            ],
-            **self.source,
-        }
+from sortition.model import Quotas
 
 
 def uniform_model(rate: float) -> DropoutModel:
@@ -214,19 +182,3 @@ def _fit(
         theta0, theta, current = new0, new, value
         step *= 1.5
     return math.exp(theta0), np.exp(theta)
-
-
-def draw_scenarios(stay: np.ndarray, count: int, stream: SeededStream) -> np.ndarray:
-    """(count, members) bool: who drops out in each scenario (member i drops when the stream's
-    next word is at least floor(stay_i · 2^64))."""
-    thresholds = [min(math.floor(float(p) * _WORDS), _WORDS) for p in stay]
-    out = np.zeros((count, len(stay)), dtype=bool)
-    for t in range(count):
-        for i, limit in enumerate(thresholds):
-            out[t, i] = stream.next_word() >= limit
-    return out
-
-
-def panel_stay(instance: Instance, panel: np.ndarray, model: DropoutModel) -> np.ndarray:
-    """P(stay) of each panel member (canonical indices, in id order)."""
-    return model.stay_probability(instance.quotas, instance.pool.values[panel])

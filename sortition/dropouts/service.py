@@ -9,7 +9,6 @@ instance of the candidates, the derived quotas and k = number of dropouts.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from sortition.dropouts.ids import IdList, typed_ids
 from sortition.engine.feasibility import DEFAULT_TIME_LIMIT, QuotaChange
 from sortition.engine.legacy import DEFAULT_MAX_ATTEMPTS
 from sortition.engine.objectives import PoolDistribution
-from sortition.errors import InfeasibleError, InputError, Problem, require_file
+from sortition.errors import InfeasibleError, InputError, Problem
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
 from sortition.io.pool import PoolFile, read_pool
 from sortition.io.tables import PathLike
@@ -212,18 +211,10 @@ def read_alternates(
     """The alternates record in ``folder`` and its SHA-256; it must have been chosen for this
     panel or an earlier state of its chain."""
     path = folder / "alternates.json"
-    require_file(path)
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        document = None
-    if not isinstance(document, dict) or document.get("kind") != "alternates":
+    document = read_record(path)
+    if document["kind"] != "alternates":
         raise InputError(
-            [
-                Problem(
-                    "is not an alternates record written by 'sortition alternates'", file=str(path)
-                )
-            ]
+            [Problem(f"is {document['kind']} record, not an alternates record", file=str(path))]
         )
     RecordReader(path.name).texts(document, "alternates")
     chain = [previous]

@@ -1,5 +1,6 @@
 """``verify_record``: read a record, check that the options given fit its kind, and run the kind's
-checker (``CHECKERS``: the selection record, the invitation record, the replacement record)."""
+checker (``CHECKERS``: the selection record, the invitation record, the replacement record,
+the alternates record)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sortition.errors import InputError, Problem, require_file
 from sortition.io.tables import PathLike
 from sortition.record.build import READABLE_VERSIONS
 from sortition.record.replacement import REPLACEMENT_VERSIONS
+from sortition.verify.alternates import verify_alternates
 from sortition.verify.invitation import verify_invitation
 from sortition.verify.items import Checker, VerifyReport, VerifyRequest, parse_sha256
 from sortition.verify.replacement import verify_replacement
@@ -92,6 +94,10 @@ KIND_OPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
         "which apply to the original selection record it embeds",
         ("--registry",),
     ),
+    "alternates": (
+        "an alternates record takes no options: it is re-run from what it embeds",
+        ("--registry", "--pool", "--quotas", "--recompute", "--id-column", "--expect"),
+    ),
 }
 
 
@@ -129,4 +135,5 @@ CHECKERS: dict[str, tuple[tuple[int, ...], Checker]] = {
     "selection": (READABLE_VERSIONS, verify_selection),
     "invitation": ((1, 2), verify_invitation),
     "replacement": (REPLACEMENT_VERSIONS, verify_replacement),
+    "alternates": ((1,), verify_alternates),
 }

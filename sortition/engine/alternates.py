@@ -36,6 +36,7 @@ from ortools.sat.python import cp_model
 
 from sortition.cancel import solve_cp_sat
 from sortition.engine import subset
+from sortition.engine.dropout_model import draw_scenarios
 from sortition.engine.subset import deviation, deviation_terms, subset_solver
 from sortition.model import Instance
 from sortition.randomness import SeededStream
@@ -404,3 +405,88 @@ def people_of(units: Units, chosen: np.ndarray, stream: SeededStream) -> np.ndar
     for u in np.flatnonzero(chosen):
         people += stream.sample([int(p) for p in units.members[int(u)]], int(chosen[u]))
     return np.array(sorted(people), dtype=np.int64)
+
+
+METHODS = ("optimal", "scaled quotas", "nearest neighbour")
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A set's deviation after the best subset replaces the dropouts, over fresh scenarios."""
+
+    mean: float
+    zero_share: float  # scenarios fully restored (deviation 0)
+    worst: int
+
+    @staticmethod
+    def of(values: np.ndarray) -> Figures:
+        return Figures(
+            float(values.mean()), float((values == 0).mean()), int(values.max(initial=0))
+        )
+
+    def as_record(self) -> dict[str, float | int]:
+        return {"mean_deviation": self.mean, "restored_share": self.zero_share, "worst": self.worst}
+
+
+@dataclass(frozen=True)
+class AlternatesChoice:
+    """What ``derive_alternates`` gives: each method's people and figures, and what it took."""
+
+    people: dict[str, np.ndarray]  # method -> canonical person indices
+    figures: dict[str, Figures]  # "no alternates" and each method
+    bound: float | None  # CP-SAT's lower bound on the training total (with effort)
+    seconds: dict[str, float]
+
+
+def derive_alternates(
+    instance: Instance,
+    panel: np.ndarray,
+    gone: np.ndarray,
+    budget: int,
+    stay: np.ndarray,
+    seed: str,
+    scenarios: int,
+    evaluation: int,
+    effort: float,
+    size: int = SHORTLIST,
+) -> AlternatesChoice:
+    """The whole choice from its inputs, so that ``alternates`` and ``verify`` run the same steps:
+    training scenarios from the stream ``alternates-training:SEED``, the two baselines (ties and
+    naming from ``alternates:SEED``), the local search from the better baseline, CP-SAT for
+    ``effort``, and the figures on scenarios from ``alternates-evaluation:SEED``. ``gone``:
+    people who dropped out or declined earlier in the chain (never alternates)."""
+    units = candidate_units(instance, panel)
+    if gone.size:
+        units = without_people(units, gone)
+    low, high = instance.quotas.mins, instance.quotas.maxs
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    training = draw_scenarios(stay, scenarios, SeededStream(f"alternates-training:{seed}"))
+    train = Scenarios.of(instance, panel, training)
+    stream = SeededStream(f"alternates:{seed}")
+    sets = {
+        "scaled quotas": scaled_quota_set(instance, units, budget),
+        "nearest neighbour": nearest_neighbour_set(instance, panel, units, stay, budget, stream),
+    }
+    seconds["baselines"] = time.perf_counter() - started
+    started = time.perf_counter()
+    allowed = shortlist(instance, panel, units, stay, list(sets.values()), size)
+    start = min(sets.values(), key=lambda s: int(losses(units, s, train, low, high).sum()))
+    chosen = local_search(units, allowed, train, low, high, start)
+    bound = None
+    if effort > 0:
+        erm = optimal_set(units, allowed, train, low, high, budget, chosen, effort)
+        chosen, bound = erm.chosen, erm.bound
+    sets = {"optimal": chosen, **sets}
+    seconds["optimal"] = time.perf_counter() - started
+    started = time.perf_counter()
+    fresh_scenarios = draw_scenarios(
+        stay, evaluation, SeededStream(f"alternates-evaluation:{seed}")
+    )
+    fresh = Scenarios.of(instance, panel, fresh_scenarios)
+    figures = {"no alternates": Figures.of(losses(units, np.zeros_like(chosen), fresh, low, high))}
+    for method, counts in sets.items():
+        figures[method] = Figures.of(losses(units, counts, fresh, low, high))
+    seconds["comparison"] = time.perf_counter() - started
+    people = {method: people_of(units, counts, stream) for method, counts in sets.items()}
+    return AlternatesChoice(people, figures, bound, seconds)

@@ -297,3 +297,28 @@ def test_verify_alternates_and_tampering(example_panel: Path) -> None:
     assert not report.item("alternates").ok and not report.item("figures").ok
     assert report.item("baselines").ok
     assert run_cli(["verify", path, "--recompute"]).exit_code == 2
+
+
+def test_from_alternates_refusals(example_panel: Path) -> None:
+    assert _alternates(example_panel, "refuse", "--dropout-rate", "0.1").exit_code == 0  # type: ignore[attr-defined]
+    alternates = json.loads((example_panel / "refuse/alternates.json").read_text())["alternates"]
+    panel = json.loads((example_panel / "panel/record.json").read_text())["panel"]
+    (example_panel / "declined.txt").write_text("\n".join(alternates) + "\n")
+    base = ["replace", "--pool", EXAMPLE / "pool.csv", "--dropout", panel[0],
+            "--from-alternates", example_panel / "refuse"]  # fmt: skip
+    # every alternate declined: nobody is left, exit 3 and nothing written
+    result = run_cli([*base, "--record", example_panel / "panel/record.json", "--unavailable",
+                      example_panel / "declined.txt", "--out", example_panel / "none"])  # fmt: skip
+    assert result.exit_code == 3 and "none of the alternates is left" in result.stderr
+    assert not (example_panel / "none").exists()
+    # alternates chosen for another panel
+    other = select_args(
+        EXAMPLE / "pool.csv", EXAMPLE / "quotas.csv", 20, "--household-columns",
+        "address,postcode", seed="other", out=example_panel / "other",
+    )  # fmt: skip
+    assert run_cli(other).exit_code == 0
+    member = json.loads((example_panel / "other/record.json").read_text())["panel"][0]
+    base[4] = member
+    result = run_cli([*base, "--record", example_panel / "other/record.json", "--out",
+                      example_panel / "wrong"])  # fmt: skip
+    assert result.exit_code == 2 and "was chosen for another panel" in result.stderr

@@ -16,6 +16,14 @@ EXAMPLES = {
         'sortition draw --commitment c/commitment.json --dice "4,1,6" \\',
         "    --expect PUBLISHED_SHA256 --pool respondents.csv --out panel/",
     ],
+    "replace": [
+        "sortition replace --record panel/record.json --pool respondents.csv \\",
+        '    --dropouts dropouts.txt --dice "2,5,1,6,3" --out round1/',
+    ],
+    "alternates": [
+        "sortition alternates --record panel/record.json --pool respondents.csv --budget 12 \\",
+        "    --dropout-rate 0.1 --seed alternates-2026 --out alternates/",
+    ],
     "verify": [
         "sortition verify panel/record.json --pool respondents.csv --quotas categories.csv",
         "sortition verify letters/record.json --registry register.csv",

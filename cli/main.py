@@ -14,6 +14,7 @@ import traceback
 
 import click
 from sortition_cli.audit import audit
+from sortition_cli.dropouts import alternates, replace
 from sortition_cli.groups import groups
 from sortition_cli.invite import invite, match
 from sortition_cli.privacy import new_key_command, pseudonym_command
@@ -78,6 +79,8 @@ for _command in (
     select,
     commit,
     draw,
+    replace,
+    alternates,
     verify,
     demo,
     generate,

@@ -41,6 +41,15 @@ from sortition.audit.service import DEFAULT_ALGORITHMS
 from sortition.audit.service import DEFAULT_DRAWS as DEFAULT_DRAWS
 from sortition.audit.service import run_audit as run_audit
 from sortition.audit.service import write_audit as _write_audit
+from sortition.dropouts.alternates_service import AlternatesResult as AlternatesResult
+from sortition.dropouts.alternates_service import choose_alternates
+from sortition.dropouts.alternates_service import write_alternates as write_alternates
+from sortition.dropouts.models import fit_product_model as fit_product_model
+from sortition.dropouts.models import per_value_model as per_value_model
+from sortition.dropouts.models import uniform_model as uniform_model
+from sortition.dropouts.service import Replacement as Replacement
+from sortition.dropouts.service import replace_dropouts
+from sortition.dropouts.service import write_replacement as write_replacement
 from sortition.engine.feasibility import DEFAULT_TIME_LIMIT
 from sortition.engine.objectives import PoolDistribution as PoolDistribution
 from sortition.errors import InfeasibleError as InfeasibleError
@@ -95,6 +104,8 @@ load = load_input
 commit = prepare_commitment
 draw = draw_selection
 select = select_panel
+replace = replace_dropouts
+alternates = choose_alternates
 DEFAULT_AUDIT_ALGORITHMS = DEFAULT_ALGORITHMS
 
 

@@ -381,6 +381,34 @@ def invitations() -> tuple[bytes, bytes]:
     ).read_bytes()
 
 
+def replacement_record() -> bytes:
+    """A replacement record built on ``selection_record()`` (one member dropped out)."""
+    selection = _valid_outputs(
+        select_args("{cache}/pool.csv", "{cache}/quotas.csv", K, "--household-columns",
+                    "address,postcode", "--panels", "10", seed="s", out="{cache}/out")
+    )  # fmt: skip
+    member = json.loads(selection_record())["panel"][0]
+    cache = _valid_outputs(
+        ["replace", "--record", str(selection / "out" / "record.json"), "--pool",
+         "{cache}/pool.csv", "--dropout", member, "--seed", "s", "--out", "{cache}/out"]
+    )  # fmt: skip
+    return (cache / "out" / "replacement.json").read_bytes()
+
+
+def alternates_record() -> bytes:
+    """An alternates record for the panel of ``selection_record()``."""
+    selection = _valid_outputs(
+        select_args("{cache}/pool.csv", "{cache}/quotas.csv", K, "--household-columns",
+                    "address,postcode", "--panels", "10", seed="s", out="{cache}/out")
+    )  # fmt: skip
+    cache = _valid_outputs(
+        ["alternates", "--record", str(selection / "out" / "record.json"), "--pool",
+         "{cache}/pool.csv", "--budget", "3", "--dropout-rate", "0.2", "--scenarios", "5",
+         "--evaluate", "5", "--seed", "s", "--out", "{cache}/out"]
+    )  # fmt: skip
+    return (cache / "out" / "alternates.json").read_bytes()
+
+
 # ----------------------------------------------------------------------------- the commands
 
 Prepare = Callable[[Case], list[str]]
@@ -452,7 +480,18 @@ def verify_case(rnd: Random) -> Prepare:
         return verify_groups_case(rnd)
     invitation = rnd.random() < 0.4
     keyed = rnd.random() < 0.3
-    source = invitations()[1] if invitation else selection_record(keyed)
+    replacement = not invitation and rnd.random() < 0.3
+    alternates = not invitation and not replacement and rnd.random() < 0.15
+    source = (
+        invitations()[1]
+        if invitation
+        else replacement_record()
+        if replacement
+        else alternates_record()
+        if alternates
+        else selection_record(keyed)
+    )
+    keyed = keyed and not (invitation or replacement or alternates)
     key = often(rnd, "good" if keyed else "none", "none", "good", "short", "missing")
     record = mutated_json(rnd, source.decode("utf-8"), canonical=False)
     files: list[tuple[str, str, bytes]] = []
@@ -492,6 +531,91 @@ def verify_groups_case(rnd: Random) -> Prepare:
         if panel is not None:
             args += ["--panel", str(case.file("pool.csv", panel))]
         return args
+
+    return prepare
+
+
+def replace_case(rnd: Random) -> Prepare:
+    """replace: the record (a selection record, or a replacement record for a second round), the
+    pool, the dropouts (a file, --dropout, or both) and the unavailable, any of them spoiled."""
+    source = selection_record() if rnd.random() < 0.6 else replacement_record()
+    record = mutated_json(rnd, source.decode("utf-8"), canonical=False, spoil=0.15)
+    panel = json.loads(source)["panel"]
+    others = [f"p{i:02d}" for i in range(1, 13) if f"p{i:02d}" not in panel]
+    dropouts = rnd.sample(panel, rnd.choice((1, 1, 2)))
+    dropouts = often(rnd, dropouts, [], [others[0]], ["nobody"], [dropouts[0], dropouts[0]])
+    lines = "\n".join(["# dropped out", *dropouts, ""]).encode("utf-8")
+    unavailable = often(rnd, rnd.choice([None, others[:1]]), [panel[-1]], ["zz"], others)
+    typed = rnd.random() < 0.3
+    pool = mutated_text(rnd, POOL, spoil=SPOIL)
+    extra = [
+        *rnd.choice([[], ["--algorithm", "legacy"], ["--algorithm", "maximin"]]),
+        *often(rnd, [], ["--panels", "10"], ["--panels", "0"], ["--time-limit", "0.001"]),
+        *seed_options(rnd),
+    ]  # fmt: skip
+    kind = out_kind(rnd)
+    alternates = None
+    if rnd.random() < 0.25:  # the best subset of alternates chosen for the panel, no seed
+        alternates = mutated_json(rnd, alternates_record().decode("utf-8"), False, spoil=0.2)
+        extra = often(rnd, [], ["--seed", "s"])
+
+    def prepare(case: Case) -> list[str]:
+        args = ["--record", str(case.file("record.json", record)), "--pool",
+                str(case.file("pool.csv", pool))]  # fmt: skip
+        if alternates is not None:
+            (case.folder / "alt").mkdir()
+            case.file("alt/alternates.json", alternates)
+            args += ["--from-alternates", str(case.folder / "alt")]
+        if typed:
+            args += [part for person in dropouts for part in ("--dropout", person)]
+        else:
+            args += ["--dropouts", str(case.file("dropouts.txt", lines))]
+        if unavailable is not None:
+            content = "\n".join(unavailable).encode("utf-8")
+            args += ["--unavailable", str(case.file("declined.txt", content))]
+        return [*args, *extra, *out_options(case, kind)]
+
+    return prepare
+
+
+def alternates_case(rnd: Random) -> Prepare:
+    """alternates: the record, the pool, the budget and one dropout model (a rate, a rates file
+    or a history to fit), any of them spoiled; few scenarios, to stay quick."""
+    source = selection_record() if rnd.random() < 0.7 else replacement_record()
+    record = mutated_json(rnd, source.decode("utf-8"), canonical=False, spoil=0.15)
+    pool = mutated_text(rnd, POOL, spoil=SPOIL)
+    budget = often(rnd, rnd.choice(["1", "2", "3"]), "0", "-1", "7", "100", "x")
+    kind = rnd.choice(["rate", "rate", "model", "fit"])
+    rates = mutated_text(rnd, "feature,value,rate\ngender,male,0.2\nage,old,0.1\n", spoil=0.3)
+    history = mutated_text(
+        rnd,
+        "gender,age,dropped\n"
+        + "".join(
+            f"{g},{a},{(i * 7) % 3 == 0:d}\n"
+            for i, (g, a) in enumerate(
+                [("female", "young"), ("male", "old"), ("male", "middle"), ("female", "old")] * 5
+            )
+        ),
+        spoil=0.3,
+    )
+    rate = often(rnd, "0.2", "1", "-0.1", "x", "nan")
+    extra = [
+        "--scenarios", often(rnd, "5", "0"), "--evaluate", often(rnd, "5", "0"),
+        *often(rnd, [], ["--dropout-rate", "0.1"]),
+        *seed_options(rnd),
+    ]  # fmt: skip
+    out = out_kind(rnd)
+
+    def prepare(case: Case) -> list[str]:
+        args = ["--record", str(case.file("record.json", record)), "--pool",
+                str(case.file("pool.csv", pool)), "--budget", budget]  # fmt: skip
+        if kind == "rate":
+            args += ["--dropout-rate", rate]
+        elif kind == "model":
+            args += ["--dropout-model", str(case.file("rates.csv", rates))]
+        else:
+            args += ["--fit-dropouts", str(case.file("history.csv", history))]
+        return [*args, *extra, *out_options(case, out)]
 
     return prepare
 
@@ -633,6 +757,8 @@ COMMANDS: dict[str, tuple[Callable[[Random], Prepare], int, frozenset[int]]] = {
     "select": (select_case, 60, frozenset({0, 2, 3, 4})),
     "commit": (commit_case, 25, frozenset({0, 2, 3, 4})),
     "draw": (draw_case, 40, frozenset({0, 2, 3})),
+    "replace": (replace_case, 40, frozenset({0, 2, 3, 4})),
+    "alternates": (alternates_case, 25, frozenset({0, 2, 4})),
     "verify": (verify_case, 50, frozenset({0, 1, 2})),
     "audit": (audit_case, 12, frozenset({0, 2, 3, 4})),
     "invite": (invite_case, 40, frozenset({0, 2})),

@@ -1,5 +1,6 @@
 """``verify_record``: read a record, check that the options given fit its kind, and run the kind's
-checker (``CHECKERS``: the selection record, the invitation record)."""
+checker (``CHECKERS``: the selection record, the invitation record, the replacement record,
+the alternates record)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from sortition.errors import InputError, Problem, require_file
 from sortition.io.tables import PathLike
 from sortition.privacy.keys import PseudonymKey, read_key
 from sortition.record.build import READABLE_VERSIONS
+from sortition.record.replacement import REPLACEMENT_VERSIONS
+from sortition.verify.alternates import verify_alternates
 from sortition.verify.groups import verify_groups
 from sortition.verify.invitation import verify_invitation
 from sortition.verify.items import Checker, VerifyReport, VerifyRequest, parse_sha256
+from sortition.verify.replacement import verify_replacement
 from sortition.verify.selection import verify_selection
 
 
@@ -111,6 +115,24 @@ KIND_OPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
             "--pseudonym-key",
         ),
     ),
+    "replacement": (
+        "a replacement record takes --pool, --quotas, --recompute, --id-column and --expect, "
+        "which apply to the original selection record it embeds",
+        ("--registry", "--panel", "--pseudonym-key"),
+    ),
+    "alternates": (
+        "an alternates record takes no options: it is re-run from what it embeds",
+        (
+            "--registry",
+            "--pool",
+            "--quotas",
+            "--recompute",
+            "--id-column",
+            "--expect",
+            "--panel",
+            "--pseudonym-key",
+        ),
+    ),
 }
 
 
@@ -148,4 +170,6 @@ CHECKERS: dict[str, tuple[tuple[int, ...], Checker]] = {
     "selection": (READABLE_VERSIONS, verify_selection),
     "invitation": ((1, 2, 3), verify_invitation),
     "groups": ((1,), verify_groups),
+    "replacement": (REPLACEMENT_VERSIONS, verify_replacement),
+    "alternates": ((1,), verify_alternates),
 }

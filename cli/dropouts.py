@@ -1,0 +1,273 @@
+"""Dropout commands: `replace` and `alternates`. Thin over the library (sortition.dropouts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from sortition_cli.examples import epilog
+from sortition_cli.options import (
+    AlgorithmArgs,
+    SeedArgs,
+    algorithm_options,
+    file_option,
+    inputs,
+    output_options,
+    seed_options,
+)
+from sortition_cli.progress import ProgressRenderer
+from sortition_cli.reporting import reports_errors
+
+from sortition.dropouts.alternates_service import choose_alternates, panel_quotas, write_alternates
+from sortition.dropouts.ids import IdList, read_id_file, typed_ids
+from sortition.dropouts.models import fit_product_model, per_value_model, uniform_model
+from sortition.dropouts.service import replace_dropouts, write_replacement
+from sortition.io.outputs import check_output_dir
+
+
+@click.command(epilog=epilog("replace"))
+@file_option(
+    "--record",
+    "record_path",
+    "The panel's record.json (from select or draw), or the replacement.json of an earlier round.",
+    required=True,
+)
+@file_option(
+    "--pool",
+    "pool_path",
+    "The pool file the panel was drawn from (checked against the record's digest).",
+    required=True,
+)
+@file_option(
+    "--dropouts",
+    "dropouts_path",
+    "The members who dropped out: one id per line (blank lines and # comments ignored).",
+)
+@click.option(
+    "--dropout",
+    "dropout_ids",
+    multiple=True,
+    metavar="ID",
+    help="A member who dropped out (repeat for each; adds to --dropouts).",
+)
+@file_option(
+    "--unavailable",
+    "unavailable_path",
+    "People already asked who declined: one id per line; they are not drawn.",
+)
+@click.option(
+    "--from-alternates",
+    "alternates_dir",
+    default=None,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="The folder `sortition alternates` wrote for this panel: the replacements are then the "
+    "best subset of those alternates (exact; no seed).",
+)
+@seed_options
+@output_options()
+@algorithm_options
+@reports_errors
+def replace(
+    record_path: Path,
+    pool_path: Path,
+    dropouts_path: Path | None,
+    dropout_ids: tuple[str, ...],
+    unavailable_path: Path | None,
+    alternates_dir: Path | None,
+    seed_source: SeedArgs,
+    out: Path,
+    force: bool,
+    run: AlgorithmArgs,
+) -> None:
+    """Draw replacements for members who dropped out, and record them as the next link of the
+    panel's chain of records.
+
+    The candidates are the pool minus the panel, the dropouts, the unavailable and the households
+    of the members who stay; the quotas are derived (each value's min and max minus the members
+    who stay), and the replacements are drawn with the algorithm, LEXIMIN by default.
+    """
+    check_output_dir(out, force, inputs(record_path, pool_path, dropouts_path, unavailable_path))
+    dropouts = IdList()
+    if dropouts_path is not None:
+        dropouts = read_id_file(dropouts_path)
+    dropouts = dropouts + typed_ids(dropout_ids)
+    unavailable = IdList() if unavailable_path is None else read_id_file(unavailable_path)
+    seed = None
+    if alternates_dir is None:
+        seed = seed_source.resolve()
+    elif seed_source.seed or seed_source.beacon or seed_source.dice or seed_source.reveals:
+        raise click.UsageError("--from-alternates takes no seed: the best subset is exact")
+    progress = ProgressRenderer()
+    try:
+        replacement = replace_dropouts(
+            record_path,
+            pool_path,
+            dropouts,
+            seed,
+            unavailable,
+            algorithm=run.algorithm,
+            max_attempts=run.max_attempts,
+            panels=run.panels,
+            by_type=not run.per_person,
+            progress=progress,
+            time_limit=run.time_limit,
+            from_alternates=alternates_dir,
+        )
+    finally:
+        progress.close()
+    paths = write_replacement(replacement, out, force)
+    basis = replacement.basis
+    instance = basis.instance
+    click.echo(
+        f"round {basis.state.round}: {instance.k} dropout{'' if instance.k == 1 else 's'}, "
+        f"{len(basis.stayers)} members stay, {instance.pool.size} candidates"
+    )
+    binding = [
+        f"{q.feature} {q.value} {q.min}-{q.max}"
+        for q in instance.quotas.rows
+        if q.min > 0 or q.max < instance.k
+    ]
+    click.echo(
+        f"derived quotas that bind the {instance.k} replacements: "
+        + (", ".join(binding) if binding else "none")
+    )
+    if replacement.fair is not None:
+        probability = replacement.fair.person_probability
+        zero = int((probability <= 1e-12).sum())
+        click.echo(
+            f"{run.algorithm.upper()}: each candidate's chance of being drawn: min "
+            f"{probability.min():.6f}, max {probability.max():.6f}"
+            + (f"; {zero} candidates fit no set that meets the derived quotas" if zero else "")
+        )
+    how = (
+        f"seed {seed.value!r}"
+        if seed is not None
+        else f"best subset of the alternates, deviation {replacement.record['draw']['deviation']}"
+    )
+    click.echo(f"replacements: {', '.join(replacement.replacements)} ({how})")
+    click.echo("wrote:")
+    for path in paths:
+        click.echo(f"  {path}")
+
+
+@click.command(epilog=epilog("alternates"))
+@file_option(
+    "--record",
+    "record_path",
+    "The panel's record.json (or the replacement.json of the latest round).",
+    required=True,
+)
+@file_option(
+    "--pool",
+    "pool_path",
+    "The pool file the panel was drawn from (checked against the record's digest).",
+    required=True,
+)
+@click.option(
+    "--budget",
+    type=click.IntRange(min=1),
+    required=True,
+    help="How many alternates to choose (e.g. k/5).",
+)
+@click.option(
+    "--dropout-rate",
+    type=click.FloatRange(min=0.0, max=1.0, max_open=True),
+    default=None,
+    help="Every member drops out with this probability (e.g. 0.1).",
+)
+@file_option(
+    "--dropout-model",
+    "model_path",
+    "Per-value dropout rates: a CSV feature,value,rate (a value not listed: rate 0).",
+)
+@file_option(
+    "--fit-dropouts",
+    "history_path",
+    "A past panel: the quota features and a column dropped (0 or 1); the product model is "
+    "fitted to it by maximum likelihood.",
+)
+@click.option(
+    "--scenarios",
+    type=click.IntRange(min=1, max=2000),
+    default=100,
+    show_default=True,
+    help="Sampled dropout scenarios the alternates are chosen on.",
+)
+@click.option(
+    "--evaluate",
+    type=click.IntRange(min=1, max=100000),
+    default=1000,
+    show_default=True,
+    help="Fresh scenarios on which the alternates are compared with the two baselines.",
+)
+@click.option(
+    "--effort",
+    type=click.FloatRange(min=0.0, max=3600.0),
+    default=0.0,
+    show_default=True,
+    help="CP-SAT's deterministic time (about seconds) to improve the set found by local search "
+    "and bound the optimum; 0: local search only.",
+)
+@seed_options
+@output_options()
+@reports_errors
+def alternates(
+    record_path: Path,
+    pool_path: Path,
+    budget: int,
+    dropout_rate: float | None,
+    model_path: Path | None,
+    history_path: Path | None,
+    scenarios: int,
+    evaluate: int,
+    effort: float,
+    seed_source: SeedArgs,
+    out: Path,
+    force: bool,
+) -> None:
+    """Choose alternates right after the draw, so that whoever drops out the best subset of them
+    restores the quotas as nearly as possible, and compare them with the practitioners' two
+    baselines on fresh simulated dropouts.
+    """
+    given = [x for x in (dropout_rate, model_path, history_path) if x is not None]
+    if len(given) != 1:
+        raise click.UsageError(
+            "give exactly one dropout model: --dropout-rate, --dropout-model or --fit-dropouts"
+        )
+    check_output_dir(out, force, inputs(record_path, pool_path, model_path, history_path))
+    seed = seed_source.resolve()
+    quotas = panel_quotas(record_path)
+    if dropout_rate is not None:
+        model = uniform_model(dropout_rate)
+    elif model_path is not None:
+        model = per_value_model(model_path, quotas)
+    else:
+        assert history_path is not None
+        model = fit_product_model(history_path, quotas)
+    result = choose_alternates(
+        record_path,
+        pool_path,
+        budget,
+        model,
+        seed,
+        scenarios=scenarios,
+        evaluation=evaluate,
+        effort=effort,
+    )
+    paths = write_alternates(result, out, force)
+    click.echo(f"dropout model: {model.kind} (P(stay) = {model.beta0:.4f} x the values' factors)")
+    click.echo(
+        f"{budget} alternates chosen on {scenarios} scenarios; compared on {evaluate} fresh ones "
+        "(deviation: how far the panel's counts lie outside the quotas after the best subset of "
+        "the alternates replaces the dropouts):"
+    )
+    for method, figures in result.figures.items():
+        click.echo(
+            f"  {method:18} mean deviation {figures.mean:7.3f}, fully restored "
+            f"{100 * figures.zero_share:5.1f} %, worst {figures.worst}"
+        )
+    times = ", ".join(f"{part} {value:.1f} s" for part, value in result.seconds.items())
+    click.echo(f"time: {times}")
+    click.echo("wrote:")
+    for path in paths:
+        click.echo(f"  {path}")

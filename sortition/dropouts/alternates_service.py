@@ -1,0 +1,175 @@
+"""``alternates``: choose A alternates right after the draw, and measure them against the
+practitioners' two baselines on fresh simulated scenarios (docs/dropouts.md, "Alternates").
+
+Every random choice comes from the seed: the training scenarios from the stream of
+``alternates-training:SEED``, the fresh scenarios of the comparison from
+``alternates-evaluation:SEED``, and the nearest-neighbour ties and who of interchangeable people
+is named from ``alternates:SEED`` (docs/randomness.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sortition.dropouts.service import read_original_pool
+from sortition.engine import alternates as al
+from sortition.engine.dropout_model import DropoutModel, panel_stay
+from sortition.errors import InputError, Problem
+from sortition.io.outputs import atomic_output_dir, write_csv, write_json
+from sortition.io.pool import PoolFile, write_pool_split
+from sortition.io.tables import PathLike
+from sortition.model import Instance, Quotas
+from sortition.record.build import SeedLike, as_seed, tool_versions
+from sortition.record.reader import RecordReader
+from sortition.record.replacement import chain_state, record_sha256
+from sortition.verify.service import read_record
+
+ALTERNATES_VERSION = 1
+
+
+@dataclass(frozen=True)
+class AlternatesResult:
+    record: dict[str, Any]
+    pool_file: PoolFile
+    alternates: np.ndarray  # canonical person indices of the chosen set
+    figures: dict[str, al.Figures]
+    seconds: dict[str, float] = field(default_factory=dict)  # what the console shows
+    sources: tuple[Path, ...] = ()
+
+
+def panel_quotas(record_path: PathLike) -> Quotas:
+    """The original quotas of a panel's record (the selection record at the root of its chain),
+    to read a dropout model's values against."""
+    path = Path(record_path)
+    return chain_state(read_record(path), path.name).instance.quotas
+
+
+def choose_alternates(
+    record_path: PathLike,
+    pool_path: PathLike,
+    budget: int,
+    model: DropoutModel,
+    seed: SeedLike | str,
+    *,
+    scenarios: int = al.DEFAULT_SCENARIOS,
+    evaluation: int = 1000,
+    effort: float = 0.0,
+    shortlist: int = al.SHORTLIST,
+) -> AlternatesResult:
+    """Choose ``budget`` alternates for the panel of the record (a selection or replacement
+    record) under the dropout ``model``, and compare them with the two baselines on
+    ``evaluation`` fresh scenarios. ``effort`` > 0 lets CP-SAT improve the local search's set on
+    the training scenarios for that much deterministic time (and prove a lower bound)."""
+    seed = as_seed(seed)
+    record_path, pool_path = Path(record_path), Path(pool_path)
+    name = record_path.name
+    previous = read_record(record_path)
+    if previous["kind"] not in ("selection", "replacement"):
+        raise InputError(
+            [Problem(f"is {previous['kind']} record, not a panel's record", file=name)]
+        )
+    RecordReader(name).text(previous, "seed.value")
+    state = chain_state(previous, name)
+    instance = state.instance
+    pool_file = read_original_pool(state.root, name, pool_path)
+    position = {person: i for i, person in enumerate(instance.pool.ids)}
+    panel = np.array([position[p] for p in state.panel], dtype=np.int64)
+    units = al.candidate_units(instance, panel)
+    gone = [position[p] for p in (*state.dropped, *state.unavailable)]
+    if gone:
+        units = al.without_people(units, np.array(gone, dtype=np.int64))
+    if not 1 <= budget <= int(units.capacity.sum()):
+        raise InputError(
+            [
+                Problem(
+                    f"--budget must be between 1 and the {int(units.capacity.sum())} candidates "
+                    f"for alternates, got {budget}"
+                )
+            ]
+        )
+    stay = panel_stay(instance, panel, model)
+    choice = al.derive_alternates(
+        instance,
+        panel,
+        np.array(gone, dtype=np.int64),
+        budget,
+        stay,
+        seed.value,
+        scenarios,
+        evaluation,
+        effort,
+        shortlist,
+    )
+    record = alternates_record(
+        previous, seed, budget, model, scenarios, evaluation, effort, shortlist, choice, instance
+    )
+    return AlternatesResult(
+        record,
+        pool_file,
+        choice.people["optimal"],
+        choice.figures,
+        choice.seconds,
+        (record_path, pool_path),
+    )
+
+
+def alternates_record(
+    previous: dict[str, Any],
+    seed: SeedLike,
+    budget: int,
+    model: DropoutModel,
+    scenarios: int,
+    evaluation: int,
+    effort: float,
+    shortlist: int,
+    choice: al.AlternatesChoice,
+    instance: Instance,
+) -> dict[str, Any]:
+    """The alternates record, version 1 (docs/record.md): what was asked, what was chosen and
+    the figures, then the record of the panel, whole."""
+    ids = instance.pool.ids
+    search: dict[str, Any] = {"shortlist": shortlist, "effort": effort}
+    if choice.bound is not None:
+        search["training_bound"] = choice.bound
+    return {
+        "kind": "alternates",
+        "version": ALTERNATES_VERSION,
+        "tool": tool_versions(),
+        "builds_on": {"kind": previous["kind"], "sha256": record_sha256(previous)},
+        "seed": seed.as_record(),
+        "budget": budget,
+        "model": model.as_record(),
+        "scenarios": {"training": scenarios, "evaluation": evaluation},
+        "search": search,
+        "alternates": [ids[int(p)] for p in choice.people["optimal"]],
+        "baselines": {
+            method: [ids[int(p)] for p in choice.people[method]] for method in al.METHODS[1:]
+        },
+        "figures": {method: value.as_record() for method, value in choice.figures.items()},
+        "previous": previous,
+    }
+
+
+def write_alternates(result: AlternatesResult, out: PathLike, force: bool = False) -> list[Path]:
+    """alternates.json (the record) and alternates.csv (the chosen people's rows of the pool
+    file, in its order), all at once."""
+    out = Path(out)
+    with atomic_output_dir(out, force, result.sources) as staging:
+        write_pool_split(staging, result.pool_file, result.alternates)
+        (staging / "selected.csv").rename(staging / "alternates.csv")
+        (staging / "remaining.csv").unlink()
+        rows = [
+            (method, f"{value.mean:.4f}", f"{value.zero_share:.4f}", str(value.worst))
+            for method, value in result.figures.items()
+        ]
+        write_csv(
+            staging / "comparison.csv",
+            ["method", "mean_deviation", "restored_share", "worst"],
+            rows,
+        )
+        write_json(staging / "alternates.json", result.record)
+    return [out / "alternates.csv", out / "comparison.csv", out / "alternates.json"]

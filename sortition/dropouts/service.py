@@ -1,0 +1,423 @@
+"""``replace``: draw replacements for the members who dropped out, fairly, and record it as a link
+of a chain that ``verify`` walks back to the original draw (docs/dropouts.md).
+
+The rules (who is a candidate, the derived quotas) are ``sortition.record.replacement``, which
+``verify`` uses too; the draw is the selection service's: any algorithm ``select`` takes, on the
+instance of the candidates, the derived quotas and k = number of dropouts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sortition.dropouts.ids import IdList, typed_ids
+from sortition.engine.feasibility import DEFAULT_TIME_LIMIT, QuotaChange
+from sortition.engine.legacy import DEFAULT_MAX_ATTEMPTS
+from sortition.engine.objectives import PoolDistribution
+from sortition.errors import InfeasibleError, InputError, Problem
+from sortition.io.outputs import atomic_output_dir, write_csv, write_json
+from sortition.io.pool import PoolFile, read_pool, write_pool_split
+from sortition.io.tables import PathLike
+from sortition.progress import Progress
+from sortition.record.build import InputFiles, SeedLike, as_seed, tool_versions
+from sortition.record.canonical import (
+    file_sha256,
+    pool_digest,
+    pseudonymised_pool,
+    quota_rows,
+    quotas_digest,
+)
+from sortition.record.draw import Draw, commitment_sha256, derive_draw
+from sortition.record.reader import (
+    RecordReader,
+    allow_empty_household,
+    pool_columns,
+    record_instance,
+)
+from sortition.record.replacement import (
+    REPLACEMENT_VERSION,
+    ReplacementBasis,
+    alternates_pick,
+    chain_state,
+    id_problems,
+    record_sha256,
+    replacement_basis,
+)
+from sortition.selection.distribution import probability_rows
+from sortition.selection.feasibility import diagnose, size_reasons
+from sortition.selection.service import (
+    DEFAULT_ALGORITHM,
+    LoadedInput,
+    prepare_commitment,
+)
+from sortition.verify.service import read_record
+
+# The replacement draw's committed part (sortition.record.draw.COMMITMENT_KEYS) as the replacement
+# record lists it: after what a reader wants first, before the previous record.
+_COMMITTED = (
+    "inputs",
+    "k",
+    "algorithm",
+    "parameters",
+    "lottery",
+    "probabilities",
+    "distribution",
+    "quotas",
+    "pool",
+)
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """A drawn replacement: the record, and what produced it."""
+
+    basis: ReplacementBasis
+    pool_file: PoolFile  # the original pool file, for selected.csv and remaining.csv
+    record: dict[str, Any]
+    draw: Draw
+    fair: PoolDistribution | None
+    sources: tuple[Path, ...]  # the files read: an output folder must never replace them
+
+    @property
+    def replacements(self) -> list[str]:
+        return list(self.record["replacements"])
+
+    @property
+    def panel(self) -> list[str]:
+        return list(self.record["panel"])
+
+
+def replace_dropouts(
+    record_path: PathLike,
+    pool_path: PathLike,
+    dropouts: IdList | list[str] | tuple[str, ...],
+    seed: SeedLike | str | None,
+    unavailable: IdList | list[str] | tuple[str, ...] = (),
+    *,
+    algorithm: str = DEFAULT_ALGORITHM,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    panels: int | None = None,
+    by_type: bool = True,
+    progress: Progress | None = None,
+    time_limit: float | None = None,
+    from_alternates: PathLike | None = None,
+) -> Replacement:
+    """Draw replacements for ``dropouts`` (members of the panel of the record at
+    ``record_path``: a selection record, or the replacement record of an earlier round) from the
+    candidates, under the derived quotas, with ``algorithm`` and the seed.
+
+    Bad input (exit 2): a record that is not a selection or replacement record, a pool file that
+    is not the record's pool, a dropout not on the panel, an unavailable id not in the pool.
+    No replacement set meets the derived quotas: InfeasibleError (exit 3) with the smallest change
+    of the original quotas that would allow one.
+
+    With ``from_alternates`` (the folder ``alternates`` wrote for this panel) the replacements are
+    the best subset of the alternates who are still candidates (exact, CP-SAT): the fewest people
+    outside the quotas, as many as there are dropouts if enough alternates are left; no seed."""
+    if (seed is None) == (from_alternates is None):
+        raise InputError(
+            [Problem("a replacement takes a seed, or alternates (--from-alternates), not both")]
+        )
+    record_path, pool_path = Path(record_path), Path(pool_path)
+    dropouts = dropouts if isinstance(dropouts, IdList) else typed_ids(dropouts)
+    unavailable = unavailable if isinstance(unavailable, IdList) else typed_ids(unavailable)
+    previous = read_record(record_path)
+    name = record_path.name
+    if previous["kind"] not in ("selection", "replacement"):
+        raise InputError(
+            [
+                Problem(
+                    f"is {previous['kind']} record: replacements build on a selection record "
+                    "or on an earlier replacement record",
+                    file=name,
+                )
+            ]
+        )
+    RecordReader(name).text(previous, "seed.value")  # a commitment has no panel yet
+    state = chain_state(previous, name)
+    problems = id_problems(state, dropouts.ids, unavailable.ids)
+    if problems:
+        lists = {"dropouts": dropouts, "unavailable": unavailable}
+        raise InputError(
+            [lists[what].problem(position, message) for what, position, message in problems]
+        )
+    pool_file = read_original_pool(state.root, name, pool_path)
+    if from_alternates is not None:
+        document, sha = read_alternates(Path(from_alternates), previous, name)
+        basis = replacement_basis(state, dropouts.ids, unavailable.ids, document["alternates"])
+        record = alternates_replacement(basis, previous, document["alternates"], sha, pool_path)
+        draw = Draw(list(record["replacements"]), "alternates")
+        sources = (record_path, pool_path, Path(from_alternates) / "alternates.json")
+        return Replacement(basis, pool_file, record, draw, None, sources)
+    assert seed is not None
+    seed = as_seed(seed)
+    basis = replacement_basis(state, dropouts.ids, unavailable.ids)
+    require_replaceable(basis, DEFAULT_TIME_LIMIT if time_limit is None else time_limit)
+    loaded = LoadedInput(
+        pool_file,
+        basis.instance.quotas,
+        basis.instance,
+        _input_files(state.root, name, pool_path),
+        sources=(record_path, pool_path),
+    )
+    commitment = prepare_commitment(
+        loaded,
+        algorithm,
+        max_attempts,
+        by_type=by_type,
+        progress=progress,
+        time_limit=time_limit,
+        panels=panels,
+    )
+    committed = dict(commitment.document)
+    committed["kind"], committed["version"] = "replacement", REPLACEMENT_VERSION
+    committed["inputs"] = _replacement_inputs(basis, committed["inputs"])
+    draw = derive_draw(committed, seed.value, name)
+    record = replacement_record(basis, previous, committed, seed, draw)
+    return Replacement(basis, pool_file, record, draw, commitment.fair, (record_path, pool_path))
+
+
+def read_original_pool(root: dict[str, Any], name: str, pool_path: Path) -> PoolFile:
+    """The pool file, read as the selection record read it; it must be that record's pool."""
+    quotas = record_instance(root, name).quotas
+    id_column, household_columns = pool_columns(root, name)
+    pool_file = read_pool(
+        pool_path, quotas, id_column, household_columns, allow_empty_household(root, name)
+    )
+    stated = RecordReader(name).text(root, "inputs.pool.digest")
+    digest = pool_digest(pool_file.pool, quotas)
+    if digest != stated:
+        raise InputError(
+            [
+                Problem(
+                    f"is not the pool the panel was drawn from (canonical digest {digest}, "
+                    f"the selection record says {stated})",
+                    file=pool_path.name,
+                )
+            ]
+        )
+    return pool_file
+
+
+def read_alternates(
+    folder: Path, previous: dict[str, Any], name: str
+) -> tuple[dict[str, Any], str]:
+    """The alternates record in ``folder`` and its SHA-256; it must have been chosen for this
+    panel or an earlier state of its chain."""
+    path = folder / "alternates.json"
+    document = read_record(path)
+    if document["kind"] != "alternates":
+        raise InputError(
+            [Problem(f"is {document['kind']} record, not an alternates record", file=str(path))]
+        )
+    RecordReader(path.name).texts(document, "alternates")
+    chain = [previous]
+    while chain[-1].get("kind") == "replacement" and isinstance(chain[-1].get("previous"), dict):
+        chain.append(chain[-1]["previous"])
+    stated = RecordReader(path.name).text(document, "builds_on.sha256")
+    if stated not in {record_sha256(link) for link in chain}:
+        raise InputError(
+            [
+                Problem(
+                    f"was chosen for another panel (it builds on {stated}, which is not {name} "
+                    "nor a record it builds on)",
+                    file=str(path),
+                )
+            ]
+        )
+    return document, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def alternates_replacement(
+    basis: ReplacementBasis,
+    previous: dict[str, Any],
+    alternates: list[str],
+    alternates_sha256: str,
+    pool_path: Path,
+) -> dict[str, Any]:
+    """The replacement record of the best subset of the alternates (``alternates_pick``)."""
+    instance = basis.instance
+    if instance.pool.size == 0:
+        raise InfeasibleError(
+            [Problem("none of the alternates is left to replace the dropouts")],
+            ["draw the replacements from the whole pool: sortition replace without "
+             "--from-alternates"],
+        )  # fmt: skip
+    value, picked = alternates_pick(instance)
+    ids = instance.pool.ids
+    replacements = sorted(ids[int(i)] for i in np.flatnonzero(picked))
+    inputs = {
+        "pool": {
+            "digest": pool_digest(instance.pool, instance.quotas),
+            "file": pool_path.name,
+            "file_sha256": file_sha256(pool_path),
+            "people": instance.pool.size,
+        },
+        "quotas": {"digest": quotas_digest(instance.quotas)},
+    }
+    return {
+        "kind": "replacement",
+        "version": REPLACEMENT_VERSION,
+        "tool": tool_versions(),
+        "round": basis.state.round,
+        "builds_on": {"kind": previous["kind"], "sha256": record_sha256(previous)},
+        "draw": {"method": "alternates", "deviation": value},
+        "dropouts": list(basis.dropouts),
+        "unavailable": list(basis.unavailable),
+        "replacements": replacements,
+        "panel": basis.final_panel(replacements),
+        "inputs": inputs,
+        "k": instance.k,
+        "algorithm": "alternates",
+        "parameters": {"alternates_sha256": alternates_sha256, "alternates": sorted(alternates)},
+        "quotas": quota_rows(instance.quotas),
+        "pool": pseudonymised_pool(instance.pool, instance.quotas),
+        "previous": previous,
+    }
+
+
+def _input_files(root: dict[str, Any], name: str, pool_path: Path) -> InputFiles:
+    id_column, household_columns = pool_columns(root, name)
+    return InputFiles(
+        pool_name=pool_path.name,
+        pool_sha256=file_sha256(pool_path),
+        quotas_name="",
+        quotas_sha256="",
+        id_column=id_column,
+        household_columns=tuple(household_columns),
+        allow_empty_household=allow_empty_household(root, name),
+    )
+
+
+def _replacement_inputs(basis: ReplacementBasis, inputs: dict[str, Any]) -> dict[str, Any]:
+    """The replacement draw's ``inputs``: the candidates (with the pool file they come from) and
+    the derived quotas, each with its canonical digest."""
+    instance = basis.instance
+    pool = dict(inputs["pool"])
+    pool["digest"] = pool_digest(instance.pool, instance.quotas)
+    pool["people"] = instance.pool.size
+    return {"pool": pool, "quotas": {"digest": quotas_digest(instance.quotas)}}
+
+
+def replacement_record(
+    basis: ReplacementBasis,
+    previous: dict[str, Any],
+    committed: dict[str, Any],
+    seed: SeedLike,
+    draw: Draw,
+) -> dict[str, Any]:
+    """The replacement record (version 1, docs/record.md): what a reader wants first (the round,
+    the record it builds on, the seed, the dropouts and the replacements, the new panel), then
+    the replacement draw's committed part, then the previous record itself."""
+    record: dict[str, Any] = {
+        "kind": "replacement",
+        "version": REPLACEMENT_VERSION,
+        "tool": tool_versions(),
+        "round": basis.state.round,
+        "builds_on": {
+            "kind": previous["kind"],
+            "sha256": record_sha256(previous),
+        },
+        "commitment": {"sha256": commitment_sha256(committed)},
+        "seed": seed.as_record(),
+        "draw": draw.as_record(),
+        "dropouts": list(basis.dropouts),
+        "unavailable": list(basis.unavailable),
+        "replacements": list(draw.panel),
+        "panel": basis.final_panel(draw.panel),
+    }
+    record.update({key: committed[key] for key in _COMMITTED if key in committed})
+    record["previous"] = previous
+    return record
+
+
+def require_replaceable(basis: ReplacementBasis, time_limit: float = DEFAULT_TIME_LIMIT) -> None:
+    """InfeasibleError (exit 3) when no set of r candidates meets the derived quotas, with the
+    reasons and the smallest change in the original quotas' terms."""
+    instance = basis.instance
+    r, stayers = instance.k, len(basis.stayers)
+    size, _ = size_reasons(instance)
+    if size:
+        households = ""
+        if instance.pool.households is not None:
+            households = f" from {instance.pool.household_count()} households"
+        raise InfeasibleError(
+            [
+                Problem(
+                    f"{r} dropouts to replace, but only {instance.pool.size} candidates"
+                    f"{households} remain"
+                )
+            ],
+            [
+                "no change of the quotas can help: replace fewer of the dropouts, or recruit "
+                "more volunteers and draw a new panel"
+            ],
+        )
+    diagnosis = diagnose(instance, time_limit)
+    if diagnosis.feasible:
+        return
+    lead = (
+        f"no {r} of the {instance.pool.size} candidates meet the quotas left by the {stayers} "
+        "members who stay (docs/dropouts.md)"
+    )
+    reasons = [Problem(lead)] + [
+        Problem(f"replacement draw (k = {r}, derived quotas): {reason}")
+        for reason in diagnosis.reasons
+    ]
+    if diagnosis.relaxation is None:
+        advice = list(diagnosis.no_relaxation_advice) or [
+            "no change of the quotas makes a replacement possible"
+        ]
+    else:
+        advice = [
+            "the smallest change of the original quotas that allows a replacement "
+            "(replace keeps the recorded quotas: this is for the organiser to weigh):"
+        ]
+        advice += [original_terms(basis, change) for change in diagnosis.relaxation.changes]
+        qualifier = "" if diagnosis.relaxation.optimal else " (best found within the time limit)"
+        advice.append(f"total change: {diagnosis.relaxation.total_change}{qualifier}")
+    raise InfeasibleError(reasons, advice)
+
+
+def original_terms(basis: ReplacementBasis, change: QuotaChange) -> str:
+    """A change of a derived quota as a change of the original quota: the derived bounds are the
+    original ones minus the staying members with that value."""
+    quota = basis.state.instance.quotas.rows[change.value_index]
+    stay = int(basis.stay[change.value_index])
+    old = quota.min if change.bound == "min" else quota.max
+    new = change.new + stay
+    verb = "lower" if new < old else "raise"
+    return f"{change.feature} {change.value}: {verb} {change.bound} from {old} to {new}"
+
+
+def write_replacement(replacement: Replacement, out: PathLike, force: bool = False) -> list[Path]:
+    """Write replacement.json, selected.csv (the new full panel) and remaining.csv (everyone
+    else), both with the pool file's rows and columns in its order, and for the fair algorithms
+    probabilities.csv (each candidate's chance of being drawn), all at once."""
+    out = Path(out)
+    names = ["selected.csv", "remaining.csv"]
+    pool = replacement.pool_file.pool
+    position = {person: i for i, person in enumerate(pool.ids)}
+    panel = np.array(sorted(position[p] for p in replacement.panel), dtype=np.int64)
+    with atomic_output_dir(out, force, replacement.sources) as staging:
+        write_pool_split(staging, replacement.pool_file, panel)
+        if replacement.fair is not None:
+            write_csv(
+                staging / "probabilities.csv",
+                ["id", "probability"],
+                probability_rows(replacement.fair),
+            )
+            names.append("probabilities.csv")
+        lottery = replacement.record.get("lottery")
+        if lottery is not None:
+            rows = [(str(n), " ".join(p)) for n, p in enumerate(lottery["panels"], start=1)]
+            write_csv(staging / "lottery.csv", ["panel", "ids"], rows)
+            names.append("lottery.csv")
+        write_json(staging / "replacement.json", replacement.record)
+        names.append("replacement.json")
+    return [out / name for name in names]

@@ -37,6 +37,7 @@ EXAMPLES = {
         "sortition match --invitations letters/invitations.csv --registrations answers.csv \\",
         "    --on address,postcode --out stage2/",
     ],
+    "serve": ["sortition serve --data projects/ --lang he"],
     "generate-registry": [
         "sortition generate-registry --rows 100000 --seed bench --format parquet --out reg/"
     ],

@@ -17,6 +17,7 @@ from sortition_cli.audit import audit
 from sortition_cli.invite import invite, match
 from sortition_cli.reporting import INTERRUPTED
 from sortition_cli.selection import check, commit, demo, draw, select
+from sortition_cli.serve import serve
 from sortition_cli.synthetic import generate, generate_registry_command
 from sortition_cli.verify import verify
 
@@ -83,6 +84,7 @@ for _command in (
     invite,
     match,
     generate_registry_command,
+    serve,
 ):
     cli.add_command(_command)
 

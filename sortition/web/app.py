@@ -1,0 +1,622 @@
+"""The page's routes: parse the request, call the public API (``sortition``), render a template.
+
+Projects (``projects.py``) hold the uploaded files and the runs; long runs go to background jobs
+(``jobs.py``); every string a user reads goes through the ``web`` message catalogue
+(``sortition.i18n``) in the language the browser asked for. ``create_app`` builds the app that
+``sortition serve`` runs with uvicorn (docs/web.md).
+
+Safety: on a local address the page answers only requests addressed to localhost (a page of
+another site cannot reach it through DNS tricks); with ``token`` set (``sortition serve --host``
+on another address) every request must carry it, once as ``?token=`` and then as a cookie. A
+browser gets a random session cookie, and sees only the projects it made. Uploads are limited
+in size, and logs name projects and runs by their random ids only.
+"""
+
+from __future__ import annotations
+
+import csv
+import gettext
+import secrets
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+import sortition
+from sortition.i18n import LANGUAGES, negotiate, text_direction, translations
+from sortition.web import jobs as job_states
+from sortition.web.describe import ALGORITHM_LINES, describe_event
+from sortition.web.jobs import Job, Jobs
+from sortition.web.projects import Project, Projects, privacy_key, safe_file_name, session_digest
+
+MAX_UPLOAD = 50 * 1024 * 1024  # bytes per file; a pool of a million rows fits
+MAX_BODY = 3 * MAX_UPLOAD + 64 * 1024
+CHECK_SECONDS = 30.0  # the feasibility check after an upload
+SESSION_COOKIE = "sortition_session"
+LANGUAGE_COOKIE = "sortition_lang"
+TOKEN_COOKIE = "sortition_token"
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+YEAR = 365 * 24 * 3600
+
+_current: ContextVar[gettext.NullTranslations | None] = ContextVar(
+    "sortition_web_translations", default=None
+)
+_ENGLISH = gettext.NullTranslations()
+
+
+def _(message: str, **values: Any) -> str:
+    text = (_current.get() or _ENGLISH).gettext(message)
+    return text % values if values else text
+
+
+def _ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
+    text = (_current.get() or _ENGLISH).ngettext(singular, plural, n)
+    return text % {"num": n, **values}
+
+
+class UploadTooLarge(Exception):
+    pass
+
+
+def create_app(
+    data: Path,
+    *,
+    default_language: str | None = None,
+    token: str | None = None,
+    local: bool = True,
+    workers: int = 2,
+) -> FastAPI:
+    """The page over ``data`` (one folder per project). ``default_language``: the page's
+    language for a browser that has not chosen one (else its Accept-Language decides);
+    ``token``: required of every request when set; ``local``: answer only requests addressed to
+    localhost; ``workers``: runs computed at once."""
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    projects = Projects(Path(data))
+    running = Jobs(workers)
+    templates = Environment(
+        loader=PackageLoader("sortition.web", "templates"),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+    )
+    templates.install_gettext_callables(  # type: ignore[attr-defined]
+        _, _ngettext, newstyle=True
+    )
+    app.mount(
+        "/static",
+        StaticFiles(packages=[("sortition.web", "static")]),
+        name="static",
+    )
+
+    # ------------------------------------------------------------------ request plumbing
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Any:
+        host = (request.headers.get("host") or "").rsplit(":", 1)[0] if request.headers else ""
+        if request.headers.get("host", "").startswith("[::1]"):
+            host = "[::1]"
+        if local and host not in LOCAL_HOSTS:
+            return Response("this page answers only on localhost", status_code=400)
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > MAX_BODY:
+            return Response("upload too large", status_code=413)
+        given = request.query_params.get("token") or request.cookies.get(TOKEN_COOKIE)
+        if token is not None and not (given and secrets.compare_digest(given, token)):
+            return Response(
+                "a token is required: open the address that 'sortition serve' printed",
+                status_code=403,
+            )
+        chosen = request.query_params.get("lang")
+        if chosen not in LANGUAGES:
+            chosen = None
+        language = chosen or request.cookies.get(LANGUAGE_COOKIE)
+        if language not in LANGUAGES:
+            language = default_language or negotiate(request.headers.get("accept-language"))
+        session = request.cookies.get(SESSION_COOKIE)
+        new_session = session is None or len(session) < 20
+        if new_session:
+            session = secrets.token_urlsafe(24)
+        request.state.language = language
+        request.state.session = session
+        response = await call_next(request)
+        if new_session:
+            response.set_cookie(
+                SESSION_COOKIE, str(session), max_age=YEAR, httponly=True, samesite="lax"
+            )
+        if chosen:
+            response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=YEAR, samesite="lax")
+        if token is not None and request.query_params.get("token"):
+            response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="lax")
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-src 'self'; frame-ancestors 'self'"
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        language = request.state.language
+        _current.set(translations("web", language))
+        html = templates.get_template(template).render(
+            language=language,
+            direction=text_direction(language),
+            path=request.url.path,
+            algorithm_lines=ALGORITHM_LINES,
+            **context,
+        )
+        return HTMLResponse(html, status_code=status)
+
+    def use_language(request: Request) -> None:
+        """Messages built in Python (``_``) in the request's language."""
+        _current.set(translations("web", request.state.language))
+
+    def mine(request: Request, project_id: str) -> Project | None:
+        return projects.get(project_id, request.state.session)
+
+    def missing(request: Request) -> HTMLResponse:
+        return page(request, "missing.html", status=404)
+
+    def to(url: str) -> RedirectResponse:
+        return RedirectResponse(url, status_code=303)
+
+    # ------------------------------------------------------------------ projects
+
+    @app.get("/", response_class=HTMLResponse)
+    def index(request: Request) -> HTMLResponse:
+        return page(request, "index.html", projects=projects.mine(request.state.session))
+
+    @app.post("/projects")
+    def create(request: Request, name: Annotated[str, Form()] = "") -> Response:
+        name = " ".join(name.split())[:100] or "project"
+        project = projects.create(name, request.state.session)
+        return to(f"/p/{project.id}")
+
+    @app.get("/p/{project_id}", response_class=HTMLResponse)
+    def project_page(request: Request, project_id: str) -> HTMLResponse:
+        project = mine(request, project_id)
+        if project is None:
+            return missing(request)
+        return project_view(request, project)
+
+    def project_view(
+        request: Request,
+        project: Project,
+        upload_problems: list[str] | None = None,
+        status: int = 200,
+    ) -> HTMLResponse:
+        table, warnings, load_problems = None, [], []
+        if project.ready:
+            try:
+                loaded = project.load()
+                table = quota_table(loaded)
+                warnings = list(loaded.warnings)
+            except sortition.SortitionError as error:
+                load_problems = [str(p) for p in error.problems]
+        return page(
+            request,
+            "project.html",
+            status=status,
+            project=project,
+            table=table,
+            warnings=warnings,
+            upload_problems=upload_problems or load_problems,
+            check=project.settings.extra.get("check"),
+            runs=project.runs(),
+        )
+
+    @app.post("/p/{project_id}/inputs")
+    async def upload(
+        request: Request,
+        project_id: str,
+        pool: Annotated[UploadFile | None, File()] = None,
+        quotas: Annotated[UploadFile | None, File()] = None,
+        k: Annotated[str, Form()] = "",
+        household_columns: Annotated[str, Form()] = "",
+        id_column: Annotated[str, Form()] = "",
+    ) -> Response:
+        project = mine(request, project_id)
+        if project is None:
+            return missing(request)
+        use_language(request)
+        problems: list[str] = []
+        files: dict[str, tuple[str, bytes]] = {}
+        for kind, upload_file in (("pool", pool), ("quotas", quotas)):
+            if upload_file is None or not upload_file.filename:
+                continue
+            name = safe_file_name(upload_file.filename)
+            if name is None:
+                problems.append(
+                    _(
+                        "%(file)s: choose a CSV (.csv) or Excel (.xlsx) file",
+                        file=upload_file.filename,
+                    )
+                )
+                continue
+            try:
+                files[kind] = (name, await read_limited(upload_file))
+            except UploadTooLarge:
+                problems.append(
+                    _(
+                        "%(file)s: the file is larger than %(mb)s MB",
+                        file=name,
+                        mb=MAX_UPLOAD // (1024 * 1024),
+                    )
+                )
+        k_value = None
+        if k.strip():
+            try:
+                k_value = int(k)
+            except ValueError:
+                k_value = 0
+            if k_value < 1:
+                problems.append(_("the panel size k must be a whole number of 1 or more"))
+        if problems:
+            return project_view(request, project, problems, status=400)
+        columns = tuple(c.strip() for c in household_columns.split(",") if c.strip())
+        new = await run_sync(
+            validate_and_store, project, files, k_value, columns, id_column.strip() or None
+        )
+        if isinstance(new, list):
+            return project_view(request, project, new, status=400)
+        return to(f"/p/{project.id}")
+
+    def validate_and_store(
+        project: Project,
+        files: dict[str, tuple[str, bytes]],
+        k: int | None,
+        household_columns: tuple[str, ...],
+        id_column: str | None,
+    ) -> Project | list[str]:
+        """Load the new files with the stored ones in a scratch folder; keep them only when they
+        load (the CLI's own messages otherwise), then run the feasibility check."""
+        with tempfile.TemporaryDirectory(dir=project.folder) as scratch:
+            paths: dict[str, Path] = {}
+            for kind in ("pool", "quotas"):
+                if kind in files:
+                    name, content = files[kind]
+                    path = Path(scratch) / kind / name
+                    path.parent.mkdir()
+                    path.write_bytes(content)
+                    paths[kind] = path
+                else:
+                    stored = project.pool_path if kind == "pool" else project.quotas_path
+                    if stored is not None:
+                        paths[kind] = stored
+            k = k if k is not None else project.settings.k
+            if "pool" in paths and "quotas" in paths and k is not None:
+                try:
+                    sortition.load(
+                        paths["pool"],
+                        paths["quotas"],
+                        k,
+                        id_column=id_column,
+                        household_columns=household_columns,
+                    )
+                except sortition.SortitionError as error:
+                    return [str(p) for p in error.problems]
+            for kind, (name, content) in files.items():
+                project = projects.store_input(project, kind, name, content)
+        project = projects.update(
+            project,
+            k=k,
+            household_columns=household_columns,
+            id_column=id_column,
+            extra={**project.settings.extra, "check": None},
+        )
+        if project.ready:
+            project = projects.update(
+                project, extra={**project.settings.extra, "check": feasibility(project)}
+            )
+        return project
+
+    def feasibility(project: Project) -> dict[str, Any]:
+        try:
+            sortition.check(project.load(), time_limit=CHECK_SECONDS)
+        except sortition.InfeasibleError as error:
+            return {
+                "feasible": False,
+                "problems": [str(p) for p in error.problems],
+                "advice": list(error.advice),
+            }
+        except sortition.SortitionError as error:
+            return {"feasible": None, "problems": [str(p) for p in error.problems], "advice": []}
+        return {"feasible": True, "problems": [], "advice": []}
+
+    @app.post("/p/{project_id}/delete")
+    def delete(request: Request, project_id: str) -> Response:
+        project = mine(request, project_id)
+        if project is None:
+            return missing(request)
+        projects.delete(project)
+        return to("/")
+
+    # ------------------------------------------------------------------ draw
+
+    @app.get("/p/{project_id}/draw", response_class=HTMLResponse)
+    def draw_page(request: Request, project_id: str) -> HTMLResponse:
+        project = mine(request, project_id)
+        if project is None:
+            return missing(request)
+        return page(request, "draw.html", project=project, problems=[], form={})
+
+    @app.post("/p/{project_id}/draw")
+    def draw(
+        request: Request,
+        project_id: str,
+        algorithm: Annotated[str, Form()] = sortition.DEFAULT_ALGORITHM,
+        k: Annotated[str, Form()] = "",
+        households: Annotated[str, Form()] = "",
+        seed_kind: Annotated[str, Form()] = "text",
+        seed: Annotated[str, Form()] = "",
+    ) -> Response:
+        project = mine(request, project_id)
+        if project is None:
+            return missing(request)
+        use_language(request)
+        form = {
+            "algorithm": algorithm,
+            "k": k,
+            "households": households,
+            "seed_kind": seed_kind,
+            "seed": seed,
+        }
+        problems: list[str] = []
+        if not project.ready:
+            problems.append(_("upload the pool and the quotas, and set k, first"))
+        if algorithm not in sortition.ALGORITHMS:
+            problems.append(_("choose one of the algorithms"))
+        try:
+            k_value = int(k) if k.strip() else (project.settings.k or 0)
+        except ValueError:
+            k_value = 0
+        if k_value < 1:
+            problems.append(_("the panel size k must be a whole number of 1 or more"))
+        chosen: sortition.Seed | None = None
+        if not seed.strip():
+            problems.append(_("enter the seed: the dice rolled or the words drawn in public"))
+        else:
+            try:
+                chosen = (
+                    sortition.seed_from_dice(seed)
+                    if seed_kind == "dice"
+                    else sortition.seed_from_text(seed)
+                )
+            except sortition.SortitionError as error:
+                problems.extend(str(p) for p in error.problems)
+        if problems or chosen is None:
+            return page(
+                request, "draw.html", status=400, project=project, problems=problems, form=form
+            )
+        with_households = bool(households) and bool(project.settings.household_columns)
+        request_record = {
+            "algorithm": algorithm,
+            "k": k_value,
+            "households": with_households,
+            "seed_kind": seed_kind,
+            "seed": seed,
+        }
+        project, run = projects.start_run(project, request_record)
+        out = project.run_folder(run)
+
+        def work(job: Job) -> None:
+            loaded = project.load(k=k_value, households=with_households)
+            selection = select_with_key(project, loaded, algorithm, chosen, job)
+            sortition.write_selection(selection, out)
+
+        running.start(project.id, run, session_digest(request.state.session), work)
+        return to(f"/p/{project.id}/runs/{run}")
+
+    def run_state(project: Project, run: str) -> tuple[str, Job | None]:
+        job = running.for_run(project.id, run)
+        if job is not None:
+            return job.state, job
+        if project.run_file(run, "record.json") is not None:
+            return job_states.DONE, None
+        return "stopped", None
+
+    @app.get("/p/{project_id}/runs/{run}", response_class=HTMLResponse)
+    def run_page(request: Request, project_id: str, run: str) -> HTMLResponse:
+        project = mine(request, project_id)
+        found = (
+            None if project is None else next((r for r in project.runs() if r["id"] == run), None)
+        )
+        if project is None or found is None:
+            return missing(request)
+        state, job = run_state(project, run)
+        use_language(request)
+        return page(
+            request,
+            "run.html",
+            project=project,
+            run=found,
+            state=state,
+            job=job,
+            progress=describe_event(job.last if job else None, _),
+            summary=run_summary(project, run) if state == job_states.DONE else None,
+        )
+
+    @app.get("/p/{project_id}/runs/{run}/status")
+    def run_status(request: Request, project_id: str, run: str) -> Response:
+        project = mine(request, project_id)
+        if project is None:
+            return JSONResponse({"state": "missing"}, status_code=404)
+        state, job = run_state(project, run)
+        use_language(request)
+        return JSONResponse(
+            {
+                "state": state,
+                "finished": state not in (job_states.WAITING, job_states.RUNNING),
+                "text": describe_event(job.last if job else None, _),
+                "seconds": round(job.seconds, 1) if job else None,
+                "events": job.events if job else 0,
+            }
+        )
+
+    @app.post("/p/{project_id}/runs/{run}/cancel")
+    def cancel(request: Request, project_id: str, run: str) -> Response:
+        project = mine(request, project_id)
+        if project is None:
+            return missing(request)
+        job = running.for_run(project.id, run)
+        if job is not None:
+            running.cancel(job)
+        return to(f"/p/{project.id}/runs/{run}")
+
+    @app.get("/p/{project_id}/runs/{run}/files/{name}")
+    def download(request: Request, project_id: str, run: str, name: str) -> Response:
+        project = mine(request, project_id)
+        path = None if project is None else project.run_file(run, name)
+        if path is None:
+            return missing(request)
+        return FileResponse(path, filename=name)
+
+    @app.get("/p/{project_id}/runs/{run}/verify", response_class=HTMLResponse)
+    def verify_run(request: Request, project_id: str, run: str) -> HTMLResponse:
+        project = mine(request, project_id)
+        record = None if project is None else project.run_file(run, "record.json")
+        if project is None or record is None:
+            return missing(request)
+        report = sortition.verify_record(record, project.pool_path, project.quotas_path)
+        return page(request, "verify.html", report=report, problems=[], project=project, run=run)
+
+    # ------------------------------------------------------------------ verify any record
+
+    @app.get("/verify", response_class=HTMLResponse)
+    def verify_page(request: Request) -> HTMLResponse:
+        return page(request, "verify.html", report=None, problems=[])
+
+    @app.post("/verify", response_class=HTMLResponse)
+    async def verify_upload(
+        request: Request,
+        record: Annotated[UploadFile | None, File()] = None,
+        pool: Annotated[UploadFile | None, File()] = None,
+        quotas: Annotated[UploadFile | None, File()] = None,
+    ) -> HTMLResponse:
+        use_language(request)
+        scratch_root = projects.data / ".verify"
+        scratch_root.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(dir=scratch_root))
+        try:
+            paths: dict[str, Path | None] = {"record": None, "pool": None, "quotas": None}
+            problems: list[str] = []
+            for kind, upload_file in (("record", record), ("pool", pool), ("quotas", quotas)):
+                if upload_file is None or not upload_file.filename:
+                    continue
+                base = upload_file.filename.replace("\\", "/").rsplit("/", 1)[-1]
+                name = (
+                    safe_file_name(base)
+                    if kind != "record"
+                    else (base if base.lower().endswith(".json") and len(base) < 120 else None)
+                )
+                if name is None:
+                    problems.append(_("%(file)s: not a file this page reads", file=base))
+                    continue
+                try:
+                    content = await read_limited(upload_file)
+                except UploadTooLarge:
+                    problems.append(
+                        _(
+                            "%(file)s: the file is larger than %(mb)s MB",
+                            file=name,
+                            mb=MAX_UPLOAD // (1024 * 1024),
+                        )
+                    )
+                    continue
+                (scratch / kind).mkdir()
+                path = scratch / kind / name.lstrip(".")
+                path.write_bytes(content)
+                paths[kind] = path
+            record_path = paths["record"]
+            if record_path is None and not problems:
+                problems.append(_("choose the record (record.json) to verify"))
+            report = None
+            if not problems and record_path is not None:
+                try:
+                    report = await run_sync(
+                        sortition.verify_record, record_path, paths["pool"], paths["quotas"]
+                    )
+                except sortition.SortitionError as error:
+                    problems = [str(p) for p in error.problems]
+            status = 400 if problems else 200
+            return page(request, "verify.html", status=status, report=report, problems=problems)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    app.state.projects = projects
+    app.state.jobs = running
+    return app
+
+
+def select_with_key(
+    project: Project,
+    loaded: sortition.LoadedInput,
+    algorithm: str,
+    seed: sortition.Seed,
+    job: Job,
+) -> sortition.Selection:
+    """``sortition.select`` for a project's draw: THE place where the project's pseudonym key
+    (issue #20, ``projects.privacy_key``) will be passed to select (and to commit and draw), once
+    the API takes one. Today the key is always None and nothing is passed."""
+    key = privacy_key(project)
+    if key is not None:  # pragma: no cover - until #20 lands, no project has a key
+        raise NotImplementedError("pseudonym keys arrive with issue #20")
+    return sortition.select(loaded, algorithm, seed, progress=job.progress)
+
+
+async def read_limited(upload: UploadFile) -> bytes:
+    """The uploaded file's bytes; ``UploadTooLarge`` past ``MAX_UPLOAD``."""
+    chunks, size = [], 0
+    while chunk := await upload.read(1024 * 1024):
+        size += len(chunk)
+        if size > MAX_UPLOAD:
+            raise UploadTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def run_sync(function: Callable[..., Any], *args: Any) -> Any:
+    """Blocking library work off the event loop (a thread of the pool), so others go on."""
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(function, *args)
+
+
+def quota_table(loaded: sortition.LoadedInput) -> list[dict[str, Any]]:
+    """Per quota row: feature, value, min, max, people in the pool and their share (%)."""
+    quotas = loaded.instance.quotas
+    pool = loaded.instance.pool
+    counts = pool.value_counts(len(quotas.rows))
+    return [
+        {
+            "feature": row.feature,
+            "value": row.value,
+            "min": row.min,
+            "max": row.max,
+            "pool": int(counts[i]),
+            "share": f"{100 * int(counts[i]) / pool.size:.1f}" if pool.size else "0.0",
+        }
+        for i, row in enumerate(quotas.rows)
+    ]
+
+
+def run_summary(project: Project, run: str) -> dict[str, Any] | None:
+    """What a finished run's files say: how many were selected, and the downloads."""
+    folder = project.run_folder(run)
+    selected = folder / "selected.csv"
+    if not selected.is_file():
+        return None
+    with selected.open(encoding="utf-8-sig", newline="") as rows:
+        count = max(sum(1 for _row in csv.reader(rows)) - 1, 0)
+    order = ["selected.csv", "remaining.csv", "probabilities.csv", "record.json"]
+    files = sorted(
+        (p.name for p in folder.iterdir() if p.is_file()),
+        key=lambda n: (order.index(n) if n in order else len(order), n),
+    )
+    return {"selected": count, "files": files}

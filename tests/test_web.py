@@ -1,0 +1,368 @@
+"""The page for organisers (sortition/web) through its HTTP interface, as a browser uses it:
+projects, uploads and their messages, the quota table and feasibility, draws in the background,
+cancel, downloads, verification, isolation between browsers, the token and the host check.
+The browser tests (tests/test_web_browser.py) drive the same page in Chromium."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("httpx")
+
+from fastapi.testclient import TestClient
+from sortition_cli.main import cli
+from sortition_cli.serve import is_local
+
+from sortition.synthetic.pools import PRESETS, generate_instance, write_instance
+from sortition.web import app as web_app
+from sortition.web.app import create_app
+from sortition.web.projects import safe_file_name
+from tests.helpers import EXAMPLE, run_cli
+
+LOCAL = "http://127.0.0.1"
+
+
+def client(data: Path, **options: object) -> TestClient:
+    return TestClient(create_app(data, **options), base_url=LOCAL)  # type: ignore[arg-type]
+
+
+def example_files(pool: Path = EXAMPLE / "pool.csv", quotas: Path = EXAMPLE / "quotas.csv"):
+    return {
+        "pool": (pool.name, pool.read_bytes(), "text/csv"),
+        "quotas": (quotas.name, quotas.read_bytes(), "text/csv"),
+    }
+
+
+def new_project(browser: TestClient, name: str = "Elmbridge Vale") -> str:
+    response = browser.post("/projects", data={"name": name}, follow_redirects=False)
+    assert response.status_code == 303
+    return response.headers["location"]
+
+
+def upload_example(browser: TestClient, project: str, k: str = "20") -> str:
+    response = browser.post(
+        f"{project}/inputs",
+        files=example_files(),
+        data={"k": k, "household_columns": "address,postcode"},
+    )
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def finish(browser: TestClient, run: str, seconds: float = 120) -> dict:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        status = browser.get(f"{run}/status").json()
+        if status["finished"]:
+            return status
+        time.sleep(0.2)
+    raise AssertionError(f"the run did not finish in {seconds} s")
+
+
+def start_draw(browser: TestClient, project: str, **form: str) -> str:
+    data = {"algorithm": "leximin", "households": "1", "seed_kind": "dice", "seed": "3,6,1,4,2"}
+    data.update(form)
+    response = browser.post(f"{project}/draw", data=data, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return response.headers["location"]
+
+
+def test_the_whole_workflow_matches_the_api(tmp_path: Path) -> None:
+    """Create, upload, check, draw with LEXIMIN, download, verify: the downloads are byte for
+    byte what the public API writes for the same inputs and seed."""
+    import sortition
+
+    browser = client(tmp_path / "data")
+    project = new_project(browser)
+    page = upload_example(browser, project)
+    assert 'id="quota-table"' in page and "Kestrel Hill" in page
+    assert "Feasible:" in page and "a panel of 20 meets every quota." in page
+    run = start_draw(browser, project)
+    assert finish(browser, run)["state"] == "done"
+    page = browser.get(run).text
+    assert "Done: 20 people selected." in page
+    for name in ("selected.csv", "remaining.csv", "probabilities.csv", "record.json"):
+        assert f"/files/{name}" in page
+
+    loaded = sortition.load(
+        EXAMPLE / "pool.csv", EXAMPLE / "quotas.csv", 20, household_columns=["address", "postcode"]
+    )
+    expected = sortition.select(loaded, "leximin", sortition.seed_from_dice("3,6,1,4,2"))
+    sortition.write_selection(expected, tmp_path / "api")
+    for name in ("selected.csv", "remaining.csv", "probabilities.csv", "record.json"):
+        download = browser.get(f"{run}/files/{name}")
+        assert download.status_code == 200
+        assert download.content == (tmp_path / "api" / name).read_bytes(), name
+        assert "attachment" in download.headers["content-disposition"]
+
+    checked = browser.get(f"{run}/verify").text
+    assert "Every check passed." in checked and "✗" not in checked
+
+    record = browser.get(f"{run}/files/record.json").content
+    verified = browser.post(
+        "/verify",
+        files={"record": ("record.json", record, "application/json"), **example_files()},
+    )
+    assert verified.status_code == 200 and "Every check passed." in verified.text
+    assert list((tmp_path / "data" / ".verify").iterdir()) == []  # the uploads are gone
+
+
+def test_a_changed_record_fails_verification(tmp_path: Path) -> None:
+    browser = client(tmp_path)
+    project = new_project(browser)
+    upload_example(browser, project)
+    run = finish_run(browser, project)
+    record = json.loads(browser.get(f"{run}/files/record.json").content)
+    record["seed"]["value"] = "another seed"
+    page = browser.post(
+        "/verify",
+        files={"record": ("record.json", json.dumps(record).encode(), "application/json")},
+    ).text
+    assert "Some checks failed" in page and "✗" in page
+
+
+def finish_run(browser: TestClient, project: str, **form: str) -> str:
+    run = start_draw(browser, project, **form)
+    assert finish(browser, run)["state"] == "done"
+    return run
+
+
+def test_a_bad_pool_shows_the_clis_message_and_keeps_nothing(tmp_path: Path) -> None:
+    rows = (EXAMPLE / "pool.csv").read_text(encoding="utf-8").splitlines()
+    rows[5] = rows[5].replace(",female,", ",femal,").replace(",male,", ",mal,")
+    bad = tmp_path / "bad pool.csv"
+    bad.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    cli_result = run_cli(
+        ["check", "--pool", str(bad), "--quotas", str(EXAMPLE / "quotas.csv"), "-k", "20"]
+    )
+    assert cli_result.exit_code == 2
+    cli_lines = [line.strip() for line in cli_result.stderr.splitlines() if "row 6" in line]
+    assert cli_lines
+
+    browser = client(tmp_path / "data")
+    project = new_project(browser)
+    response = browser.post(f"{project}/inputs", files=example_files(pool=bad), data={"k": "20"})
+    assert response.status_code == 400
+    assert 'id="upload-problems"' in response.text
+    for line in cli_lines:  # the same file, row, column and words as the command line
+        assert line.replace("'", "&#39;") in response.text
+    settings = json.loads((tmp_path / "data" / project.split("/")[-1] / "project.json").read_text())
+    assert settings["pool"] is None and settings["quotas"] is None
+
+
+def test_uploads_are_checked_for_kind_and_size(tmp_path: Path, monkeypatch) -> None:
+    browser = client(tmp_path)
+    project = new_project(browser)
+    response = browser.post(
+        f"{project}/inputs",
+        files={"pool": ("pool.exe", b"MZ", "application/octet-stream")},
+        data={"k": "20"},
+    )
+    assert response.status_code == 400
+    assert "choose a CSV (.csv) or Excel (.xlsx) file" in response.text
+    monkeypatch.setattr(web_app, "MAX_UPLOAD", 1000)
+    response = browser.post(f"{project}/inputs", files=example_files(), data={"k": "20"})
+    assert response.status_code == 400 and "the file is larger than" in response.text
+    response = browser.post(f"{project}/inputs", data={"k": "zero"})
+    assert "the panel size k must be a whole number of 1 or more" in response.text
+
+
+def test_body_over_the_limit_is_refused(tmp_path: Path) -> None:
+    browser = client(tmp_path)
+    project = new_project(browser)
+    response = browser.post(
+        f"{project}/inputs",
+        content=b"x",
+        headers={"content-length": str(web_app.MAX_BODY + 1), "content-type": "text/plain"},
+    )
+    assert response.status_code == 413
+
+
+def test_infeasible_quotas_show_the_advice(tmp_path: Path) -> None:
+    quotas = (EXAMPLE / "quotas.csv").read_text(encoding="utf-8")
+    quotas = quotas.replace("gender,female,10,11", "gender,female,15,16")
+    path = tmp_path / "quotas.csv"
+    path.write_text(quotas, encoding="utf-8")
+    browser = client(tmp_path / "data")
+    project = new_project(browser)
+    page = browser.post(
+        f"{project}/inputs", files=example_files(quotas=path), data={"k": "20"}
+    ).text
+    assert "The quotas cannot be met." in page and 'id="advice"' in page
+
+
+def test_names_are_kept_as_written_and_paths_are_dropped() -> None:
+    assert safe_file_name("C:\\Users\\x\\מאגר.csv") == "מאגר.csv"
+    assert safe_file_name("../../etc/passwd") is None
+    assert safe_file_name("../quotas.xlsx") == "quotas.xlsx"
+    assert safe_file_name(".csv") is None
+    assert safe_file_name("pool.CSV") == "pool.CSV"
+
+
+def test_two_browsers_never_see_each_others_projects(tmp_path: Path) -> None:
+    app = create_app(tmp_path)
+    first, second = TestClient(app, base_url=LOCAL), TestClient(app, base_url=LOCAL)
+    project = new_project(first, "Alpha project")
+    upload_example(first, project)
+    run = finish_run(first, project)
+    assert "Alpha project" in first.get("/").text
+    assert "Alpha project" not in second.get("/").text
+    for path in (project, f"{project}/draw", run, f"{run}/files/record.json", f"{run}/verify"):
+        assert second.get(path).status_code == 404, path
+    assert second.post(f"{project}/delete").status_code == 404
+    assert second.get(f"{run}/status").status_code == 404
+    assert first.get(f"{run}/files/record.json").status_code == 200
+
+
+def test_delete_erases_the_project(tmp_path: Path) -> None:
+    browser = client(tmp_path)
+    project = new_project(browser)
+    upload_example(browser, project)
+    folder = tmp_path / project.split("/")[-1]
+    assert (folder / "inputs" / "pool" / "pool.csv").is_file()
+    response = browser.post(f"{project}/delete", follow_redirects=False)
+    assert response.status_code == 303 and not folder.exists()
+    assert browser.get(project).status_code == 404
+
+
+def test_downloads_only_name_files_a_run_wrote(tmp_path: Path) -> None:
+    browser = client(tmp_path)
+    project = new_project(browser)
+    upload_example(browser, project)
+    run = finish_run(browser, project)
+    for name in ("..%2Fproject.json", "project.json", "%2E%2E%2F%2E%2E%2Fproject.json"):
+        assert browser.get(f"{run}/files/{name}").status_code == 404, name
+    assert browser.get(f"{project}/runs/..%2F..%2F/files/project.json").status_code == 404
+
+
+def long_instance(folder: Path) -> tuple[Path, Path]:
+    folder.mkdir()
+    instance = generate_instance(3000, 150, PRESETS["realistic10"], "web-cancel")
+    return write_instance(instance, folder)
+
+
+def test_cancel_stops_a_long_run_and_writes_nothing(tmp_path: Path) -> None:
+    pool, quotas = long_instance(tmp_path / "big")
+    browser = client(tmp_path / "data")
+    project = new_project(browser)
+    response = browser.post(
+        f"{project}/inputs", files=example_files(pool, quotas), data={"k": "150"}
+    )
+    assert response.status_code == 200, response.text
+    run = start_draw(browser, project, seed_kind="text", seed="cancel me")
+    deadline = time.monotonic() + 60
+    while browser.get(f"{run}/status").json()["state"] != "running":
+        assert time.monotonic() < deadline, "the run never started"
+        time.sleep(0.1)
+    time.sleep(1.5)  # well inside the computation (it takes minutes)
+    asked = time.monotonic()
+    browser.post(f"{run}/cancel")
+    status = finish(browser, run, seconds=30)
+    assert status["state"] == "cancelled"
+    assert time.monotonic() - asked < 20
+    assert "Cancelled: nothing was written." in browser.get(run).text
+    folder = tmp_path / "data" / project.split("/")[-1] / "runs"
+    assert not (folder / "1").exists() and (folder / "1.json").is_file()
+
+
+def test_a_long_run_does_not_block_another_browser(tmp_path: Path) -> None:
+    """While one browser's long run computes, another's pages answer and its short draw
+    finishes."""
+    pool, quotas = long_instance(tmp_path / "big")
+    app = create_app(tmp_path / "data")
+    slow, quick = TestClient(app, base_url=LOCAL), TestClient(app, base_url=LOCAL)
+    long_project = new_project(slow)
+    slow.post(f"{long_project}/inputs", files=example_files(pool, quotas), data={"k": "150"})
+    long_run = start_draw(slow, long_project, seed_kind="text", seed="long")
+    try:
+        project = new_project(quick)
+        upload_example(quick, project)
+        run = finish_run(quick, project)
+        assert "Done: 20 people selected." in quick.get(run).text
+        assert not slow.get(f"{long_run}/status").json()["finished"]
+    finally:
+        slow.post(f"{long_run}/cancel")
+        finish(slow, long_run, seconds=30)
+
+
+def test_bad_draw_requests_are_explained(tmp_path: Path) -> None:
+    browser = client(tmp_path)
+    project = new_project(browser)
+    response = browser.post(f"{project}/draw", data={"algorithm": "best", "seed": ""})
+    assert response.status_code == 400
+    for message in (
+        "upload the pool and the quotas, and set k, first",
+        "choose one of the algorithms",
+        "enter the seed",
+    ):
+        assert message in response.text
+    upload_example(browser, project)
+    response = browser.post(f"{project}/draw", data={"seed_kind": "dice", "seed": "x,y"})
+    assert response.status_code == 400 and 'id="draw-problems"' in response.text
+
+
+def test_the_token_is_required_when_set(tmp_path: Path) -> None:
+    browser = TestClient(create_app(tmp_path, token="s3cret", local=False), base_url=LOCAL)
+    assert browser.get("/").status_code == 403
+    assert browser.get("/?token=wrong").status_code == 403
+    assert browser.get("/?token=s3cret").status_code == 200
+    assert browser.get("/verify").status_code == 200  # the cookie carries it from now on
+
+
+def test_a_local_page_answers_only_to_localhost(tmp_path: Path) -> None:
+    app = create_app(tmp_path)
+    assert TestClient(app, base_url="http://localhost:8000").get("/").status_code == 200
+    assert TestClient(app, base_url="http://[::1]:8000").get("/").status_code == 200
+    assert TestClient(app, base_url="http://attacker.example").get("/").status_code == 400
+
+
+def test_language_from_switch_cookie_or_browser(tmp_path: Path) -> None:
+    browser = client(tmp_path)
+    assert 'lang="en" dir="ltr"' in browser.get("/").text
+    hebrew = browser.get("/", headers={"accept-language": "he-IL,he;q=0.9,en;q=0.8"}).text
+    assert 'lang="he" dir="rtl"' in hebrew and "פרויקטים" in hebrew
+    assert 'dir="rtl"' in browser.get("/?lang=he").text
+    assert 'dir="rtl"' in browser.get("/verify").text  # remembered
+    assert 'dir="ltr"' in browser.get("/?lang=en").text
+    fixed = client(tmp_path, default_language="he")
+    assert 'dir="rtl"' in fixed.get("/", headers={"accept-language": "en"}).text
+
+
+def test_no_personal_data_in_the_log(tmp_path: Path, caplog) -> None:
+    caplog.set_level("DEBUG")
+    browser = client(tmp_path)
+    project = new_project(browser)
+    upload_example(browser, project)
+    finish_run(browser, project)
+    text = caplog.text
+    for personal in ("EV-0122", "Vikram", "example.net", "Saltings", "3,6,1,4,2"):
+        assert personal not in text
+
+
+def test_serve_options() -> None:
+    assert is_local("127.0.0.1") and is_local("localhost") and is_local("::1")
+    assert not is_local("0.0.0.0") and not is_local("192.168.1.5")
+    result = run_cli(["serve", "--help"])
+    assert result.exit_code == 0 and "sortition serve" in (result.stdout + result.stderr)
+    assert run_cli(["serve", "--lang", "fr"]).exit_code == 2
+    assert run_cli(["serve", "--port", "0"]).exit_code == 2
+    assert "serve" in cli.commands
+
+
+def test_serve_refuses_a_busy_port_and_a_file_as_data(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_cli(["serve", "--port", str(port), "--data", str(tmp_path)])
+    assert result.exit_code == 2 and "cannot listen on 127.0.0.1" in (result.stdout + result.stderr)
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    assert run_cli(["serve", "--data", str(a_file)]).exit_code == 2

@@ -235,7 +235,7 @@ def test_downloads_only_name_files_a_run_wrote(tmp_path: Path) -> None:
     project = new_project(browser)
     upload_example(browser, project)
     run = finish_run(browser, project)
-    for name in ("..%2Fproject.json", "project.json", "%2E%2E%2F%2E%2E%2Fproject.json"):
+    for name in (".sortition-output", "..%2Fproject.json", "project.json", "%2E%2E%2Fx.json"):
         assert browser.get(f"{run}/files/{name}").status_code == 404, name
     assert browser.get(f"{project}/runs/..%2F..%2F/files/project.json").status_code == 404
 

@@ -616,7 +616,7 @@ def run_summary(project: Project, run: str) -> dict[str, Any] | None:
         count = max(sum(1 for _row in csv.reader(rows)) - 1, 0)
     order = ["selected.csv", "remaining.csv", "probabilities.csv", "record.json"]
     files = sorted(
-        (p.name for p in folder.iterdir() if p.is_file()),
+        (p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")),
         key=lambda n: (order.index(n) if n in order else len(order), n),
     )
     return {"selected": count, "files": files}

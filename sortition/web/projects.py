@@ -118,7 +118,11 @@ class Project:
             run = json.loads(path.read_text(encoding="utf-8"))
             out = folder / path.stem
             run["id"] = path.stem
-            run["files"] = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
+            run["files"] = (
+                sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+                if out.is_dir()
+                else []
+            )
             found.append(run)
         return sorted(found, key=lambda r: -int(r["id"]))
 
@@ -131,7 +135,7 @@ class Project:
         if not out.is_dir():
             return None
         for path in out.iterdir():
-            if path.name == name and path.is_file():
+            if path.name == name and path.is_file() and not name.startswith("."):
                 return path
         return None
 

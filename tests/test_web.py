@@ -5,6 +5,7 @@ The browser tests (tests/test_web_browser.py) drive the same page in Chromium.""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -366,3 +367,92 @@ def test_serve_refuses_a_busy_port_and_a_file_as_data(tmp_path: Path) -> None:
     a_file = tmp_path / "file"
     a_file.write_text("x")
     assert run_cli(["serve", "--data", str(a_file)]).exit_code == 2
+
+
+def commit_run(browser: TestClient, project: str) -> str:
+    response = browser.post(
+        f"{project}/commit",
+        data={"algorithm": "leximin", "households": "1"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    run = response.headers["location"]
+    assert finish(browser, run)["state"] == "committed"
+    return run
+
+
+def test_commit_publish_then_draw_matches_the_cli(tmp_path: Path) -> None:
+    """Commit, show the SHA-256 to publish, then draw with a beacon pulse: commitment.json and
+    the outputs are byte for byte what sortition commit and sortition draw write."""
+    browser = client(tmp_path / "data")
+    project = new_project(browser)
+    upload_example(browser, project)
+    run = commit_run(browser, project)
+    page = browser.get(run).text
+    commitment = browser.get(f"{run}/files/commitment.json").content
+    digest = hashlib.sha256(commitment).hexdigest()
+    assert f'id="digest">{digest}<' in page
+    assert "published: waiting for the seed" in browser.get(project).text
+
+    pool, quotas = EXAMPLE / "pool.csv", EXAMPLE / "quotas.csv"
+    base = [
+        "--pool",
+        pool,
+        "--quotas",
+        quotas,
+        "-k",
+        "20",
+        "--household-columns",
+        "address,postcode",
+    ]
+    assert run_cli(["commit", *base, "--out", tmp_path / "c"]).exit_code == 0
+    assert (tmp_path / "c" / "commitment.json").read_bytes() == commitment
+
+    beacon = json.dumps({"round": 12, "randomness": "0f" * 32}).encode()
+    response = browser.post(
+        f"{run}/draw",
+        data={"seed_kind": "beacon"},
+        files={"beacon": ("pulse.json", beacon, "application/json")},
+    )
+    assert response.status_code == 200 and "Done: 20 people selected." in response.text
+    (tmp_path / "pulse.json").write_bytes(beacon)
+    cli_draw = run_cli(
+        [
+            "draw",
+            "--commitment",
+            tmp_path / "c" / "commitment.json",
+            "--beacon",
+            tmp_path / "pulse.json",
+            "--expect",
+            digest,
+            "--pool",
+            pool,
+            "--out",
+            tmp_path / "d",
+        ]
+    )
+    assert cli_draw.exit_code == 0, cli_draw.stderr
+    for name in ("selected.csv", "remaining.csv", "record.json"):
+        assert browser.get(f"{run}/files/{name}").content == (tmp_path / "d" / name).read_bytes()
+    assert "Every check passed." in browser.get(f"{run}/verify").text
+    again = browser.post(f"{run}/draw", data={"seed_kind": "dice", "seed": "1,2"})
+    assert (tmp_path / "d" / "record.json").read_bytes() == browser.get(
+        f"{run}/files/record.json"
+    ).content  # a second seed never replaces the draw
+    assert again.status_code == 200
+
+
+def test_a_bad_seed_for_the_second_step_is_explained(tmp_path: Path) -> None:
+    browser = client(tmp_path)
+    project = new_project(browser)
+    upload_example(browser, project)
+    run = commit_run(browser, project)
+    response = browser.post(f"{run}/draw", data={"seed_kind": "dice", "seed": "x"})
+    assert response.status_code == 400 and 'id="seed-problems"' in response.text
+    response = browser.post(
+        f"{run}/draw",
+        data={"seed_kind": "beacon"},
+        files={"beacon": ("pulse.json", b'{"round": 1}', "application/json")},
+    )
+    assert response.status_code == 400 and "randomness" in response.text
+    assert browser.get(f"{run}/files/record.json").status_code == 404

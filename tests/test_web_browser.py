@@ -8,6 +8,7 @@ With SORTITION_SCREENSHOTS=DIR the workflow tests save the main pages as DIR/<pa
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import threading
@@ -213,4 +214,30 @@ def test_cancel_stops_a_run(browser, server: str, tmp_path: Path) -> None:
     page.wait_for_selector("#cancelled", timeout=30_000)
     assert time.monotonic() - asked < 25
     assert page.locator("a.file").count() == 0
+    context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "he"])
+def test_publish_first_then_draw(browser, server: str, language: str, tmp_path: Path) -> None:
+    """The two-step path: commit, the SHA-256 to publish, dice rolled afterwards, the draw."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{server}/?lang={language}")
+    create_project(page, server, "Two steps")
+    page.click("#to-draw")
+    page.click("#commit-button")
+    page.wait_for_selector("#digest", timeout=RUN_SECONDS)
+    digest = page.inner_text("#digest").strip()
+    commitment = download(page, "commitment.json", tmp_path)
+    assert hashlib.sha256(commitment.read_bytes()).hexdigest() == digest
+    assert page.locator("html").get_attribute("dir") == ("rtl" if language == "he" else "ltr")
+    screenshot(page, "commit", language)
+    page.check("#seed-dice")
+    page.fill("#seed", "6,6,2,1,5")
+    page.click("#draw-committed")
+    page.wait_for_selector("#done")
+    assert page.locator("a.file:text-is('commitment.json')").count() == 1
+    page.click("#verify-run")
+    assert page.locator("#verdict.ok").is_visible()
     context.close()

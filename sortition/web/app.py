@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import gettext
+import hashlib
 import secrets
 import shutil
 import tempfile
@@ -346,27 +347,10 @@ def create_app(
             return missing(request)
         return page(request, "draw.html", project=project, problems=[], form={})
 
-    @app.post("/p/{project_id}/draw")
-    def draw(
-        request: Request,
-        project_id: str,
-        algorithm: Annotated[str, Form()] = sortition.DEFAULT_ALGORITHM,
-        k: Annotated[str, Form()] = "",
-        households: Annotated[str, Form()] = "",
-        seed_kind: Annotated[str, Form()] = "text",
-        seed: Annotated[str, Form()] = "",
-    ) -> Response:
-        project = mine(request, project_id)
-        if project is None:
-            return missing(request)
-        use_language(request)
-        form = {
-            "algorithm": algorithm,
-            "k": k,
-            "households": households,
-            "seed_kind": seed_kind,
-            "seed": seed,
-        }
+    def draw_request(
+        project: Project, algorithm: str, k: str, households: str
+    ) -> tuple[dict[str, Any], list[str]]:
+        """What a draw or a commitment asks for, and the problems with it."""
         problems: list[str] = []
         if not project.ready:
             problems.append(_("upload the pool and the quotas, and set k, first"))
@@ -378,68 +362,198 @@ def create_app(
             k_value = 0
         if k_value < 1:
             problems.append(_("the panel size k must be a whole number of 1 or more"))
-        chosen: sortition.Seed | None = None
+        with_households = bool(households) and bool(project.settings.household_columns)
+        return {"algorithm": algorithm, "k": k_value, "households": with_households}, problems
+
+    def read_seed(kind: str, seed: str) -> tuple[sortition.Seed | None, list[str]]:
         if not seed.strip():
-            problems.append(_("enter the seed: the dice rolled or the words drawn in public"))
-        else:
-            try:
-                chosen = (
-                    sortition.seed_from_dice(seed)
-                    if seed_kind == "dice"
-                    else sortition.seed_from_text(seed)
-                )
-            except sortition.SortitionError as error:
-                problems.extend(str(p) for p in error.problems)
+            return None, [_("enter the seed: the dice rolled or the words drawn in public")]
+        try:
+            chosen = (
+                sortition.seed_from_dice(seed) if kind == "dice" else sortition.seed_from_text(seed)
+            )
+        except sortition.SortitionError as error:
+            return None, [str(p) for p in error.problems]
+        return chosen, []
+
+    @app.post("/p/{project_id}/draw")
+    def draw(
+        request: Request,
+        project_id: str,
+        algorithm: Annotated[str, Form()] = sortition.DEFAULT_ALGORITHM,
+        k: Annotated[str, Form()] = "",
+        households: Annotated[str, Form()] = "",
+        seed_kind: Annotated[str, Form()] = "text",
+        seed: Annotated[str, Form()] = "",
+    ) -> Response:
+        """Draw in one step (``sortition select``), in the background."""
+        project = mine(request, project_id)
+        if project is None:
+            return missing(request)
+        use_language(request)
+        form = {
+            "algorithm": algorithm,
+            "k": k,
+            "households": households,
+            "seed_kind": seed_kind,
+            "seed": seed,
+        }
+        asked, problems = draw_request(project, algorithm, k, households)
+        chosen, seed_problems = read_seed(seed_kind, seed)
+        problems += seed_problems
         if problems or chosen is None:
             return page(
                 request, "draw.html", status=400, project=project, problems=problems, form=form
             )
-        with_households = bool(households) and bool(project.settings.household_columns)
-        request_record = {
-            "algorithm": algorithm,
-            "k": k_value,
-            "households": with_households,
-            "seed_kind": seed_kind,
-            "seed": seed,
-        }
-        project, run = projects.start_run(project, request_record)
+        project, run = projects.start_run(
+            project, {**asked, "steps": 1, "seed_kind": seed_kind, "seed": seed}
+        )
         out = project.run_folder(run)
 
         def work(job: Job) -> None:
-            loaded = project.load(k=k_value, households=with_households)
+            loaded = project.load(k=asked["k"], households=asked["households"])
             selection = select_with_key(project, loaded, algorithm, chosen, job)
             sortition.write_selection(selection, out)
 
         running.start(project.id, run, session_digest(request.state.session), work)
         return to(f"/p/{project.id}/runs/{run}")
 
+    @app.post("/p/{project_id}/commit")
+    def commit(
+        request: Request,
+        project_id: str,
+        algorithm: Annotated[str, Form()] = sortition.DEFAULT_ALGORITHM,
+        k: Annotated[str, Form()] = "",
+        households: Annotated[str, Form()] = "",
+    ) -> Response:
+        """The first of two steps (``sortition commit``): fix everything but the seed, in the
+        background; the run's page then shows the SHA-256 to publish."""
+        project = mine(request, project_id)
+        if project is None:
+            return missing(request)
+        use_language(request)
+        form = {"algorithm": algorithm, "k": k, "households": households}
+        asked, problems = draw_request(project, algorithm, k, households)
+        if problems:
+            return page(
+                request, "draw.html", status=400, project=project, problems=problems, form=form
+            )
+        project, run = projects.start_run(project, {**asked, "steps": 2})
+        out = project.commitment_folder(run)
+
+        def work(job: Job) -> None:
+            loaded = project.load(k=asked["k"], households=asked["households"])
+            commitment = commit_with_key(project, loaded, algorithm, job)
+            sortition.write_commitment(commitment, out)
+
+        running.start(project.id, run, session_digest(request.state.session), work)
+        return to(f"/p/{project.id}/runs/{run}")
+
+    @app.post("/p/{project_id}/runs/{run}/draw")
+    async def draw_committed(
+        request: Request,
+        project_id: str,
+        run: str,
+        seed_kind: Annotated[str, Form()] = "dice",
+        seed: Annotated[str, Form()] = "",
+        beacon: Annotated[UploadFile | None, File()] = None,
+    ) -> Response:
+        """The second step (``sortition draw``): the seed that did not exist when the SHA-256
+        was published: dice, words, or a saved beacon pulse."""
+        project = mine(request, project_id)
+        commitment = None if project is None else project.run_file(run, "commitment.json")
+        if project is None or commitment is None:
+            return missing(request)
+        use_language(request)
+        if project.run_file(run, "record.json") is not None:
+            return to(f"/p/{project.id}/runs/{run}")
+        problems: list[str] = []
+        chosen: sortition.Seed | None = None
+        shown = seed
+        if seed_kind == "beacon":
+            if beacon is None or not beacon.filename:
+                problems.append(_("choose the saved beacon pulse (a .json file)"))
+            else:
+                try:
+                    content = await read_limited(beacon)
+                except UploadTooLarge:
+                    content = b""
+                    problems.append(_("the beacon file is too large"))
+                if not problems:
+                    chosen, problems = await run_sync(
+                        read_beacon, project, beacon.filename, content
+                    )
+                    shown = beacon.filename
+        else:
+            chosen, problems = read_seed(seed_kind, seed)
+        if problems or chosen is None:
+            return run_view(request, project, run, status=400, seed_problems=problems)
+        digest = sha256_of(commitment)
+        try:
+            result = await run_sync(
+                sortition.draw_committed, commitment, chosen, project.pool_path, digest
+            )
+            await run_sync(sortition.write_committed_draw, result, project.run_folder(run))
+        except sortition.SortitionError as error:
+            problems = [str(p) for p in error.problems]
+            return run_view(request, project, run, status=400, seed_problems=problems)
+        projects.update_run(project, run, seed_kind=seed_kind, seed=shown)
+        return to(f"/p/{project.id}/runs/{run}")
+
+    def read_beacon(
+        project: Project, name: str, content: bytes
+    ) -> tuple[sortition.Seed | None, list[str]]:
+        base = name.replace("\\", "/").rsplit("/", 1)[-1].lstrip(".")[:100] or "beacon.json"
+        with tempfile.TemporaryDirectory(dir=project.folder) as scratch:
+            path = Path(scratch) / base
+            path.write_bytes(content)
+            try:
+                return sortition.seed_from_beacon(path), []
+            except sortition.SortitionError as error:
+                return None, [str(p) for p in error.problems]
+
     def run_state(project: Project, run: str) -> tuple[str, Job | None]:
         job = running.for_run(project.id, run)
-        if job is not None:
+        if job is not None and job.state != job_states.DONE:
             return job.state, job
         if project.run_file(run, "record.json") is not None:
-            return job_states.DONE, None
-        return "stopped", None
+            return job_states.DONE, job
+        if project.run_file(run, "commitment.json") is not None:
+            return "committed", job
+        return "stopped", job
 
     @app.get("/p/{project_id}/runs/{run}", response_class=HTMLResponse)
     def run_page(request: Request, project_id: str, run: str) -> HTMLResponse:
         project = mine(request, project_id)
-        found = (
-            None if project is None else next((r for r in project.runs() if r["id"] == run), None)
-        )
-        if project is None or found is None:
+        if project is None:
+            return missing(request)
+        return run_view(request, project, run)
+
+    def run_view(
+        request: Request,
+        project: Project,
+        run: str,
+        status: int = 200,
+        seed_problems: list[str] | None = None,
+    ) -> HTMLResponse:
+        found = next((r for r in project.runs() if r["id"] == run), None)
+        if found is None:
             return missing(request)
         state, job = run_state(project, run)
         use_language(request)
+        commitment = project.run_file(run, "commitment.json")
         return page(
             request,
             "run.html",
+            status=status,
             project=project,
             run=found,
             state=state,
             job=job,
             progress=describe_event(job.last if job else None, _),
             summary=run_summary(project, run) if state == job_states.DONE else None,
+            digest=None if commitment is None else sha256_of(commitment),
+            seed_problems=seed_problems or [],
         )
 
     @app.get("/p/{project_id}/runs/{run}/status")
@@ -554,6 +668,21 @@ def create_app(
     return app
 
 
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a file's bytes (of commitment.json: what the organiser publishes)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def commit_with_key(
+    project: Project, loaded: sortition.LoadedInput, algorithm: str, job: Job
+) -> sortition.Commitment:
+    """``sortition.commit`` for a project: the project's pseudonym key (issue #20) joins here as
+    in ``select_with_key``."""
+    if privacy_key(project) is not None:  # pragma: no cover - until #20 lands
+        raise NotImplementedError("pseudonym keys arrive with issue #20")
+    return sortition.commit(loaded, algorithm, progress=job.progress)
+
+
 def select_with_key(
     project: Project,
     loaded: sortition.LoadedInput,
@@ -615,8 +744,8 @@ def run_summary(project: Project, run: str) -> dict[str, Any] | None:
     with selected.open(encoding="utf-8-sig", newline="") as rows:
         count = max(sum(1 for _row in csv.reader(rows)) - 1, 0)
     order = ["selected.csv", "remaining.csv", "probabilities.csv", "record.json"]
-    files = sorted(
-        (p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")),
-        key=lambda n: (order.index(n) if n in order else len(order), n),
-    )
+    names = [p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+    if project.run_file(run, "commitment.json") is not None:
+        names.append("commitment.json")
+    files = sorted(names, key=lambda n: (order.index(n) if n in order else len(order), n))
     return {"selected": count, "files": files}

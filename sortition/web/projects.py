@@ -126,12 +126,16 @@ class Project:
             found.append(run)
         return sorted(found, key=lambda r: -int(r["id"]))
 
+    def commitment_folder(self, run: str) -> Path:
+        """Where a two-step run's first step writes commitment.json (``sortition commit``)."""
+        return self.folder / "runs" / f"{run}-commitment"
+
     def run_file(self, run: str, name: str) -> Path | None:
         """A file a run wrote, looked up by name among those written (never a path built from
         what the browser sent)."""
         if not RUN_ID.match(run):
             return None
-        out = self.run_folder(run)
+        out = self.commitment_folder(run) if name == "commitment.json" else self.run_folder(run)
         if not out.is_dir():
             return None
         for path in out.iterdir():
@@ -216,6 +220,14 @@ class Projects:
             text = json.dumps(request, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
             (runs / f"{number}.json").write_text(text, encoding="utf-8")
         return self.update(project, runs=number), str(number)
+
+    def update_run(self, project: Project, run: str, **changes: Any) -> None:
+        """Add what a run's second step used (its seed) to runs/<n>.json."""
+        path = project.folder / "runs" / f"{run}.json"
+        with _lock:
+            request = {**json.loads(path.read_text(encoding="utf-8")), **changes}
+            text = json.dumps(request, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+            path.write_text(text, encoding="utf-8")
 
     def delete(self, project: Project) -> None:
         """Erase the project's folder and everything in it."""

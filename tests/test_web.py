@@ -456,3 +456,43 @@ def test_a_bad_seed_for_the_second_step_is_explained(tmp_path: Path) -> None:
     )
     assert response.status_code == 400 and "randomness" in response.text
     assert browser.get(f"{run}/files/record.json").status_code == 404
+
+
+def test_the_audit_runs_in_the_background_and_shows_its_report(tmp_path: Path) -> None:
+    import sortition
+
+    browser = client(tmp_path / "data")
+    project = new_project(browser)
+    upload_example(browser, project)
+    assert 'id="audit-form"' in browser.get(f"{project}/audit").text
+    bad = browser.post(f"{project}/audit", data={"draws": "0", "seed": ""})
+    assert bad.status_code == 400
+    for message in ("choose at least one algorithm", "whole number from 1", "enter a seed"):
+        assert message in bad.text
+    response = browser.post(
+        f"{project}/audit",
+        data={
+            "algorithms": ["legacy", "leximin"],
+            "draws": "300",
+            "households": "1",
+            "seed": "audit-2025",
+        },
+        follow_redirects=False,
+    )
+    run = response.headers["location"]
+    assert finish(browser, run, seconds=300)["state"] == "done"
+    page = browser.get(run).text
+    assert "The audit is done." in page and 'id="report"' in page
+    report = browser.get(f"{run}/files/report.html?view=1")
+    assert (
+        report.status_code == 200
+        and "default-src 'none'" in report.headers["content-security-policy"]
+    )
+    loaded = sortition.load(
+        EXAMPLE / "pool.csv", EXAMPLE / "quotas.csv", 20, household_columns=["address", "postcode"]
+    )
+    expected = sortition.run_audit(loaded, ["legacy", "leximin"], "audit-2025", draws=300)
+    sortition.write_audit(expected, tmp_path / "api")
+    for name in ("probabilities.csv", "inputs.json"):
+        assert browser.get(f"{run}/files/{name}").content == (tmp_path / "api" / name).read_bytes()
+    assert "Audit 1" in browser.get(project).text

@@ -241,3 +241,20 @@ def test_publish_first_then_draw(browser, server: str, language: str, tmp_path: 
     page.click("#verify-run")
     assert page.locator("#verdict.ok").is_visible()
     context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "he"])
+def test_the_audit_report_in_the_page(browser, server: str, language: str) -> None:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{server}/?lang={language}")
+    create_project(page, server, "Audit")
+    page.click("#to-audit")
+    page.fill("#draws", "300")
+    page.click("#audit-button")
+    page.wait_for_selector("#report", timeout=RUN_SECONDS)
+    report = page.frame_locator("#report")
+    assert "LEXIMIN" in report.locator("body").inner_text()
+    screenshot(page, "audit", language)
+    context.close()

@@ -33,7 +33,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 import sortition
 from sortition.i18n import LANGUAGES, negotiate, text_direction, translations
 from sortition.web import jobs as job_states
-from sortition.web.describe import ALGORITHM_LINES, describe_event
+from sortition.web.describe import ALGORITHM_LINES, describe_event, event_fraction
 from sortition.web.jobs import Job, Jobs
 from sortition.web.projects import Project, Projects, privacy_key, safe_file_name, session_digest
 
@@ -45,6 +45,15 @@ LANGUAGE_COOKIE = "sortition_lang"
 TOKEN_COOKIE = "sortition_token"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 YEAR = 365 * 24 * 3600
+PAGE_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-src 'self'; frame-ancestors 'self'"
+)
+# The audit's report.html, shown in a frame: its own inline style and data: images, no script.
+REPORT_POLICY = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
+)
+AUDIT_DRAWS = 2000  # the page's default number of LEGACY draws (the command's is 10,000)
 
 _current: ContextVar[gettext.NullTranslations | None] = ContextVar(
     "sortition_web_translations", default=None
@@ -134,10 +143,7 @@ def create_app(
             response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=YEAR, samesite="lax")
         if token is not None and request.query_params.get("token"):
             response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="lax")
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-src 'self'; frame-ancestors 'self'"
-        )
+        response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         return response
@@ -512,11 +518,95 @@ def create_app(
             except sortition.SortitionError as error:
                 return None, [str(p) for p in error.problems]
 
+    @app.get("/p/{project_id}/audit", response_class=HTMLResponse)
+    def audit_page(request: Request, project_id: str) -> HTMLResponse:
+        project = mine(request, project_id)
+        if project is None:
+            return missing(request)
+        return audit_form(request, project, {}, [])
+
+    def audit_form(
+        request: Request,
+        project: Project,
+        form: dict[str, Any],
+        problems: list[str],
+        status: int = 200,
+    ) -> HTMLResponse:
+        return page(
+            request,
+            "audit.html",
+            status=status,
+            project=project,
+            form=form,
+            problems=problems,
+            audit_algorithms=sortition.AUDIT_ALGORITHMS,
+            default_algorithms=sortition.DEFAULT_AUDIT_ALGORITHMS,
+            default_draws=AUDIT_DRAWS,
+        )
+
+    @app.post("/p/{project_id}/audit")
+    def audit(
+        request: Request,
+        project_id: str,
+        algorithms: Annotated[list[str] | None, Form()] = None,
+        draws: Annotated[str, Form()] = "",
+        k: Annotated[str, Form()] = "",
+        households: Annotated[str, Form()] = "",
+        seed: Annotated[str, Form()] = "",
+    ) -> Response:
+        """How fair each algorithm is for every volunteer (``sortition audit``), in the
+        background; the report is shown in the page."""
+        project = mine(request, project_id)
+        if project is None:
+            return missing(request)
+        use_language(request)
+        chosen = [a for a in sortition.AUDIT_ALGORITHMS if a in (algorithms or [])]
+        form = {
+            "algorithms": chosen,
+            "draws": draws,
+            "k": k,
+            "households": households,
+            "seed": seed,
+        }
+        asked, problems = draw_request(project, sortition.DEFAULT_ALGORITHM, k, households)
+        if not chosen:
+            problems.append(_("choose at least one algorithm to audit"))
+        try:
+            draw_count = int(draws) if draws.strip() else AUDIT_DRAWS
+        except ValueError:
+            draw_count = 0
+        if not 1 <= draw_count <= 1_000_000:
+            problems.append(_("the number of draws must be a whole number from 1 to 1,000,000"))
+        if not seed.strip():
+            problems.append(_("enter a seed for the audit's draws (any words)"))
+        if problems:
+            return audit_form(request, project, form, problems, status=400)
+        asked = {
+            **asked,
+            "kind": "audit",
+            "algorithms": chosen,
+            "draws": draw_count,
+            "seed": seed,
+            "algorithm": "audit",
+        }
+        project, run = projects.start_run(project, asked)
+        out = project.run_folder(run)
+
+        def work(job: Job) -> None:
+            loaded = project.load(k=asked["k"], households=asked["households"])
+            result = sortition.run_audit(
+                loaded, chosen, seed, draws=draw_count, progress=job.progress
+            )
+            sortition.write_audit(result, out)
+
+        running.start(project.id, run, session_digest(request.state.session), work)
+        return to(f"/p/{project.id}/runs/{run}")
+
     def run_state(project: Project, run: str) -> tuple[str, Job | None]:
         job = running.for_run(project.id, run)
         if job is not None and job.state != job_states.DONE:
             return job.state, job
-        if project.run_file(run, "record.json") is not None:
+        if project.run_folder(run).is_dir():  # written all at once: there means complete
             return job_states.DONE, job
         if project.run_file(run, "commitment.json") is not None:
             return "committed", job
@@ -570,6 +660,7 @@ def create_app(
                 "text": describe_event(job.last if job else None, _),
                 "seconds": round(job.seconds, 1) if job else None,
                 "events": job.events if job else 0,
+                "fraction": event_fraction(job.last if job else None),
             }
         )
 
@@ -589,6 +680,10 @@ def create_app(
         path = None if project is None else project.run_file(run, name)
         if path is None:
             return missing(request)
+        if name == "report.html" and request.query_params.get("view"):
+            response: Response = FileResponse(path, media_type="text/html")
+            response.headers["Content-Security-Policy"] = REPORT_POLICY
+            return response
         return FileResponse(path, filename=name)
 
     @app.get("/p/{project_id}/runs/{run}/verify", response_class=HTMLResponse)
@@ -738,12 +833,14 @@ def quota_table(loaded: sortition.LoadedInput) -> list[dict[str, Any]]:
 def run_summary(project: Project, run: str) -> dict[str, Any] | None:
     """What a finished run's files say: how many were selected, and the downloads."""
     folder = project.run_folder(run)
-    selected = folder / "selected.csv"
-    if not selected.is_file():
+    if not folder.is_dir():
         return None
-    with selected.open(encoding="utf-8-sig", newline="") as rows:
-        count = max(sum(1 for _row in csv.reader(rows)) - 1, 0)
-    order = ["selected.csv", "remaining.csv", "probabilities.csv", "record.json"]
+    selected = folder / "selected.csv"
+    count = None
+    if selected.is_file():
+        with selected.open(encoding="utf-8-sig", newline="") as rows:
+            count = max(sum(1 for _row in csv.reader(rows)) - 1, 0)
+    order = ["selected.csv", "remaining.csv", "probabilities.csv", "record.json", "report.html"]
     names = [p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
     if project.run_file(run, "commitment.json") is not None:
         names.append("commitment.json")

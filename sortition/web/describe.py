@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sortition.progress import (
+    DrawsDone,
     LevelState,
     NashGap,
     NashRound,
@@ -73,6 +74,15 @@ def describe_event(event: ProgressEvent | None, gettext: Callable[..., Any]) -> 
                 columns=event.columns,
             )
         )
+    if isinstance(event, DrawsDone):
+        return str(
+            _(
+                "%(algorithm)s: %(done)s of %(total)s draws",
+                algorithm=event.algorithm.upper(),
+                done=event.done,
+                total=event.total,
+            )
+        )
     if isinstance(event, NashGap):
         return str(_("Round %(round)s: gap %(gap)s", round=event.round, gap=f"{event.gap:.2e}"))
     if isinstance(event, NashRound):
@@ -80,3 +90,10 @@ def describe_event(event: ProgressEvent | None, gettext: Callable[..., Any]) -> 
             _("Round %(round)s: %(columns)s panels", round=event.round, columns=event.columns)
         )
     return str(_("Working…"))
+
+
+def event_fraction(event: ProgressEvent | None) -> float | None:
+    """The share of the work done, where an event tells it (the audit's draws); else None."""
+    if isinstance(event, DrawsDone) and event.total > 0:
+        return min(event.done / event.total, 1.0)
+    return None

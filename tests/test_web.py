@@ -5,7 +5,9 @@ The browser tests (tests/test_web_browser.py) drive the same page in Chromium.""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import time
 from pathlib import Path
@@ -496,3 +498,30 @@ def test_the_audit_runs_in_the_background_and_shows_its_report(tmp_path: Path) -
     for name in ("probabilities.csv", "inputs.json"):
         assert browser.get(f"{run}/files/{name}").content == (tmp_path / "api" / name).read_bytes()
     assert "Audit 1" in browser.get(project).text
+
+
+def test_tables_for_excel(tmp_path: Path) -> None:
+    """Each CSV of a draw also as a workbook and as a CSV with a byte-order mark; the files on
+    disk stay the library's."""
+    from openpyxl import load_workbook
+
+    browser = client(tmp_path / "data")
+    project = new_project(browser)
+    upload_example(browser, project)
+    run = finish_run(browser, project)
+    page = browser.get(run).text
+    assert "selected.xlsx" in page and "selected.csv?excel=1" in page
+    original = browser.get(f"{run}/files/selected.csv").content
+    excel = browser.get(f"{run}/files/selected.csv?excel=1").content
+    assert not original.startswith(b"\xef\xbb\xbf") and excel == b"\xef\xbb\xbf" + original
+    workbook = browser.get(f"{run}/files/selected.xlsx")
+    assert workbook.status_code == 200
+    (tmp_path / "selected.xlsx").write_bytes(workbook.content)
+    rows = list(load_workbook(tmp_path / "selected.xlsx").active.iter_rows(values_only=True))
+    expected = list(csv.reader(io.StringIO(original.decode("utf-8"))))
+    assert [list(r) for r in rows] == expected  # every cell as text, Hebrew names included
+    probabilities = browser.get(f"{run}/files/probabilities.xlsx").content
+    (tmp_path / "p.xlsx").write_bytes(probabilities)
+    sheet = load_workbook(tmp_path / "p.xlsx").active
+    assert isinstance(sheet.cell(2, 2).value, float)
+    assert browser.get(f"{run}/files/record.xlsx").status_code == 404

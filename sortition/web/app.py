@@ -36,6 +36,7 @@ from sortition.web import jobs as job_states
 from sortition.web.describe import ALGORITHM_LINES, describe_event, event_fraction
 from sortition.web.jobs import Job, Jobs
 from sortition.web.projects import Project, Projects, privacy_key, safe_file_name, session_digest
+from sortition.web.tables import csv_for_excel, csv_to_xlsx
 
 MAX_UPLOAD = 50 * 1024 * 1024  # bytes per file; a pool of a million rows fits
 MAX_BODY = 3 * MAX_UPLOAD + 64 * 1024
@@ -53,6 +54,7 @@ PAGE_POLICY = (
 REPORT_POLICY = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
 )
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 AUDIT_DRAWS = 2000  # the page's default number of LEGACY draws (the command's is 10,000)
 
 _current: ContextVar[gettext.NullTranslations | None] = ContextVar(
@@ -677,9 +679,23 @@ def create_app(
     @app.get("/p/{project_id}/runs/{run}/files/{name}")
     def download(request: Request, project_id: str, run: str, name: str) -> Response:
         project = mine(request, project_id)
+        if project is not None and name.endswith(".xlsx"):
+            source = project.run_file(run, name.removesuffix(".xlsx") + ".csv")
+            if source is not None:
+                return Response(
+                    csv_to_xlsx(source),
+                    media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'},
+                )
         path = None if project is None else project.run_file(run, name)
         if path is None:
             return missing(request)
+        if name.endswith(".csv") and request.query_params.get("excel"):
+            return Response(
+                csv_for_excel(path),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            )
         if name == "report.html" and request.query_params.get("view"):
             response: Response = FileResponse(path, media_type="text/html")
             response.headers["Content-Security-Policy"] = REPORT_POLICY

@@ -525,3 +525,19 @@ def test_tables_for_excel(tmp_path: Path) -> None:
     sheet = load_workbook(tmp_path / "p.xlsx").active
     assert isinstance(sheet.cell(2, 2).value, float)
     assert browser.get(f"{run}/files/record.xlsx").status_code == 404
+
+
+def test_a_failed_draw_says_why_even_after_a_restart(tmp_path: Path) -> None:
+    app = create_app(tmp_path)
+    browser = TestClient(app, base_url=LOCAL)
+    project = new_project(browser)
+    upload_example(browser, project)
+    run = start_draw(browser, project, k="5")  # no panel of 5 meets quotas made for 20
+    assert finish(browser, run)["state"] == "failed"
+    page = browser.get(run).text
+    assert 'id="failed"' in page
+    restarted = TestClient(create_app(tmp_path), base_url=LOCAL)
+    restarted.cookies = browser.cookies
+    again = restarted.get(run).text
+    assert 'id="failed"' in again
+    assert again.count('<li dir="ltr">') == page.count('<li dir="ltr">') > 0

@@ -423,7 +423,7 @@ def create_app(
             selection = select_with_key(project, loaded, algorithm, chosen, job)
             sortition.write_selection(selection, out)
 
-        running.start(project.id, run, session_digest(request.state.session), work)
+        running.start(project.id, run, session_digest(request.state.session), work, keep)
         return to(f"/p/{project.id}/runs/{run}")
 
     @app.post("/p/{project_id}/commit")
@@ -454,7 +454,7 @@ def create_app(
             commitment = commit_with_key(project, loaded, algorithm, job)
             sortition.write_commitment(commitment, out)
 
-        running.start(project.id, run, session_digest(request.state.session), work)
+        running.start(project.id, run, session_digest(request.state.session), work, keep)
         return to(f"/p/{project.id}/runs/{run}")
 
     @app.post("/p/{project_id}/runs/{run}/draw")
@@ -601,8 +601,25 @@ def create_app(
             )
             sortition.write_audit(result, out)
 
-        running.start(project.id, run, session_digest(request.state.session), work)
+        running.start(project.id, run, session_digest(request.state.session), work, keep)
         return to(f"/p/{project.id}/runs/{run}")
+
+    def keep(job: Job) -> None:
+        """A failed or cancelled run's outcome, in runs/<n>.json (a page restarted later, or a
+        job forgotten, still shows it)."""
+        if job.state in (job_states.FAILED, job_states.CANCELLED):
+            folder = projects.data / job.project
+            if (folder / "runs" / f"{job.run}.json").is_file():
+                projects.update_run_file(
+                    folder,
+                    job.run,
+                    outcome={
+                        "state": job.state,
+                        "heading": job.heading,
+                        "problems": job.problems,
+                        "advice": job.advice,
+                    },
+                )
 
     def run_state(project: Project, run: str) -> tuple[str, Job | None]:
         job = running.for_run(project.id, run)
@@ -612,7 +629,9 @@ def create_app(
             return job_states.DONE, job
         if project.run_file(run, "commitment.json") is not None:
             return "committed", job
-        return "stopped", job
+        found = next((r for r in project.runs() if r["id"] == run), {})
+        outcome = found.get("outcome") or {}
+        return outcome.get("state", "stopped"), job
 
     @app.get("/p/{project_id}/runs/{run}", response_class=HTMLResponse)
     def run_page(request: Request, project_id: str, run: str) -> HTMLResponse:

@@ -59,17 +59,29 @@ class Job:
 class Jobs:
     """The running and recent jobs of one page, by random id."""
 
-    def __init__(self, workers: int = 2) -> None:
+    def __init__(self, workers: int = 2, keep: int = 200) -> None:
+        self._keep = keep  # finished jobs remembered (the oldest are forgotten first)
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._slots = threading.Semaphore(workers)
 
-    def start(self, project: str, run: str, owner: str, work: Callable[[Job], Any]) -> Job:
-        """Run ``work(job)`` in a thread of its own, under the job's cancel token."""
+    def start(
+        self,
+        project: str,
+        run: str,
+        owner: str,
+        work: Callable[[Job], Any],
+        finished: Callable[[Job], Any] | None = None,
+    ) -> Job:
+        """Run ``work(job)`` in a thread of its own, under the job's cancel token; then
+        ``finished(job)`` (to keep the outcome beyond this process's memory)."""
         job = Job(secrets.token_hex(10), project, run, owner)
         with self._lock:
+            done = [j for j in self._jobs.values() if j.state in FINISHED]
+            for old in done[: max(len(done) - self._keep, 0)]:
+                del self._jobs[old.id]
             self._jobs[job.id] = job
-        threading.Thread(target=self._run, args=(job, work), daemon=True).start()
+        threading.Thread(target=self._run, args=(job, work, finished), daemon=True).start()
         return job
 
     def get(self, job_id: str, owner: str) -> Job | None:
@@ -86,7 +98,9 @@ class Jobs:
     def cancel(self, job: Job) -> None:
         job.token.cancel()
 
-    def _run(self, job: Job, work: Callable[[Job], Any]) -> None:
+    def _run(
+        self, job: Job, work: Callable[[Job], Any], finished: Callable[[Job], Any] | None
+    ) -> None:
         with self._slots:
             if job.token.cancelled:
                 job.state = CANCELLED
@@ -111,3 +125,8 @@ class Jobs:
                 job.problems = ["this is a bug in sortition; the server's log has the details"]
                 job.state = FAILED
             log.info("job %s (project %s, run %s): %s", job.id, job.project, job.run, job.state)
+            if finished is not None:
+                try:
+                    finished(job)
+                except Exception:  # the project may have been deleted meanwhile
+                    log.exception("job %s: its outcome could not be kept", job.id)

@@ -223,7 +223,11 @@ class Projects:
 
     def update_run(self, project: Project, run: str, **changes: Any) -> None:
         """Add what a run's second step used (its seed) to runs/<n>.json."""
-        path = project.folder / "runs" / f"{run}.json"
+        self.update_run_file(project.folder, run, **changes)
+
+    def update_run_file(self, folder: Path, run: str, **changes: Any) -> None:
+        """Add ``changes`` to the project folder's runs/<n>.json."""
+        path = folder / "runs" / f"{run}.json"
         with _lock:
             request = {**json.loads(path.read_text(encoding="utf-8")), **changes}
             text = json.dumps(request, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

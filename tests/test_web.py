@@ -541,3 +541,67 @@ def test_a_failed_draw_says_why_even_after_a_restart(tmp_path: Path) -> None:
     again = restarted.get(run).text
     assert 'id="failed"' in again
     assert again.count('<li dir="ltr">') == page.count('<li dir="ltr">') > 0
+
+
+def test_invitation_letters_match_the_cli(tmp_path: Path) -> None:
+    from sortition.synthetic.registries import generate_registry, write_registry
+
+    registry = tmp_path / "register.csv"
+    write_registry(generate_registry(3000, 3, "web-invite"), registry)
+    browser = client(tmp_path / "data")
+    project = new_project(browser)
+    assert 'id="invite-form"' in browser.get(f"{project}/invite").text
+    bad = browser.post(f"{project}/invite", data={"letters": "0", "weights": "north 2", "seed": ""})
+    assert bad.status_code == 400
+    for message in (
+        "choose the registry",
+        "the number of letters must be",
+        "weights need the column to stratify by",
+        "enter the seed",
+    ):
+        assert message in bad.text
+    form = {
+        "letters": "300",
+        "household_columns": "address,postcode",
+        "stratify_by": "area",
+        "weights": "area-1: 1.5\narea-3: 0.75",
+        "seed_kind": "dice",
+        "seed": "4,1,6,2,5",
+    }
+    response = browser.post(
+        f"{project}/invite",
+        data=form,
+        files={"registry": ("register.csv", registry.read_bytes(), "text/csv")},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    run = response.headers["location"]
+    assert finish(browser, run)["state"] == "done"
+    assert "Done: the letters are drawn." in browser.get(run).text
+    cli_run = run_cli(
+        [
+            "invite",
+            "--registry",
+            registry,
+            "--letters",
+            "300",
+            "--household-columns",
+            "address,postcode",
+            "--stratify-by",
+            "area",
+            "--weight",
+            "area=area-1:1.5",
+            "--weight",
+            "area=area-3:0.75",
+            "--dice",
+            "4,1,6,2,5",
+            "--out",
+            tmp_path / "letters",
+        ]
+    )
+    assert cli_run.exit_code == 0, cli_run.stderr
+    for name in ("invitations.csv", "allocation.csv", "record.json"):
+        got = browser.get(f"{run}/files/{name}").content
+        assert got == (tmp_path / "letters" / name).read_bytes(), name
+    assert "Every check passed." in browser.get(f"{run}/verify").text
+    assert "Invitations 1" in browser.get(project).text

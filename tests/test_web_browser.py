@@ -258,3 +258,33 @@ def test_the_audit_report_in_the_page(browser, server: str, language: str) -> No
     assert "LEXIMIN" in report.locator("body").inner_text()
     screenshot(page, "audit", language)
     context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "he"])
+def test_invitation_letters_in_the_browser(
+    browser, server: str, language: str, tmp_path: Path
+) -> None:
+    from sortition.synthetic.registries import generate_registry, write_registry
+
+    registry = tmp_path / "register.csv"
+    write_registry(generate_registry(2000, 3, "web-browser-invite"), registry)
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{server}/?lang={language}")
+    page.fill("#name", "Letters")
+    page.click("#create")
+    page.click("#to-invite")
+    page.set_input_files("#registry", str(registry))
+    page.fill("#letters", "200")
+    page.fill("#inv_household_columns", "address,postcode")
+    page.fill("#stratify_by", "area")
+    page.fill("#weights", "area-1: 1.5")
+    page.fill("#inv-seed", "4,1,6,2,5")
+    screenshot(page, "invite", language)
+    page.click("#invite-button")
+    page.wait_for_selector("#done", timeout=RUN_SECONDS)
+    assert page.locator("a.file:text-is('invitations.csv')").count() == 1
+    page.click("#verify-run")
+    assert page.locator("#verdict.ok").is_visible()
+    context.close()

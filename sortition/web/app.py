@@ -22,6 +22,7 @@ import shutil
 import tempfile
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -621,6 +622,143 @@ def create_app(
                     },
                 )
 
+    @app.get("/p/{project_id}/invite", response_class=HTMLResponse)
+    def invite_page(request: Request, project_id: str) -> HTMLResponse:
+        project = mine(request, project_id)
+        if project is None:
+            return missing(request)
+        return page(request, "invite.html", project=project, form={}, problems=[])
+
+    @app.post("/p/{project_id}/invite")
+    async def invite(
+        request: Request,
+        project_id: str,
+        registry: Annotated[UploadFile | None, File()] = None,
+        letters: Annotated[str, Form()] = "",
+        id_column: Annotated[str, Form()] = "id",
+        household_columns: Annotated[str, Form()] = "",
+        stratify_by: Annotated[str, Form()] = "",
+        weights: Annotated[str, Form()] = "",
+        seed_kind: Annotated[str, Form()] = "dice",
+        seed: Annotated[str, Form()] = "",
+    ) -> Response:
+        """Stage 1, the invitation lottery (``sortition invite``), in the background: who of
+        the registry gets a letter."""
+        project = mine(request, project_id)
+        if project is None:
+            return missing(request)
+        use_language(request)
+        form = {
+            "letters": letters,
+            "id_column": id_column,
+            "household_columns": household_columns,
+            "stratify_by": stratify_by,
+            "weights": weights,
+            "seed_kind": seed_kind,
+            "seed": seed,
+        }
+        problems: list[str] = []
+        content: tuple[str, bytes] | None = None
+        if registry is not None and registry.filename:
+            name = safe_file_name(registry.filename)
+            if name is None or not name.lower().endswith(".csv"):
+                problems.append(
+                    _("%(file)s: the registry must be a CSV (.csv) file", file=registry.filename)
+                )
+            else:
+                try:
+                    content = (name, await read_limited(registry))
+                except UploadTooLarge:
+                    problems.append(
+                        _(
+                            "%(file)s: the file is larger than %(mb)s MB",
+                            file=name,
+                            mb=MAX_UPLOAD // (1024 * 1024),
+                        )
+                    )
+        elif project.registry_path is None:
+            problems.append(_("choose the registry to draw the letters from"))
+        try:
+            letter_count = int(letters)
+        except ValueError:
+            letter_count = 0
+        if letter_count < 1:
+            problems.append(_("the number of letters must be a whole number of 1 or more"))
+        strata = stratify_by.strip() or None
+        weight_map, weight_problems = parse_weights(weights, strata)
+        problems += weight_problems
+        chosen, seed_problems = read_seed(seed_kind, seed)
+        problems += seed_problems
+        if problems or chosen is None:
+            return page(
+                request, "invite.html", status=400, project=project, form=form, problems=problems
+            )
+        if content is not None:
+            project = await run_sync(projects.store_input, project, "registry", *content)
+        path = project.registry_path
+        assert path is not None
+        columns = tuple(c.strip() for c in household_columns.split(",") if c.strip())
+        ids = id_column.strip() or "id"
+        asked = {
+            "kind": "invite",
+            "algorithm": "invite",
+            "letters": letter_count,
+            "id_column": ids,
+            "household_columns": list(columns),
+            "stratify_by": strata,
+            "weights": weights.strip(),
+            "seed_kind": seed_kind,
+            "seed": seed,
+            "k": None,
+            "registry": path.name,
+        }
+        project, run = projects.start_run(project, asked)
+        out = project.run_folder(run)
+
+        def work(job: Job) -> None:
+            result = sortition.invite(
+                path,
+                letter_count,
+                chosen,
+                id_column=ids,
+                household_columns=columns,
+                stratify_by=strata,
+                weights=weight_map,
+                progress=job.progress,
+            )
+            sortition.write_invitations(result, out)
+
+        running.start(project.id, run, session_digest(request.state.session), work, keep)
+        return to(f"/p/{project.id}/runs/{run}")
+
+    def parse_weights(
+        text: str, stratify_by: str | None
+    ) -> tuple[dict[str, Fraction] | None, list[str]]:
+        """One ``VALUE: WEIGHT`` a line (``North: 1.5``) for the strata of ``stratify_by``."""
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        if not lines:
+            return None, []
+        if stratify_by is None:
+            return None, [_("weights need the column to stratify by")]
+        weights: dict[str, Fraction] = {}
+        problems = []
+        for line in lines:
+            value, colon, weight = line.rpartition(":")
+            try:  # a decimal number, as the command's --weight takes
+                number = Fraction(weight.strip()) if "/" not in weight else Fraction(-1)
+            except ValueError:
+                number = Fraction(-1)
+            if not colon or not value.strip() or number <= 0:
+                problems.append(
+                    _(
+                        "weight %(line)s: write VALUE: WEIGHT, a positive number, e.g. North: 1.5",
+                        line=repr(line),
+                    )
+                )
+            else:
+                weights[value.strip()] = number
+        return weights, problems
+
     def run_state(project: Project, run: str) -> tuple[str, Job | None]:
         job = running.for_run(project.id, run)
         if job is not None and job.state != job_states.DONE:
@@ -727,7 +865,11 @@ def create_app(
         record = None if project is None else project.run_file(run, "record.json")
         if project is None or record is None:
             return missing(request)
-        report = sortition.verify_record(record, project.pool_path, project.quotas_path)
+        found = next((r for r in project.runs() if r["id"] == run), {})
+        if found.get("kind") == "invite":
+            report = sortition.verify_record(record, registry_path=project.registry_path)
+        else:
+            report = sortition.verify_record(record, project.pool_path, project.quotas_path)
         return page(request, "verify.html", report=report, problems=[], project=project, run=run)
 
     # ------------------------------------------------------------------ verify any record

@@ -61,6 +61,7 @@ class Settings:
     id_column: str | None = None
     pool: str | None = None  # the stored file names
     quotas: str | None = None
+    registry: str | None = None  # stage 1: the registry the letters are drawn from
     runs: int = 0  # runs started so far (the next run is runs + 1)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -82,6 +83,11 @@ class Project:
     def quotas_path(self) -> Path | None:
         s = self.settings
         return None if s.quotas is None else self.folder / "inputs" / "quotas" / s.quotas
+
+    @property
+    def registry_path(self) -> Path | None:
+        s = self.settings
+        return None if s.registry is None else self.folder / "inputs" / "registry" / s.registry
 
     @property
     def ready(self) -> bool:
@@ -201,7 +207,7 @@ class Projects:
         return updated
 
     def store_input(self, project: Project, kind: str, name: str, content: bytes) -> Project:
-        """Keep an uploaded pool or quota file (``kind``), replacing the one before."""
+        """Keep an uploaded pool, quota or registry file (``kind``), replacing the one before."""
         folder = project.folder / "inputs" / kind
         if folder.exists():
             shutil.rmtree(folder)

@@ -9,10 +9,13 @@ import csv
 import hashlib
 import io
 import json
+import random
 import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
@@ -605,3 +608,47 @@ def test_invitation_letters_match_the_cli(tmp_path: Path) -> None:
         assert got == (tmp_path / "letters" / name).read_bytes(), name
     assert "Every check passed." in browser.get(f"{run}/verify").text
     assert "Invitations 1" in browser.get(project).text
+
+
+def mutated(rnd: random.Random, data: bytes) -> bytes:
+    """The file with a few bytes replaced, deleted or repeated, or cut short."""
+    out = bytearray(data)
+    for _ in range(rnd.randint(1, 6)):
+        if not out:
+            break
+        at = rnd.randrange(len(out))
+        action = rnd.random()
+        if action < 0.4:
+            out[at] = rnd.choice(b',\n"\r;x9-\xff\x00 ')
+        elif action < 0.7:
+            del out[at : at + rnd.randint(1, 40)]
+        elif action < 0.9:
+            out[at:at] = out[at : at + rnd.randint(1, 40)]
+        else:
+            del out[at:]
+    return bytes(out)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32))
+def test_spoiled_uploads_are_refused_cleanly(tmp_path_factory, seed: int) -> None:
+    """A spoiled pool or quota file gets a message beside the form (400) or is accepted (200):
+    never a server error, and a refused file is never kept."""
+    rnd = random.Random(seed)
+    browser = client(tmp_path_factory.mktemp("fuzz"))
+    project = new_project(browser)
+    pool, quotas = (EXAMPLE / "pool.csv").read_bytes(), (EXAMPLE / "quotas.csv").read_bytes()
+    if rnd.random() < 0.5:
+        pool = mutated(rnd, pool)
+    else:
+        quotas = mutated(rnd, quotas)
+    response = browser.post(
+        f"{project}/inputs",
+        files={"pool": ("pool.csv", pool, "text/csv"), "quotas": ("quotas.csv", quotas)},
+        data={"k": rnd.choice(["20", "20", "3", "500"]), "household_columns": "address,postcode"},
+    )
+    assert response.status_code in (200, 400)
+    if response.status_code == 400:
+        assert 'id="upload-problems"' in response.text
+        assert "Traceback" not in response.text
+        assert browser.get(project).text.count("Now:") == 0  # nothing kept

@@ -201,12 +201,13 @@ def create_app(
         upload_problems: list[str] | None = None,
         status: int = 200,
     ) -> HTMLResponse:
-        table, warnings, load_problems = None, [], []
-        if project.ready:
+        summary = project.settings.extra.get("summary")  # made at the upload
+        table = None if summary is None else summary["table"]
+        warnings = [] if summary is None else summary["warnings"]
+        load_problems: list[str] = []
+        if project.ready and summary is None:  # a project of an older page: read the files
             try:
-                loaded = project.load()
-                table = quota_table(loaded)
-                warnings = list(loaded.warnings)
+                table, warnings = summarise(project.load())
             except sortition.SortitionError as error:
                 load_problems = [str(p) for p in error.problems]
         return page(
@@ -318,11 +319,14 @@ def create_app(
             k=k,
             household_columns=household_columns,
             id_column=id_column,
-            extra={**project.settings.extra, "check": None},
+            extra={**project.settings.extra, "check": None, "summary": None},
         )
         if project.ready:
+            table, warnings = summarise(project.load())
+            summary = {"table": table, "warnings": warnings}
             project = projects.update(
-                project, extra={**project.settings.extra, "check": feasibility(project)}
+                project,
+                extra={**project.settings.extra, "summary": summary, "check": feasibility(project)},
             )
         return project
 
@@ -987,6 +991,12 @@ async def run_sync(function: Callable[..., Any], *args: Any) -> Any:
     from starlette.concurrency import run_in_threadpool
 
     return await run_in_threadpool(function, *args)
+
+
+def summarise(loaded: sortition.LoadedInput) -> tuple[list[dict[str, Any]], list[str]]:
+    """The quota table and the files' warnings, as the project page shows them (kept in
+    project.json at the upload, so that the page does not read the pool again)."""
+    return quota_table(loaded), list(loaded.warnings)
 
 
 def quota_table(loaded: sortition.LoadedInput) -> list[dict[str, Any]]:

@@ -64,7 +64,8 @@ def is_local(host: str) -> bool:
 @reports_errors
 def serve(host: str, port: int, data: Path, lang: str | None) -> None:
     """Start the page for organisers: projects, quotas, draws, downloads and verification in
-    the browser, in English or Hebrew. Stop it with Ctrl-C."""
+    the browser, in English or Hebrew. Stop it with Ctrl-C (exit 0; draws still running are
+    cancelled and write nothing)."""
     try:
         import uvicorn
 
@@ -97,4 +98,8 @@ def serve(host: str, port: int, data: Path, lang: str | None) -> None:
     if token:
         click.echo("anyone who opens it needs this address with its token; keep it private.")
     click.echo(f"projects are kept in {data.resolve()}; stop with Ctrl-C.")
-    uvicorn.run(app, host=host.strip("[]"), port=port, log_level="warning", access_log=False)
+    try:
+        uvicorn.run(app, host=host.strip("[]"), port=port, log_level="warning", access_log=False)
+    finally:
+        app.state.jobs.cancel_all()  # a draw still running writes nothing
+    click.echo("stopped.")

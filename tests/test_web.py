@@ -10,7 +10,11 @@ import hashlib
 import io
 import json
 import random
+import signal
+import subprocess
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -28,7 +32,7 @@ from sortition.synthetic.pools import PRESETS, generate_instance, write_instance
 from sortition.web import app as web_app
 from sortition.web.app import create_app
 from sortition.web.projects import safe_file_name
-from tests.helpers import EXAMPLE, run_cli
+from tests.helpers import EXAMPLE, run_cli, sortition_command
 
 LOCAL = "http://127.0.0.1"
 
@@ -652,3 +656,72 @@ def test_spoiled_uploads_are_refused_cleanly(tmp_path_factory, seed: int) -> Non
         assert 'id="upload-problems"' in response.text
         assert "Traceback" not in response.text
         assert browser.get(project).text.count("Now:") == 0  # nothing kept
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def serve_until_up(args: list[str], url: str) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [*sortition_command(), "serve", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=5)
+            return process
+        except urllib.error.HTTPError:
+            return process  # it answers (with a refusal)
+        except OSError:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the page did not start"
+            time.sleep(0.1)
+
+
+def test_serve_as_a_user_types_it(tmp_path: Path) -> None:
+    """sortition serve: the address printed, localhost only, Ctrl-C stops it (exit 0)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    process = serve_until_up(["--port", str(port), "--data", str(tmp_path / "projects")], url)
+    try:
+        assert urllib.request.urlopen(url).status == 200
+        foreign = urllib.request.Request(url, headers={"Host": "attacker.example"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(foreign)
+        assert refused.value.code == 400
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert f"the page is at {url}" in out and "stopped." in out
+    assert (tmp_path / "projects").is_dir()
+
+
+def test_serve_beyond_localhost_needs_the_printed_token(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    process = serve_until_up(["--host", "0.0.0.0", "--port", str(port), "--data", tmp_path], url)
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert f"http://0.0.0.0:{port}/?token=" in first
+        token = first.split("?token=", 1)[1].split()[0]
+        assert len(token) >= 30 and "keep it private" in process.stdout.readline()
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url)
+        assert refused.value.code == 403
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(f"{url}?token={token[:-1]}")
+        assert urllib.request.urlopen(f"{url}?token={token}").status == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=60)
+    assert process.returncode == 0 and "stopped." in out

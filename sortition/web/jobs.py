@@ -98,6 +98,17 @@ class Jobs:
     def cancel(self, job: Job) -> None:
         job.token.cancel()
 
+    def cancel_all(self, seconds: float = 30.0) -> None:
+        """Cancel every unfinished job and wait up to ``seconds`` for them to stop (the page is
+        stopping: their outputs are then never half written)."""
+        with self._lock:
+            unfinished = [j for j in self._jobs.values() if j.state not in FINISHED]
+        for job in unfinished:
+            job.token.cancel()
+        deadline = time.monotonic() + seconds
+        while any(j.state not in FINISHED for j in unfinished) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
     def _run(
         self, job: Job, work: Callable[[Job], Any], finished: Callable[[Job], Any] | None
     ) -> None:

@@ -725,3 +725,45 @@ def test_serve_beyond_localhost_needs_the_printed_token(tmp_path: Path) -> None:
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=60)
     assert process.returncode == 0 and "stopped." in out
+
+
+def test_excel_uploads_are_read_like_csv(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    rows = list(csv.reader(io.StringIO((EXAMPLE / "quotas.csv").read_text(encoding="utf-8"))))
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append([int(c) if c.isdigit() else c for c in row])
+    book.save(tmp_path / "quotas.xlsx")
+    browser = client(tmp_path / "data")
+    project = new_project(browser)
+    page = browser.post(
+        f"{project}/inputs",
+        files=example_files(quotas=tmp_path / "quotas.xlsx"),
+        data={"k": "20", "household_columns": "address,postcode"},
+    ).text
+    assert "a panel of 20 meets every quota." in page and "quotas.xlsx" in page
+
+
+def test_runs_beyond_the_workers_wait_their_turn(tmp_path: Path) -> None:
+    """With one worker a second draw waits while the first computes; cancelling the waiting
+    one ends it at once, and the first goes on."""
+    pool, quotas = long_instance(tmp_path / "big")
+    app = create_app(tmp_path / "data", workers=1)
+    browser = TestClient(app, base_url=LOCAL)
+    project = new_project(browser)
+    browser.post(f"{project}/inputs", files=example_files(pool, quotas), data={"k": "150"})
+    first = start_draw(browser, project, seed_kind="text", seed="first")
+    second = start_draw(browser, project, seed_kind="text", seed="second")
+    try:
+        time.sleep(1)
+        assert browser.get(f"{second}/status").json()["state"] == "waiting"
+        assert "Waiting for another draw to finish" in browser.get(second).text
+        browser.post(f"{second}/cancel")
+        assert browser.get(f"{second}/status").json()["state"] == "cancelled"
+        assert browser.get(f"{first}/status").json()["state"] == "running"
+    finally:
+        browser.post(f"{first}/cancel")
+        assert finish(browser, first, seconds=30)["state"] == "cancelled"
+    assert finish(browser, second, seconds=30)["state"] == "cancelled"

@@ -97,6 +97,8 @@ class Jobs:
 
     def cancel(self, job: Job) -> None:
         job.token.cancel()
+        if job.state == WAITING:  # it will not start: say so now (its thread ends it too)
+            job.state = CANCELLED
 
     def cancel_all(self, seconds: float = 30.0) -> None:
         """Cancel every unfinished job and wait up to ``seconds`` for them to stop (the page is
@@ -113,31 +115,34 @@ class Jobs:
         self, job: Job, work: Callable[[Job], Any], finished: Callable[[Job], Any] | None
     ) -> None:
         with self._slots:
-            if job.token.cancelled:
+            if job.token.cancelled:  # cancelled while it waited: it never starts
                 job.state = CANCELLED
-                return
-            job.state = RUNNING
-            job.started = time.monotonic()
+            else:
+                self._work(job, work)
+        log.info("job %s (project %s, run %s): %s", job.id, job.project, job.run, job.state)
+        if finished is not None:
             try:
-                with cancellable(job.token):
-                    work(job)
-                job.state = DONE
-            except Interrupted:
-                job.state = CANCELLED
-            except SortitionError as error:
-                job.heading = error.heading
-                job.problems = [str(p) for p in error.problems]
-                if isinstance(error, InfeasibleError):
-                    job.advice = list(error.advice)
-                job.state = FAILED
-            except Exception:  # a bug: logged (no personal data: the job's ids only)
-                log.exception("job %s of project %s failed", job.id, job.project)
-                job.heading = "internal error"
-                job.problems = ["this is a bug in sortition; the server's log has the details"]
-                job.state = FAILED
-            log.info("job %s (project %s, run %s): %s", job.id, job.project, job.run, job.state)
-            if finished is not None:
-                try:
-                    finished(job)
-                except Exception:  # the project may have been deleted meanwhile
-                    log.exception("job %s: its outcome could not be kept", job.id)
+                finished(job)
+            except Exception:  # the project may have been deleted meanwhile
+                log.exception("job %s: its outcome could not be kept", job.id)
+
+    def _work(self, job: Job, work: Callable[[Job], Any]) -> None:
+        job.state = RUNNING
+        job.started = time.monotonic()
+        try:
+            with cancellable(job.token):
+                work(job)
+            job.state = DONE
+        except Interrupted:
+            job.state = CANCELLED
+        except SortitionError as error:
+            job.heading = error.heading
+            job.problems = [str(p) for p in error.problems]
+            if isinstance(error, InfeasibleError):
+                job.advice = list(error.advice)
+            job.state = FAILED
+        except Exception:  # a bug: logged (no personal data: the job's ids only)
+            log.exception("job %s of project %s failed", job.id, job.project)
+            job.heading = "internal error"
+            job.problems = ["this is a bug in sortition; the server's log has the details"]
+            job.state = FAILED

@@ -8,8 +8,9 @@ installed package work alike). A message without a translation falls back to its
 tests/test_web_i18n.py fails when a message of the page lacks its Hebrew translation.
 
 Domains: ``web`` (the page, ``sortition.web``). The command line's messages can join as a domain
-``cli`` of the same machinery (its entry layer then picks the language from ``--lang`` or the
-environment; this module never reads the environment).
+``cli`` of the same machinery: its entry layer picks the language from ``--lang`` or else from
+``language_from_environment(os.environ)`` (gettext's own lookup order); this module never reads
+the environment itself.
 
 ``scripts/messages`` extracts the messages from the code and templates and updates the ``.po``
 files (Babel's extract and update).
@@ -20,6 +21,7 @@ from __future__ import annotations
 import functools
 import gettext
 import io
+from collections.abc import Mapping
 from importlib import resources
 
 LANGUAGES = ("en", "he")  # English first: the source language and the fallback
@@ -78,3 +80,24 @@ def negotiate(accept_language: str | None, default: str = DEFAULT_LANGUAGE) -> s
         if primary in LANGUAGES and quality > 0:
             choices.append((-quality, position, primary))
     return min(choices)[2] if choices else default
+
+
+def language_from_environment(environ: Mapping[str, str], default: str = DEFAULT_LANGUAGE) -> str:
+    """The language gettext's lookup would choose from ``environ`` (which the caller reads):
+    the first of LANGUAGE (a colon-separated list), LC_ALL, LC_MESSAGES and LANG that is set,
+    and in it the first language of ``LANGUAGES`` (``he_IL.UTF-8`` -> ``he``); ``C`` and
+    ``POSIX`` mean English. Without ``setlocale``, so the locale need not be installed."""
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name, "")
+        if not value:
+            continue
+        for entry in value.split(":") if name == "LANGUAGE" else [value]:
+            code = entry.split(".")[0].split("@")[0].split("_")[0].lower()
+            code = "he" if code == "iw" else code
+            if code in ("c", "posix"):
+                return DEFAULT_LANGUAGE
+            if code in LANGUAGES:
+                return code
+        if name != "LANGUAGE":  # gettext stops at the first category that is set
+            return default
+    return default

@@ -87,3 +87,17 @@ def test_negotiate() -> None:
     assert negotiate("he;q=bad") == "en"
     assert negotiate("fr", default="he") == "he"
     assert text_direction("he") == "rtl" and text_direction("en") == "ltr"
+
+
+def test_language_from_environment() -> None:
+    from sortition.i18n import language_from_environment as pick
+
+    assert pick({}) == "en"
+    assert pick({"LANG": "he_IL.UTF-8"}) == "he"
+    assert pick({"LANG": "he_IL.UTF-8", "LC_ALL": "C"}) == "en"
+    assert pick({"LANGUAGE": "fr:he", "LANG": "en_US.UTF-8"}) == "he"
+    assert pick({"LANGUAGE": "fr:de", "LANG": "he_IL.UTF-8"}) == "he"  # on to LC_ALL, LANG
+    assert pick({"LC_MESSAGES": "iw_IL", "LANG": "en_GB"}) == "he"
+    assert pick({"LANG": "fr_FR.UTF-8"}) == "en"
+    assert pick({"LANG": "fr_FR"}, default="he") == "he"
+    assert pick({"LANG": "he_IL.UTF-8@euro"}) == "he"

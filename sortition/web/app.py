@@ -78,6 +78,30 @@ class UploadTooLarge(Exception):
     pass
 
 
+ROUTES = (  # method, path, the Site method that answers
+    ("GET", "/", "index"),
+    ("POST", "/projects", "create"),
+    ("GET", "/p/{project_id}", "project_page"),
+    ("POST", "/p/{project_id}/inputs", "upload"),
+    ("POST", "/p/{project_id}/delete", "delete"),
+    ("GET", "/p/{project_id}/draw", "draw_page"),
+    ("POST", "/p/{project_id}/draw", "draw"),
+    ("POST", "/p/{project_id}/commit", "commit"),
+    ("POST", "/p/{project_id}/runs/{run}/draw", "draw_committed"),
+    ("GET", "/p/{project_id}/audit", "audit_page"),
+    ("POST", "/p/{project_id}/audit", "audit"),
+    ("GET", "/p/{project_id}/invite", "invite_page"),
+    ("POST", "/p/{project_id}/invite", "invite"),
+    ("GET", "/p/{project_id}/runs/{run}", "run_page"),
+    ("GET", "/p/{project_id}/runs/{run}/status", "run_status"),
+    ("POST", "/p/{project_id}/runs/{run}/cancel", "cancel"),
+    ("GET", "/p/{project_id}/runs/{run}/files/{name}", "download"),
+    ("GET", "/p/{project_id}/runs/{run}/verify", "verify_run"),
+    ("GET", "/verify", "verify_page"),
+    ("POST", "/verify", "verify_upload"),
+)
+
+
 def create_app(
     data: Path,
     *,
@@ -90,37 +114,63 @@ def create_app(
     language for a browser that has not chosen one (else its Accept-Language decides);
     ``token``: required of every request when set; ``local``: answer only requests addressed to
     localhost; ``workers``: runs computed at once."""
+    site = Site(Path(data), default_language, token, local, workers)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    projects = Projects(Path(data))
-    running = Jobs(workers)
-    templates = Environment(
-        loader=PackageLoader("sortition.web", "templates"),
-        autoescape=select_autoescape(["html"]),
-        extensions=["jinja2.ext.i18n"],
-    )
-    templates.install_gettext_callables(  # type: ignore[attr-defined]
-        _, _ngettext, newstyle=True
-    )
-    app.mount(
-        "/static",
-        StaticFiles(packages=[("sortition.web", "static")]),
-        name="static",
-    )
+    app.middleware("http")(site.guard)
+    app.mount("/static", StaticFiles(packages=[("sortition.web", "static")]), name="static")
+    for method, path, name in ROUTES:
+        app.add_api_route(path, getattr(site, name), methods=[method])
+    app.state.projects = site.projects
+    app.state.jobs = site.running
+    return app
+
+
+def to(url: str) -> RedirectResponse:
+    """The browser to ``url`` (after a form: 303, so that reloading does not send it again)."""
+    return RedirectResponse(url, status_code=303)
+
+
+class Site:
+    """The page's state (the projects, the jobs, the templates, the options) and its handlers:
+    each route of ``ROUTES`` is one method, which parses, calls ``sortition`` and renders."""
+
+    def __init__(
+        self,
+        data: Path,
+        default_language: str | None,
+        token: str | None,
+        local: bool,
+        workers: int,
+    ) -> None:
+        self.projects = Projects(data)
+        self.running = Jobs(workers)
+        self.default_language = default_language
+        self.token = token
+        self.local = local
+        self.templates = Environment(
+            loader=PackageLoader("sortition.web", "templates"),
+            autoescape=select_autoescape(["html"]),
+            extensions=["jinja2.ext.i18n"],
+        )
+        self.templates.install_gettext_callables(  # type: ignore[attr-defined]
+            _, _ngettext, newstyle=True
+        )
 
     # ------------------------------------------------------------------ request plumbing
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Any:
+    async def guard(
+        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Any:
         host = (request.headers.get("host") or "").rsplit(":", 1)[0] if request.headers else ""
         if request.headers.get("host", "").startswith("[::1]"):
             host = "[::1]"
-        if local and host not in LOCAL_HOSTS:
+        if self.local and host not in LOCAL_HOSTS:
             return Response("this page answers only on localhost", status_code=400)
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > MAX_BODY:
             return Response("upload too large", status_code=413)
         given = request.query_params.get("token") or request.cookies.get(TOKEN_COOKIE)
-        if token is not None and not (given and secrets.compare_digest(given, token)):
+        if self.token is not None and not (given and secrets.compare_digest(given, self.token)):
             return Response(
                 "a token is required: open the address that 'sortition serve' printed",
                 status_code=403,
@@ -130,7 +180,7 @@ def create_app(
             chosen = None
         language = chosen or request.cookies.get(LANGUAGE_COOKIE)
         if language not in LANGUAGES:
-            language = default_language or negotiate(request.headers.get("accept-language"))
+            language = self.default_language or negotiate(request.headers.get("accept-language"))
         session = request.cookies.get(SESSION_COOKIE)
         new_session = session is None or len(session) < 20
         if new_session:
@@ -144,17 +194,19 @@ def create_app(
             )
         if chosen:
             response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=YEAR, samesite="lax")
-        if token is not None and request.query_params.get("token"):
-            response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="lax")
+        if self.token is not None and request.query_params.get("token"):
+            response.set_cookie(TOKEN_COOKIE, self.token, httponly=True, samesite="lax")
         response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         return response
 
-    def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    def page(
+        self, request: Request, template: str, status: int = 200, **context: Any
+    ) -> HTMLResponse:
         language = request.state.language
         _current.set(translations("web", language))
-        html = templates.get_template(template).render(
+        html = self.templates.get_template(template).render(
             language=language,
             direction=text_direction(language),
             path=request.url.path,
@@ -163,39 +215,34 @@ def create_app(
         )
         return HTMLResponse(html, status_code=status)
 
-    def use_language(request: Request) -> None:
+    def use_language(self, request: Request) -> None:
         """Messages built in Python (``_``) in the request's language."""
         _current.set(translations("web", request.state.language))
 
-    def mine(request: Request, project_id: str) -> Project | None:
-        return projects.get(project_id, request.state.session)
+    def mine(self, request: Request, project_id: str) -> Project | None:
+        return self.projects.get(project_id, request.state.session)
 
-    def missing(request: Request) -> HTMLResponse:
-        return page(request, "missing.html", status=404)
-
-    def to(url: str) -> RedirectResponse:
-        return RedirectResponse(url, status_code=303)
+    def missing(self, request: Request) -> HTMLResponse:
+        return self.page(request, "missing.html", status=404)
 
     # ------------------------------------------------------------------ projects
 
-    @app.get("/", response_class=HTMLResponse)
-    def index(request: Request) -> HTMLResponse:
-        return page(request, "index.html", projects=projects.mine(request.state.session))
+    def index(self, request: Request) -> HTMLResponse:
+        return self.page(request, "index.html", projects=self.projects.mine(request.state.session))
 
-    @app.post("/projects")
-    def create(request: Request, name: Annotated[str, Form()] = "") -> Response:
+    def create(self, request: Request, name: Annotated[str, Form()] = "") -> Response:
         name = " ".join(name.split())[:100] or "project"
-        project = projects.create(name, request.state.session)
+        project = self.projects.create(name, request.state.session)
         return to(f"/p/{project.id}")
 
-    @app.get("/p/{project_id}", response_class=HTMLResponse)
-    def project_page(request: Request, project_id: str) -> HTMLResponse:
-        project = mine(request, project_id)
+    def project_page(self, request: Request, project_id: str) -> HTMLResponse:
+        project = self.mine(request, project_id)
         if project is None:
-            return missing(request)
-        return project_view(request, project)
+            return self.missing(request)
+        return self.project_view(request, project)
 
     def project_view(
+        self,
         request: Request,
         project: Project,
         upload_problems: list[str] | None = None,
@@ -210,7 +257,7 @@ def create_app(
                 table, warnings = summarise(project.load())
             except sortition.SortitionError as error:
                 load_problems = [str(p) for p in error.problems]
-        return page(
+        return self.page(
             request,
             "project.html",
             status=status,
@@ -222,8 +269,8 @@ def create_app(
             runs=project.runs(),
         )
 
-    @app.post("/p/{project_id}/inputs")
     async def upload(
+        self,
         request: Request,
         project_id: str,
         pool: Annotated[UploadFile | None, File()] = None,
@@ -232,10 +279,10 @@ def create_app(
         household_columns: Annotated[str, Form()] = "",
         id_column: Annotated[str, Form()] = "",
     ) -> Response:
-        project = mine(request, project_id)
+        project = self.mine(request, project_id)
         if project is None:
-            return missing(request)
-        use_language(request)
+            return self.missing(request)
+        self.use_language(request)
         problems: list[str] = []
         files: dict[str, tuple[str, bytes]] = {}
         for kind, upload_file in (("pool", pool), ("quotas", quotas)):
@@ -269,16 +316,17 @@ def create_app(
             if k_value < 1:
                 problems.append(_("the panel size k must be a whole number of 1 or more"))
         if problems:
-            return project_view(request, project, problems, status=400)
+            return self.project_view(request, project, problems, status=400)
         columns = tuple(c.strip() for c in household_columns.split(",") if c.strip())
         new = await run_sync(
-            validate_and_store, project, files, k_value, columns, id_column.strip() or None
+            self.validate_and_store, project, files, k_value, columns, id_column.strip() or None
         )
         if isinstance(new, list):
-            return project_view(request, project, new, status=400)
+            return self.project_view(request, project, new, status=400)
         return to(f"/p/{project.id}")
 
     def validate_and_store(
+        self,
         project: Project,
         files: dict[str, tuple[str, bytes]],
         k: int | None,
@@ -313,8 +361,8 @@ def create_app(
                 except sortition.SortitionError as error:
                     return [str(p) for p in error.problems]
             for kind, (name, content) in files.items():
-                project = projects.store_input(project, kind, name, content)
-        project = projects.update(
+                project = self.projects.store_input(project, kind, name, content)
+        project = self.projects.update(
             project,
             k=k,
             household_columns=household_columns,
@@ -324,13 +372,17 @@ def create_app(
         if project.ready:
             table, warnings = summarise(project.load())
             summary = {"table": table, "warnings": warnings}
-            project = projects.update(
+            project = self.projects.update(
                 project,
-                extra={**project.settings.extra, "summary": summary, "check": feasibility(project)},
+                extra={
+                    **project.settings.extra,
+                    "summary": summary,
+                    "check": self.feasibility(project),
+                },
             )
         return project
 
-    def feasibility(project: Project) -> dict[str, Any]:
+    def feasibility(self, project: Project) -> dict[str, Any]:
         try:
             sortition.check(project.load(), time_limit=CHECK_SECONDS)
         except sortition.InfeasibleError as error:
@@ -343,25 +395,23 @@ def create_app(
             return {"feasible": None, "problems": [str(p) for p in error.problems], "advice": []}
         return {"feasible": True, "problems": [], "advice": []}
 
-    @app.post("/p/{project_id}/delete")
-    def delete(request: Request, project_id: str) -> Response:
-        project = mine(request, project_id)
+    def delete(self, request: Request, project_id: str) -> Response:
+        project = self.mine(request, project_id)
         if project is None:
-            return missing(request)
-        projects.delete(project)
+            return self.missing(request)
+        self.projects.delete(project)
         return to("/")
 
     # ------------------------------------------------------------------ draw
 
-    @app.get("/p/{project_id}/draw", response_class=HTMLResponse)
-    def draw_page(request: Request, project_id: str) -> HTMLResponse:
-        project = mine(request, project_id)
+    def draw_page(self, request: Request, project_id: str) -> HTMLResponse:
+        project = self.mine(request, project_id)
         if project is None:
-            return missing(request)
-        return page(request, "draw.html", project=project, problems=[], form={})
+            return self.missing(request)
+        return self.page(request, "draw.html", project=project, problems=[], form={})
 
     def draw_request(
-        project: Project, algorithm: str, k: str, households: str
+        self, project: Project, algorithm: str, k: str, households: str
     ) -> tuple[dict[str, Any], list[str]]:
         """What a draw or a commitment asks for, and the problems with it."""
         problems: list[str] = []
@@ -378,7 +428,7 @@ def create_app(
         with_households = bool(households) and bool(project.settings.household_columns)
         return {"algorithm": algorithm, "k": k_value, "households": with_households}, problems
 
-    def read_seed(kind: str, seed: str) -> tuple[sortition.Seed | None, list[str]]:
+    def read_seed(self, kind: str, seed: str) -> tuple[sortition.Seed | None, list[str]]:
         if not seed.strip():
             return None, [_("enter the seed: the dice rolled or the words drawn in public")]
         try:
@@ -389,8 +439,8 @@ def create_app(
             return None, [str(p) for p in error.problems]
         return chosen, []
 
-    @app.post("/p/{project_id}/draw")
     def draw(
+        self,
         request: Request,
         project_id: str,
         algorithm: Annotated[str, Form()] = sortition.DEFAULT_ALGORITHM,
@@ -400,10 +450,10 @@ def create_app(
         seed: Annotated[str, Form()] = "",
     ) -> Response:
         """Draw in one step (``sortition select``), in the background."""
-        project = mine(request, project_id)
+        project = self.mine(request, project_id)
         if project is None:
-            return missing(request)
-        use_language(request)
+            return self.missing(request)
+        self.use_language(request)
         form = {
             "algorithm": algorithm,
             "k": k,
@@ -411,14 +461,14 @@ def create_app(
             "seed_kind": seed_kind,
             "seed": seed,
         }
-        asked, problems = draw_request(project, algorithm, k, households)
-        chosen, seed_problems = read_seed(seed_kind, seed)
+        asked, problems = self.draw_request(project, algorithm, k, households)
+        chosen, seed_problems = self.read_seed(seed_kind, seed)
         problems += seed_problems
         if problems or chosen is None:
-            return page(
+            return self.page(
                 request, "draw.html", status=400, project=project, problems=problems, form=form
             )
-        project, run = projects.start_run(
+        project, run = self.projects.start_run(
             project, {**asked, "steps": 1, "seed_kind": seed_kind, "seed": seed}
         )
         out = project.run_folder(run)
@@ -428,11 +478,11 @@ def create_app(
             selection = select_with_key(project, loaded, algorithm, chosen, job)
             sortition.write_selection(selection, out)
 
-        running.start(project.id, run, session_digest(request.state.session), work, keep)
+        self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
         return to(f"/p/{project.id}/runs/{run}")
 
-    @app.post("/p/{project_id}/commit")
     def commit(
+        self,
         request: Request,
         project_id: str,
         algorithm: Annotated[str, Form()] = sortition.DEFAULT_ALGORITHM,
@@ -441,17 +491,17 @@ def create_app(
     ) -> Response:
         """The first of two steps (``sortition commit``): fix everything but the seed, in the
         background; the run's page then shows the SHA-256 to publish."""
-        project = mine(request, project_id)
+        project = self.mine(request, project_id)
         if project is None:
-            return missing(request)
-        use_language(request)
+            return self.missing(request)
+        self.use_language(request)
         form = {"algorithm": algorithm, "k": k, "households": households}
-        asked, problems = draw_request(project, algorithm, k, households)
+        asked, problems = self.draw_request(project, algorithm, k, households)
         if problems:
-            return page(
+            return self.page(
                 request, "draw.html", status=400, project=project, problems=problems, form=form
             )
-        project, run = projects.start_run(project, {**asked, "steps": 2})
+        project, run = self.projects.start_run(project, {**asked, "steps": 2})
         out = project.commitment_folder(run)
 
         def work(job: Job) -> None:
@@ -459,11 +509,11 @@ def create_app(
             commitment = commit_with_key(project, loaded, algorithm, job)
             sortition.write_commitment(commitment, out)
 
-        running.start(project.id, run, session_digest(request.state.session), work, keep)
+        self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
         return to(f"/p/{project.id}/runs/{run}")
 
-    @app.post("/p/{project_id}/runs/{run}/draw")
     async def draw_committed(
+        self,
         request: Request,
         project_id: str,
         run: str,
@@ -473,11 +523,11 @@ def create_app(
     ) -> Response:
         """The second step (``sortition draw``): the seed that did not exist when the SHA-256
         was published: dice, words, or a saved beacon pulse."""
-        project = mine(request, project_id)
+        project = self.mine(request, project_id)
         commitment = None if project is None else project.run_file(run, "commitment.json")
         if project is None or commitment is None:
-            return missing(request)
-        use_language(request)
+            return self.missing(request)
+        self.use_language(request)
         if project.run_file(run, "record.json") is not None:
             return to(f"/p/{project.id}/runs/{run}")
         problems: list[str] = []
@@ -494,13 +544,13 @@ def create_app(
                     problems.append(_("the beacon file is too large"))
                 if not problems:
                     chosen, problems = await run_sync(
-                        read_beacon, project, beacon.filename, content
+                        self.read_beacon, project, beacon.filename, content
                     )
                     shown = beacon.filename
         else:
-            chosen, problems = read_seed(seed_kind, seed)
+            chosen, problems = self.read_seed(seed_kind, seed)
         if problems or chosen is None:
-            return run_view(request, project, run, status=400, seed_problems=problems)
+            return self.run_view(request, project, run, status=400, seed_problems=problems)
         digest = sha256_of(commitment)
         try:
             result = await run_sync(
@@ -509,12 +559,12 @@ def create_app(
             await run_sync(sortition.write_committed_draw, result, project.run_folder(run))
         except sortition.SortitionError as error:
             problems = [str(p) for p in error.problems]
-            return run_view(request, project, run, status=400, seed_problems=problems)
-        projects.update_run(project, run, seed_kind=seed_kind, seed=shown)
+            return self.run_view(request, project, run, status=400, seed_problems=problems)
+        self.projects.update_run(project, run, seed_kind=seed_kind, seed=shown)
         return to(f"/p/{project.id}/runs/{run}")
 
     def read_beacon(
-        project: Project, name: str, content: bytes
+        self, project: Project, name: str, content: bytes
     ) -> tuple[sortition.Seed | None, list[str]]:
         base = name.replace("\\", "/").rsplit("/", 1)[-1].lstrip(".")[:100] or "beacon.json"
         with tempfile.TemporaryDirectory(dir=project.folder) as scratch:
@@ -525,21 +575,21 @@ def create_app(
             except sortition.SortitionError as error:
                 return None, [str(p) for p in error.problems]
 
-    @app.get("/p/{project_id}/audit", response_class=HTMLResponse)
-    def audit_page(request: Request, project_id: str) -> HTMLResponse:
-        project = mine(request, project_id)
+    def audit_page(self, request: Request, project_id: str) -> HTMLResponse:
+        project = self.mine(request, project_id)
         if project is None:
-            return missing(request)
-        return audit_form(request, project, {}, [])
+            return self.missing(request)
+        return self.audit_form(request, project, {}, [])
 
     def audit_form(
+        self,
         request: Request,
         project: Project,
         form: dict[str, Any],
         problems: list[str],
         status: int = 200,
     ) -> HTMLResponse:
-        return page(
+        return self.page(
             request,
             "audit.html",
             status=status,
@@ -551,8 +601,8 @@ def create_app(
             default_draws=AUDIT_DRAWS,
         )
 
-    @app.post("/p/{project_id}/audit")
     def audit(
+        self,
         request: Request,
         project_id: str,
         algorithms: Annotated[list[str] | None, Form()] = None,
@@ -563,10 +613,10 @@ def create_app(
     ) -> Response:
         """How fair each algorithm is for every volunteer (``sortition audit``), in the
         background; the report is shown in the page."""
-        project = mine(request, project_id)
+        project = self.mine(request, project_id)
         if project is None:
-            return missing(request)
-        use_language(request)
+            return self.missing(request)
+        self.use_language(request)
         chosen = [a for a in sortition.AUDIT_ALGORITHMS if a in (algorithms or [])]
         form = {
             "algorithms": chosen,
@@ -575,7 +625,7 @@ def create_app(
             "households": households,
             "seed": seed,
         }
-        asked, problems = draw_request(project, sortition.DEFAULT_ALGORITHM, k, households)
+        asked, problems = self.draw_request(project, sortition.DEFAULT_ALGORITHM, k, households)
         if not chosen:
             problems.append(_("choose at least one algorithm to audit"))
         try:
@@ -587,7 +637,7 @@ def create_app(
         if not seed.strip():
             problems.append(_("enter a seed for the audit's draws (any words)"))
         if problems:
-            return audit_form(request, project, form, problems, status=400)
+            return self.audit_form(request, project, form, problems, status=400)
         asked = {
             **asked,
             "kind": "audit",
@@ -596,7 +646,7 @@ def create_app(
             "seed": seed,
             "algorithm": "audit",
         }
-        project, run = projects.start_run(project, asked)
+        project, run = self.projects.start_run(project, asked)
         out = project.run_folder(run)
 
         def work(job: Job) -> None:
@@ -606,16 +656,16 @@ def create_app(
             )
             sortition.write_audit(result, out)
 
-        running.start(project.id, run, session_digest(request.state.session), work, keep)
+        self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
         return to(f"/p/{project.id}/runs/{run}")
 
-    def keep(job: Job) -> None:
+    def keep(self, job: Job) -> None:
         """A failed or cancelled run's outcome, in runs/<n>.json (a page restarted later, or a
         job forgotten, still shows it)."""
         if job.state in (job_states.FAILED, job_states.CANCELLED):
-            folder = projects.data / job.project
+            folder = self.projects.data / job.project
             if (folder / "runs" / f"{job.run}.json").is_file():
-                projects.update_run_file(
+                self.projects.update_run_file(
                     folder,
                     job.run,
                     outcome={
@@ -626,15 +676,14 @@ def create_app(
                     },
                 )
 
-    @app.get("/p/{project_id}/invite", response_class=HTMLResponse)
-    def invite_page(request: Request, project_id: str) -> HTMLResponse:
-        project = mine(request, project_id)
+    def invite_page(self, request: Request, project_id: str) -> HTMLResponse:
+        project = self.mine(request, project_id)
         if project is None:
-            return missing(request)
-        return page(request, "invite.html", project=project, form={}, problems=[])
+            return self.missing(request)
+        return self.page(request, "invite.html", project=project, form={}, problems=[])
 
-    @app.post("/p/{project_id}/invite")
     async def invite(
+        self,
         request: Request,
         project_id: str,
         registry: Annotated[UploadFile | None, File()] = None,
@@ -648,10 +697,10 @@ def create_app(
     ) -> Response:
         """Stage 1, the invitation lottery (``sortition invite``), in the background: who of
         the registry gets a letter."""
-        project = mine(request, project_id)
+        project = self.mine(request, project_id)
         if project is None:
-            return missing(request)
-        use_language(request)
+            return self.missing(request)
+        self.use_language(request)
         form = {
             "letters": letters,
             "id_column": id_column,
@@ -661,26 +710,8 @@ def create_app(
             "seed_kind": seed_kind,
             "seed": seed,
         }
-        problems: list[str] = []
-        content: tuple[str, bytes] | None = None
-        if registry is not None and registry.filename:
-            name = safe_file_name(registry.filename)
-            if name is None or not name.lower().endswith(".csv"):
-                problems.append(
-                    _("%(file)s: the registry must be a CSV (.csv) file", file=registry.filename)
-                )
-            else:
-                try:
-                    content = (name, await read_limited(registry))
-                except UploadTooLarge:
-                    problems.append(
-                        _(
-                            "%(file)s: the file is larger than %(mb)s MB",
-                            file=name,
-                            mb=MAX_UPLOAD // (1024 * 1024),
-                        )
-                    )
-        elif project.registry_path is None:
+        content, problems = await self.registry_upload(registry)
+        if content is None and not problems and project.registry_path is None:
             problems.append(_("choose the registry to draw the letters from"))
         try:
             letter_count = int(letters)
@@ -689,54 +720,81 @@ def create_app(
         if letter_count < 1:
             problems.append(_("the number of letters must be a whole number of 1 or more"))
         strata = stratify_by.strip() or None
-        weight_map, weight_problems = parse_weights(weights, strata)
+        weight_map, weight_problems = self.parse_weights(weights, strata)
         problems += weight_problems
-        chosen, seed_problems = read_seed(seed_kind, seed)
+        chosen, seed_problems = self.read_seed(seed_kind, seed)
         problems += seed_problems
         if problems or chosen is None:
-            return page(
+            return self.page(
                 request, "invite.html", status=400, project=project, form=form, problems=problems
             )
         if content is not None:
-            project = await run_sync(projects.store_input, project, "registry", *content)
-        path = project.registry_path
-        assert path is not None
+            project = await run_sync(self.projects.store_input, project, "registry", *content)
         columns = tuple(c.strip() for c in household_columns.split(",") if c.strip())
-        ids = id_column.strip() or "id"
         asked = {
             "kind": "invite",
             "algorithm": "invite",
             "letters": letter_count,
-            "id_column": ids,
+            "id_column": id_column.strip() or "id",
             "household_columns": list(columns),
             "stratify_by": strata,
             "weights": weights.strip(),
             "seed_kind": seed_kind,
             "seed": seed,
             "k": None,
-            "registry": path.name,
         }
-        project, run = projects.start_run(project, asked)
+        run = self.start_invite(request, project, asked, chosen, weight_map)
+        return to(f"/p/{project.id}/runs/{run}")
+
+    async def registry_upload(
+        self, registry: UploadFile | None
+    ) -> tuple[tuple[str, bytes] | None, list[str]]:
+        """The uploaded registry's name and bytes (None when none was chosen), or the problems."""
+        if registry is None or not registry.filename:
+            return None, []
+        name = safe_file_name(registry.filename)
+        if name is None or not name.lower().endswith(".csv"):
+            return None, [
+                _("%(file)s: the registry must be a CSV (.csv) file", file=registry.filename)
+            ]
+        try:
+            return (name, await read_limited(registry)), []
+        except UploadTooLarge:
+            mb = MAX_UPLOAD // (1024 * 1024)
+            return None, [_("%(file)s: the file is larger than %(mb)s MB", file=name, mb=mb)]
+
+    def start_invite(
+        self,
+        request: Request,
+        project: Project,
+        asked: dict[str, Any],
+        seed: sortition.Seed,
+        weights: dict[str, Fraction] | None,
+    ) -> str:
+        """Number the letter draw and start it in the background; returns the run's number."""
+        path = project.registry_path
+        assert path is not None
+        project, run = self.projects.start_run(project, {**asked, "registry": path.name})
         out = project.run_folder(run)
 
         def work(job: Job) -> None:
             result = sortition.invite(
                 path,
-                letter_count,
-                chosen,
-                id_column=ids,
-                household_columns=columns,
-                stratify_by=strata,
-                weights=weight_map,
+                asked["letters"],
+                seed,
+                id_column=asked["id_column"],
+                household_columns=asked["household_columns"],
+                stratify_by=asked["stratify_by"],
+                weights=weights,
                 progress=job.progress,
             )
             sortition.write_invitations(result, out)
 
-        running.start(project.id, run, session_digest(request.state.session), work, keep)
-        return to(f"/p/{project.id}/runs/{run}")
+        self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
+        return run
 
     def parse_weights(
-        text: str, stratify_by: str | None
+        self, text: str, stratify_by: str | None
     ) -> tuple[dict[str, Fraction] | None, list[str]]:
         """One ``VALUE: WEIGHT`` a line (``North: 1.5``) for the strata of ``stratify_by``."""
         lines = [line.strip() for line in text.splitlines() if line.strip()]
@@ -763,8 +821,8 @@ def create_app(
                 weights[value.strip()] = number
         return weights, problems
 
-    def run_state(project: Project, run: str) -> tuple[str, Job | None]:
-        job = running.for_run(project.id, run)
+    def run_state(self, project: Project, run: str) -> tuple[str, Job | None]:
+        job = self.running.for_run(project.id, run)
         if job is not None and job.state != job_states.DONE:
             return job.state, job
         if project.run_folder(run).is_dir():  # written all at once: there means complete
@@ -775,14 +833,14 @@ def create_app(
         outcome = found.get("outcome") or {}
         return outcome.get("state", "stopped"), job
 
-    @app.get("/p/{project_id}/runs/{run}", response_class=HTMLResponse)
-    def run_page(request: Request, project_id: str, run: str) -> HTMLResponse:
-        project = mine(request, project_id)
+    def run_page(self, request: Request, project_id: str, run: str) -> HTMLResponse:
+        project = self.mine(request, project_id)
         if project is None:
-            return missing(request)
-        return run_view(request, project, run)
+            return self.missing(request)
+        return self.run_view(request, project, run)
 
     def run_view(
+        self,
         request: Request,
         project: Project,
         run: str,
@@ -791,11 +849,11 @@ def create_app(
     ) -> HTMLResponse:
         found = next((r for r in project.runs() if r["id"] == run), None)
         if found is None:
-            return missing(request)
-        state, job = run_state(project, run)
-        use_language(request)
+            return self.missing(request)
+        state, job = self.run_state(project, run)
+        self.use_language(request)
         commitment = project.run_file(run, "commitment.json")
-        return page(
+        return self.page(
             request,
             "run.html",
             status=status,
@@ -809,13 +867,12 @@ def create_app(
             seed_problems=seed_problems or [],
         )
 
-    @app.get("/p/{project_id}/runs/{run}/status")
-    def run_status(request: Request, project_id: str, run: str) -> Response:
-        project = mine(request, project_id)
+    def run_status(self, request: Request, project_id: str, run: str) -> Response:
+        project = self.mine(request, project_id)
         if project is None:
             return JSONResponse({"state": "missing"}, status_code=404)
-        state, job = run_state(project, run)
-        use_language(request)
+        state, job = self.run_state(project, run)
+        self.use_language(request)
         return JSONResponse(
             {
                 "state": state,
@@ -827,19 +884,17 @@ def create_app(
             }
         )
 
-    @app.post("/p/{project_id}/runs/{run}/cancel")
-    def cancel(request: Request, project_id: str, run: str) -> Response:
-        project = mine(request, project_id)
+    def cancel(self, request: Request, project_id: str, run: str) -> Response:
+        project = self.mine(request, project_id)
         if project is None:
-            return missing(request)
-        job = running.for_run(project.id, run)
+            return self.missing(request)
+        job = self.running.for_run(project.id, run)
         if job is not None:
-            running.cancel(job)
+            self.running.cancel(job)
         return to(f"/p/{project.id}/runs/{run}")
 
-    @app.get("/p/{project_id}/runs/{run}/files/{name}")
-    def download(request: Request, project_id: str, run: str, name: str) -> Response:
-        project = mine(request, project_id)
+    def download(self, request: Request, project_id: str, run: str, name: str) -> Response:
+        project = self.mine(request, project_id)
         if project is not None and name.endswith(".xlsx"):
             source = project.run_file(run, name.removesuffix(".xlsx") + ".csv")
             if source is not None:
@@ -850,7 +905,7 @@ def create_app(
                 )
         path = None if project is None else project.run_file(run, name)
         if path is None:
-            return missing(request)
+            return self.missing(request)
         if name.endswith(".csv") and request.query_params.get("excel"):
             return Response(
                 csv_for_excel(path),
@@ -863,34 +918,34 @@ def create_app(
             return response
         return FileResponse(path, filename=name)
 
-    @app.get("/p/{project_id}/runs/{run}/verify", response_class=HTMLResponse)
-    def verify_run(request: Request, project_id: str, run: str) -> HTMLResponse:
-        project = mine(request, project_id)
+    def verify_run(self, request: Request, project_id: str, run: str) -> HTMLResponse:
+        project = self.mine(request, project_id)
         record = None if project is None else project.run_file(run, "record.json")
         if project is None or record is None:
-            return missing(request)
+            return self.missing(request)
         found = next((r for r in project.runs() if r["id"] == run), {})
         if found.get("kind") == "invite":
             report = sortition.verify_record(record, registry_path=project.registry_path)
         else:
             report = sortition.verify_record(record, project.pool_path, project.quotas_path)
-        return page(request, "verify.html", report=report, problems=[], project=project, run=run)
+        return self.page(
+            request, "verify.html", report=report, problems=[], project=project, run=run
+        )
 
     # ------------------------------------------------------------------ verify any record
 
-    @app.get("/verify", response_class=HTMLResponse)
-    def verify_page(request: Request) -> HTMLResponse:
-        return page(request, "verify.html", report=None, problems=[])
+    def verify_page(self, request: Request) -> HTMLResponse:
+        return self.page(request, "verify.html", report=None, problems=[])
 
-    @app.post("/verify", response_class=HTMLResponse)
     async def verify_upload(
+        self,
         request: Request,
         record: Annotated[UploadFile | None, File()] = None,
         pool: Annotated[UploadFile | None, File()] = None,
         quotas: Annotated[UploadFile | None, File()] = None,
     ) -> HTMLResponse:
-        use_language(request)
-        scratch_root = projects.data / ".verify"
+        self.use_language(request)
+        scratch_root = self.projects.data / ".verify"
         scratch_root.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(dir=scratch_root))
         try:
@@ -935,13 +990,11 @@ def create_app(
                 except sortition.SortitionError as error:
                     problems = [str(p) for p in error.problems]
             status = 400 if problems else 200
-            return page(request, "verify.html", status=status, report=report, problems=problems)
+            return self.page(
+                request, "verify.html", status=status, report=report, problems=problems
+            )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-
-    app.state.projects = projects
-    app.state.jobs = running
-    return app
 
 
 def sha256_of(path: Path) -> str:

@@ -51,6 +51,7 @@ EXAMPLES = {
         "sortition groups --panel panel/selected.csv --size 6 --rounds 5 \\",
         "    --balance gender,age,region --apart organisation --seed cafe-2025 --out tables/",
     ],
+    "serve": ["sortition serve --data projects/ --lang he"],
     "generate-registry": [
         "sortition generate-registry --rows 100000 --seed bench --format parquet --out reg/"
     ],

@@ -20,6 +20,7 @@ from sortition_cli.invite import invite, match
 from sortition_cli.privacy import new_key_command, pseudonym_command
 from sortition_cli.reporting import INTERRUPTED
 from sortition_cli.selection import check, commit, demo, draw, select
+from sortition_cli.serve import serve
 from sortition_cli.synthetic import generate, generate_registry_command
 from sortition_cli.verify import verify
 
@@ -91,6 +92,7 @@ for _command in (
     new_key_command,
     pseudonym_command,
     groups,
+    serve,
 ):
     cli.add_command(_command)
 

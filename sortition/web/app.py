@@ -1,0 +1,1088 @@
+"""The page's routes: parse the request, call the public API (``sortition``), render a template.
+
+Projects (``projects.py``) hold the uploaded files and the runs; long runs go to background jobs
+(``jobs.py``); every string a user reads goes through the ``web`` message catalogue
+(``sortition.i18n``) in the language the browser asked for. ``create_app`` builds the app that
+``sortition serve`` runs with uvicorn (docs/web.md).
+
+Safety: on a local address the page answers only requests addressed to localhost (a page of
+another site cannot reach it through DNS tricks); with ``token`` set (``sortition serve --host``
+on another address) every request must carry it, once as ``?token=`` and then as a cookie. A
+browser gets a random session cookie, and sees only the projects it made. Uploads are limited
+in size, and logs name projects and runs by their random ids only.
+"""
+
+from __future__ import annotations
+
+import csv
+import gettext
+import hashlib
+import secrets
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+import sortition
+from sortition.i18n import LANGUAGES, negotiate, text_direction, translations
+from sortition.web import jobs as job_states
+from sortition.web.describe import ALGORITHM_LINES, describe_event, event_fraction
+from sortition.web.jobs import Job, Jobs
+from sortition.web.projects import Project, Projects, privacy_key, safe_file_name, session_digest
+from sortition.web.tables import csv_for_excel, csv_to_xlsx
+
+MAX_UPLOAD = 50 * 1024 * 1024  # bytes per file; a pool of a million rows fits
+MAX_BODY = 3 * MAX_UPLOAD + 64 * 1024
+CHECK_SECONDS = 30.0  # the feasibility check after an upload
+SESSION_COOKIE = "sortition_session"
+LANGUAGE_COOKIE = "sortition_lang"
+TOKEN_COOKIE = "sortition_token"
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+YEAR = 365 * 24 * 3600
+PAGE_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-src 'self'; frame-ancestors 'self'"
+)
+# The audit's report.html, shown in a frame: its own inline style and data: images, no script.
+REPORT_POLICY = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
+)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+AUDIT_DRAWS = 2000  # the page's default number of LEGACY draws (the command's is 10,000)
+
+_current: ContextVar[gettext.NullTranslations | None] = ContextVar(
+    "sortition_web_translations", default=None
+)
+_ENGLISH = gettext.NullTranslations()
+
+
+def _(message: str, **values: Any) -> str:
+    text = (_current.get() or _ENGLISH).gettext(message)
+    return text % values if values else text
+
+
+def _ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
+    text = (_current.get() or _ENGLISH).ngettext(singular, plural, n)
+    return text % {"num": n, **values}
+
+
+class UploadTooLarge(Exception):
+    pass
+
+
+ROUTES = (  # method, path, the Site method that answers
+    ("GET", "/", "index"),
+    ("POST", "/projects", "create"),
+    ("GET", "/p/{project_id}", "project_page"),
+    ("POST", "/p/{project_id}/inputs", "upload"),
+    ("POST", "/p/{project_id}/delete", "delete"),
+    ("GET", "/p/{project_id}/draw", "draw_page"),
+    ("POST", "/p/{project_id}/draw", "draw"),
+    ("POST", "/p/{project_id}/commit", "commit"),
+    ("POST", "/p/{project_id}/runs/{run}/draw", "draw_committed"),
+    ("GET", "/p/{project_id}/audit", "audit_page"),
+    ("POST", "/p/{project_id}/audit", "audit"),
+    ("GET", "/p/{project_id}/invite", "invite_page"),
+    ("POST", "/p/{project_id}/invite", "invite"),
+    ("GET", "/p/{project_id}/runs/{run}", "run_page"),
+    ("GET", "/p/{project_id}/runs/{run}/status", "run_status"),
+    ("POST", "/p/{project_id}/runs/{run}/cancel", "cancel"),
+    ("GET", "/p/{project_id}/runs/{run}/files/{name}", "download"),
+    ("GET", "/p/{project_id}/runs/{run}/verify", "verify_run"),
+    ("GET", "/verify", "verify_page"),
+    ("POST", "/verify", "verify_upload"),
+)
+
+
+def create_app(
+    data: Path,
+    *,
+    default_language: str | None = None,
+    token: str | None = None,
+    local: bool = True,
+    workers: int = 2,
+) -> FastAPI:
+    """The page over ``data`` (one folder per project). ``default_language``: the page's
+    language for a browser that has not chosen one (else its Accept-Language decides);
+    ``token``: required of every request when set; ``local``: answer only requests addressed to
+    localhost; ``workers``: runs computed at once."""
+    site = Site(Path(data), default_language, token, local, workers)
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app.middleware("http")(site.guard)
+    app.mount("/static", StaticFiles(packages=[("sortition.web", "static")]), name="static")
+    for method, path, name in ROUTES:
+        app.add_api_route(path, getattr(site, name), methods=[method])
+    app.state.projects = site.projects
+    app.state.jobs = site.running
+    return app
+
+
+def to(url: str) -> RedirectResponse:
+    """The browser to ``url`` (after a form: 303, so that reloading does not send it again)."""
+    return RedirectResponse(url, status_code=303)
+
+
+class Site:
+    """The page's state (the projects, the jobs, the templates, the options) and its handlers:
+    each route of ``ROUTES`` is one method, which parses, calls ``sortition`` and renders."""
+
+    def __init__(
+        self,
+        data: Path,
+        default_language: str | None,
+        token: str | None,
+        local: bool,
+        workers: int,
+    ) -> None:
+        self.projects = Projects(data)
+        self.running = Jobs(workers)
+        self.default_language = default_language
+        self.token = token
+        self.local = local
+        self.templates = Environment(
+            loader=PackageLoader("sortition.web", "templates"),
+            autoescape=select_autoescape(["html"]),
+            extensions=["jinja2.ext.i18n"],
+        )
+        self.templates.install_gettext_callables(  # type: ignore[attr-defined]
+            _, _ngettext, newstyle=True
+        )
+
+    # ------------------------------------------------------------------ request plumbing
+
+    async def guard(
+        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Any:
+        host = (request.headers.get("host") or "").rsplit(":", 1)[0] if request.headers else ""
+        if request.headers.get("host", "").startswith("[::1]"):
+            host = "[::1]"
+        if self.local and host not in LOCAL_HOSTS:
+            return Response("this page answers only on localhost", status_code=400)
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > MAX_BODY:
+            return Response("upload too large", status_code=413)
+        given = request.query_params.get("token") or request.cookies.get(TOKEN_COOKIE)
+        if self.token is not None and not (given and secrets.compare_digest(given, self.token)):
+            return Response(
+                "a token is required: open the address that 'sortition serve' printed",
+                status_code=403,
+            )
+        chosen = request.query_params.get("lang")
+        if chosen not in LANGUAGES:
+            chosen = None
+        language = chosen or request.cookies.get(LANGUAGE_COOKIE)
+        if language not in LANGUAGES:
+            language = self.default_language or negotiate(request.headers.get("accept-language"))
+        session = request.cookies.get(SESSION_COOKIE)
+        new_session = session is None or len(session) < 20
+        if new_session:
+            session = secrets.token_urlsafe(24)
+        request.state.language = language
+        request.state.session = session
+        response = await call_next(request)
+        if new_session:
+            response.set_cookie(
+                SESSION_COOKIE, str(session), max_age=YEAR, httponly=True, samesite="lax"
+            )
+        if chosen:
+            response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=YEAR, samesite="lax")
+        if self.token is not None and request.query_params.get("token"):
+            response.set_cookie(TOKEN_COOKIE, self.token, httponly=True, samesite="lax")
+        response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    def page(
+        self, request: Request, template: str, status: int = 200, **context: Any
+    ) -> HTMLResponse:
+        language = request.state.language
+        _current.set(translations("web", language))
+        html = self.templates.get_template(template).render(
+            language=language,
+            direction=text_direction(language),
+            path=request.url.path,
+            algorithm_lines=ALGORITHM_LINES,
+            **context,
+        )
+        return HTMLResponse(html, status_code=status)
+
+    def use_language(self, request: Request) -> None:
+        """Messages built in Python (``_``) in the request's language."""
+        _current.set(translations("web", request.state.language))
+
+    def mine(self, request: Request, project_id: str) -> Project | None:
+        return self.projects.get(project_id, request.state.session)
+
+    def missing(self, request: Request) -> HTMLResponse:
+        return self.page(request, "missing.html", status=404)
+
+    # ------------------------------------------------------------------ projects
+
+    def index(self, request: Request) -> HTMLResponse:
+        return self.page(request, "index.html", projects=self.projects.mine(request.state.session))
+
+    def create(self, request: Request, name: Annotated[str, Form()] = "") -> Response:
+        name = " ".join(name.split())[:100] or "project"
+        project = self.projects.create(name, request.state.session)
+        return to(f"/p/{project.id}")
+
+    def project_page(self, request: Request, project_id: str) -> HTMLResponse:
+        project = self.mine(request, project_id)
+        if project is None:
+            return self.missing(request)
+        return self.project_view(request, project)
+
+    def project_view(
+        self,
+        request: Request,
+        project: Project,
+        upload_problems: list[str] | None = None,
+        status: int = 200,
+    ) -> HTMLResponse:
+        summary = project.settings.extra.get("summary")  # made at the upload
+        table = None if summary is None else summary["table"]
+        warnings = [] if summary is None else summary["warnings"]
+        load_problems: list[str] = []
+        if project.ready and summary is None:  # a project of an older page: read the files
+            try:
+                table, warnings = summarise(project.load())
+            except sortition.SortitionError as error:
+                load_problems = [str(p) for p in error.problems]
+        return self.page(
+            request,
+            "project.html",
+            status=status,
+            project=project,
+            table=table,
+            warnings=warnings,
+            upload_problems=upload_problems or load_problems,
+            check=project.settings.extra.get("check"),
+            runs=project.runs(),
+        )
+
+    async def upload(
+        self,
+        request: Request,
+        project_id: str,
+        pool: Annotated[UploadFile | None, File()] = None,
+        quotas: Annotated[UploadFile | None, File()] = None,
+        k: Annotated[str, Form()] = "",
+        household_columns: Annotated[str, Form()] = "",
+        id_column: Annotated[str, Form()] = "",
+    ) -> Response:
+        project = self.mine(request, project_id)
+        if project is None:
+            return self.missing(request)
+        self.use_language(request)
+        problems: list[str] = []
+        files: dict[str, tuple[str, bytes]] = {}
+        for kind, upload_file in (("pool", pool), ("quotas", quotas)):
+            if upload_file is None or not upload_file.filename:
+                continue
+            name = safe_file_name(upload_file.filename)
+            if name is None:
+                problems.append(
+                    _(
+                        "%(file)s: choose a CSV (.csv) or Excel (.xlsx) file",
+                        file=upload_file.filename,
+                    )
+                )
+                continue
+            try:
+                files[kind] = (name, await read_limited(upload_file))
+            except UploadTooLarge:
+                problems.append(
+                    _(
+                        "%(file)s: the file is larger than %(mb)s MB",
+                        file=name,
+                        mb=MAX_UPLOAD // (1024 * 1024),
+                    )
+                )
+        k_value = None
+        if k.strip():
+            try:
+                k_value = int(k)
+            except ValueError:
+                k_value = 0
+            if k_value < 1:
+                problems.append(_("the panel size k must be a whole number of 1 or more"))
+        if problems:
+            return self.project_view(request, project, problems, status=400)
+        columns = tuple(c.strip() for c in household_columns.split(",") if c.strip())
+        new = await run_sync(
+            self.validate_and_store, project, files, k_value, columns, id_column.strip() or None
+        )
+        if isinstance(new, list):
+            return self.project_view(request, project, new, status=400)
+        return to(f"/p/{project.id}")
+
+    def validate_and_store(
+        self,
+        project: Project,
+        files: dict[str, tuple[str, bytes]],
+        k: int | None,
+        household_columns: tuple[str, ...],
+        id_column: str | None,
+    ) -> Project | list[str]:
+        """Load the new files with the stored ones in a scratch folder; keep them only when they
+        load (the CLI's own messages otherwise), then run the feasibility check."""
+        with tempfile.TemporaryDirectory(dir=project.folder) as scratch:
+            paths: dict[str, Path] = {}
+            for kind in ("pool", "quotas"):
+                if kind in files:
+                    name, content = files[kind]
+                    path = Path(scratch) / kind / name
+                    path.parent.mkdir()
+                    path.write_bytes(content)
+                    paths[kind] = path
+                else:
+                    stored = project.pool_path if kind == "pool" else project.quotas_path
+                    if stored is not None:
+                        paths[kind] = stored
+            k = k if k is not None else project.settings.k
+            if "pool" in paths and "quotas" in paths and k is not None:
+                try:
+                    sortition.load(
+                        paths["pool"],
+                        paths["quotas"],
+                        k,
+                        id_column=id_column,
+                        household_columns=household_columns,
+                    )
+                except sortition.SortitionError as error:
+                    return [str(p) for p in error.problems]
+            for kind, (name, content) in files.items():
+                project = self.projects.store_input(project, kind, name, content)
+        project = self.projects.update(
+            project,
+            k=k,
+            household_columns=household_columns,
+            id_column=id_column,
+            extra={**project.settings.extra, "check": None, "summary": None},
+        )
+        if project.ready:
+            table, warnings = summarise(project.load())
+            summary = {"table": table, "warnings": warnings}
+            project = self.projects.update(
+                project,
+                extra={
+                    **project.settings.extra,
+                    "summary": summary,
+                    "check": self.feasibility(project),
+                },
+            )
+        return project
+
+    def feasibility(self, project: Project) -> dict[str, Any]:
+        try:
+            sortition.check(project.load(), time_limit=CHECK_SECONDS)
+        except sortition.InfeasibleError as error:
+            return {
+                "feasible": False,
+                "problems": [str(p) for p in error.problems],
+                "advice": list(error.advice),
+            }
+        except sortition.SortitionError as error:
+            return {"feasible": None, "problems": [str(p) for p in error.problems], "advice": []}
+        return {"feasible": True, "problems": [], "advice": []}
+
+    def delete(self, request: Request, project_id: str) -> Response:
+        project = self.mine(request, project_id)
+        if project is None:
+            return self.missing(request)
+        self.projects.delete(project)
+        return to("/")
+
+    # ------------------------------------------------------------------ draw
+
+    def draw_page(self, request: Request, project_id: str) -> HTMLResponse:
+        project = self.mine(request, project_id)
+        if project is None:
+            return self.missing(request)
+        return self.page(request, "draw.html", project=project, problems=[], form={})
+
+    def draw_request(
+        self, project: Project, algorithm: str, k: str, households: str
+    ) -> tuple[dict[str, Any], list[str]]:
+        """What a draw or a commitment asks for, and the problems with it."""
+        problems: list[str] = []
+        if not project.ready:
+            problems.append(_("upload the pool and the quotas, and set k, first"))
+        if algorithm not in sortition.ALGORITHMS:
+            problems.append(_("choose one of the algorithms"))
+        try:
+            k_value = int(k) if k.strip() else (project.settings.k or 0)
+        except ValueError:
+            k_value = 0
+        if k_value < 1:
+            problems.append(_("the panel size k must be a whole number of 1 or more"))
+        with_households = bool(households) and bool(project.settings.household_columns)
+        return {"algorithm": algorithm, "k": k_value, "households": with_households}, problems
+
+    def read_seed(self, kind: str, seed: str) -> tuple[sortition.Seed | None, list[str]]:
+        if not seed.strip():
+            return None, [_("enter the seed: the dice rolled or the words drawn in public")]
+        try:
+            chosen = (
+                sortition.seed_from_dice(seed) if kind == "dice" else sortition.seed_from_text(seed)
+            )
+        except sortition.SortitionError as error:
+            return None, [str(p) for p in error.problems]
+        return chosen, []
+
+    def draw(
+        self,
+        request: Request,
+        project_id: str,
+        algorithm: Annotated[str, Form()] = sortition.DEFAULT_ALGORITHM,
+        k: Annotated[str, Form()] = "",
+        households: Annotated[str, Form()] = "",
+        seed_kind: Annotated[str, Form()] = "text",
+        seed: Annotated[str, Form()] = "",
+    ) -> Response:
+        """Draw in one step (``sortition select``), in the background."""
+        project = self.mine(request, project_id)
+        if project is None:
+            return self.missing(request)
+        self.use_language(request)
+        form = {
+            "algorithm": algorithm,
+            "k": k,
+            "households": households,
+            "seed_kind": seed_kind,
+            "seed": seed,
+        }
+        asked, problems = self.draw_request(project, algorithm, k, households)
+        chosen, seed_problems = self.read_seed(seed_kind, seed)
+        problems += seed_problems
+        if problems or chosen is None:
+            return self.page(
+                request, "draw.html", status=400, project=project, problems=problems, form=form
+            )
+        project, run = self.projects.start_run(
+            project, {**asked, "steps": 1, "seed_kind": seed_kind, "seed": seed}
+        )
+        out = project.run_folder(run)
+
+        def work(job: Job) -> None:
+            loaded = project.load(k=asked["k"], households=asked["households"])
+            selection = select_with_key(project, loaded, algorithm, chosen, job)
+            sortition.write_selection(selection, out)
+
+        self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
+        return to(f"/p/{project.id}/runs/{run}")
+
+    def commit(
+        self,
+        request: Request,
+        project_id: str,
+        algorithm: Annotated[str, Form()] = sortition.DEFAULT_ALGORITHM,
+        k: Annotated[str, Form()] = "",
+        households: Annotated[str, Form()] = "",
+    ) -> Response:
+        """The first of two steps (``sortition commit``): fix everything but the seed, in the
+        background; the run's page then shows the SHA-256 to publish."""
+        project = self.mine(request, project_id)
+        if project is None:
+            return self.missing(request)
+        self.use_language(request)
+        form = {"algorithm": algorithm, "k": k, "households": households}
+        asked, problems = self.draw_request(project, algorithm, k, households)
+        if problems:
+            return self.page(
+                request, "draw.html", status=400, project=project, problems=problems, form=form
+            )
+        project, run = self.projects.start_run(project, {**asked, "steps": 2})
+        out = project.commitment_folder(run)
+
+        def work(job: Job) -> None:
+            loaded = project.load(k=asked["k"], households=asked["households"])
+            commitment = commit_with_key(project, loaded, algorithm, job)
+            sortition.write_commitment(commitment, out)
+
+        self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
+        return to(f"/p/{project.id}/runs/{run}")
+
+    async def draw_committed(
+        self,
+        request: Request,
+        project_id: str,
+        run: str,
+        seed_kind: Annotated[str, Form()] = "dice",
+        seed: Annotated[str, Form()] = "",
+        beacon: Annotated[UploadFile | None, File()] = None,
+    ) -> Response:
+        """The second step (``sortition draw``): the seed that did not exist when the SHA-256
+        was published: dice, words, or a saved beacon pulse."""
+        project = self.mine(request, project_id)
+        commitment = None if project is None else project.run_file(run, "commitment.json")
+        if project is None or commitment is None:
+            return self.missing(request)
+        self.use_language(request)
+        if project.run_file(run, "record.json") is not None:
+            return to(f"/p/{project.id}/runs/{run}")
+        problems: list[str] = []
+        chosen: sortition.Seed | None = None
+        shown = seed
+        if seed_kind == "beacon":
+            if beacon is None or not beacon.filename:
+                problems.append(_("choose the saved beacon pulse (a .json file)"))
+            else:
+                try:
+                    content = await read_limited(beacon)
+                except UploadTooLarge:
+                    content = b""
+                    problems.append(_("the beacon file is too large"))
+                if not problems:
+                    chosen, problems = await run_sync(
+                        self.read_beacon, project, beacon.filename, content
+                    )
+                    shown = beacon.filename
+        else:
+            chosen, problems = self.read_seed(seed_kind, seed)
+        if problems or chosen is None:
+            return self.run_view(request, project, run, status=400, seed_problems=problems)
+        digest = sha256_of(commitment)
+        try:
+            result = await run_sync(
+                sortition.draw_committed, commitment, chosen, project.pool_path, digest
+            )
+            await run_sync(sortition.write_committed_draw, result, project.run_folder(run))
+        except sortition.SortitionError as error:
+            problems = [str(p) for p in error.problems]
+            return self.run_view(request, project, run, status=400, seed_problems=problems)
+        self.projects.update_run(project, run, seed_kind=seed_kind, seed=shown)
+        return to(f"/p/{project.id}/runs/{run}")
+
+    def read_beacon(
+        self, project: Project, name: str, content: bytes
+    ) -> tuple[sortition.Seed | None, list[str]]:
+        base = name.replace("\\", "/").rsplit("/", 1)[-1].lstrip(".")[:100] or "beacon.json"
+        with tempfile.TemporaryDirectory(dir=project.folder) as scratch:
+            path = Path(scratch) / base
+            path.write_bytes(content)
+            try:
+                return sortition.seed_from_beacon(path), []
+            except sortition.SortitionError as error:
+                return None, [str(p) for p in error.problems]
+
+    def audit_page(self, request: Request, project_id: str) -> HTMLResponse:
+        project = self.mine(request, project_id)
+        if project is None:
+            return self.missing(request)
+        return self.audit_form(request, project, {}, [])
+
+    def audit_form(
+        self,
+        request: Request,
+        project: Project,
+        form: dict[str, Any],
+        problems: list[str],
+        status: int = 200,
+    ) -> HTMLResponse:
+        return self.page(
+            request,
+            "audit.html",
+            status=status,
+            project=project,
+            form=form,
+            problems=problems,
+            audit_algorithms=sortition.AUDIT_ALGORITHMS,
+            default_algorithms=sortition.DEFAULT_AUDIT_ALGORITHMS,
+            default_draws=AUDIT_DRAWS,
+        )
+
+    def audit(
+        self,
+        request: Request,
+        project_id: str,
+        algorithms: Annotated[list[str] | None, Form()] = None,
+        draws: Annotated[str, Form()] = "",
+        k: Annotated[str, Form()] = "",
+        households: Annotated[str, Form()] = "",
+        seed: Annotated[str, Form()] = "",
+    ) -> Response:
+        """How fair each algorithm is for every volunteer (``sortition audit``), in the
+        background; the report is shown in the page."""
+        project = self.mine(request, project_id)
+        if project is None:
+            return self.missing(request)
+        self.use_language(request)
+        chosen = [a for a in sortition.AUDIT_ALGORITHMS if a in (algorithms or [])]
+        form = {
+            "algorithms": chosen,
+            "draws": draws,
+            "k": k,
+            "households": households,
+            "seed": seed,
+        }
+        asked, problems = self.draw_request(project, sortition.DEFAULT_ALGORITHM, k, households)
+        if not chosen:
+            problems.append(_("choose at least one algorithm to audit"))
+        try:
+            draw_count = int(draws) if draws.strip() else AUDIT_DRAWS
+        except ValueError:
+            draw_count = 0
+        if not 1 <= draw_count <= 1_000_000:
+            problems.append(_("the number of draws must be a whole number from 1 to 1,000,000"))
+        if not seed.strip():
+            problems.append(_("enter a seed for the audit's draws (any words)"))
+        if problems:
+            return self.audit_form(request, project, form, problems, status=400)
+        asked = {
+            **asked,
+            "kind": "audit",
+            "algorithms": chosen,
+            "draws": draw_count,
+            "seed": seed,
+            "algorithm": "audit",
+        }
+        project, run = self.projects.start_run(project, asked)
+        out = project.run_folder(run)
+
+        def work(job: Job) -> None:
+            loaded = project.load(k=asked["k"], households=asked["households"])
+            result = sortition.run_audit(
+                loaded, chosen, seed, draws=draw_count, progress=job.progress
+            )
+            sortition.write_audit(result, out)
+
+        self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
+        return to(f"/p/{project.id}/runs/{run}")
+
+    def keep(self, job: Job) -> None:
+        """A failed or cancelled run's outcome, in runs/<n>.json (a page restarted later, or a
+        job forgotten, still shows it)."""
+        if job.state in (job_states.FAILED, job_states.CANCELLED):
+            folder = self.projects.data / job.project
+            if (folder / "runs" / f"{job.run}.json").is_file():
+                self.projects.update_run_file(
+                    folder,
+                    job.run,
+                    outcome={
+                        "state": job.state,
+                        "heading": job.heading,
+                        "problems": job.problems,
+                        "advice": job.advice,
+                    },
+                )
+
+    def invite_page(self, request: Request, project_id: str) -> HTMLResponse:
+        project = self.mine(request, project_id)
+        if project is None:
+            return self.missing(request)
+        return self.page(request, "invite.html", project=project, form={}, problems=[])
+
+    async def invite(
+        self,
+        request: Request,
+        project_id: str,
+        registry: Annotated[UploadFile | None, File()] = None,
+        letters: Annotated[str, Form()] = "",
+        id_column: Annotated[str, Form()] = "id",
+        household_columns: Annotated[str, Form()] = "",
+        stratify_by: Annotated[str, Form()] = "",
+        weights: Annotated[str, Form()] = "",
+        seed_kind: Annotated[str, Form()] = "dice",
+        seed: Annotated[str, Form()] = "",
+    ) -> Response:
+        """Stage 1, the invitation lottery (``sortition invite``), in the background: who of
+        the registry gets a letter."""
+        project = self.mine(request, project_id)
+        if project is None:
+            return self.missing(request)
+        self.use_language(request)
+        form = {
+            "letters": letters,
+            "id_column": id_column,
+            "household_columns": household_columns,
+            "stratify_by": stratify_by,
+            "weights": weights,
+            "seed_kind": seed_kind,
+            "seed": seed,
+        }
+        content, problems = await self.registry_upload(registry)
+        if content is None and not problems and project.registry_path is None:
+            problems.append(_("choose the registry to draw the letters from"))
+        try:
+            letter_count = int(letters)
+        except ValueError:
+            letter_count = 0
+        if letter_count < 1:
+            problems.append(_("the number of letters must be a whole number of 1 or more"))
+        strata = stratify_by.strip() or None
+        weight_map, weight_problems = self.parse_weights(weights, strata)
+        problems += weight_problems
+        chosen, seed_problems = self.read_seed(seed_kind, seed)
+        problems += seed_problems
+        if problems or chosen is None:
+            return self.page(
+                request, "invite.html", status=400, project=project, form=form, problems=problems
+            )
+        if content is not None:
+            project = await run_sync(self.projects.store_input, project, "registry", *content)
+        columns = tuple(c.strip() for c in household_columns.split(",") if c.strip())
+        asked = {
+            "kind": "invite",
+            "algorithm": "invite",
+            "letters": letter_count,
+            "id_column": id_column.strip() or "id",
+            "household_columns": list(columns),
+            "stratify_by": strata,
+            "weights": weights.strip(),
+            "seed_kind": seed_kind,
+            "seed": seed,
+            "k": None,
+        }
+        run = self.start_invite(request, project, asked, chosen, weight_map)
+        return to(f"/p/{project.id}/runs/{run}")
+
+    async def registry_upload(
+        self, registry: UploadFile | None
+    ) -> tuple[tuple[str, bytes] | None, list[str]]:
+        """The uploaded registry's name and bytes (None when none was chosen), or the problems."""
+        if registry is None or not registry.filename:
+            return None, []
+        name = safe_file_name(registry.filename)
+        if name is None or not name.lower().endswith(".csv"):
+            return None, [
+                _("%(file)s: the registry must be a CSV (.csv) file", file=registry.filename)
+            ]
+        try:
+            return (name, await read_limited(registry)), []
+        except UploadTooLarge:
+            mb = MAX_UPLOAD // (1024 * 1024)
+            return None, [_("%(file)s: the file is larger than %(mb)s MB", file=name, mb=mb)]
+
+    def start_invite(
+        self,
+        request: Request,
+        project: Project,
+        asked: dict[str, Any],
+        seed: sortition.Seed,
+        weights: dict[str, Fraction] | None,
+    ) -> str:
+        """Number the letter draw and start it in the background; returns the run's number."""
+        path = project.registry_path
+        assert path is not None
+        project, run = self.projects.start_run(project, {**asked, "registry": path.name})
+        out = project.run_folder(run)
+
+        def work(job: Job) -> None:
+            result = sortition.invite(
+                path,
+                asked["letters"],
+                seed,
+                id_column=asked["id_column"],
+                household_columns=asked["household_columns"],
+                stratify_by=asked["stratify_by"],
+                weights=weights,
+                progress=job.progress,
+            )
+            sortition.write_invitations(result, out)
+
+        self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
+        return run
+
+    def parse_weights(
+        self, text: str, stratify_by: str | None
+    ) -> tuple[dict[str, Fraction] | None, list[str]]:
+        """One ``VALUE: WEIGHT`` a line (``North: 1.5``) for the strata of ``stratify_by``."""
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        if not lines:
+            return None, []
+        if stratify_by is None:
+            return None, [_("weights need the column to stratify by")]
+        weights: dict[str, Fraction] = {}
+        problems = []
+        for line in lines:
+            value, colon, weight = line.rpartition(":")
+            try:  # a decimal number, as the command's --weight takes
+                number = Fraction(weight.strip()) if "/" not in weight else Fraction(-1)
+            except ValueError:
+                number = Fraction(-1)
+            if not colon or not value.strip() or number <= 0:
+                problems.append(
+                    _(
+                        "weight %(line)s: write VALUE: WEIGHT, a positive number, e.g. North: 1.5",
+                        line=repr(line),
+                    )
+                )
+            else:
+                weights[value.strip()] = number
+        return weights, problems
+
+    def run_state(self, project: Project, run: str) -> tuple[str, Job | None]:
+        job = self.running.for_run(project.id, run)
+        if job is not None and job.state != job_states.DONE:
+            return job.state, job
+        if project.run_folder(run).is_dir():  # written all at once: there means complete
+            return job_states.DONE, job
+        if project.run_file(run, "commitment.json") is not None:
+            return "committed", job
+        found = next((r for r in project.runs() if r["id"] == run), {})
+        outcome = found.get("outcome") or {}
+        return outcome.get("state", "stopped"), job
+
+    def run_page(self, request: Request, project_id: str, run: str) -> HTMLResponse:
+        project = self.mine(request, project_id)
+        if project is None:
+            return self.missing(request)
+        return self.run_view(request, project, run)
+
+    def run_view(
+        self,
+        request: Request,
+        project: Project,
+        run: str,
+        status: int = 200,
+        seed_problems: list[str] | None = None,
+    ) -> HTMLResponse:
+        found = next((r for r in project.runs() if r["id"] == run), None)
+        if found is None:
+            return self.missing(request)
+        state, job = self.run_state(project, run)
+        self.use_language(request)
+        commitment = project.run_file(run, "commitment.json")
+        return self.page(
+            request,
+            "run.html",
+            status=status,
+            project=project,
+            run=found,
+            state=state,
+            job=job,
+            progress=describe_event(job.last if job else None, _),
+            summary=run_summary(project, run) if state == job_states.DONE else None,
+            digest=None if commitment is None else sha256_of(commitment),
+            seed_problems=seed_problems or [],
+        )
+
+    def run_status(self, request: Request, project_id: str, run: str) -> Response:
+        project = self.mine(request, project_id)
+        if project is None:
+            return JSONResponse({"state": "missing"}, status_code=404)
+        state, job = self.run_state(project, run)
+        self.use_language(request)
+        return JSONResponse(
+            {
+                "state": state,
+                "finished": state not in (job_states.WAITING, job_states.RUNNING),
+                "text": describe_event(job.last if job else None, _),
+                "seconds": round(job.seconds, 1) if job else None,
+                "events": job.events if job else 0,
+                "fraction": event_fraction(job.last if job else None),
+            }
+        )
+
+    def cancel(self, request: Request, project_id: str, run: str) -> Response:
+        project = self.mine(request, project_id)
+        if project is None:
+            return self.missing(request)
+        job = self.running.for_run(project.id, run)
+        if job is not None:
+            self.running.cancel(job)
+        return to(f"/p/{project.id}/runs/{run}")
+
+    def download(self, request: Request, project_id: str, run: str, name: str) -> Response:
+        project = self.mine(request, project_id)
+        if project is not None and name.endswith(".xlsx"):
+            source = project.run_file(run, name.removesuffix(".xlsx") + ".csv")
+            if source is not None:
+                return Response(
+                    csv_to_xlsx(source),
+                    media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'},
+                )
+        path = None if project is None else project.run_file(run, name)
+        if path is None:
+            return self.missing(request)
+        if name.endswith(".csv") and request.query_params.get("excel"):
+            return Response(
+                csv_for_excel(path),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            )
+        if name == "report.html" and request.query_params.get("view"):
+            response: Response = FileResponse(path, media_type="text/html")
+            response.headers["Content-Security-Policy"] = REPORT_POLICY
+            return response
+        return FileResponse(path, filename=name)
+
+    def verify_run(self, request: Request, project_id: str, run: str) -> HTMLResponse:
+        project = self.mine(request, project_id)
+        record = None if project is None else project.run_file(run, "record.json")
+        if project is None or record is None:
+            return self.missing(request)
+        found = next((r for r in project.runs() if r["id"] == run), {})
+        if found.get("kind") == "invite":
+            report = sortition.verify_record(record, registry_path=project.registry_path)
+        else:
+            report = sortition.verify_record(record, project.pool_path, project.quotas_path)
+        return self.page(
+            request, "verify.html", report=report, problems=[], project=project, run=run
+        )
+
+    # ------------------------------------------------------------------ verify any record
+
+    def verify_page(self, request: Request) -> HTMLResponse:
+        return self.page(request, "verify.html", report=None, problems=[])
+
+    async def verify_upload(
+        self,
+        request: Request,
+        record: Annotated[UploadFile | None, File()] = None,
+        pool: Annotated[UploadFile | None, File()] = None,
+        quotas: Annotated[UploadFile | None, File()] = None,
+    ) -> HTMLResponse:
+        self.use_language(request)
+        scratch_root = self.projects.data / ".verify"
+        scratch_root.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(dir=scratch_root))
+        try:
+            paths: dict[str, Path | None] = {"record": None, "pool": None, "quotas": None}
+            problems: list[str] = []
+            for kind, upload_file in (("record", record), ("pool", pool), ("quotas", quotas)):
+                if upload_file is None or not upload_file.filename:
+                    continue
+                base = upload_file.filename.replace("\\", "/").rsplit("/", 1)[-1]
+                name = (
+                    safe_file_name(base)
+                    if kind != "record"
+                    else (base if base.lower().endswith(".json") and len(base) < 120 else None)
+                )
+                if name is None:
+                    problems.append(_("%(file)s: not a file this page reads", file=base))
+                    continue
+                try:
+                    content = await read_limited(upload_file)
+                except UploadTooLarge:
+                    problems.append(
+                        _(
+                            "%(file)s: the file is larger than %(mb)s MB",
+                            file=name,
+                            mb=MAX_UPLOAD // (1024 * 1024),
+                        )
+                    )
+                    continue
+                (scratch / kind).mkdir()
+                path = scratch / kind / name.lstrip(".")
+                path.write_bytes(content)
+                paths[kind] = path
+            record_path = paths["record"]
+            if record_path is None and not problems:
+                problems.append(_("choose the record (record.json) to verify"))
+            report = None
+            if not problems and record_path is not None:
+                try:
+                    report = await run_sync(
+                        sortition.verify_record, record_path, paths["pool"], paths["quotas"]
+                    )
+                except sortition.SortitionError as error:
+                    problems = [str(p) for p in error.problems]
+            status = 400 if problems else 200
+            return self.page(
+                request, "verify.html", status=status, report=report, problems=problems
+            )
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a file's bytes (of commitment.json: what the organiser publishes)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def commit_with_key(
+    project: Project, loaded: sortition.LoadedInput, algorithm: str, job: Job
+) -> sortition.Commitment:
+    """``sortition.commit`` for a project: the project's pseudonym key (issue #20) joins here as
+    in ``select_with_key``."""
+    if privacy_key(project) is not None:  # pragma: no cover - until #20 lands
+        raise NotImplementedError("pseudonym keys arrive with issue #20")
+    return sortition.commit(loaded, algorithm, progress=job.progress)
+
+
+def select_with_key(
+    project: Project,
+    loaded: sortition.LoadedInput,
+    algorithm: str,
+    seed: sortition.Seed,
+    job: Job,
+) -> sortition.Selection:
+    """``sortition.select`` for a project's draw: THE place where the project's pseudonym key
+    (issue #20, ``projects.privacy_key``) will be passed to select (and to commit and draw), once
+    the API takes one. Today the key is always None and nothing is passed."""
+    key = privacy_key(project)
+    if key is not None:  # pragma: no cover - until #20 lands, no project has a key
+        raise NotImplementedError("pseudonym keys arrive with issue #20")
+    return sortition.select(loaded, algorithm, seed, progress=job.progress)
+
+
+async def read_limited(upload: UploadFile) -> bytes:
+    """The uploaded file's bytes; ``UploadTooLarge`` past ``MAX_UPLOAD``."""
+    chunks, size = [], 0
+    while chunk := await upload.read(1024 * 1024):
+        size += len(chunk)
+        if size > MAX_UPLOAD:
+            raise UploadTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def run_sync(function: Callable[..., Any], *args: Any) -> Any:
+    """Blocking library work off the event loop (a thread of the pool), so others go on."""
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(function, *args)
+
+
+def summarise(loaded: sortition.LoadedInput) -> tuple[list[dict[str, Any]], list[str]]:
+    """The quota table and the files' warnings, as the project page shows them (kept in
+    project.json at the upload, so that the page does not read the pool again)."""
+    return quota_table(loaded), list(loaded.warnings)
+
+
+def quota_table(loaded: sortition.LoadedInput) -> list[dict[str, Any]]:
+    """Per quota row: feature, value, min, max, people in the pool and their share (%)."""
+    quotas = loaded.instance.quotas
+    pool = loaded.instance.pool
+    counts = pool.value_counts(len(quotas.rows))
+    return [
+        {
+            "feature": row.feature,
+            "value": row.value,
+            "min": row.min,
+            "max": row.max,
+            "pool": int(counts[i]),
+            "share": f"{100 * int(counts[i]) / pool.size:.1f}" if pool.size else "0.0",
+        }
+        for i, row in enumerate(quotas.rows)
+    ]
+
+
+def run_summary(project: Project, run: str) -> dict[str, Any] | None:
+    """What a finished run's files say: how many were selected, and the downloads."""
+    folder = project.run_folder(run)
+    if not folder.is_dir():
+        return None
+    selected = folder / "selected.csv"
+    count = None
+    if selected.is_file():
+        with selected.open(encoding="utf-8-sig", newline="") as rows:
+            count = max(sum(1 for _row in csv.reader(rows)) - 1, 0)
+    order = ["selected.csv", "remaining.csv", "probabilities.csv", "record.json", "report.html"]
+    names = [p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+    if project.run_file(run, "commitment.json") is not None:
+        names.append("commitment.json")
+    files = sorted(names, key=lambda n: (order.index(n) if n in order else len(order), n))
+    return {"selected": count, "files": files}

@@ -11,8 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sortition.privacy.keys import read_key
+from sortition.dropouts.ids import IdList
+from sortition.dropouts.service import replace_dropouts
+from sortition.errors import InputError
+from sortition.privacy.keys import PseudonymKey, read_key
 from sortition.privacy.pseudonyms import pseudonym
 from tests.helpers import run_cli, select_args
 
@@ -351,3 +356,42 @@ def test_keyed_alternates_then_replace_from_them(keyed: Path) -> None:
         cwd=keyed,
     )  # fmt: skip
     assert verified.exit_code == 0, verified.stdout
+
+
+def test_library_call_maps_ids_through_the_key(keyed: Path) -> None:
+    key = read_key(keyed / "pseudonyms.key")
+    members = _record(keyed / "panel/record.json")["panel"]
+    email = _email_of(keyed / "panel")
+    by_email = replace_dropouts(
+        keyed / "panel/record.json", keyed / "pool.csv", [email[members[1]]], "lib",
+        pseudonym_key=key,
+    )  # fmt: skip
+    by_pseudonym = replace_dropouts(
+        keyed / "panel/record.json", keyed / "pool.csv", [members[1]], "lib", pseudonym_key=key
+    )
+    assert by_email.record == by_pseudonym.record
+    assert by_email.record["dropouts"] == [members[1]]
+    with pytest.raises(InputError, match="keyed pseudonyms"):
+        replace_dropouts(keyed / "panel/record.json", keyed / "pool.csv", [members[1]], "lib")
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1),
+        min_size=1,
+        max_size=8,
+        unique=True,
+    ),
+    st.data(),
+)
+def test_an_id_and_its_pseudonym_map_to_the_same_pseudonym(ids: list[str], data: Any) -> None:
+    key = PseudonymKey(KEY)
+    known = {pseudonym(key, person) for person in ids}
+    given_ids = [data.draw(st.sampled_from([p, pseudonym(key, p)])) for p in ids]
+    listed = IdList(tuple(given_ids), (None,) * len(ids), (None,) * len(ids))
+    mapped = listed.pseudonymised(key, 16, known)
+    assert mapped.ids == tuple(pseudonym(key, person) for person in ids)
+    assert mapped.given == tuple(given_ids)
+    problem = mapped.problem(0, f"dropout '{mapped.ids[0]}' is not on the current panel")
+    assert f"'{given_ids[0]}'" in problem.message

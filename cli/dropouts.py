@@ -8,13 +8,16 @@ import click
 from sortition_cli.examples import epilog
 from sortition_cli.options import (
     AlgorithmArgs,
+    PrivacyArgs,
     SeedArgs,
     algorithm_options,
     file_option,
     inputs,
     output_options,
+    privacy_options,
     seed_options,
 )
+from sortition_cli.privacy import PRIVATE_FILES, echo_written
 from sortition_cli.progress import ProgressRenderer
 from sortition_cli.reporting import reports_errors
 
@@ -41,14 +44,16 @@ from sortition.io.outputs import check_output_dir
 @file_option(
     "--dropouts",
     "dropouts_path",
-    "The members who dropped out: one id per line (blank lines and # comments ignored).",
+    "The members who dropped out: one id per line (blank lines and # comments ignored), as the "
+    "pool file holds it (or the record's pseudonym).",
 )
 @click.option(
     "--dropout",
     "dropout_ids",
     multiple=True,
     metavar="ID",
-    help="A member who dropped out (repeat for each; adds to --dropouts).",
+    help="A member who dropped out, by the pool file's id or the record's pseudonym (repeat for "
+    "each; adds to --dropouts).",
 )
 @file_option(
     "--unavailable",
@@ -64,6 +69,7 @@ from sortition.io.outputs import check_output_dir
     "best subset of those alternates (exact; no seed).",
 )
 @seed_options
+@privacy_options
 @output_options()
 @algorithm_options
 @reports_errors
@@ -75,6 +81,7 @@ def replace(
     unavailable_path: Path | None,
     alternates_dir: Path | None,
     seed_source: SeedArgs,
+    privacy: PrivacyArgs,
     out: Path,
     force: bool,
     run: AlgorithmArgs,
@@ -85,8 +92,18 @@ def replace(
     The candidates are the pool minus the panel, the dropouts, the unavailable and the households
     of the members who stay; the quotas are derived (each value's min and max minus the members
     who stay), and the replacements are drawn with the algorithm, LEXIMIN by default.
+
+    When the panel's record names people by keyed pseudonyms, give the key it was made with
+    (--pseudonym-key): the dropouts and unavailable people are then given by the pool file's ids
+    (or by their pseudonyms), and replacement.json names everyone by pseudonym.
     """
-    check_output_dir(out, force, inputs(record_path, pool_path, dropouts_path, unavailable_path))
+    check_output_dir(
+        out,
+        force,
+        inputs(record_path, pool_path, dropouts_path, unavailable_path)
+        + privacy.files
+        + seed_source.files,
+    )
     dropouts = IdList()
     if dropouts_path is not None:
         dropouts = read_id_file(dropouts_path)
@@ -112,6 +129,8 @@ def replace(
             progress=progress,
             time_limit=run.time_limit,
             from_alternates=alternates_dir,
+            pseudonym_key=privacy.key(),
+            ids_are_public=privacy.ids_are_public,
         )
     finally:
         progress.close()
@@ -144,10 +163,9 @@ def replace(
         if seed is not None
         else f"best subset of the alternates, deviation {replacement.record['draw']['deviation']}"
     )
-    click.echo(f"replacements: {', '.join(replacement.replacements)} ({how})")
-    click.echo("wrote:")
-    for path in paths:
-        click.echo(f"  {path}")
+    named = "" if replacement.pool_file.pseudonyms is None else "by pseudonym, "
+    click.echo(f"replacements: {', '.join(replacement.replacements)} ({named}{how})")
+    echo_written(paths)
 
 
 @click.command(epilog=epilog("alternates"))
@@ -209,6 +227,7 @@ def replace(
     "and bound the optimum; 0: local search only.",
 )
 @seed_options
+@privacy_options
 @output_options()
 @reports_errors
 def alternates(
@@ -222,19 +241,29 @@ def alternates(
     evaluate: int,
     effort: float,
     seed_source: SeedArgs,
+    privacy: PrivacyArgs,
     out: Path,
     force: bool,
 ) -> None:
     """Choose alternates right after the draw, so that whoever drops out the best subset of them
     restores the quotas as nearly as possible, and compare them with the practitioners' two
     baselines on fresh simulated dropouts.
+
+    When the panel's record names people by keyed pseudonyms, give the key it was made with
+    (--pseudonym-key); alternates.json names the alternates by pseudonym.
     """
     given = [x for x in (dropout_rate, model_path, history_path) if x is not None]
     if len(given) != 1:
         raise click.UsageError(
             "give exactly one dropout model: --dropout-rate, --dropout-model or --fit-dropouts"
         )
-    check_output_dir(out, force, inputs(record_path, pool_path, model_path, history_path))
+    check_output_dir(
+        out,
+        force,
+        inputs(record_path, pool_path, model_path, history_path)
+        + privacy.files
+        + seed_source.files,
+    )
     seed = seed_source.resolve()
     quotas = panel_quotas(record_path)
     if dropout_rate is not None:
@@ -253,6 +282,8 @@ def alternates(
         scenarios=scenarios,
         evaluation=evaluate,
         effort=effort,
+        pseudonym_key=privacy.key(),
+        ids_are_public=privacy.ids_are_public,
     )
     paths = write_alternates(result, out, force)
     click.echo(f"dropout model: {model.kind} (P(stay) = {model.beta0:.4f} x the values' factors)")
@@ -268,6 +299,4 @@ def alternates(
         )
     times = ", ".join(f"{part} {value:.1f} s" for part, value in result.seconds.items())
     click.echo(f"time: {times}")
-    click.echo("wrote:")
-    for path in paths:
-        click.echo(f"  {path}")
+    echo_written(paths, ("alternates.csv", *PRIVATE_FILES))

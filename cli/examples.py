@@ -18,11 +18,13 @@ EXAMPLES = {
     ],
     "replace": [
         "sortition replace --record panel/record.json --pool respondents.csv \\",
-        '    --dropouts dropouts.txt --dice "2,5,1,6,3" --out round1/',
+        '    --dropouts dropouts.txt --dice "2,5,1,6,3" --pseudonym-key pseudonyms.key \\',
+        "    --out round1/",
     ],
     "alternates": [
         "sortition alternates --record panel/record.json --pool respondents.csv --budget 12 \\",
-        "    --dropout-rate 0.1 --seed alternates-2026 --out alternates/",
+        "    --dropout-rate 0.1 --seed alternates-2026 --pseudonym-key pseudonyms.key \\",
+        "    --out alternates/",
     ],
     "verify": [
         "sortition verify panel/record.json --pool respondents.csv --quotas categories.csv",

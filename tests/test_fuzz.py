@@ -254,6 +254,24 @@ def privacy_options(rnd: Random) -> Callable[[Case], list[str]]:
     return options
 
 
+def keyed_options(rnd: Random, keyed: bool) -> Callable[[Case], list[str]]:
+    """replace and alternates: the key when the panel's record is keyed, usually; otherwise
+    none, sometimes the wrong key, a bad key file, or --ids-are-public."""
+    usual = "good" if keyed else "none"
+    choice = often(rnd, usual, "none", "good", "other", "short", "missing", "public")
+
+    def options(case: Case) -> list[str]:
+        if choice == "none":
+            return []
+        if choice == "public":
+            return ["--ids-are-public"]
+        if choice == "other":
+            return ["--pseudonym-key", str(case.file("o.key", bytes(range(1, 33))))]
+        return key_file(case, choice)
+
+    return options
+
+
 def time_options(rnd: Random) -> list[str]:
     return often(rnd, [], ["--time-limit", "0.001"], ["--time-limit", "0"], ["--time-limit", "-3"])
 
@@ -354,13 +372,17 @@ def _valid_outputs(command: list[str]) -> Path:
     return _VALID[key]
 
 
-def selection_record(keyed: bool = False) -> bytes:
+def _selection(keyed: bool = False) -> Path:
+    """The cache folder of a valid selection (with the fuzz key when ``keyed``)."""
     key = ["--pseudonym-key", "{cache}/p.key"] if keyed else []
-    cache = _valid_outputs(
+    return _valid_outputs(
         select_args("{cache}/pool.csv", "{cache}/quotas.csv", K, "--household-columns",
                     "address,postcode", "--panels", "10", *key, seed="s", out="{cache}/out")
     )  # fmt: skip
-    return (cache / "out" / "record.json").read_bytes()
+
+
+def selection_record(keyed: bool = False) -> bytes:
+    return (_selection(keyed) / "out" / "record.json").read_bytes()
 
 
 def commitment() -> bytes:
@@ -381,30 +403,26 @@ def invitations() -> tuple[bytes, bytes]:
     ).read_bytes()
 
 
-def replacement_record() -> bytes:
-    """A replacement record built on ``selection_record()`` (one member dropped out)."""
-    selection = _valid_outputs(
-        select_args("{cache}/pool.csv", "{cache}/quotas.csv", K, "--household-columns",
-                    "address,postcode", "--panels", "10", seed="s", out="{cache}/out")
-    )  # fmt: skip
-    member = json.loads(selection_record())["panel"][0]
+def replacement_record(keyed: bool = False) -> bytes:
+    """A replacement record built on ``selection_record(keyed)`` (one member dropped out)."""
+    selection = _selection(keyed)
+    member = json.loads(selection_record(keyed))["panel"][0]
+    key = ["--pseudonym-key", "{cache}/p.key"] if keyed else []
     cache = _valid_outputs(
         ["replace", "--record", str(selection / "out" / "record.json"), "--pool",
-         "{cache}/pool.csv", "--dropout", member, "--seed", "s", "--out", "{cache}/out"]
+         "{cache}/pool.csv", "--dropout", member, "--seed", "s", *key, "--out", "{cache}/out"]
     )  # fmt: skip
     return (cache / "out" / "replacement.json").read_bytes()
 
 
-def alternates_record() -> bytes:
-    """An alternates record for the panel of ``selection_record()``."""
-    selection = _valid_outputs(
-        select_args("{cache}/pool.csv", "{cache}/quotas.csv", K, "--household-columns",
-                    "address,postcode", "--panels", "10", seed="s", out="{cache}/out")
-    )  # fmt: skip
+def alternates_record(keyed: bool = False) -> bytes:
+    """An alternates record for the panel of ``selection_record(keyed)``."""
+    selection = _selection(keyed)
+    key = ["--pseudonym-key", "{cache}/p.key"] if keyed else []
     cache = _valid_outputs(
         ["alternates", "--record", str(selection / "out" / "record.json"), "--pool",
          "{cache}/pool.csv", "--budget", "3", "--dropout-rate", "0.2", "--scenarios", "5",
-         "--evaluate", "5", "--seed", "s", "--out", "{cache}/out"]
+         "--evaluate", "5", "--seed", "s", *key, "--out", "{cache}/out"]
     )  # fmt: skip
     return (cache / "out" / "alternates.json").read_bytes()
 
@@ -485,13 +503,13 @@ def verify_case(rnd: Random) -> Prepare:
     source = (
         invitations()[1]
         if invitation
-        else replacement_record()
+        else replacement_record(keyed)
         if replacement
         else alternates_record()
         if alternates
         else selection_record(keyed)
     )
-    keyed = keyed and not (invitation or replacement or alternates)
+    keyed = keyed and not (invitation or alternates)
     key = often(rnd, "good" if keyed else "none", "none", "good", "short", "missing")
     record = mutated_json(rnd, source.decode("utf-8"), canonical=False)
     files: list[tuple[str, str, bytes]] = []
@@ -538,9 +556,10 @@ def verify_groups_case(rnd: Random) -> Prepare:
 def replace_case(rnd: Random) -> Prepare:
     """replace: the record (a selection record, or a replacement record for a second round), the
     pool, the dropouts (a file, --dropout, or both) and the unavailable, any of them spoiled."""
-    source = selection_record() if rnd.random() < 0.6 else replacement_record()
+    keyed = rnd.random() < 0.4  # the panel's record names people by keyed pseudonyms
+    source = selection_record(keyed) if rnd.random() < 0.6 else replacement_record(keyed)
     record = mutated_json(rnd, source.decode("utf-8"), canonical=False, spoil=0.15)
-    panel = json.loads(source)["panel"]
+    panel = json.loads(source)["panel"]  # pseudonyms when keyed: accepted as given
     others = [f"p{i:02d}" for i in range(1, 13) if f"p{i:02d}" not in panel]
     dropouts = rnd.sample(panel, rnd.choice((1, 1, 2)))
     dropouts = often(rnd, dropouts, [], [others[0]], ["nobody"], [dropouts[0], dropouts[0]])
@@ -556,8 +575,10 @@ def replace_case(rnd: Random) -> Prepare:
     kind = out_kind(rnd)
     alternates = None
     if rnd.random() < 0.25:  # the best subset of alternates chosen for the panel, no seed
-        alternates = mutated_json(rnd, alternates_record().decode("utf-8"), False, spoil=0.2)
+        chosen = alternates_record(keyed).decode("utf-8")
+        alternates = mutated_json(rnd, chosen, False, spoil=0.2)
         extra = often(rnd, [], ["--seed", "s"])
+    privacy = keyed_options(rnd, keyed)
 
     def prepare(case: Case) -> list[str]:
         args = ["--record", str(case.file("record.json", record)), "--pool",
@@ -573,7 +594,7 @@ def replace_case(rnd: Random) -> Prepare:
         if unavailable is not None:
             content = "\n".join(unavailable).encode("utf-8")
             args += ["--unavailable", str(case.file("declined.txt", content))]
-        return [*args, *extra, *out_options(case, kind)]
+        return [*args, *extra, *privacy(case), *out_options(case, kind)]
 
     return prepare
 
@@ -581,9 +602,11 @@ def replace_case(rnd: Random) -> Prepare:
 def alternates_case(rnd: Random) -> Prepare:
     """alternates: the record, the pool, the budget and one dropout model (a rate, a rates file
     or a history to fit), any of them spoiled; few scenarios, to stay quick."""
-    source = selection_record() if rnd.random() < 0.7 else replacement_record()
+    keyed = rnd.random() < 0.4
+    source = selection_record(keyed) if rnd.random() < 0.7 else replacement_record(keyed)
     record = mutated_json(rnd, source.decode("utf-8"), canonical=False, spoil=0.15)
     pool = mutated_text(rnd, POOL, spoil=SPOIL)
+    privacy = keyed_options(rnd, keyed)
     budget = often(rnd, rnd.choice(["1", "2", "3"]), "0", "-1", "7", "100", "x")
     kind = rnd.choice(["rate", "rate", "model", "fit"])
     rates = mutated_text(rnd, "feature,value,rate\ngender,male,0.2\nage,old,0.1\n", spoil=0.3)
@@ -615,7 +638,7 @@ def alternates_case(rnd: Random) -> Prepare:
             args += ["--dropout-model", str(case.file("rates.csv", rates))]
         else:
             args += ["--fit-dropouts", str(case.file("history.csv", history))]
-        return [*args, *extra, *out_options(case, out)]
+        return [*args, *extra, *privacy(case), *out_options(case, out)]
 
     return prepare
 

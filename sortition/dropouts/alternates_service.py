@@ -20,9 +20,10 @@ from sortition.engine import alternates as al
 from sortition.engine.dropout_model import DropoutModel, panel_stay
 from sortition.errors import InputError, Problem
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
-from sortition.io.pool import PoolFile, write_pool_split
+from sortition.io.pool import PoolFile, write_pool_split, write_pseudonym_table
 from sortition.io.tables import PathLike
 from sortition.model import Instance, Quotas
+from sortition.privacy.keys import PseudonymKey
 from sortition.record.build import SeedLike, as_seed, tool_versions
 from sortition.record.reader import RecordReader
 from sortition.record.replacement import chain_state, record_sha256
@@ -59,11 +60,17 @@ def choose_alternates(
     evaluation: int = 1000,
     effort: float = 0.0,
     shortlist: int = al.SHORTLIST,
+    pseudonym_key: PseudonymKey | None = None,
+    ids_are_public: bool = False,
 ) -> AlternatesResult:
     """Choose ``budget`` alternates for the panel of the record (a selection or replacement
     record) under the dropout ``model``, and compare them with the two baselines on
     ``evaluation`` fresh scenarios. ``effort`` > 0 lets CP-SAT improve the local search's set on
-    the training scenarios for that much deterministic time (and prove a lower bound)."""
+    the training scenarios for that much deterministic time (and prove a lower bound).
+
+    When the chain's selection record names people by keyed pseudonyms, ``pseudonym_key`` (the
+    key it was made with) is required to read the pool file; the record names the alternates by
+    pseudonym. Without pseudonyms, ids that look personal are refused unless ``ids_are_public``."""
     seed = as_seed(seed)
     record_path, pool_path = Path(record_path), Path(pool_path)
     name = record_path.name
@@ -75,7 +82,7 @@ def choose_alternates(
     RecordReader(name).text(previous, "seed.value")
     state = chain_state(previous, name)
     instance = state.instance
-    pool_file = read_original_pool(state.root, name, pool_path)
+    pool_file = read_original_pool(state.root, name, pool_path, pseudonym_key, ids_are_public)
     position = {person: i for i, person in enumerate(instance.pool.ids)}
     panel = np.array([position[p] for p in state.panel], dtype=np.int64)
     units = al.candidate_units(instance, panel)
@@ -155,8 +162,9 @@ def alternates_record(
 
 
 def write_alternates(result: AlternatesResult, out: PathLike, force: bool = False) -> list[Path]:
-    """alternates.json (the record) and alternates.csv (the chosen people's rows of the pool
-    file, in its order), all at once."""
+    """alternates.json (the record), comparison.csv and alternates.csv (the chosen people's rows
+    of the pool file, in its order), and when the ids are pseudonyms the organiser's table
+    private/pseudonyms.csv, all at once."""
     out = Path(out)
     with atomic_output_dir(out, force, result.sources) as staging:
         write_pool_split(staging, result.pool_file, result.alternates)
@@ -172,4 +180,6 @@ def write_alternates(result: AlternatesResult, out: PathLike, force: bool = Fals
             rows,
         )
         write_json(staging / "alternates.json", result.record)
-    return [out / "alternates.csv", out / "comparison.csv", out / "alternates.json"]
+        private = write_pseudonym_table(staging, result.pool_file)
+    names = ["alternates.csv", "comparison.csv", "alternates.json", *private]
+    return [out / name for name in names]

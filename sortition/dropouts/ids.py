@@ -3,15 +3,21 @@
 A file holds one id per line; blank lines and lines starting with ``#`` are ignored, there is no
 header, and spaces around an id are dropped. Each id keeps its line number, so that a problem with
 it names the file and the row.
+
+When the panel's record names people by keyed pseudonyms (docs/privacy.md), the lists hold the
+organiser's ids as the pool file does, and ``IdList.pseudonymised`` maps them through the key; a
+pseudonym copied from the record is accepted as well.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from sortition.errors import InputError, Problem, require_file
+from sortition.privacy.keys import PseudonymKey
+from sortition.privacy.pseudonyms import pseudonym
 
 
 @dataclass(frozen=True)
@@ -21,15 +27,38 @@ class IdList:
     ids: tuple[str, ...] = ()
     files: tuple[str | None, ...] = ()  # the file each id was read from (None: typed)
     rows: tuple[int | None, ...] = ()  # its line in that file, from 1
+    given: tuple[str, ...] = ()  # the ids as given, when ``ids`` are their pseudonyms
 
     def __add__(self, other: IdList) -> IdList:
-        return IdList(self.ids + other.ids, self.files + other.files, self.rows + other.rows)
+        if bool(self.given) != bool(other.given) and self.ids and other.ids:
+            raise ValueError("cannot add a list of pseudonyms to a list of ids")
+        return IdList(
+            self.ids + other.ids,
+            self.files + other.files,
+            self.rows + other.rows,
+            self.given + other.given,
+        )
 
     def problem(self, position: int | None, message: str) -> Problem:
-        """A problem with the id at ``position`` (None: with the list as a whole)."""
+        """A problem with the id at ``position`` (None: with the list as a whole); when the ids
+        were mapped to pseudonyms, the message names the id as it was given."""
         if position is None:
             return Problem(message)
+        if self.given:
+            message = message.replace(f"'{self.ids[position]}'", f"'{self.given[position]}'")
         return Problem(message, file=self.files[position], row=self.rows[position])
+
+    def pseudonymised(self, key: PseudonymKey, length: int, known: Collection[str]) -> IdList:
+        """The ids as a record that names people by keyed pseudonyms names them: each id given
+        as the pool file holds it becomes its pseudonym under ``key`` (``length`` hex digits, as
+        the record states); an id that is not one but is itself a pseudonym of the record
+        (one of ``known``) is taken as given. Anything else becomes its pseudonym too (and is
+        then reported as not in the pool, under the id as given)."""
+        mapped = []
+        for person in self.ids:
+            name = pseudonym(key, person, length)
+            mapped.append(person if name not in known and person in known else name)
+        return IdList(tuple(mapped), self.files, self.rows, self.ids)
 
 
 def typed_ids(ids: Sequence[str]) -> IdList:

@@ -21,8 +21,16 @@ from sortition.engine.legacy import DEFAULT_MAX_ATTEMPTS
 from sortition.engine.objectives import PoolDistribution
 from sortition.errors import InfeasibleError, InputError, Problem
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
-from sortition.io.pool import PoolFile, read_pool, write_pool_split
+from sortition.io.pool import (
+    PoolFile,
+    read_pool,
+    spreadsheet_rows,
+    write_pool_split,
+    write_pseudonym_table,
+)
 from sortition.io.tables import PathLike
+from sortition.privacy.keys import PseudonymKey
+from sortition.privacy.personal import refuse_personal_ids
 from sortition.progress import Progress
 from sortition.record.build import InputFiles, SeedLike, as_seed, tool_versions
 from sortition.record.canonical import (
@@ -36,11 +44,14 @@ from sortition.record.draw import Draw, commitment_sha256, derive_draw
 from sortition.record.reader import (
     RecordReader,
     allow_empty_household,
+    check_pseudonym_key,
     pool_columns,
+    pseudonym_method,
     record_instance,
 )
 from sortition.record.replacement import (
     REPLACEMENT_VERSION,
+    ChainState,
     ReplacementBasis,
     alternates_pick,
     chain_state,
@@ -106,6 +117,8 @@ def replace_dropouts(
     progress: Progress | None = None,
     time_limit: float | None = None,
     from_alternates: PathLike | None = None,
+    pseudonym_key: PseudonymKey | None = None,
+    ids_are_public: bool = False,
 ) -> Replacement:
     """Draw replacements for ``dropouts`` (members of the panel of the record at
     ``record_path``: a selection record, or the replacement record of an earlier round) from the
@@ -118,7 +131,13 @@ def replace_dropouts(
 
     With ``from_alternates`` (the folder ``alternates`` wrote for this panel) the replacements are
     the best subset of the alternates who are still candidates (exact, CP-SAT): the fewest people
-    outside the quotas, as many as there are dropouts if enough alternates are left; no seed."""
+    outside the quotas, as many as there are dropouts if enough alternates are left; no seed.
+
+    When the chain's selection record names people by keyed pseudonyms, ``pseudonym_key`` (the
+    key it was made with) is required: the pool file is read with it, and the dropouts and
+    unavailable people may be given by the pool file's ids or by their pseudonyms
+    (``IdList.pseudonymised``); the new record names everyone by pseudonym. Without pseudonyms,
+    ids that look personal are refused unless ``ids_are_public`` (as ``select`` does)."""
     if (seed is None) == (from_alternates is None):
         raise InputError(
             [Problem("a replacement takes a seed, or alternates (--from-alternates), not both")]
@@ -140,17 +159,20 @@ def replace_dropouts(
         )
     RecordReader(name).text(previous, "seed.value")  # a commitment has no panel yet
     state = chain_state(previous, name)
+    dropouts, unavailable = keyed_lists(state, name, pseudonym_key, dropouts, unavailable)
     problems = id_problems(state, dropouts.ids, unavailable.ids)
     if problems:
         lists = {"dropouts": dropouts, "unavailable": unavailable}
         raise InputError(
             [lists[what].problem(position, message) for what, position, message in problems]
         )
-    pool_file = read_original_pool(state.root, name, pool_path)
+    pool_file = read_original_pool(state.root, name, pool_path, pseudonym_key, ids_are_public)
     if from_alternates is not None:
         document, sha = read_alternates(Path(from_alternates), previous, name)
         basis = replacement_basis(state, dropouts.ids, unavailable.ids, document["alternates"])
-        record = alternates_replacement(basis, previous, document["alternates"], sha, pool_path)
+        record = alternates_replacement(
+            basis, previous, document["alternates"], sha, pool_path, pool_file
+        )
         draw = Draw(list(record["replacements"]), "alternates")
         sources = (record_path, pool_path, Path(from_alternates) / "alternates.json")
         return Replacement(basis, pool_file, record, draw, None, sources)
@@ -162,7 +184,7 @@ def replace_dropouts(
         pool_file,
         basis.instance.quotas,
         basis.instance,
-        _input_files(state.root, name, pool_path),
+        _input_files(state.root, name, pool_path, pool_file),
         sources=(record_path, pool_path),
     )
     commitment = prepare_commitment(
@@ -182,13 +204,48 @@ def replace_dropouts(
     return Replacement(basis, pool_file, record, draw, commitment.fair, (record_path, pool_path))
 
 
-def read_original_pool(root: dict[str, Any], name: str, pool_path: Path) -> PoolFile:
-    """The pool file, read as the selection record read it; it must be that record's pool."""
+def keyed_lists(
+    state: ChainState,
+    name: str,
+    key: PseudonymKey | None,
+    *lists: IdList,
+) -> tuple[IdList, ...]:
+    """The lists of ids as the chain's records name people: mapped through ``key`` when the
+    selection record holds keyed pseudonyms (the key must be the one it states: InputError
+    otherwise, and when it is missing), unchanged when it holds the pool file's own ids (then
+    no key may be given)."""
+    check_pseudonym_key(state.root, key, name)
+    method = pseudonym_method(state.root, name)
+    if method is None or key is None:
+        return lists
+    known = set(state.instance.pool.ids)
+    return tuple(ids.pseudonymised(key, int(method["length"]), known) for ids in lists)
+
+
+def read_original_pool(
+    root: dict[str, Any],
+    name: str,
+    pool_path: Path,
+    pseudonym_key: PseudonymKey | None = None,
+    ids_are_public: bool = False,
+) -> PoolFile:
+    """The pool file, read as the selection record read it (with the key its pseudonyms were
+    made with, ``check_pseudonym_key``); it must be that record's pool. Without pseudonyms, ids
+    that look personal are refused unless ``ids_are_public`` (sortition.privacy.personal)."""
+    check_pseudonym_key(root, pseudonym_key, name)
     quotas = record_instance(root, name).quotas
     id_column, household_columns = pool_columns(root, name)
     pool_file = read_pool(
-        pool_path, quotas, id_column, household_columns, allow_empty_household(root, name)
+        pool_path,
+        quotas,
+        id_column,
+        household_columns,
+        allow_empty_household(root, name),
+        pseudonym_key,
     )
+    if pseudonym_key is None and not ids_are_public:
+        rows = spreadsheet_rows(pool_file.table)
+        refuse_personal_ids(pool_file.source_ids, pool_file.id_column, pool_path.name, rows)
     stated = RecordReader(name).text(root, "inputs.pool.digest")
     digest = pool_digest(pool_file.pool, quotas)
     if digest != stated:
@@ -239,6 +296,7 @@ def alternates_replacement(
     alternates: list[str],
     alternates_sha256: str,
     pool_path: Path,
+    pool_file: PoolFile,
 ) -> dict[str, Any]:
     """The replacement record of the best subset of the alternates (``alternates_pick``)."""
     instance = basis.instance
@@ -251,7 +309,7 @@ def alternates_replacement(
     value, picked = alternates_pick(instance)
     ids = instance.pool.ids
     replacements = sorted(ids[int(i)] for i in np.flatnonzero(picked))
-    inputs = {
+    inputs: dict[str, Any] = {
         "pool": {
             "digest": pool_digest(instance.pool, instance.quotas),
             "file": pool_path.name,
@@ -260,6 +318,8 @@ def alternates_replacement(
         },
         "quotas": {"digest": quotas_digest(instance.quotas)},
     }
+    if pool_file.pseudonyms is not None:
+        inputs["pool"]["pseudonyms"] = pool_file.pseudonyms.describe()
     return {
         "kind": "replacement",
         "version": REPLACEMENT_VERSION,
@@ -281,7 +341,9 @@ def alternates_replacement(
     }
 
 
-def _input_files(root: dict[str, Any], name: str, pool_path: Path) -> InputFiles:
+def _input_files(
+    root: dict[str, Any], name: str, pool_path: Path, pool_file: PoolFile
+) -> InputFiles:
     id_column, household_columns = pool_columns(root, name)
     return InputFiles(
         pool_name=pool_path.name,
@@ -291,6 +353,7 @@ def _input_files(root: dict[str, Any], name: str, pool_path: Path) -> InputFiles
         id_column=id_column,
         household_columns=tuple(household_columns),
         allow_empty_household=allow_empty_household(root, name),
+        pseudonyms=None if pool_file.pseudonyms is None else pool_file.pseudonyms.describe(),
     )
 
 
@@ -398,7 +461,8 @@ def original_terms(basis: ReplacementBasis, change: QuotaChange) -> str:
 def write_replacement(replacement: Replacement, out: PathLike, force: bool = False) -> list[Path]:
     """Write replacement.json, selected.csv (the new full panel) and remaining.csv (everyone
     else), both with the pool file's rows and columns in its order, and for the fair algorithms
-    probabilities.csv (each candidate's chance of being drawn), all at once."""
+    probabilities.csv (each candidate's chance of being drawn), and when the ids are pseudonyms
+    the organiser's table private/pseudonyms.csv, all at once."""
     out = Path(out)
     names = ["selected.csv", "remaining.csv"]
     pool = replacement.pool_file.pool
@@ -420,4 +484,5 @@ def write_replacement(replacement: Replacement, out: PathLike, force: bool = Fal
             names.append("lottery.csv")
         write_json(staging / "replacement.json", replacement.record)
         names.append("replacement.json")
+        names += write_pseudonym_table(staging, replacement.pool_file)
     return [out / name for name in names]

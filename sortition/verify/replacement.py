@@ -1,7 +1,9 @@
 """Verify a replacement record: the whole chain back to the original draw, from that one file.
 
 The original selection record (embedded at the end of the chain) gets every check of a selection
-record, named ``selection: ...`` (``--pool``, ``--quotas`` and ``--expect`` apply to it). Then each
+record, named ``selection: ...`` (``--pool``, ``--quotas``, ``--expect`` and ``--pseudonym-key``
+apply to it: with the organiser's key, ``selection: pseudonym key`` checks its fingerprint and the
+pool file is read with it). Then each
 round n of replacements, named ``round n: ...``:
 
 * ``builds on``: the record it builds on, embedded, has the SHA-256 it states;
@@ -62,6 +64,7 @@ def verify_replacement(request: VerifyRequest) -> list[CheckItem]:
         request.recompute,
         request.id_column,
         expect=request.expect,
+        pseudonym_key=request.pseudonym_key,
         warnings=request.warnings,
     )
     items = [version_item(record)]

@@ -116,9 +116,9 @@ KIND_OPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "replacement": (
-        "a replacement record takes --pool, --quotas, --recompute, --id-column and --expect, "
-        "which apply to the original selection record it embeds",
-        ("--registry", "--panel", "--pseudonym-key"),
+        "a replacement record takes --pool, --quotas, --recompute, --id-column, --expect and "
+        "--pseudonym-key, which apply to the original selection record it embeds",
+        ("--registry", "--panel"),
     ),
     "alternates": (
         "an alternates record takes no options: it is re-run from what it embeds",

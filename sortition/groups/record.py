@@ -74,7 +74,10 @@ def groups_record(
     method: str,
     measures: Measures,
     bounds: Bounds,
+    pseudonyms: dict[str, object] | None = None,
 ) -> dict[str, Any]:
+    """The record; ``pseudonyms`` (method, length, key fingerprint, as the selection record's
+    ``inputs.pool.pseudonyms``) says the ids are keyed pseudonyms, stated only when they are."""
     balance = {
         feature: [problem.value_names[f][v] for v in problem.values[f]]
         for f, feature in enumerate(problem.features)
@@ -90,6 +93,7 @@ def groups_record(
             "ids": list(problem.ids),
             "balance": balance,
             "apart_groups": list(problem.apart) if problem.apart else None,
+            **({} if pseudonyms is None else {"pseudonyms": pseudonyms}),
         },
         "options": options,
         "options_sha256": sha256_hex(canonical_json(options)),

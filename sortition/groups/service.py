@@ -23,7 +23,7 @@ from sortition.groups.evaluate import (
     value_counts,
 )
 from sortition.groups.html import seating_html
-from sortition.groups.inputs import read_fixed, read_panel, read_together
+from sortition.groups.inputs import Panel, read_fixed, read_panel, read_together
 from sortition.groups.problem import (
     Fixed,
     GroupsProblem,
@@ -41,13 +41,26 @@ from sortition.groups.record import (
 )
 from sortition.groups.reseat import carry, mend, without
 from sortition.groups.search import default_effort, search
-from sortition.io.outputs import atomic_output_dir, json_text, write_csv, write_text
+from sortition.io.outputs import (
+    PRIVATE_FOLDER,
+    atomic_output_dir,
+    json_text,
+    private_folder,
+    write_csv,
+    write_text,
+)
+from sortition.io.pool import PSEUDONYM_TABLE
 from sortition.io.tables import PathLike
+from sortition.privacy.keys import PseudonymKey
+from sortition.privacy.personal import refuse_personal_ids
+from sortition.privacy.pseudonyms import Pseudonyms, pseudonym, pseudonymise
 from sortition.record.build import SeedLike, as_seed
 from sortition.record.canonical import file_sha256
 from sortition.seeds import Seed
 
 FILES = ("groups.csv", "groups.json", "seating.html", "summary.json")
+# For the organiser only: they name people by the panel file's own ids (and names).
+PRIVATE_FILES = ("groups.csv", "seating.html")
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,10 @@ class GroupsResult:
     record: dict[str, Any]
     seconds: float
     names: tuple[str, ...] | None = None  # shown in seating.html beside the ids
+    # With a pseudonym key: the organiser's ids in the problem's order (groups.csv and
+    # seating.html show them), and the table from each id to its pseudonym (file row order).
+    source_ids: tuple[str, ...] | None = None
+    pseudonym_table: tuple[tuple[str, str], ...] = ()
 
 
 def table_count(people: int, size: int | None, tables: int | None) -> int:
@@ -87,8 +104,15 @@ def seat_panel(
     name_column: str | None = None,
     effort: int | None = None,
     time_limit: float | None = None,
+    pseudonym_key: PseudonymKey | None = None,
+    ids_are_public: bool = False,
 ) -> GroupsResult:
     """Seat the panel in ``rounds`` rounds (the public API of ``sortition groups``).
+
+    With ``pseudonym_key`` every id of the record is its keyed pseudonym (docs/privacy.md; the
+    same as select's) and the panel's order is the pseudonyms'; the together and fixed files
+    name the panel file's own ids. Without a key, ids that look personal are refused unless
+    ``ids_are_public`` says they are not.
 
     Raises InputError (exit 2) for bad files or options, SeatingRulesError (exit 3) when the
     rules cannot all hold, TimeLimitError (exit 4) past ``time_limit`` seconds.
@@ -98,6 +122,14 @@ def seat_panel(
         raise InputError("--rounds must be at least 1")
     panel_path = Path(panel_path)
     panel = read_panel(panel_path, id_column, balance, apart, name_column)
+    if pseudonym_key is None and not ids_are_public:
+        refuse_personal_ids(panel.ids, panel.id_column, panel_path.name)
+    made, own_ids = None, panel.ids
+    table: tuple[tuple[str, str], ...] = ()
+    if pseudonym_key is not None:
+        made = pseudonymise(pseudonym_key, panel.ids)
+        table = tuple(zip(panel.ids, made.names, strict=True))
+        panel, own_ids = _keyed(panel, made)
     count = table_count(len(panel.ids), size, tables)
     problem = make_problem(
         panel.ids,
@@ -105,8 +137,8 @@ def seat_panel(
         rounds,
         {name: list(cells) for name, cells in zip(balance, panel.balance, strict=True)},
         number_groups(panel.apart) if apart else (),
-        tuple(read_together(together_path, panel.ids)) if together_path is not None else (),
-        tuple(read_fixed(fixed_path, panel.ids, count, rounds)) if fixed_path else (),
+        tuple(read_together(together_path, own_ids)) if together_path is not None else (),
+        tuple(read_fixed(fixed_path, own_ids, count, rounds)) if fixed_path else (),
     )
     apart_name = f"--apart {','.join(apart)}"
     check_rules(problem, apart_name)
@@ -140,10 +172,36 @@ def seat_panel(
         method=found.method,
         measures=measures,
         bounds=bounds,
+        pseudonyms=None if made is None else made.describe(),
     )
     seconds = time.monotonic() - started
     return GroupsResult(
-        problem, found.seating, measures, bounds, found.method, record, seconds, panel.names
+        problem,
+        found.seating,
+        measures,
+        bounds,
+        found.method,
+        record,
+        seconds,
+        panel.names,
+        own_ids if made is not None else None,
+        table,
+    )
+
+
+def _keyed(panel: Panel, made: Pseudonyms) -> tuple[Panel, tuple[str, ...]]:
+    """The panel named by pseudonyms and put in the pseudonyms' order (every ordering of the
+    search is then theirs), and the organiser's ids in that same order."""
+    order = sorted(range(len(panel.ids)), key=lambda i: made.names[i])
+    return (
+        Panel(
+            tuple(made.names[i] for i in order),
+            panel.id_column,
+            tuple(tuple(cells[i] for i in order) for cells in panel.balance),
+            tuple(panel.apart[i] for i in order),
+            None if panel.names is None else tuple(panel.names[i] for i in order),
+        ),
+        tuple(panel.ids[i] for i in order),
     )
 
 
@@ -153,10 +211,14 @@ def _breach_lines(problem: GroupsProblem, seating: Seating) -> list[str]:
     return breaches(problem, seating)[:5]
 
 
-def groups_rows(problem: GroupsProblem, seating: Seating) -> list[list[str]]:
-    """groups.csv: round, table, id (1-based; by round, table, then panel order)."""
+def groups_rows(
+    problem: GroupsProblem, seating: Seating, ids: Sequence[str] | None = None
+) -> list[list[str]]:
+    """groups.csv: round, table, id (1-based; by round, table, then panel order); ``ids`` are
+    the organiser's ids in the problem's order (default: the problem's)."""
+    shown = problem.ids if ids is None else ids
     return [
-        [str(r + 1), str(t + 1), problem.ids[x]]
+        [str(r + 1), str(t + 1), shown[x]]
         for r in range(problem.rounds)
         for t, members in enumerate(tables_of(seating, r, problem.tables))
         for x in members
@@ -204,20 +266,30 @@ def summary(result: GroupsResult) -> dict[str, Any]:
 def write_groups(
     result: GroupsResult, out: PathLike, force: bool = False, inputs: Sequence[Path] = ()
 ) -> list[Path]:
-    """Write the four files into ``out`` atomically (never a folder holding ``inputs``)."""
+    """Write the four files into ``out`` atomically (never a folder holding ``inputs``), and
+    with a pseudonym key ``private/pseudonyms.csv`` (``id,pseudonym``, the panel file's row
+    order). groups.csv and seating.html name people by the organiser's ids."""
     out = Path(out)
     with atomic_output_dir(out, force, inputs) as staging:
         write_csv(
             staging / "groups.csv",
             ["round", "table", "id"],
-            groups_rows(result.problem, result.seating),
+            groups_rows(result.problem, result.seating, result.source_ids),
         )
         write_text(staging / "groups.json", json_text(result.record))
         write_text(staging / "summary.json", json_text(summary(result)))
         write_text(
-            staging / "seating.html", seating_html(result.problem, result.seating, result.names)
+            staging / "seating.html",
+            seating_html(result.problem, result.seating, result.names, result.source_ids),
         )
-    return [out / name for name in FILES]
+        if result.pseudonym_table:
+            write_csv(
+                private_folder(staging) / PSEUDONYM_TABLE,
+                ["id", "pseudonym"],
+                [list(row) for row in result.pseudonym_table],
+            )
+    private = [Path(PRIVATE_FOLDER) / PSEUDONYM_TABLE] if result.pseudonym_table else []
+    return [out / name for name in FILES] + [out / path for path in private]
 
 
 def reseat_panel(
@@ -225,11 +297,17 @@ def reseat_panel(
     dropouts: Sequence[str] = (),
     panel_path: PathLike | None = None,
     name_column: str | None = None,
+    pseudonym_key: PseudonymKey | None = None,
+    ids_are_public: bool = False,
 ) -> GroupsResult:
     """Re-seat after ``dropouts`` left, or for ``panel_path``, the panel after dropouts and
     replacements (the people of the record missing from it left; those new to it take their
     seats): the new record embeds the original, the newcomers' seats and the moves, so that
-    ``verify`` finds the new seating again from it (``reseat``)."""
+    ``verify`` finds the new seating again from it (``reseat``).
+
+    A record whose ids are keyed pseudonyms needs the key it was made with (its fingerprint is
+    checked): the dropouts and the panel file name the organiser's ids, made pseudonyms with it.
+    Without a key, a new panel whose ids look personal is refused unless ``ids_are_public``."""
     record_path = Path(record_path)
     original = read_record(record_path)
     if bool(dropouts) == (panel_path is not None):
@@ -237,6 +315,7 @@ def reseat_panel(
             "--reseat needs --dropout ID (repeat for each), or --panel FILE: the panel after "
             "dropouts and replacements"
         )
+    keyed = _record_key(original, pseudonym_key, record_path.name)
     started = time.monotonic()
     try:
         problem = problem_from_record(original)
@@ -245,12 +324,17 @@ def reseat_panel(
         raise InputError(
             [Problem(f"is not a complete groups record ({exc})", record_path.name)]
         ) from None
-    names = None
+    names, own_ids = None, None
+    table: tuple[tuple[str, str], ...] = ()
     if panel_path is not None:
-        reduced, names = _new_panel(problem, original, Path(panel_path), name_column)
+        reduced, names, own_ids, table = _new_panel(
+            problem, original, Path(panel_path), name_column, keyed, ids_are_public
+        )
         left, taken = carry(problem, seating, reduced)
         dropouts = [person for person in problem.ids if person not in set(reduced.ids)]
     else:
+        if keyed is not None:
+            dropouts = _keyed_dropouts(problem, dropouts, keyed, record_path.name)
         reduced, left = without(problem, seating, list(dropouts), record_path.name)
         taken = []
     mended, moves = mend(reduced, left)
@@ -270,6 +354,7 @@ def reseat_panel(
         method="reseat",
         measures=measures,
         bounds=bounds,
+        pseudonyms=panel.get("pseudonyms"),
     )
     record["seed"] = original["seed"]
     record["reseat"] = {
@@ -279,17 +364,98 @@ def reseat_panel(
         "original": original,
     }
     seconds = time.monotonic() - started
-    return GroupsResult(reduced, mended, measures, bounds, "reseat", record, seconds, names)
+    return GroupsResult(
+        reduced, mended, measures, bounds, "reseat", record, seconds, names, own_ids, table
+    )
+
+
+def _record_key(
+    record: dict[str, Any], key: PseudonymKey | None, name: str
+) -> tuple[PseudonymKey, int] | None:
+    """The key and pseudonym length to name people as the record does (None: by their own ids);
+    InputError when the key is missing, another key, or given for a record without pseudonyms."""
+    method = record.get("panel", {}).get("pseudonyms")
+    if method is None:
+        if key is not None:
+            raise InputError(
+                [
+                    Problem(
+                        "names people by the panel file's own ids, not by pseudonyms: leave "
+                        "out --pseudonym-key",
+                        name,
+                    )
+                ]
+            )
+        return None
+    if key is None:
+        raise InputError(
+            [
+                Problem(
+                    "names people by keyed pseudonyms: re-seating it needs the organiser's key "
+                    "(--pseudonym-key FILE)",
+                    name,
+                )
+            ]
+        )
+    stated = method.get("key_fingerprint") if isinstance(method, dict) else None
+    if key.fingerprint != stated:
+        raise InputError(
+            [
+                Problem(
+                    f"was made with the key whose fingerprint is {stated}; {key.name} has "
+                    f"fingerprint {key.fingerprint}: it is another key",
+                    name,
+                )
+            ]
+        )
+    return key, int(method["length"])
+
+
+def _keyed_dropouts(
+    problem: GroupsProblem, dropouts: Sequence[str], keyed: tuple[PseudonymKey, int], name: str
+) -> list[str]:
+    """The dropouts' pseudonyms (InputError, naming the organiser's id, for one not seated)."""
+    key, length = keyed
+    seated = set(problem.ids)
+    made = [pseudonym(key, person.strip(), length) for person in dropouts]
+    unknown = [person for person, p in zip(dropouts, made, strict=True) if p not in seated]
+    if unknown:
+        raise InputError(
+            [Problem(f"--dropout {p}: not seated in this record", name) for p in unknown]
+        )
+    return made
 
 
 def _new_panel(
-    first: GroupsProblem, original: dict[str, Any], path: Path, name_column: str | None
-) -> tuple[GroupsProblem, tuple[str, ...] | None]:
+    first: GroupsProblem,
+    original: dict[str, Any],
+    path: Path,
+    name_column: str | None,
+    keyed: tuple[PseudonymKey, int] | None,
+    ids_are_public: bool,
+) -> tuple[
+    GroupsProblem, tuple[str, ...] | None, tuple[str, ...] | None, tuple[tuple[str, str], ...]
+]:
     """The problem of the panel after dropouts and replacements: its people and values read from
-    ``path`` with the original's columns, the original's rules for whoever is still there."""
+    ``path`` with the original's columns, the original's rules for whoever is still there; with
+    the record's key, the people named and ordered by pseudonym, and the organiser's ids in that
+    order and the pseudonym table."""
     options, id_column = original["options"], original["panel"]["id_column"]
     apart = [str(c) for c in options["apart"]]
     panel = read_panel(path, id_column, list(first.features), apart, name_column)
+    own_ids: tuple[str, ...] | None = None
+    table: tuple[tuple[str, str], ...] = ()
+    if keyed is None:
+        if not ids_are_public:
+            refuse_personal_ids(panel.ids, panel.id_column, path.name)
+    else:
+        key, length = keyed
+        names = tuple(pseudonym(key, person, length) for person in panel.ids)
+        if len(set(names)) < len(names):
+            raise InputError([Problem("two ids have the same pseudonym", path.name)])
+        made = Pseudonyms(names, length, key)
+        table = tuple(zip(panel.ids, names, strict=True))
+        panel, own_ids = _keyed(panel, made)
     index = {person: x for x, person in enumerate(panel.ids)}
     problem = make_problem(
         panel.ids,
@@ -311,7 +477,7 @@ def _new_panel(
     if problem.people < problem.tables:
         raise InputError(f"{problem.people} people left for {problem.tables} tables")
     check_rules(problem, f"--apart {','.join(apart)}")
-    return problem, panel.names
+    return problem, panel.names, own_ids, table
 
 
 def read_record(path: Path) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The ``groups`` record (kind ``groups``, version 1): everything ``verify`` needs to re-derive
 the seating from this one file — the panel's ids and balance values, each person's apart group
 as a number (never the apart cells themselves: they may be addresses), the together pairs and
-pins as ids, the options, the seed, the budget — with the SHA-256 of the panel file and of the
+pins as ids (with a pseudonym key, every id is its keyed pseudonym and ``panel.pseudonyms`` says
+so), the options, the seed, the budget — with the SHA-256 of the panel file and of the
 options, the measures reached and their lower bounds, and the seating (docs/record.md).
 """
 

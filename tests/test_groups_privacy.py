@@ -181,3 +181,17 @@ def test_reseat_needs_the_records_key(tmp_path: Path) -> None:
     assert (tmp_path / "r2" / "private" / "pseudonyms.csv").exists()
     result = run_cli(["verify", tmp_path / "r2" / "groups.json"])
     assert result.exit_code == 0, result.stdout
+
+
+def test_a_panel_drawn_with_the_key_keeps_its_selection_pseudonyms(tmp_path: Path) -> None:
+    from tests.test_privacy import select_with_key
+
+    key, _ = select_with_key(tmp_path, tmp_path / "panel")
+    selection = json.loads((tmp_path / "panel" / "record.json").read_text(encoding="utf-8"))
+    result = run_cli(["groups", "--panel", tmp_path / "panel" / "selected.csv", "--id-column",
+                      "email", "--size", "5", "--rounds", "2", "--seed", "t",
+                      "--pseudonym-key", key, "--out", tmp_path / "tables"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    seated = _record(tmp_path, "tables")
+    assert sorted(seated["panel"]["ids"]) == sorted(selection["panel"])
+    assert seated["panel"]["pseudonyms"] == selection["inputs"]["pool"]["pseudonyms"]

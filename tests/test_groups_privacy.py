@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from random import Random
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sortition.groups.service import seat_panel
 from sortition.privacy.keys import PseudonymKey
 from sortition.privacy.pseudonyms import pseudonymise
 from tests.helpers import run_cli
@@ -195,3 +200,34 @@ def test_a_panel_drawn_with_the_key_keeps_its_selection_pseudonyms(tmp_path: Pat
     seated = _record(tmp_path, "tables")
     assert sorted(seated["panel"]["ids"]) == sorted(selection["panel"])
     assert seated["panel"]["pseudonyms"] == selection["inputs"]["pool"]["pseudonyms"]
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    people=st.integers(min_value=4, max_value=9),
+    rounds=st.integers(min_value=1, max_value=2),
+    seed=st.text("abc", min_size=1, max_size=3),
+    data=st.randoms(use_true_random=False),
+)
+def test_with_a_key_the_seating_never_depends_on_the_row_order(
+    tmp_path: Path, people: int, rounds: int, seed: str, data: Random
+) -> None:
+    rows = [
+        f"x{i}@example.org,N{i} M,{data.choice('fm')},{data.choice('yo')},o{i}"
+        for i in range(people)
+    ]
+    shuffled = rows[:]
+    data.shuffle(shuffled)
+    key = PseudonymKey(KEY)
+    records = []
+    for name, order in (("a.csv", rows), ("b.csv", shuffled)):
+        panel = _panel(tmp_path, order, name)
+        result = seat_panel(panel, rounds=rounds, seed=seed, tables=2, balance=["gender"],
+                            id_column="email", effort=2000, pseudonym_key=key)  # fmt: skip
+        record = dict(result.record)
+        record["panel"] = {k: v for k, v in record["panel"].items() if k not in ("file", "sha256")}
+        records.append(record)
+        assert not any("example.org" in json.dumps(part) for part in record.values())
+    assert records[0] == records[1]

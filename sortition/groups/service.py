@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,8 @@ from sortition.groups.evaluate import (
     value_counts,
 )
 from sortition.groups.html import seating_html
-from sortition.groups.inputs import Panel, read_fixed, read_panel, read_together
+from sortition.groups.inputs import read_fixed, read_panel, read_together
+from sortition.groups.privacy import PrivatePanel, keyed_dropouts, private_panel, record_key
 from sortition.groups.problem import (
     Fixed,
     GroupsProblem,
@@ -52,8 +53,6 @@ from sortition.io.outputs import (
 from sortition.io.pool import PSEUDONYM_TABLE
 from sortition.io.tables import PathLike
 from sortition.privacy.keys import PseudonymKey
-from sortition.privacy.personal import refuse_personal_ids
-from sortition.privacy.pseudonyms import Pseudonyms, pseudonym, pseudonymise
 from sortition.record.build import SeedLike, as_seed
 from sortition.record.canonical import file_sha256
 from sortition.seeds import Seed
@@ -122,37 +121,15 @@ def seat_panel(
         raise InputError("--rounds must be at least 1")
     panel_path = Path(panel_path)
     panel = read_panel(panel_path, id_column, balance, apart, name_column)
-    if pseudonym_key is None and not ids_are_public:
-        refuse_personal_ids(panel.ids, panel.id_column, panel_path.name)
-    made, own_ids = None, panel.ids
-    table: tuple[tuple[str, str], ...] = ()
-    if pseudonym_key is not None:
-        made = pseudonymise(pseudonym_key, panel.ids)
-        table = tuple(zip(panel.ids, made.names, strict=True))
-        panel, own_ids = _keyed(panel, made)
+    private = private_panel(panel, panel_path.name, pseudonym_key, ids_are_public)
+    panel = private.panel
     count = table_count(len(panel.ids), size, tables)
-    problem = make_problem(
-        panel.ids,
-        count,
-        rounds,
-        {name: list(cells) for name, cells in zip(balance, panel.balance, strict=True)},
-        number_groups(panel.apart) if apart else (),
-        tuple(read_together(together_path, own_ids)) if together_path is not None else (),
-        tuple(read_fixed(fixed_path, own_ids, count, rounds)) if fixed_path else (),
-    )
+    problem = _problem(private, count, rounds, balance, apart, together_path, fixed_path)
     apart_name = f"--apart {','.join(apart)}"
     check_rules(problem, apart_name)
     budget = default_effort(problem) if effort is None else effort
     started = time.monotonic()
-
-    def check(done: int) -> None:
-        if time_limit is not None and time.monotonic() - started > time_limit:
-            raise TimeLimitError(
-                f"the seating took more than {time_limit:g} s ({done} of {budget} moves): "
-                "nothing was written; allow more time or a smaller --effort"
-            )
-
-    found = search(problem, seed.value, budget, check)
+    found = search(problem, seed.value, budget, _clock(started, time_limit, budget))
     measures = measure(problem, found.seating)
     if measures.breaches:
         raise SeatingRulesError(
@@ -172,7 +149,7 @@ def seat_panel(
         method=found.method,
         measures=measures,
         bounds=bounds,
-        pseudonyms=None if made is None else made.describe(),
+        pseudonyms=private.pseudonyms,
     )
     seconds = time.monotonic() - started
     return GroupsResult(
@@ -184,25 +161,45 @@ def seat_panel(
         record,
         seconds,
         panel.names,
-        own_ids if made is not None else None,
-        table,
+        private.source_ids,
+        private.table,
     )
 
 
-def _keyed(panel: Panel, made: Pseudonyms) -> tuple[Panel, tuple[str, ...]]:
-    """The panel named by pseudonyms and put in the pseudonyms' order (every ordering of the
-    search is then theirs), and the organiser's ids in that same order."""
-    order = sorted(range(len(panel.ids)), key=lambda i: made.names[i])
-    return (
-        Panel(
-            tuple(made.names[i] for i in order),
-            panel.id_column,
-            tuple(tuple(cells[i] for i in order) for cells in panel.balance),
-            tuple(panel.apart[i] for i in order),
-            None if panel.names is None else tuple(panel.names[i] for i in order),
-        ),
-        tuple(panel.ids[i] for i in order),
+def _problem(
+    private: PrivatePanel,
+    count: int,
+    rounds: int,
+    balance: Sequence[str],
+    apart: Sequence[str],
+    together_path: PathLike | None,
+    fixed_path: PathLike | None,
+) -> GroupsProblem:
+    """The problem of the panel as the record names it; the together and fixed files name the
+    organiser's own ids (``private.own_ids``, in the panel's order)."""
+    panel, own_ids = private.panel, private.own_ids
+    return make_problem(
+        panel.ids,
+        count,
+        rounds,
+        {name: list(cells) for name, cells in zip(balance, panel.balance, strict=True)},
+        number_groups(panel.apart) if apart else (),
+        tuple(read_together(together_path, own_ids)) if together_path is not None else (),
+        tuple(read_fixed(fixed_path, own_ids, count, rounds)) if fixed_path else (),
     )
+
+
+def _clock(started: float, time_limit: float | None, budget: int) -> Callable[[int], None]:
+    """The search's check: TimeLimitError (exit 4) once ``time_limit`` seconds have passed."""
+
+    def check(done: int) -> None:
+        if time_limit is not None and time.monotonic() - started > time_limit:
+            raise TimeLimitError(
+                f"the seating took more than {time_limit:g} s ({done} of {budget} moves): "
+                "nothing was written; allow more time or a smaller --effort"
+            )
+
+    return check
 
 
 def _breach_lines(problem: GroupsProblem, seating: Seating) -> list[str]:
@@ -315,7 +312,7 @@ def reseat_panel(
             "--reseat needs --dropout ID (repeat for each), or --panel FILE: the panel after "
             "dropouts and replacements"
         )
-    keyed = _record_key(original, pseudonym_key, record_path.name)
+    keyed = record_key(original, pseudonym_key, record_path.name)
     started = time.monotonic()
     try:
         problem = problem_from_record(original)
@@ -334,7 +331,7 @@ def reseat_panel(
         dropouts = [person for person in problem.ids if person not in set(reduced.ids)]
     else:
         if keyed is not None:
-            dropouts = _keyed_dropouts(problem, dropouts, keyed, record_path.name)
+            dropouts = keyed_dropouts(problem.ids, dropouts, keyed, record_path.name)
         reduced, left = without(problem, seating, list(dropouts), record_path.name)
         taken = []
     mended, moves = mend(reduced, left)
@@ -369,63 +366,6 @@ def reseat_panel(
     )
 
 
-def _record_key(
-    record: dict[str, Any], key: PseudonymKey | None, name: str
-) -> tuple[PseudonymKey, int] | None:
-    """The key and pseudonym length to name people as the record does (None: by their own ids);
-    InputError when the key is missing, another key, or given for a record without pseudonyms."""
-    method = record.get("panel", {}).get("pseudonyms")
-    if method is None:
-        if key is not None:
-            raise InputError(
-                [
-                    Problem(
-                        "names people by the panel file's own ids, not by pseudonyms: leave "
-                        "out --pseudonym-key",
-                        name,
-                    )
-                ]
-            )
-        return None
-    if key is None:
-        raise InputError(
-            [
-                Problem(
-                    "names people by keyed pseudonyms: re-seating it needs the organiser's key "
-                    "(--pseudonym-key FILE)",
-                    name,
-                )
-            ]
-        )
-    stated = method.get("key_fingerprint") if isinstance(method, dict) else None
-    if key.fingerprint != stated:
-        raise InputError(
-            [
-                Problem(
-                    f"was made with the key whose fingerprint is {stated}; {key.name} has "
-                    f"fingerprint {key.fingerprint}: it is another key",
-                    name,
-                )
-            ]
-        )
-    return key, int(method["length"])
-
-
-def _keyed_dropouts(
-    problem: GroupsProblem, dropouts: Sequence[str], keyed: tuple[PseudonymKey, int], name: str
-) -> list[str]:
-    """The dropouts' pseudonyms (InputError, naming the organiser's id, for one not seated)."""
-    key, length = keyed
-    seated = set(problem.ids)
-    made = [pseudonym(key, person.strip(), length) for person in dropouts]
-    unknown = [person for person, p in zip(dropouts, made, strict=True) if p not in seated]
-    if unknown:
-        raise InputError(
-            [Problem(f"--dropout {p}: not seated in this record", name) for p in unknown]
-        )
-    return made
-
-
 def _new_panel(
     first: GroupsProblem,
     original: dict[str, Any],
@@ -443,19 +383,10 @@ def _new_panel(
     options, id_column = original["options"], original["panel"]["id_column"]
     apart = [str(c) for c in options["apart"]]
     panel = read_panel(path, id_column, list(first.features), apart, name_column)
-    own_ids: tuple[str, ...] | None = None
-    table: tuple[tuple[str, str], ...] = ()
-    if keyed is None:
-        if not ids_are_public:
-            refuse_personal_ids(panel.ids, panel.id_column, path.name)
-    else:
-        key, length = keyed
-        names = tuple(pseudonym(key, person, length) for person in panel.ids)
-        if len(set(names)) < len(names):
-            raise InputError([Problem("two ids have the same pseudonym", path.name)])
-        made = Pseudonyms(names, length, key)
-        table = tuple(zip(panel.ids, names, strict=True))
-        panel, own_ids = _keyed(panel, made)
+    key, length = (None, None) if keyed is None else keyed
+    private = private_panel(panel, path.name, key, ids_are_public, length)
+    panel = private.panel
+    own_ids = private.source_ids
     index = {person: x for x, person in enumerate(panel.ids)}
     problem = make_problem(
         panel.ids,
@@ -477,7 +408,7 @@ def _new_panel(
     if problem.people < problem.tables:
         raise InputError(f"{problem.people} people left for {problem.tables} tables")
     check_rules(problem, f"--apart {','.join(apart)}")
-    return problem, panel.names, own_ids, table
+    return problem, panel.names, own_ids, private.table
 
 
 def read_record(path: Path) -> dict[str, Any]:

@@ -51,7 +51,8 @@ EXAMPLES = {
     ],
     "groups": [
         "sortition groups --panel panel/selected.csv --size 6 --rounds 5 \\",
-        "    --balance gender,age,region --apart organisation --seed cafe-2025 --out tables/",
+        "    --balance gender,age,region --apart organisation --pseudonym-key pseudonyms.key \\",
+        "    --seed cafe-2025 --out tables/",
     ],
     "serve": ["sortition serve --data projects/ --lang he"],
     "generate-registry": [

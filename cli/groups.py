@@ -8,14 +8,17 @@ from typing import TYPE_CHECKING
 import click
 from sortition_cli.examples import epilog
 from sortition_cli.options import (
+    PrivacyArgs,
     SeedArgs,
     file_option,
     inputs,
     output_options,
+    privacy_options,
     seed_options,
     split_columns,
     time_limit_option,
 )
+from sortition_cli.privacy import echo_written
 from sortition_cli.reporting import reports_errors
 
 from sortition.errors import InputError
@@ -89,6 +92,7 @@ if TYPE_CHECKING:
     multiple=True,
     help="With --reseat: the id of a person who dropped out (repeat for each).",
 )
+@privacy_options
 @seed_options
 @time_limit_option(
     "Seconds the search may run; past it, stop cleanly and write nothing (exit 4). The budget "
@@ -110,6 +114,7 @@ def groups(
     effort: int | None,
     reseat_path: Path | None,
     dropouts: tuple[str, ...],
+    privacy: PrivacyArgs,
     seed_source: SeedArgs,
     time_limit: float | None,
     out: Path,
@@ -123,14 +128,25 @@ def groups(
     possible (the largest deviation, then the total). Writes DIR/groups.csv (round, table, id),
     summary.json (counts, deviations, repeat pairs and their lower bounds), groups.json (the
     record 'sortition verify' re-derives) and seating.html (a printable plan).
+
+    groups.json and summary.json may be published: with --pseudonym-key they name people by
+    the keyed pseudonyms select gives them (DIR/private/pseudonyms.csv keeps the table);
+    groups.csv and seating.html name them by your ids (and names) and stay private.
     """
     # The seating's modules load when the command runs, not with every command of the tool.
     from sortition.groups.service import reseat_panel, seat_panel, write_groups
 
-    files = inputs(panel_path, together_path, fixed_path, reseat_path) + seed_source.files
+    files = (
+        inputs(panel_path, together_path, fixed_path, reseat_path)
+        + privacy.files
+        + seed_source.files
+    )
     check_output_dir(out, force, files)
+    key = privacy.key()
     if reseat_path is not None:
-        result = reseat_panel(reseat_path, dropouts, panel_path, name_column)
+        result = reseat_panel(
+            reseat_path, dropouts, panel_path, name_column, key, privacy.ids_are_public
+        )
         _reseat(result, out, force, files)
         return
     if panel_path is None:
@@ -152,6 +168,8 @@ def groups(
         name_column=name_column,
         effort=effort,
         time_limit=time_limit,
+        pseudonym_key=key,
+        ids_are_public=privacy.ids_are_public,
     )
     _report(result, write_groups(result, out, force, files))
 
@@ -190,6 +208,6 @@ def _report(result: GroupsResult, paths: list[Path]) -> None:
             f"  largest balance deviation: {got['max_deviation']:.3f} (no seating has less than "
             f"{got['max_deviation_bound']:.3f}); total {got['total_deviation']:.3f}"
         )
-    click.echo("wrote:")
-    for path in paths:
-        click.echo(f"  {path}")
+    from sortition.groups.service import PRIVATE_FILES
+
+    echo_written(paths, PRIVATE_FILES)

@@ -755,9 +755,10 @@ def groups_case(rnd: Random) -> Prepare:
         *time_options(rnd),
     ]  # fmt: skip
     kind = out_kind(rnd)
+    privacy = privacy_options(rnd)
 
     def prepare(case: Case) -> list[str]:
-        args = ["--panel", str(case.file("panel.csv", panel)), *options]
+        args = ["--panel", str(case.file("panel.csv", panel)), *options, *privacy(case)]
         if together is not None:
             args += ["--together", str(case.file("together.csv", together))]
         if fixed is not None:

@@ -25,13 +25,18 @@ table.schedule td, table.schedule th { border: 1px solid #999; padding: 0.15em 0
 
 
 def seating_html(
-    problem: GroupsProblem, seating: Seating, names: tuple[str, ...] | None = None
+    problem: GroupsProblem,
+    seating: Seating,
+    names: tuple[str, ...] | None = None,
+    ids: tuple[str, ...] | None = None,
 ) -> str:
-    """The plan; with ``names``, each person is shown as their name and, smaller, their id."""
+    """The plan; with ``names``, each person is shown as their name and, smaller, their id:
+    ``ids`` (the organiser's ids, in the problem's order) or else the problem's."""
     rounds = problem.rounds
+    shown = problem.ids if ids is None else ids
 
     def _name(x: int) -> str:
-        person = f'<bdi dir="auto">{escape(problem.ids[x])}</bdi>'
+        person = f'<bdi dir="auto">{escape(shown[x])}</bdi>'
         if names is None:
             return person
         return f'<bdi dir="auto">{escape(names[x])}</bdi> <small>{person}</small>'
@@ -57,7 +62,7 @@ def seating_html(
         '<section><h2>Schedule</h2><table class="schedule"><thead><tr><th>Person</th>'
         f"{header}</tr></thead><tbody>"
     )
-    for x in sorted(range(problem.people), key=lambda x: problem.ids[x]):
+    for x in sorted(range(problem.people), key=lambda x: shown[x]):
         cells = "".join(f"<td>{seating[r][x] + 1}</td>" for r in range(rounds))
         parts.append(f"<tr><td>{_name(x)}</td>{cells}</tr>")
     parts.append("</tbody></table></section></body></html>")

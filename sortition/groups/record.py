@@ -1,7 +1,8 @@
 """The ``groups`` record (kind ``groups``, version 1): everything ``verify`` needs to re-derive
 the seating from this one file — the panel's ids and balance values, each person's apart group
 as a number (never the apart cells themselves: they may be addresses), the together pairs and
-pins as ids, the options, the seed, the budget — with the SHA-256 of the panel file and of the
+pins as ids (with a pseudonym key, every id is its keyed pseudonym and ``panel.pseudonyms`` says
+so), the options, the seed, the budget — with the SHA-256 of the panel file and of the
 options, the measures reached and their lower bounds, and the seating (docs/record.md).
 """
 
@@ -74,7 +75,10 @@ def groups_record(
     method: str,
     measures: Measures,
     bounds: Bounds,
+    pseudonyms: dict[str, object] | None = None,
 ) -> dict[str, Any]:
+    """The record; ``pseudonyms`` (method, length, key fingerprint, as the selection record's
+    ``inputs.pool.pseudonyms``) says the ids are keyed pseudonyms, stated only when they are."""
     balance = {
         feature: [problem.value_names[f][v] for v in problem.values[f]]
         for f, feature in enumerate(problem.features)
@@ -90,6 +94,7 @@ def groups_record(
             "ids": list(problem.ids),
             "balance": balance,
             "apart_groups": list(problem.apart) if problem.apart else None,
+            **({} if pseudonyms is None else {"pseudonyms": pseudonyms}),
         },
         "options": options,
         "options_sha256": sha256_hex(canonical_json(options)),

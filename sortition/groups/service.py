@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from sortition.groups.evaluate import (
 )
 from sortition.groups.html import seating_html
 from sortition.groups.inputs import read_fixed, read_panel, read_together
+from sortition.groups.privacy import PrivatePanel, keyed_dropouts, private_panel, record_key
 from sortition.groups.problem import (
     Fixed,
     GroupsProblem,
@@ -41,13 +42,24 @@ from sortition.groups.record import (
 )
 from sortition.groups.reseat import carry, mend, without
 from sortition.groups.search import default_effort, search
-from sortition.io.outputs import atomic_output_dir, json_text, write_csv, write_text
+from sortition.io.outputs import (
+    PRIVATE_FOLDER,
+    atomic_output_dir,
+    json_text,
+    private_folder,
+    write_csv,
+    write_text,
+)
+from sortition.io.pool import PSEUDONYM_TABLE
 from sortition.io.tables import PathLike
+from sortition.privacy.keys import PseudonymKey
 from sortition.record.build import SeedLike, as_seed
 from sortition.record.canonical import file_sha256
 from sortition.seeds import Seed
 
 FILES = ("groups.csv", "groups.json", "seating.html", "summary.json")
+# For the organiser only: they name people by the panel file's own ids (and names).
+PRIVATE_FILES = ("groups.csv", "seating.html")
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,10 @@ class GroupsResult:
     record: dict[str, Any]
     seconds: float
     names: tuple[str, ...] | None = None  # shown in seating.html beside the ids
+    # With a pseudonym key: the organiser's ids in the problem's order (groups.csv and
+    # seating.html show them), and the table from each id to its pseudonym (file row order).
+    source_ids: tuple[str, ...] | None = None
+    pseudonym_table: tuple[tuple[str, str], ...] = ()
 
 
 def table_count(people: int, size: int | None, tables: int | None) -> int:
@@ -87,8 +103,15 @@ def seat_panel(
     name_column: str | None = None,
     effort: int | None = None,
     time_limit: float | None = None,
+    pseudonym_key: PseudonymKey | None = None,
+    ids_are_public: bool = False,
 ) -> GroupsResult:
     """Seat the panel in ``rounds`` rounds (the public API of ``sortition groups``).
+
+    With ``pseudonym_key`` every id of the record is its keyed pseudonym (docs/privacy.md; the
+    same as select's) and the panel's order is the pseudonyms'; the together and fixed files
+    name the panel file's own ids. Without a key, ids that look personal are refused unless
+    ``ids_are_public`` says they are not.
 
     Raises InputError (exit 2) for bad files or options, SeatingRulesError (exit 3) when the
     rules cannot all hold, TimeLimitError (exit 4) past ``time_limit`` seconds.
@@ -98,29 +121,15 @@ def seat_panel(
         raise InputError("--rounds must be at least 1")
     panel_path = Path(panel_path)
     panel = read_panel(panel_path, id_column, balance, apart, name_column)
+    private = private_panel(panel, panel_path.name, pseudonym_key, ids_are_public)
+    panel = private.panel
     count = table_count(len(panel.ids), size, tables)
-    problem = make_problem(
-        panel.ids,
-        count,
-        rounds,
-        {name: list(cells) for name, cells in zip(balance, panel.balance, strict=True)},
-        number_groups(panel.apart) if apart else (),
-        tuple(read_together(together_path, panel.ids)) if together_path is not None else (),
-        tuple(read_fixed(fixed_path, panel.ids, count, rounds)) if fixed_path else (),
-    )
+    problem = _problem(private, count, rounds, balance, apart, together_path, fixed_path)
     apart_name = f"--apart {','.join(apart)}"
     check_rules(problem, apart_name)
     budget = default_effort(problem) if effort is None else effort
     started = time.monotonic()
-
-    def check(done: int) -> None:
-        if time_limit is not None and time.monotonic() - started > time_limit:
-            raise TimeLimitError(
-                f"the seating took more than {time_limit:g} s ({done} of {budget} moves): "
-                "nothing was written; allow more time or a smaller --effort"
-            )
-
-    found = search(problem, seed.value, budget, check)
+    found = search(problem, seed.value, budget, _clock(started, time_limit, budget))
     measures = measure(problem, found.seating)
     if measures.breaches:
         raise SeatingRulesError(
@@ -140,11 +149,57 @@ def seat_panel(
         method=found.method,
         measures=measures,
         bounds=bounds,
+        pseudonyms=private.pseudonyms,
     )
     seconds = time.monotonic() - started
     return GroupsResult(
-        problem, found.seating, measures, bounds, found.method, record, seconds, panel.names
+        problem,
+        found.seating,
+        measures,
+        bounds,
+        found.method,
+        record,
+        seconds,
+        panel.names,
+        private.source_ids,
+        private.table,
     )
+
+
+def _problem(
+    private: PrivatePanel,
+    count: int,
+    rounds: int,
+    balance: Sequence[str],
+    apart: Sequence[str],
+    together_path: PathLike | None,
+    fixed_path: PathLike | None,
+) -> GroupsProblem:
+    """The problem of the panel as the record names it; the together and fixed files name the
+    organiser's own ids (``private.own_ids``, in the panel's order)."""
+    panel, own_ids = private.panel, private.own_ids
+    return make_problem(
+        panel.ids,
+        count,
+        rounds,
+        {name: list(cells) for name, cells in zip(balance, panel.balance, strict=True)},
+        number_groups(panel.apart) if apart else (),
+        tuple(read_together(together_path, own_ids)) if together_path is not None else (),
+        tuple(read_fixed(fixed_path, own_ids, count, rounds)) if fixed_path else (),
+    )
+
+
+def _clock(started: float, time_limit: float | None, budget: int) -> Callable[[int], None]:
+    """The search's check: TimeLimitError (exit 4) once ``time_limit`` seconds have passed."""
+
+    def check(done: int) -> None:
+        if time_limit is not None and time.monotonic() - started > time_limit:
+            raise TimeLimitError(
+                f"the seating took more than {time_limit:g} s ({done} of {budget} moves): "
+                "nothing was written; allow more time or a smaller --effort"
+            )
+
+    return check
 
 
 def _breach_lines(problem: GroupsProblem, seating: Seating) -> list[str]:
@@ -153,10 +208,14 @@ def _breach_lines(problem: GroupsProblem, seating: Seating) -> list[str]:
     return breaches(problem, seating)[:5]
 
 
-def groups_rows(problem: GroupsProblem, seating: Seating) -> list[list[str]]:
-    """groups.csv: round, table, id (1-based; by round, table, then panel order)."""
+def groups_rows(
+    problem: GroupsProblem, seating: Seating, ids: Sequence[str] | None = None
+) -> list[list[str]]:
+    """groups.csv: round, table, id (1-based; by round, table, then panel order); ``ids`` are
+    the organiser's ids in the problem's order (default: the problem's)."""
+    shown = problem.ids if ids is None else ids
     return [
-        [str(r + 1), str(t + 1), problem.ids[x]]
+        [str(r + 1), str(t + 1), shown[x]]
         for r in range(problem.rounds)
         for t, members in enumerate(tables_of(seating, r, problem.tables))
         for x in members
@@ -204,20 +263,30 @@ def summary(result: GroupsResult) -> dict[str, Any]:
 def write_groups(
     result: GroupsResult, out: PathLike, force: bool = False, inputs: Sequence[Path] = ()
 ) -> list[Path]:
-    """Write the four files into ``out`` atomically (never a folder holding ``inputs``)."""
+    """Write the four files into ``out`` atomically (never a folder holding ``inputs``), and
+    with a pseudonym key ``private/pseudonyms.csv`` (``id,pseudonym``, the panel file's row
+    order). groups.csv and seating.html name people by the organiser's ids."""
     out = Path(out)
     with atomic_output_dir(out, force, inputs) as staging:
         write_csv(
             staging / "groups.csv",
             ["round", "table", "id"],
-            groups_rows(result.problem, result.seating),
+            groups_rows(result.problem, result.seating, result.source_ids),
         )
         write_text(staging / "groups.json", json_text(result.record))
         write_text(staging / "summary.json", json_text(summary(result)))
         write_text(
-            staging / "seating.html", seating_html(result.problem, result.seating, result.names)
+            staging / "seating.html",
+            seating_html(result.problem, result.seating, result.names, result.source_ids),
         )
-    return [out / name for name in FILES]
+        if result.pseudonym_table:
+            write_csv(
+                private_folder(staging) / PSEUDONYM_TABLE,
+                ["id", "pseudonym"],
+                [list(row) for row in result.pseudonym_table],
+            )
+    private = [Path(PRIVATE_FOLDER) / PSEUDONYM_TABLE] if result.pseudonym_table else []
+    return [out / name for name in FILES] + [out / path for path in private]
 
 
 def reseat_panel(
@@ -225,11 +294,17 @@ def reseat_panel(
     dropouts: Sequence[str] = (),
     panel_path: PathLike | None = None,
     name_column: str | None = None,
+    pseudonym_key: PseudonymKey | None = None,
+    ids_are_public: bool = False,
 ) -> GroupsResult:
     """Re-seat after ``dropouts`` left, or for ``panel_path``, the panel after dropouts and
     replacements (the people of the record missing from it left; those new to it take their
     seats): the new record embeds the original, the newcomers' seats and the moves, so that
-    ``verify`` finds the new seating again from it (``reseat``)."""
+    ``verify`` finds the new seating again from it (``reseat``).
+
+    A record whose ids are keyed pseudonyms needs the key it was made with (its fingerprint is
+    checked): the dropouts and the panel file name the organiser's ids, made pseudonyms with it.
+    Without a key, a new panel whose ids look personal is refused unless ``ids_are_public``."""
     record_path = Path(record_path)
     original = read_record(record_path)
     if bool(dropouts) == (panel_path is not None):
@@ -237,6 +312,7 @@ def reseat_panel(
             "--reseat needs --dropout ID (repeat for each), or --panel FILE: the panel after "
             "dropouts and replacements"
         )
+    keyed = record_key(original, pseudonym_key, record_path.name)
     started = time.monotonic()
     try:
         problem = problem_from_record(original)
@@ -245,12 +321,17 @@ def reseat_panel(
         raise InputError(
             [Problem(f"is not a complete groups record ({exc})", record_path.name)]
         ) from None
-    names = None
+    names, own_ids = None, None
+    table: tuple[tuple[str, str], ...] = ()
     if panel_path is not None:
-        reduced, names = _new_panel(problem, original, Path(panel_path), name_column)
+        reduced, names, own_ids, table = _new_panel(
+            problem, original, Path(panel_path), name_column, keyed, ids_are_public
+        )
         left, taken = carry(problem, seating, reduced)
         dropouts = [person for person in problem.ids if person not in set(reduced.ids)]
     else:
+        if keyed is not None:
+            dropouts = keyed_dropouts(problem.ids, dropouts, keyed, record_path.name)
         reduced, left = without(problem, seating, list(dropouts), record_path.name)
         taken = []
     mended, moves = mend(reduced, left)
@@ -270,6 +351,7 @@ def reseat_panel(
         method="reseat",
         measures=measures,
         bounds=bounds,
+        pseudonyms=panel.get("pseudonyms"),
     )
     record["seed"] = original["seed"]
     record["reseat"] = {
@@ -279,17 +361,32 @@ def reseat_panel(
         "original": original,
     }
     seconds = time.monotonic() - started
-    return GroupsResult(reduced, mended, measures, bounds, "reseat", record, seconds, names)
+    return GroupsResult(
+        reduced, mended, measures, bounds, "reseat", record, seconds, names, own_ids, table
+    )
 
 
 def _new_panel(
-    first: GroupsProblem, original: dict[str, Any], path: Path, name_column: str | None
-) -> tuple[GroupsProblem, tuple[str, ...] | None]:
+    first: GroupsProblem,
+    original: dict[str, Any],
+    path: Path,
+    name_column: str | None,
+    keyed: tuple[PseudonymKey, int] | None,
+    ids_are_public: bool,
+) -> tuple[
+    GroupsProblem, tuple[str, ...] | None, tuple[str, ...] | None, tuple[tuple[str, str], ...]
+]:
     """The problem of the panel after dropouts and replacements: its people and values read from
-    ``path`` with the original's columns, the original's rules for whoever is still there."""
+    ``path`` with the original's columns, the original's rules for whoever is still there; with
+    the record's key, the people named and ordered by pseudonym, and the organiser's ids in that
+    order and the pseudonym table."""
     options, id_column = original["options"], original["panel"]["id_column"]
     apart = [str(c) for c in options["apart"]]
     panel = read_panel(path, id_column, list(first.features), apart, name_column)
+    key, length = (None, None) if keyed is None else keyed
+    private = private_panel(panel, path.name, key, ids_are_public, length)
+    panel = private.panel
+    own_ids = private.source_ids
     index = {person: x for x, person in enumerate(panel.ids)}
     problem = make_problem(
         panel.ids,
@@ -311,7 +408,7 @@ def _new_panel(
     if problem.people < problem.tables:
         raise InputError(f"{problem.people} people left for {problem.tables} tables")
     check_rules(problem, f"--apart {','.join(apart)}")
-    return problem, panel.names
+    return problem, panel.names, own_ids, private.table
 
 
 def read_record(path: Path) -> dict[str, Any]:

@@ -4,7 +4,11 @@ Items: ``record version``; ``options`` (the options' SHA-256); ``seating`` (ever
 round, every rule kept: table sizes, apart, together, fixed); ``search`` (the seating found again
 from the embedded panel, the options, the seed and the budget, table by table); ``measures`` (the
 repeat pairs, deviations and bounds recomputed); with ``--panel FILE``: ``panel file`` (its raw
-SHA-256). A malformed record is bad input (exit 2) naming what is wrong.
+SHA-256). A record naming people by keyed pseudonyms (``panel.pseudonyms``) is re-derived from
+the pseudonyms alone; with ``--pseudonym-key KEY``: ``pseudonym key`` (its fingerprint is the
+record's) and, with ``--panel FILE`` too, ``panel ids`` (the file's ids made pseudonyms with the
+key, and its balance values, are the record's). A malformed record is bad input (exit 2) naming
+what is wrong.
 
 A re-seated record (``groups --reseat``) has no ``search`` item: its original record, embedded,
 is checked in full (items named ``original ...``), and ``reseat`` mends the original's seating
@@ -13,10 +17,12 @@ again from the dropouts (``groups.reseat``): the same moves, the same seating.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sortition.errors import InputError, Problem, require_file
 from sortition.groups.evaluate import Seating, breaches, deviation_bound_k, measure, repeat_bound
+from sortition.groups.inputs import read_panel
 from sortition.groups.problem import GroupsProblem
 from sortition.groups.record import (
     Bounds,
@@ -27,6 +33,8 @@ from sortition.groups.record import (
 )
 from sortition.groups.reseat import carry, mend
 from sortition.groups.search import search
+from sortition.privacy.keys import PseudonymKey
+from sortition.privacy.pseudonyms import pseudonym
 from sortition.record.canonical import canonical_json, file_sha256, sha256_hex
 from sortition.verify.items import CheckItem, VerifyRequest, item_from, version_item
 
@@ -61,6 +69,7 @@ def verify_groups(request: VerifyRequest) -> list[CheckItem]:
                 f"{request.panel_path.name} has the recorded SHA-256",
             )
         )
+    items += _key_items(request, problem)
     digest = sha256_hex(canonical_json(record["options"]))
     items.append(
         item_from(
@@ -152,3 +161,69 @@ def _seating(problem: GroupsProblem, recorded: Any) -> tuple[Seating | None, lis
         return seating_from_record(problem, recorded), []
     except ValueError as exc:
         return None, [str(exc)]
+
+
+def _key_items(request: VerifyRequest, problem: GroupsProblem) -> list[CheckItem]:
+    """With the organiser's key: ``pseudonym key`` (the record's fingerprint), and with the
+    panel file too, ``panel ids``: the file read with the record's columns, its ids made
+    pseudonyms with the key, gives the record's people and balance values. A key for a record
+    without pseudonyms is bad input."""
+    key, record = request.pseudonym_key, request.record
+    method = record["panel"].get("pseudonyms")
+    if key is None:
+        return []
+    if not isinstance(method, dict):
+        raise InputError(
+            [
+                Problem(
+                    "names people by the panel file's own ids, not by keyed pseudonyms: "
+                    "--pseudonym-key does not apply to it",
+                    request.name,
+                )
+            ]
+        )
+    stated = method.get("key_fingerprint")
+    if key.fingerprint == stated:
+        items = [CheckItem("pseudonym key", True, f"{key.name}: fingerprint matches {stated}")]
+    else:
+        detail = f"{key.name} has fingerprint {key.fingerprint}, the record's key {stated}"
+        items = [CheckItem("pseudonym key", False, f"{detail}: another key")]
+    if request.panel_path is not None:
+        items.append(_panel_ids_item(request.panel_path, key, record, problem))
+    return items
+
+
+def _panel_ids_item(
+    path: Path, key: PseudonymKey, record: dict[str, Any], problem: GroupsProblem
+) -> CheckItem:
+    try:
+        length = int(record["panel"]["pseudonyms"]["length"])
+        panel = read_panel(path, record["panel"].get("id_column"), list(problem.features), ())
+    except (KeyError, TypeError, ValueError) as exc:
+        return CheckItem("panel ids", False, f"cannot read the panel as the record did: {exc}")
+    recorded = {
+        person: tuple(
+            problem.value_names[f][problem.values[f][x]] for f in range(len(problem.features))
+        )
+        for x, person in enumerate(problem.ids)
+    }
+    found = {
+        pseudonym(key, person, length): tuple(cells[i] for cells in panel.balance)
+        for i, person in enumerate(panel.ids)
+    }
+    problems = []
+    missing = len(set(recorded) - set(found))
+    extra = len(set(found) - set(recorded))
+    if missing or extra:
+        problems.append(
+            f"{missing} of the record's pseudonyms are not the pseudonym of an id of the file, "
+            f"{extra} of the file's ids have no pseudonym in the record"
+        )
+    differ = sum(1 for p, values in found.items() if p in recorded and recorded[p] != values)
+    if differ:
+        problems.append(f"{differ} people's balance values differ from the record's")
+    return item_from(
+        "panel ids",
+        problems,
+        f"{path.name}: every id's pseudonym under the key and balance values are the record's",
+    )

@@ -104,16 +104,8 @@ KIND_OPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("--pool", "--quotas", "--recompute", "--id-column", "--expect", "--panel"),
     ),
     "groups": (
-        "a groups record takes --panel",
-        (
-            "--pool",
-            "--quotas",
-            "--recompute",
-            "--id-column",
-            "--expect",
-            "--registry",
-            "--pseudonym-key",
-        ),
+        "a groups record takes --panel and --pseudonym-key",
+        ("--pool", "--quotas", "--recompute", "--id-column", "--expect", "--registry"),
     ),
     "replacement": (
         "a replacement record takes --pool, --quotas, --recompute, --id-column, --expect and "

@@ -242,3 +242,28 @@ def test_the_two_step_draw_uses_the_key(tmp_path: Path) -> None:
     assert len(list(csv.reader(io.StringIO(selected)))) == 21
     assert "@" in selected  # the organiser's file names the volunteers
     assert "Every check passed." in browser.get(f"{run}/verify").text
+
+
+def test_the_audit_uses_the_key(tmp_path: Path) -> None:
+    """The audit of a keyed project names nobody in its files (all of which may be
+    published), and its private/pseudonyms.csv is marked private."""
+    data = tmp_path / "data"
+    browser = client(data)
+    project = new_project(browser)
+    upload(browser, project)
+    response = browser.post(
+        f"{project}/audit",
+        data={"algorithms": ["legacy"], "draws": "50", "households": "1", "seed": "audit"},
+        follow_redirects=False,
+    )
+    run = response.headers["location"]
+    assert finish(browser, run, seconds=300)["state"] == "done"
+    page = browser.get(run).text
+    item = page.split("/files/pseudonyms.csv", 1)[1].split("</li>", 1)[0]
+    assert "private: keep it to yourself" in item
+    for name in ("report.html", "probabilities.csv", "metrics.json", "inputs.json"):
+        item = page.split(f"/files/{name}", 1)[1].split("</li>", 1)[0]
+        assert "may be published" in item, name
+        content = browser.get(f"{run}/files/{name}").content
+        for address in emails():
+            assert address.encode() not in content, name

@@ -67,8 +67,8 @@ REPORT_POLICY = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
 )
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# What a run's downloads may be published (they name people by pseudonyms where the ids look
-# personal, and hold no column of the pool); every other file is the organiser's own.
+# What a draw's or the letters' downloads may be published (they name people by pseudonyms where
+# the ids look personal, and hold no column of the pool); every other file is the organiser's own.
 PUBLIC_FILES = frozenset(
     {"record.json", "distribution.json", "lottery.csv", "commitment.json", "report.html"}
 )
@@ -917,7 +917,9 @@ class Site:
             state=state,
             job=job,
             progress=describe_event(job.last if job else None, _),
-            summary=run_summary(project, run) if state == job_states.DONE else None,
+            summary=run_summary(project, run, found.get("kind"))
+            if state == job_states.DONE
+            else None,
             digest=None if commitment is None else sha256_of(commitment),
             seed_problems=seed_problems or [],
         )
@@ -1141,8 +1143,10 @@ def quota_table(loaded: sortition.LoadedInput) -> list[dict[str, Any]]:
     ]
 
 
-def run_summary(project: Project, run: str) -> dict[str, Any] | None:
-    """What a finished run's files say: how many were selected, and the downloads."""
+def run_summary(project: Project, run: str, kind: str | None = None) -> dict[str, Any] | None:
+    """What a finished run's files say: how many were selected, and the downloads, each marked
+    ``public`` (may be published) or ``private`` (docs/privacy.md, section 3): an audit's files
+    are all public but the pseudonym table; a draw's and the letters' as ``PUBLIC_FILES``."""
     folder = project.run_folder(run)
     if not folder.is_dir():
         return None
@@ -1159,5 +1163,6 @@ def run_summary(project: Project, run: str) -> dict[str, Any] | None:
         names.append(PSEUDONYM_TABLE)
     files = sorted(names, key=lambda n: (order.index(n) if n in order else len(order), n))
     shown = {n: f"{PRIVATE_FOLDER}/{n}" if n == PSEUDONYM_TABLE else n for n in files}
-    kinds = {name: "public" if name in PUBLIC_FILES else "private" for name in files}
+    public = (lambda n: n != PSEUDONYM_TABLE) if kind == "audit" else PUBLIC_FILES.__contains__
+    kinds = {name: "public" if public(name) else "private" for name in files}
     return {"selected": count, "files": files, "shown": shown, "kinds": kinds}

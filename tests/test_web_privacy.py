@@ -267,3 +267,27 @@ def test_the_audit_uses_the_key(tmp_path: Path) -> None:
         content = browser.get(f"{run}/files/{name}").content
         for address in emails():
             assert address.encode() not in content, name
+
+
+def test_the_verify_page_takes_the_key_file(tmp_path: Path) -> None:
+    """A keyed record uploaded with its pool: refused without the key (the message says why),
+    every check passed with it; the uploaded key is not kept."""
+    data = tmp_path / "data"
+    browser = client(data)
+    project = new_project(browser)
+    upload(browser, project)
+    run = draw(browser, project)
+    record = browser.get(f"{run}/files/record.json").content
+    key = browser.post(f"{project}/key").content
+    files = {"record": ("record.json", record, "application/json"), **example_files()}
+    without = browser.post("/verify", files=files)
+    assert without.status_code == 400 and "pseudonyms" in without.text
+    checked = browser.post(
+        "/verify", files={**files, "key": ("my.key", key, "application/octet-stream")}
+    )
+    assert checked.status_code == 200 and "Every check passed." in checked.text
+    wrong = browser.post(
+        "/verify", files={**files, "key": ("my.key", b"x" * 32, "application/octet-stream")}
+    )
+    assert "Every check passed." not in wrong.text
+    assert list((data / ".verify").iterdir()) == []

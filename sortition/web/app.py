@@ -1005,23 +1005,31 @@ class Site:
         record: Annotated[UploadFile | None, File()] = None,
         pool: Annotated[UploadFile | None, File()] = None,
         quotas: Annotated[UploadFile | None, File()] = None,
+        key: Annotated[UploadFile | None, File()] = None,
     ) -> HTMLResponse:
         self.use_language(request)
         scratch_root = self.projects.data / ".verify"
         scratch_root.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(dir=scratch_root))
         try:
-            paths: dict[str, Path | None] = {"record": None, "pool": None, "quotas": None}
+            paths: dict[str, Path | None] = {
+                "record": None,
+                "pool": None,
+                "quotas": None,
+                "key": None,
+            }
             problems: list[str] = []
-            for kind, upload_file in (("record", record), ("pool", pool), ("quotas", quotas)):
+            uploads = (("record", record), ("pool", pool), ("quotas", quotas), ("key", key))
+            for kind, upload_file in uploads:
                 if upload_file is None or not upload_file.filename:
                     continue
                 base = upload_file.filename.replace("\\", "/").rsplit("/", 1)[-1]
-                name = (
-                    safe_file_name(base)
-                    if kind != "record"
-                    else (base if base.lower().endswith(".json") and len(base) < 120 else None)
-                )
+                if kind == "key":  # any name; kept only while the checklist is made
+                    name: str | None = "pseudonyms.key"
+                elif kind == "record":
+                    name = base if base.lower().endswith(".json") and len(base) < 120 else None
+                else:
+                    name = safe_file_name(base)
                 if name is None:
                     problems.append(_("%(file)s: not a file this page reads", file=base))
                     continue
@@ -1047,7 +1055,7 @@ class Site:
             if not problems and record_path is not None:
                 try:
                     report = await run_sync(
-                        sortition.verify_record, record_path, paths["pool"], paths["quotas"]
+                        verify_with_key, record_path, paths["pool"], paths["quotas"], paths["key"]
                     )
                 except sortition.SortitionError as error:
                     problems = [str(p) for p in error.problems]
@@ -1057,6 +1065,13 @@ class Site:
             )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def verify_with_key(
+    record: Path, pool: Path | None, quotas: Path | None, key: Path | None
+) -> sortition.VerifyReport:
+    """``sortition.verify_record`` of an uploaded record, with the uploaded key file if any."""
+    return sortition.verify_record(record, pool, quotas, pseudonym_key=key)
 
 
 def keyed(project: Project) -> dict[str, Any]:

@@ -294,5 +294,10 @@ def ensure_key(project: Project) -> bool:
     replaced: records made with it are checked with it). True when one was made."""
     if project.key_path.is_file():
         return False
-    new_key(project.key_path)
+    try:
+        new_key(project.key_path)
+    except sortition.InputError:  # made by another request of the same browser meanwhile
+        if project.key_path.is_file():
+            return False
+        raise
     return True

@@ -288,3 +288,35 @@ def test_invitation_letters_in_the_browser(
     page.click("#verify-run")
     assert page.locator("#verdict.ok").is_visible()
     context.close()
+
+
+def test_a_project_with_personal_ids_gets_a_key(browser, server: str, tmp_path: Path) -> None:
+    """E-mail ids: the project page says the project has a pseudonym key and offers its file;
+    the record downloaded after a draw names nobody and verifies with that key file."""
+    context = browser.new_context(locale="en-GB", viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(server + "/")
+    page.fill("#name", "Private pool")
+    page.click("#create")
+    page.set_input_files("#pool", str(POOL))
+    page.set_input_files("#quotas", str(QUOTAS))
+    page.fill("#k", "20")
+    page.fill("#household_columns", "address,postcode")
+    page.fill("#id_column", "email")
+    page.click("#upload-button")
+    assert page.locator("#key-made").is_visible()
+    with page.expect_download() as info:
+        page.click("#download-key")
+    key = tmp_path / "pseudonyms.key"
+    info.value.save_as(key)
+    assert info.value.suggested_filename == "pseudonyms.key"
+
+    draw(page, "3,6,1,4,2", kind="dice")
+    page.wait_for_selector("#done", timeout=RUN_SECONDS)
+    assert page.locator("#pseudonymous").is_visible()
+    record = download(page, "record.json", tmp_path)
+    assert b"@example.net" not in record.read_bytes()
+    report = sortition.verify_record(record, POOL, QUOTAS, pseudonym_key=key)
+    assert report.ok
+    context.close()

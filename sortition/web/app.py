@@ -33,10 +33,21 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 import sortition
 from sortition.i18n import LANGUAGES, negotiate, text_direction, translations
+from sortition.privacy.keys import PseudonymKey, read_key
 from sortition.web import jobs as job_states
 from sortition.web.describe import ALGORITHM_LINES, describe_event, event_fraction
 from sortition.web.jobs import Job, Jobs
-from sortition.web.projects import Project, Projects, privacy_key, safe_file_name, session_digest
+from sortition.web.projects import (
+    PRIVATE_FOLDER,
+    PSEUDONYM_TABLE,
+    Project,
+    Projects,
+    ensure_key,
+    privacy_key,
+    safe_file_name,
+    session_digest,
+    why_personal,
+)
 from sortition.web.tables import csv_for_excel, csv_to_xlsx
 
 MAX_UPLOAD = 50 * 1024 * 1024  # bytes per file; a pool of a million rows fits
@@ -56,6 +67,11 @@ REPORT_POLICY = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
 )
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# What a draw's or the letters' downloads may be published (they name people by pseudonyms where
+# the ids look personal, and hold no column of the pool); every other file is the organiser's own.
+PUBLIC_FILES = frozenset(
+    {"record.json", "distribution.json", "lottery.csv", "commitment.json", "report.html"}
+)
 AUDIT_DRAWS = 2000  # the page's default number of LEGACY draws (the command's is 10,000)
 
 _current: ContextVar[gettext.NullTranslations | None] = ContextVar(
@@ -84,6 +100,8 @@ ROUTES = (  # method, path, the Site method that answers
     ("GET", "/p/{project_id}", "project_page"),
     ("POST", "/p/{project_id}/inputs", "upload"),
     ("POST", "/p/{project_id}/delete", "delete"),
+    ("POST", "/p/{project_id}/privacy", "set_privacy"),
+    ("POST", "/p/{project_id}/key", "download_key"),
     ("GET", "/p/{project_id}/draw", "draw_page"),
     ("POST", "/p/{project_id}/draw", "draw"),
     ("POST", "/p/{project_id}/commit", "commit"),
@@ -349,25 +367,32 @@ class Site:
                     if stored is not None:
                         paths[kind] = stored
             k = k if k is not None else project.settings.k
+            personal = None
             if "pool" in paths and "quotas" in paths and k is not None:
                 try:
-                    sortition.load(
-                        paths["pool"],
-                        paths["quotas"],
-                        k,
-                        id_column=id_column,
-                        household_columns=household_columns,
+                    personal = why_personal(
+                        sortition.load(
+                            paths["pool"],
+                            paths["quotas"],
+                            k,
+                            id_column=id_column,
+                            household_columns=household_columns,
+                            ids_are_public=True,  # personal ids get the project's key below
+                        )
                     )
                 except sortition.SortitionError as error:
                     return [str(p) for p in error.problems]
             for kind, (name, content) in files.items():
                 project = self.projects.store_input(project, kind, name, content)
+        if personal is not None:
+            ensure_key(project)
+        privacy = {**project.privacy, "personal": personal}
         project = self.projects.update(
             project,
             k=k,
             household_columns=household_columns,
             id_column=id_column,
-            extra={**project.settings.extra, "check": None, "summary": None},
+            extra={**project.settings.extra, "check": None, "summary": None, "privacy": privacy},
         )
         if project.ready:
             table, warnings = summarise(project.load())
@@ -401,6 +426,34 @@ class Site:
             return self.missing(request)
         self.projects.delete(project)
         return to("/")
+
+    def set_privacy(
+        self, request: Request, project_id: str, ids_are_public: Annotated[str, Form()] = ""
+    ) -> Response:
+        """The organiser says the ids are not personal (the command's --ids-are-public), or
+        takes it back: the next draws then use the project's key again."""
+        project = self.mine(request, project_id)
+        if project is None:
+            return self.missing(request)
+        privacy = {**project.privacy, "ids_are_public": bool(ids_are_public)}
+        if not privacy["ids_are_public"] and privacy["personal"] is not None:
+            ensure_key(project)
+        self.projects.update(project, extra={**project.settings.extra, "privacy": privacy})
+        return to(f"/p/{project.id}")
+
+    def download_key(self, request: Request, project_id: str) -> Response:
+        """The project's key file, only by a deliberate press of its button (a form, never a
+        link among the run's downloads): the organiser keeps it to check a record later."""
+        project = self.mine(request, project_id)
+        if project is None or not project.key_path.is_file():
+            return self.missing(request)
+        response = Response(
+            project.key_path.read_bytes(),
+            media_type="application/octet-stream",
+            headers={"Content-Disposition": 'attachment; filename="pseudonyms.key"'},
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     # ------------------------------------------------------------------ draw
 
@@ -469,7 +522,7 @@ class Site:
                 request, "draw.html", status=400, project=project, problems=problems, form=form
             )
         project, run = self.projects.start_run(
-            project, {**asked, "steps": 1, "seed_kind": seed_kind, "seed": seed}
+            project, {**asked, **keyed(project), "steps": 1, "seed_kind": seed_kind, "seed": seed}
         )
         out = project.run_folder(run)
 
@@ -501,7 +554,7 @@ class Site:
             return self.page(
                 request, "draw.html", status=400, project=project, problems=problems, form=form
             )
-        project, run = self.projects.start_run(project, {**asked, "steps": 2})
+        project, run = self.projects.start_run(project, {**asked, **keyed(project), "steps": 2})
         out = project.commitment_folder(run)
 
         def work(job: Job) -> None:
@@ -552,9 +605,10 @@ class Site:
         if problems or chosen is None:
             return self.run_view(request, project, run, status=400, seed_problems=problems)
         digest = sha256_of(commitment)
+        key = run_key(project, run)
         try:
             result = await run_sync(
-                sortition.draw_committed, commitment, chosen, project.pool_path, digest
+                sortition.draw_committed, commitment, chosen, project.pool_path, digest, key
             )
             await run_sync(sortition.write_committed_draw, result, project.run_folder(run))
         except sortition.SortitionError as error:
@@ -645,6 +699,7 @@ class Site:
             "draws": draw_count,
             "seed": seed,
             "algorithm": "audit",
+            **keyed(project),
         }
         project, run = self.projects.start_run(project, asked)
         out = project.run_folder(run)
@@ -862,7 +917,9 @@ class Site:
             state=state,
             job=job,
             progress=describe_event(job.last if job else None, _),
-            summary=run_summary(project, run) if state == job_states.DONE else None,
+            summary=run_summary(project, run, found.get("kind"))
+            if state == job_states.DONE
+            else None,
             digest=None if commitment is None else sha256_of(commitment),
             seed_problems=seed_problems or [],
         )
@@ -927,7 +984,12 @@ class Site:
         if found.get("kind") == "invite":
             report = sortition.verify_record(record, registry_path=project.registry_path)
         else:
-            report = sortition.verify_record(record, project.pool_path, project.quotas_path)
+            report = sortition.verify_record(
+                record,
+                project.pool_path,
+                project.quotas_path,
+                pseudonym_key=run_key(project, run),
+            )
         return self.page(
             request, "verify.html", report=report, problems=[], project=project, run=run
         )
@@ -943,23 +1005,31 @@ class Site:
         record: Annotated[UploadFile | None, File()] = None,
         pool: Annotated[UploadFile | None, File()] = None,
         quotas: Annotated[UploadFile | None, File()] = None,
+        key: Annotated[UploadFile | None, File()] = None,
     ) -> HTMLResponse:
         self.use_language(request)
         scratch_root = self.projects.data / ".verify"
         scratch_root.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(dir=scratch_root))
         try:
-            paths: dict[str, Path | None] = {"record": None, "pool": None, "quotas": None}
+            paths: dict[str, Path | None] = {
+                "record": None,
+                "pool": None,
+                "quotas": None,
+                "key": None,
+            }
             problems: list[str] = []
-            for kind, upload_file in (("record", record), ("pool", pool), ("quotas", quotas)):
+            uploads = (("record", record), ("pool", pool), ("quotas", quotas), ("key", key))
+            for kind, upload_file in uploads:
                 if upload_file is None or not upload_file.filename:
                     continue
                 base = upload_file.filename.replace("\\", "/").rsplit("/", 1)[-1]
-                name = (
-                    safe_file_name(base)
-                    if kind != "record"
-                    else (base if base.lower().endswith(".json") and len(base) < 120 else None)
-                )
+                if kind == "key":  # any name; kept only while the checklist is made
+                    name: str | None = "pseudonyms.key"
+                elif kind == "record":
+                    name = base if base.lower().endswith(".json") and len(base) < 120 else None
+                else:
+                    name = safe_file_name(base)
                 if name is None:
                     problems.append(_("%(file)s: not a file this page reads", file=base))
                     continue
@@ -985,7 +1055,7 @@ class Site:
             if not problems and record_path is not None:
                 try:
                     report = await run_sync(
-                        sortition.verify_record, record_path, paths["pool"], paths["quotas"]
+                        verify_with_key, record_path, paths["pool"], paths["quotas"], paths["key"]
                     )
                 except sortition.SortitionError as error:
                     problems = [str(p) for p in error.problems]
@@ -997,6 +1067,28 @@ class Site:
             shutil.rmtree(scratch, ignore_errors=True)
 
 
+def verify_with_key(
+    record: Path, pool: Path | None, quotas: Path | None, key: Path | None
+) -> sortition.VerifyReport:
+    """``sortition.verify_record`` of an uploaded record, with the uploaded key file if any."""
+    return sortition.verify_record(record, pool, quotas, pseudonym_key=key)
+
+
+def keyed(project: Project) -> dict[str, Any]:
+    """What a run notes of the project's key when it uses one (its fingerprint, so that the
+    second step and verification use the same key); nothing when it does not."""
+    key = privacy_key(project)
+    return {} if key is None else {"pseudonym_key": key.fingerprint}
+
+
+def run_key(project: Project, run: str) -> PseudonymKey | None:
+    """The key a run was made with (None when it named people by the pool file's own ids)."""
+    found = next((r for r in project.runs() if r["id"] == run), {})
+    if not found.get("pseudonym_key") or not project.key_path.is_file():
+        return None
+    return read_key(project.key_path)
+
+
 def sha256_of(path: Path) -> str:
     """The SHA-256 of a file's bytes (of commitment.json: what the organiser publishes)."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -1005,10 +1097,9 @@ def sha256_of(path: Path) -> str:
 def commit_with_key(
     project: Project, loaded: sortition.LoadedInput, algorithm: str, job: Job
 ) -> sortition.Commitment:
-    """``sortition.commit`` for a project: the project's pseudonym key (issue #20) joins here as
-    in ``select_with_key``."""
-    if privacy_key(project) is not None:  # pragma: no cover - until #20 lands
-        raise NotImplementedError("pseudonym keys arrive with issue #20")
+    """``sortition.commit`` for a project. The project's pseudonym key (``privacy_key``) is
+    already in ``loaded`` (``Project.load`` reads the pool with it), so the commitment names
+    everyone by a keyed pseudonym where the ids look personal."""
     return sortition.commit(loaded, algorithm, progress=job.progress)
 
 
@@ -1019,12 +1110,9 @@ def select_with_key(
     seed: sortition.Seed,
     job: Job,
 ) -> sortition.Selection:
-    """``sortition.select`` for a project's draw: THE place where the project's pseudonym key
-    (issue #20, ``projects.privacy_key``) will be passed to select (and to commit and draw), once
-    the API takes one. Today the key is always None and nothing is passed."""
-    key = privacy_key(project)
-    if key is not None:  # pragma: no cover - until #20 lands, no project has a key
-        raise NotImplementedError("pseudonym keys arrive with issue #20")
+    """``sortition.select`` for a project's draw, with the project's pseudonym key in
+    ``loaded`` as in ``commit_with_key``: record.json, distribution.json and lottery.csv then
+    name nobody, and the run's private/pseudonyms.csv holds the organiser's table."""
     return sortition.select(loaded, algorithm, seed, progress=job.progress)
 
 
@@ -1070,8 +1158,10 @@ def quota_table(loaded: sortition.LoadedInput) -> list[dict[str, Any]]:
     ]
 
 
-def run_summary(project: Project, run: str) -> dict[str, Any] | None:
-    """What a finished run's files say: how many were selected, and the downloads."""
+def run_summary(project: Project, run: str, kind: str | None = None) -> dict[str, Any] | None:
+    """What a finished run's files say: how many were selected, and the downloads, each marked
+    ``public`` (may be published) or ``private`` (docs/privacy.md, section 3): an audit's files
+    are all public but the pseudonym table; a draw's and the letters' as ``PUBLIC_FILES``."""
     folder = project.run_folder(run)
     if not folder.is_dir():
         return None
@@ -1084,5 +1174,10 @@ def run_summary(project: Project, run: str) -> dict[str, Any] | None:
     names = [p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
     if project.run_file(run, "commitment.json") is not None:
         names.append("commitment.json")
+    if project.run_file(run, PSEUDONYM_TABLE) is not None:
+        names.append(PSEUDONYM_TABLE)
     files = sorted(names, key=lambda n: (order.index(n) if n in order else len(order), n))
-    return {"selected": count, "files": files}
+    shown = {n: f"{PRIVATE_FOLDER}/{n}" if n == PSEUDONYM_TABLE else n for n in files}
+    public = (lambda n: n != PSEUDONYM_TABLE) if kind == "audit" else PUBLIC_FILES.__contains__
+    kinds = {name: "public" if public(name) else "private" for name in files}
+    return {"selected": count, "files": files, "shown": shown, "kinds": kinds}

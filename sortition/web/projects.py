@@ -4,6 +4,8 @@
         project.json            the settings: name, owner, k, household and id columns, file names
         inputs/pool/<name>      the uploaded pool, under the name the organiser gave it
         inputs/quotas/<name>    the uploaded quotas
+        .pseudonym.key          the project's pseudonym key, made where the ids look personal
+                                (docs/privacy.md); never a download, erased with the project
         runs/<n>.json           what run n asked for (algorithm, seed, k, households)
         runs/<n>/               what it wrote (``sortition.write_selection``)
 
@@ -26,11 +28,16 @@ from pathlib import Path
 from typing import Any
 
 import sortition
+from sortition.privacy.keys import PseudonymKey, new_key, read_key
+from sortition.privacy.personal import personal_ids
 
 PROJECT_ID = re.compile(r"^[0-9a-f]{20}$")
 RUN_ID = re.compile(r"^[1-9][0-9]{0,5}$")
 ALLOWED_SUFFIXES = (".csv", ".xlsx")
 MAX_NAME = 120
+PRIVATE_FOLDER = "private"  # what a run writes for the organiser only (private/pseudonyms.csv)
+PSEUDONYM_TABLE = "pseudonyms.csv"
+KEY_FILE = ".pseudonym.key"  # a private name: run_file serves only the files of a run's folder
 _lock = threading.Lock()  # creating runs and writing project.json
 
 
@@ -90,6 +97,21 @@ class Project:
         return None if s.registry is None else self.folder / "inputs" / "registry" / s.registry
 
     @property
+    def key_path(self) -> Path:
+        """Where the project's pseudonym key is kept (it may not exist)."""
+        return self.folder / KEY_FILE
+
+    @property
+    def privacy(self) -> dict[str, Any]:
+        """What the upload found of the ids: ``personal`` (why they look personal, or None)
+        and ``ids_are_public`` (the organiser said they are not personal)."""
+        found = self.settings.extra.get("privacy") or {}
+        return {
+            "personal": found.get("personal"),
+            "ids_are_public": bool(found.get("ids_are_public")),
+        }
+
+    @property
     def ready(self) -> bool:
         """Both files uploaded and k set."""
         return (
@@ -109,6 +131,8 @@ class Project:
             k if k is not None else (self.settings.k or 0),
             id_column=self.settings.id_column,
             household_columns=self.settings.household_columns if households else (),
+            pseudonym_key=privacy_key(self),
+            ids_are_public=self.privacy["ids_are_public"],
         )
 
     def run_folder(self, run: str) -> Path:
@@ -144,6 +168,10 @@ class Project:
         out = self.commitment_folder(run) if name == "commitment.json" else self.run_folder(run)
         if not out.is_dir():
             return None
+        if name == PSEUDONYM_TABLE:  # private/pseudonyms.csv, the organiser's own table
+            out = out / PRIVATE_FOLDER
+            if not out.is_dir():
+                return None
         for path in out.iterdir():
             if path.name == name and path.is_file() and not name.startswith("."):
                 return path
@@ -244,9 +272,32 @@ class Projects:
         shutil.rmtree(project.folder)
 
 
-def privacy_key(project: Project) -> bytes | None:
-    """THE PLACE for the project's pseudonym key (issue #20, privacy, built on its own branch):
-    where a project's ids look personal the page will make a key for the project, keep it in the
-    project folder (never in a download), and pass what this returns to ``sortition.select``
-    (and later commit and draw). Until that API exists there is no key: None."""
-    return None
+def privacy_key(project: Project) -> PseudonymKey | None:
+    """The project's pseudonym key, when its ids look personal and the organiser has not said
+    they are not: ``select``, ``commit``, the audit and ``draw`` then name everyone by a keyed
+    pseudonym (docs/privacy.md). None otherwise: the outputs are then as without a key."""
+    privacy = project.privacy
+    if privacy["personal"] is None or privacy["ids_are_public"] or not project.key_path.is_file():
+        return None
+    return read_key(project.key_path)
+
+
+def why_personal(loaded: sortition.LoadedInput) -> str | None:
+    """Why the loaded pool's ids look personal (the rule the command applies,
+    ``sortition.privacy.personal``), or None. Never quotes an id."""
+    found = personal_ids(loaded.pool_file.source_ids, loaded.pool_file.id_column)
+    return None if found is None else found.reason
+
+
+def ensure_key(project: Project) -> bool:
+    """Make the project's key from fresh randomness unless it has one (an existing key is never
+    replaced: records made with it are checked with it). True when one was made."""
+    if project.key_path.is_file():
+        return False
+    try:
+        new_key(project.key_path)
+    except sortition.InputError:  # made by another request of the same browser meanwhile
+        if project.key_path.is_file():
+            return False
+        raise
+    return True

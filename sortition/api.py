@@ -75,6 +75,10 @@ from sortition.model import Instance as Instance
 from sortition.model import Pool as Pool
 from sortition.model import Quotas as Quotas
 from sortition.model import ValueQuota as ValueQuota
+from sortition.privacy.keys import PseudonymKey as PseudonymKey
+from sortition.privacy.keys import new_key as new_key
+from sortition.privacy.keys import read_key as read_key
+from sortition.privacy.personal import personal_ids as personal_ids
 from sortition.progress import Progress
 from sortition.record.build import SeedLike, as_seed
 from sortition.seeds import Seed as Seed

@@ -33,7 +33,6 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 import sortition
 from sortition.i18n import LANGUAGES, negotiate, text_direction, translations
-from sortition.privacy.keys import PseudonymKey, read_key
 from sortition.web import jobs as job_states
 from sortition.web.describe import ALGORITHM_LINES, describe_event, event_fraction
 from sortition.web.jobs import Job, Jobs
@@ -1081,12 +1080,12 @@ def keyed(project: Project) -> dict[str, Any]:
     return {} if key is None else {"pseudonym_key": key.fingerprint}
 
 
-def run_key(project: Project, run: str) -> PseudonymKey | None:
+def run_key(project: Project, run: str) -> sortition.PseudonymKey | None:
     """The key a run was made with (None when it named people by the pool file's own ids)."""
     found = next((r for r in project.runs() if r["id"] == run), {})
     if not found.get("pseudonym_key") or not project.key_path.is_file():
         return None
-    return read_key(project.key_path)
+    return sortition.read_key(project.key_path)
 
 
 def sha256_of(path: Path) -> str:

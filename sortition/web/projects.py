@@ -28,8 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import sortition
-from sortition.privacy.keys import PseudonymKey, new_key, read_key
-from sortition.privacy.personal import personal_ids
 
 PROJECT_ID = re.compile(r"^[0-9a-f]{20}$")
 RUN_ID = re.compile(r"^[1-9][0-9]{0,5}$")
@@ -272,20 +270,20 @@ class Projects:
         shutil.rmtree(project.folder)
 
 
-def privacy_key(project: Project) -> PseudonymKey | None:
+def privacy_key(project: Project) -> sortition.PseudonymKey | None:
     """The project's pseudonym key, when its ids look personal and the organiser has not said
     they are not: ``select``, ``commit``, the audit and ``draw`` then name everyone by a keyed
     pseudonym (docs/privacy.md). None otherwise: the outputs are then as without a key."""
     privacy = project.privacy
     if privacy["personal"] is None or privacy["ids_are_public"] or not project.key_path.is_file():
         return None
-    return read_key(project.key_path)
+    return sortition.read_key(project.key_path)
 
 
 def why_personal(loaded: sortition.LoadedInput) -> str | None:
     """Why the loaded pool's ids look personal (the rule the command applies,
     ``sortition.privacy.personal``), or None. Never quotes an id."""
-    found = personal_ids(loaded.pool_file.source_ids, loaded.pool_file.id_column)
+    found = sortition.personal_ids(loaded.pool_file.source_ids, loaded.pool_file.id_column)
     return None if found is None else found.reason
 
 
@@ -295,7 +293,7 @@ def ensure_key(project: Project) -> bool:
     if project.key_path.is_file():
         return False
     try:
-        new_key(project.key_path)
+        sortition.new_key(project.key_path)
     except sortition.InputError:  # made by another request of the same browser meanwhile
         if project.key_path.is_file():
             return False

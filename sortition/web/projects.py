@@ -221,11 +221,8 @@ class Projects:
     def save(self, project: Project) -> None:
         data = asdict(project.settings)
         data["household_columns"] = list(project.settings.household_columns)
-        text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
         with _lock:
-            staging = project.folder / "project.json.tmp"
-            staging.write_text(text, encoding="utf-8")
-            staging.replace(project.folder / "project.json")
+            _write_json(project.folder / "project.json", data)
 
     def update(self, project: Project, **changes: Any) -> Project:
         updated = replace(project, settings=replace(project.settings, **changes))
@@ -249,8 +246,7 @@ class Projects:
             runs.mkdir(exist_ok=True)
             while (runs / f"{number}.json").exists() or (runs / str(number)).exists():
                 number += 1
-            text = json.dumps(request, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-            (runs / f"{number}.json").write_text(text, encoding="utf-8")
+            _write_json(runs / f"{number}.json", request)
         return self.update(project, runs=number), str(number)
 
     def update_run(self, project: Project, run: str, **changes: Any) -> None:
@@ -261,9 +257,7 @@ class Projects:
         """Add ``changes`` to the project folder's runs/<n>.json."""
         path = folder / "runs" / f"{run}.json"
         with _lock:
-            request = {**json.loads(path.read_text(encoding="utf-8")), **changes}
-            text = json.dumps(request, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-            path.write_text(text, encoding="utf-8")
+            _write_json(path, {**json.loads(path.read_text(encoding="utf-8")), **changes})
 
     def delete(self, project: Project) -> None:
         """Erase the project's folder and everything in it."""
@@ -299,3 +293,12 @@ def ensure_key(project: Project) -> bool:
             return False
         raise
     return True
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write ``path`` whole or not at all (a staging file, then a rename): the pages read the
+    run and project files without the lock while a job's thread updates them."""
+    staging = path.with_name(path.name + ".tmp")
+    text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    staging.write_text(text, encoding="utf-8")
+    staging.replace(path)

@@ -54,7 +54,7 @@ AUDIT_ALGORITHMS = tuple(ALGORITHMS)
 DEFAULT_ALGORITHMS = ("legacy", "maximin", "leximin")
 DEFAULT_DRAWS = 10_000
 # LEXIMIN and MAXIMIN: the engine accepts a level (or the relaxation's vector) once every unit has
-# 1 - 1e-7 of its target (column_generation._TARGET_MET; a level's bound is met within 1e-9).
+# 1 - 1e-7 of its target (engine.realise.TARGET_MET; a level's bound is met within 1e-9).
 LP_ACCURACY = 1e-7
 
 

@@ -40,7 +40,7 @@ from sortition.record.canonical import (
     quota_rows,
     quotas_digest,
 )
-from sortition.record.draw import Draw, commitment_sha256, derive_draw
+from sortition.record.draw import COMMITMENT_KEYS, Draw, commitment_sha256, derive_draw
 from sortition.record.reader import (
     RecordReader,
     allow_empty_household,
@@ -68,19 +68,10 @@ from sortition.selection.service import (
 )
 from sortition.verify.service import read_record
 
-# The replacement draw's committed part (sortition.record.draw.COMMITMENT_KEYS) as the replacement
-# record lists it: after what a reader wants first, before the previous record.
-_COMMITTED = (
-    "inputs",
-    "k",
-    "algorithm",
-    "parameters",
-    "lottery",
-    "probabilities",
-    "distribution",
-    "quotas",
-    "pool",
-)
+# The replacement draw's committed part as the replacement record lists it: after what a reader
+# wants first, before the previous record (sortition.record.draw.COMMITMENT_KEYS without the
+# record's own kind, version and tool).
+_COMMITTED = tuple(key for key in COMMITMENT_KEYS if key not in ("kind", "version", "tool"))
 
 
 @dataclass(frozen=True)

@@ -42,8 +42,6 @@ GOLDILOCKS_OBJECTIVE = "goldilocks"
 # The golden-section search stops once its bracket is this share of MAXIMIN's bound wide.
 _BRACKET = 1e-10
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
-# The realised distribution counts as the relaxation's point once every unit has this share of it.
-_TARGET_MET = 1.0 - 1e-7
 
 
 def goldilocks(
@@ -69,7 +67,7 @@ def goldilocks(
             counts = nearest_polytope_point(inst, search.point)
             target = (search.point if counts is None else counts) / inst.capacity
             walks = Walks(run, search.point if counts is None else counts)
-            realised = realise_target(run, target, walks, _TARGET_MET)
+            realised = realise_target(run, target, walks)
             if realised.met:
                 stats = {"relaxation_bound": search.bound, **_stats(run, realised.master)}
                 stats.update(walks.stats())

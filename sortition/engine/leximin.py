@@ -25,9 +25,6 @@ from sortition.engine.settings import DEFAULT_SETTINGS, EngineSettings
 from sortition.progress import Progress
 from sortition.units import Distribution, UnitInstance
 
-# The relaxation's LEXIMIN vector counts as met once every unit has this fraction of it.
-TARGET_MET = 1.0 - 1e-7
-
 
 def leximin(
     inst: UnitInstance,
@@ -48,7 +45,7 @@ def leximin(
     counts = _polytope_point(inst, vector)
     target = counts / inst.capacity
     walks = Walks(run, counts)
-    realised = realise_target(run, target, walks, TARGET_MET)
+    realised = realise_target(run, target, walks)
     if realised.met:
         return _certified(run, vector, target, realised, walks)
     # No distribution meets the relaxation's vector: solve level by level, starting from the

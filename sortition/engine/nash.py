@@ -34,10 +34,6 @@ from sortition.engine.settings import DEFAULT_SETTINGS, EngineSettings
 from sortition.progress import NashGap, NashRound, Progress
 from sortition.units import Certificate, Distribution, UnitInstance
 
-# The relaxation's point counts as realised once every unit has this share of it (a loss of at
-# most 1e-7 in the mean log-probability).
-_TARGET_MET = 1.0 - 1e-7
-
 
 def nash(
     inst: UnitInstance,
@@ -117,7 +113,7 @@ def _realise(
     counts = nearest_polytope_point(inst, relaxed.counts)
     point = relaxed.counts if counts is None else counts
     walks = Walks(run, point)
-    realised = realise_target(run, point / inst.capacity, walks, _TARGET_MET)
+    realised = realise_target(run, point / inst.capacity, walks)
     if realised.met:
         stats: dict[str, float | int | str] = {
             "relaxation_rounds": relaxed.rounds,

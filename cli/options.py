@@ -19,6 +19,7 @@ import click
 
 from sortition.privacy.keys import PseudonymKey, read_key
 from sortition.record.build import SeedLike
+from sortition.record.types import DEFAULT_MIN_TYPE_SIZE
 from sortition.seeds import Seed, resolve_seed
 from sortition.selection.service import (
     ALGORITHMS,
@@ -187,6 +188,44 @@ privacy_options = _grouped(
     ],
 )
 """--pseudonym-key and --ids-are-public, for every command that writes a record or a report."""
+
+
+@dataclass(frozen=True)
+class TypesArgs:
+    """--publish-types, --min-type-size (select and commit)."""
+
+    publish_types: bool
+    min_type_size: int
+
+    @property
+    def threshold(self) -> int | None:
+        """T when type counts are published, None when the record lists every volunteer."""
+        return self.min_type_size if self.publish_types else None
+
+
+types_options = _grouped(
+    TypesArgs,
+    "types",
+    [
+        click.option(
+            "--publish-types",
+            is_flag=True,
+            help="Publish type counts instead of the volunteers: the record and distribution "
+            "list each combination of quota values with its number of people, and a pseudonym's "
+            "type only where the type has at least --min-type-size people; rarer types are "
+            "withheld behind a keyed digest (needs --pseudonym-key; docs/privacy.md).",
+        ),
+        click.option(
+            "--min-type-size",
+            type=click.IntRange(min=1),
+            default=DEFAULT_MIN_TYPE_SIZE,
+            show_default=True,
+            help="With --publish-types: a type of fewer people is withheld (its values and "
+            "members stay out of what is published).",
+        ),
+    ],
+)
+"""--publish-types and --min-type-size, for select and commit."""
 
 
 OUT_HELP = "Output folder (created; must be new or empty unless --force)."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import click
 from sortition_cli.examples import epilog
@@ -13,6 +14,7 @@ from sortition_cli.options import (
     InputArgs,
     PrivacyArgs,
     SeedArgs,
+    TypesArgs,
     algorithm_options,
     file_option,
     input_options,
@@ -21,6 +23,7 @@ from sortition_cli.options import (
     privacy_options,
     pseudonym_key_option,
     seed_options,
+    types_options,
 )
 from sortition_cli.privacy import echo_written
 from sortition_cli.progress import ProgressRenderer
@@ -32,6 +35,7 @@ from sortition.errors import InputError, Problem
 from sortition.io.outputs import check_output_dir, is_output_dir
 from sortition.privacy.keys import read_key
 from sortition.record.build import SeedLike
+from sortition.record.types import publish_types_of
 from sortition.seeds import seed_from_text
 from sortition.selection.service import (
     Commitment,
@@ -78,6 +82,7 @@ def check(inputs: InputArgs, time_limit: float) -> None:
 @seed_options
 @output_options()
 @algorithm_options
+@types_options
 @reports_errors
 def select(
     inputs: InputArgs,
@@ -86,6 +91,7 @@ def select(
     out: Path,
     force: bool,
     run: AlgorithmArgs,
+    types: TypesArgs,
 ) -> None:
     """Select a panel of size k that meets the quotas, and write it with its record.
 
@@ -95,10 +101,12 @@ def select(
     """
     check_output_dir(out, force, inputs.files + privacy.files + seed_source.files)
     loaded = inputs.load(privacy)
-    select_and_write(loaded, run, seed_source.resolve(), out, force)
+    select_and_write(loaded, run, seed_source.resolve(), out, force, types.threshold)
 
 
-def commit_with_progress(loaded: LoadedInput, run: AlgorithmArgs) -> Commitment:
+def commit_with_progress(
+    loaded: LoadedInput, run: AlgorithmArgs, min_type_size: int | None = None
+) -> Commitment:
     """``sortition.commit`` with the options, its progress shown on stderr."""
     progress = ProgressRenderer()
     try:
@@ -111,17 +119,23 @@ def commit_with_progress(loaded: LoadedInput, run: AlgorithmArgs) -> Commitment:
             time_limit=run.time_limit,
             panels=run.panels,
             gamma=run.gamma,
+            min_type_size=min_type_size,
         )
     finally:
         progress.close()
 
 
 def select_and_write(
-    loaded: LoadedInput, run: AlgorithmArgs, seed: SeedLike, out: Path, force: bool
+    loaded: LoadedInput,
+    run: AlgorithmArgs,
+    seed: SeedLike,
+    out: Path,
+    force: bool,
+    min_type_size: int | None = None,
 ) -> None:
     """select = commit + draw (``sortition.select``), then the summary of what was drawn."""
     algorithm = run.algorithm
-    selection = draw_selection(commit_with_progress(loaded, run), seed)
+    selection = draw_selection(commit_with_progress(loaded, run, min_type_size), seed)
     paths = write_selection(selection, out, force)
     instance = loaded.instance
     n, k = instance.pool.size, instance.k
@@ -154,6 +168,7 @@ def select_and_write(
         if never:
             shown = ", ".join(never[:20]) + (" ..." if len(never) > 20 else "")
             click.echo(f"{len(never)} people are on no feasible panel (probability 0): {shown}")
+        echo_withheld(selection.record)
         click.echo(
             f"drew panel {selection.draw.panel_number} of {selection.draw.of} "
             f"with seed {seed.value!r}."
@@ -166,14 +181,34 @@ def select_and_write(
     echo_written(paths)
 
 
+def echo_withheld(document: dict[str, Any]) -> None:
+    """With --publish-types: how many types and people the published files withhold."""
+    summary = publish_types_of(document)
+    if summary is None:
+        return
+    people = document["inputs"]["pool"]["people"]
+    withheld = summary["withheld_people"]
+    click.echo(
+        f"published as {summary['types']} types: {summary['withheld_types']} types of fewer than "
+        f"{summary['min_type_size']} people withheld ({withheld} of {people} volunteers, "
+        f"{100 * withheld / people:.1f} %); they appear as withheld:type:position"
+    )
+
+
 @click.command(epilog=epilog("commit"))
 @input_options
 @privacy_options
 @output_options("Output folder for commitment.json (created; must be empty unless --force).")
 @algorithm_options
+@types_options
 @reports_errors
 def commit(
-    inputs: InputArgs, privacy: PrivacyArgs, out: Path, force: bool, run: AlgorithmArgs
+    inputs: InputArgs,
+    privacy: PrivacyArgs,
+    out: Path,
+    force: bool,
+    run: AlgorithmArgs,
+    types: TypesArgs,
 ) -> None:
     """Fix everything but the seed, and print the SHA-256 to publish before the seed exists.
 
@@ -181,7 +216,8 @@ def commit(
     distribution the panel will be drawn from). Then `sortition draw` draws with the seed.
     """
     check_output_dir(out, force, inputs.files + privacy.files)
-    commitment = commit_with_progress(inputs.load(privacy), run)
+    commitment = commit_with_progress(inputs.load(privacy), run, types.threshold)
+    echo_withheld(commitment.document)
     path = write_commitment(commitment, out, force)
     others = sorted(p for p in out.rglob("*") if p.is_file() and not p.name.startswith("."))
     echo_written([path, *(p for p in others if p != path)])

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import math
 import os
 import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 from click.testing import CliRunner
@@ -201,6 +202,36 @@ def doc_below(words: Iterator[int], n: int) -> int:
         word = next(words)
         if word < limit:
             return word % n
+
+
+def rederive_from_public_record(record: dict[str, Any]) -> list[str]:
+    """docs/randomness.md section 5 and docs/distribution.md, from record.json alone, with the
+    second implementation of the stream (doc_stream, doc_below): no sortition import. A type the
+    record withholds (docs/record.md, "Published types") is drawn from by its size alone, its
+    members named by their place ``withheld:U:I``."""
+    words = doc_stream(record["seed"]["value"])
+    distribution = record["distribution"]
+    tickets = [math.floor(panel["weight"] * 2**48) for panel in distribution["panels"]]
+    r = doc_below(words, sum(tickets))
+    running, index = 0, 0
+    for index, count in enumerate(tickets):  # noqa: B007
+        running += count
+        if r < running:
+            break
+    chosen: list[str] = []
+    for unit, count in distribution["panels"][index]["counts"]:
+        listed = distribution["units"][unit]
+        if "withheld" in listed:
+            members = [f"withheld:{unit}:{i}" for i in range(listed["people"])]
+        else:
+            members = list(listed["members"])
+            assert members == sorted(members)  # in id order: the pseudonyms' order
+        for i in range(count):
+            j = i + doc_below(words, len(members) - i)
+            members[i], members[j] = members[j], members[i]
+        chosen += members[:count]
+    assert record["draw"]["panel_number"] == index + 1
+    return sorted(chosen)
 
 
 # --------------------------------------------------------------------------- random cases

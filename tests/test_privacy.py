@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import math
 import os
 import stat
 import tempfile
@@ -37,6 +36,7 @@ from tests.helpers import (
     doc_below,
     doc_stream,
     read_rows,
+    rederive_from_public_record,
     run_cli,
     runnable_instance,
 )
@@ -320,7 +320,7 @@ def test_with_a_key_no_id_is_in_any_publishable_file(tmp_path: Path) -> None:
     secret = PseudonymKey(VECTOR_KEY)
     assert all(row[1] == pseudonym(secret, row[0]) for row in table)
     record = json.loads((out / "record.json").read_text(encoding="utf-8"))
-    assert record["version"] == 5
+    assert record["version"] == 6
     assert record["inputs"]["pool"]["pseudonyms"] == {
         "method": "HMAC-SHA256",
         "length": 16,
@@ -388,30 +388,6 @@ def test_the_same_key_gives_byte_identical_outputs(tmp_path: Path) -> None:
         ]
     )
     assert result.exit_code == 0, result.stderr
-
-
-def rederive_from_public_record(record: dict) -> list[str]:
-    """docs/randomness.md section 5 and docs/distribution.md, from record.json alone, with the
-    second implementation of the stream: no sortition import."""
-    words = doc_stream(record["seed"]["value"])
-    distribution = record["distribution"]
-    tickets = [math.floor(panel["weight"] * 2**48) for panel in distribution["panels"]]
-    r = doc_below(words, sum(tickets))
-    running, index = 0, 0
-    for index, count in enumerate(tickets):  # noqa: B007
-        running += count
-        if r < running:
-            break
-    chosen: list[str] = []
-    for unit, count in distribution["panels"][index]["counts"]:
-        members = list(distribution["units"][unit]["members"])
-        assert members == sorted(members)  # in id order: the pseudonyms' order
-        for i in range(count):
-            j = i + doc_below(words, len(members) - i)
-            members[i], members[j] = members[j], members[i]
-        chosen += members[:count]
-    assert record["draw"]["panel_number"] == index + 1
-    return sorted(chosen)
 
 
 def test_an_outsider_rederives_the_draw_from_the_public_record(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from sortition.io.outputs import json_text
 from sortition.randomness import SeededStream
 from sortition.record.distribution_draw import choose_members, draw_panel_index
 from sortition.record.reader import RecordReader, record_instance
+from sortition.record.types import unit_members
 
 # The keys of a record that the commitment fixes, in the order the commitment file lists them.
 COMMITMENT_KEYS = (
@@ -112,7 +113,7 @@ def derive_draw(commitment: dict[str, Any], seed: str, name: str = "record.json"
         members = [[person] for person in panels[index]["members"]]
         counts = np.ones(len(members), dtype=np.int64)
     else:
-        members = [unit["members"] for unit in reader.items(document, "units")]
+        members = unit_members(reader.items(document, "units"))
         counts = np.zeros(len(members), dtype=np.int64)
         for unit, count in panels[index]["counts"]:
             counts[int(unit)] += int(count)

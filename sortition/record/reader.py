@@ -123,8 +123,20 @@ def canonical_inputs(record: dict[str, Any], name: str = "record.json") -> tuple
     ``quotas`` (rows sorted as the canonical forms sort them, households renumbered by first
     appearance in id order). InputError when the embedded forms are not valid."""
     reader = RecordReader(name)
+    inputs = record.get("inputs")
+    pool = inputs.get("pool") if isinstance(inputs, dict) else None
+    if isinstance(pool, dict) and pool.get("publish_types") is not None:
+        raise reader.fail(
+            "it lists type counts, not the people (--publish-types): this step needs the "
+            "people of the pool, which such a record does not publish"
+        )
     quotas = _embedded_quotas(reader, record)
     return _embedded_pool(reader, record, quotas), quotas
+
+
+def embedded_quotas(record: dict[str, Any], name: str = "record.json") -> Quotas:
+    """The canonical ``Quotas`` a record embeds (InputError when they are not valid)."""
+    return _embedded_quotas(RecordReader(name), record)
 
 
 def _embedded_quotas(reader: RecordReader, record: dict[str, Any]) -> Quotas:

@@ -44,15 +44,17 @@ from sortition.record.build import (
     needs_a_panel,
     selection_record,
 )
-from sortition.record.canonical import file_sha256, pool_digest
+from sortition.record.canonical import file_sha256, pool_digest, pseudonymised_pool
 from sortition.record.draw import Draw, commitment_sha256, commitment_text, derive_draw
 from sortition.record.reader import (
     RecordReader,
     allow_empty_household,
     check_pseudonym_key,
+    embedded_quotas,
     pool_columns,
     record_instance,
 )
+from sortition.record.types import TypeTable, publish_types_of, type_table, types_document
 from sortition.selection.distribution import distribution_document, probability_rows
 from sortition.selection.feasibility import require_feasible
 from sortition.selection.transparent import UniformLottery, assign_members, round_to_uniform
@@ -138,6 +140,7 @@ class Commitment:
     algorithm: str
     document: dict[str, Any]
     fair: PoolDistribution | None = None
+    types: TypeTable | None = None  # with --publish-types: the pool by type (private in part)
 
     @property
     def sha256(self) -> str:
@@ -174,11 +177,14 @@ def prepare_commitment(
     time_limit: float | None = None,
     panels: int | None = None,
     gamma: float = DEFAULT_GAMMA,
+    min_type_size: int | None = None,
 ) -> Commitment:
     """Check feasibility (exit 3 with advice) and compute all that does not depend on the seed:
     for the fair algorithms the distribution over panels, and with ``panels`` = M its rounding
     to a uniform lottery over M panels. ``time_limit`` seconds bound the whole of it, the
-    feasibility check included (exit 4 past them)."""
+    feasibility check included (exit 4 past them). With ``min_type_size`` = T
+    (``--publish-types``) the commitment publishes type counts, withholding the types of fewer
+    than T people (sortition.record.types)."""
     if algorithm not in ALGORITHMS:
         known = ", ".join(ALGORITHMS)
         raise InputError([Problem(f"unknown algorithm '{algorithm}' (known: {known})")])
@@ -191,6 +197,8 @@ def prepare_commitment(
                 )
             ]
         )
+    if min_type_size is not None:
+        refuse_publish_types(loaded, algorithm, by_type, panels, min_type_size)
     instance = loaded.instance
     started = time.monotonic()
     require_feasible(instance, DEFAULT_TIME_LIMIT if time_limit is None else time_limit)
@@ -209,7 +217,34 @@ def prepare_commitment(
         progress=progress,
         time_limit=time_limit,
     )
-    return commit_distribution(loaded, algorithm, fair, panels, gamma)
+    return commit_distribution(loaded, algorithm, fair, panels, gamma, min_type_size)
+
+
+def refuse_publish_types(
+    loaded: LoadedInput, algorithm: str, by_type: bool, panels: int | None, min_type_size: int
+) -> None:
+    """InputError (exit 2) when type counts cannot be published for this selection: they need
+    a pseudonym key (it makes the withheld types' digests), a fair algorithm on the types path
+    (LEGACY and the person path draw from the people, not from the types), no households (a
+    household links people across types) and no M-panel lottery (its panels list people)."""
+    why = []
+    if loaded.pool_file.pseudonyms is None:
+        why.append(
+            "needs --pseudonym-key (the key makes the digests of the withheld types, so that "
+            "nobody without it can enumerate them)"
+        )
+    if algorithm == "legacy":
+        why.append("needs a fair algorithm (LEGACY's draw runs through the people, not the types)")
+    if not by_type:
+        why.append("does not go with --per-person (the distribution would list people)")
+    if loaded.instance.pool.households is not None:
+        why.append("does not go with --household-columns (a household links people of two types)")
+    if panels is not None:
+        why.append("does not go with --panels (the M panels list people)")
+    if min_type_size < 1:
+        why.append(f"--min-type-size must be at least 1, not {min_type_size}")
+    if why:
+        raise InputError([Problem(f"--publish-types {reason}") for reason in why])
 
 
 def commit_distribution(
@@ -218,6 +253,7 @@ def commit_distribution(
     fair: PoolDistribution,
     panels: int | None = None,
     gamma: float = DEFAULT_GAMMA,
+    min_type_size: int | None = None,
 ) -> Commitment:
     """The commitment of a fair algorithm's distribution computed on ``loaded``, with its
     rounding to a uniform lottery over ``panels`` = M panels when asked (exit 3 when that
@@ -240,7 +276,13 @@ def commit_distribution(
         probabilities={ids[i]: float(probability[i]) for i in range(instance.pool.size)},
         lottery=None if panels is None else lottery_document(fair, panels),
     )
-    return Commitment(loaded, algorithm, document, fair)
+    if min_type_size is None:
+        return Commitment(loaded, algorithm, document, fair)
+    refuse_publish_types(loaded, algorithm, fair.by_type, panels, min_type_size)
+    pseudonyms = loaded.pool_file.pseudonyms
+    assert pseudonyms is not None  # refuse_publish_types says so
+    document, table = types_document(document, pseudonyms.key, min_type_size)
+    return Commitment(loaded, algorithm, document, fair, table)
 
 
 def lottery_document(fair: PoolDistribution, m: int) -> dict[str, Any]:
@@ -307,7 +349,8 @@ def draw_selection(commitment: Commitment, seed: SeedLike | str) -> Selection:
         commitment.document, commitment.sha256, seed, draw.as_record(), draw.panel
     )
     position = {person: i for i, person in enumerate(commitment.loaded.instance.pool.ids)}
-    panel = np.array(sorted(position[person] for person in draw.panel), dtype=np.int64)
+    person = (lambda name: name) if commitment.types is None else commitment.types.person
+    panel = np.array(sorted(position[person(name)] for name in draw.panel), dtype=np.int64)
     return Selection(
         commitment.loaded, commitment.algorithm, seed, panel, record, draw, commitment.fair
     )
@@ -324,9 +367,10 @@ def select_panel(
     time_limit: float | None = None,
     panels: int | None = None,
     gamma: float = DEFAULT_GAMMA,
+    min_type_size: int | None = None,
 ) -> Selection:
     """The one-step path: commit, then draw with the seed (``prepare_commitment``,
-    ``draw_selection``)."""
+    ``draw_selection``); ``min_type_size`` publishes type counts (``--publish-types``)."""
     seed = as_seed(seed)  # a seed that is not valid text is refused before any work
     commitment = prepare_commitment(
         loaded,
@@ -337,6 +381,7 @@ def select_panel(
         time_limit=time_limit,
         panels=panels,
         gamma=gamma,
+        min_type_size=min_type_size,
     )
     return draw_selection(commitment, seed)
 
@@ -395,6 +440,7 @@ class CommittedDraw:
     record: dict[str, Any]
     draw: Draw
     pool_file: PoolFile | None
+    types: TypeTable | None = None  # a commitment with --publish-types, read with the pool file
 
 
 def read_commitment(path: PathLike, expect: str | None = None) -> dict[str, Any]:
@@ -427,7 +473,7 @@ def read_commitment(path: PathLike, expect: str | None = None) -> dict[str, Any]
         )
     reader = RecordReader(path.name)
     if reader.get(document, "version") not in READABLE_VERSIONS:
-        raise reader.fail(f"unknown version {document['version']!r} (known: 3, 4, 5)")
+        raise reader.fail(f"unknown version {document['version']!r} (known: 3, 4, 5, 6)")
     reader.mapping(document, "tool")
     if commitment_text(document).encode("utf-8") != raw:
         raise InputError(
@@ -469,6 +515,11 @@ def draw_committed(
     draw = derive_draw(document, seed.value, commitment_path.name)
     record = selection_record(document, sha, seed, draw.as_record(), draw.panel)
     pool_file = None
+    if pool_path is not None and publish_types_of(document) is not None:
+        pool_file, table = _read_typed_pool(
+            document, commitment_path.name, pool_path, pseudonym_key
+        )
+        return CommittedDraw(record, draw, pool_file, table)
     if pool_path is not None:
         instance = record_instance(document, commitment_path.name)
         inputs = document["inputs"]["pool"]
@@ -496,6 +547,41 @@ def draw_committed(
     return CommittedDraw(record, draw, pool_file)
 
 
+def _read_typed_pool(
+    document: dict[str, Any], name: str, pool_path: Path, key: PseudonymKey | None
+) -> tuple[PoolFile, TypeTable]:
+    """The pool file of a commitment that publishes type counts, read with the key, and its type
+    table (InputError unless the table is the commitment's, withheld types' digests included)."""
+    quotas = embedded_quotas(document, name)
+    id_column, household_columns = pool_columns(document, name)
+    check_pseudonym_key(document, key, name)
+    assert key is not None  # check_pseudonym_key: a commitment with types has pseudonyms
+    pool_file = read_pool(
+        pool_path,
+        quotas,
+        id_column,
+        household_columns,
+        allow_empty_household(document, name),
+        key,
+    )
+    settings = publish_types_of(document) or {}
+    table = type_table(
+        pseudonymised_pool(pool_file.pool, quotas), key, int(settings.get("min_type_size", 1))
+    )
+    stated = document["inputs"]["pool"]["digest"]
+    if table.digest != stated:
+        raise InputError(
+            [
+                Problem(
+                    f"is not the pool the commitment was made from (its type table's digest is "
+                    f"{table.digest}, the commitment says {stated})",
+                    file=pool_path.name,
+                )
+            ]
+        )
+    return pool_file, table
+
+
 def write_committed_draw(result: CommittedDraw, out: PathLike, force: bool = False) -> list[Path]:
     """record.json, and selected.csv/remaining.csv when the pool file was given."""
     out = Path(out)
@@ -504,7 +590,8 @@ def write_committed_draw(result: CommittedDraw, out: PathLike, force: bool = Fal
         if result.pool_file is not None:
             pool = result.pool_file.pool
             position = {person: i for i, person in enumerate(pool.ids)}
-            panel = np.array([position[p] for p in result.draw.panel], dtype=np.int64)
+            person = (lambda name: name) if result.types is None else result.types.person
+            panel = np.array(sorted(position[person(p)] for p in result.draw.panel), dtype=np.int64)
             write_pool_split(staging, result.pool_file, panel)
             names += ["selected.csv", "remaining.csv"]
             names += write_pseudonym_table(staging, result.pool_file)

@@ -250,17 +250,17 @@ def _gamma(selection: SelectionParts) -> float:
     return float(gamma) if is_number(gamma) else math.nan
 
 
-def _goldilocks(selection: SelectionParts, everyone: list[float], selectable: list[float]) -> float:
+def _goldilocks(k: int, gamma: float, everyone: list[float], selectable: list[float]) -> float:
     """max p / m + gamma * m / min p, m = k / n (docs/algorithms.md)."""
-    mean = selection.instance.k / len(everyone)
-    return max(everyone) / mean + _gamma(selection) * mean / min(selectable)
+    mean = k / len(everyone)
+    return max(everyone) / mean + gamma * mean / min(selectable)
 
 
-# The objectives a certificate may name, and how its value follows from the probabilities (of
-# everyone, of the people on some feasible panel); docs/algorithms.md.
-_CERTIFIED_OBJECTIVES: dict[str, Callable[[SelectionParts, list[float], list[float]], float]] = {
-    "smallest probability": lambda _, __, p: min(p),
-    "mean log probability": lambda _, __, p: (
+# The objectives a certificate may name, and how its value follows from k, gamma and the
+# probabilities (of everyone, of the people on some feasible panel); docs/algorithms.md.
+_CERTIFIED_OBJECTIVES: dict[str, Callable[[int, float, list[float], list[float]], float]] = {
+    "smallest probability": lambda _, __, ___, p: min(p),
+    "mean log probability": lambda _, __, ___, p: (
         math.fsum(math.log(max(x, 1e-300)) for x in p) / len(p)
     ),
     "goldilocks": _goldilocks,
@@ -274,7 +274,23 @@ def certificate_item(selection: SelectionParts, fair: FairParts) -> CheckItem | 
     an older record (which has none)."""
     if selection.record.get("version", 0) < 5:
         return None
-    certificate = fair.document.get("certificate")
+    never = set(fair.never_selectable)
+    implied = _implied_probabilities(fair, selection.instance.pool.ids)
+    selectable = [p for person, p in implied.items() if person not in never]
+    return certificate_check(
+        fair.document.get("certificate"),
+        list(implied.values()),
+        selectable,
+        selection.instance.k,
+        _gamma(selection),
+    )
+
+
+def certificate_check(
+    certificate: Any, everyone: list[float], selectable: list[float], k: int, gamma: float
+) -> CheckItem:
+    """The ``certificate`` item from the probabilities the distribution implies (of everyone, of
+    the people on some feasible panel), the panel size and GOLDILOCKS's gamma."""
     if not isinstance(certificate, dict):
         return CheckItem("certificate", False, "the distribution has no 'certificate'")
     objective, sense = certificate.get("objective"), certificate.get("sense")
@@ -286,12 +302,9 @@ def certificate_item(selection: SelectionParts, fair: FairParts) -> CheckItem | 
     if not all(is_number(v) for v in numbers.values()):
         return CheckItem("certificate", False, f"bound, value and gap must be numbers: {numbers}")
     bound, value, gap = (float(numbers[key] or 0.0) for key in ("bound", "value", "gap"))
-    never = set(fair.never_selectable)
-    implied = _implied_probabilities(fair, selection.instance.pool.ids)
-    selectable = [p for person, p in implied.items() if person not in never]
     problems = []
     if selectable:
-        reached = _CERTIFIED_OBJECTIVES[objective](selection, list(implied.values()), selectable)
+        reached = _CERTIFIED_OBJECTIVES[objective](k, gamma, everyone, selectable)
         if abs(reached - value) > WEIGHT_TOLERANCE:
             problems.append(f"value {value!r}, the distribution gives {reached!r}")
     difference = bound - value if sense == "max" else value - bound

@@ -7,16 +7,21 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sortition.engine.registry import ALGORITHMS, FAIR_ALGORITHMS
+from sortition.errors import InputError, Problem
 from sortition.model import Instance
+from sortition.privacy.keys import PseudonymKey
 from sortition.record.reader import (
     RecordReader,
     allow_empty_household,
     is_int,
+    pseudonym_method,
     record_instance,
 )
+from sortition.verify.items import CheckItem
 
 
 @dataclass(frozen=True)
@@ -160,4 +165,47 @@ def household_problems(members: Sequence[str], pool_rows: dict[str, dict[str, An
         f"household {h}: {', '.join(people)}"
         for h, people in sorted(households.items())
         if len(people) > 1
+    ]
+
+
+def pseudonym_key_items(
+    record: dict[str, Any], name: str, key: PseudonymKey | None, pool_path: Path | None
+) -> list[CheckItem]:
+    """With the organiser's key: the ``pseudonym key`` item (its fingerprint is the record's).
+    A key for a record without pseudonyms, or a pool file for one with them but no key, is bad
+    input: the pool file could not be read as the record read it."""
+    method = pseudonym_method(record, name)
+    if method is None:
+        if key is not None:
+            raise InputError(
+                [
+                    Problem(
+                        "names people by the pool file's own ids, not by keyed pseudonyms: "
+                        "--pseudonym-key does not apply to it",
+                        file=name,
+                    )
+                ]
+            )
+        return []
+    if key is None:
+        if pool_path is not None:
+            raise InputError(
+                [
+                    Problem(
+                        "names people by keyed pseudonyms: checking it against the pool file "
+                        "needs the organiser's key (--pseudonym-key FILE)",
+                        file=name,
+                    )
+                ]
+            )
+        return []
+    stated = method["key_fingerprint"]
+    if key.fingerprint == stated:
+        return [CheckItem("pseudonym key", True, f"{key.name}: fingerprint matches {stated}")]
+    return [
+        CheckItem(
+            "pseudonym key",
+            False,
+            f"{key.name} has fingerprint {key.fingerprint}, the record's key {stated}: another key",
+        )
     ]

@@ -27,7 +27,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sortition.errors import InfeasibleError, InputError, Problem
+from sortition.errors import InfeasibleError, InputError
 from sortition.io.pool import parse_pool
 from sortition.io.quotas import read_quota_file
 from sortition.io.tables import read_table
@@ -43,8 +43,8 @@ from sortition.record.draw import commitment_sha256, derive_draw
 from sortition.record.reader import (
     allow_empty_household,
     pool_columns,
-    pseudonym_method,
 )
+from sortition.record.types import publish_types_of
 from sortition.verify.distribution import (
     certificate_item,
     lottery_item,
@@ -57,9 +57,11 @@ from sortition.verify.items import CheckItem, VerifyRequest, shortlist, version_
 from sortition.verify.parts import (
     SelectionParts,
     household_problems,
+    pseudonym_key_items,
     quota_problems,
     read_parts,
 )
+from sortition.verify.types import check_types_commitment, verify_types
 
 
 def check_commitment(document: dict[str, Any], name: str) -> list[CheckItem]:
@@ -70,6 +72,8 @@ def check_commitment(document: dict[str, Any], name: str) -> list[CheckItem]:
     A commitment edited and then saved in canonical form hashes to a new value; ``--expect``
     catches that against the published hash, these checks catch content that does not hold
     together (e.g. k changed, two weights swapped)."""
+    if publish_types_of(document) is not None:
+        return check_types_commitment(document, name)
     selection, fair = read_parts(document, name, with_draw=False)
     items = _digest_items(selection)
     if fair is not None:
@@ -88,13 +92,17 @@ def check_commitment(document: dict[str, Any], name: str) -> list[CheckItem]:
 
 def verify_selection(request: VerifyRequest) -> list[CheckItem]:
     record = request.record
+    if publish_types_of(record) is not None:
+        return verify_types(request)
     selection, fair = read_parts(record, request.name, with_draw=True)
 
     items = [version_item(record), _commitment_item(selection)]
     if request.expect is not None:
         items.append(_published_item(selection, request.expect))
     items += _digest_items(selection)
-    items += _pseudonym_key_items(selection, request.pseudonym_key, request.pool_path)
+    items += pseudonym_key_items(
+        selection.record, selection.name, request.pseudonym_key, request.pool_path
+    )
     if request.pool_path is not None:
         items.append(
             _pool_file_item(selection, request.pool_path, request.id_column, request.pseudonym_key)
@@ -189,49 +197,6 @@ def _raw_file(path: Path, raw_stated: Any) -> tuple[bool, str]:
         return True, f"file SHA-256 matches {raw}"
     recorded = raw_stated if isinstance(raw_stated, str) else "nothing"
     return False, f"raw file SHA-256 {raw} differs from the record's {recorded}"
-
-
-def _pseudonym_key_items(
-    selection: SelectionParts, key: PseudonymKey | None, pool_path: Path | None
-) -> list[CheckItem]:
-    """With the organiser's key: the ``pseudonym key`` item (its fingerprint is the record's).
-    A key for a record without pseudonyms, or a pool file for one with them but no key, is bad
-    input: the pool file could not be read as the record read it."""
-    method = pseudonym_method(selection.record, selection.name)
-    if method is None:
-        if key is not None:
-            raise InputError(
-                [
-                    Problem(
-                        "names people by the pool file's own ids, not by keyed pseudonyms: "
-                        "--pseudonym-key does not apply to it",
-                        file=selection.name,
-                    )
-                ]
-            )
-        return []
-    if key is None:
-        if pool_path is not None:
-            raise InputError(
-                [
-                    Problem(
-                        "names people by keyed pseudonyms: checking it against the pool file "
-                        "needs the organiser's key (--pseudonym-key FILE)",
-                        file=selection.name,
-                    )
-                ]
-            )
-        return []
-    stated = method["key_fingerprint"]
-    if key.fingerprint == stated:
-        return [CheckItem("pseudonym key", True, f"{key.name}: fingerprint matches {stated}")]
-    return [
-        CheckItem(
-            "pseudonym key",
-            False,
-            f"{key.name} has fingerprint {key.fingerprint}, the record's key {stated}: another key",
-        )
-    ]
 
 
 def _pool_file_item(

@@ -81,6 +81,7 @@ from sortition.privacy.keys import read_key as read_key
 from sortition.privacy.personal import personal_ids as personal_ids
 from sortition.progress import Progress
 from sortition.record.build import SeedLike, as_seed
+from sortition.record.types import DEFAULT_MIN_TYPE_SIZE as DEFAULT_MIN_TYPE_SIZE
 from sortition.seeds import Seed as Seed
 from sortition.seeds import seed_from_beacon as seed_from_beacon
 from sortition.seeds import seed_from_dice as seed_from_dice

@@ -291,3 +291,49 @@ def test_the_verify_page_takes_the_key_file(tmp_path: Path) -> None:
     )
     assert "Every check passed." not in wrong.text
     assert list((data / ".verify").iterdir()) == []
+
+
+def test_the_draw_page_publishes_type_counts(tmp_path: Path) -> None:
+    """The Draw page's 'Publish type counts only' (``--publish-types --min-type-size``): shown
+    for a keyed project, the record downloaded is the API's with the same T, names no e-mail and
+    no withheld member, and the page's verification passes; with households it is refused."""
+    data = tmp_path / "data"
+    browser = client(data)
+    project = new_project(browser)
+    upload(browser, project)
+    page = browser.get(f"{project}/draw").text
+    assert 'id="publish-types"' in page and 'id="min-type-size"' in page
+    refused = browser.post(
+        f"{project}/draw",
+        data={
+            "algorithm": "leximin",
+            "households": "1",
+            "seed_kind": "dice",
+            "seed": "3,6,1,4,2",
+            "publish_types": "1",
+            "min_type_size": "3",
+        },
+        follow_redirects=False,
+    )
+    assert refused.status_code == 400
+    assert "does not go with one person per household" in refused.text
+    run = start_draw(browser, project, households="", publish_types="1", min_type_size="3")
+    assert finish(browser, run)["state"] == "done"
+    record = browser.get(f"{run}/files/record.json").content
+    for address in emails():
+        assert address.encode() not in record
+    document = json.loads(record)
+    assert document["inputs"]["pool"]["publish_types"]["min_type_size"] == 3
+    loaded = sortition.load(
+        EXAMPLE / "pool.csv",
+        EXAMPLE / "quotas.csv",
+        20,
+        id_column="email",
+        pseudonym_key=read_key(folder_of(data, project) / KEY_FILE),
+    )
+    expected = sortition.select(
+        loaded, "leximin", sortition.seed_from_dice("3,6,1,4,2"), min_type_size=3
+    )
+    sortition.write_selection(expected, tmp_path / "api")
+    assert record == (tmp_path / "api" / "record.json").read_bytes()
+    assert "Every check passed." in browser.get(f"{run}/verify").text

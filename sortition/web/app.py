@@ -228,6 +228,7 @@ class Site:
             direction=text_direction(language),
             path=request.url.path,
             algorithm_lines=ALGORITHM_LINES,
+            default_min_type_size=sortition.DEFAULT_MIN_TYPE_SIZE,
             **context,
         )
         return HTMLResponse(html, status_code=status)
@@ -480,6 +481,35 @@ class Site:
         with_households = bool(households) and bool(project.settings.household_columns)
         return {"algorithm": algorithm, "k": k_value, "households": with_households}, problems
 
+    def types_request(
+        self, project: Project, asked: dict[str, Any], publish_types: str, min_type_size: str
+    ) -> tuple[int | None, list[str]]:
+        """``--publish-types --min-type-size T`` from the draw form: T, or None when the
+        organiser did not ask for type counts; and the problems with it (docs/privacy.md 7)."""
+        if not publish_types:
+            return None, []
+        problems: list[str] = []
+        if privacy_key(project) is None:
+            problems.append(
+                _(
+                    "publishing type counts needs the project's pseudonym key (made when the "
+                    "ids look personal)"
+                )
+            )
+        if asked["algorithm"] == "legacy":
+            problems.append(_("publishing type counts needs a fair algorithm, not LEGACY"))
+        if asked["households"]:
+            problems.append(_("publishing type counts does not go with one person per household"))
+        try:
+            threshold = (
+                int(min_type_size) if min_type_size.strip() else sortition.DEFAULT_MIN_TYPE_SIZE
+            )
+        except ValueError:
+            threshold = 0
+        if threshold < 1:
+            problems.append(_("the smallest published type must be a whole number of 1 or more"))
+        return threshold, problems
+
     def read_seed(self, kind: str, seed: str) -> tuple[sortition.Seed | None, list[str]]:
         if not seed.strip():
             return None, [_("enter the seed: the dice rolled or the words drawn in public")]
@@ -500,6 +530,8 @@ class Site:
         households: Annotated[str, Form()] = "",
         seed_kind: Annotated[str, Form()] = "text",
         seed: Annotated[str, Form()] = "",
+        publish_types: Annotated[str, Form()] = "",
+        min_type_size: Annotated[str, Form()] = "",
     ) -> Response:
         """Draw in one step (``sortition select``), in the background."""
         project = self.mine(request, project_id)
@@ -512,22 +544,27 @@ class Site:
             "households": households,
             "seed_kind": seed_kind,
             "seed": seed,
+            "publish_types": publish_types,
+            "min_type_size": min_type_size,
         }
         asked, problems = self.draw_request(project, algorithm, k, households)
+        threshold, type_problems = self.types_request(project, asked, publish_types, min_type_size)
+        problems += type_problems
         chosen, seed_problems = self.read_seed(seed_kind, seed)
         problems += seed_problems
         if problems or chosen is None:
             return self.page(
                 request, "draw.html", status=400, project=project, problems=problems, form=form
             )
-        project, run = self.projects.start_run(
-            project, {**asked, **keyed(project), "steps": 1, "seed_kind": seed_kind, "seed": seed}
-        )
+        settings = {**asked, **keyed(project), "steps": 1, "seed_kind": seed_kind, "seed": seed}
+        if threshold is not None:
+            settings["publish_types"] = threshold
+        project, run = self.projects.start_run(project, settings)
         out = project.run_folder(run)
 
         def work(job: Job) -> None:
             loaded = project.load(k=asked["k"], households=asked["households"])
-            selection = select_with_key(project, loaded, algorithm, chosen, job)
+            selection = select_with_key(project, loaded, algorithm, chosen, job, threshold)
             sortition.write_selection(selection, out)
 
         self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
@@ -540,6 +577,8 @@ class Site:
         algorithm: Annotated[str, Form()] = sortition.DEFAULT_ALGORITHM,
         k: Annotated[str, Form()] = "",
         households: Annotated[str, Form()] = "",
+        publish_types: Annotated[str, Form()] = "",
+        min_type_size: Annotated[str, Form()] = "",
     ) -> Response:
         """The first of two steps (``sortition commit``): fix everything but the seed, in the
         background; the run's page then shows the SHA-256 to publish."""
@@ -547,18 +586,29 @@ class Site:
         if project is None:
             return self.missing(request)
         self.use_language(request)
-        form = {"algorithm": algorithm, "k": k, "households": households}
+        form = {
+            "algorithm": algorithm,
+            "k": k,
+            "households": households,
+            "publish_types": publish_types,
+            "min_type_size": min_type_size,
+        }
         asked, problems = self.draw_request(project, algorithm, k, households)
+        threshold, type_problems = self.types_request(project, asked, publish_types, min_type_size)
+        problems += type_problems
         if problems:
             return self.page(
                 request, "draw.html", status=400, project=project, problems=problems, form=form
             )
-        project, run = self.projects.start_run(project, {**asked, **keyed(project), "steps": 2})
+        settings = {**asked, **keyed(project), "steps": 2}
+        if threshold is not None:
+            settings["publish_types"] = threshold
+        project, run = self.projects.start_run(project, settings)
         out = project.commitment_folder(run)
 
         def work(job: Job) -> None:
             loaded = project.load(k=asked["k"], households=asked["households"])
-            commitment = commit_with_key(project, loaded, algorithm, job)
+            commitment = commit_with_key(project, loaded, algorithm, job, threshold)
             sortition.write_commitment(commitment, out)
 
         self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
@@ -1094,12 +1144,17 @@ def sha256_of(path: Path) -> str:
 
 
 def commit_with_key(
-    project: Project, loaded: sortition.LoadedInput, algorithm: str, job: Job
+    project: Project,
+    loaded: sortition.LoadedInput,
+    algorithm: str,
+    job: Job,
+    min_type_size: int | None = None,
 ) -> sortition.Commitment:
     """``sortition.commit`` for a project. The project's pseudonym key (``privacy_key``) is
     already in ``loaded`` (``Project.load`` reads the pool with it), so the commitment names
-    everyone by a keyed pseudonym where the ids look personal."""
-    return sortition.commit(loaded, algorithm, progress=job.progress)
+    everyone by a keyed pseudonym where the ids look personal; ``min_type_size`` publishes type
+    counts (``--publish-types``)."""
+    return sortition.commit(loaded, algorithm, progress=job.progress, min_type_size=min_type_size)
 
 
 def select_with_key(
@@ -1108,11 +1163,14 @@ def select_with_key(
     algorithm: str,
     seed: sortition.Seed,
     job: Job,
+    min_type_size: int | None = None,
 ) -> sortition.Selection:
     """``sortition.select`` for a project's draw, with the project's pseudonym key in
     ``loaded`` as in ``commit_with_key``: record.json, distribution.json and lottery.csv then
     name nobody, and the run's private/pseudonyms.csv holds the organiser's table."""
-    return sortition.select(loaded, algorithm, seed, progress=job.progress)
+    return sortition.select(
+        loaded, algorithm, seed, progress=job.progress, min_type_size=min_type_size
+    )
 
 
 async def read_limited(upload: UploadFile) -> bytes:

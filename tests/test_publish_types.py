@@ -405,3 +405,14 @@ def test_replace_refuses_a_record_with_published_types(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2 and "lists type counts, not the people" in result.stderr
     assert not (tmp_path / "r").exists()
+
+
+def test_a_record_without_its_digests_is_bad_input(tmp_path: Path) -> None:
+    out = tmp_path / "panel"
+    select(tmp_path, out)
+    record = record_of(out)
+    del record["inputs"]["quotas"]
+    path = tmp_path / "broken.json"
+    path.write_text(json_text(record), encoding="utf-8")
+    code, text = verify(path)
+    assert code == 2 and "inputs.quotas.digest" in text and "Traceback" not in text

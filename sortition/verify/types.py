@@ -102,6 +102,8 @@ def read_types(record: dict[str, Any], name: str, with_draw: bool) -> TypesParts
     reader = RecordReader(name)
     settings = publish_types_of(record) or {}
     threshold = reader.integer(settings, "min_type_size", minimum=1)
+    for key in ("inputs.pool.digest", "inputs.quotas.digest"):
+        reader.text(record, key)
     quotas = embedded_quotas(record, name)
     units = reader.items(record, "pool")
     if not units:

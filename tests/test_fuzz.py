@@ -385,6 +385,16 @@ def selection_record(keyed: bool = False) -> bytes:
     return (_selection(keyed) / "out" / "record.json").read_bytes()
 
 
+def types_record() -> bytes:
+    """A valid record of `select --publish-types` (keyed, T = 2: some types withheld)."""
+    cache = _valid_outputs(
+        select_args("{cache}/pool.csv", "{cache}/quotas.csv", K, "--pseudonym-key",
+                    "{cache}/p.key", "--publish-types", "--min-type-size", "2", seed="s",
+                    out="{cache}/out")
+    )  # fmt: skip
+    return (cache / "out" / "record.json").read_bytes()
+
+
 def commitment() -> bytes:
     cache = _valid_outputs(
         ["commit", "--pool", "{cache}/pool.csv", "--quotas", "{cache}/quotas.csv", "-k", str(K),
@@ -451,6 +461,8 @@ def select_case(rnd: Random, seeded: bool = True) -> Prepare:
         *often(rnd, [], ["--algorithm", "goldilocks"], ["--max-attempts", "1"]),
         *often(rnd, [], ["--panels", "10"], ["--panels", "0"], ["--panels", "7"], spoil=0.3),
         *(seed_options(rnd) if seeded else []),
+        *often(rnd, [], ["--publish-types"], ["--publish-types", "--min-type-size", "2"],
+               ["--min-type-size", "0"], spoil=0.15),
     ]  # fmt: skip
     kind = out_kind(rnd)
     privacy = privacy_options(rnd)
@@ -507,6 +519,8 @@ def verify_case(rnd: Random) -> Prepare:
         if replacement
         else alternates_record()
         if alternates
+        else types_record()
+        if keyed and rnd.random() < 0.4
         else selection_record(keyed)
     )
     keyed = keyed and not (invitation or alternates)

@@ -28,6 +28,7 @@ from sortition.record.canonical import canonical_json, pseudonymised_pool
 from sortition.record.draw import commitment_sha256
 from sortition.record.types import parse_placeholder, placeholder, type_table
 from sortition.selection.service import load_input
+from sortition.verify.service import verify_record
 from tests.helpers import (
     EXAMPLE,
     REPO,
@@ -416,3 +417,15 @@ def test_a_record_without_its_digests_is_bad_input(tmp_path: Path) -> None:
     path.write_text(json_text(record), encoding="utf-8")
     code, text = verify(path)
     assert code == 2 and "inputs.quotas.digest" in text and "Traceback" not in text
+
+
+def test_verify_reads_a_renamed_id_column_with_id_column(tmp_path: Path) -> None:
+    """The library's ``id_column``: the pool file's id column has another name now."""
+    out = tmp_path / "panel"
+    pool, _, key, _ = select(tmp_path, out)
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text(pool.read_text(encoding="utf-8").replace("email", "address_e", 1))
+    record = out / "record.json"
+    assert verify(record, "--pool", renamed, "--pseudonym-key", key)[0] == 1  # no such column
+    report = verify_record(record, renamed, pseudonym_key=key, id_column="address_e")
+    assert report.ok, report.failed()

@@ -110,12 +110,13 @@ def type_table(pool_rows: list[dict[str, Any]], key: PseudonymKey, min_type_size
     by id, no households)."""
     if min_type_size < 1:
         raise InputError([Problem(f"--min-type-size must be at least 1, not {min_type_size}")])
-    groups: dict[bytes, list[dict[str, Any]]] = {}
+    groups: dict[tuple[tuple[str, Any], ...], list[dict[str, Any]]] = {}
     for row in pool_rows:
-        groups.setdefault(canonical_json(row["values"]), []).append(row)
+        groups.setdefault(tuple(sorted(row["values"].items())), []).append(row)
     public, withheld = [], []
-    for text, rows in groups.items():
+    for rows in groups.values():
         values = dict(rows[0]["values"])
+        text = canonical_json(values)
         members = sorted(row["id"] for row in rows)
         if len(members) >= min_type_size:
             entry = {"values": values, "people": len(members), "members": members}

@@ -198,7 +198,9 @@ def verify_types(request: VerifyRequest) -> list[CheckItem]:
     items += [*_digest_items(parts), _types_item(parts)]
     items += pseudonym_key_items(record, request.name, request.pseudonym_key, request.pool_path)
     if request.pool_path is not None and request.pseudonym_key is not None:
-        items.append(_pool_file_item(parts, request.pool_path, request.pseudonym_key))
+        items.append(
+            _pool_file_item(parts, request.pool_path, request.pseudonym_key, request.id_column)
+        )
     if request.quotas_path is not None:
         items.append(_quotas_file_item(parts, request.quotas_path, request.warnings))
     items += [_panel_size_item(parts), _quotas_item(parts), _draw_item(parts)]
@@ -318,10 +320,14 @@ def _quotas_file_item(parts: TypesParts, path: Path, warnings: list[str]) -> Che
     return CheckItem("quotas file", True, f"{path.name}: canonical digest matches {stated}")
 
 
-def _pool_file_item(parts: TypesParts, path: Path, key: PseudonymKey) -> CheckItem:
+def _pool_file_item(
+    parts: TypesParts, path: Path, key: PseudonymKey, id_column: str | None = None
+) -> CheckItem:
     """The pool file, read with the key as the record read it, gives the record's type table,
     the withheld types' digests included; their values then count in every quota check."""
     column, households = pool_columns(parts.record, parts.name)
+    if id_column is not None:  # --id-column: the pool file's id column has another name now
+        column = id_column
     table = read_table(path)
     try:
         pool_file = parse_pool(

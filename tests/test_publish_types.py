@@ -429,3 +429,52 @@ def test_verify_reads_a_renamed_id_column_with_id_column(tmp_path: Path) -> None
     assert verify(record, "--pool", renamed, "--pseudonym-key", key)[0] == 1  # no such column
     report = verify_record(record, renamed, pseudonym_key=key, id_column="address_e")
     assert report.ok, report.failed()
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from("ab"), st.sampled_from("xyz")), min_size=8, max_size=24),
+    st.integers(min_value=1, max_value=4),
+    st.sampled_from(["leximin", "maximin", "nash"]),
+)
+def test_random_pools_verify_in_public_and_with_the_key(
+    rows: list[tuple[str, str]], threshold: int, algorithm: str
+) -> None:
+    """Any pool, any T: the record verifies from the public record alone and with the pool
+    and the key, and its placeholders name the people selected.csv holds."""
+    import tempfile
+
+    from sortition.selection.service import select_panel, write_selection
+
+    k = 4
+    with tempfile.TemporaryDirectory() as folder:
+        base = Path(folder)
+        pool, quotas = base / "pool.csv", base / "quotas.csv"
+        pool.write_text(
+            "id,f,g\n" + "".join(f"v{i}@x.org,{f},{g}\n" for i, (f, g) in enumerate(rows)),
+            encoding="utf-8",
+        )
+        quotas.write_text(
+            "feature,value,min,max\nf,a,0,4\nf,b,0,4\ng,x,0,4\ng,y,0,4\ng,z,0,4\n",
+            encoding="utf-8",
+        )
+        key = PseudonymKey(KEY)
+        loaded = load_input(pool, quotas, k, "id", pseudonym_key=key)
+        selection = select_panel(loaded, algorithm, "random", min_type_size=threshold)
+        write_selection(selection, base / "out")
+        record = base / "out" / "record.json"
+        published = json.loads(record.read_text(encoding="utf-8"))
+        assert rederive_from_public_record(published) == published["panel"]
+        assert verify_record(record).ok
+        assert verify_record(record, pool, pseudonym_key=key, recompute=True).ok
+        selected = sorted(loaded.instance.pool.ids[i] for i in selection.panel)
+        assert selection.draw.panel == published["panel"]
+        table = type_table(
+            pseudonymised_pool(loaded.instance.pool, loaded.instance.quotas), key, threshold
+        )
+        assert sorted(table.person(p) for p in published["panel"]) == selected
+        data = record.read_bytes()
+        assert b"@x.org" not in data
+        for u, unit in enumerate(table.units):
+            if "withheld" in unit:
+                assert not [p for p in table.members[u] if p.encode() in data]

@@ -478,3 +478,39 @@ def test_random_pools_verify_in_public_and_with_the_key(
         for u, unit in enumerate(table.units):
             if "withheld" in unit:
                 assert not [p for p in table.members[u] if p.encode() in data]
+
+
+def test_the_public_quota_check_within_bounds(tmp_path: Path) -> None:
+    """Where withheld members' values are not known, the quotas are checked within bounds: the
+    drawn panel passes; a lone withheld member cannot fill quotas whose minimums need more."""
+    from sortition.verify.types import _quota_problems, read_types
+
+    out = tmp_path / "panel"
+    select(tmp_path, out)
+    parts = read_types(record_of(out), "record.json", with_draw=True)
+    unit_of = parts.unit_of()
+    drawn = Counter(unit_of[p] for p in parts.panel)
+    assert any(parts.values[u] is None for u in drawn)
+    problems, hidden = _quota_problems(parts, drawn, "")
+    assert not problems and hidden == sum(c for u, c in drawn.items() if parts.values[u] is None)
+    lone = Counter({parts.withheld[0]: 1})
+    problems, hidden = _quota_problems(parts, lone, "")
+    assert hidden == 1 and problems  # 1 member cannot reach 10 women
+    # Each value alone could be met by the one withheld member, but not both at once.
+    from types import SimpleNamespace
+
+    from sortition.model import Quotas, ValueQuota
+
+    both = Quotas(
+        (
+            ValueQuota("gender", "female", 1, 1, None, None),
+            ValueQuota("gender", "male", 1, 1, None, None),
+        )
+    )
+    tiny: Any = SimpleNamespace(quotas=both, values=[None, {"gender": "female"}])
+    problems, hidden = _quota_problems(tiny, Counter({0: 1}), "")
+    assert hidden == 1 and problems == [
+        "gender: the 1 members of withheld types cannot fill the quotas (they need 2 more, have "
+        "room for 2)"
+    ]
+    assert _quota_problems(tiny, Counter({0: 1, 1: 1}), "") == ([], 1)

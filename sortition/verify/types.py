@@ -394,7 +394,9 @@ def _panel_size_item(parts: TypesParts) -> CheckItem:
 def _quota_problems(parts: TypesParts, per_unit: Counter[int], what: str) -> tuple[list[str], int]:
     """The quotas on a panel given as a count per unit: exact where every unit's values are
     known; where ``hidden`` members' values are not, each quota's count lies between what the
-    known members give and that plus ``hidden``. Returns the problems and ``hidden``."""
+    known members give and that plus ``hidden``, and for each feature the hidden members must
+    fit: the values below their minimum need no more than ``hidden`` of them, the room below
+    the values' maximums holds them all. Returns the problems and ``hidden``."""
     counted: Counter[tuple[str, str]] = Counter()
     hidden = 0
     for unit, count in per_unit.items():
@@ -410,6 +412,16 @@ def _quota_problems(parts: TypesParts, per_unit: Counter[int], what: str) -> tup
         if low > q.max or low + hidden < q.min:
             seen = str(low) if not hidden else f"{low} to {low + hidden}"
             problems.append(f"{what}{q.feature} {q.value}: {seen}, quota {q.min}-{q.max}")
+    if hidden and not problems:
+        for feature in parts.quotas.features:
+            rows = [q for q in parts.quotas.rows if q.feature == feature]
+            need = sum(max(0, q.min - counted[(feature, q.value)]) for q in rows)
+            room = sum(max(0, q.max - counted[(feature, q.value)]) for q in rows)
+            if need > hidden or room < hidden:
+                problems.append(
+                    f"{what}{feature}: the {hidden} members of withheld types cannot fill the "
+                    f"quotas (they need {need} more, have room for {room})"
+                )
     return problems, hidden
 
 

@@ -319,6 +319,8 @@ def test_the_draw_page_publishes_type_counts(tmp_path: Path) -> None:
     assert "does not go with one person per household" in refused.text
     run = start_draw(browser, project, households="", publish_types="1", min_type_size="3")
     assert finish(browser, run)["state"] == "done"
+    shown = browser.get(run)
+    assert shown.status_code == 200 and 'id="pseudonymous"' in shown.text
     record = browser.get(f"{run}/files/record.json").content
     for address in emails():
         assert address.encode() not in record
@@ -336,4 +338,28 @@ def test_the_draw_page_publishes_type_counts(tmp_path: Path) -> None:
     )
     sortition.write_selection(expected, tmp_path / "api")
     assert record == (tmp_path / "api" / "record.json").read_bytes()
+    assert "Every check passed." in browser.get(f"{run}/verify").text
+
+
+def test_the_two_step_draw_publishes_type_counts(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    browser = client(data)
+    project = new_project(browser)
+    upload(browser, project)
+    response = browser.post(
+        f"{project}/commit",
+        data={"algorithm": "leximin", "publish_types": "1", "min_type_size": "4"},
+        follow_redirects=False,
+    )
+    run = response.headers["location"]
+    assert finish(browser, run)["state"] == "committed"
+    commitment = json.loads(browser.get(f"{run}/files/commitment.json").content)
+    assert commitment["inputs"]["pool"]["publish_types"]["min_type_size"] == 4
+    page = browser.post(f"{run}/draw", data={"seed_kind": "dice", "seed": "5,2,6"}).text
+    assert "Done: 20 people selected." in page, page
+    record = browser.get(f"{run}/files/record.json").content
+    for address in emails():
+        assert address.encode() not in record
+    selected = browser.get(f"{run}/files/selected.csv").text
+    assert len(list(csv.reader(io.StringIO(selected)))) == 21
     assert "Every check passed." in browser.get(f"{run}/verify").text

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from sortition_cli.i18n import _
 
 from sortition.privacy.keys import PseudonymKey, read_key
 from sortition.record.build import SeedLike
@@ -106,7 +107,7 @@ class InputArgs:
             ids_are_public=privacy is None or privacy.ids_are_public,
         )
         for warning in loaded.warnings:
-            click.echo(f"warning: {warning}", err=True)
+            click.echo(_("warning: {warning}").format(warning=warning), err=True)
         return loaded
 
 
@@ -314,11 +315,14 @@ class SeedArgs:
         )
         if resolved.source == "os":
             click.echo(
-                "no seed source given: using a fresh seed from the operating system: "
-                f"{resolved.value}"
+                _(
+                    "no seed source given: using a fresh seed from the operating system: {seed}"
+                ).format(seed=resolved.value)
             )
         elif resolved.source != "seed":
-            click.echo(f"seed from {resolved.source}: {resolved.value}")
+            click.echo(
+                _("seed from {source}: {seed}").format(source=resolved.source, seed=resolved.value)
+            )
         return resolved
 
 

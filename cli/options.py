@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 import click
 from sortition_cli.i18n import _
 
+from sortition.io.outputs import csv_byte_order_mark
+from sortition.io.tables import starts_with_bom
 from sortition.privacy.keys import PseudonymKey, read_key
 from sortition.record.build import SeedLike
 from sortition.seeds import Seed, resolve_seed
@@ -191,16 +193,49 @@ privacy_options = _grouped(
 
 
 OUT_HELP = "Output folder (created; must be new or empty unless --force)."
+EXCEL_CSV_HELP = (
+    "Write the CSV files as UTF-8 with a byte-order mark, so that Excel shows Hebrew and other "
+    "non-Latin names correctly (done anyway when an input CSV file has one). Records (JSON) "
+    "never get one."
+)
 FORCE_HELP = (
     "Replace an earlier output folder of sortition. Never a folder that holds the inputs or "
     "files sortition did not write."
 )
 
 
+def input_files(values: Iterable[Any]) -> list[Path]:
+    """The files among a command's argument values: paths, and the ``files`` of the option
+    groups (InputArgs, PrivacyArgs, SeedArgs)."""
+    found: list[Path] = []
+    for value in values:
+        if isinstance(value, Path):
+            found.append(value)
+        elif isinstance(getattr(value, "files", None), list):
+            found.extend(value.files)
+    return found
+
+
+def excel_csv_output(command: F) -> F:
+    """--excel-csv: the command's CSV outputs get the UTF-8 byte-order mark when it is given or
+    when one of its input CSV files starts with one (``sortition.io.outputs.csv_byte_order_mark``);
+    the output folder's own path is not an input (a folder never has a mark)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, excel_csv: bool, **kwargs: Any) -> Any:
+        files = input_files([*args, *kwargs.values()])
+        marked = excel_csv or any(starts_with_bom(path) for path in files if path.is_file())
+        with csv_byte_order_mark(marked):
+            return command(*args, **kwargs)
+
+    return click.option("--excel-csv", is_flag=True, help=EXCEL_CSV_HELP)(wrapper)  # type: ignore[return-value]
+
+
 def output_options(help: str = OUT_HELP) -> Callable[[F], F]:
-    """--out FOLDER (required) and --force: every command that writes a folder."""
+    """--out FOLDER (required), --force and --excel-csv: every command that writes a folder."""
 
     def decorate(command: F) -> F:
+        command = excel_csv_output(command)
         command = click.option("--force", is_flag=True, help=FORCE_HELP)(command)
         return click.option(
             "--out",

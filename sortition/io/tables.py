@@ -102,6 +102,23 @@ class Table:
         return hint
 
 
+BYTE_ORDER_MARK = b"\xef\xbb\xbf"
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def starts_with_bom(path: Path) -> bool:
+    """Whether ``path`` is a CSV or text file that begins with the UTF-8 byte-order mark (as
+    Excel's "CSV UTF-8" writes them). An Excel or Parquet file, or one that cannot be read,
+    does not."""
+    if path.suffix.lower() not in TEXT_SUFFIXES:
+        return False
+    try:
+        with path.open("rb") as handle:
+            return handle.read(3) == BYTE_ORDER_MARK
+    except OSError:
+        return False
+
+
 def read_table(path: PathLike) -> Table:
     """Read ``path`` by its suffix: .xlsx (Excel), .parquet, else CSV (UTF-8, BOM or not)."""
     path = Path(path)

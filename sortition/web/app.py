@@ -21,6 +21,7 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from fractions import Fraction
 from pathlib import Path
@@ -87,6 +88,18 @@ def _(message: str, **values: Any) -> str:
 def _ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
     text = (_current.get() or _ENGLISH).ngettext(singular, plural, n)
     return text % {"num": n, **values}
+
+
+def excel_csv_like(source: Path | None) -> AbstractContextManager[None]:
+    """The CSV files written in the block start with the UTF-8 byte-order mark when the
+    uploaded ``source`` (the pool, the registry) had one, as the command line writes them: a
+    file saved from Excel as "CSV UTF-8" gives files Excel reads back with their names intact."""
+    return sortition.csv_byte_order_mark(source is not None and sortition.starts_with_bom(source))
+
+
+def write_committed_draw(result: sortition.CommittedDraw, out: Path, pool: Path | None) -> None:
+    with excel_csv_like(pool):
+        sortition.write_committed_draw(result, out)
 
 
 class UploadTooLarge(Exception):
@@ -528,7 +541,8 @@ class Site:
         def work(job: Job) -> None:
             loaded = project.load(k=asked["k"], households=asked["households"])
             selection = select_with_key(project, loaded, algorithm, chosen, job)
-            sortition.write_selection(selection, out)
+            with excel_csv_like(project.pool_path):
+                sortition.write_selection(selection, out)
 
         self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
         return to(f"/p/{project.id}/runs/{run}")
@@ -559,7 +573,8 @@ class Site:
         def work(job: Job) -> None:
             loaded = project.load(k=asked["k"], households=asked["households"])
             commitment = commit_with_key(project, loaded, algorithm, job)
-            sortition.write_commitment(commitment, out)
+            with excel_csv_like(project.pool_path):
+                sortition.write_commitment(commitment, out)
 
         self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
         return to(f"/p/{project.id}/runs/{run}")
@@ -609,7 +624,7 @@ class Site:
             result = await run_sync(
                 sortition.draw_committed, commitment, chosen, project.pool_path, digest, key
             )
-            await run_sync(sortition.write_committed_draw, result, project.run_folder(run))
+            await run_sync(write_committed_draw, result, project.run_folder(run), project.pool_path)
         except sortition.SortitionError as error:
             problems = [str(p) for p in error.problems]
             return self.run_view(request, project, run, status=400, seed_problems=problems)
@@ -708,7 +723,8 @@ class Site:
             result = sortition.run_audit(
                 loaded, chosen, seed, draws=draw_count, progress=job.progress
             )
-            sortition.write_audit(result, out)
+            with excel_csv_like(project.pool_path):
+                sortition.write_audit(result, out)
 
         self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
         return to(f"/p/{project.id}/runs/{run}")
@@ -842,7 +858,8 @@ class Site:
                 weights=weights,
                 progress=job.progress,
             )
-            sortition.write_invitations(result, out)
+            with excel_csv_like(path):
+                sortition.write_invitations(result, out)
 
         self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
         return run

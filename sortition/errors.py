@@ -37,7 +37,7 @@ class Problem:
     row: int | None = None
     column: str | None = None
     template: str | None = None
-    params: tuple[tuple[str, str], ...] = ()
+    params: tuple[tuple[str, str | Problem], ...] = ()
 
     def __str__(self) -> str:
         return self.text()
@@ -55,7 +55,11 @@ class Problem:
             place.append(gettext(N_("column '{column}'")).format(column=self.column))
         message = self.message
         if self.template is not None and gettext is not _english:
-            message = gettext(self.template).format(**dict(self.params))
+            values = {
+                name: value.text(gettext) if isinstance(value, Problem) else value
+                for name, value in self.params
+            }
+            message = gettext(self.template).format(**values)
         return f"{', '.join(place)}: {message}" if place else message
 
 
@@ -68,10 +72,13 @@ def problem(
     **params: object,
 ) -> Problem:
     """A ``Problem`` whose message ``template`` (marked ``N_``, with ``{name}`` placeholders) an
-    entry layer can translate; ``params`` fill the placeholders (shown as they are)."""
-    values = {name: str(value) for name, value in params.items()}
+    entry layer can translate; ``params`` fill the placeholders (shown as they are), but for a
+    ``Problem`` without a place, a part of the message that is translated in its turn."""
+    values: dict[str, str | Problem] = {
+        name: value if isinstance(value, Problem) else str(value) for name, value in params.items()
+    }
     return Problem(
-        template.format(**values),
+        template.format(**{name: str(value) for name, value in values.items()}),
         file=file,
         row=row,
         column=column,

@@ -255,3 +255,63 @@ def test_bad_input_from_the_environment(tmp_path: Path) -> None:
 def test_input_error_keeps_english_text() -> None:
     error = InputError([problem("file not found", file="a.csv")])
     assert str(error) == "a.csv: file not found"
+
+
+def bad_pool(folder: Path) -> Path:
+    """The example pool with an unknown value in row 6 and an empty id in row 8."""
+    from tests.helpers import EXAMPLE
+
+    rows = (EXAMPLE / "pool.csv").read_text(encoding="utf-8").splitlines()
+    rows[5] = rows[5].replace(",female,", ",femal,").replace(",male,", ",mal,")
+    rows[7] = "," + rows[7].split(",", 1)[1]
+    bad = folder / "bad pool.csv"
+    bad.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return bad
+
+
+def test_the_pool_readers_problems_in_hebrew(tmp_path: Path) -> None:
+    """The problems a new organiser meets first, in Hebrew; the file, the column and the value
+    as the file has them; English unchanged."""
+    from tests.helpers import EXAMPLE
+
+    args = ["check", "--pool", bad_pool(tmp_path), "--quotas", EXAMPLE / "quotas.csv", "-k", "20"]
+    english = run_cli(args)
+    hebrew = run_cli(["--lang", "he", *args])
+    assert english.exit_code == hebrew.exit_code == 2
+    assert "bad pool.csv, row 6, column 'gender': value 'femal' has no quota row" in english.stderr
+    assert "bad pool.csv, row 8, column 'id': the id is empty" in english.stderr
+    assert "bad pool.csv, שורה 6, עמודה 'gender': לערך 'femal' אין שורת מכסה" in hebrew.stderr
+    assert "bad pool.csv, שורה 8, עמודה 'id': המזהה ריק" in hebrew.stderr
+    assert len(english.stderr.splitlines()) == len(hebrew.stderr.splitlines())
+
+
+def test_a_missing_feature_column_in_hebrew(tmp_path: Path) -> None:
+    """A message with a part of its own (what the header holds), both translated."""
+    pool = tmp_path / "pool.csv"
+    pool.write_text("id,מגדר\n1,נקבה\n2,זכר\n", encoding="utf-8")
+    quotas = tmp_path / "quotas.csv"
+    quotas.write_text("feature,value,min,max\nאזור,צפון,0,1\n", encoding="utf-8")
+    result = run_cli(["--lang", "he", "check", "--pool", pool, "--quotas", quotas, "-k", "1"])
+    assert result.exit_code == 2
+    assert "אין עמודה למאפיין המכסה 'אזור'; שורת הכותרת" in result.stderr
+    assert "'id', 'מגדר'" in result.stderr
+
+
+def test_the_page_shows_the_same_hebrew_problems(tmp_path: Path) -> None:
+    pytest.importorskip("fastapi")
+    from tests.test_web import client, example_files, new_project
+
+    bad = bad_pool(tmp_path)
+    from tests.helpers import EXAMPLE
+
+    args = ["--lang", "he", "check", "--pool", bad, "--quotas", EXAMPLE / "quotas.csv", "-k", "20"]
+    lines = [line.strip() for line in run_cli(args).stderr.splitlines() if "שורה 6" in line]
+    assert lines
+    browser = client(tmp_path / "data")
+    project = new_project(browser)
+    response = browser.post(
+        f"{project}/inputs?lang=he", files=example_files(pool=bad), data={"k": "20"}
+    )
+    assert response.status_code == 400
+    for line in lines:
+        assert line.replace("'", "&#39;") in response.text

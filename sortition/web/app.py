@@ -85,6 +85,17 @@ def _(message: str, **values: Any) -> str:
     return text % values if values else text
 
 
+_library: ContextVar[gettext.NullTranslations | None] = ContextVar(
+    "sortition_web_library_translations", default=None
+)
+
+
+def problem_text(problem: sortition.Problem) -> str:
+    """A problem of the library (a file's row and column) in the request's language, where the
+    library marked its message for translation (``sortition.errors.problem``)."""
+    return problem.text((_library.get() or _ENGLISH).gettext)
+
+
 def _ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
     text = (_current.get() or _ENGLISH).ngettext(singular, plural, n)
     return text % {"num": n, **values}
@@ -248,6 +259,7 @@ class Site:
     def use_language(self, request: Request) -> None:
         """Messages built in Python (``_``) in the request's language."""
         _current.set(translations("web", request.state.language))
+        _library.set(translations("library", request.state.language))
 
     def mine(self, request: Request, project_id: str) -> Project | None:
         return self.projects.get(project_id, request.state.session)
@@ -286,7 +298,7 @@ class Site:
             try:
                 table, warnings = summarise(project.load())
             except sortition.SortitionError as error:
-                load_problems = [str(p) for p in error.problems]
+                load_problems = [problem_text(p) for p in error.problems]
         return self.page(
             request,
             "project.html",
@@ -393,7 +405,7 @@ class Site:
                         )
                     )
                 except sortition.SortitionError as error:
-                    return [str(p) for p in error.problems]
+                    return [problem_text(p) for p in error.problems]
             for kind, (name, content) in files.items():
                 project = self.projects.store_input(project, kind, name, content)
         if personal is not None:
@@ -425,11 +437,15 @@ class Site:
         except sortition.InfeasibleError as error:
             return {
                 "feasible": False,
-                "problems": [str(p) for p in error.problems],
+                "problems": [problem_text(p) for p in error.problems],
                 "advice": list(error.advice),
             }
         except sortition.SortitionError as error:
-            return {"feasible": None, "problems": [str(p) for p in error.problems], "advice": []}
+            return {
+                "feasible": None,
+                "problems": [problem_text(p) for p in error.problems],
+                "advice": [],
+            }
         return {"feasible": True, "problems": [], "advice": []}
 
     def delete(self, request: Request, project_id: str) -> Response:
@@ -501,7 +517,7 @@ class Site:
                 sortition.seed_from_dice(seed) if kind == "dice" else sortition.seed_from_text(seed)
             )
         except sortition.SortitionError as error:
-            return None, [str(p) for p in error.problems]
+            return None, [problem_text(p) for p in error.problems]
         return chosen, []
 
     def draw(
@@ -626,7 +642,7 @@ class Site:
             )
             await run_sync(write_committed_draw, result, project.run_folder(run), project.pool_path)
         except sortition.SortitionError as error:
-            problems = [str(p) for p in error.problems]
+            problems = [problem_text(p) for p in error.problems]
             return self.run_view(request, project, run, status=400, seed_problems=problems)
         self.projects.update_run(project, run, seed_kind=seed_kind, seed=shown)
         return to(f"/p/{project.id}/runs/{run}")
@@ -641,7 +657,7 @@ class Site:
             try:
                 return sortition.seed_from_beacon(path), []
             except sortition.SortitionError as error:
-                return None, [str(p) for p in error.problems]
+                return None, [problem_text(p) for p in error.problems]
 
     def audit_page(self, request: Request, project_id: str) -> HTMLResponse:
         project = self.mine(request, project_id)
@@ -1074,7 +1090,7 @@ class Site:
                         verify_with_key, record_path, paths["pool"], paths["quotas"], paths["key"]
                     )
                 except sortition.SortitionError as error:
-                    problems = [str(p) for p in error.problems]
+                    problems = [problem_text(p) for p in error.problems]
             status = 400 if problems else 200
             return self.page(
                 request, "verify.html", status=status, report=report, problems=problems

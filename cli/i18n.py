@@ -26,6 +26,7 @@ from typing import Any
 
 import click
 
+from sortition.errors import translated
 from sortition.i18n import DEFAULT_LANGUAGE, LANGUAGES, translations
 
 _current = {"language": DEFAULT_LANGUAGE}
@@ -70,6 +71,13 @@ def library_message(message: str) -> str:
     return translations("library", _current["language"]).gettext(message)
 
 
+def library_text(text: object) -> str:
+    """A text the library returned (a warning, a line of advice, a problem) in the chosen
+    language where the library made it translatable (``sortition.errors.Message``,
+    ``Problem``), else as it is."""
+    return translated(text, library_message)
+
+
 def _install_click_messages(language: str) -> None:
     """click's own messages ("Usage:", "Missing option ...", "Show this message and exit.") in
     ``language``: click's modules call ``gettext.gettext`` as ``_``, bound when they were
@@ -81,6 +89,7 @@ def _install_click_messages(language: str) -> None:
     import click.parser
     import click.termui
     import click.types
+    import click.utils
 
     catalogue = translations("click", language)
     for module in (
@@ -91,6 +100,7 @@ def _install_click_messages(language: str) -> None:
         click.parser,
         click.termui,
         click.types,
+        click.utils,
     ):
         if hasattr(module, "_"):
             module._ = catalogue.gettext  # type: ignore[attr-defined]

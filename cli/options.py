@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from sortition_cli.i18n import _
+from sortition_cli.i18n import _, library_text
 
 from sortition.io.outputs import csv_byte_order_mark
 from sortition.io.tables import starts_with_bom
@@ -109,7 +109,7 @@ class InputArgs:
             ids_are_public=privacy is None or privacy.ids_are_public,
         )
         for warning in loaded.warnings:
-            click.echo(_("warning: {warning}").format(warning=warning), err=True)
+            click.echo(_("warning: {warning}").format(warning=library_text(warning)), err=True)
         return loaded
 
 

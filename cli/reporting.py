@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
-from sortition_cli.i18n import N_, _, library_message
+from sortition_cli.i18n import N_, _, library_message, library_text
 
 from sortition.cancel import Interrupted
 from sortition.errors import InfeasibleError, Problem, SortitionError
@@ -42,7 +42,7 @@ def reports_errors(command: F) -> F:
             if isinstance(error, InfeasibleError) and error.advice:
                 click.echo(_("advice (smallest change that makes a panel possible):"), err=True)
                 for line in error.advice:
-                    click.echo(f"  {line}", err=True)
+                    click.echo(f"  {library_text(line)}", err=True)
             sys.exit(error.exit_code)
         except KeyboardInterrupt as interrupt:
             click.echo(_(INTERRUPTED), err=True)

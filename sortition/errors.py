@@ -24,6 +24,48 @@ def _english(message: str) -> str:
     return message
 
 
+class Message(str):
+    """English text (it is a ``str``: printed, compared, stored in JSON as it is) that keeps its
+    template and values, so that an entry layer can show it in another language
+    (``translated``). For the texts the library returns rather than raises: the feasibility
+    advice, the readers' warnings."""
+
+    template: str
+    params: tuple[tuple[str, object], ...]
+
+    def __new__(cls, template: str, **params: object) -> Message:
+        values = {
+            name: value if isinstance(value, Message | Problem) else str(value)
+            for name, value in params.items()
+        }
+        text = super().__new__(cls, template.format(**{k: str(v) for k, v in values.items()}))
+        text.template = template
+        text.params = tuple(sorted(values.items()))
+        return text
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_message, (self.template, dict(self.params)))
+
+    def text(self, gettext: Callable[[str], str] = _english) -> str:
+        """The text with its words passed through ``gettext`` (values as they are)."""
+        if gettext is _english:
+            return str(self)
+        values = {name: translated(value, gettext) for name, value in self.params}
+        return gettext(self.template).format(**values)
+
+
+def _message(template: str, params: dict[str, object]) -> Message:
+    return Message(template, **params)
+
+
+def translated(text: object, gettext: Callable[[str], str]) -> str:
+    """``text`` in the language of ``gettext`` where the library made it translatable (a
+    ``Message`` or a ``Problem``), else as it is."""
+    if isinstance(text, Message | Problem):
+        return text.text(gettext)
+    return str(text)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input, with where it is (file, row, column) when known.
@@ -37,7 +79,7 @@ class Problem:
     row: int | None = None
     column: str | None = None
     template: str | None = None
-    params: tuple[tuple[str, str | Problem], ...] = ()
+    params: tuple[tuple[str, str | Problem | Message], ...] = ()
 
     def __str__(self) -> str:
         return self.text()
@@ -53,12 +95,9 @@ class Problem:
             place.append(gettext(N_("row {row}")).format(row=self.row))
         if self.column is not None:
             place.append(gettext(N_("column '{column}'")).format(column=self.column))
-        message = self.message
+        message = translated(self.message, gettext)
         if self.template is not None and gettext is not _english:
-            values = {
-                name: value.text(gettext) if isinstance(value, Problem) else value
-                for name, value in self.params
-            }
+            values = {name: translated(value, gettext) for name, value in self.params}
             message = gettext(self.template).format(**values)
         return f"{', '.join(place)}: {message}" if place else message
 
@@ -74,8 +113,9 @@ def problem(
     """A ``Problem`` whose message ``template`` (marked ``N_``, with ``{name}`` placeholders) an
     entry layer can translate; ``params`` fill the placeholders (shown as they are), but for a
     ``Problem`` without a place, a part of the message that is translated in its turn."""
-    values: dict[str, str | Problem] = {
-        name: value if isinstance(value, Problem) else str(value) for name, value in params.items()
+    values: dict[str, str | Problem | Message] = {
+        name: value if isinstance(value, Problem | Message) else str(value)
+        for name, value in params.items()
     }
     return Problem(
         template.format(**{name: str(value) for name, value in values.items()}),

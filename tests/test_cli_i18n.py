@@ -315,3 +315,39 @@ def test_the_page_shows_the_same_hebrew_problems(tmp_path: Path) -> None:
     assert response.status_code == 400
     for line in lines:
         assert line.replace("'", "&#39;") in response.text
+
+
+def test_infeasible_quotas_and_warnings_in_hebrew(tmp_path: Path) -> None:
+    """The reasons, the advice and the warnings a new organiser meets, in Hebrew; the same in
+    English as before."""
+    pool = tmp_path / "pool.csv"
+    pool.write_text("id,מגדר\n1,נקבה\n2,נקבה\n3,זכר\n4,זכר\n", encoding="utf-8")
+    quotas = tmp_path / "quotas.csv"
+    quotas.write_text("feature,value,min,max,notes\nמגדר,נקבה,3,3,x\nמגדר,זכר,0,0,y\n", "utf-8")
+    args = ["check", "--pool", pool, "--quotas", quotas, "-k", "3"]
+    english, hebrew = run_cli(args), run_cli(["--lang", "he", *args])
+    assert english.exit_code == hebrew.exit_code == 3
+    assert "מגדר נקבה: min is 3 but only 2 in the pool has this value" in english.stderr
+    assert "מגדר זכר: raise max from 0 to 1" in english.stderr
+    assert "warning: quotas.csv: ignored the column 'notes'" in english.stderr
+    assert "מגדר נקבה: המינימום הוא 3 אבל רק ל-2 במאגר יש את הערך הזה" in hebrew.stderr
+    assert "מגדר זכר: העלו את max מ-0 ל-1" in hebrew.stderr
+    assert "סך השינוי: 2" in hebrew.stderr
+    assert "אזהרה: quotas.csv: העמודה 'notes' הושמטה" in hebrew.stderr
+
+
+def test_a_message_is_the_english_text_and_keeps_its_template() -> None:
+    import json
+    import pickle
+
+    from sortition.errors import Message, translated
+
+    text = Message("{feature} {value}: raise {bound} from {old} to {new}", feature="גיל",
+                   value="16-29", bound="min", old=1, new=2)  # fmt: skip
+    assert text == "גיל 16-29: raise min from 1 to 2" and isinstance(text, str)
+    assert json.loads(json.dumps([text])) == [text]
+    again = pickle.loads(pickle.dumps(text))
+    assert again == text and again.template == text.template
+    hebrew = translations("library", "he").gettext
+    assert translated(text, hebrew) == "גיל 16-29: העלו את min מ-1 ל-2"
+    assert translated("plain", hebrew) == "plain"

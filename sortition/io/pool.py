@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sortition.errors import N_, InputError, Problem, problem
+from sortition.errors import N_, InputError, Message, Problem, problem
 from sortition.households import EMPTY_HOUSEHOLD_CELL, household_key, normalise_cell
 from sortition.io.outputs import PRIVATE_FOLDER, private_folder, write_csv
 from sortition.io.tables import PathLike, Table, find_column, read_table
@@ -261,24 +261,36 @@ def _warnings(
     """What the organiser should know: row-number ids, values nobody has (min 0), people
     counted as households of their own."""
     counts = np.bincount(values.ravel(), minlength=len(quotas.rows))
-    warnings = tuple(
-        f"nobody in the pool has {quota.feature} '{quota.value}' (its min is 0)"
+    warnings: tuple[str, ...] = tuple(
+        Message(
+            N_("nobody in the pool has {feature} '{value}' (its min is 0)"),
+            feature=quota.feature,
+            value=quota.value,
+        )
         for quota, count in zip(quotas.rows, counts, strict=True)
         if count == 0 and quota.min == 0
     )
     alone = sum(key is None for key in keys)
     if alone:
-        warnings += (
-            f"{alone} {'person has' if alone == 1 else 'people have'} an empty household cell; "
-            "each counts as a household of their own (--allow-empty-household)",
+        template = (
+            N_(
+                "{count} person has an empty household cell; each counts as a household of "
+                "their own (--allow-empty-household)"
+            )
+            if alone == 1
+            else N_(
+                "{count} people have an empty household cell; each counts as a household of "
+                "their own (--allow-empty-household)"
+            )
         )
+        warnings += (Message(template, count=alone),)
     if row_ids:
-        warnings = (
-            f"{name} has no id column ({', '.join(ID_COLUMN_GUESSES)}; or name one with "
-            "--id-column): people are numbered by row, 0 for the first person (spreadsheet row "
-            "2), and the output tables get these numbers as a first column 'id'",
-            *warnings,
+        no_ids = N_(
+            "{file} has no id column ({guesses}; or name one with --id-column): people are "
+            "numbered by row, 0 for the first person (spreadsheet row 2), and the output tables "
+            "get these numbers as a first column 'id'"
         )
+        warnings = (Message(no_ids, file=name, guesses=", ".join(ID_COLUMN_GUESSES)), *warnings)
     return warnings
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sortition.errors import N_, InputError, Problem, problem
+from sortition.errors import N_, InputError, Message, Problem, problem
 from sortition.io.tables import PathLike, Table, find_column, read_table
 from sortition.model import Quotas, ValueQuota
 
@@ -136,12 +136,19 @@ def _ignored_columns(table: Table, layout: tuple[str, str], known: set[str]) -> 
     ignored = [column for column in table.header if column.strip().casefold() not in known]
     if not ignored:
         return ()
-    listed = ", ".join(f"'{column}'" for column in ignored)
-    return (
-        f"{table.name}: ignored the column{'s' if len(ignored) > 1 else ''} {listed} "
-        f"(a quota file's columns are {', '.join(layout)}, min, max and optionally "
-        "min_flex, max_flex)",
+    template = (
+        N_(
+            "{file}: ignored the columns {columns} (a quota file's columns are {layout}, min, max "
+            "and optionally min_flex, max_flex)"
+        )
+        if len(ignored) > 1
+        else N_(
+            "{file}: ignored the column {columns} (a quota file's columns are {layout}, min, max "
+            "and optionally min_flex, max_flex)"
+        )
     )
+    listed = ", ".join(f"'{column}'" for column in ignored)
+    return (Message(template, file=table.name, columns=listed, layout=", ".join(layout)),)
 
 
 def _row_numbers(

@@ -90,10 +90,12 @@ _library: ContextVar[gettext.NullTranslations | None] = ContextVar(
 )
 
 
-def problem_text(problem: sortition.Problem) -> str:
-    """A problem of the library (a file's row and column) in the request's language, where the
-    library marked its message for translation (``sortition.errors.problem``)."""
-    return problem.text((_library.get() or _ENGLISH).gettext)
+def problem_text(problem: sortition.Problem | str) -> str:
+    """A problem, a warning or a line of advice of the library in the request's language, where
+    the library made it translatable (a ``Problem``, or a ``str`` that keeps its template: it has
+    ``text(gettext)``), else as it is."""
+    text = getattr(problem, "text", None)
+    return text((_library.get() or _ENGLISH).gettext) if callable(text) else str(problem)
 
 
 def _ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
@@ -438,7 +440,7 @@ class Site:
             return {
                 "feasible": False,
                 "problems": [problem_text(p) for p in error.problems],
-                "advice": list(error.advice),
+                "advice": [problem_text(line) for line in error.advice],
             }
         except sortition.SortitionError as error:
             return {
@@ -1169,7 +1171,7 @@ async def run_sync(function: Callable[..., Any], *args: Any) -> Any:
 def summarise(loaded: sortition.LoadedInput) -> tuple[list[dict[str, Any]], list[str]]:
     """The quota table and the files' warnings, as the project page shows them (kept in
     project.json at the upload, so that the page does not read the pool again)."""
-    return quota_table(loaded), list(loaded.warnings)
+    return quota_table(loaded), [problem_text(warning) for warning in loaded.warnings]
 
 
 def quota_table(loaded: sortition.LoadedInput) -> list[dict[str, Any]]:

@@ -158,8 +158,9 @@ class _Translated(click.Command):
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
         # click makes --help once, its text in the language of that moment: keep it English,
         # like every other help text, and translate it when shown.
+        fresh = getattr(self, "_help_option", None) is None
         option = super().get_help_option(ctx)
-        if option is not None:
+        if fresh and option is not None:
             option.help = HELP_OPTION_HELP
         return option
 

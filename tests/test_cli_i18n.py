@@ -177,6 +177,8 @@ def test_help_in_hebrew_and_back() -> None:
     assert "בחירת פאנל בגודל k" in hebrew.stdout
     assert "שימוש:" in hebrew.stdout and "דוגמה:" in hebrew.stdout
     assert "--pool" in hebrew.stdout and "sortition select --pool" in hebrew.stdout
+    assert "הצגת ההודעה הזו ויציאה." in hebrew.stdout  # click's own --help, made in English
+    assert "Show this message" not in hebrew.stdout
     english = run_cli(["--lang", "en", "select", "--help"])
     assert "Select a panel of size k" in english.stdout and "Usage:" in english.stdout
     assert not HEBREW.search(english.stdout)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from sortition_cli.examples import epilog
+from sortition_cli.i18n import _, command
 from sortition_cli.options import (
     InputArgs,
     PrivacyArgs,
@@ -34,7 +35,7 @@ from sortition.errors import Problem, TimeLimitError
 from sortition.io.outputs import check_output_dir
 
 
-@click.command(epilog=epilog("audit"))
+@command(epilog=epilog("audit"))
 @input_options
 @privacy_options
 @click.option(
@@ -105,20 +106,32 @@ def audit(
         progress.close()
     paths = write_audit(result, out, draws, force)
     n, k = loaded.instance.pool.size, loaded.instance.k
-    click.echo(f"selection probabilities of {n} volunteers, panel of {k} (k/n {k / n:.6f}):")
+    click.echo(
+        _("selection probabilities of {n} volunteers, panel of {k} (k/n {share}):").format(
+            n=n, k=k, share=f"{k / n:.6f}"
+        )
+    )
     for item in result.results:
         p = item.probability
-        bound = (
-            f", 99% upper bound on the smallest {item.min_upper_99:.6f} ({item.draws} draws)"
+        figures = {"min": f"{p.min():.6f}", "max": f"{p.max():.6f}"}
+        line = (
+            _("min {min}, max {max}, 99% upper bound on the smallest {bound} ({draws} draws)")
             if item.min_upper_99 is not None
-            else ""
+            else _("min {min}, max {max}")
         )
-        click.echo(f"  {item.algorithm.upper():8} min {p.min():.6f}, max {p.max():.6f}{bound}")
+        bound = f"{item.min_upper_99 or 0:.6f}"
+        click.echo(
+            f"  {item.algorithm.upper():8} " + line.format(**figures, bound=bound, draws=item.draws)
+        )
     for stopped in result.timed_out:
-        click.echo(f"  {stopped.algorithm.upper():8} did not finish: left out")
+        click.echo(f"  {stopped.algorithm.upper():8} " + _("did not finish: left out"))
     echo_written(paths, private=())
     if result.timed_out:
         raise TimeLimitError(
             [Problem(t.message) for t in result.timed_out]
-            + [Problem(f"the other algorithms' results were written to {out}")]
+            + [
+                Problem(
+                    _("the other algorithms' results were written to {folder}").format(folder=out)
+                )
+            ]
         )

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from sortition_cli.examples import epilog
+from sortition_cli.i18n import _, command, ngettext
 from sortition_cli.options import (
     AlgorithmArgs,
     PrivacyArgs,
@@ -28,7 +29,7 @@ from sortition.dropouts.service import replace_dropouts, write_replacement
 from sortition.io.outputs import check_output_dir
 
 
-@click.command(epilog=epilog("replace"))
+@command(epilog=epilog("replace"))
 @file_option(
     "--record",
     "record_path",
@@ -113,7 +114,7 @@ def replace(
     if alternates_dir is None:
         seed = seed_source.resolve()
     elif seed_source.seed or seed_source.beacon or seed_source.dice or seed_source.reveals:
-        raise click.UsageError("--from-alternates takes no seed: the best subset is exact")
+        raise click.UsageError(_("--from-alternates takes no seed: the best subset is exact"))
     progress = ProgressRenderer()
     try:
         replacement = replace_dropouts(
@@ -138,8 +139,16 @@ def replace(
     basis = replacement.basis
     instance = basis.instance
     click.echo(
-        f"round {basis.state.round}: {instance.k} dropout{'' if instance.k == 1 else 's'}, "
-        f"{len(basis.stayers)} members stay, {instance.pool.size} candidates"
+        ngettext(
+            "round {round}: {k} dropout, {stay} members stay, {candidates} candidates",
+            "round {round}: {k} dropouts, {stay} members stay, {candidates} candidates",
+            instance.k,
+        ).format(
+            round=basis.state.round,
+            k=instance.k,
+            stay=len(basis.stayers),
+            candidates=instance.pool.size,
+        )
     )
     binding = [
         f"{q.feature} {q.value} {q.min}-{q.max}"
@@ -147,28 +156,42 @@ def replace(
         if q.min > 0 or q.max < instance.k
     ]
     click.echo(
-        f"derived quotas that bind the {instance.k} replacements: "
-        + (", ".join(binding) if binding else "none")
+        _("derived quotas that bind the {k} replacements: {quotas}").format(
+            k=instance.k, quotas=", ".join(binding) if binding else _("none")
+        )
     )
     if replacement.fair is not None:
         probability = replacement.fair.person_probability
         zero = int((probability <= 1e-12).sum())
+        chances = _("{algorithm}: each candidate's chance of being drawn: min {min}, max {max}")
         click.echo(
-            f"{run.algorithm.upper()}: each candidate's chance of being drawn: min "
-            f"{probability.min():.6f}, max {probability.max():.6f}"
-            + (f"; {zero} candidates fit no set that meets the derived quotas" if zero else "")
+            chances.format(
+                algorithm=run.algorithm.upper(),
+                min=f"{probability.min():.6f}",
+                max=f"{probability.max():.6f}",
+            )
+            + (
+                _("; {zero} candidates fit no set that meets the derived quotas").format(zero=zero)
+                if zero
+                else ""
+            )
         )
     how = (
-        f"seed {seed.value!r}"
+        _("seed {seed}").format(seed=repr(seed.value))
         if seed is not None
-        else f"best subset of the alternates, deviation {replacement.record['draw']['deviation']}"
+        else _("best subset of the alternates, deviation {deviation}").format(
+            deviation=replacement.record["draw"]["deviation"]
+        )
     )
-    named = "" if replacement.pool_file.pseudonyms is None else "by pseudonym, "
-    click.echo(f"replacements: {', '.join(replacement.replacements)} ({named}{how})")
+    if replacement.pool_file.pseudonyms is not None:
+        how = _("by pseudonym, {how}").format(how=how)
+    click.echo(
+        _("replacements: {ids} ({how})").format(ids=", ".join(replacement.replacements), how=how)
+    )
     echo_written(paths)
 
 
-@click.command(epilog=epilog("alternates"))
+@command(epilog=epilog("alternates"))
 @file_option(
     "--record",
     "record_path",
@@ -255,7 +278,7 @@ def alternates(
     given = [x for x in (dropout_rate, model_path, history_path) if x is not None]
     if len(given) != 1:
         raise click.UsageError(
-            "give exactly one dropout model: --dropout-rate, --dropout-model or --fit-dropouts"
+            _("give exactly one dropout model: --dropout-rate, --dropout-model or --fit-dropouts")
         )
     check_output_dir(
         out,
@@ -286,17 +309,27 @@ def alternates(
         ids_are_public=privacy.ids_are_public,
     )
     paths = write_alternates(result, out, force)
-    click.echo(f"dropout model: {model.kind} (P(stay) = {model.beta0:.4f} x the values' factors)")
     click.echo(
-        f"{budget} alternates chosen on {scenarios} scenarios; compared on {evaluate} fresh ones "
-        "(deviation: how far the panel's counts lie outside the quotas after the best subset of "
-        "the alternates replaces the dropouts):"
+        _("dropout model: {kind} (P(stay) = {beta} x the values' factors)").format(
+            kind=model.kind, beta=f"{model.beta0:.4f}"
+        )
+    )
+    click.echo(
+        _(
+            "{budget} alternates chosen on {scenarios} scenarios; compared on {evaluate} fresh "
+            "ones (deviation: how far the panel's counts lie outside the quotas after the best "
+            "subset of the alternates replaces the dropouts):"
+        ).format(budget=budget, scenarios=scenarios, evaluate=evaluate)
     )
     for method, figures in result.figures.items():
         click.echo(
-            f"  {method:18} mean deviation {figures.mean:7.3f}, fully restored "
-            f"{100 * figures.zero_share:5.1f} %, worst {figures.worst}"
+            f"  {method:18} "
+            + _("mean deviation {mean}, fully restored {share} %, worst {worst}").format(
+                mean=f"{figures.mean:7.3f}",
+                share=f"{100 * figures.zero_share:5.1f}",
+                worst=figures.worst,
+            )
         )
     times = ", ".join(f"{part} {value:.1f} s" for part, value in result.seconds.items())
-    click.echo(f"time: {times}")
+    click.echo(_("time: {times}").format(times=times))
     echo_written(paths, ("alternates.csv", *PRIVATE_FILES))

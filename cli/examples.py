@@ -1,6 +1,12 @@
-"""The example at the foot of every command's --help: one line that works as it is typed."""
+"""The example at the foot of every command's --help: one line that works as it is typed.
+
+The heading and the prose lines are marked for the catalogue (``N_``) and shown in the chosen
+language (``sortition_cli.i18n.epilog_text``); the command lines stay as they are typed.
+"""
 
 from __future__ import annotations
+
+from sortition_cli.i18n import N_
 
 EXAMPLES = {
     "check": ["sortition check --pool respondents.csv --quotas categories.csv -k 60"],
@@ -10,7 +16,7 @@ EXAMPLES = {
     ],
     "commit": [
         "sortition commit --pool respondents.csv --quotas categories.csv -k 60 --out c/",
-        "(then publish the SHA-256 it prints, and roll the dice in public)",
+        N_("(then publish the SHA-256 it prints, and roll the dice in public)"),
     ],
     "draw": [
         'sortition draw --commitment c/commitment.json --dice "4,1,6" \\',
@@ -63,4 +69,4 @@ EXAMPLES = {
 
 def epilog(command: str) -> str:
     """The --help epilog of ``command``; ``\\b`` keeps click from re-wrapping the lines."""
-    return "\b\nExample:\n" + "\n".join(f"  {line}" for line in EXAMPLES[command])
+    return "\b\n" + N_("Example:") + "\n" + "\n".join(f"  {line}" for line in EXAMPLES[command])

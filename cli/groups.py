@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 from sortition_cli.examples import epilog
+from sortition_cli.i18n import _, command, ngettext
 from sortition_cli.options import (
     PrivacyArgs,
     SeedArgs,
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from sortition.groups.service import GroupsResult
 
 
-@click.command(epilog=epilog("groups"))
+@command(epilog=epilog("groups"))
 @file_option(
     "--panel",
     "panel_path",
@@ -150,9 +151,9 @@ def groups(
         _reseat(result, out, force, files)
         return
     if panel_path is None:
-        raise InputError("give --panel FILE (the people to seat), or --reseat groups.json")
+        raise InputError(_("give --panel FILE (the people to seat), or --reseat groups.json"))
     if dropouts:
-        raise InputError("--dropout goes with --reseat groups.json")
+        raise InputError(_("--dropout goes with --reseat groups.json"))
     source = seed_source.resolve()
     result = seat_panel(
         panel_path,
@@ -180,15 +181,26 @@ def _reseat(result: GroupsResult, out: Path, force: bool, files: list[Path]) -> 
     reseat = result.record["reseat"]
     dropouts, moves = reseat["dropouts"], reseat["moves"]
     for newcomer, seats in reseat["replacements"]:
-        place = f"takes the seats of {seats}" if seats else "sits at a smallest table"
-        click.echo(f"{newcomer} {place}")
+        place = (
+            _("{person} takes the seats of {seats}")
+            if seats
+            else _("{person} sits at a smallest table")
+        )
+        click.echo(place.format(person=newcomer, seats=seats))
     click.echo(
-        f"{len(dropouts)} dropped out; "
-        + ("1 move mends" if len(moves) == 1 else f"{len(moves)} moves mend")
-        + " the table sizes:"
+        ngettext(
+            "{dropouts} dropped out; {moves} move mends the table sizes:",
+            "{dropouts} dropped out; {moves} moves mend the table sizes:",
+            len(moves),
+        ).format(dropouts=len(dropouts), moves=len(moves))
     )
     for number, person, before, after in moves:
-        click.echo(f"  round {number}: {person} from table {before} to table {after}")
+        click.echo(
+            "  "
+            + _("round {round}: {person} from table {before} to table {after}").format(
+                round=number, person=person, before=before, after=after
+            )
+        )
     _report(result, write_groups(result, out, force, files))
 
 
@@ -196,17 +208,34 @@ def _report(result: GroupsResult, paths: list[Path]) -> None:
     got = result.record["result"]
     problem = result.problem
     click.echo(
-        f"seated {problem.people} people at {problem.tables} tables in {problem.rounds} "
-        f"round{'s' if problem.rounds != 1 else ''} ({result.seconds:.1f} s)"
+        ngettext(
+            "seated {people} people at {tables} tables in {rounds} round ({seconds} s)",
+            "seated {people} people at {tables} tables in {rounds} rounds ({seconds} s)",
+            problem.rounds,
+        ).format(
+            people=problem.people,
+            tables=problem.tables,
+            rounds=problem.rounds,
+            seconds=f"{result.seconds:.1f}",
+        )
     )
     click.echo(
-        f"  repeat pairs: {got['repeat_pairs']} (no seating has fewer than "
-        f"{got['repeat_pairs_bound']})"
+        "  "
+        + _("repeat pairs: {pairs} (no seating has fewer than {bound})").format(
+            pairs=got["repeat_pairs"], bound=got["repeat_pairs_bound"]
+        )
     )
     if problem.features:
         click.echo(
-            f"  largest balance deviation: {got['max_deviation']:.3f} (no seating has less than "
-            f"{got['max_deviation_bound']:.3f}); total {got['total_deviation']:.3f}"
+            "  "
+            + _(
+                "largest balance deviation: {largest} (no seating has less than {bound}); "
+                "total {total}"
+            ).format(
+                largest=f"{got['max_deviation']:.3f}",
+                bound=f"{got['max_deviation_bound']:.3f}",
+                total=f"{got['total_deviation']:.3f}",
+            )
         )
     from sortition.groups.service import PRIVATE_FILES
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from sortition_cli.examples import epilog
+from sortition_cli.i18n import _, command
 from sortition_cli.options import (
     PrivacyArgs,
     SeedArgs,
@@ -34,7 +35,7 @@ from sortition.invitations.service import (
 from sortition.io.outputs import check_output_dir
 
 
-@click.command(epilog=epilog("invite"))
+@command(epilog=epilog("invite"))
 @file_option(
     "--registry",
     "registry_path",
@@ -110,9 +111,9 @@ def invite(
         out, force, inputs(registry_path, weights_path) + privacy.files + seed_source.files
     )
     if scheduler is not None and engine != "dask":
-        raise InputError([Problem("--scheduler needs --engine dask")])
+        raise InputError([Problem(_("--scheduler needs --engine dask"))])
     if weight_options and weights_path is not None:
-        raise InputError([Problem("give --weight or --weights, not both")])
+        raise InputError([Problem(_("give --weight or --weights, not both"))])
     weights = (
         read_weights_file(weights_path, stratify_by)
         if weights_path is not None
@@ -138,19 +139,31 @@ def invite(
     finally:
         progress.close()
     registry = result.record["inputs"]["registry"]
-    unit = "households" if result.columns.households else "people"
+    heading = (
+        _("{rows} rows, {units} households; {letters} letters over {strata} strata (seed {seed}):")
+        if result.columns.households
+        else _("{rows} rows, {units} people; {letters} letters over {strata} strata (seed {seed}):")
+    )
     click.echo(
-        f"{registry['rows']} rows, {registry['households']} {unit}; "
-        f"{letters} letters over {len(result.allocation)} strata (seed {source.value!r}):"
+        heading.format(
+            rows=registry["rows"],
+            units=registry["households"],
+            letters=letters,
+            strata=len(result.allocation),
+            seed=repr(source.value),
+        )
     )
     for line in result.allocation:
-        note = " (all of them)" if line.all_households else ""
-        weight = f", weight {line.weight}" if line.weight != "1" else ""
-        click.echo(f"  {line.stratum}: {line.letters} of {line.households}{weight}{note}")
+        share = _("{letters} of {units}").format(letters=line.letters, units=line.households)
+        if line.weight != "1":
+            share += _(", weight {weight}").format(weight=line.weight)
+        if line.all_households:
+            share += _(" (all of them)")
+        click.echo(f"  {line.stratum}: {share}")
     echo_written(write_invitations(result, out, force), private=("invitations.csv",))
 
 
-@click.command(epilog=epilog("match"))
+@command(epilog=epilog("match"))
 @file_option(
     "--invitations",
     "invitations_path",
@@ -180,8 +193,10 @@ def match(
     result = match_registrations(invitations_path, registrations_path, split_columns(on))
     paths = write_match(result, out, force)
     click.echo(
-        f"{len(result.pool)} registrations match an invitation, {len(result.rejected)} do not."
+        _("{matched} registrations match an invitation, {rejected} do not.").format(
+            matched=len(result.pool), rejected=len(result.rejected)
+        )
     )
-    click.echo("wrote:")
+    click.echo(_("wrote:"))
     for path in paths:
         click.echo(f"  {path}")

@@ -9,6 +9,7 @@ is ``sortition_cli.entry.main``, which installs the signal handling and then cal
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 
@@ -16,6 +17,7 @@ import click
 from sortition_cli.audit import audit
 from sortition_cli.dropouts import alternates, replace
 from sortition_cli.groups import groups
+from sortition_cli.i18n import Group, _, set_language
 from sortition_cli.invite import invite, match
 from sortition_cli.privacy import new_key_command, pseudonym_command
 from sortition_cli.reporting import INTERRUPTED
@@ -26,6 +28,7 @@ from sortition_cli.verify import verify
 
 from sortition import __version__
 from sortition.cancel import Interrupted
+from sortition.i18n import LANGUAGES, language_from_environment
 
 DEBUG_LOG_FORMAT = "%(relativeCreated)8.0f ms %(name)s: %(message)s"
 _debug = {"on": False}  # set by the group's --debug, read by run() when a command fails
@@ -47,8 +50,23 @@ _debug_handler = _StderrHandler()
 _debug_handler.setFormatter(logging.Formatter(DEBUG_LOG_FORMAT))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _choose_language(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """--lang, or else the environment's language (gettext's lookup order, never setlocale)."""
+    set_language(value if value is not None else language_from_environment(os.environ))
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sortition")
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default=None,
+    is_eager=True,  # before --help, so that `sortition --lang he --help` is in Hebrew
+    expose_value=False,
+    callback=_choose_language,
+    help="Language of the messages (default: from LANGUAGE, LC_ALL, LC_MESSAGES or LANG, "
+    "else English). Files and records are the same in every language.",
+)
 @click.option(
     "--debug",
     is_flag=True,
@@ -100,6 +118,7 @@ for _command in (
 def run() -> None:
     """The commands, with any error the library did not foresee reported as a bug (exit 70):
     one line, or with ``--debug`` the traceback first."""
+    set_language(language_from_environment(os.environ))  # until --lang says otherwise
     try:
         # Not click's standalone mode: it would turn an interrupt that arrives while it parses
         # the command line into "Aborted!" and exit 1.
@@ -107,22 +126,27 @@ def run() -> None:
     except click.exceptions.Abort as abort:
         interrupt = abort.__cause__
         if not isinstance(interrupt, KeyboardInterrupt):
-            click.echo("Aborted!", err=True)
+            click.echo(_("Aborted!"), err=True)
             sys.exit(1)
-        click.echo(INTERRUPTED, err=True)
+        click.echo(_(INTERRUPTED), err=True)
         sys.exit(getattr(interrupt, "exit_code", Interrupted.exit_code))
     except click.ClickException as error:  # bad usage: click's message and exit code (2)
         error.show()
         sys.exit(error.exit_code)
     except KeyboardInterrupt as interrupt:  # outside a command: while click parses, say
-        click.echo(INTERRUPTED, err=True)
+        click.echo(_(INTERRUPTED), err=True)
         sys.exit(getattr(interrupt, "exit_code", Interrupted.exit_code))
     except Exception as error:
         if _debug["on"]:
             traceback.print_exc(file=sys.stderr)
-        see = "" if _debug["on"] else "; 'sortition --debug ...' shows the traceback"
         click.echo(
-            f"internal error: {type(error).__name__}: {error}\nthis is a bug in sortition{see}",
+            _("internal error: {error}").format(error=f"{type(error).__name__}: {error}"),
+            err=True,
+        )
+        click.echo(
+            _("this is a bug in sortition")
+            if _debug["on"]
+            else _("this is a bug in sortition; 'sortition --debug ...' shows the traceback"),
             err=True,
         )
         sys.exit(70)

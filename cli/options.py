@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from sortition_cli.i18n import _, library_text
 
+from sortition.io.outputs import csv_byte_order_mark
+from sortition.io.tables import starts_with_bom
 from sortition.privacy.keys import PseudonymKey, read_key
 from sortition.record.build import SeedLike
 from sortition.record.types import DEFAULT_MIN_TYPE_SIZE
@@ -107,7 +110,7 @@ class InputArgs:
             ids_are_public=privacy is None or privacy.ids_are_public,
         )
         for warning in loaded.warnings:
-            click.echo(f"warning: {warning}", err=True)
+            click.echo(_("warning: {warning}").format(warning=library_text(warning)), err=True)
         return loaded
 
 
@@ -229,16 +232,49 @@ types_options = _grouped(
 
 
 OUT_HELP = "Output folder (created; must be new or empty unless --force)."
+EXCEL_CSV_HELP = (
+    "Write the CSV files as UTF-8 with a byte-order mark, so that Excel shows Hebrew and other "
+    "non-Latin names correctly (done anyway when an input CSV file has one). Records (JSON) "
+    "never get one."
+)
 FORCE_HELP = (
     "Replace an earlier output folder of sortition. Never a folder that holds the inputs or "
     "files sortition did not write."
 )
 
 
+def input_files(values: Iterable[Any]) -> list[Path]:
+    """The files among a command's argument values: paths, and the ``files`` of the option
+    groups (InputArgs, PrivacyArgs, SeedArgs)."""
+    found: list[Path] = []
+    for value in values:
+        if isinstance(value, Path):
+            found.append(value)
+        elif isinstance(getattr(value, "files", None), list):
+            found.extend(value.files)
+    return found
+
+
+def excel_csv_output(command: F) -> F:
+    """--excel-csv: the command's CSV outputs get the UTF-8 byte-order mark when it is given or
+    when one of its input CSV files starts with one (``sortition.io.outputs.csv_byte_order_mark``);
+    the output folder's own path is not an input (a folder never has a mark)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, excel_csv: bool, **kwargs: Any) -> Any:
+        files = input_files([*args, *kwargs.values()])
+        marked = excel_csv or any(starts_with_bom(path) for path in files if path.is_file())
+        with csv_byte_order_mark(marked):
+            return command(*args, **kwargs)
+
+    return click.option("--excel-csv", is_flag=True, help=EXCEL_CSV_HELP)(wrapper)  # type: ignore[return-value]
+
+
 def output_options(help: str = OUT_HELP) -> Callable[[F], F]:
-    """--out FOLDER (required) and --force: every command that writes a folder."""
+    """--out FOLDER (required), --force and --excel-csv: every command that writes a folder."""
 
     def decorate(command: F) -> F:
+        command = excel_csv_output(command)
         command = click.option("--force", is_flag=True, help=FORCE_HELP)(command)
         return click.option(
             "--out",
@@ -353,11 +389,14 @@ class SeedArgs:
         )
         if resolved.source == "os":
             click.echo(
-                "no seed source given: using a fresh seed from the operating system: "
-                f"{resolved.value}"
+                _(
+                    "no seed source given: using a fresh seed from the operating system: {seed}"
+                ).format(seed=resolved.value)
             )
         elif resolved.source != "seed":
-            click.echo(f"seed from {resolved.source}: {resolved.value}")
+            click.echo(
+                _("seed from {source}: {seed}").format(source=resolved.source, seed=resolved.value)
+            )
         return resolved
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from sortition_cli.examples import epilog
+from sortition_cli.i18n import _, command
 from sortition_cli.options import PSEUDONYM_KEY_HELP
 from sortition_cli.reporting import reports_errors
 
@@ -22,7 +23,7 @@ PRIVATE_FILES = ("selected.csv", "remaining.csv", "probabilities.csv")
 def echo_written(paths: Sequence[Path], private: Sequence[str] = PRIVATE_FILES) -> None:
     """The files written, then which may be published and which stay with the organiser
     (``private`` names, and everything under DIR/private/)."""
-    click.echo("wrote:")
+    click.echo(_("wrote:"))
     for path in paths:
         click.echo(f"  {path}")
 
@@ -36,12 +37,12 @@ def echo_written(paths: Sequence[Path], private: Sequence[str] = PRIVATE_FILES) 
         if is_private(path)
     ]
     if public:
-        click.echo(f"may be published: {', '.join(public)}")
+        click.echo(_("may be published: {files}").format(files=", ".join(public)))
     if kept:
-        click.echo(f"keep private (never publish): {', '.join(kept)}")
+        click.echo(_("keep private (never publish): {files}").format(files=", ".join(kept)))
 
 
-@click.command("new-key", epilog=epilog("new-key"))
+@command("new-key", epilog=epilog("new-key"))
 @click.argument("key_path", metavar="FILE", type=click.Path(path_type=Path, dir_okay=False))
 @reports_errors
 def new_key_command(key_path: Path) -> None:
@@ -52,12 +53,22 @@ def new_key_command(key_path: Path) -> None:
     one key for a whole assembly (invitations, selection, replacements).
     """
     key = new_key(key_path)
-    click.echo(f"wrote {key_path} ({len(key.secret)} bytes, permissions 0600)")
-    click.echo(f"key fingerprint (the records state it): {key.fingerprint}")
-    click.echo("keep a copy with the pool file: without it nobody can match pseudonyms to people")
+    click.echo(
+        _("wrote {file} ({size} bytes, permissions 0600)").format(
+            file=key_path, size=len(key.secret)
+        )
+    )
+    click.echo(
+        _("key fingerprint (the records state it): {fingerprint}").format(
+            fingerprint=key.fingerprint
+        )
+    )
+    click.echo(
+        _("keep a copy with the pool file: without it nobody can match pseudonyms to people")
+    )
 
 
-@click.command("pseudonym", epilog=epilog("pseudonym"))
+@command("pseudonym", epilog=epilog("pseudonym"))
 @click.option(
     "--pseudonym-key",
     "key_path",

@@ -8,6 +8,7 @@ import sys
 import time
 
 import click
+from sortition_cli.i18n import _
 from tqdm import tqdm
 
 from sortition.progress import (
@@ -26,39 +27,49 @@ from sortition.progress import (
 def describe(event: EngineEvent) -> list[str]:
     """The parts of an engine event's status line, in the order they are shown."""
     if isinstance(event, WalkStep):
-        return [f"walk {event.walk}", f"panels {event.panels}"]
+        return [_("walk {n}").format(n=event.walk), _("panels {n}").format(n=event.panels)]
     if isinstance(event, TargetRound):
         return [
-            f"round {event.round}",
-            f"columns {event.columns}",
-            f"{100 * event.reached:.4f} % of the relaxation's vector",
+            _("round {n}").format(n=event.round),
+            _("columns {n}").format(n=event.columns),
+            _("{percent} % of the relaxation's vector").format(
+                percent=f"{100 * event.reached:.4f}"
+            ),
         ]
     if isinstance(event, LevelState):  # a level's rounds and its end
         parts = [
-            f"round {event.round}",
-            f"level {event.level}",
-            f"columns {event.columns}",
-            f"fixed {event.fixed}",
-            f"min {event.minimum:.6f}",
+            _("round {n}").format(n=event.round),
+            _("level {n}").format(n=event.level),
+            _("columns {n}").format(n=event.columns),
+            _("fixed {n}").format(n=event.fixed),
+            _("min {value}").format(value=f"{event.minimum:.6f}"),
         ]
         if event.bound == event.bound:  # not nan: the relaxation's bound is known
-            parts += [f"bound {event.bound:.6f}", f"gap {event.gap:.1e}"]
+            parts += [
+                _("bound {value}").format(value=f"{event.bound:.6f}"),
+                _("gap {value}").format(value=f"{event.gap:.1e}"),
+            ]
         return parts
     if isinstance(event, GoldilocksStep):
         return [
-            f"step {event.step}",
-            f"smallest between {event.low:.6f} and {event.high:.6f}",
-            f"objective {event.value:.6f}",
+            _("step {n}").format(n=event.step),
+            _("smallest between {low} and {high}").format(
+                low=f"{event.low:.6f}", high=f"{event.high:.6f}"
+            ),
+            _("objective {value}").format(value=f"{event.value:.6f}"),
         ]
     if isinstance(event, NashGap):
         return [
-            f"round {event.round}",
-            f"columns {event.columns}",
-            f"value {event.lower:.6g}",
-            f"bound {event.upper:.6g}",
-            f"gap {event.gap:.1e}",
+            _("round {n}").format(n=event.round),
+            _("columns {n}").format(n=event.columns),
+            _("value {value}").format(value=f"{event.lower:.6g}"),
+            _("bound {value}").format(value=f"{event.upper:.6g}"),
+            _("gap {value}").format(value=f"{event.gap:.1e}"),
         ]
-    return [f"round {event.round}", f"columns {event.columns}"]  # NASH's rounds
+    return [  # NASH's rounds
+        _("round {n}").format(n=event.round),
+        _("columns {n}").format(n=event.columns),
+    ]
 
 
 class ProgressRenderer:
@@ -98,8 +109,10 @@ class ProgressRenderer:
         if now - self.last < (0.2 if self.interactive else self.interval):
             return
         self.last = now
-        line = (
-            f"{event.algorithm.upper()}: {', '.join(describe(event))} ({now - self.started:.0f} s)"
+        line = _("{algorithm}: {parts} ({seconds} s)").format(
+            algorithm=event.algorithm.upper(),
+            parts=", ".join(describe(event)),
+            seconds=f"{now - self.started:.0f}",
         )
         if self.interactive:
             click.echo("\r" + line.ljust(78), nl=False, err=True)
@@ -118,8 +131,8 @@ class ProgressRenderer:
             self._end_line()
             bar = tqdm(
                 total=event.total,
-                desc=f"{event.algorithm.upper()} draws",
-                unit="draw",
+                desc=_("{algorithm} draws").format(algorithm=event.algorithm.upper()),
+                unit=_("draw"),
                 file=sys.stderr,
                 mininterval=0.5 if self.interactive else 10.0,
                 dynamic_ncols=True,
@@ -133,7 +146,7 @@ class ProgressRenderer:
     def _rows(self, event: RowsRead) -> None:
         if self.rows is None:
             self.rows = tqdm(
-                unit=" rows", unit_scale=True, disable=None, file=sys.stderr, leave=False
+                unit=" " + _("rows"), unit_scale=True, disable=None, file=sys.stderr, leave=False
             )
         self.rows.update(event.rows - self.rows.n)
 

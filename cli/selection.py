@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 from sortition_cli.examples import epilog
+from sortition_cli.i18n import _, command, library_message
 from sortition_cli.options import (
     FORCE_HELP,
     AlgorithmArgs,
@@ -53,7 +54,7 @@ DEMO_SEED = "sortition-demo"
 DEMO_HOUSEHOLD_COLUMNS = ("address", "postcode")
 
 
-@click.command(epilog=epilog("check"))
+@command(epilog=epilog("check"))
 @input_options
 @click.option(
     "--time-limit",
@@ -67,16 +68,18 @@ def check(inputs: InputArgs, time_limit: float) -> None:
     """Decide whether any panel of size k meets every quota; if not, advise how to relax them."""
     loaded = inputs.load()
     instance, k = loaded.instance, inputs.k
-    click.echo(format_summary(summary_rows(instance), instance.pool.size, k))
+    click.echo(format_summary(summary_rows(instance), instance.pool.size, k, library_message))
     click.echo()
     sortition.check(loaded, time_limit=time_limit)  # exit 3 with advice when no panel can
-    rule = " and the household rule" if instance.pool.households is not None else ""
-    click.echo(
-        f"feasible: a panel of {k} from {instance.pool.size} people meets every quota{rule}."
+    feasible = (
+        _("feasible: a panel of {k} from {n} people meets every quota and the household rule.")
+        if instance.pool.households is not None
+        else _("feasible: a panel of {k} from {n} people meets every quota.")
     )
+    click.echo(feasible.format(k=k, n=instance.pool.size))
 
 
-@click.command(epilog=epilog("select"))
+@command(epilog=epilog("select"))
 @input_options
 @privacy_options
 @seed_options
@@ -139,44 +142,74 @@ def select_and_write(
     paths = write_selection(selection, out, force)
     instance = loaded.instance
     n, k = instance.pool.size, instance.k
-    click.echo(format_summary(summary_rows(instance, selection.panel), n, k))
+    click.echo(format_summary(summary_rows(instance, selection.panel), n, k, library_message))
     click.echo()
     if selection.fair is not None:
         probability = selection.fair.person_probability
         stats = selection.fair.distribution.stats
-        seconds = f", {float(stats['seconds']):.1f} s" if "seconds" in stats else ""
+        units = selection.fair.units.n_units
+        summary = (
+            _(
+                "{algorithm} over {panels} panels: selection probability min {min}, max {max}, "
+                "k/n {share} ({units} units, {seconds} s)"
+            )
+            if "seconds" in stats
+            else _(
+                "{algorithm} over {panels} panels: selection probability min {min}, max {max}, "
+                "k/n {share} ({units} units)"
+            )
+        )
         click.echo(
-            f"{algorithm.upper()} over {len(selection.fair.distribution.weights)} panels: "
-            "selection "
-            f"probability min {probability.min():.6f}, max {probability.max():.6f}, "
-            f"k/n {k / n:.6f} ({selection.fair.units.n_units} units{seconds})"
+            summary.format(
+                algorithm=algorithm.upper(),
+                panels=len(selection.fair.distribution.weights),
+                min=f"{probability.min():.6f}",
+                max=f"{probability.max():.6f}",
+                share=f"{k / n:.6f}",
+                units=units,
+                seconds=f"{float(stats.get('seconds', 0)):.1f}",
+            )
         )
         lottery = selection.record.get("lottery")
         if lottery is not None:
             m, others = lottery["m"], lottery["m"] - lottery["distribution_panels"]
             click.echo(
-                f"uniform lottery over {m} panels ({lottery['method']}): largest change of a "
-                f"person's probability {lottery['max_change']:.6f} (lower bound "
-                f"{lottery['lower_bound']:.6f})"
+                _(
+                    "uniform lottery over {m} panels ({method}): largest change of a person's "
+                    "probability {change} (lower bound {bound})"
+                ).format(
+                    m=m,
+                    method=lottery["method"],
+                    change=f"{lottery['max_change']:.6f}",
+                    bound=f"{lottery['lower_bound']:.6f}",
+                )
             )
             if others:
                 click.echo(
-                    f"{others} of the {m} panels are feasible panels other than the "
-                    "distribution's: they bring people closer to their probability"
+                    _(
+                        "{others} of the {m} panels are feasible panels other than the "
+                        "distribution's: they bring people closer to their probability"
+                    ).format(others=others, m=m)
                 )
         never = [instance.pool.ids[i] for i in selection.fair.never_selectable]
         if never:
             shown = ", ".join(never[:20]) + (" ..." if len(never) > 20 else "")
-            click.echo(f"{len(never)} people are on no feasible panel (probability 0): {shown}")
+            click.echo(
+                _("{count} people are on no feasible panel (probability 0): {ids}").format(
+                    count=len(never), ids=shown
+                )
+            )
         echo_withheld(selection.record)
         click.echo(
-            f"drew panel {selection.draw.panel_number} of {selection.draw.of} "
-            f"with seed {seed.value!r}."
+            _("drew panel {number} of {of} with seed {seed}.").format(
+                number=selection.draw.panel_number, of=selection.draw.of, seed=repr(seed.value)
+            )
         )
     else:
         click.echo(
-            f"selected {k} of {n} people with LEGACY "
-            f"(seed {seed.value!r}, {selection.draw.attempts} attempt(s))."
+            _(
+                "selected {k} of {n} people with LEGACY (seed {seed}, {attempts} attempt(s))."
+            ).format(k=k, n=n, seed=repr(seed.value), attempts=selection.draw.attempts)
         )
     echo_written(paths)
 
@@ -189,13 +222,22 @@ def echo_withheld(document: dict[str, Any]) -> None:
     people = document["inputs"]["pool"]["people"]
     withheld = summary["withheld_people"]
     click.echo(
-        f"published as {summary['types']} types: {summary['withheld_types']} types of fewer than "
-        f"{summary['min_type_size']} people withheld ({withheld} of {people} volunteers, "
-        f"{100 * withheld / people:.1f} %); they appear as withheld:type:position"
+        _(
+            "published as {types} types: {withheld_types} types of fewer than {size} people "
+            "withheld ({withheld} of {people} volunteers, {share} %); they appear as "
+            "withheld:type:position"
+        ).format(
+            types=summary["types"],
+            withheld_types=summary["withheld_types"],
+            size=summary["min_type_size"],
+            withheld=withheld,
+            people=people,
+            share=f"{100 * withheld / people:.1f}",
+        )
     )
 
 
-@click.command(epilog=epilog("commit"))
+@command(epilog=epilog("commit"))
 @input_options
 @privacy_options
 @output_options("Output folder for commitment.json (created; must be empty unless --force).")
@@ -221,11 +263,11 @@ def commit(
     path = write_commitment(commitment, out, force)
     others = sorted(p for p in out.rglob("*") if p.is_file() and not p.name.startswith("."))
     echo_written([path, *(p for p in others if p != path)])
-    click.echo("publish this SHA-256 of commitment.json before the seed exists:")
+    click.echo(_("publish this SHA-256 of commitment.json before the seed exists:"))
     click.echo(commitment.sha256)
 
 
-@click.command(epilog=epilog("draw"))
+@command(epilog=epilog("draw"))
 @file_option(
     "--commitment",
     "commitment_path",
@@ -264,26 +306,36 @@ def draw(
     )
     if pseudonym_key is not None and pool_path is None:
         raise InputError(
-            [Problem("--pseudonym-key reads the pool file again: give it with --pool")]
+            [Problem(_("--pseudonym-key reads the pool file again: give it with --pool"))]
         )
     key = None if pseudonym_key is None else read_key(pseudonym_key)
     source = seed_source.resolve(allow_os=False)
     result = sortition.draw_committed(commitment_path, source, pool_path, expect, key)
     paths = sortition.write_committed_draw(result, out, force=force)
     number = result.draw.panel_number
-    where = f" (panel {number} of {result.draw.of})" if number is not None else ""
-    click.echo(f"drew {len(result.draw.panel)} people{where} with seed {source.value!r}.")
+    drew = (
+        _("drew {people} people (panel {number} of {of}) with seed {seed}.")
+        if number is not None
+        else _("drew {people} people with seed {seed}.")
+    )
+    click.echo(
+        drew.format(
+            people=len(result.draw.panel), number=number, of=result.draw.of, seed=repr(source.value)
+        )
+    )
     sha = result.record["commitment"]["sha256"]
     if expect is None:
         click.echo(
-            f"commitment SHA-256: {sha} (no --expect given: compare it with the published one)"
+            _(
+                "commitment SHA-256: {sha} (no --expect given: compare it with the published one)"
+            ).format(sha=sha)
         )
     else:
-        click.echo(f"commitment SHA-256: {sha}, as published")
+        click.echo(_("commitment SHA-256: {sha}, as published").format(sha=sha))
     echo_written(paths)
 
 
-@click.command(epilog=epilog("demo"))
+@command(epilog=epilog("demo"))
 @click.option(
     "--out",
     "out",
@@ -311,14 +363,16 @@ def demo(out: Path, seed: str, force: bool) -> None:
     example = resources.files("sortition_data") / "example"
     with resources.as_file(example) as folder:
         pool_path, quotas_path = folder / "pool.csv", folder / "quotas.csv"
-        click.echo(f"example pool:   {pool_path}")
-        click.echo(f"example quotas: {quotas_path}")
+        click.echo(_("example pool:   {file}").format(file=pool_path))
+        click.echo(_("example quotas: {file}").format(file=quotas_path))
         click.echo(
-            f"panel size k = {DEMO_K}, one person per household "
-            f"({', '.join(DEMO_HOUSEHOLD_COLUMNS)})"
+            _("panel size k = {k}, one person per household ({columns})").format(
+                k=DEMO_K, columns=", ".join(DEMO_HOUSEHOLD_COLUMNS)
+            )
         )
         click.echo()
         loaded = load_input(pool_path, quotas_path, DEMO_K, None, DEMO_HOUSEHOLD_COLUMNS)
         run = AlgorithmArgs("leximin", DEFAULT_MAX_ATTEMPTS, None, None, per_person=False)
         select_and_write(loaded, run, seed_from_text(seed), out, force)
-    click.echo(f"\nthe demo's outputs are in {out.resolve()}/")
+    click.echo()
+    click.echo(_("the demo's outputs are in {folder}/").format(folder=out.resolve()))

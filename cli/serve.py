@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 from sortition_cli.examples import epilog
+from sortition_cli.i18n import _, command
 from sortition_cli.reporting import reports_errors
 
 from sortition.errors import InputError, Problem
@@ -31,7 +32,7 @@ def is_local(host: str) -> bool:
         return False
 
 
-@click.command(epilog=epilog("serve"))
+@command(epilog=epilog("serve"))
 @click.option(
     "--host",
     default="127.0.0.1",
@@ -74,13 +75,15 @@ def serve(host: str, port: int, data: Path, lang: str | None) -> None:
         raise InputError(
             [
                 Problem(
-                    f"the page needs its extra packages ({missing.name}): "
-                    "pip install 'sortition[web]'"
+                    _(
+                        "the page needs its extra packages ({package}): "
+                        "pip install 'sortition[web]'"
+                    ).format(package=missing.name)
                 )
             ]
         ) from None
     if data.exists() and not data.is_dir():
-        raise InputError([Problem("is not a folder", file=str(data))])
+        raise InputError([Problem(_("is not a folder"), file=str(data))])
     local = is_local(host)
     token = None if local else secrets.token_urlsafe(24)
     try:
@@ -88,18 +91,24 @@ def serve(host: str, port: int, data: Path, lang: str | None) -> None:
             pass
     except OSError as error:
         raise InputError(
-            [Problem(f"cannot listen on {host} port {port}: {error.strerror or error}")]
+            [
+                Problem(
+                    _("cannot listen on {host} port {port}: {reason}").format(
+                        host=host, port=port, reason=error.strerror or error
+                    )
+                )
+            ]
         ) from None
     data.mkdir(parents=True, exist_ok=True)
     app = create_app(data, default_language=lang, token=token, local=local)
     shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
     address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
-    click.echo(f"sortition: the page is at {address}")
+    click.echo(_("sortition: the page is at {address}").format(address=address))
     if token:
-        click.echo("anyone who opens it needs this address with its token; keep it private.")
-    click.echo(f"projects are kept in {data.resolve()}; stop with Ctrl-C.")
+        click.echo(_("anyone who opens it needs this address with its token; keep it private."))
+    click.echo(_("projects are kept in {folder}; stop with Ctrl-C.").format(folder=data.resolve()))
     try:
         uvicorn.run(app, host=host.strip("[]"), port=port, log_level="warning", access_log=False)
     finally:
         app.state.jobs.cancel_all()  # a draw still running writes nothing
-    click.echo("stopped.")
+    click.echo(_("stopped."))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from sortition_cli.examples import epilog
+from sortition_cli.i18n import _, command
 from sortition_cli.options import output_options
 from sortition_cli.reporting import reports_errors
 
@@ -18,7 +19,7 @@ from sortition.synthetic.registries import (
 )
 
 
-@click.command(epilog=epilog("generate"))
+@command(epilog=epilog("generate"))
 @click.option("--n", "n", required=True, type=click.IntRange(min=1), help="Pool size.")
 @click.option("-k", "--k", "k", required=True, type=click.IntRange(min=1), help="Panel size.")
 @click.option(
@@ -54,11 +55,13 @@ def generate(
     with atomic_output_dir(out, force) as staging:
         write_instance(instance, staging)
     click.echo(
-        f"wrote {out / 'pool.csv'} ({n} people, {len(counts)} features) and {out / 'quotas.csv'}"
+        _("wrote {pool} ({n} people, {features} features) and {quotas}").format(
+            pool=out / "pool.csv", n=n, features=len(counts), quotas=out / "quotas.csv"
+        )
     )
 
 
-@click.command("generate-registry", epilog=epilog("generate-registry"))
+@command("generate-registry", epilog=epilog("generate-registry"))
 @click.option("--rows", required=True, type=click.IntRange(min=1), help="People in the registry.")
 @click.option(
     "--strata",
@@ -85,4 +88,6 @@ def generate_registry_command(
     people and areas of skewed sizes, as DIR/registry.csv or DIR/registry.parquet."""
     check_output_dir(out, force)
     path = write_registry_folder(generate_registry(rows, strata, seed), out, fmt, force)
-    click.echo(f"wrote {path} ({rows} rows, {strata} areas)")
+    click.echo(
+        _("wrote {file} ({rows} rows, {strata} areas)").format(file=path, rows=rows, strata=strata)
+    )

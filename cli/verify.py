@@ -7,13 +7,14 @@ from pathlib import Path
 
 import click
 from sortition_cli.examples import epilog
+from sortition_cli.i18n import _, command
 from sortition_cli.options import file_option, pseudonym_key_option
 from sortition_cli.reporting import reports_errors
 
 import sortition
 
 
-@click.command(epilog=epilog("verify"))
+@command(epilog=epilog("verify"))
 @click.argument("record_path", metavar="RECORD", type=click.Path(path_type=Path, dir_okay=False))
 @file_option("--pool", "pool_path", "The pool file, to check against the record's digest.")
 @file_option("--quotas", "quotas_path", "The quota file, to check against the record's digest.")
@@ -67,13 +68,18 @@ def verify(
         panel_path=panel_path,
     )
     for warning in report.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(_("warning: {warning}").format(warning=warning), err=True)
     for item in report.items:
-        click.echo(f"[{'ok' if item.ok else 'MISMATCH'}] {item.name}: {item.detail}")
+        mark = _("ok") if item.ok else _("MISMATCH")
+        click.echo(f"[{mark}] {item.name}: {item.detail}")
     failed = [item.name for item in report.items if not item.ok]
     if failed:
+        click.echo()
         click.echo(
-            f"\n{len(failed)} of {len(report.items)} items do not match: {', '.join(failed)}"
+            _("{failed} of {items} items do not match: {names}").format(
+                failed=len(failed), items=len(report.items), names=", ".join(failed)
+            )
         )
         sys.exit(1)
-    click.echo(f"\nall {len(report.items)} items match.")
+    click.echo()
+    click.echo(_("all {items} items match.").format(items=len(report.items)))

@@ -66,11 +66,13 @@ from sortition.invitations.service import ENGINES as ENGINES
 from sortition.invitations.service import InviteRequest, draw_invitations
 from sortition.invitations.service import InviteResult as InviteResult
 from sortition.invitations.service import write_invitations as write_invitations
+from sortition.io.outputs import csv_byte_order_mark as csv_byte_order_mark
 from sortition.io.pool import PoolFile as PoolFile
 from sortition.io.pool import read_pool as read_pool
 from sortition.io.quotas import QuotaFile as QuotaFile
 from sortition.io.quotas import read_quota_file
 from sortition.io.tables import PathLike
+from sortition.io.tables import starts_with_bom as starts_with_bom
 from sortition.model import Instance as Instance
 from sortition.model import Pool as Pool
 from sortition.model import Quotas as Quotas

@@ -1,9 +1,69 @@
-"""Errors as values with a place, raised as one exception family the CLI turns into exit codes."""
+"""Errors as values with a place, raised as one exception family the CLI turns into exit codes.
+
+Messages are English. Those an entry layer may show in another language are written as a
+template marked with ``N_`` (``problem(N_("column {name} is missing"), name=...)``): the
+``Problem`` keeps the template and its parameters beside the English message, and the entry
+layer (the CLI, the page) formats it with its own catalogue (``Problem.text(gettext)``, the
+``library`` domain of sortition/i18n.py). ``str(problem)`` stays English, so the library never
+needs to know a language.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the ``library`` catalogue (scripts/messages); returns it as it is."""
+    return message
+
+
+def _english(message: str) -> str:
+    return message
+
+
+class Message(str):
+    """English text (it is a ``str``: printed, compared, stored in JSON as it is) that keeps its
+    template and values, so that an entry layer can show it in another language
+    (``translated``). For the texts the library returns rather than raises: the feasibility
+    advice, the readers' warnings."""
+
+    template: str
+    params: tuple[tuple[str, object], ...]
+
+    def __new__(cls, template: str, **params: object) -> Message:
+        values = {
+            name: value if isinstance(value, Message | Problem) else str(value)
+            for name, value in params.items()
+        }
+        text = super().__new__(cls, template.format(**{k: str(v) for k, v in values.items()}))
+        text.template = template
+        text.params = tuple(sorted(values.items()))
+        return text
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_message, (self.template, dict(self.params)))
+
+    def text(self, gettext: Callable[[str], str] = _english) -> str:
+        """The text with its words passed through ``gettext`` (values as they are)."""
+        if gettext is _english:
+            return str(self)
+        values = {name: translated(value, gettext) for name, value in self.params}
+        return gettext(self.template).format(**values)
+
+
+def _message(template: str, params: dict[str, object]) -> Message:
+    return Message(template, **params)
+
+
+def translated(text: object, gettext: Callable[[str], str]) -> str:
+    """``text`` in the language of ``gettext`` where the library made it translatable (a
+    ``Message`` or a ``Problem``), else as it is."""
+    if isinstance(text, Message | Problem):
+        return text.text(gettext)
+    return str(text)
 
 
 @dataclass(frozen=True)
@@ -11,29 +71,67 @@ class Problem:
     """One thing wrong with an input, with where it is (file, row, column) when known.
 
     Rows are counted as a spreadsheet shows them: the header is row 1, the first person row 2.
+    ``template`` and ``params``, when given (``problem``), let an entry layer translate it.
     """
 
     message: str
     file: str | None = None
     row: int | None = None
     column: str | None = None
+    template: str | None = None
+    params: tuple[tuple[str, str | Problem | Message], ...] = ()
 
     def __str__(self) -> str:
+        return self.text()
+
+    def text(self, gettext: Callable[[str], str] = _english) -> str:
+        """The problem with its place, its words passed through ``gettext`` (the caller's
+        catalogue of the ``library`` domain; English without one). Values from the files (the
+        file name, the column, the parameters) are shown as they are."""
         place = []
         if self.file is not None:
             place.append(self.file)
         if self.row is not None:
-            place.append(f"row {self.row}")
+            place.append(gettext(N_("row {row}")).format(row=self.row))
         if self.column is not None:
-            place.append(f"column '{self.column}'")
-        return f"{', '.join(place)}: {self.message}" if place else self.message
+            place.append(gettext(N_("column '{column}'")).format(column=self.column))
+        message = translated(self.message, gettext)
+        if self.template is not None and gettext is not _english:
+            values = {name: translated(value, gettext) for name, value in self.params}
+            message = gettext(self.template).format(**values)
+        return f"{', '.join(place)}: {message}" if place else message
+
+
+def problem(
+    template: str,
+    *,
+    file: str | None = None,
+    row: int | None = None,
+    column: str | None = None,
+    **params: object,
+) -> Problem:
+    """A ``Problem`` whose message ``template`` (marked ``N_``, with ``{name}`` placeholders) an
+    entry layer can translate; ``params`` fill the placeholders (shown as they are), but for a
+    ``Problem`` without a place, a part of the message that is translated in its turn."""
+    values: dict[str, str | Problem | Message] = {
+        name: value if isinstance(value, Problem | Message) else str(value)
+        for name, value in params.items()
+    }
+    return Problem(
+        template.format(**{name: str(value) for name, value in values.items()}),
+        file=file,
+        row=row,
+        column=column,
+        template=template,
+        params=tuple(sorted(values.items())),
+    )
 
 
 class SortitionError(Exception):
     """Base of every error the tool reports to a user; carries the exit code."""
 
     exit_code = 2
-    heading = "error"  # what the command line prints before the problems
+    heading = N_("error")  # what the command line prints before the problems
 
     def __init__(self, problems: list[Problem] | str) -> None:
         if isinstance(problems, str):
@@ -46,14 +144,14 @@ class InputError(SortitionError):
     """A file cannot be read or validated, or the arguments are wrong (exit 2)."""
 
     exit_code = 2
-    heading = "bad input"
+    heading = N_("bad input")
 
 
 class InfeasibleError(SortitionError):
     """The quotas cannot be met (exit 3); ``advice`` explains how to relax them."""
 
     exit_code = 3
-    heading = "the quotas cannot be met"
+    heading = N_("the quotas cannot be met")
 
     def __init__(self, problems: list[Problem] | str, advice: list[str] | None = None) -> None:
         super().__init__(problems)
@@ -64,19 +162,19 @@ class TimeLimitError(SortitionError):
     """A time limit stopped the work (exit 4)."""
 
     exit_code = 4
-    heading = "time limit"
+    heading = N_("time limit")
 
 
 class LotteryCoverageError(InfeasibleError):
     """No uniform lottery over the M panels asked for puts on a panel everyone whose probability
     is at least 1/M (exit 3, like quotas that cannot be met: the request cannot be satisfied)."""
 
-    heading = "no lottery of that many panels gives everyone their chance"
+    heading = N_("no lottery of that many panels gives everyone their chance")
 
 
 def require_file(path: Path) -> None:
     """Raise an InputError naming ``path`` unless it is an existing file (not a folder)."""
     if path.is_dir():
-        raise InputError([Problem("is a folder, not a file", file=str(path))])
+        raise InputError([problem(N_("is a folder, not a file"), file=str(path))])
     if not path.exists():
-        raise InputError([Problem("file not found", file=str(path))])
+        raise InputError([problem(N_("file not found"), file=str(path))])

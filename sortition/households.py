@@ -49,8 +49,16 @@ WHITESPACE = (
 # Step 4 on ASCII text, where steps 1-3 are only ASCII lower-casing (``normalise_arrow``).
 _ASCII_RUNS = "[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f ]+"
 _ASCII_RUNS_TO_FIX = "[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f]|  "  # cells where runs need replacing
+
+
 # What an organiser reads about an empty household cell (the file, row and column come apart).
-EMPTY_HOUSEHOLD_CELL = (
+def N_(message: str) -> str:
+    """The ``library`` catalogue's mark, as ``sortition.errors.N_`` (this module sits beside
+    sortition.errors, below every reader): returns ``message`` as it is."""
+    return message
+
+
+EMPTY_HOUSEHOLD_CELL = N_(
     "the household cell is empty: fill it in, or pass --allow-empty-household to count each "
     "person with an empty household cell as a household of their own"
 )

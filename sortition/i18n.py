@@ -7,10 +7,12 @@ the first time a language is used (no ``.mo`` file is built or written, so a fre
 installed package work alike). A message without a translation falls back to its English text;
 tests/test_web_i18n.py fails when a message of the page lacks its Hebrew translation.
 
-Domains: ``web`` (the page, ``sortition.web``). The command line's messages can join as a domain
-``cli`` of the same machinery: its entry layer picks the language from ``--lang`` or else from
-``language_from_environment(os.environ)`` (gettext's own lookup order); this module never reads
-the environment itself.
+Domains: ``web`` (the page, ``sortition.web``), ``cli`` (the command line, ``sortition_cli``: its
+entry layer picks the language from ``--lang`` or else from ``language_from_environment(
+os.environ)``, gettext's own lookup order; this module never reads the environment itself),
+``library`` (the library's messages that an entry layer shows: error headings and the problems
+of the input readers, marked with ``sortition.errors.N_`` and kept in English in the library)
+and ``click`` (click's own messages: "Usage:", "Missing option", as the CLI shows them).
 
 ``scripts/messages`` extracts the messages from the code and templates and updates the ``.po``
 files (Babel's extract and update).
@@ -27,7 +29,7 @@ from importlib import resources
 LANGUAGES = ("en", "he")  # English first: the source language and the fallback
 DEFAULT_LANGUAGE = "en"
 RIGHT_TO_LEFT = frozenset({"he"})
-DOMAINS = ("web",)
+DOMAINS = ("web", "cli", "library", "click")
 
 
 def text_direction(language: str) -> str:

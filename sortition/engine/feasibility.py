@@ -20,6 +20,7 @@ from ortools.sat.python import cp_model
 
 from sortition.cancel import solve_cp_sat
 from sortition.engine.pricing import PanelModel, panel_model
+from sortition.errors import N_, Message
 from sortition.model import Instance
 from sortition.units import UnitInstance, members_of_units, unit_instance
 
@@ -36,8 +37,20 @@ class QuotaChange:
     new: int
 
     def advice(self) -> str:
-        verb = "lower" if self.new < self.old else "raise"
-        return f"{self.feature} {self.value}: {verb} {self.bound} from {self.old} to {self.new}"
+        """ "gender female: raise min from 4 to 5" (a ``Message``: an entry layer translates it)."""
+        template = (
+            N_("{feature} {value}: lower {bound} from {old} to {new}")
+            if self.new < self.old
+            else N_("{feature} {value}: raise {bound} from {old} to {new}")
+        )
+        return Message(
+            template,
+            feature=self.feature,
+            value=self.value,
+            bound=self.bound,
+            old=self.old,
+            new=self.new,
+        )
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sortition.errors import InfeasibleError, Problem
+from sortition.errors import N_, InfeasibleError, Problem
 
 
 class SeatingRulesError(InfeasibleError):
     """The rules (apart, together, fixed) cannot all hold (exit 3)."""
 
-    heading = "the seating rules cannot all hold"
+    heading = N_("the seating rules cannot all hold")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -209,8 +210,33 @@ def private_folder(folder: Path) -> Path:
     return private
 
 
+_CSV_BOM: ContextVar[bool] = ContextVar("sortition_csv_bom", default=False)
+
+
+@contextmanager
+def csv_byte_order_mark(on: bool = True) -> Iterator[None]:
+    """Within the block (in this thread or task), every CSV file sortition writes starts with
+    the UTF-8 byte-order mark when ``on``: Excel then reads it as UTF-8 and shows Hebrew, Arabic
+    or accented names correctly (without it, Excel guesses the system's code page). The entry
+    layers turn it on for ``--excel-csv`` and when an input CSV file had one; JSON, HTML and
+    text files never get one."""
+    token = _CSV_BOM.set(on)
+    try:
+        yield
+    finally:
+        _CSV_BOM.reset(token)
+
+
+def csv_encoding() -> str:
+    """The encoding CSV files are written in here: ``utf-8-sig`` (with the byte-order mark)
+    inside ``csv_byte_order_mark()``, else ``utf-8``."""
+    return "utf-8-sig" if _CSV_BOM.get() else "utf-8"
+
+
 def write_csv(path: Path, header: Sequence[str], rows: Iterator[Sequence[str]] | list[Any]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    """A CSV file: UTF-8 (with the byte-order mark inside ``csv_byte_order_mark()``), ``\n``
+    line ends, quoted only where needed."""
+    with path.open("w", encoding=csv_encoding(), newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)

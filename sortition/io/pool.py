@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sortition.errors import InputError, Problem
+from sortition.errors import N_, InputError, Message, Problem, problem
 from sortition.households import EMPTY_HOUSEHOLD_CELL, household_key, normalise_cell
 from sortition.io.outputs import PRIVATE_FOLDER, private_folder, write_csv
 from sortition.io.tables import PathLike, Table, find_column, read_table
@@ -72,11 +72,11 @@ def parse_pool(
     their own (and a warning counts them).
     """
     if allow_empty_household and not household_columns:
-        raise InputError([Problem("--allow-empty-household needs --household-columns")])
+        raise InputError([problem(N_("--allow-empty-household needs --household-columns"))])
     id_position = _id_position(table, id_column)
     feature_positions, household_positions = _column_positions(table, quotas, household_columns)
     if table.frame.empty:
-        raise InputError([Problem("has no people in it", file=table.name)])
+        raise InputError([problem(N_("has no people in it"), file=table.name)])
 
     problems: list[Problem] = []
     ids = _read_ids(table, id_position, problems)
@@ -85,7 +85,8 @@ def parse_pool(
     if problems:
         shown = problems[:MAX_LISTED_PROBLEMS]
         if len(problems) > MAX_LISTED_PROBLEMS:
-            shown.append(Problem(f"... and {len(problems) - MAX_LISTED_PROBLEMS} more problems"))
+            more = len(problems) - MAX_LISTED_PROBLEMS
+            shown.append(problem(N_("... and {count} more problems"), count=more))
         raise InputError(shown)
 
     source_ids = tuple(str(person) for person in ids)
@@ -132,20 +133,20 @@ def _column_positions(
         feature_positions.append(-1 if position is None else position)
     if missing:
         listed = ", ".join(f"'{feature}'" for feature in missing)
-        plural = len(missing) > 1
-        what = "columns for the quota features" if plural else "column for the quota feature"
-        problems.append(
-            Problem(
-                f"no {what} {listed}; {table.missing_columns_hint(missing)}",
-                file=name,
-                row=1,
-            )
+        template = (
+            N_("no columns for the quota features {features}; {hint}")
+            if len(missing) > 1
+            else N_("no column for the quota feature {features}; {hint}")
         )
+        hint = table.missing_columns_message(missing)
+        problems.append(problem(template, file=name, row=1, features=listed, hint=hint))
     household_positions = []
     for column in household_columns:
         position = find_column(header, column)
         if position is None:
-            problems.append(Problem("household column not found", file=name, row=1, column=column))
+            problems.append(
+                problem(N_("household column not found"), file=name, row=1, column=column)
+            )
         household_positions.append(-1 if position is None else position)
     if problems:
         raise InputError(problems)
@@ -171,7 +172,8 @@ def _read_ids(table: Table, id_position: int | None, problems: list[Problem]) ->
     name, column, rows = table.name, table.header[id_position], _spreadsheet_rows(table)
     ids = table.frame[id_position].str.strip().to_numpy(dtype=object)
     problems += [
-        Problem("the id is empty", name, int(rows[i]), column) for i in np.flatnonzero(ids == "")
+        problem(N_("the id is empty"), file=name, row=int(rows[i]), column=column)
+        for i in np.flatnonzero(ids == "")
     ]
     seen: dict[str, int] = {}
     for i, person in enumerate(ids):
@@ -179,7 +181,14 @@ def _read_ids(table: Table, id_position: int | None, problems: list[Problem]) ->
             continue
         if person in seen:
             problems.append(
-                Problem(f"id '{person}' repeats row {seen[person]}", name, int(rows[i]), column)
+                problem(
+                    N_("id '{id}' repeats row {first}"),
+                    file=name,
+                    row=int(rows[i]),
+                    column=column,
+                    id=person,
+                    first=seen[person],
+                )
             )
         else:
             seen[person] = int(rows[i])
@@ -201,12 +210,19 @@ def _read_values(
         for bad in np.flatnonzero(column_values < 0):
             i = int(bad)
             text = cells.iloc[i]
-            message = (
-                "is empty"
+            row, column = int(rows[i]), header[position]
+            problems.append(
+                problem(N_("is empty"), file=name, row=row, column=column)
                 if text == ""
-                else f"value '{text}' has no quota row for feature '{feature}'"
+                else problem(
+                    N_("value '{value}' has no quota row for feature '{feature}'"),
+                    file=name,
+                    row=row,
+                    column=column,
+                    value=text,
+                    feature=feature,
+                )
             )
-            problems.append(Problem(message, name, int(rows[i]), header[position]))
         values[:, j] = column_values
     return values
 
@@ -229,7 +245,12 @@ def _household_keys(
             for position, cell in zip(household_positions, household_cells[i], strict=True):
                 if normalise_cell(str(cell)) == "":
                     problems.append(
-                        Problem(EMPTY_HOUSEHOLD_CELL, name, int(rows[i]), header[position])
+                        problem(
+                            EMPTY_HOUSEHOLD_CELL,
+                            file=name,
+                            row=int(rows[i]),
+                            column=header[position],
+                        )
                     )
     return keys
 
@@ -240,24 +261,36 @@ def _warnings(
     """What the organiser should know: row-number ids, values nobody has (min 0), people
     counted as households of their own."""
     counts = np.bincount(values.ravel(), minlength=len(quotas.rows))
-    warnings = tuple(
-        f"nobody in the pool has {quota.feature} '{quota.value}' (its min is 0)"
+    warnings: tuple[str, ...] = tuple(
+        Message(
+            N_("nobody in the pool has {feature} '{value}' (its min is 0)"),
+            feature=quota.feature,
+            value=quota.value,
+        )
         for quota, count in zip(quotas.rows, counts, strict=True)
         if count == 0 and quota.min == 0
     )
     alone = sum(key is None for key in keys)
     if alone:
-        warnings += (
-            f"{alone} {'person has' if alone == 1 else 'people have'} an empty household cell; "
-            "each counts as a household of their own (--allow-empty-household)",
+        template = (
+            N_(
+                "{count} person has an empty household cell; each counts as a household of "
+                "their own (--allow-empty-household)"
+            )
+            if alone == 1
+            else N_(
+                "{count} people have an empty household cell; each counts as a household of "
+                "their own (--allow-empty-household)"
+            )
         )
+        warnings += (Message(template, count=alone),)
     if row_ids:
-        warnings = (
-            f"{name} has no id column ({', '.join(ID_COLUMN_GUESSES)}; or name one with "
-            "--id-column): people are numbered by row, 0 for the first person (spreadsheet row "
-            "2), and the output tables get these numbers as a first column 'id'",
-            *warnings,
+        no_ids = N_(
+            "{file} has no id column ({guesses}; or name one with --id-column): people are "
+            "numbered by row, 0 for the first person (spreadsheet row 2), and the output tables "
+            "get these numbers as a first column 'id'"
         )
+        warnings = (Message(no_ids, file=name, guesses=", ".join(ID_COLUMN_GUESSES)), *warnings)
     return warnings
 
 
@@ -266,7 +299,7 @@ def _id_position(table: Table, id_column: str | None) -> int | None:
         position = find_column(table.header, id_column)
         if position is None:
             raise InputError(
-                [Problem("id column not found", file=table.name, row=1, column=id_column)]
+                [problem(N_("id column not found"), file=table.name, row=1, column=id_column)]
             )
         return position
     for guess in ID_COLUMN_GUESSES:

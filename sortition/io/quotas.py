@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sortition.errors import InputError, Problem
+from sortition.errors import N_, InputError, Message, Problem, problem
 from sortition.io.tables import PathLike, Table, find_column, read_table
 from sortition.model import Quotas, ValueQuota
 
@@ -66,11 +66,14 @@ def parse_quota_file(table: Table) -> QuotaFile:
         key2 = (feature, value)
         if feature and value and key2 in rows:
             row_problems.append(
-                Problem(
-                    f"{feature} {value} already has a quota (row {first_row[key2]})",
-                    name,
-                    row,
-                    header[_pos(position, layout[1])],
+                problem(
+                    N_("{feature} {value} already has a quota (row {first})"),
+                    file=name,
+                    row=row,
+                    column=header[_pos(position, layout[1])],
+                    feature=feature,
+                    value=value,
+                    first=first_row[key2],
                 )
             )
         problems += row_problems
@@ -81,7 +84,7 @@ def parse_quota_file(table: Table) -> QuotaFile:
             )
             first_row[key2] = row
     if not problems and not rows:
-        problems.append(Problem("has no quota rows", file=name))
+        problems.append(problem(N_("has no quota rows"), file=name))
     if problems:
         raise InputError(problems)
     quotas = Quotas(tuple(rows[key] for key in sorted(rows)))
@@ -97,12 +100,14 @@ def _layout(table: Table) -> tuple[str, str]:
     if not layouts:
         raise InputError(
             [
-                Problem(
-                    "the header must name the feature and value columns: feature,value,min,max "
-                    "(or category,name / category,feature / category,value); "
-                    + table.header_description(),
+                problem(
+                    N_(
+                        "the header must name the feature and value columns: feature,value,min,"
+                        "max (or category,name / category,feature / category,value); {header}"
+                    ),
                     file=name,
                     row=1,
+                    header=table.header_message(),
                 )
             ]
         )
@@ -119,7 +124,7 @@ def _layout(table: Table) -> tuple[str, str]:
             ]
         )
     problems = [
-        Problem("missing column", file=name, row=1, column=c) for c in _NUMBERS if c not in keys
+        problem(N_("missing column"), file=name, row=1, column=c) for c in _NUMBERS if c not in keys
     ]
     if problems:
         raise InputError(problems)
@@ -131,12 +136,19 @@ def _ignored_columns(table: Table, layout: tuple[str, str], known: set[str]) -> 
     ignored = [column for column in table.header if column.strip().casefold() not in known]
     if not ignored:
         return ()
-    listed = ", ".join(f"'{column}'" for column in ignored)
-    return (
-        f"{table.name}: ignored the column{'s' if len(ignored) > 1 else ''} {listed} "
-        f"(a quota file's columns are {', '.join(layout)}, min, max and optionally "
-        "min_flex, max_flex)",
+    template = (
+        N_(
+            "{file}: ignored the columns {columns} (a quota file's columns are {layout}, min, max "
+            "and optionally min_flex, max_flex)"
+        )
+        if len(ignored) > 1
+        else N_(
+            "{file}: ignored the column {columns} (a quota file's columns are {layout}, min, max "
+            "and optionally min_flex, max_flex)"
+        )
     )
+    listed = ", ".join(f"'{column}'" for column in ignored)
+    return (Message(template, file=table.name, columns=listed, layout=", ".join(layout)),)
 
 
 def _row_numbers(
@@ -151,7 +163,7 @@ def _row_numbers(
     max, min_flex above min, max_flex below max."""
     name, header = table.name, table.header
     problems = [
-        Problem("is empty", name, row, header[_pos(position, key)])
+        problem(N_("is empty"), file=name, row=row, column=header[_pos(position, key)])
         for key in (layout[0], layout[1])
         if not cells[key]
     ]
@@ -164,16 +176,51 @@ def _row_numbers(
         parsed = _parse_count(text)
         if parsed is None:
             column = header[_pos(position, key)]
-            problems.append(Problem(f"'{text}' is not a whole number ≥ 0", name, row, column))
+            problems.append(
+                problem(
+                    N_("'{text}' is not a whole number ≥ 0"),
+                    file=name,
+                    row=row,
+                    column=column,
+                    text=text,
+                )
+            )
         numbers[key] = parsed
     low, high = numbers["min"], numbers["max"]
     if low is not None and high is not None and low > high:
-        problems.append(Problem(f"min {low} is above max {high}", name, row, "min"))
+        problems.append(
+            problem(
+                N_("min {low} is above max {high}"),
+                file=name,
+                row=row,
+                column="min",
+                low=low,
+                high=high,
+            )
+        )
     min_flex, max_flex = numbers["min_flex"], numbers["max_flex"]
     if min_flex is not None and low is not None and min_flex > low:
-        problems.append(Problem(f"min_flex {min_flex} is above min {low}", name, row, "min_flex"))
+        problems.append(
+            problem(
+                N_("min_flex {flex} is above min {low}"),
+                file=name,
+                row=row,
+                column="min_flex",
+                flex=min_flex,
+                low=low,
+            )
+        )
     if max_flex is not None and high is not None and max_flex < high:
-        problems.append(Problem(f"max_flex {max_flex} is below max {high}", name, row, "max_flex"))
+        problems.append(
+            problem(
+                N_("max_flex {flex} is below max {high}"),
+                file=name,
+                row=row,
+                column="max_flex",
+                flex=max_flex,
+                high=high,
+            )
+        )
     return numbers, problems
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sortition.errors import InputError, Problem, require_file
+from sortition.errors import N_, InputError, Problem, problem, require_file
 
 PathLike = str | os.PathLike[str]  # a file's path as text or as a Path
 
@@ -42,9 +42,13 @@ DELIMITERS = (",", ";", "\t", "|")  # in order of preference on a tie
 DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "'|' (pipes)"}
 TITLE_SCAN_ROWS = 10  # rows searched for the real header below a title row
 SCAN_CHUNK_BYTES = 1 << 20  # bytes read at a time when looking for a byte that is not UTF-8
-_UTF8_ADVICE = (
-    "it seems to be saved in an older encoding (such as Latin-1 or Windows-1252): save it as "
-    "'CSV UTF-8'"
+NOT_UTF8 = N_(
+    "is not UTF-8 text (byte {byte}, at byte {offset} of the file); it seems to be saved in an "
+    "older encoding (such as Latin-1 or Windows-1252): save it as 'CSV UTF-8'"
+)
+UNCLOSED_QUOTE = N_(
+    'a quote (") opens a field here that is never closed, so the rest of the file would be one '
+    "cell: close the quote or remove it"
 )
 
 
@@ -70,17 +74,25 @@ class Table:
 
     def header_description(self) -> str:
         """What the header row holds, for a message about a missing column."""
+        return str(self.header_message())
+
+    def header_message(self) -> Problem:
+        """``header_description`` as a part of a message an entry layer can translate."""
         columns = [c for c in self.header if c.strip()]
         read = f" ({self.source})" if self.source else ""
         if not columns:
-            return f"the header row{read} is empty"
+            return problem(N_("the header row{read} is empty"), read=read)
         listed = ", ".join(f"'{c}'" for c in columns)
         if len(columns) == 1 and not self.other_sheets:
-            return (
-                f"the header row{read} holds one column, {listed}: if the file's columns are "
-                "separated by another character, save it with commas"
+            return problem(
+                N_(
+                    "the header row{read} holds one column, {columns}: if the file's columns "
+                    "are separated by another character, save it with commas"
+                ),
+                read=read,
+                columns=listed,
             )
-        return f"the header row{read} holds {listed}"
+        return problem(N_("the header row{read} holds {columns}"), read=read, columns=listed)
 
     def columns_elsewhere(self, wanted: Sequence[str]) -> str | None:
         """The first other sheet whose header has every ``wanted`` column, if any."""
@@ -92,14 +104,38 @@ class Table:
 
     def missing_columns_hint(self, wanted: Sequence[str]) -> str:
         """Why ``wanted`` columns may be missing: the header found, and a sheet that has them."""
-        hint = self.header_description()
+        return str(self.missing_columns_message(wanted))
+
+    def missing_columns_message(self, wanted: Sequence[str]) -> Problem:
+        """``missing_columns_hint`` as a part of a message an entry layer can translate."""
         sheet = self.columns_elsewhere(wanted)
-        if sheet is not None:
-            hint += (
-                f"; they seem to be on the sheet '{sheet}', but only the first sheet is read: "
-                "move that sheet to the front, or save it as CSV"
-            )
-        return hint
+        if sheet is None:
+            return self.header_message()
+        return problem(
+            N_(
+                "{header}; they seem to be on the sheet '{sheet}', but only the first sheet is "
+                "read: move that sheet to the front, or save it as CSV"
+            ),
+            header=self.header_message(),
+            sheet=sheet,
+        )
+
+
+BYTE_ORDER_MARK = b"\xef\xbb\xbf"
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def starts_with_bom(path: Path) -> bool:
+    """Whether ``path`` is a CSV or text file that begins with the UTF-8 byte-order mark (as
+    Excel's "CSV UTF-8" writes them). An Excel or Parquet file, or one that cannot be read,
+    does not."""
+    if path.suffix.lower() not in TEXT_SUFFIXES:
+        return False
+    try:
+        with path.open("rb") as handle:
+            return handle.read(3) == BYTE_ORDER_MARK
+    except OSError:
+        return False
 
 
 def read_table(path: PathLike) -> Table:
@@ -144,17 +180,18 @@ def _reader_problem(name: str, exc: Exception) -> Problem:
     match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
     if match:
         expected, line, saw = match.groups()
-        return Problem(f"row {line} has {saw} fields where the header has {expected}", file=name)
+        return problem(
+            N_("row {line} has {saw} fields where the header has {expected}"),
+            file=name,
+            line=line,
+            saw=saw,
+            expected=expected,
+        )
     match = re.search(r"EOF inside string starting at row (\d+)", text)
     if match:
         # pandas counts rows from 0 (the header); a spreadsheet counts from 1.
-        return Problem(
-            'a quote (") opens a field here that is never closed, so the rest of the file '
-            "would be one cell: close the quote or remove it",
-            file=name,
-            row=int(match.group(1)) + 1,
-        )
-    return Problem(f"cannot be read: {text}", file=name)
+        return problem(UNCLOSED_QUOTE, file=name, row=int(match.group(1)) + 1)
+    return problem(N_("cannot be read: {reason}"), file=name, reason=text)
 
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:
@@ -163,10 +200,11 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         first = raw.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
-        problem = invalid_utf8(path, detect_delimiter(first), blank_lines_count=True)
-        raise InputError([problem or Problem("is not UTF-8 text", file=path.name)]) from None
+        problem_at = invalid_utf8(path, detect_delimiter(first), blank_lines_count=True)
+        bad = problem_at or problem(N_("is not UTF-8 text"), file=path.name)
+        raise InputError([bad]) from None
     if not text.strip():
-        raise InputError([Problem("is empty", file=path.name)])
+        raise InputError([problem(N_("is empty"), file=path.name)])
     first_line = text.splitlines()[0]
     delimiter = detect_delimiter(first_line)
     _check_title_row(path.name, _first_rows(text, delimiter))
@@ -366,18 +404,19 @@ def invalid_utf8(path: Path, delimiter: str, *, blank_lines_count: bool) -> Prob
     with path.open("rb") as handle:
         handle.seek(offset)
         byte = handle.read(1)[0]
-    where = f"byte 0x{byte:02x}, at byte {offset} of the file"
     try:
         row, field = _record_at(path, offset, delimiter, blank_lines_count)
     except csv.Error:
-        return Problem(f"is not UTF-8 text ({where}); {_UTF8_ADVICE}", file=path.name)
+        return problem(NOT_UTF8, file=path.name, byte=f"0x{byte:02x}", offset=offset)
     column = None
     if row > 1:
         with path.open("rb") as handle:
             first = handle.readline().decode("utf-8-sig", errors="replace").rstrip("\r\n")
         header = next(csv.reader([first], delimiter=delimiter), [])
         column = header[field] if field < len(header) else None
-    return Problem(f"is not UTF-8 text ({where}); {_UTF8_ADVICE}", path.name, row, column)
+    return problem(
+        NOT_UTF8, file=path.name, row=row, column=column, byte=f"0x{byte:02x}", offset=offset
+    )
 
 
 def field_count_problem(path: Path, delimiter: str, *, blank_lines_count: bool) -> Problem | None:
@@ -395,14 +434,13 @@ def field_count_problem(path: Path, delimiter: str, *, blank_lines_count: bool) 
             if record and len(record) != len(header):
                 last = next(reader, None) is None
                 if last and any("\n" in cell for cell in record):
-                    return Problem(
-                        'a quote (") opens a field here that is never closed, so the rest of '
-                        "the file would be one cell: close the quote or remove it",
-                        path.name,
-                        row,
-                    )
-                return Problem(
-                    f"has {len(record)} fields where the header has {len(header)}", path.name, row
+                    return problem(UNCLOSED_QUOTE, file=path.name, row=row)
+                return problem(
+                    N_("has {saw} fields where the header has {expected}"),
+                    file=path.name,
+                    row=row,
+                    saw=len(record),
+                    expected=len(header),
                 )
     return None
 
@@ -462,14 +500,18 @@ def _check_header(name: str, header: list[str]) -> None:
     for position, column in enumerate(header, start=1):
         key = column.strip().casefold()
         if not key or key.startswith("unnamed:"):
-            problems.append(Problem(f"column {position} has no name", file=name, row=1))
+            problems.append(
+                problem(N_("column {position} has no name"), file=name, row=1, position=position)
+            )
         elif key in seen:
             problems.append(
-                Problem(
-                    f"column name repeated (columns {seen[key]} and {position})",
+                problem(
+                    N_("column name repeated (columns {first} and {position})"),
                     file=name,
                     row=1,
                     column=column,
+                    first=seen[key],
+                    position=position,
                 )
             )
         else:

@@ -19,9 +19,13 @@ import numpy as np
 
 from sortition.engine.feasibility import DEFAULT_TIME_LIMIT, Relaxation, find_panel, relax_quotas
 from sortition.engine.legacy import LegacySampler
-from sortition.errors import InfeasibleError, Problem, TimeLimitError
+from sortition.errors import N_, InfeasibleError, Message, Problem, TimeLimitError
 from sortition.model import Instance
 from sortition.randomness import SeededStream
+
+NO_CHANGE_HELPS = N_(
+    "no change of the quotas makes a panel possible: lower k, or recruit more volunteers"
+)
 
 
 @dataclass(frozen=True)
@@ -37,14 +41,16 @@ class Diagnosis:
         if self.feasible:
             return []
         if self.relaxation is None:
-            return list(self.no_relaxation_advice) or [
-                "no change of the quotas makes a panel possible: lower k, or recruit more "
-                "volunteers"
-            ]
-        advice = [change.advice() for change in self.relaxation.changes]
+            return list(self.no_relaxation_advice) or [Message(NO_CHANGE_HELPS)]
+        advice: list[str] = [change.advice() for change in self.relaxation.changes]
         total = self.relaxation.total_change
-        qualifier = "" if self.relaxation.optimal else " (best found within the time limit)"
-        advice.append(f"total change: {total}{qualifier}")
+        advice.append(
+            Message(N_("total change: {total}"), total=total)
+            if self.relaxation.optimal
+            else Message(
+                N_("total change: {total} (best found within the time limit)"), total=total
+            )
+        )
         return advice
 
 
@@ -54,17 +60,28 @@ def size_reasons(instance: Instance) -> tuple[list[str], list[str]]:
     pool, k = instance.pool, instance.k
     if k > pool.size:
         return (
-            [f"k = {k} is larger than the pool ({pool.size} people)"],
-            [f"lower k to {pool.size} or less, or recruit more volunteers"],
+            [Message(N_("k = {k} is larger than the pool ({n} people)"), k=k, n=pool.size)],
+            [Message(N_("lower k to {n} or less, or recruit more volunteers"), n=pool.size)],
         )
     if pool.households is not None and k > pool.household_count():
         count = pool.household_count()
         return (
             [
-                f"k = {k} is larger than the number of households ({count}), and at most one "
-                "person per household may be selected"
+                Message(
+                    N_(
+                        "k = {k} is larger than the number of households ({count}), and at most "
+                        "one person per household may be selected"
+                    ),
+                    k=k,
+                    count=count,
+                )
             ],
-            [f"lower k to {count} or less, or recruit volunteers from more households"],
+            [
+                Message(
+                    N_("lower k to {count} or less, or recruit volunteers from more households"),
+                    count=count,
+                )
+            ],
         )
     return [], []
 
@@ -79,16 +96,41 @@ def arithmetic_reasons(instance: Instance) -> list[str]:
         mins = sum(quotas.rows[v].min for v in rows)
         maxs = sum(quotas.rows[v].max for v in rows)
         if mins > k:
-            reasons.append(f"{feature}: the mins add up to {mins}, more than k = {k}")
+            reasons.append(
+                Message(
+                    N_("{feature}: the mins add up to {mins}, more than k = {k}"),
+                    feature=feature,
+                    mins=mins,
+                    k=k,
+                )
+            )
         if maxs < k:
-            reasons.append(f"{feature}: the maxes add up to {maxs}, less than k = {k}")
+            reasons.append(
+                Message(
+                    N_("{feature}: the maxes add up to {maxs}, less than k = {k}"),
+                    feature=feature,
+                    maxs=maxs,
+                    k=k,
+                )
+            )
         for v in rows:
             quota = quotas.rows[v]
             if quota.min > counts[v]:
-                have = "nobody" if counts[v] == 0 else f"only {counts[v]}"
+                where = {"feature": feature, "value": quota.value, "min": quota.min}
                 reasons.append(
-                    f"{feature} {quota.value}: min is {quota.min} but {have} in the pool "
-                    "has this value"
+                    Message(
+                        N_("{feature} {value}: min is {min} but nobody in the pool has this value"),
+                        **where,
+                    )
+                    if counts[v] == 0
+                    else Message(
+                        N_(
+                            "{feature} {value}: min is {min} but only {count} in the pool has "
+                            "this value"
+                        ),
+                        **where,
+                        count=counts[v],
+                    )
                 )
     return reasons
 
@@ -120,15 +162,30 @@ def diagnose(instance: Instance, time_limit: float = DEFAULT_TIME_LIMIT) -> Diag
         relaxation = relax_quotas(instance, remaining)
     except TimeoutError:
         fallback = (
-            f"the time limit ({time_limit:g} s) passed before the smallest change of the quotas "
-            "was found: 'sortition check' with a longer --time-limit can find it",
+            Message(
+                N_(
+                    "the time limit ({seconds} s) passed before the smallest change of the "
+                    "quotas was found: 'sortition check' with a longer --time-limit can find it"
+                ),
+                seconds=f"{time_limit:g}",
+            ),
         )
     if not reasons:
-        involved = ""
         if relaxation is not None:
             changed = dict.fromkeys(f"{c.feature} {c.value}" for c in relaxation.changes)
-            involved = "; the conflict involves: " + ", ".join(changed)
-        reasons.append("the quotas conflict jointly (no panel meets them all at once)" + involved)
+            reasons.append(
+                Message(
+                    N_(
+                        "the quotas conflict jointly (no panel meets them all at once); the "
+                        "conflict involves: {values}"
+                    ),
+                    values=", ".join(changed),
+                )
+            )
+        else:
+            reasons.append(
+                Message(N_("the quotas conflict jointly (no panel meets them all at once)"))
+            )
     return Diagnosis(False, tuple(reasons), relaxation, None, fallback)
 
 
@@ -137,10 +194,14 @@ def _no_relaxation_advice(instance: Instance) -> tuple[str, ...]:
     rows = instance.quotas.rows
     if any(q.min_flex is not None or q.max_flex is not None for q in rows):
         return (
-            "no change of the quotas within their min_flex/max_flex bounds makes a panel "
-            "possible: widen min_flex/max_flex, lower k, or recruit more volunteers",
+            Message(
+                N_(
+                    "no change of the quotas within their min_flex/max_flex bounds makes a panel "
+                    "possible: widen min_flex/max_flex, lower k, or recruit more volunteers"
+                )
+            ),
         )
-    return ("no change of the quotas makes a panel possible: lower k, or recruit more volunteers",)
+    return (Message(NO_CHANGE_HELPS),)
 
 
 def _remaining(deadline: float, instance: Instance, time_limit: float) -> float:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from sortition.errors import N_
 from sortition.model import Instance
 
 
@@ -40,12 +42,24 @@ def summary_rows(instance: Instance, panel: np.ndarray | None = None) -> list[Su
     ]
 
 
-def format_summary(rows: list[SummaryRow], pool_size: int, k: int) -> str:
-    """A plain-text table; percentages are of the pool and of the panel."""
+def _english(message: str) -> str:
+    return message
+
+
+def format_summary(
+    rows: list[SummaryRow],
+    pool_size: int,
+    k: int,
+    gettext: Callable[[str], str] = _english,
+) -> str:
+    """A plain-text table; percentages are of the pool and of the panel. Its headings and marks
+    pass through ``gettext`` (an entry layer's ``library`` catalogue); the features and values
+    are shown as the files hold them."""
     with_panel = any(r.panel is not None for r in rows)
-    header = ["feature", "value", "quota", "pool", "pool %"]
+    header = [gettext(word) for word in (N_("feature"), N_("value"), N_("quota"), N_("pool"))]
+    header.append(gettext(N_("pool %")))
     if with_panel:
-        header += ["panel", "panel %", ""]
+        header += [gettext(N_("panel")), gettext(N_("panel %")), ""]
     table = [header]
     for r in rows:
         line = [
@@ -57,7 +71,8 @@ def format_summary(rows: list[SummaryRow], pool_size: int, k: int) -> str:
         ]
         if with_panel:
             panel = r.panel or 0
-            line += [str(panel), f"{100 * panel / k:.1f}", "ok" if r.met else "QUOTA NOT MET"]
+            mark = gettext(N_("ok")) if r.met else gettext(N_("QUOTA NOT MET"))
+            line += [str(panel), f"{100 * panel / k:.1f}", mark]
         table.append(line)
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     numeric = {2, 3, 4, 5, 6}

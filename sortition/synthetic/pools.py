@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from sortition.errors import InputError, Problem
+from sortition.io.outputs import csv_encoding
 from sortition.randomness import numpy_generator
 from sortition.synthetic.population import (
     Feature,
@@ -189,7 +190,7 @@ def write_instance(instance: GeneratedInstance, out_dir: Path) -> tuple[Path, Pa
     pool_path = out_dir / "pool.csv"
     quotas_path = out_dir / "quotas.csv"
     _write_pool_csv(instance.pool, pool_path)
-    instance.quotas.to_csv(quotas_path, index=False, encoding="utf-8", lineterminator="\n")
+    instance.quotas.to_csv(quotas_path, index=False, encoding=csv_encoding(), lineterminator="\n")
     return pool_path, quotas_path
 
 
@@ -205,12 +206,12 @@ def _write_pool_csv(pool: pd.DataFrame, path: Path) -> None:
             table = pa.Table.from_pandas(pool, preserve_index=False)
             options = pa_csv.WriteOptions(include_header=False, quoting_style="none")
             with path.open("wb") as handle:
-                handle.write((",".join(names) + "\n").encode("utf-8"))
+                handle.write((",".join(names) + "\n").encode(csv_encoding()))
                 pa_csv.write_csv(table, handle, options)
             return
         except (pa.ArrowInvalid, TypeError):
             pass  # a value needs quoting, or an older pyarrow: fall back to pandas
-    pool.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    pool.to_csv(path, index=False, encoding=csv_encoding(), lineterminator="\n")
 
 
 def _plain(text: str) -> bool:

@@ -19,8 +19,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from sortition.errors import InputError, Problem
-from sortition.io.outputs import atomic_output_dir
-from sortition.io.tables import PARQUET_SUFFIXES
+from sortition.io.outputs import atomic_output_dir, csv_encoding
+from sortition.io.tables import BYTE_ORDER_MARK, PARQUET_SUFFIXES
 from sortition.randomness import numpy_generator
 
 HOUSEHOLD_SIZES = np.arange(1, 7)
@@ -93,7 +93,10 @@ def write_registry(table: pa.Table, path: Path) -> None:
         if path.suffix.lower() in PARQUET_SUFFIXES:
             pq.write_table(table, temporary)
         else:
-            pacsv.write_csv(table, temporary)
+            with open(temporary, "wb") as out:
+                if csv_encoding() == "utf-8-sig":
+                    out.write(BYTE_ORDER_MARK)
+                pacsv.write_csv(table, out)
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:

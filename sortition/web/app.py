@@ -21,6 +21,7 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from fractions import Fraction
 from pathlib import Path
@@ -84,9 +85,34 @@ def _(message: str, **values: Any) -> str:
     return text % values if values else text
 
 
+_library: ContextVar[gettext.NullTranslations | None] = ContextVar(
+    "sortition_web_library_translations", default=None
+)
+
+
+def problem_text(problem: sortition.Problem | str) -> str:
+    """A problem, a warning or a line of advice of the library in the request's language, where
+    the library made it translatable (a ``Problem``, or a ``str`` that keeps its template: it has
+    ``text(gettext)``), else as it is."""
+    text = getattr(problem, "text", None)
+    return text((_library.get() or _ENGLISH).gettext) if callable(text) else str(problem)
+
+
 def _ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
     text = (_current.get() or _ENGLISH).ngettext(singular, plural, n)
     return text % {"num": n, **values}
+
+
+def excel_csv_like(source: Path | None) -> AbstractContextManager[None]:
+    """The CSV files written in the block start with the UTF-8 byte-order mark when the
+    uploaded ``source`` (the pool, the registry) had one, as the command line writes them: a
+    file saved from Excel as "CSV UTF-8" gives files Excel reads back with their names intact."""
+    return sortition.csv_byte_order_mark(source is not None and sortition.starts_with_bom(source))
+
+
+def write_committed_draw(result: sortition.CommittedDraw, out: Path, pool: Path | None) -> None:
+    with excel_csv_like(pool):
+        sortition.write_committed_draw(result, out)
 
 
 class UploadTooLarge(Exception):
@@ -236,6 +262,7 @@ class Site:
     def use_language(self, request: Request) -> None:
         """Messages built in Python (``_``) in the request's language."""
         _current.set(translations("web", request.state.language))
+        _library.set(translations("library", request.state.language))
 
     def mine(self, request: Request, project_id: str) -> Project | None:
         return self.projects.get(project_id, request.state.session)
@@ -274,7 +301,7 @@ class Site:
             try:
                 table, warnings = summarise(project.load())
             except sortition.SortitionError as error:
-                load_problems = [str(p) for p in error.problems]
+                load_problems = [problem_text(p) for p in error.problems]
         return self.page(
             request,
             "project.html",
@@ -381,7 +408,7 @@ class Site:
                         )
                     )
                 except sortition.SortitionError as error:
-                    return [str(p) for p in error.problems]
+                    return [problem_text(p) for p in error.problems]
             for kind, (name, content) in files.items():
                 project = self.projects.store_input(project, kind, name, content)
         if personal is not None:
@@ -413,11 +440,15 @@ class Site:
         except sortition.InfeasibleError as error:
             return {
                 "feasible": False,
-                "problems": [str(p) for p in error.problems],
-                "advice": list(error.advice),
+                "problems": [problem_text(p) for p in error.problems],
+                "advice": [problem_text(line) for line in error.advice],
             }
         except sortition.SortitionError as error:
-            return {"feasible": None, "problems": [str(p) for p in error.problems], "advice": []}
+            return {
+                "feasible": None,
+                "problems": [problem_text(p) for p in error.problems],
+                "advice": [],
+            }
         return {"feasible": True, "problems": [], "advice": []}
 
     def delete(self, request: Request, project_id: str) -> Response:
@@ -518,7 +549,7 @@ class Site:
                 sortition.seed_from_dice(seed) if kind == "dice" else sortition.seed_from_text(seed)
             )
         except sortition.SortitionError as error:
-            return None, [str(p) for p in error.problems]
+            return None, [problem_text(p) for p in error.problems]
         return chosen, []
 
     def draw(
@@ -565,7 +596,8 @@ class Site:
         def work(job: Job) -> None:
             loaded = project.load(k=asked["k"], households=asked["households"])
             selection = select_with_key(project, loaded, algorithm, chosen, job, threshold)
-            sortition.write_selection(selection, out)
+            with excel_csv_like(project.pool_path):
+                sortition.write_selection(selection, out)
 
         self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
         return to(f"/p/{project.id}/runs/{run}")
@@ -609,7 +641,8 @@ class Site:
         def work(job: Job) -> None:
             loaded = project.load(k=asked["k"], households=asked["households"])
             commitment = commit_with_key(project, loaded, algorithm, job, threshold)
-            sortition.write_commitment(commitment, out)
+            with excel_csv_like(project.pool_path):
+                sortition.write_commitment(commitment, out)
 
         self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
         return to(f"/p/{project.id}/runs/{run}")
@@ -659,9 +692,9 @@ class Site:
             result = await run_sync(
                 sortition.draw_committed, commitment, chosen, project.pool_path, digest, key
             )
-            await run_sync(sortition.write_committed_draw, result, project.run_folder(run))
+            await run_sync(write_committed_draw, result, project.run_folder(run), project.pool_path)
         except sortition.SortitionError as error:
-            problems = [str(p) for p in error.problems]
+            problems = [problem_text(p) for p in error.problems]
             return self.run_view(request, project, run, status=400, seed_problems=problems)
         self.projects.update_run(project, run, seed_kind=seed_kind, seed=shown)
         return to(f"/p/{project.id}/runs/{run}")
@@ -676,7 +709,7 @@ class Site:
             try:
                 return sortition.seed_from_beacon(path), []
             except sortition.SortitionError as error:
-                return None, [str(p) for p in error.problems]
+                return None, [problem_text(p) for p in error.problems]
 
     def audit_page(self, request: Request, project_id: str) -> HTMLResponse:
         project = self.mine(request, project_id)
@@ -758,7 +791,8 @@ class Site:
             result = sortition.run_audit(
                 loaded, chosen, seed, draws=draw_count, progress=job.progress
             )
-            sortition.write_audit(result, out)
+            with excel_csv_like(project.pool_path):
+                sortition.write_audit(result, out)
 
         self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
         return to(f"/p/{project.id}/runs/{run}")
@@ -892,7 +926,8 @@ class Site:
                 weights=weights,
                 progress=job.progress,
             )
-            sortition.write_invitations(result, out)
+            with excel_csv_like(path):
+                sortition.write_invitations(result, out)
 
         self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
         return run
@@ -1107,7 +1142,7 @@ class Site:
                         verify_with_key, record_path, paths["pool"], paths["quotas"], paths["key"]
                     )
                 except sortition.SortitionError as error:
-                    problems = [str(p) for p in error.problems]
+                    problems = [problem_text(p) for p in error.problems]
             status = 400 if problems else 200
             return self.page(
                 request, "verify.html", status=status, report=report, problems=problems
@@ -1194,7 +1229,7 @@ async def run_sync(function: Callable[..., Any], *args: Any) -> Any:
 def summarise(loaded: sortition.LoadedInput) -> tuple[list[dict[str, Any]], list[str]]:
     """The quota table and the files' warnings, as the project page shows them (kept in
     project.json at the upload, so that the page does not read the pool again)."""
-    return quota_table(loaded), list(loaded.warnings)
+    return quota_table(loaded), [problem_text(warning) for warning in loaded.warnings]
 
 
 def quota_table(loaded: sortition.LoadedInput) -> list[dict[str, Any]]:

@@ -51,7 +51,11 @@ _debug_handler.setFormatter(logging.Formatter(DEBUG_LOG_FORMAT))
 
 
 def _choose_language(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    """--lang, or else the environment's language (gettext's lookup order, never setlocale)."""
+    """--lang, or else the environment's language (gettext's lookup order, never setlocale).
+    An explicit --lang is kept in the context for commands that have their own default language
+    (``serve``'s page)."""
+    if value is not None:
+        ctx.meta["sortition.lang"] = value
     set_language(value if value is not None else language_from_environment(os.environ))
 
 

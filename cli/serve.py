@@ -60,13 +60,16 @@ def is_local(host: str) -> bool:
     type=click.Choice(LANGUAGES),
     default=None,
     help="Language of the page for every browser that has not chosen one with its switch "
-    "(default: the browser's own language preference, else English).",
+    "(default: the global --lang if given, else the browser's own language preference, else "
+    "English).",
 )
 @reports_errors
 def serve(host: str, port: int, data: Path, lang: str | None) -> None:
     """Start the page for organisers: projects, quotas, draws, downloads and verification in
     the browser, in English or Hebrew. Stop it with Ctrl-C (exit 0; draws still running are
     cancelled and write nothing)."""
+    if lang is None:  # `sortition --lang he serve`: the global choice is the page's default too
+        lang = click.get_current_context().meta.get("sortition.lang")
     try:
         import uvicorn
 

@@ -767,3 +767,32 @@ def test_runs_beyond_the_workers_wait_their_turn(tmp_path: Path) -> None:
         browser.post(f"{first}/cancel")
         assert finish(browser, first, seconds=30)["state"] == "cancelled"
     assert finish(browser, second, seconds=30)["state"] == "cancelled"
+
+
+def test_the_global_lang_is_the_pages_default(tmp_path: Path, monkeypatch) -> None:
+    """`sortition --lang he serve` serves the page in Hebrew to a browser that has not chosen;
+    serve's own --lang wins over the global one."""
+    import uvicorn
+
+    import sortition.web.app as web_app
+
+    chosen: list[str | None] = []
+
+    class App:  # what serve touches of the page's app
+        class state:
+            class jobs:
+                @staticmethod
+                def cancel_all() -> None:
+                    pass
+
+    def create_app(data, default_language=None, **kwargs):
+        chosen.append(default_language)
+        return App()
+
+    monkeypatch.setattr(web_app, "create_app", create_app)
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
+    data = ["--data", str(tmp_path)]
+    assert run_cli(["--lang", "he", "serve", *data]).exit_code == 0
+    assert run_cli(["--lang", "he", "serve", *data, "--lang", "en"]).exit_code == 0
+    assert run_cli(["serve", *data]).exit_code == 0
+    assert chosen == ["he", "en", None]

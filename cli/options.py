@@ -255,7 +255,9 @@ algorithm_options = _grouped(
             help="leximin: the fairest lottery the quotas allow (smallest chance as large as "
             "possible, then the next); maximin: only the smallest; nash: the product of the "
             "chances; goldilocks: neither too small nor too large a chance (--gamma); legacy: "
-            "the greedy used before 2021, which gives some volunteers almost no chance.",
+            "the greedy used before 2021, which gives some volunteers almost no chance; "
+            "diversimax: the one panel most evenly spread across combinations of features "
+            "(docs/diversity.md), no lottery among the types.",
         ),
         click.option(
             "--max-attempts",

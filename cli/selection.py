@@ -27,6 +27,7 @@ from sortition_cli.progress import ProgressRenderer
 from sortition_cli.reporting import reports_errors
 
 import sortition
+from sortition.engine.diversity import DIVERSITY_OBJECTIVE
 from sortition.engine.legacy import DEFAULT_MAX_ATTEMPTS
 from sortition.errors import InputError, Problem
 from sortition.io.outputs import check_output_dir, is_output_dir
@@ -137,6 +138,14 @@ def select_and_write(
             f"probability min {probability.min():.6f}, max {probability.max():.6f}, "
             f"k/n {k / n:.6f} ({selection.fair.units.n_units} units{seconds})"
         )
+        certificate = selection.fair.distribution.certificate
+        if certificate is not None and certificate.objective == DIVERSITY_OBJECTIVE:
+            proof = (
+                "optimal (proven)"
+                if certificate.certified
+                else f"proven lower bound {certificate.bound:.6g}, gap {certificate.gap:.2%}"
+            )
+            click.echo(f"diversity score {certificate.value:.6g} (lower is more diverse), {proof}")
         lottery = selection.record.get("lottery")
         if lottery is not None:
             m, others = lottery["m"], lottery["m"] - lottery["distribution_panels"]

@@ -33,6 +33,7 @@ COLOURS = {
     "maximin": "#2ca02c",
     "nash": "#9467bd",
     "goldilocks": "#ff7f0e",
+    "diversimax": "#8c564b",
 }
 # Distinct line styles, so that equal curves (LEXIMIN and MAXIMIN often are) stay visible.
 LINESTYLES = {"legacy": "-", "leximin": "-", "maximin": (0, (6, 3)), "nash": (0, (1, 2))}

@@ -25,7 +25,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from sortition.units import UnitInstance
+from sortition.units import DiversityLimit, UnitInstance
 
 # What a certificate of the score names (verify re-computes it from the record's panels).
 DIVERSITY_OBJECTIVE = "diversity score"
@@ -198,3 +198,18 @@ def measure_of(
 def unit_measure(inst: UnitInstance) -> DiversityMeasure:
     """The measure of a unit instance's pool (each unit counted as many times as its people)."""
     return measure_of(unit_value_rows(inst), inst.feature_of_value, inst.k, inst.capacity)
+
+
+def diversity_limit(inst: UnitInstance, bound: Fraction) -> DiversityLimit:
+    """The rule "score <= ``bound``" over ``inst``'s unit counts (``units.DiversityLimit``)."""
+    measure = unit_measure(inst)
+    form = measure.cells(inst)
+    scale = measure.scale
+    room = (bound - form.constant) * scale
+    return DiversityLimit(
+        members=form.members,
+        multiplier=form.multiplier,
+        k=measure.k,
+        scale=scale,
+        limit=room.numerator // room.denominator,
+    )

@@ -8,12 +8,14 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sortition.engine.diversity import DIVERSITY_OBJECTIVE
 from sortition.errors import InfeasibleError
 from sortition.record.build import needs_a_panel
 from sortition.record.reader import (
     RecordReader,
     is_number,
 )
+from sortition.verify.diversity import panel_scores
 from sortition.verify.items import CheckItem, item_from, shortlist
 from sortition.verify.parts import FairParts, SelectionParts, household_problems, quota_problems
 
@@ -279,7 +281,8 @@ def certificate_item(selection: SelectionParts, fair: FairParts) -> CheckItem | 
         return CheckItem("certificate", False, "the distribution has no 'certificate'")
     objective, sense = certificate.get("objective"), certificate.get("sense")
     numbers = {key: certificate.get(key) for key in ("bound", "value", "gap")}
-    if objective not in _CERTIFIED_OBJECTIVES or sense not in ("max", "min"):
+    known = objective in _CERTIFIED_OBJECTIVES or objective == DIVERSITY_OBJECTIVE
+    if not known or sense not in ("max", "min"):
         return CheckItem(
             "certificate", False, f"unknown objective {objective!r} or sense {sense!r}"
         )
@@ -290,8 +293,15 @@ def certificate_item(selection: SelectionParts, fair: FairParts) -> CheckItem | 
     implied = _implied_probabilities(fair, selection.instance.pool.ids)
     selectable = [p for person, p in implied.items() if person not in never]
     problems = []
-    if selectable:
-        reached = _CERTIFIED_OBJECTIVES[objective](selection, list(implied.values()), selectable)
+    if objective == DIVERSITY_OBJECTIVE:
+        # DIVERSIMAX: the score of its panel, from the record's pool (docs/diversity.md)
+        reached = float(max(panel_scores(selection, fair)))
+        if abs(reached - value) > WEIGHT_TOLERANCE:
+            problems.append(f"value {value!r}, the distribution's panel scores {reached!r}")
+    elif selectable:
+        reached = _CERTIFIED_OBJECTIVES[str(objective)](
+            selection, list(implied.values()), selectable
+        )
         if abs(reached - value) > WEIGHT_TOLERANCE:
             problems.append(f"value {value!r}, the distribution gives {reached!r}")
     difference = bound - value if sense == "max" else value - bound

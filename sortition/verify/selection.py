@@ -53,6 +53,7 @@ from sortition.verify.distribution import (
     recompute_item,
     weights_item,
 )
+from sortition.verify.diversity import drawn_diversity_item
 from sortition.verify.items import CheckItem, VerifyRequest, shortlist, version_item
 from sortition.verify.parts import (
     SelectionParts,
@@ -124,6 +125,8 @@ def verify_selection(request: VerifyRequest) -> list[CheckItem]:
         certificate = certificate_item(selection, fair)
         if certificate is not None:
             items.append(certificate)
+        if selection.algorithm == "diversimax":
+            items.append(drawn_diversity_item(selection, fair))
         if request.recompute:
             items.append(recompute_item(selection, fair))
     return items

@@ -233,7 +233,8 @@ def time_limit_option(help: str) -> Callable[[F], F]:
 
 @dataclass(frozen=True)
 class AlgorithmArgs:
-    """--algorithm, --max-attempts, --time-limit, --panels, --per-person, --gamma."""
+    """--algorithm, --max-attempts, --time-limit, --panels, --per-person, --gamma,
+    --diversity-within."""
 
     algorithm: str
     max_attempts: int
@@ -241,6 +242,7 @@ class AlgorithmArgs:
     panels: int | None
     per_person: bool
     gamma: float = DEFAULT_GAMMA
+    diversity_within: float | None = None
 
 
 algorithm_options = _grouped(
@@ -281,6 +283,14 @@ algorithm_options = _grouped(
             help="Compute over individual people instead of types (slower; for cross-checks).",
         ),
         gamma_option(),
+        click.option(
+            "--diversity-within",
+            type=click.FloatRange(min=0.0),
+            default=None,
+            help="leximin, maximin, nash, goldilocks: draw only among panels whose diversity "
+            "score is at most (1 + FRACTION) times the most diverse panel's (e.g. 0.1: within "
+            "10 %%; docs/diversity.md); the output says what it costs in smallest chance.",
+        ),
     ],
 )
 """The algorithm options of select and commit, as ``run: AlgorithmArgs``."""

@@ -112,6 +112,7 @@ def commit_with_progress(loaded: LoadedInput, run: AlgorithmArgs) -> Commitment:
             time_limit=run.time_limit,
             panels=run.panels,
             gamma=run.gamma,
+            diversity_within=run.diversity_within,
         )
     finally:
         progress.close()
@@ -146,6 +147,14 @@ def select_and_write(
                 else f"proven lower bound {certificate.bound:.6g}, gap {certificate.gap:.2%}"
             )
             click.echo(f"diversity score {certificate.value:.6g} (lower is more diverse), {proof}")
+        price = selection.fair.diversity
+        if price is not None:
+            click.echo(
+                f"diversity within {price.within:g}: every panel scores at most "
+                f"{price.limit:.6g} (the most diverse panel {price.best:.6g}, proven bound "
+                f"{price.best_bound:.6g}); smallest probability {price.smallest_with:.6f} with "
+                f"this bound, {price.smallest_without:.6f} without"
+            )
         lottery = selection.record.get("lottery")
         if lottery is not None:
             m, others = lottery["m"], lottery["m"] - lottery["distribution_panels"]

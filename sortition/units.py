@@ -23,7 +23,8 @@ class DiversityLimit:
 
     members: (R, U) bool, the units in each cell that some unit fills; multiplier: (R,) the cells
     of the cell's intersection; scale: their least common multiple; limit: scale × (the score's
-    bound - what the empty cells add), rounded down (every panel's left side is a whole number).
+    bound - what the empty cells add), rounded down (every panel's left side is a whole number);
+    panel: a panel known to meet it (the most diverse one found), which the solvers start from.
     """
 
     members: np.ndarray
@@ -31,6 +32,7 @@ class DiversityLimit:
     k: int
     scale: int
     limit: int
+    panel: np.ndarray | None = None
 
     def scaled(self, counts: np.ndarray) -> int:
         """The left side for a count vector (a whole number for whole counts)."""

@@ -449,7 +449,7 @@ def select_case(rnd: Random, seeded: bool = True) -> Prepare:
         *rnd.choice([[], ["--algorithm", "legacy"], ["--algorithm", "maximin"],
                      ["--algorithm", "nash"], ["--per-person"]]),
         *often(rnd, [], ["--algorithm", "goldilocks"], ["--algorithm", "diversimax"],
-               ["--max-attempts", "1"]),
+               ["--max-attempts", "1"], ["--diversity-within", "0.2"]),
         *often(rnd, [], ["--panels", "10"], ["--panels", "0"], ["--panels", "7"], spoil=0.3),
         *(seed_options(rnd) if seeded else []),
     ]  # fmt: skip

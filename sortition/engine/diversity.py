@@ -200,8 +200,11 @@ def unit_measure(inst: UnitInstance) -> DiversityMeasure:
     return measure_of(unit_value_rows(inst), inst.feature_of_value, inst.k, inst.capacity)
 
 
-def diversity_limit(inst: UnitInstance, bound: Fraction) -> DiversityLimit:
-    """The rule "score <= ``bound``" over ``inst``'s unit counts (``units.DiversityLimit``)."""
+def diversity_limit(
+    inst: UnitInstance, bound: Fraction, panel: np.ndarray | None = None
+) -> DiversityLimit:
+    """The rule "score <= ``bound``" over ``inst``'s unit counts (``units.DiversityLimit``);
+    ``panel`` meets it."""
     measure = unit_measure(inst)
     form = measure.cells(inst)
     scale = measure.scale
@@ -212,4 +215,5 @@ def diversity_limit(inst: UnitInstance, bound: Fraction) -> DiversityLimit:
         k=measure.k,
         scale=scale,
         limit=room.numerator // room.denominator,
+        panel=panel,
     )

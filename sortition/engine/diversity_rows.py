@@ -23,15 +23,20 @@ def cp_sat_deviations(
     multiplier: np.ndarray,
     k: int,
     scale: int,
+    hint: np.ndarray | None = None,
 ) -> cp_model.LinearExpr:
     """Add a deviation variable per cell (>= |cells · count - k|) and return the sum of them
-    weighted by scale / cells: scale × (the score - what the empty cells add), a whole number."""
+    weighted by scale / cells: scale × (the score - what the empty cells add), a whole number.
+    With ``hint`` (counts of a panel), each deviation is hinted at that panel's."""
     terms = []
-    for cell, c in zip(members, multiplier.tolist(), strict=True):
+    cell_counts = None if hint is None else members.astype(np.int64) @ hint
+    for r, (cell, c) in enumerate(zip(members, multiplier.tolist(), strict=True)):
         count = sum(counts[int(u)] for u in np.flatnonzero(cell))
         deviation = model.new_int_var(0, max(k, (c - 1) * k), "")
         model.add(deviation >= c * count - k)
         model.add(deviation >= k - c * count)
+        if cell_counts is not None:
+            model.add_hint(deviation, abs(c * int(cell_counts[r]) - k))
         terms.append((scale // c) * deviation)
     return sum(terms)  # type: ignore[return-value]
 
@@ -39,9 +44,18 @@ def cp_sat_deviations(
 def add_cp_sat_limit(
     model: cp_model.CpModel, counts: list[cp_model.IntVar], limit: DiversityLimit
 ) -> None:
-    """The panels of ``model`` meet the diversity bound."""
-    scaled = cp_sat_deviations(model, counts, limit.members, limit.multiplier, limit.k, limit.scale)
+    """The panels of ``model`` meet the diversity bound. Finding any such panel is nearly as
+    hard as DIVERSIMAX itself, so the panel known to meet it (every variable) is the search's
+    hint: each search (covering, pricing, a walk's step) has a panel at once and goes on from
+    it."""
+    panel = limit.panel
+    scaled = cp_sat_deviations(
+        model, counts, limit.members, limit.multiplier, limit.k, limit.scale, panel
+    )
     model.add(scaled <= limit.limit)
+    if panel is not None:
+        for x, value in zip(counts, panel.tolist(), strict=True):
+            model.add_hint(x, int(value))
 
 
 def add_lp_limit(

@@ -174,14 +174,18 @@ def prepare_commitment(
     time_limit: float | None = None,
     panels: int | None = None,
     gamma: float = DEFAULT_GAMMA,
+    diversity_within: float | None = None,
 ) -> Commitment:
     """Check feasibility (exit 3 with advice) and compute all that does not depend on the seed:
     for the fair algorithms the distribution over panels, and with ``panels`` = M its rounding
     to a uniform lottery over M panels. ``time_limit`` seconds bound the whole of it, the
-    feasibility check included (exit 4 past them)."""
+    feasibility check included (exit 4 past them). With ``diversity_within`` = FRACTION the
+    lottery runs only over panels whose diversity score is at most (1 + FRACTION) × the most
+    diverse panel's (docs/diversity.md)."""
     if algorithm not in ALGORITHMS:
         known = ", ".join(ALGORITHMS)
         raise InputError([Problem(f"unknown algorithm '{algorithm}' (known: {known})")])
+    _check_diversity_within(algorithm, diversity_within, panels)
     if panels is not None and algorithm == "legacy":
         raise InputError(
             [
@@ -208,8 +212,39 @@ def prepare_commitment(
         settings=EngineSettings(gamma=gamma),
         progress=progress,
         time_limit=time_limit,
+        diversity_within=diversity_within,
     )
     return commit_distribution(loaded, algorithm, fair, panels, gamma)
+
+
+# The algorithms whose lottery --diversity-within restricts: the fair ones but DIVERSIMAX.
+DIVERSITY_WITHIN_ALGORITHMS = ("leximin", "maximin", "nash", "goldilocks")
+
+
+def _check_diversity_within(algorithm: str, within: float | None, panels: int | None) -> None:
+    """--diversity-within applies to a lottery of a fair algorithm, without --panels (exit 2)."""
+    if within is None:
+        return
+    if algorithm not in DIVERSITY_WITHIN_ALGORITHMS:
+        raise InputError(
+            [
+                Problem(
+                    f"--diversity-within restricts a fair lottery: use it with --algorithm "
+                    f"{', '.join(DIVERSITY_WITHIN_ALGORITHMS)}, not {algorithm}"
+                )
+            ]
+        )
+    if not within >= 0:
+        raise InputError([Problem(f"--diversity-within must be 0 or more, got {within!r}")])
+    if panels is not None:
+        raise InputError(
+            [
+                Problem(
+                    "--diversity-within with --panels is not supported yet: the M-panel "
+                    "lottery's panels are not checked against the diversity bound"
+                )
+            ]
+        )
 
 
 def commit_distribution(
@@ -231,6 +266,8 @@ def commit_distribution(
         parameters["panels"] = panels
     if algorithm == "goldilocks":
         parameters["gamma"] = gamma
+    if fair.diversity is not None:
+        parameters["diversity_within"] = fair.diversity.within
     document = commitment_record(
         instance,
         loaded.files,
@@ -324,6 +361,7 @@ def select_panel(
     time_limit: float | None = None,
     panels: int | None = None,
     gamma: float = DEFAULT_GAMMA,
+    diversity_within: float | None = None,
 ) -> Selection:
     """The one-step path: commit, then draw with the seed (``prepare_commitment``,
     ``draw_selection``)."""
@@ -337,6 +375,7 @@ def select_panel(
         time_limit=time_limit,
         panels=panels,
         gamma=gamma,
+        diversity_within=diversity_within,
     )
     return draw_selection(commitment, seed)
 
@@ -427,7 +466,8 @@ def read_commitment(path: PathLike, expect: str | None = None) -> dict[str, Any]
         )
     reader = RecordReader(path.name)
     if reader.get(document, "version") not in READABLE_VERSIONS:
-        raise reader.fail(f"unknown version {document['version']!r} (known: 3, 4, 5)")
+        known = ", ".join(str(v) for v in READABLE_VERSIONS)
+        raise reader.fail(f"unknown version {document['version']!r} (known: {known})")
     reader.mapping(document, "tool")
     if commitment_text(document).encode("utf-8") != raw:
         raise InputError(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sortition.engine.diversity import DIVERSITY_OBJECTIVE
 from sortition.errors import InfeasibleError
@@ -18,6 +18,9 @@ from sortition.record.reader import (
 from sortition.verify.diversity import panel_scores
 from sortition.verify.items import CheckItem, item_from, shortlist
 from sortition.verify.parts import FairParts, SelectionParts, household_problems, quota_problems
+
+if TYPE_CHECKING:
+    from sortition.engine.objectives import DiversityPrice
 
 WEIGHT_TOLERANCE = 1e-9  # weights sum to 1, recorded vs implied probabilities
 
@@ -334,6 +337,20 @@ def _certificate_difference(fair: FairParts, recomputed: dict[str, Any] | None) 
     return None
 
 
+def _diversity_difference(fair: FairParts, recomputed: DiversityPrice | None) -> str | None:
+    """How the record's best diversity score differs from the recomputed one (None: it does
+    not, or the record has no diversity bound)."""
+    stated = fair.document.get("diversity")
+    if not isinstance(stated, dict):
+        return None
+    if recomputed is None:
+        return "the algorithm run again has no diversity bound"
+    best = stated.get("best")
+    if not is_number(best) or abs(float(best) - recomputed.best) > RECOMPUTE_TOLERANCE:
+        return f"best diversity score: record {best!r}, recomputed {recomputed.best!r}"
+    return None
+
+
 def recompute_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
     from sortition.engine.objectives import (
         fair_distribution,  # the engine is heavy; load it on demand
@@ -342,9 +359,15 @@ def recompute_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
 
     instance, algorithm = selection.instance, selection.algorithm
     settings = EngineSettings(gamma=_gamma(selection))
+    parameters = selection.record.get("parameters")
+    within = parameters.get("diversity_within") if isinstance(parameters, dict) else None
     try:
         result = fair_distribution(
-            instance, algorithm, by_type=(fair.path == "types"), settings=settings
+            instance,
+            algorithm,
+            by_type=(fair.path == "types"),
+            settings=settings,
+            diversity_within=float(within) if is_number(within) else None,
         )
     except InfeasibleError as error:
         return CheckItem(
@@ -374,6 +397,8 @@ def recompute_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
     difference = _certificate_difference(
         fair, None if certificate is None else certificate.as_record()
     )
+    if difference is None:
+        difference = _diversity_difference(fair, result.diversity)
     if difference is not None:
         return CheckItem("recompute", False, f"{algorithm.upper()} run again: {difference}")
     bound = "" if certificate is None else " and the certificate's bound"

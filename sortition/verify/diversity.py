@@ -67,3 +67,42 @@ def drawn_diversity_item(selection: SelectionParts, fair: FairParts) -> CheckIte
         f"the drawn panel scores {float(score):.9g} over all {len(measure.intersections)} "
         "eligible intersections, the score the certificate states",
     )
+
+
+def bound_item(selection: SelectionParts, fair: FairParts) -> CheckItem | None:
+    """Version 6, ``--diversity-within``: the stated limit is (1 + within) × the stated best
+    score, and every panel of the distribution (and the drawn panel, in a record) scores at most
+    the limit, re-computed from the record's pool. None when the record has no bound."""
+    stated = fair.document.get("diversity")
+    if stated is None:
+        return None
+    numbers = {key: stated.get(key) if isinstance(stated, dict) else None for key in _KEYS}
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in numbers.values()):
+        return CheckItem("diversity bound", False, f"{', '.join(_KEYS)} must be numbers")
+    within, best, limit = (float(numbers[key] or 0.0) for key in _KEYS)
+    parameters = selection.record.get("parameters")
+    problems = []
+    if not isinstance(parameters, dict) or parameters.get("diversity_within") != within:
+        problems.append(f"parameters.diversity_within is not the distribution's {within!r}")
+    expected = float(Fraction(best) * (1 + Fraction(repr(within))))
+    if abs(expected - limit) > SCORE_TOLERANCE * max(1.0, limit):
+        problems.append(f"limit {limit!r}, (1 + {within!r}) × best {best!r} is {expected!r}")
+    scores = [float(score) for score in panel_scores(selection, fair)]
+    over = [str(i + 1) for i, score in enumerate(scores) if score > limit + SCORE_TOLERANCE]
+    if over:
+        problems.append(f"panels {', '.join(over[:10])} score above the limit {limit:.9g}")
+    drawn = float(drawn_score(selection)) if selection.panel else None
+    if drawn is not None and drawn > limit + SCORE_TOLERANCE:
+        problems.append(f"the drawn panel scores {drawn:.9g}, above the limit {limit:.9g}")
+    if problems:
+        return CheckItem("diversity bound", False, "; ".join(problems))
+    shown = "" if drawn is None else f", the drawn panel {drawn:.9g}"
+    return CheckItem(
+        "diversity bound",
+        True,
+        f"all {len(scores)} panels score at most {limit:.9g} = (1 + {within:g}) × {best:.9g} "
+        f"(highest {max(scores):.9g}{shown}); the best score is re-derived by --recompute",
+    )
+
+
+_KEYS = ("within", "best", "limit")

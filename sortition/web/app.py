@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import gettext
 import hashlib
+import math
 import secrets
 import shutil
 import tempfile
@@ -463,10 +464,22 @@ class Site:
         return self.page(request, "draw.html", project=project, problems=[], form={})
 
     def draw_request(
-        self, project: Project, algorithm: str, k: str, households: str
+        self, project: Project, algorithm: str, k: str, households: str, diversity: str = ""
     ) -> tuple[dict[str, Any], list[str]]:
         """What a draw or a commitment asks for, and the problems with it."""
         problems: list[str] = []
+        within = None
+        if diversity.strip():
+            try:
+                within = float(diversity)
+            except ValueError:
+                within = -1.0
+            if not 0.0 <= within < math.inf:
+                problems.append(_("the diversity fraction must be a number of 0 or more"))
+            elif algorithm not in sortition.DIVERSITY_WITHIN_ALGORITHMS:
+                problems.append(
+                    _("the diversity fraction applies to LEXIMIN, MAXIMIN, NASH and GOLDILOCKS")
+                )
         if not project.ready:
             problems.append(_("upload the pool and the quotas, and set k, first"))
         if algorithm not in sortition.ALGORITHMS:
@@ -478,7 +491,10 @@ class Site:
         if k_value < 1:
             problems.append(_("the panel size k must be a whole number of 1 or more"))
         with_households = bool(households) and bool(project.settings.household_columns)
-        return {"algorithm": algorithm, "k": k_value, "households": with_households}, problems
+        asked = {"algorithm": algorithm, "k": k_value, "households": with_households}
+        if within is not None:
+            asked["diversity_within"] = within
+        return asked, problems
 
     def read_seed(self, kind: str, seed: str) -> tuple[sortition.Seed | None, list[str]]:
         if not seed.strip():
@@ -500,6 +516,7 @@ class Site:
         households: Annotated[str, Form()] = "",
         seed_kind: Annotated[str, Form()] = "text",
         seed: Annotated[str, Form()] = "",
+        diversity_within: Annotated[str, Form()] = "",
     ) -> Response:
         """Draw in one step (``sortition select``), in the background."""
         project = self.mine(request, project_id)
@@ -512,8 +529,9 @@ class Site:
             "households": households,
             "seed_kind": seed_kind,
             "seed": seed,
+            "diversity_within": diversity_within,
         }
-        asked, problems = self.draw_request(project, algorithm, k, households)
+        asked, problems = self.draw_request(project, algorithm, k, households, diversity_within)
         chosen, seed_problems = self.read_seed(seed_kind, seed)
         problems += seed_problems
         if problems or chosen is None:
@@ -527,7 +545,9 @@ class Site:
 
         def work(job: Job) -> None:
             loaded = project.load(k=asked["k"], households=asked["households"])
-            selection = select_with_key(project, loaded, algorithm, chosen, job)
+            selection = select_with_key(
+                project, loaded, algorithm, chosen, job, asked.get("diversity_within")
+            )
             sortition.write_selection(selection, out)
 
         self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
@@ -540,6 +560,7 @@ class Site:
         algorithm: Annotated[str, Form()] = sortition.DEFAULT_ALGORITHM,
         k: Annotated[str, Form()] = "",
         households: Annotated[str, Form()] = "",
+        diversity_within: Annotated[str, Form()] = "",
     ) -> Response:
         """The first of two steps (``sortition commit``): fix everything but the seed, in the
         background; the run's page then shows the SHA-256 to publish."""
@@ -547,8 +568,13 @@ class Site:
         if project is None:
             return self.missing(request)
         self.use_language(request)
-        form = {"algorithm": algorithm, "k": k, "households": households}
-        asked, problems = self.draw_request(project, algorithm, k, households)
+        form = {
+            "algorithm": algorithm,
+            "k": k,
+            "households": households,
+            "diversity_within": diversity_within,
+        }
+        asked, problems = self.draw_request(project, algorithm, k, households, diversity_within)
         if problems:
             return self.page(
                 request, "draw.html", status=400, project=project, problems=problems, form=form
@@ -558,7 +584,9 @@ class Site:
 
         def work(job: Job) -> None:
             loaded = project.load(k=asked["k"], households=asked["households"])
-            commitment = commit_with_key(project, loaded, algorithm, job)
+            commitment = commit_with_key(
+                project, loaded, algorithm, job, asked.get("diversity_within")
+            )
             sortition.write_commitment(commitment, out)
 
         self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
@@ -1094,12 +1122,18 @@ def sha256_of(path: Path) -> str:
 
 
 def commit_with_key(
-    project: Project, loaded: sortition.LoadedInput, algorithm: str, job: Job
+    project: Project,
+    loaded: sortition.LoadedInput,
+    algorithm: str,
+    job: Job,
+    diversity_within: float | None = None,
 ) -> sortition.Commitment:
     """``sortition.commit`` for a project. The project's pseudonym key (``privacy_key``) is
     already in ``loaded`` (``Project.load`` reads the pool with it), so the commitment names
     everyone by a keyed pseudonym where the ids look personal."""
-    return sortition.commit(loaded, algorithm, progress=job.progress)
+    return sortition.commit(
+        loaded, algorithm, progress=job.progress, diversity_within=diversity_within
+    )
 
 
 def select_with_key(
@@ -1108,11 +1142,14 @@ def select_with_key(
     algorithm: str,
     seed: sortition.Seed,
     job: Job,
+    diversity_within: float | None = None,
 ) -> sortition.Selection:
     """``sortition.select`` for a project's draw, with the project's pseudonym key in
     ``loaded`` as in ``commit_with_key``: record.json, distribution.json and lottery.csv then
     name nobody, and the run's private/pseudonyms.csv holds the organiser's table."""
-    return sortition.select(loaded, algorithm, seed, progress=job.progress)
+    return sortition.select(
+        loaded, algorithm, seed, progress=job.progress, diversity_within=diversity_within
+    )
 
 
 async def read_limited(upload: UploadFile) -> bytes:

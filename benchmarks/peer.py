@@ -61,6 +61,7 @@ class PeerResult:
     probabilities: dict[str, float] | None
     note: str = ""
     peak_memory_bytes: int | None = None  # the worker's ru_maxrss (reading the files included)
+    panel: tuple[str, ...] | None = None  # DIVERSIMAX: the one panel's ids
 
 
 def default_python() -> str:
@@ -177,6 +178,7 @@ def run_peer(
     min_probability = found.get("min_probability")
     status = str(found.get("status", "error: the peer reported no status"))
     seconds = found.get("seconds")
+    panel = found.get("panel")
     if status == "ok" and not isinstance(seconds, int | float):
         status = "error: the peer reported no time"
     return PeerResult(
@@ -193,6 +195,7 @@ def run_peer(
         else {str(key): float(value) for key, value in probabilities.items()},
         note=str(found.get("note", "")),
         peak_memory_bytes=outcome.peak_memory_bytes,
+        panel=tuple(str(p) for p in panel) if isinstance(panel, list) else None,
     )
 
 

@@ -111,7 +111,7 @@ def run(spec: dict[str, Any], out: Any) -> dict[str, Any]:
     out.write(f"{STARTED_MARKER} {tool}\n")
     out.flush()
     start = time.perf_counter()
-    success, _panels, report = core.run_stratification(features, people, k, settings)
+    success, panels, report = core.run_stratification(features, people, k, settings)
     seconds = time.perf_counter() - start
 
     notes = []
@@ -140,6 +140,9 @@ def run(spec: dict[str, Any], out: Any) -> dict[str, Any]:
         result["status"] = "error: the peer reported success but returned no distribution"
         return result
     result["status"] = "ok"
+    if result["algorithm_run"] == "diversimax" and panels:
+        # one panel, no distribution: its ids, so that our measure can score it
+        result["panel"] = sorted(str(person) for person in panels[0])
     if "committees" in captured:
         committees, probabilities = standardize_distribution(
             list(captured["committees"]), list(captured["probabilities"])

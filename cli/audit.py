@@ -42,8 +42,8 @@ from sortition.io.outputs import check_output_dir
     "--algorithms",
     default=",".join(DEFAULT_ALGORITHMS),
     show_default=True,
-    help="Comma-separated: legacy (sampled), leximin, maximin, nash, goldilocks (exact). NASH "
-    "and GOLDILOCKS are run only when asked for.",
+    help="Comma-separated: legacy (sampled), leximin, maximin, nash, goldilocks, diversimax "
+    "(exact). NASH, GOLDILOCKS and DIVERSIMAX are run only when asked for.",
 )
 @gamma_option()
 @seed_options

@@ -308,7 +308,8 @@ def time_limit_option(help: str) -> Callable[[F], F]:
 
 @dataclass(frozen=True)
 class AlgorithmArgs:
-    """--algorithm, --max-attempts, --time-limit, --panels, --per-person, --gamma."""
+    """--algorithm, --max-attempts, --time-limit, --panels, --per-person, --gamma,
+    --diversity-within."""
 
     algorithm: str
     max_attempts: int
@@ -316,6 +317,7 @@ class AlgorithmArgs:
     panels: int | None
     per_person: bool
     gamma: float = DEFAULT_GAMMA
+    diversity_within: float | None = None
 
 
 algorithm_options = _grouped(
@@ -330,7 +332,9 @@ algorithm_options = _grouped(
             help="leximin: the fairest lottery the quotas allow (smallest chance as large as "
             "possible, then the next); maximin: only the smallest; nash: the product of the "
             "chances; goldilocks: neither too small nor too large a chance (--gamma); legacy: "
-            "the greedy used before 2021, which gives some volunteers almost no chance.",
+            "the greedy used before 2021, which gives some volunteers almost no chance; "
+            "diversimax: the one panel most evenly spread across combinations of features "
+            "(docs/diversity.md), no lottery among the types.",
         ),
         click.option(
             "--max-attempts",
@@ -354,6 +358,14 @@ algorithm_options = _grouped(
             help="Compute over individual people instead of types (slower; for cross-checks).",
         ),
         gamma_option(),
+        click.option(
+            "--diversity-within",
+            type=click.FloatRange(min=0.0),
+            default=None,
+            help="leximin, maximin, nash, goldilocks: draw only among panels whose diversity "
+            "score is at most (1 + FRACTION) times the most diverse panel's (e.g. 0.1: within "
+            "10 %%; docs/diversity.md); the output says what it costs in smallest chance.",
+        ),
     ],
 )
 """The algorithm options of select and commit, as ``run: AlgorithmArgs``."""

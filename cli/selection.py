@@ -31,6 +31,7 @@ from sortition_cli.progress import ProgressRenderer
 from sortition_cli.reporting import reports_errors
 
 import sortition
+from sortition.engine.diversity import DIVERSITY_OBJECTIVE
 from sortition.engine.legacy import DEFAULT_MAX_ATTEMPTS
 from sortition.errors import InputError, Problem
 from sortition.io.outputs import check_output_dir, is_output_dir
@@ -123,6 +124,7 @@ def commit_with_progress(
             panels=run.panels,
             gamma=run.gamma,
             min_type_size=min_type_size,
+            diversity_within=run.diversity_within,
         )
     finally:
         progress.close()
@@ -170,6 +172,36 @@ def select_and_write(
                 seconds=f"{float(stats.get('seconds', 0)):.1f}",
             )
         )
+        certificate = selection.fair.distribution.certificate
+        if certificate is not None and certificate.objective == DIVERSITY_OBJECTIVE:
+            proof = (
+                _("optimal (proven)")
+                if certificate.certified
+                else _("proven lower bound {bound}, gap {gap}").format(
+                    bound=f"{certificate.bound:.6g}", gap=f"{certificate.gap:.2%}"
+                )
+            )
+            click.echo(
+                _("diversity score {score} (lower is more diverse), {proof}").format(
+                    score=f"{certificate.value:.6g}", proof=proof
+                )
+            )
+        price = selection.fair.diversity
+        if price is not None:
+            click.echo(
+                _(
+                    "diversity within {within}: every panel scores at most {limit} (the most "
+                    "diverse panel {best}, proven bound {bound}); smallest probability {with_} "
+                    "with this bound, {without} without"
+                ).format(
+                    within=f"{price.within:g}",
+                    limit=f"{price.limit:.6g}",
+                    best=f"{price.best:.6g}",
+                    bound=f"{price.best_bound:.6g}",
+                    with_=f"{price.smallest_with:.6f}",
+                    without=f"{price.smallest_without:.6f}",
+                )
+            )
         lottery = selection.record.get("lottery")
         if lottery is not None:
             m, others = lottery["m"], lottery["m"] - lottery["distribution_panels"]

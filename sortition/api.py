@@ -93,6 +93,9 @@ from sortition.selection.feasibility import Diagnosis as Diagnosis
 from sortition.selection.feasibility import require_feasible
 from sortition.selection.service import ALGORITHMS as ALGORITHMS
 from sortition.selection.service import DEFAULT_ALGORITHM as DEFAULT_ALGORITHM
+from sortition.selection.service import (
+    DIVERSITY_WITHIN_ALGORITHMS as DIVERSITY_WITHIN_ALGORITHMS,
+)
 from sortition.selection.service import Commitment as Commitment
 from sortition.selection.service import CommittedDraw as CommittedDraw
 from sortition.selection.service import LoadedInput as LoadedInput

@@ -17,6 +17,34 @@ from sortition.model import Instance
 
 
 @dataclass(frozen=True)
+class DiversityLimit:
+    """A bound on a panel's diversity score (docs/diversity.md), as one more rule of the quota
+    polytope: sum_r (scale / multiplier_r) · |multiplier_r · (members_r @ counts) - k| <= limit.
+
+    members: (R, U) bool, the units in each cell that some unit fills; multiplier: (R,) the cells
+    of the cell's intersection; scale: their least common multiple; limit: scale × (the score's
+    bound - what the empty cells add), rounded down (every panel's left side is a whole number);
+    panel: a panel known to meet it (the most diverse one found), which the solvers start from.
+    """
+
+    members: np.ndarray
+    multiplier: np.ndarray
+    k: int
+    scale: int
+    limit: int
+    panel: np.ndarray | None = None
+
+    def scaled(self, counts: np.ndarray) -> int:
+        """The left side for a count vector (a whole number for whole counts)."""
+        cells = self.members.astype(np.int64) @ np.asarray(counts, dtype=np.int64)
+        deviation = np.abs(self.multiplier * cells - self.k)
+        return int(((self.scale // self.multiplier) * deviation).sum())
+
+    def allows(self, counts: np.ndarray) -> bool:
+        return self.scaled(counts) <= self.limit
+
+
+@dataclass(frozen=True)
 class UnitInstance:
     """A panel-selection problem over units.
 
@@ -26,6 +54,7 @@ class UnitInstance:
     value_min / value_max: (V,) int quotas.
     households: groups of capacity-1 units of which at most one may be on a panel.
     k: panel size.
+    diversity: with ``--diversity-within``, the bound every panel's diversity score must meet.
     """
 
     capacity: np.ndarray
@@ -35,6 +64,7 @@ class UnitInstance:
     value_max: np.ndarray
     households: tuple[tuple[int, ...], ...]
     k: int
+    diversity: DiversityLimit | None = None
 
     def __post_init__(self) -> None:
         cap = np.asarray(self.capacity, dtype=np.int64)
@@ -82,6 +112,8 @@ class UnitInstance:
             return False
         per_value = self.incidence.astype(np.int64) @ c
         if (per_value < self.value_min).any() or (per_value > self.value_max).any():
+            return False
+        if self.diversity is not None and not self.diversity.allows(c):
             return False
         return all(int(c[list(h)].sum()) <= 1 for h in self.households)
 

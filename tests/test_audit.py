@@ -31,11 +31,12 @@ from sortition.audit.service import (
     probability_accuracy,
     run_audit,
 )
+from sortition.engine.diversity import measure_of
 from sortition.engine.legacy import LegacySampler
 from sortition.engine.objectives import fair_distribution
 from sortition.randomness import SeededStream
 from sortition.selection.service import load_input
-from tests.helpers import REPO, CaseCount, run_cli, runnable_instance
+from tests.helpers import REPO, CaseCount, run_cli, runnable_instance, select_args
 
 # --------------------------------------------------------------------------- the beta quantile
 
@@ -194,6 +195,7 @@ def test_audit_writes_every_file_and_metric(example_audit: Path) -> None:
     names = sorted(p.name for p in example_audit.iterdir())
     assert names == [
         ".sortition-output",
+        "diversity.png",
         "inputs.json",
         "metrics.json",
         "probabilities.csv",
@@ -236,9 +238,9 @@ def test_audit_writes_every_file_and_metric(example_audit: Path) -> None:
 
 def test_report_is_self_contained(example_audit: Path) -> None:
     html = (example_audit / "report.html").read_text()
-    assert html.count('src="data:image/png;base64,') == 2
+    assert html.count('src="data:image/png;base64,') == 3
     assert "http://" not in html and "https://" not in html and "<script" not in html
-    for png in ("probabilities.png", "quotas.png"):
+    for png in ("probabilities.png", "quotas.png", "diversity.png"):
         assert (example_audit / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -303,7 +305,7 @@ def test_report_shows_its_images_in_chromium(example_audit: Path, tmp_path: Path
     dom = subprocess.run(
         [*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120
     )
-    assert 'data-images="shown:2"' in dom.stdout, dom.stderr[-2000:]
+    assert 'data-images="shown:3"' in dom.stdout, dom.stderr[-2000:]
 
     shot = tmp_path / "shot.png"
     subprocess.run(
@@ -432,6 +434,7 @@ def test_a_later_algorithm_out_of_time_keeps_the_finished_ones(
     assert "Traceback" not in result.stderr
     assert sorted(p.name for p in out.iterdir()) == [
         ".sortition-output",
+        "diversity.png",
         "inputs.json",
         "metrics.json",
         "probabilities.csv",
@@ -538,3 +541,45 @@ def test_nash_accuracy_follows_from_its_gap() -> None:
     # the bound holds: the true NASH probability is k/n = 0.1 for everyone here
     p = fair.person_probability
     assert np.all(np.abs(p - 0.1) <= eps * np.maximum(p, 0.1))
+
+
+def test_audit_reports_the_diversity_of_each_algorithm(tmp_path: Path) -> None:
+    """metrics.json gives each algorithm's diversity score (docs/diversity.md): the drawn
+    panel's, re-computed here from its ids; the expectation, exact for a fair algorithm (the
+    weights times the panels' scores, re-computed here from distribution.json of `select`) and
+    equal to the drawn score for DIVERSIMAX's one panel; LEGACY's a sample's mean with its
+    standard error. report.html has the line and the plot."""
+    case = runnable_instance("example_small_20")
+    out = tmp_path / "audit"
+    args = ["audit", "--pool", case.pool, "--quotas", case.quotas, "-k", case.k, "--seed", "d"]
+    args += ["--algorithms", "legacy,leximin,diversimax", "--draws", "200", "--workers", "1"]
+    result = run_cli([*args, "--out", out])
+    assert result.exit_code == 0, result.stderr
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    loaded = load_input(case.pool, case.quotas, case.k)
+    instance = loaded.instance
+    measure = measure_of(instance.pool.values, instance.quotas.feature_of_value, case.k)
+    selected = tmp_path / "select"
+    chosen = run_cli(
+        select_args(case.pool, case.quotas, case.k, algorithm="leximin", seed="d", out=selected)
+    )
+    assert chosen.exit_code == 0, chosen.stderr
+    record = json.loads((selected / "record.json").read_text(encoding="utf-8"))
+    position = {person: i for i, person in enumerate(instance.pool.ids)}
+    drawn = measure.score(instance.pool.values[[position[p] for p in record["panel"]]])
+    assert metrics["leximin"]["diversity"]["drawn"] == pytest.approx(drawn, abs=1e-9)
+    units = record["distribution"]["units"]
+    expected = 0.0
+    for panel in record["distribution"]["panels"]:
+        people = [position[units[u]["members"][0]] for u, _ in panel["counts"]]
+        counts = np.array([c for _, c in panel["counts"]])
+        expected += panel["weight"] * measure.score(instance.pool.values[people], counts)
+    assert metrics["leximin"]["diversity"]["how"] == "exact"
+    assert metrics["leximin"]["diversity"]["expected"] == pytest.approx(expected, abs=1e-9)
+    best = metrics["diversimax"]["diversity"]
+    assert best["expected"] == best["drawn"] <= expected
+    legacy = metrics["legacy"]["diversity"]
+    assert legacy["how"] == "sampled" and legacy["samples"] == 200
+    assert legacy["standard_error"] >= 0
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "diversity score, expected" in report and (out / "diversity.png").is_file()

@@ -458,7 +458,8 @@ def select_case(rnd: Random, seeded: bool = True) -> Prepare:
     extra = [
         *rnd.choice([[], ["--algorithm", "legacy"], ["--algorithm", "maximin"],
                      ["--algorithm", "nash"], ["--per-person"]]),
-        *often(rnd, [], ["--algorithm", "goldilocks"], ["--max-attempts", "1"]),
+        *often(rnd, [], ["--algorithm", "goldilocks"], ["--algorithm", "diversimax"],
+               ["--max-attempts", "1"], ["--diversity-within", "0.2"]),
         *often(rnd, [], ["--panels", "10"], ["--panels", "0"], ["--panels", "7"], spoil=0.3),
         *(seed_options(rnd) if seeded else []),
         *often(rnd, [], ["--publish-types"], ["--publish-types", "--min-type-size", "2"],

@@ -32,7 +32,7 @@ from sortition.synthetic.pools import PRESETS, generate_instance, write_instance
 from sortition.web import app as web_app
 from sortition.web.app import create_app
 from sortition.web.projects import safe_file_name
-from tests.helpers import EXAMPLE, run_cli, sortition_command
+from tests.helpers import EXAMPLE, run_cli, runnable_instance, sortition_command
 
 LOCAL = "http://127.0.0.1"
 
@@ -796,3 +796,38 @@ def test_the_global_lang_is_the_pages_default(tmp_path: Path, monkeypatch) -> No
     assert run_cli(["--lang", "he", "serve", *data, "--lang", "en"]).exit_code == 0
     assert run_cli(["serve", *data]).exit_code == 0
     assert chosen == ["he", "en", None]
+
+
+def test_the_draw_page_offers_diversimax_and_a_diversity_bound(tmp_path: Path) -> None:
+    """The Draw page lists DIVERSIMAX (its line from the registry's catalogue) and the optional
+    diversity fraction; a bad fraction, or one with LEGACY, is explained; a draw with 0.1 writes
+    the record the CLI writes (the bound in its distribution)."""
+    browser = client(tmp_path)
+    project = new_project(browser)
+    upload_example(browser, project)
+    page = browser.get(f"{project}/draw").text
+    assert 'value="diversimax"' in page and 'id="diversity_within"' in page
+    for algorithm, fraction, message in (
+        ("leximin", "-1", "the diversity fraction must be a number of 0 or more"),
+        (
+            "legacy",
+            "0.1",
+            "the diversity fraction applies to LEXIMIN, MAXIMIN, NASH and GOLDILOCKS",
+        ),
+    ):
+        response = browser.post(
+            f"{project}/draw",
+            data={"algorithm": algorithm, "seed": "s", "diversity_within": fraction},
+        )
+        assert response.status_code == 400 and message in response.text
+    small = runnable_instance("example_small_20")  # the bound makes every search harder
+    response = browser.post(
+        f"{project}/inputs", files=example_files(small.pool, small.quotas), data={"k": "20"}
+    )
+    assert response.status_code == 200, response.text
+    run = finish_run(browser, project, diversity_within="0.1", households="")
+    record = json.loads(browser.get(f"{run}/files/record.json").content)
+    assert record["parameters"]["diversity_within"] == 0.1
+    assert (
+        record["distribution"]["diversity"]["limit"] >= record["distribution"]["diversity"]["best"]
+    )

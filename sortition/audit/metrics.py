@@ -44,6 +44,9 @@ class AlgorithmAudit:
     certificate: dict[str, Any] | None = None
     # exact algorithms: (n,) a bound on each probability's relative error (probability_accuracy)
     accuracy: np.ndarray | None = None
+    # the diversity score (docs/diversity.md) of the drawn panel and its expectation
+    # (``sortition.audit.service.diversity_of``)
+    diversity: dict[str, Any] | None = None
 
     @property
     def exact(self) -> bool:
@@ -192,6 +195,8 @@ def algorithm_metrics(audit: Audit, result: AlgorithmAudit) -> dict[str, Any]:
     }
     if result.certificate is not None:
         metrics["certificate"] = result.certificate
+    if result.diversity is not None:
+        metrics["diversity"] = result.diversity
     if result.draws is not None and result.least_selected is not None:
         assert result.first_counts is not None and result.second_counts is not None
         person = result.least_selected

@@ -33,6 +33,7 @@ COLOURS = {
     "maximin": "#2ca02c",
     "nash": "#9467bd",
     "goldilocks": "#ff7f0e",
+    "diversimax": "#8c564b",
 }
 # Distinct line styles, so that equal curves (LEXIMIN and MAXIMIN often are) stay visible.
 LINESTYLES = {"legacy": "-", "leximin": "-", "maximin": (0, (6, 3)), "nash": (0, (1, 2))}
@@ -175,6 +176,17 @@ def _pct(value: float | None, digits: int = 2) -> str:
     return "–" if value is None else f"{100 * value:.{digits}f} %"
 
 
+def _diversity_section(images: dict[str, bytes]) -> str:
+    if "diversity.png" not in images:
+        return ""
+    return f"""<h2>Diversity across intersections of features</h2>
+{_img(images["diversity.png"], "expected and drawn diversity score of each algorithm")}
+<p class="note">The diversity score (docs/diversity.md) adds, over every combination of features
+with at most k cells and at least 2 volunteers a cell on average, how far each cell's count is
+from an even share; lower is more diverse. Expected: exact over a fair algorithm's distribution,
+a sample's mean for LEGACY.</p>"""
+
+
 def _img(png: bytes, alt: str) -> str:
     data = base64.b64encode(png).decode("ascii")
     return f'<img src="data:image/png;base64,{data}" alt="{_e(alt)}">'
@@ -192,6 +204,44 @@ def _accuracy(m: dict[str, Any]) -> str:
     if m["accuracy"] < 1e-4:
         return "better than ± 0.01 %"
     return f"± {100 * m['accuracy']:.2g} %"
+
+
+def _score(diversity: dict[str, Any] | None, key: str) -> str:
+    return "–" if diversity is None else f"{diversity[key]:.2f}"
+
+
+def _expected_diversity(m: dict[str, Any]) -> str:
+    """The expected score: exact over a distribution, or a sample's mean ± its standard error."""
+    diversity = m.get("diversity")
+    if diversity is None or diversity["how"] == "exact":
+        return _score(diversity, "expected")
+    error = diversity.get("standard_error")
+    spread = "" if error is None else f" ± {error:.2f}"
+    return f"{diversity['expected']:.2f}{spread} ({diversity['samples']:,} draws)"
+
+
+def diversity_png(metrics: dict[str, Any]) -> bytes | None:
+    """Per algorithm: the expected diversity score (a bar) and the drawn panel's (a dot); None
+    when no algorithm has one."""
+    rows = [(a, m["diversity"]) for a, m in _finished(metrics).items() if "diversity" in m]
+    if not rows:
+        return None
+    with plot_style():
+        figure = Figure(figsize=(8, 1.2 + 0.45 * len(rows)))
+        axes = figure.subplots()
+        y = np.arange(len(rows))[::-1]
+        for i, (algorithm, d) in enumerate(rows):
+            axes.barh(y[i], d["expected"], height=0.6, color=_colour(algorithm), alpha=0.7)
+            axes.scatter([d["drawn"]], [y[i]], marker="o", color="black", zorder=3)
+        axes.set_yticks(y, [a.upper() for a, _ in rows])
+        axes.set_xlabel(
+            "diversity score: bar expected, dot the drawn panel (lower is more diverse)"
+        )
+        axes.set_xlim(left=0)
+        axes.grid(True, axis="x", alpha=0.3)
+        axes.set_title("Diversity across intersections of features")
+        figure.tight_layout()
+        return _png(figure)
 
 
 def _optimum(m: dict[str, Any]) -> str:
@@ -224,6 +274,8 @@ def _metrics_table(metrics: dict[str, Any], k_over_n: float, reference: str | No
             lambda m: _pct(m["share_below_leximin_min"], 1),
         ),
         ("accuracy of each probability (relative)", _accuracy),
+        ("diversity score, expected (lower is more diverse)", _expected_diversity),
+        ("diversity score of the drawn panel", lambda m: _score(m.get("diversity"), "drawn")),
         ("objective", _optimum),
         ("how computed", lambda m: "exact" if m["exact"] else f"{m['draws']:,} draws × 2"),
         (
@@ -370,6 +422,7 @@ below the minimum only when the gap is larger than the accuracy of the two compu
 solvers stop within a stated tolerance of the optimum; docs/audit.md gives the rule), so
 round-off is never reported as unfairness. The drawn panel is the one the seed selects under each
 algorithm, checked against every quota.</p>
+{_diversity_section(images)}
 <h2>Quotas, pool and expected panel</h2>
 {_img(images["quotas.png"], "quota ranges, pool shares and expected panel shares")}
 {_values_table(metrics)}
@@ -395,6 +448,9 @@ def write_report(
         ),
         "quotas.png": quota_bars_png(metrics, instance.k),
     }
+    diversity = diversity_png(metrics)
+    if diversity is not None:
+        images["diversity.png"] = diversity
     for name, png in images.items():
         (folder / name).write_bytes(png)
     (folder / "report.html").write_text(report_html(audit, metrics, inputs, images), "utf-8")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +35,7 @@ from sortition.audit.metrics import (
     probability_table,
 )
 from sortition.audit.sampling import sample_counts
+from sortition.engine.diversity import measure_of
 from sortition.engine.objectives import PoolDistribution, fair_distribution
 from sortition.engine.registry import ALGORITHMS, SAMPLED_ALGORITHMS, sampler
 from sortition.engine.settings import DEFAULT_GAMMA, EngineSettings
@@ -41,6 +43,7 @@ from sortition.errors import InputError, Problem, TimeLimitError
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
 from sortition.io.pool import write_pseudonym_table
 from sortition.io.tables import PathLike
+from sortition.model import Instance
 from sortition.progress import Progress
 from sortition.randomness import SeededStream
 from sortition.record.build import SeedLike
@@ -100,7 +103,12 @@ def run_audit(
                 instance, algorithm, seed, draws, samples=2, workers=workers, progress=progress
             )
             panel = sampler(algorithm)(instance).draw(SeededStream(seed)).panel
-            results.append(AlgorithmAudit(algorithm, first / draws, panel, draws, first, second))
+            diversity = sampled_diversity(instance, algorithm, seed, panel, draws)
+            results.append(
+                AlgorithmAudit(
+                    algorithm, first / draws, panel, draws, first, second, diversity=diversity
+                )
+            )
         else:
             try:
                 fair = fair_distribution(
@@ -131,11 +139,59 @@ def run_audit(
                     certificate=None
                     if fair.distribution.certificate is None
                     else fair.distribution.certificate.as_record(),
+                    diversity=exact_diversity(fair, panel),
                 )
             )
     if not results:
         raise TimeLimitError([Problem(t.message) for t in timed_out])
     return Audit(loaded, seed, tuple(results), tuple(timed_out), tuple(algorithms), time_limit)
+
+
+# LEGACY's expected diversity score: the mean over this many of its panels (at most --draws),
+# drawn from their own stream (the audit's seed followed by "/diversity").
+DIVERSITY_SAMPLE = 1_000
+
+
+def exact_diversity(fair: PoolDistribution, panel: np.ndarray) -> dict[str, Any]:
+    """The diversity score (docs/diversity.md) of the drawn panel and its exact expectation over
+    the distribution: the sum over its panels of weight × score."""
+    instance, units = fair.instance, fair.units
+    measure = measure_of(instance.pool.values, instance.quotas.feature_of_value, instance.k)
+    form = measure.cells(units)
+    dist = fair.distribution
+    expected = math.fsum(
+        float(weight) * float(measure.exact_score_of_counts(form, counts))
+        for weight, counts in zip(dist.weights, dist.panels, strict=True)
+    )
+    return {
+        "drawn": measure.score(instance.pool.values[panel]),
+        "expected": expected,
+        "how": "exact",
+        "intersections": len(measure.intersections),
+    }
+
+
+def sampled_diversity(
+    instance: Instance, algorithm: str, seed: str, panel: np.ndarray, draws: int
+) -> dict[str, Any]:
+    """A sampler's drawn panel's score, and the mean score of ``DIVERSITY_SAMPLE`` (at most
+    ``draws``) of its panels with the standard error of that mean."""
+    measure = measure_of(instance.pool.values, instance.quotas.feature_of_value, instance.k)
+    draw = sampler(algorithm)(instance).draw
+    stream = SeededStream(f"{seed}/diversity")
+    count = min(draws, DIVERSITY_SAMPLE)
+    scores = np.array(
+        [measure.score(instance.pool.values[draw(stream).panel]) for _ in range(count)]
+    )
+    error = float(scores.std(ddof=1) / math.sqrt(count)) if count > 1 else None
+    return {
+        "drawn": measure.score(instance.pool.values[panel]),
+        "expected": float(scores.mean()),
+        "how": "sampled",
+        "samples": count,
+        "standard_error": error,
+        "intersections": len(measure.intersections),
+    }
 
 
 def probability_accuracy(fair: PoolDistribution) -> np.ndarray:

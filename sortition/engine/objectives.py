@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
+from fractions import Fraction
 
 import numpy as np
 
+from sortition.engine.diversimax import most_diverse
+from sortition.engine.diversity import diversity_limit
 from sortition.engine.errors import NoFeasiblePanel, TimeLimitReached
-from sortition.engine.registry import objective
+from sortition.engine.registry import Objective, objective
+from sortition.engine.relaxation import relaxed_maximin
 from sortition.engine.settings import DEFAULT_SETTINGS, EngineSettings
 from sortition.errors import InfeasibleError, Problem, TimeLimitError
 from sortition.model import Instance
@@ -21,6 +26,35 @@ from sortition.units import (
 
 
 @dataclass(frozen=True)
+class DiversityPrice:
+    """What ``--diversity-within`` cost (docs/diversity.md).
+
+    within: the FRACTION; best: the most diverse panel's score (DIVERSIMAX), best_bound: its
+    proven lower bound; limit: (1 + within) × best, the bound every panel meets;
+    smallest_with / smallest_without: the smallest selection probability of any volunteer with
+    the bound (the distribution's) and without it (the LP relaxation's MAXIMIN, an upper bound,
+    met on every instance measured).
+    """
+
+    within: float
+    best: float
+    best_bound: float
+    limit: float
+    smallest_with: float
+    smallest_without: float
+
+    def as_record(self) -> dict[str, float]:
+        return {
+            "within": self.within,
+            "best": self.best,
+            "best_bound": self.best_bound,
+            "limit": self.limit,
+            "smallest_probability_with": self.smallest_with,
+            "smallest_probability_without": self.smallest_without,
+        }
+
+
+@dataclass(frozen=True)
 class PoolDistribution:
     """A distribution over panels of one pool, with what is needed to map units to people."""
 
@@ -30,6 +64,7 @@ class PoolDistribution:
     members_of_unit: tuple[np.ndarray, ...]  # canonical person indices, id order
     distribution: Distribution
     by_type: bool
+    diversity: DiversityPrice | None = None
 
     @property
     def person_probability(self) -> np.ndarray:
@@ -50,16 +85,25 @@ def fair_distribution(
     settings: EngineSettings = DEFAULT_SETTINGS,
     progress: Progress | None = None,
     time_limit: float | None = None,
+    diversity_within: float | None = None,
 ) -> PoolDistribution:
-    """Run a fair algorithm (``registry.FAIR_ALGORITHMS``) on the pool's units.
+    """Run a fair algorithm (``registry.FAIR_ALGORITHMS``) on the pool's units; with
+    ``diversity_within`` = FRACTION, only over the panels whose diversity score is at most
+    (1 + FRACTION) × the most diverse panel's (``within_diversity``).
 
     Raises InfeasibleError (exit 3) when no panel meets the quotas and TimeLimitError (exit 4)
     past ``time_limit`` seconds; any other exception is a bug.
     """
     units, unit_of_person = unit_instance(instance, by_type)
     solve = objective(algorithm)
+    price = None
     try:
-        distribution = solve(units, settings=settings, progress=progress, time_limit=time_limit)
+        if diversity_within is None:
+            distribution = solve(units, settings=settings, progress=progress, time_limit=time_limit)
+        else:
+            distribution, price = within_diversity(
+                units, solve, diversity_within, settings, progress, time_limit
+            )
     except TimeLimitReached:
         raise TimeLimitError(
             [Problem(f"{algorithm.upper()} did not finish within --time-limit {time_limit:g} s")]
@@ -67,4 +111,37 @@ def fair_distribution(
     except NoFeasiblePanel as error:
         raise InfeasibleError([Problem(str(error))]) from None
     members = members_of_units(unit_of_person, units.n_units)
-    return PoolDistribution(instance, units, unit_of_person, members, distribution, by_type)
+    return PoolDistribution(instance, units, unit_of_person, members, distribution, by_type, price)
+
+
+def within_diversity(
+    units: UnitInstance,
+    solve: Objective,
+    within: float,
+    settings: EngineSettings,
+    progress: Progress | None,
+    time_limit: float | None,
+) -> tuple[Distribution, DiversityPrice]:
+    """The objective over the panels whose score is at most (1 + ``within``) × the best panel's:
+    DIVERSIMAX first (its panel and proven bound), then the bound as one more rule of the quota
+    polytope (``units.DiversityLimit``), which every model of the engine adds. The bound is
+    computed exactly: the best score is a fraction, ``within`` the decimal it was given as."""
+    started = time.perf_counter()
+    best = most_diverse(units, time_limit=time_limit)
+    bound = best.exact_score * (1 + Fraction(repr(float(within))))
+    constrained = replace(units, diversity=diversity_limit(units, bound, best.counts))
+    left = None if time_limit is None else time_limit - (time.perf_counter() - started)
+    if left is not None and left <= 0:
+        raise TimeLimitReached
+    distribution = solve(constrained, settings=settings, progress=progress, time_limit=left)
+    free = relaxed_maximin(units, np.arange(units.n_units))
+    smallest_without = 0.0 if free is None else float(free.level.bound)
+    price = DiversityPrice(
+        within=float(within),
+        best=best.score,
+        best_bound=best.bound,
+        limit=float(bound),
+        smallest_with=float(np.min(distribution.unit_probability)),
+        smallest_without=min(1.0, smallest_without),
+    )
+    return distribution, price

@@ -20,6 +20,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from sortition.cancel import solve_cp_sat
+from sortition.engine.diversity_rows import add_cp_sat_limit
 from sortition.engine.errors import TimeLimitReached
 from sortition.units import UnitInstance
 
@@ -47,12 +48,13 @@ class _Collector(cp_model.CpSolverSolutionCallback):
 
     def __init__(self, weights: np.ndarray, threshold: float) -> None:
         super().__init__()
+        self.units = len(weights)
         self.weights = weights
         self.threshold = threshold
         self.found: list[np.ndarray] = []
 
     def on_solution_callback(self) -> None:
-        sol = np.asarray(self.response_proto.solution, dtype=np.int64)
+        sol = np.asarray(self.response_proto.solution, dtype=np.int64)[: self.units]
         if float(self.weights @ sol) > self.threshold:
             self.found.append(sol)
 
@@ -90,6 +92,9 @@ def panel_model(inst: UnitInstance, *, quota_rows: bool = True) -> PanelModel:
         row = model.add_linear_constraint(sum(x[int(u)] for u in members), lo, hi)
         value_rows[v] = row.index if len(members) else None
     household_rows = [model.add(sum(x[u] for u in h) <= 1).index for h in inst.households]
+    if inst.diversity is not None:
+        # after every other row and variable: the walks and pricing index those by position
+        add_cp_sat_limit(model, x, inst.diversity)
     return PanelModel(model=model, vars=x, value_rows=value_rows, household_rows=household_rows)
 
 
@@ -186,7 +191,7 @@ class PanelOracle:
             if budget is not None and not past:
                 return None
             raise TimeLimitReached
-        panel = np.asarray(solver.response_proto.solution, dtype=np.int64)
+        panel = np.asarray(solver.response_proto.solution, dtype=np.int64)[: self.inst.n_units]
         value = float(w @ panel)
         # The rounded objective is within k * 0.5 / scale of the true value of any panel.
         slack = 0.5 * self.inst.k / scale
@@ -216,6 +221,11 @@ class SwapSearch:
         for h, members in enumerate(inst.households):
             self.household[list(members)] = h
         self.has_households = bool(inst.households)
+        self.diversity = inst.diversity
+
+    def _allowed(self, panel: np.ndarray) -> bool:
+        """A swap keeps the quotas and households; the diversity bound must be checked."""
+        return self.diversity is None or self.diversity.allows(panel)
 
     def _swaps(self, panel: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """All feasible swaps (a, b) with positive gain g_b - g_a, best first."""
@@ -279,7 +289,7 @@ class SwapSearch:
                         cand[a[j]] -= 1
                         cand[b[j]] += 1
                         key = cand.tobytes()
-                        if key not in seen:
+                        if key not in seen and self._allowed(cand):
                             seen.add(key)
                             found.append(cand)
                 panel[a[0]] -= 1

@@ -1,7 +1,9 @@
 """Every selection algorithm by name, in one place: what it is, and where it lives.
 
 An algorithm is either **fair** — an objective that computes a distribution over panels, so
-every volunteer's probability is exact and a panel is drawn from it (LEXIMIN, MAXIMIN, NASH) —
+every volunteer's probability is exact and a panel is drawn from it (LEXIMIN, MAXIMIN, NASH,
+GOLDILOCKS; and DIVERSIMAX, whose distribution is its one most diverse panel, so it is exact but
+not fair: docs/diversity.md) —
 or **sampled**: it only draws panels (LEGACY), so its probabilities are estimated from repeated
 draws (``sortition.audit.sampling``). The CLI's choices, ``select``, ``verify`` and ``audit`` all
 derive their lists from ``ALGORITHMS``; adding an objective is one module in
@@ -74,6 +76,7 @@ ALGORITHMS: dict[str, Algorithm] = {
         Algorithm("maximin", "fair", "sortition.engine.maximin", "maximin"),
         Algorithm("nash", "fair", "sortition.engine.nash", "nash"),
         Algorithm("goldilocks", "fair", "sortition.engine.goldilocks", "goldilocks"),
+        Algorithm("diversimax", "fair", "sortition.engine.diversimax", "diversimax"),
     )
 }
 FAIR_ALGORITHMS = tuple(name for name, a in ALGORITHMS.items() if a.kind == "fair")

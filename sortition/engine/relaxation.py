@@ -16,6 +16,7 @@ import numpy as np
 from ortools.linear_solver import pywraplp
 
 from sortition.cancel import solve_lp
+from sortition.engine.diversity_rows import add_lp_limit
 from sortition.units import UnitInstance
 
 
@@ -60,6 +61,8 @@ def polytope_model(
         solver.Add(count <= float(inst.value_max[v]))
     for household in inst.households:
         solver.Add(solver.Sum([x[u] for u in household]) <= 1.0)
+    if inst.diversity is not None:
+        add_lp_limit(solver, x, inst.diversity)
     return solver, x
 
 

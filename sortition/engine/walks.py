@@ -97,7 +97,8 @@ class _FaceModel:
             solver.parameters.max_deterministic_time = budget
             status = solve_cp_sat(solver, self.model)
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                return np.asarray(solver.response_proto.solution, dtype=np.int64)
+                solution = np.asarray(solver.response_proto.solution, dtype=np.int64)
+                return solution[: inst.n_units]
             if status == cp_model.INFEASIBLE:
                 return None
         return None

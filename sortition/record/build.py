@@ -10,7 +10,10 @@ are still verified. Version 5 added ``inputs.pool.pseudonyms`` (the ids are keye
 sortition.privacy; null when they are the pool file's own ids) and the fair algorithms'
 ``distribution.certificate`` (the objective, the bound on its optimum, the value reached and
 the gap; docs/algorithms.md). Version 6 added ``inputs.pool.publish_types`` (null, or with
-``--publish-types`` the type counts in place of the people: sortition.record.types).
+``--publish-types`` the type counts in place of the people: sortition.record.types) and, with
+``--diversity-within``, ``parameters.diversity_within`` and ``distribution.diversity`` (the best
+score, its proven bound, the limit every panel meets, the smallest probability with and without
+it; docs/diversity.md).
 """
 
 from __future__ import annotations

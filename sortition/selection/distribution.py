@@ -66,6 +66,8 @@ def distribution_document(result: PoolDistribution) -> dict[str, Any]:
     document["never_selectable"] = [ids[i] for i in result.never_selectable]
     if dist.certificate is not None:
         document["certificate"] = dist.certificate.as_record()
+    if result.diversity is not None:
+        document["diversity"] = result.diversity.as_record()
     document["stats"] = deterministic_stats(dict(dist.stats))
     return document
 

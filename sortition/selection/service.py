@@ -178,16 +178,20 @@ def prepare_commitment(
     panels: int | None = None,
     gamma: float = DEFAULT_GAMMA,
     min_type_size: int | None = None,
+    diversity_within: float | None = None,
 ) -> Commitment:
     """Check feasibility (exit 3 with advice) and compute all that does not depend on the seed:
     for the fair algorithms the distribution over panels, and with ``panels`` = M its rounding
     to a uniform lottery over M panels. ``time_limit`` seconds bound the whole of it, the
     feasibility check included (exit 4 past them). With ``min_type_size`` = T
     (``--publish-types``) the commitment publishes type counts, withholding the types of fewer
-    than T people (sortition.record.types)."""
+    than T people (sortition.record.types). With ``diversity_within`` = FRACTION the lottery runs
+    only over panels whose diversity score is at most (1 + FRACTION) × the most diverse panel's
+    (docs/diversity.md)."""
     if algorithm not in ALGORITHMS:
         known = ", ".join(ALGORITHMS)
         raise InputError([Problem(f"unknown algorithm '{algorithm}' (known: {known})")])
+    _check_diversity_within(algorithm, diversity_within, panels)
     if panels is not None and algorithm == "legacy":
         raise InputError(
             [
@@ -198,7 +202,7 @@ def prepare_commitment(
             ]
         )
     if min_type_size is not None:
-        refuse_publish_types(loaded, algorithm, by_type, panels, min_type_size)
+        refuse_publish_types(loaded, algorithm, by_type, panels, min_type_size, diversity_within)
     instance = loaded.instance
     started = time.monotonic()
     require_feasible(instance, DEFAULT_TIME_LIMIT if time_limit is None else time_limit)
@@ -216,12 +220,18 @@ def prepare_commitment(
         settings=EngineSettings(gamma=gamma),
         progress=progress,
         time_limit=time_limit,
+        diversity_within=diversity_within,
     )
     return commit_distribution(loaded, algorithm, fair, panels, gamma, min_type_size)
 
 
 def refuse_publish_types(
-    loaded: LoadedInput, algorithm: str, by_type: bool, panels: int | None, min_type_size: int
+    loaded: LoadedInput,
+    algorithm: str,
+    by_type: bool,
+    panels: int | None,
+    min_type_size: int,
+    diversity_within: float | None = None,
 ) -> None:
     """InputError (exit 2) when type counts cannot be published for this selection: they need
     a pseudonym key (it makes the withheld types' digests), a fair algorithm on the types path
@@ -235,6 +245,11 @@ def refuse_publish_types(
         )
     if algorithm == "legacy":
         why.append("needs a fair algorithm (LEGACY's draw runs through the people, not the types)")
+    if algorithm == "diversimax" or diversity_within is not None:
+        why.append(
+            "does not go with DIVERSIMAX or --diversity-within yet (their diversity scores are "
+            "checked from the people's values, which type counts withhold)"
+        )
     if not by_type:
         why.append("does not go with --per-person (the distribution would list people)")
     if loaded.instance.pool.households is not None:
@@ -245,6 +260,36 @@ def refuse_publish_types(
         why.append(f"--min-type-size must be at least 1, not {min_type_size}")
     if why:
         raise InputError([Problem(f"--publish-types {reason}") for reason in why])
+
+
+# The algorithms whose lottery --diversity-within restricts: the fair ones but DIVERSIMAX.
+DIVERSITY_WITHIN_ALGORITHMS = ("leximin", "maximin", "nash", "goldilocks")
+
+
+def _check_diversity_within(algorithm: str, within: float | None, panels: int | None) -> None:
+    """--diversity-within applies to a lottery of a fair algorithm, without --panels (exit 2)."""
+    if within is None:
+        return
+    if algorithm not in DIVERSITY_WITHIN_ALGORITHMS:
+        raise InputError(
+            [
+                Problem(
+                    f"--diversity-within restricts a fair lottery: use it with --algorithm "
+                    f"{', '.join(DIVERSITY_WITHIN_ALGORITHMS)}, not {algorithm}"
+                )
+            ]
+        )
+    if not within >= 0:
+        raise InputError([Problem(f"--diversity-within must be 0 or more, got {within!r}")])
+    if panels is not None:
+        raise InputError(
+            [
+                Problem(
+                    "--diversity-within with --panels is not supported yet: the M-panel "
+                    "lottery's panels are not checked against the diversity bound"
+                )
+            ]
+        )
 
 
 def commit_distribution(
@@ -267,6 +312,8 @@ def commit_distribution(
         parameters["panels"] = panels
     if algorithm == "goldilocks":
         parameters["gamma"] = gamma
+    if fair.diversity is not None:
+        parameters["diversity_within"] = fair.diversity.within
     document = commitment_record(
         instance,
         loaded.files,
@@ -368,6 +415,7 @@ def select_panel(
     panels: int | None = None,
     gamma: float = DEFAULT_GAMMA,
     min_type_size: int | None = None,
+    diversity_within: float | None = None,
 ) -> Selection:
     """The one-step path: commit, then draw with the seed (``prepare_commitment``,
     ``draw_selection``); ``min_type_size`` publishes type counts (``--publish-types``)."""
@@ -382,6 +430,7 @@ def select_panel(
         panels=panels,
         gamma=gamma,
         min_type_size=min_type_size,
+        diversity_within=diversity_within,
     )
     return draw_selection(commitment, seed)
 
@@ -473,7 +522,8 @@ def read_commitment(path: PathLike, expect: str | None = None) -> dict[str, Any]
         )
     reader = RecordReader(path.name)
     if reader.get(document, "version") not in READABLE_VERSIONS:
-        raise reader.fail(f"unknown version {document['version']!r} (known: 3, 4, 5, 6)")
+        known = ", ".join(str(v) for v in READABLE_VERSIONS)
+        raise reader.fail(f"unknown version {document['version']!r} (known: {known})")
     reader.mapping(document, "tool")
     if commitment_text(document).encode("utf-8") != raw:
         raise InputError(

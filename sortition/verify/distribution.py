@@ -6,16 +6,21 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from sortition.engine.diversity import DIVERSITY_OBJECTIVE
 from sortition.errors import InfeasibleError
 from sortition.record.build import needs_a_panel
 from sortition.record.reader import (
     RecordReader,
     is_number,
 )
+from sortition.verify.diversity import panel_scores
 from sortition.verify.items import CheckItem, item_from, shortlist
 from sortition.verify.parts import FairParts, SelectionParts, household_problems, quota_problems
+
+if TYPE_CHECKING:
+    from sortition.engine.objectives import DiversityPrice
 
 WEIGHT_TOLERANCE = 1e-9  # weights sum to 1, recorded vs implied probabilities
 
@@ -283,19 +288,27 @@ def certificate_item(selection: SelectionParts, fair: FairParts) -> CheckItem | 
         selectable,
         selection.instance.k,
         _gamma(selection),
+        lambda: float(max(panel_scores(selection, fair))),
     )
 
 
 def certificate_check(
-    certificate: Any, everyone: list[float], selectable: list[float], k: int, gamma: float
+    certificate: Any,
+    everyone: list[float],
+    selectable: list[float],
+    k: int,
+    gamma: float,
+    panel_score: Callable[[], float] | None = None,
 ) -> CheckItem:
     """The ``certificate`` item from the probabilities the distribution implies (of everyone, of
-    the people on some feasible panel), the panel size and GOLDILOCKS's gamma."""
+    the people on some feasible panel), the panel size and GOLDILOCKS's gamma; DIVERSIMAX's
+    from ``panel_score``, the diversity score of its one panel (docs/diversity.md)."""
     if not isinstance(certificate, dict):
         return CheckItem("certificate", False, "the distribution has no 'certificate'")
     objective, sense = certificate.get("objective"), certificate.get("sense")
     numbers = {key: certificate.get(key) for key in ("bound", "value", "gap")}
-    if objective not in _CERTIFIED_OBJECTIVES or sense not in ("max", "min"):
+    known = objective in _CERTIFIED_OBJECTIVES or objective == DIVERSITY_OBJECTIVE
+    if not known or sense not in ("max", "min"):
         return CheckItem(
             "certificate", False, f"unknown objective {objective!r} or sense {sense!r}"
         )
@@ -303,8 +316,16 @@ def certificate_check(
         return CheckItem("certificate", False, f"bound, value and gap must be numbers: {numbers}")
     bound, value, gap = (float(numbers[key] or 0.0) for key in ("bound", "value", "gap"))
     problems = []
-    if selectable:
-        reached = _CERTIFIED_OBJECTIVES[objective](k, gamma, everyone, selectable)
+    if objective == DIVERSITY_OBJECTIVE:
+        # DIVERSIMAX: the score of its panel, from the record's pool (docs/diversity.md)
+        if panel_score is None:
+            problems.append("a diversity score needs the people of its panel")
+        else:
+            reached = panel_score()
+            if abs(reached - value) > WEIGHT_TOLERANCE:
+                problems.append(f"value {value!r}, the distribution's panel scores {reached!r}")
+    elif selectable:
+        reached = _CERTIFIED_OBJECTIVES[str(objective)](k, gamma, everyone, selectable)
         if abs(reached - value) > WEIGHT_TOLERANCE:
             problems.append(f"value {value!r}, the distribution gives {reached!r}")
     difference = bound - value if sense == "max" else value - bound
@@ -337,6 +358,20 @@ def _certificate_difference(fair: FairParts, recomputed: dict[str, Any] | None) 
     return None
 
 
+def _diversity_difference(fair: FairParts, recomputed: DiversityPrice | None) -> str | None:
+    """How the record's best diversity score differs from the recomputed one (None: it does
+    not, or the record has no diversity bound)."""
+    stated = fair.document.get("diversity")
+    if not isinstance(stated, dict):
+        return None
+    if recomputed is None:
+        return "the algorithm run again has no diversity bound"
+    best = stated.get("best")
+    if not is_number(best) or abs(float(best) - recomputed.best) > RECOMPUTE_TOLERANCE:
+        return f"best diversity score: record {best!r}, recomputed {recomputed.best!r}"
+    return None
+
+
 def recompute_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
     from sortition.engine.objectives import (
         fair_distribution,  # the engine is heavy; load it on demand
@@ -345,9 +380,15 @@ def recompute_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
 
     instance, algorithm = selection.instance, selection.algorithm
     settings = EngineSettings(gamma=_gamma(selection))
+    parameters = selection.record.get("parameters")
+    within = parameters.get("diversity_within") if isinstance(parameters, dict) else None
     try:
         result = fair_distribution(
-            instance, algorithm, by_type=(fair.path == "types"), settings=settings
+            instance,
+            algorithm,
+            by_type=(fair.path == "types"),
+            settings=settings,
+            diversity_within=float(within) if is_number(within) else None,
         )
     except InfeasibleError as error:
         return CheckItem(
@@ -377,6 +418,8 @@ def recompute_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
     difference = _certificate_difference(
         fair, None if certificate is None else certificate.as_record()
     )
+    if difference is None:
+        difference = _diversity_difference(fair, result.diversity)
     if difference is not None:
         return CheckItem("recompute", False, f"{algorithm.upper()} run again: {difference}")
     bound = "" if certificate is None else " and the certificate's bound"

@@ -53,6 +53,7 @@ from sortition.verify.distribution import (
     recompute_item,
     weights_item,
 )
+from sortition.verify.diversity import bound_item, drawn_diversity_item
 from sortition.verify.items import CheckItem, VerifyRequest, shortlist, version_item
 from sortition.verify.parts import (
     SelectionParts,
@@ -87,6 +88,9 @@ def check_commitment(document: dict[str, Any], name: str) -> list[CheckItem]:
         certificate = certificate_item(selection, fair)
         if certificate is not None:
             items.append(certificate)
+        bound = bound_item(selection, fair)
+        if bound is not None:
+            items.append(bound)
     return items
 
 
@@ -132,6 +136,11 @@ def verify_selection(request: VerifyRequest) -> list[CheckItem]:
         certificate = certificate_item(selection, fair)
         if certificate is not None:
             items.append(certificate)
+        if selection.algorithm == "diversimax":
+            items.append(drawn_diversity_item(selection, fair))
+        bound = bound_item(selection, fair)
+        if bound is not None:
+            items.append(bound)
         if request.recompute:
             items.append(recompute_item(selection, fair))
     return items

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import gettext
 import hashlib
+import math
 import secrets
 import shutil
 import tempfile
@@ -495,10 +496,22 @@ class Site:
         return self.page(request, "draw.html", project=project, problems=[], form={})
 
     def draw_request(
-        self, project: Project, algorithm: str, k: str, households: str
+        self, project: Project, algorithm: str, k: str, households: str, diversity: str = ""
     ) -> tuple[dict[str, Any], list[str]]:
         """What a draw or a commitment asks for, and the problems with it."""
         problems: list[str] = []
+        within = None
+        if diversity.strip():
+            try:
+                within = float(diversity)
+            except ValueError:
+                within = -1.0
+            if not 0.0 <= within < math.inf:
+                problems.append(_("the diversity fraction must be a number of 0 or more"))
+            elif algorithm not in sortition.DIVERSITY_WITHIN_ALGORITHMS:
+                problems.append(
+                    _("the diversity fraction applies to LEXIMIN, MAXIMIN, NASH and GOLDILOCKS")
+                )
         if not project.ready:
             problems.append(_("upload the pool and the quotas, and set k, first"))
         if algorithm not in sortition.ALGORITHMS:
@@ -510,7 +523,10 @@ class Site:
         if k_value < 1:
             problems.append(_("the panel size k must be a whole number of 1 or more"))
         with_households = bool(households) and bool(project.settings.household_columns)
-        return {"algorithm": algorithm, "k": k_value, "households": with_households}, problems
+        asked = {"algorithm": algorithm, "k": k_value, "households": with_households}
+        if within is not None:
+            asked["diversity_within"] = within
+        return asked, problems
 
     def types_request(
         self, project: Project, asked: dict[str, Any], publish_types: str, min_type_size: str
@@ -531,6 +547,10 @@ class Site:
             problems.append(_("publishing type counts needs a fair algorithm, not LEGACY"))
         if asked["households"]:
             problems.append(_("publishing type counts does not go with one person per household"))
+        if asked["algorithm"] == "diversimax" or "diversity_within" in asked:
+            problems.append(
+                _("publishing type counts does not go with DIVERSIMAX or a diversity fraction yet")
+            )
         try:
             threshold = (
                 int(min_type_size) if min_type_size.strip() else sortition.DEFAULT_MIN_TYPE_SIZE
@@ -563,6 +583,7 @@ class Site:
         seed: Annotated[str, Form()] = "",
         publish_types: Annotated[str, Form()] = "",
         min_type_size: Annotated[str, Form()] = "",
+        diversity_within: Annotated[str, Form()] = "",
     ) -> Response:
         """Draw in one step (``sortition select``), in the background."""
         project = self.mine(request, project_id)
@@ -577,8 +598,9 @@ class Site:
             "seed": seed,
             "publish_types": publish_types,
             "min_type_size": min_type_size,
+            "diversity_within": diversity_within,
         }
-        asked, problems = self.draw_request(project, algorithm, k, households)
+        asked, problems = self.draw_request(project, algorithm, k, households, diversity_within)
         threshold, type_problems = self.types_request(project, asked, publish_types, min_type_size)
         problems += type_problems
         chosen, seed_problems = self.read_seed(seed_kind, seed)
@@ -595,7 +617,9 @@ class Site:
 
         def work(job: Job) -> None:
             loaded = project.load(k=asked["k"], households=asked["households"])
-            selection = select_with_key(project, loaded, algorithm, chosen, job, threshold)
+            selection = select_with_key(
+                project, loaded, algorithm, chosen, job, threshold, asked.get("diversity_within")
+            )
             with excel_csv_like(project.pool_path):
                 sortition.write_selection(selection, out)
 
@@ -611,6 +635,7 @@ class Site:
         households: Annotated[str, Form()] = "",
         publish_types: Annotated[str, Form()] = "",
         min_type_size: Annotated[str, Form()] = "",
+        diversity_within: Annotated[str, Form()] = "",
     ) -> Response:
         """The first of two steps (``sortition commit``): fix everything but the seed, in the
         background; the run's page then shows the SHA-256 to publish."""
@@ -624,8 +649,9 @@ class Site:
             "households": households,
             "publish_types": publish_types,
             "min_type_size": min_type_size,
+            "diversity_within": diversity_within,
         }
-        asked, problems = self.draw_request(project, algorithm, k, households)
+        asked, problems = self.draw_request(project, algorithm, k, households, diversity_within)
         threshold, type_problems = self.types_request(project, asked, publish_types, min_type_size)
         problems += type_problems
         if problems:
@@ -640,7 +666,9 @@ class Site:
 
         def work(job: Job) -> None:
             loaded = project.load(k=asked["k"], households=asked["households"])
-            commitment = commit_with_key(project, loaded, algorithm, job, threshold)
+            commitment = commit_with_key(
+                project, loaded, algorithm, job, threshold, asked.get("diversity_within")
+            )
             with excel_csv_like(project.pool_path):
                 sortition.write_commitment(commitment, out)
 
@@ -1184,12 +1212,19 @@ def commit_with_key(
     algorithm: str,
     job: Job,
     min_type_size: int | None = None,
+    diversity_within: float | None = None,
 ) -> sortition.Commitment:
     """``sortition.commit`` for a project. The project's pseudonym key (``privacy_key``) is
     already in ``loaded`` (``Project.load`` reads the pool with it), so the commitment names
     everyone by a keyed pseudonym where the ids look personal; ``min_type_size`` publishes type
-    counts (``--publish-types``)."""
-    return sortition.commit(loaded, algorithm, progress=job.progress, min_type_size=min_type_size)
+    counts (``--publish-types``), ``diversity_within`` bounds the panels' diversity score."""
+    return sortition.commit(
+        loaded,
+        algorithm,
+        progress=job.progress,
+        min_type_size=min_type_size,
+        diversity_within=diversity_within,
+    )
 
 
 def select_with_key(
@@ -1199,12 +1234,18 @@ def select_with_key(
     seed: sortition.Seed,
     job: Job,
     min_type_size: int | None = None,
+    diversity_within: float | None = None,
 ) -> sortition.Selection:
     """``sortition.select`` for a project's draw, with the project's pseudonym key in
     ``loaded`` as in ``commit_with_key``: record.json, distribution.json and lottery.csv then
     name nobody, and the run's private/pseudonyms.csv holds the organiser's table."""
     return sortition.select(
-        loaded, algorithm, seed, progress=job.progress, min_type_size=min_type_size
+        loaded,
+        algorithm,
+        seed,
+        progress=job.progress,
+        min_type_size=min_type_size,
+        diversity_within=diversity_within,
     )
 
 

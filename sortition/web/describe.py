@@ -39,6 +39,10 @@ ALGORITHM_LINES = {
         "Makes the product of everyone's chances as large as possible: fair, and close to "
         "equal chances for most people."
     ),
+    "diversimax": N_(
+        "The one panel most evenly spread across combinations of features (such as age and "
+        "region together): the most diverse panel, but no fair chance for each volunteer."
+    ),
     "legacy": N_(
         "The greedy draw used before 2021: fast and simple, but some volunteers get almost no "
         "chance."

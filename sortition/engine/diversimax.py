@@ -1,0 +1,266 @@
+"""DIVERSIMAX: the most diverse panel that meets the quotas (docs/diversity.md).
+
+The score (``diversity.DiversityMeasure``) is a sum over the cells of every eligible intersection
+of |cells · count - k| / cells, each count a sum of type counts. CP-SAT minimises ``scale`` ×
+score, an integer (``scale`` is the least common multiple of the intersections' cell counts), over
+the type counts within the quotas and households: one integer variable d_r >= |cells · count_r - k|
+per cell, weighted by scale / cells. Nothing is rounded: the optimum found is the exact optimum of
+the measure, and CP-SAT's bound is a proven lower bound on every panel's score.
+
+Determinism: one worker, a fixed seed, and a budget in CP-SAT's deterministic time (never the
+wall clock), so equal inputs give the same counts on every machine. The distribution is that one
+panel with weight 1: the draw then takes each type's members uniformly with the seeded stream, so
+among the people who are interchangeable for the score (the members of a type) the seed decides.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from sortition.cancel import solve_cp_sat
+from sortition.engine.diversity import (
+    DIVERSITY_OBJECTIVE,
+    CellForm,
+    DiversityMeasure,
+    unit_measure,
+)
+from sortition.engine.diversity_rows import cp_sat_deviations
+from sortition.engine.errors import NoFeasiblePanel, TimeLimitReached
+from sortition.engine.pricing import panel_model
+from sortition.engine.settings import DEFAULT_SETTINGS, EngineSettings
+from sortition.progress import Progress
+from sortition.units import Certificate, Distribution, UnitInstance, relative_gap
+
+log = logging.getLogger(__name__)
+
+# CP-SAT's deterministic-time budget for the search (about seconds on one core; measured in
+# docs/diversity.md). A search that ends within it proves its panel optimal; one that does not
+# reports the gap to its proven bound.
+DIVERSIMAX_BUDGET = 10.0
+# CP-SAT's random seed (one worker: the same inputs give the same panel).
+_SEED = 0
+
+
+@dataclass(frozen=True)
+class ScoreTerms:
+    """The score's terms added to a CP-SAT model: ``scaled`` is scale × (score - constant) as an
+    integer linear expression; the score of a solution is (value(scaled) + scale × constant) /
+    scale."""
+
+    scaled: cp_model.LinearExpr
+    scale: int
+    constant_scaled: int
+
+
+def add_score(
+    model: cp_model.CpModel,
+    counts: list[cp_model.IntVar],
+    measure: DiversityMeasure,
+    form: CellForm,
+) -> ScoreTerms:
+    """Add one deviation variable per cell (>= |cells · count - k|) to ``model`` and return the
+    scaled score over them."""
+    scale = measure.scale
+    scaled = cp_sat_deviations(model, counts, form.members, form.multiplier, measure.k, scale)
+    constant = form.constant * scale
+    assert constant.denominator == 1  # scale is a multiple of every cell count
+    return ScoreTerms(scaled, scale, int(constant))
+
+
+def _solver(budget: float, deadline: float | None) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = _SEED
+    solver.parameters.max_deterministic_time = budget
+    if deadline is not None:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            raise TimeLimitReached
+        solver.parameters.max_time_in_seconds = remaining
+    return solver
+
+
+@dataclass(frozen=True)
+class MostDiverse:
+    """The best panel found (counts over units), its score, CP-SAT's proven lower bound on every
+    panel's score, and whether the search ended (the panel is then optimal)."""
+
+    counts: np.ndarray
+    score: float
+    exact_score: Fraction
+    bound: float
+    optimal: bool
+    intersections: int
+    cells: int
+    seconds: float
+
+    @property
+    def gap(self) -> float:
+        return relative_gap(self.bound, self.score, "min")
+
+
+def most_diverse(
+    inst: UnitInstance,
+    *,
+    budget: float = DIVERSIMAX_BUDGET,
+    time_limit: float | None = None,
+) -> MostDiverse:
+    """The panel of the quota polytope with the lowest diversity score, in CP-SAT's budget.
+
+    One search with CP-SAT's strongest linear relaxation (``linearization_level`` 2) takes
+    ``_BOUND_SHARE`` of the budget: its panel and its proven bound. Unless it proved its panel
+    optimal, the rest of the budget goes to a large-neighbourhood search (``_improve``). Raises
+    NoFeasiblePanel when no panel meets the quotas and TimeLimitReached past ``time_limit``
+    seconds (wall clock) without a panel.
+    """
+    started = time.perf_counter()
+    deadline = None if time_limit is None else started + time_limit
+    measure = unit_measure(inst)
+    form = measure.cells(inst)
+    built = panel_model(inst)
+    terms = add_score(built.model, built.vars, measure, form)
+    built.model.minimize(terms.scaled)
+    solver = _solver(budget * _BOUND_SHARE, deadline)
+    solver.parameters.linearization_level = 2
+    status = solve_cp_sat(solver, built.model)
+    if status == cp_model.INFEASIBLE:
+        raise NoFeasiblePanel("no feasible panel satisfies the quotas")
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        if deadline is not None and time.perf_counter() >= deadline:
+            raise TimeLimitReached
+        raise NoFeasiblePanel(
+            "CP-SAT found no panel that meets the quotas within its budget "
+            f"({budget:g} deterministic seconds)"
+        )
+    counts = np.array([solver.value(x) for x in built.vars], dtype=np.int64)
+    lowest = int(np.ceil(solver.best_objective_bound - 1e-6))
+    optimal = status == cp_model.OPTIMAL
+    if not optimal:
+        first = np.asarray(solver.response_proto.solution, dtype=np.int64)
+        counts, optimal = _improve(
+            built.model,
+            inst.n_units,
+            (first, round(solver.objective_value)),
+            lowest,
+            budget * (1 - _BOUND_SHARE),
+            deadline,
+        )
+    score = measure.exact_score_of_counts(form, counts)
+    bound = min(float(score), (lowest + terms.constant_scaled) / terms.scale)
+    log.info(
+        "DIVERSIMAX: %d intersections, %d cells, score %.6g, bound %.6g (%s)",
+        len(measure.intersections),
+        len(form.multiplier),
+        float(score),
+        bound,
+        "optimal" if optimal else "budget reached",
+    )
+    return MostDiverse(
+        counts=counts,
+        score=float(score),
+        exact_score=score,
+        bound=float(score) if optimal else bound,
+        optimal=optimal,
+        intersections=len(measure.intersections),
+        cells=len(form.multiplier),
+        seconds=time.perf_counter() - started,
+    )
+
+
+# The share of the budget of the first search (the bound); the rest improves its panel.
+_BOUND_SHARE = 0.4
+# Each step of the neighbourhood search frees this share of the units at first (the rest keep
+# their counts), with this deterministic budget; the share grows after a step that proved its
+# neighbourhood has nothing better, and shrinks after one that ran out of budget.
+_FREE_SHARE = 0.2
+_STEP_BUDGET = 0.5
+
+
+def _improve(
+    model: cp_model.CpModel,
+    n_units: int,
+    start: tuple[np.ndarray, int],
+    lowest: int,
+    budget: float,
+    deadline: float | None,
+) -> tuple[np.ndarray, bool]:
+    """A large-neighbourhood search from ``start`` (a solution of ``model``, every variable, the
+    unit counts first, and its objective value): again and again, hold a random part of the units
+    at their counts (the seeded generator ``_SEED``: the same steps on every run) and let CP-SAT
+    improve the rest within a small deterministic budget, from the best solution as its hint;
+    keep any better panel. Returns the best counts and whether their objective met the proven
+    bound ``lowest`` (then they are optimal)."""
+    rng = np.random.default_rng(_SEED)
+    proto = model.proto
+    variables = proto.variables
+    domains = [(int(variables[u].domain[0]), int(variables[u].domain[1])) for u in range(n_units)]
+    best, best_value = start
+    share = _FREE_SHARE
+    spent = 0.0
+    everything = list(range(len(variables)))
+    while spent < budget and best_value > lowest:
+        free = rng.random(n_units) < share
+        for u in range(n_units):
+            lo, hi = domains[u] if free[u] else (int(best[u]), int(best[u]))
+            variables[u].domain[0] = lo
+            variables[u].domain[1] = hi
+        proto.clear_solution_hint()
+        proto.solution_hint.vars.extend(everything)
+        proto.solution_hint.values.extend(best.tolist())
+        solver = _solver(min(_STEP_BUDGET, budget - spent), deadline)
+        status = solve_cp_sat(solver, model)
+        spent += solver.deterministic_time
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            value = round(solver.objective_value)
+            log.debug("neighbourhood %.3f: %s %d (best %d)", share, status, value, best_value)
+            if value < best_value:
+                best = np.asarray(solver.response_proto.solution, dtype=np.int64)
+                best_value = value
+        share = min(1.0, share * 1.2) if status == cp_model.OPTIMAL else max(0.02, share / 1.2)
+    for u in range(n_units):
+        variables[u].domain[0], variables[u].domain[1] = domains[u]
+    proto.clear_solution_hint()
+    return best[:n_units], best_value <= lowest
+
+
+def diversimax(
+    inst: UnitInstance,
+    *,
+    settings: EngineSettings = DEFAULT_SETTINGS,
+    progress: Progress | None = None,
+    time_limit: float | None = None,
+) -> Distribution:
+    """The most diverse panel as a distribution: that one panel, weight 1. Its certificate is
+    the score (value), CP-SAT's proven lower bound (bound) and their relative gap.
+
+    Raises NoFeasiblePanel when no panel meets the quotas and TimeLimitReached past
+    ``time_limit`` seconds.
+    """
+    best = most_diverse(inst, time_limit=time_limit)
+    certificate = Certificate(
+        objective=DIVERSITY_OBJECTIVE,
+        sense="min",
+        bound=best.bound,
+        value=best.score,
+        gap=best.gap,
+    )
+    stats: dict[str, float | int | str] = {
+        "intersections": best.intersections,
+        "cells": best.cells,
+        "optimal": int(best.optimal),
+        "diversimax_seconds": best.seconds,
+    }
+    return Distribution(
+        panels=best.counts[None, :],
+        weights=np.ones(1),
+        unit_probability=best.counts / inst.capacity,
+        algorithm="diversimax",
+        stats=stats,
+        certificate=certificate,
+    )

@@ -1,0 +1,72 @@
+"""The diversity score's rows in the engine's models (docs/diversity.md): one deviation variable
+per cell, at least |cells · count - k| in both directions, in CP-SAT (whole numbers: DIVERSIMAX's
+objective and the panel models' bound) and in GLOP (the quota polytope's LPs).
+
+With ``--diversity-within`` the instance carries a ``DiversityLimit``; ``pricing.panel_model``
+and ``relaxation.polytope_model`` add its rows, so covering, pricing, the face walks and every
+relaxation (LEXIMIN, MAXIMIN, NASH, GOLDILOCKS) see only panels within the bound.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from ortools.linear_solver import pywraplp
+from ortools.sat.python import cp_model
+
+from sortition.units import DiversityLimit
+
+
+def cp_sat_deviations(
+    model: cp_model.CpModel,
+    counts: list[cp_model.IntVar],
+    members: np.ndarray,
+    multiplier: np.ndarray,
+    k: int,
+    scale: int,
+    hint: np.ndarray | None = None,
+) -> cp_model.LinearExpr:
+    """Add a deviation variable per cell (>= |cells · count - k|) and return the sum of them
+    weighted by scale / cells: scale × (the score - what the empty cells add), a whole number.
+    With ``hint`` (counts of a panel), each deviation is hinted at that panel's."""
+    terms = []
+    cell_counts = None if hint is None else members.astype(np.int64) @ hint
+    for r, (cell, c) in enumerate(zip(members, multiplier.tolist(), strict=True)):
+        count = sum(counts[int(u)] for u in np.flatnonzero(cell))
+        deviation = model.new_int_var(0, max(k, (c - 1) * k), "")
+        model.add(deviation >= c * count - k)
+        model.add(deviation >= k - c * count)
+        if cell_counts is not None:
+            model.add_hint(deviation, abs(c * int(cell_counts[r]) - k))
+        terms.append((scale // c) * deviation)
+    return sum(terms)  # type: ignore[return-value]
+
+
+def add_cp_sat_limit(
+    model: cp_model.CpModel, counts: list[cp_model.IntVar], limit: DiversityLimit
+) -> None:
+    """The panels of ``model`` meet the diversity bound. Finding any such panel is nearly as
+    hard as DIVERSIMAX itself, so the panel known to meet it (every variable) is the search's
+    hint: each search (covering, pricing, a walk's step) has a panel at once and goes on from
+    it."""
+    panel = limit.panel
+    scaled = cp_sat_deviations(
+        model, counts, limit.members, limit.multiplier, limit.k, limit.scale, panel
+    )
+    model.add(scaled <= limit.limit)
+    if panel is not None:
+        for x, value in zip(counts, panel.tolist(), strict=True):
+            model.add_hint(x, int(value))
+
+
+def add_lp_limit(
+    solver: pywraplp.Solver, counts: list[pywraplp.Variable], limit: DiversityLimit
+) -> None:
+    """The points of the LP's polytope meet the diversity bound (the same rows, continuous)."""
+    terms = []
+    for cell, c in zip(limit.members, limit.multiplier.tolist(), strict=True):
+        count = solver.Sum([counts[int(u)] for u in np.flatnonzero(cell)])
+        deviation = solver.NumVar(0.0, solver.infinity(), "")
+        solver.Add(deviation >= c * count - limit.k)
+        solver.Add(deviation >= limit.k - c * count)
+        terms.append(deviation * float(limit.scale // c))
+    solver.Add(solver.Sum(terms) <= float(limit.limit))

@@ -1,0 +1,185 @@
+"""DIVERSIMAX and --diversity-within (docs/diversity.md) against brute force on small pools, and
+as a user types them."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sortition.engine.diversimax import diversimax, most_diverse
+from sortition.engine.diversity import measure_of
+from sortition.engine.objectives import within_diversity
+from sortition.engine.registry import objective
+from sortition.engine.settings import DEFAULT_SETTINGS
+from sortition.units import from_people
+from tests.brute_force import brute_leximin, brute_panels, feasible_cases, random_people
+from tests.helpers import assert_panel_meets_quotas, run_cli, runnable_instance, select_args
+
+
+def _brute_best(values: np.ndarray, vmin, vmax, fov, households, k) -> Fraction | None:  # type: ignore[no-untyped-def]
+    panels = brute_panels(values, vmin, vmax, households, k)
+    if not len(panels):
+        return None
+    measure = measure_of(values, fov, k)
+    return min(measure.exact_score(values[np.flatnonzero(row)]) for row in panels)
+
+
+def test_diversimax_finds_the_minimum_score_by_brute_force() -> None:
+    """On small random pools (up to 14 people, with and without households), DIVERSIMAX's
+    panel is feasible, its score is the brute-force minimum, and its bound proves it."""
+
+    def make(seed: int) -> tuple | None:  # type: ignore[type-arg]
+        rng = np.random.default_rng(seed)
+        n = int(rng.integers(6, 15))
+        people = random_people(rng, n, with_households=seed % 2 == 1)
+        best = _brute_best(*people)
+        return None if best is None else (people, best)
+
+    checked = 0
+    for _, (people, best) in feasible_cases(range(60), make, floor=30):
+        values, vmin, vmax, fov, households, k = people
+        for by_type in (True, False):
+            inst, _ = from_people(values, vmin, vmax, fov, households, k, by_type)
+            found = most_diverse(inst)
+            assert inst.is_feasible_panel(found.counts)
+            assert found.optimal
+            assert abs(found.score - float(best)) < 1e-9
+            assert found.bound <= found.score + 1e-12
+            assert found.gap < 1e-9
+            dist = diversimax(inst)
+            assert dist.certificate is not None and dist.certificate.value == found.score
+            assert np.allclose(dist.unit_probability * inst.capacity, found.counts)
+        checked += 1
+    assert checked >= 30
+
+
+def test_select_diversimax_then_verify_as_a_user_types(tmp_path: Path) -> None:
+    """`select --algorithm diversimax` writes the one panel with its certificate; `verify`
+    re-computes the score from the record (and --recompute the panel); a record whose stated
+    score was changed fails (exit 1); the same seed gives byte-identical files."""
+    case = runnable_instance("example_small_20")
+    outs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        args = select_args(
+            case.pool, case.quotas, case.k, algorithm="diversimax", seed="diverse", out=out
+        )
+        result = run_cli(args)
+        assert result.exit_code == 0, result.stderr
+        assert "diversity score" in result.stdout
+        outs.append(out)
+    for file in ("record.json", "selected.csv", "distribution.json"):
+        assert (outs[0] / file).read_bytes() == (outs[1] / file).read_bytes()
+    assert_panel_meets_quotas(outs[0] / "selected.csv", case.quotas, case.k)
+    record = json.loads((outs[0] / "record.json").read_text(encoding="utf-8"))
+    certificate = record["distribution"]["certificate"]
+    assert certificate["objective"] == "diversity score" and certificate["sense"] == "min"
+    assert len(record["distribution"]["panels"]) == 1
+    _assert_schema(record)
+    verified = run_cli(["verify", outs[0] / "record.json", "--recompute"])
+    assert verified.exit_code == 0, verified.stdout
+    assert "[ok] diversity: the drawn panel scores" in verified.stdout
+    certificate["value"] += 1
+    certificate["bound"] += 1
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(record), encoding="utf-8")
+    failed = run_cli(["verify", tampered])
+    assert failed.exit_code == 1
+    assert "[MISMATCH] diversity: the drawn panel scores" in failed.stdout
+    assert "[MISMATCH] certificate" in failed.stdout
+
+
+def test_leximin_within_the_diversity_bound_matches_brute_force() -> None:
+    """With --diversity-within: every panel of the distribution (types and people) scores at
+    most (1 + FRACTION) × the best score, and the LEXIMIN among the panels within that bound
+    equals brute force's (up to 14 people, with and without households)."""
+    within = 0.25
+
+    def make(seed: int) -> tuple | None:  # type: ignore[type-arg]
+        rng = np.random.default_rng(500 + seed)
+        people = random_people(rng, int(rng.integers(7, 13)), with_households=seed % 2 == 1)
+        values, vmin, vmax, fov, households, k = people
+        panels = brute_panels(values, vmin, vmax, households, k)
+        if not len(panels):
+            return None
+        measure = measure_of(values, fov, k)
+        scores = [measure.exact_score(values[np.flatnonzero(row)]) for row in panels]
+        limit = min(scores) * (1 + Fraction(1, 4))
+        within_panels = panels[[score <= limit for score in scores]]
+        if len(within_panels) == len(panels):
+            return None  # the bound must exclude some panel for the case to test anything
+        return people, limit, brute_leximin(within_panels)
+
+    checked = 0
+    for _, (people, limit, expected) in feasible_cases(range(80), make, floor=15):
+        values, vmin, vmax, fov, households, k = people
+        measure = measure_of(values, fov, k)
+        for by_type in (False, True):
+            inst, unit_of_person = from_people(values, vmin, vmax, fov, households, k, by_type)
+            dist, price = within_diversity(
+                inst, objective("leximin"), within, DEFAULT_SETTINGS, None, None
+            )
+            assert price.limit == float(limit)
+            for panel, weight in zip(dist.panels, dist.weights, strict=True):
+                assert weight > 0 and inst.is_feasible_panel(panel)
+                people_on = np.repeat(np.arange(inst.n_units), panel)
+                first = [int(np.flatnonzero(unit_of_person == u)[0]) for u in people_on]
+                assert measure.exact_score(values[first]) <= limit
+            got = dist.unit_probability[unit_of_person]
+            assert np.allclose(got, expected, atol=1e-6), (got, expected)
+            assert price.smallest_with <= price.smallest_without + 1e-9
+        checked += 1
+    assert checked >= 15
+
+
+def test_select_within_a_diversity_bound_as_a_user_types(tmp_path: Path) -> None:
+    """`select --algorithm leximin --diversity-within 0.1`: the output states the price, the
+    record (version 6) holds the bound, verify checks every panel against it (and a lowered
+    limit fails); LEGACY, DIVERSIMAX and --panels refuse the option (exit 2, nothing written)."""
+    case = runnable_instance("example_small_20")
+    out = tmp_path / "within"
+    args = select_args(case.pool, case.quotas, case.k, algorithm="leximin", seed="s", out=out)
+    result = run_cli([*args, "--diversity-within", "0.1"])
+    assert result.exit_code == 0, result.stderr
+    assert "diversity within 0.1: every panel scores at most" in result.stdout
+    record = json.loads((out / "record.json").read_text(encoding="utf-8"))
+    assert record["version"] == 6 and record["parameters"]["diversity_within"] == 0.1
+    _assert_schema(record)
+    stated = record["distribution"]["diversity"]
+    assert abs(stated["limit"] - 1.1 * stated["best"]) < 1e-9
+    verified = run_cli(["verify", out / "record.json", "--recompute"])
+    assert verified.exit_code == 0, verified.stdout
+    assert "[ok] diversity bound: all" in verified.stdout
+    stated["limit"] = stated["best"] * 0.5
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(record), encoding="utf-8")
+    failed = run_cli(["verify", tampered])
+    assert failed.exit_code == 1 and "[MISMATCH] diversity bound" in failed.stdout
+    for algorithm, extra in (("legacy", []), ("diversimax", []), ("leximin", ["--panels", "10"])):
+        refused_out = tmp_path / f"refused-{algorithm}"
+        refused = run_cli(
+            [
+                *select_args(
+                    case.pool, case.quotas, case.k, algorithm=algorithm, seed="s", out=refused_out
+                ),
+                "--diversity-within",
+                "0.1",
+                *extra,
+            ]
+        )
+        assert refused.exit_code == 2, refused.stdout
+        assert "--diversity-within" in refused.stderr
+        assert not refused_out.exists()
+
+
+def _assert_schema(record: dict) -> None:  # type: ignore[type-arg]
+    """The record matches docs/record.schema.json."""
+    jsonschema = pytest.importorskip("jsonschema")
+    schema_path = Path(__file__).resolve().parents[1] / "docs" / "record.schema.json"
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(record))
+    assert not errors, errors[0].message

@@ -98,6 +98,12 @@ def problem_text(problem: sortition.Problem | str) -> str:
     return text((_library.get() or _ENGLISH).gettext) if callable(text) else str(problem)
 
 
+def item_text(item: sortition.CheckItem) -> tuple[str, str]:
+    """A check item of ``verify``: its name and detail in the request's language (values, such
+    as digests, ids and file names, as they are)."""
+    return item.text((_library.get() or _ENGLISH).gettext)
+
+
 def _ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
     text = (_current.get() or _ENGLISH).ngettext(singular, plural, n)
     return text % {"num": n, **values}
@@ -198,6 +204,7 @@ class Site:
         self.templates.install_gettext_callables(  # type: ignore[attr-defined]
             _, _ngettext, newstyle=True
         )
+        self.templates.globals.update(item_text=item_text, library_text=problem_text)
 
     # ------------------------------------------------------------------ request plumbing
 

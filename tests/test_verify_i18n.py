@@ -122,3 +122,41 @@ def test_the_verify_page_in_hebrew(record: Path, tmp_path: Path) -> None:
             assert f"<code>{escape(name)!s}</code>" in page, name
             assert str(escape(detail)) in page, detail
         assert ("✗" in page) == (code == 1)
+
+
+def test_a_record_with_type_counts_in_hebrew(tmp_path: Path) -> None:
+    """``select --publish-types``: public alone (quotas within bounds), with the pool file and
+    the key (exact, recomputed), and with a changed panel; every detail in Hebrew, and the
+    English lines the same as the library's text."""
+    from tests.test_publish_types import select
+
+    out = tmp_path / "panel"
+    pool, _quotas, key, _ = select(tmp_path, out)
+    record = out / "record.json"
+    document = json.loads(record.read_text(encoding="utf-8"))
+    document["panel"][0], document["panel"][1] = document["panel"][1], document["panel"][0]
+    document["seed"]["value"] = "another seed"
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps(document), encoding="utf-8")
+    with_key = ["--pool", pool, "--pseudonym-key", key]
+    catalogue = translations("library", "he")
+    for path, extra, code in (
+        (record, [], 0),
+        (record, [*with_key, "--recompute"], 0),
+        (changed, [], 1),
+    ):
+        english = run_cli(["verify", path, *extra])
+        hebrew = run_cli(["--lang", "he", "verify", path, *extra])
+        assert english.exit_code == hebrew.exit_code == code, hebrew.stdout + hebrew.stderr
+        ours, theirs = checklist(hebrew.stdout), checklist(english.stdout)
+        assert len(ours) == len(theirs) >= 10
+        for (_, name, detail), (_, english_name, _) in zip(ours, theirs, strict=True):
+            assert name == catalogue.gettext(english_name) != english_name
+            assert HEBREW.search(detail), detail
+        assert not HEBREW.search(english.stdout)
+        report = sortition.verify_record(
+            path, **({"pool_path": pool, "pseudonym_key": key} if extra else {})
+        )
+        for item in report.items:
+            assert item.name in ITEM_NAMES and isinstance(item.detail, Message), item
+    assert "בתוך גבולות" in run_cli(["--lang", "he", "verify", record]).stdout

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 from sortition_cli.examples import epilog
-from sortition_cli.i18n import _, command
+from sortition_cli.i18n import _, command, library_message, library_text
 from sortition_cli.options import file_option, pseudonym_key_option
 from sortition_cli.reporting import reports_errors
 
@@ -68,11 +68,12 @@ def verify(
         panel_path=panel_path,
     )
     for warning in report.warnings:
-        click.echo(_("warning: {warning}").format(warning=warning), err=True)
+        click.echo(_("warning: {warning}").format(warning=library_text(warning)), err=True)
     for item in report.items:
         mark = _("ok") if item.ok else _("MISMATCH")
-        click.echo(f"[{mark}] {item.name}: {item.detail}")
-    failed = [item.name for item in report.items if not item.ok]
+        name, detail = item.text(library_message)
+        click.echo(f"[{mark}] {name}: {detail}")
+    failed = [item.text(library_message)[0] for item in report.items if not item.ok]
     if failed:
         click.echo()
         click.echo(

@@ -9,14 +9,14 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sortition.engine.diversity import DIVERSITY_OBJECTIVE
-from sortition.errors import InfeasibleError
+from sortition.errors import N_, InfeasibleError, Message
 from sortition.record.build import needs_a_panel
 from sortition.record.reader import (
     RecordReader,
     is_number,
 )
 from sortition.verify.diversity import panel_scores
-from sortition.verify.items import CheckItem, item_from, shortlist
+from sortition.verify.items import CheckItem, item_from, joined, shortlist
 from sortition.verify.parts import FairParts, SelectionParts, household_problems, quota_problems
 
 if TYPE_CHECKING:
@@ -39,17 +39,32 @@ CHANGE_TOLERANCE = 1e-12
 def weights_item(fair: FairParts) -> CheckItem:
     negative = [i + 1 for i, w in enumerate(fair.weights) if w < 0]
     total = math.fsum(fair.weights)
-    problems = []
+    problems: list[str] = []
     if negative:
-        problems.append(f"negative weights on panels {shortlist([str(i) for i in negative])}")
+        problems.append(
+            Message(
+                N_("negative weights on panels {panels}"),
+                panels=shortlist([str(i) for i in negative]),
+            )
+        )
     if abs(total - 1) > WEIGHT_TOLERANCE:
-        problems.append(f"the weights sum to {total!r}, not 1 (within {WEIGHT_TOLERANCE:g})")
+        problems.append(
+            Message(
+                N_("the weights sum to {total}, not 1 (within {tolerance})"),
+                total=repr(total),
+                tolerance=f"{WEIGHT_TOLERANCE:g}",
+            )
+        )
     if problems:
-        return CheckItem("distribution weights", False, "; ".join(problems))
+        return CheckItem("distribution weights", False, joined(problems, "; "))
     return CheckItem(
         "distribution weights",
         True,
-        f"{len(fair.weights)} non-negative weights summing to 1 (off by {abs(total - 1):.1e})",
+        Message(
+            N_("{panels} non-negative weights summing to 1 (off by {off})"),
+            panels=len(fair.weights),
+            off=f"{abs(total - 1):.1e}",
+        ),
     )
 
 
@@ -71,7 +86,11 @@ def panels_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
     return item_from(
         "distribution panels",
         problems,
-        f"all {len(fair.weights)} panels are feasible (size {k}, every quota, households)",
+        Message(
+            N_("all {panels} panels are feasible (size {k}, every quota, households)"),
+            panels=len(fair.weights),
+            k=k,
+        ),
     )
 
 
@@ -216,35 +235,55 @@ def probabilities_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
     ids = selection.instance.pool.ids
     implied = _implied_probabilities(fair, ids)
     stated = fair.probabilities
-    problems = []
+    problems: list[str] = []
     missing = [p for p in ids if p not in stated]
     extra = sorted(set(stated) - set(ids))
     if missing:
-        problems.append(f"no probability for {shortlist(missing)}")
+        problems.append(Message(N_("no probability for {ids}"), ids=shortlist(missing)))
     if extra:
-        problems.append(f"probabilities for ids not in the pool: {shortlist(extra)}")
+        problems.append(
+            Message(N_("probabilities for ids not in the pool: {ids}"), ids=shortlist(extra))
+        )
     bad_type = [p for p in ids if p in stated and not is_number(stated[p])]
     if bad_type:
-        problems.append(f"not a number for {shortlist(bad_type)}")
+        problems.append(Message(N_("not a number for {ids}"), ids=shortlist(bad_type)))
     compared = [p for p in ids if p in stated and is_number(stated[p])]
     differences = {p: abs(float(stated[p]) - implied[p]) for p in compared}
     differ = [p for p in compared if differences[p] > WEIGHT_TOLERANCE]
     if differ:
-        examples = [f"'{p}' record {stated[p]!r}, distribution {implied[p]!r}" for p in differ]
+        examples = [
+            Message(
+                N_("'{id}' record {stated}, distribution {implied}"),
+                id=p,
+                stated=repr(stated[p]),
+                implied=repr(implied[p]),
+            )
+            for p in differ
+        ]
         problems.append(
-            f"{len(differ)} differ from the distribution by more than {WEIGHT_TOLERANCE:g}: "
-            + shortlist(examples, 2)
+            Message(
+                N_("{count} differ from the distribution by more than {tolerance}: {examples}"),
+                count=len(differ),
+                tolerance=f"{WEIGHT_TOLERANCE:g}",
+                examples=shortlist(examples, 2),
+            )
         )
     positive = [p for p in fair.never_selectable if implied.get(p, 0.0) > WEIGHT_TOLERANCE]
     if positive:
-        problems.append(f"listed as never selectable but on a panel: {shortlist(positive)}")
+        problems.append(
+            Message(N_("listed as never selectable but on a panel: {ids}"), ids=shortlist(positive))
+        )
     if problems:
-        return CheckItem("probabilities", False, "; ".join(problems))
+        return CheckItem("probabilities", False, joined(problems, "; "))
     largest = max(differences.values(), default=0.0)
     return CheckItem(
         "probabilities",
         True,
-        f"all {len(ids)} equal the distribution's (largest difference {largest:.1e})",
+        Message(
+            N_("all {people} equal the distribution's (largest difference {largest})"),
+            people=len(ids),
+            largest=f"{largest:.1e}",
+        ),
     )
 
 
@@ -336,12 +375,24 @@ def certificate_check(
         problems.append(f"gap {gap!r}, its bound and value give {expected_gap!r}")
     if problems:
         return CheckItem("certificate", False, "; ".join(problems))
-    verdict = "optimal (certified)" if gap <= CERTIFIED_GAP else f"gap {gap:.2e} to the optimum"
+    verdict = (
+        Message(N_("optimal (certified)"))
+        if gap <= CERTIFIED_GAP
+        else Message(N_("gap {gap} to the optimum"), gap=f"{gap:.2e}")
+    )
     return CheckItem(
         "certificate",
         True,
-        f"{verdict}: {objective} {value:.9g}, bound {bound:.9g} (the bound is re-derived by "
-        "--recompute)",
+        Message(
+            N_(
+                "{verdict}: {objective} {value}, bound {bound} (the bound is re-derived by "
+                "--recompute)"
+            ),
+            verdict=verdict,
+            objective=objective,
+            value=f"{value:.9g}",
+            bound=f"{bound:.9g}",
+        ),
     )
 
 
@@ -401,18 +452,26 @@ def recompute_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
     for i, person in enumerate(ids):
         value = stated.get(person)
         if not is_number(value):
-            differ.append(f"'{person}' record {value!r}, recomputed {float(probability[i]):.9f}")
+            differ.append(_recomputed_example(person, value, float(probability[i])))
             continue
         gap = abs(float(value) - float(probability[i]))
         largest = max(largest, gap)
         if gap > RECOMPUTE_TOLERANCE:
-            differ.append(f"'{person}' record {value!r}, recomputed {float(probability[i]):.9f}")
+            differ.append(_recomputed_example(person, value, float(probability[i])))
     if differ:
         return CheckItem(
             "recompute",
             False,
-            f"{algorithm.upper()} run again: {len(differ)} probabilities differ by more than "
-            f"{RECOMPUTE_TOLERANCE:g}: {shortlist(differ, 2)}",
+            Message(
+                N_(
+                    "{algorithm} run again: {count} probabilities differ by more than "
+                    "{tolerance}: {examples}"
+                ),
+                algorithm=algorithm.upper(),
+                count=len(differ),
+                tolerance=f"{RECOMPUTE_TOLERANCE:g}",
+                examples=shortlist(differ, 2),
+            ),
         )
     certificate = result.distribution.certificate
     difference = _certificate_difference(
@@ -422,12 +481,35 @@ def recompute_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
         difference = _diversity_difference(fair, result.diversity)
     if difference is not None:
         return CheckItem("recompute", False, f"{algorithm.upper()} run again: {difference}")
-    bound = "" if certificate is None else " and the certificate's bound"
+    template = (
+        N_(
+            "{algorithm} run again gives every person's probability within {tolerance} "
+            "(largest difference {largest})"
+        )
+        if certificate is None
+        else N_(
+            "{algorithm} run again gives every person's probability and the certificate's "
+            "bound within {tolerance} (largest difference {largest})"
+        )
+    )
     return CheckItem(
         "recompute",
         True,
-        f"{algorithm.upper()} run again gives every person's probability{bound} within "
-        f"{RECOMPUTE_TOLERANCE:g} (largest difference {largest:.1e})",
+        Message(
+            template,
+            algorithm=algorithm.upper(),
+            tolerance=f"{RECOMPUTE_TOLERANCE:g}",
+            largest=f"{largest:.1e}",
+        ),
+    )
+
+
+def _recomputed_example(person: str, value: object, recomputed: float) -> str:
+    return Message(
+        N_("'{id}' record {stated}, recomputed {recomputed}"),
+        id=person,
+        stated=repr(value),
+        recomputed=f"{recomputed:.9f}",
     )
 
 
@@ -495,17 +577,35 @@ def lottery_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
         )
     if problems:
         return CheckItem("lottery", False, "; ".join(problems))
-    detail = (
-        f"{m} feasible panels ({from_distribution} of them panels of the distribution); largest "
-        f"change of a person's probability {change:.6f}"
+    detail = Message(
+        N_(
+            "{m} feasible panels ({from_distribution} of them panels of the distribution); "
+            "largest change of a person's probability {change}"
+        ),
+        m=m,
+        from_distribution=from_distribution,
+        change=f"{change:.6f}",
     )
     if bound is not None:
-        detail += f" (no lottery of {m} panels can do better than {float(bound):.6f})"
+        detail = Message(
+            N_("{detail} (no lottery of {m} panels can do better than {bound})"),
+            detail=detail,
+            m=m,
+            bound=f"{float(bound):.6f}",
+        )
     needing = sum(needs_a_panel(probability[p], m) for p in selection.pool_rows)
     if needing:
-        detail += f"; all {needing} volunteers with a probability of at least 1/{m} are on a panel"
+        detail = Message(
+            N_(
+                "{detail}; all {needing} volunteers with a probability of at least 1/{m} are "
+                "on a panel"
+            ),
+            detail=detail,
+            needing=needing,
+            m=m,
+        )
     else:
-        detail += f"; nobody's probability reaches 1/{m}"
+        detail = Message(N_("{detail}; nobody's probability reaches 1/{m}"), detail=detail, m=m)
     return CheckItem("lottery", True, detail)
 
 

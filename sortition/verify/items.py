@@ -1,5 +1,10 @@
 """What every checker of ``sortition verify`` shares: the check items and the report, the request a
-checker gets, and small helpers for its detail lines."""
+checker gets, and small helpers for its detail lines.
+
+An item's name and detail are English (``str(item.detail)`` is the line the record's checker has
+always printed); the details are ``sortition.errors.Message`` texts that keep their template
+(marked ``N_``) and values, and the names are marked in ``ITEM_NAMES``, so that an entry layer
+can show the checklist in its language (``CheckItem.text``)."""
 
 from __future__ import annotations
 
@@ -8,11 +13,58 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sortition.errors import InputError, Problem
+from sortition.errors import N_, InputError, Message, Problem, translated
 from sortition.privacy.keys import PseudonymKey
 from sortition.record.build import tool_versions
 
 MAX_LISTED = 3  # examples named in one detail line
+
+# The names of the check items, marked for the ``library`` catalogue (an entry layer shows
+# ``gettext(item.name)``); tests/test_cli_i18n.py checks that every name a checker gives is here.
+ITEM_NAMES = (
+    N_("record version"),
+    N_("published commitment"),
+    N_("commitment"),
+    N_("pool digest"),
+    N_("quotas digest"),
+    N_("pool file"),
+    N_("quotas file"),
+    N_("pseudonym key"),
+    N_("panel size"),
+    N_("quotas met"),
+    N_("household rule"),
+    N_("draw"),
+    N_("recompute"),
+    N_("lottery"),
+    N_("distribution weights"),
+    N_("distribution panels"),
+    N_("probabilities"),
+    N_("certificate"),
+    N_("allocation"),
+    N_("baselines"),
+    N_("best subset"),
+    N_("builds on"),
+    N_("candidates"),
+    N_("derived quotas"),
+    N_("diversity"),
+    N_("diversity bound"),
+    N_("figures"),
+    N_("invitations"),
+    N_("measures"),
+    N_("options"),
+    N_("panel file"),
+    N_("panel ids"),
+    N_("registry counts"),
+    N_("registry file"),
+    N_("reseat"),
+    N_("search"),
+    N_("seating"),
+    N_("types"),
+)
+
+
+def _english(message: str) -> str:
+    return message
 
 
 @dataclass(frozen=True)
@@ -22,6 +74,13 @@ class CheckItem:
     name: str
     ok: bool
     detail: str
+
+    def text(self, gettext: Callable[[str], str] = _english) -> tuple[str, str]:
+        """The name and the detail in the language of ``gettext`` (the ``library`` domain's
+        catalogue of the entry layer); values (digests, ids, file names) as they are."""
+        if gettext is _english:
+            return self.name, str(self.detail)
+        return gettext(self.name), translated(self.detail, gettext)
 
 
 @dataclass(frozen=True)
@@ -76,9 +135,20 @@ def parse_sha256(text: str, flag: str) -> str:
     return digest
 
 
+def joined(parts: Sequence[str], separator: str = ", ") -> str:
+    """``separator.join(parts)``, kept translatable when a part is a ``Message`` (the
+    separator is not a word: its template has no translation and passes as it is)."""
+    if not any(isinstance(part, Message) for part in parts):
+        return separator.join(parts)
+    template = separator.join(f"{{p{number}}}" for number in range(len(parts)))
+    return Message(template, **{f"p{number}": part for number, part in enumerate(parts)})
+
+
 def shortlist(things: Sequence[str], limit: int = MAX_LISTED) -> str:
-    shown = ", ".join(things[:limit])
-    return shown + (f" and {len(things) - limit} more" if len(things) > limit else "")
+    shown = joined(things[:limit])
+    if len(things) > limit:
+        return Message(N_("{shown} and {more} more"), shown=shown, more=len(things) - limit)
+    return shown
 
 
 def item_from(name: str, problems: Sequence[str], detail: str) -> CheckItem:
@@ -94,8 +164,17 @@ def version_item(record: dict[str, Any]) -> CheckItem:
     if not isinstance(tool, dict):
         tool = {}
     here = tool_versions()
-    written = ", ".join(f"{k} {v}" for k, v in tool.items()) or "unknown versions"
-    detail = f"{record['kind']} record version {record['version']}, written by {written}"
+    written = ", ".join(f"{k} {v}" for k, v in tool.items()) or Message(N_("unknown versions"))
+    detail = Message(
+        N_("{kind} record version {version}, written by {written}"),
+        kind=record["kind"],
+        version=record["version"],
+        written=written,
+    )
     if tool and {k: str(v) for k, v in tool.items()} != here:
-        detail += " (this is " + ", ".join(f"{k} {v}" for k, v in here.items()) + ")"
+        detail = Message(
+            N_("{detail} (this is {here})"),
+            detail=detail,
+            here=", ".join(f"{k} {v}" for k, v in here.items()),
+        )
     return CheckItem("record version", True, detail)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sortition.engine.registry import ALGORITHMS, FAIR_ALGORITHMS
-from sortition.errors import InputError, Problem
+from sortition.errors import N_, InputError, Message, Problem
 from sortition.model import Instance
 from sortition.privacy.keys import PseudonymKey
 from sortition.record.reader import (
@@ -147,8 +147,14 @@ def quota_problems(
         for feature, value in pool_rows[person]["values"].items()
     )
     return [
-        f"{q['feature']} {q['value']}: {counts[(q['feature'], q['value'])]}, quota "
-        f"{q['min']}-{q['max']}"
+        Message(
+            N_("{feature} {value}: {count}, quota {min}-{max}"),
+            feature=q["feature"],
+            value=q["value"],
+            count=counts[(q["feature"], q["value"])],
+            min=q["min"],
+            max=q["max"],
+        )
         for q in quota_rows
         if not q["min"] <= counts[(q["feature"], q["value"])] <= q["max"]
     ]
@@ -162,7 +168,7 @@ def household_problems(members: Sequence[str], pool_rows: dict[str, dict[str, An
         if row is not None and row["household"] is not None:
             households.setdefault(int(row["household"]), []).append(person)
     return [
-        f"household {h}: {', '.join(people)}"
+        Message(N_("household {household}: {people}"), household=h, people=", ".join(people))
         for h, people in sorted(households.items())
         if len(people) > 1
     ]
@@ -201,11 +207,22 @@ def pseudonym_key_items(
         return []
     stated = method["key_fingerprint"]
     if key.fingerprint == stated:
-        return [CheckItem("pseudonym key", True, f"{key.name}: fingerprint matches {stated}")]
+        return [
+            CheckItem(
+                "pseudonym key",
+                True,
+                Message(N_("{key}: fingerprint matches {stated}"), key=key.name, stated=stated),
+            )
+        ]
     return [
         CheckItem(
             "pseudonym key",
             False,
-            f"{key.name} has fingerprint {key.fingerprint}, the record's key {stated}: another key",
+            Message(
+                N_("{key} has fingerprint {fingerprint}, the record's key {stated}: another key"),
+                key=key.name,
+                fingerprint=key.fingerprint,
+                stated=stated,
+            ),
         )
     ]

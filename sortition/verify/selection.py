@@ -27,7 +27,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sortition.errors import InfeasibleError, InputError
+from sortition.errors import N_, InfeasibleError, InputError, Message
 from sortition.io.pool import parse_pool
 from sortition.io.quotas import read_quota_file
 from sortition.io.tables import read_table
@@ -54,7 +54,7 @@ from sortition.verify.distribution import (
     weights_item,
 )
 from sortition.verify.diversity import bound_item, drawn_diversity_item
-from sortition.verify.items import CheckItem, VerifyRequest, shortlist, version_item
+from sortition.verify.items import CheckItem, VerifyRequest, joined, shortlist, version_item
 from sortition.verify.parts import (
     SelectionParts,
     household_problems,
@@ -121,8 +121,12 @@ def verify_selection(request: VerifyRequest) -> list[CheckItem]:
                 CheckItem(
                     "recompute",
                     True,
-                    "LEGACY has no distribution to recompute: the draw re-run above is its "
-                    "recomputation",
+                    Message(
+                        N_(
+                            "LEGACY has no distribution to recompute: the draw re-run above is "
+                            "its recomputation"
+                        )
+                    ),
                 )
             )
     else:
@@ -158,7 +162,11 @@ def _digest_items(selection: SelectionParts) -> list[CheckItem]:
             CheckItem(
                 "pool digest",
                 False,
-                f"record says {stated}, its embedded pool gives {rebuilt}",
+                Message(
+                    N_("record says {stated}, its embedded pool gives {rebuilt}"),
+                    stated=stated,
+                    rebuilt=rebuilt,
+                ),
             )
         )
     elif people is not None and people != pool.size:
@@ -166,15 +174,22 @@ def _digest_items(selection: SelectionParts) -> list[CheckItem]:
             CheckItem(
                 "pool digest",
                 False,
-                f"matches {stated}, but the record says {people} people and its pool "
-                f"has {pool.size}",
+                Message(
+                    N_(
+                        "matches {stated}, but the record says {people} people and its pool "
+                        "has {size}"
+                    ),
+                    stated=stated,
+                    people=people,
+                    size=pool.size,
+                ),
             )
         )
     else:
-        note = ""
+        detail: str = Message(N_("matches {stated}, {size} people"), stated=stated, size=pool.size)
         if pseudonymised_pool(pool, quotas) != record["pool"]:
-            note = " (the embedded rows are not in canonical order; their content matches)"
-        items.append(CheckItem("pool digest", True, f"matches {stated}, {pool.size} people{note}"))
+            detail = _not_canonical(detail)
+        items.append(CheckItem("pool digest", True, detail))
     stated = record["inputs"]["quotas"]["digest"]
     rebuilt = quotas_digest(quotas)
     if rebuilt != stated:
@@ -182,30 +197,61 @@ def _digest_items(selection: SelectionParts) -> list[CheckItem]:
             CheckItem(
                 "quotas digest",
                 False,
-                f"record says {stated}, its embedded quotas give {rebuilt}",
+                Message(
+                    N_("record says {stated}, its embedded quotas give {rebuilt}"),
+                    stated=stated,
+                    rebuilt=rebuilt,
+                ),
             )
         )
     else:
-        note = ""
-        if quota_rows(quotas) != record["quotas"]:
-            note = " (the embedded rows are not in canonical order; their content matches)"
-        items.append(
-            CheckItem(
-                "quotas digest",
-                True,
-                f"matches {stated}, {len(quotas.rows)} quota rows{note}",
-            )
+        detail = Message(
+            N_("matches {stated}, {rows} quota rows"), stated=stated, rows=len(quotas.rows)
         )
+        if quota_rows(quotas) != record["quotas"]:
+            detail = _not_canonical(detail)
+        items.append(CheckItem("quotas digest", True, detail))
     return items
+
+
+def _not_canonical(detail: str) -> str:
+    return Message(
+        N_("{detail} (the embedded rows are not in canonical order; their content matches)"),
+        detail=detail,
+    )
 
 
 def _raw_file(path: Path, raw_stated: Any) -> tuple[bool, str]:
     """Raw SHA-256 comparison: (matches, words for the detail line)."""
     raw = file_sha256(path)
     if raw == raw_stated:
-        return True, f"file SHA-256 matches {raw}"
-    recorded = raw_stated if isinstance(raw_stated, str) else "nothing"
-    return False, f"raw file SHA-256 {raw} differs from the record's {recorded}"
+        return True, Message(N_("file SHA-256 matches {raw}"), raw=raw)
+    recorded = raw_stated if isinstance(raw_stated, str) else Message(N_("nothing"))
+    return False, Message(
+        N_("raw file SHA-256 {raw} differs from the record's {recorded}"),
+        raw=raw,
+        recorded=recorded,
+    )
+
+
+def _file_matches(name: str, stated: str, raw_ok: bool, raw_words: str) -> str:
+    """The detail of a pool or quota file whose canonical digest matches the record's."""
+    if raw_ok:
+        return Message(
+            N_("{file}: canonical digest matches {stated}; {raw}"),
+            file=name,
+            stated=stated,
+            raw=raw_words,
+        )
+    return Message(
+        N_(
+            "{file}: canonical digest matches {stated}; note: {raw} "
+            "(re-saved? the content that counts is the same)"
+        ),
+        file=name,
+        stated=stated,
+        raw=raw_words,
+    )
 
 
 def _pool_file_item(
@@ -235,8 +281,17 @@ def _pool_file_item(
         return CheckItem(
             "pool file",
             False,
-            f"{path.name} does not fit the record's quotas and columns: {first}"
-            + (f" (and {more} more problems)" if more else ""),
+            Message(
+                N_("{file} does not fit the record's quotas and columns: {problem}")
+                if not more
+                else N_(
+                    "{file} does not fit the record's quotas and columns: {problem} "
+                    "(and {more} more problems)"
+                ),
+                file=path.name,
+                problem=first,
+                **({"more": more} if more else {}),
+            ),
         )
     stated = stated_pool["digest"]
     digest = pool_digest(pool_file.pool, quotas)
@@ -245,20 +300,15 @@ def _pool_file_item(
         return CheckItem(
             "pool file",
             False,
-            f"record says {stated}, {path.name} gives {digest} ({pool_file.pool.size} people)",
+            Message(
+                N_("record says {stated}, {file} gives {digest} ({size} people)"),
+                stated=stated,
+                file=path.name,
+                digest=digest,
+                size=pool_file.pool.size,
+            ),
         )
-    if raw_ok:
-        return CheckItem(
-            "pool file",
-            True,
-            f"{path.name}: canonical digest matches {stated}; {raw_words}",
-        )
-    return CheckItem(
-        "pool file",
-        True,
-        f"{path.name}: canonical digest matches {stated}; note: {raw_words} "
-        "(re-saved? the content that counts is the same)",
-    )
+    return CheckItem("pool file", True, _file_matches(path.name, stated, raw_ok, raw_words))
 
 
 def _quotas_file_item(selection: SelectionParts, path: Path, warnings: list[str]) -> CheckItem:
@@ -280,78 +330,92 @@ def _quotas_file_item(selection: SelectionParts, path: Path, warnings: list[str]
         return CheckItem(
             "quotas file",
             False,
-            f"record says {stated}, {path.name} gives {digest} "
-            f"(rows that differ: {shortlist(changed)})",
+            Message(
+                N_("record says {stated}, {file} gives {digest} (rows that differ: {rows})"),
+                stated=stated,
+                file=path.name,
+                digest=digest,
+                rows=shortlist(changed),
+            ),
         )
-    if raw_ok:
-        return CheckItem(
-            "quotas file",
-            True,
-            f"{path.name}: canonical digest matches {stated}; {raw_words}",
-        )
-    return CheckItem(
-        "quotas file",
-        True,
-        f"{path.name}: canonical digest matches {stated}; note: {raw_words} "
-        "(re-saved? the content that counts is the same)",
-    )
+    return CheckItem("quotas file", True, _file_matches(path.name, stated, raw_ok, raw_words))
 
 
 def _panel_size_item(selection: SelectionParts) -> CheckItem:
     panel, k = selection.panel, selection.instance.k
     unknown = [p for p in panel if p not in selection.pool_rows]
     repeated = [p for p, count in Counter(panel).items() if count > 1]
-    problems = []
+    problems: list[str] = []
     if len(panel) != k:
-        problems.append(f"the panel has {len(panel)} ids where k is {k}")
+        problems.append(Message(N_("the panel has {ids} ids where k is {k}"), ids=len(panel), k=k))
     if repeated:
-        problems.append(f"ids listed twice: {shortlist(repeated)}")
+        problems.append(Message(N_("ids listed twice: {ids}"), ids=shortlist(repeated)))
     if unknown:
-        problems.append(f"ids not in the pool: {shortlist(unknown)}")
+        problems.append(Message(N_("ids not in the pool: {ids}"), ids=shortlist(unknown)))
     if problems:
-        return CheckItem("panel size", False, "; ".join(problems))
+        return CheckItem("panel size", False, joined(problems, "; "))
     return CheckItem(
-        "panel size", True, f"{k} distinct people of the pool's {len(selection.pool_rows)}"
+        "panel size",
+        True,
+        Message(N_("{k} distinct people of the pool's {size}"), k=k, size=len(selection.pool_rows)),
     )
 
 
 def _quotas_item(selection: SelectionParts) -> CheckItem:
     problems = quota_problems(selection.panel, selection.pool_rows, selection.quota_rows)
     if problems:
-        return CheckItem("quotas met", False, f"not met: {shortlist(problems)}")
+        return CheckItem(
+            "quotas met", False, Message(N_("not met: {quotas}"), quotas=shortlist(problems))
+        )
     return CheckItem(
         "quotas met",
         True,
-        f"all {len(selection.quota_rows)} quotas hold on the recorded panel "
-        "(counted from the record's pool)",
+        Message(
+            N_("all {quotas} quotas hold on the recorded panel (counted from the record's pool)"),
+            quotas=len(selection.quota_rows),
+        ),
     )
 
 
 def _household_item(selection: SelectionParts) -> CheckItem:
     if selection.instance.pool.households is None:
-        return CheckItem("household rule", True, "no household rule (no household columns)")
+        return CheckItem(
+            "household rule", True, Message(N_("no household rule (no household columns)"))
+        )
     problems = household_problems(selection.panel, selection.pool_rows)
     if problems:
-        return CheckItem("household rule", False, f"shared households: {shortlist(problems)}")
-    note = (
-        " (empty household cells were allowed: each person with one is a household of their own)"
-        if allow_empty_household(selection.record, selection.name)
-        else ""
-    )
-    return CheckItem("household rule", True, f"no two panel members share a household{note}")
+        return CheckItem(
+            "household rule",
+            False,
+            Message(N_("shared households: {households}"), households=shortlist(problems)),
+        )
+    if allow_empty_household(selection.record, selection.name):
+        detail = Message(
+            N_(
+                "no two panel members share a household (empty household cells were allowed: "
+                "each person with one is a household of their own)"
+            )
+        )
+    else:
+        detail = Message(N_("no two panel members share a household"))
+    return CheckItem("household rule", True, detail)
 
 
 def _panel_difference(recorded: list[str], derived: list[str]) -> str:
     extra = sorted(set(recorded) - set(derived))
     missing = sorted(set(derived) - set(recorded))
     if not extra and not missing:
-        return "the same people, listed in another order or with repeats"
-    parts = []
+        return Message(N_("the same people, listed in another order or with repeats"))
+    parts: list[str] = []
     if extra:
-        parts.append(f"the record has {shortlist(extra)} which the seed does not give")
+        parts.append(
+            Message(N_("the record has {ids} which the seed does not give"), ids=shortlist(extra))
+        )
     if missing:
-        parts.append(f"the seed gives {shortlist(missing)} which the record lacks")
-    return "; ".join(parts)
+        parts.append(
+            Message(N_("the seed gives {ids} which the record lacks"), ids=shortlist(missing))
+        )
+    return joined(parts, "; ")
 
 
 def _draw_item(selection: SelectionParts) -> CheckItem:
@@ -361,31 +425,65 @@ def _draw_item(selection: SelectionParts) -> CheckItem:
         draw = derive_draw(selection.record, seed, selection.name)
     except InfeasibleError:
         return CheckItem(
-            "draw", False, f"seed {seed!r}: LEGACY reaches a dead end every time it is allowed"
+            "draw",
+            False,
+            Message(
+                N_("seed {seed}: LEGACY reaches a dead end every time it is allowed"),
+                seed=repr(seed),
+            ),
         )
     except (ValueError, IndexError, KeyError, TypeError) as error:
-        return CheckItem("draw", False, f"seed {seed!r}: the draw cannot be re-run ({error})")
-    what = {
-        "legacy": f"re-runs LEGACY ({draw.attempts} attempt(s))",
-        "distribution": f"draws panel {draw.panel_number} of {draw.of} of the distribution",
-        "lottery": f"draws lottery panel {draw.panel_number} of {draw.of}",
-        "lottery-dice": f"reads as lottery panel {draw.panel_number} of {draw.of}",
-    }[draw.method]
+        return CheckItem(
+            "draw",
+            False,
+            Message(
+                N_("seed {seed}: the draw cannot be re-run ({error})"),
+                seed=repr(seed),
+                error=error,
+            ),
+        )
+    templates = {
+        "legacy": N_("re-runs LEGACY ({attempts} attempt(s))"),
+        "distribution": N_("draws panel {number} of {of} of the distribution"),
+        "lottery": N_("draws lottery panel {number} of {of}"),
+        "lottery-dice": N_("reads as lottery panel {number} of {of}"),
+    }
+    what = Message(
+        templates[draw.method],
+        **(
+            {"attempts": draw.attempts}
+            if draw.method == "legacy"
+            else {"number": draw.panel_number, "of": draw.of}
+        ),
+    )
     if draw.panel != selection.panel:
         return CheckItem(
             "draw",
             False,
-            f"seed {seed!r} {what}, which is another panel: "
-            + _panel_difference(selection.panel, draw.panel),
+            Message(
+                N_("seed {seed} {what}, which is another panel: {difference}"),
+                seed=repr(seed),
+                what=what,
+                difference=_panel_difference(selection.panel, draw.panel),
+            ),
         )
     stated = selection.record.get("draw")
     if stated != draw.as_record():
         return CheckItem(
             "draw",
             False,
-            f"seed {seed!r} {what}, the recorded panel, but the record's draw says {stated}",
+            Message(
+                N_("seed {seed} {what}, the recorded panel, but the record's draw says {stated}"),
+                seed=repr(seed),
+                what=what,
+                stated=stated,
+            ),
         )
-    return CheckItem("draw", True, f"seed {seed!r} {what}: the recorded panel")
+    return CheckItem(
+        "draw",
+        True,
+        Message(N_("seed {seed} {what}: the recorded panel"), seed=repr(seed), what=what),
+    )
 
 
 def _published_item(selection: SelectionParts, expected: str) -> CheckItem:
@@ -394,9 +492,13 @@ def _published_item(selection: SelectionParts, expected: str) -> CheckItem:
     derived = commitment_sha256(selection.record)
     matches = derived == expected
     detail = (
-        f"matches the published {expected}"
+        Message(N_("matches the published {expected}"), expected=expected)
         if matches
-        else f"the record's committed part hashes to {derived}, not to the published {expected}"
+        else Message(
+            N_("the record's committed part hashes to {derived}, not to the published {expected}"),
+            derived=derived,
+            expected=expected,
+        )
     )
     return CheckItem("published commitment", matches, detail)
 
@@ -410,6 +512,12 @@ def _commitment_item(selection: SelectionParts) -> CheckItem:
         return CheckItem(
             "commitment",
             False,
-            f"the record states {stated}, its committed part hashes to {derived}",
+            Message(
+                N_("the record states {stated}, its committed part hashes to {derived}"),
+                stated=stated,
+                derived=derived,
+            ),
         )
-    return CheckItem("commitment", True, f"the committed part hashes to {derived}")
+    return CheckItem(
+        "commitment", True, Message(N_("the committed part hashes to {derived}"), derived=derived)
+    )

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from sortition.errors import InfeasibleError, InputError, Problem
+from sortition.errors import N_, InfeasibleError, InputError, Message, Problem
 from sortition.io.pool import parse_pool
 from sortition.io.quotas import read_quota_file
 from sortition.io.tables import read_table
@@ -189,10 +189,16 @@ def verify_types(request: VerifyRequest) -> list[CheckItem]:
             CheckItem(
                 "published commitment",
                 derived == request.expect,
-                f"matches the published {request.expect}"
+                Message(N_("matches the published {expected}"), expected=request.expect)
                 if derived == request.expect
-                else f"the record's committed part hashes to {derived}, not to the published "
-                f"{request.expect}",
+                else Message(
+                    N_(
+                        "the record's committed part hashes to {derived}, not to the published "
+                        "{expected}"
+                    ),
+                    derived=derived,
+                    expected=request.expect,
+                ),
             )
         )
     items += [*_digest_items(parts), _types_item(parts)]
@@ -219,9 +225,15 @@ def _commitment_item(parts: TypesParts) -> CheckItem:
         return CheckItem(
             "commitment",
             False,
-            f"the record states {stated}, its committed part hashes to {derived}",
+            Message(
+                N_("the record states {stated}, its committed part hashes to {derived}"),
+                stated=stated,
+                derived=derived,
+            ),
         )
-    return CheckItem("commitment", True, f"the committed part hashes to {derived}")
+    return CheckItem(
+        "commitment", True, Message(N_("the committed part hashes to {derived}"), derived=derived)
+    )
 
 
 def _digest_items(parts: TypesParts) -> list[CheckItem]:
@@ -232,19 +244,36 @@ def _digest_items(parts: TypesParts) -> list[CheckItem]:
     pool_item = CheckItem(
         "pool digest",
         rebuilt == stated,
-        f"matches {stated}, {types} types of {sum(parts.sizes)} people"
+        Message(
+            N_("matches {stated}, {types} types of {people} people"),
+            stated=stated,
+            types=types,
+            people=sum(parts.sizes),
+        )
         if rebuilt == stated
-        else f"record says {stated}, its embedded type table gives {rebuilt}",
+        else Message(
+            N_("record says {stated}, its embedded type table gives {rebuilt}"),
+            stated=stated,
+            rebuilt=rebuilt,
+        ),
     )
     stated = inputs["quotas"].get("digest")
     rebuilt = quotas_digest(parts.quotas)
-    note = "" if quota_rows(parts.quotas) == parts.record["quotas"] else " (rows reordered)"
+    matches: str = Message(
+        N_("matches {stated}, {rows} quota rows"), stated=stated, rows=len(parts.quotas.rows)
+    )
+    if quota_rows(parts.quotas) != parts.record["quotas"]:
+        matches = Message(N_("{detail} (rows reordered)"), detail=matches)
     quotas_item = CheckItem(
         "quotas digest",
         rebuilt == stated,
-        f"matches {stated}, {len(parts.quotas.rows)} quota rows{note}"
+        matches
         if rebuilt == stated
-        else f"record says {stated}, its embedded quotas give {rebuilt}",
+        else Message(
+            N_("record says {stated}, its embedded quotas give {rebuilt}"),
+            stated=stated,
+            rebuilt=rebuilt,
+        ),
     )
     return [pool_item, quotas_item]
 
@@ -263,28 +292,57 @@ def _types_item(parts: TypesParts) -> CheckItem:
         if "withheld" in unit:
             digests.append(unit["withheld"])
             if size >= threshold:
-                problems.append(f"type {u} is withheld but has {size} people (T = {threshold})")
+                problems.append(
+                    Message(
+                        N_("type {type} is withheld but has {size} people (T = {threshold})"),
+                        type=u,
+                        size=size,
+                        threshold=threshold,
+                    )
+                )
             continue
         if digests:
-            problems.append(f"public type {u} comes after a withheld type")
+            problems.append(Message(N_("public type {type} comes after a withheld type"), type=u))
         values = parts.values[u] or {}
         public_keys.append(canonical_json(values))
         if set(values) != features or not all((f, v) in known for f, v in values.items()):
-            problems.append(f"type {u} does not give a quota row's value of every feature")
+            problems.append(
+                Message(
+                    N_("type {type} does not give a quota row's value of every feature"), type=u
+                )
+            )
         if size < threshold:
-            problems.append(f"type {u} is published with {size} people (T = {threshold})")
+            problems.append(
+                Message(
+                    N_("type {type} is published with {size} people (T = {threshold})"),
+                    type=u,
+                    size=size,
+                    threshold=threshold,
+                )
+            )
         if len(unit["members"]) != size:
-            problems.append(f"type {u} lists {len(unit['members'])} members for {size} people")
+            problems.append(
+                Message(
+                    N_("type {type} lists {members} members for {size} people"),
+                    type=u,
+                    members=len(unit["members"]),
+                    size=size,
+                )
+            )
         if unit["members"] != sorted(unit["members"]):
-            problems.append(f"type {u} does not list its members in order")
+            problems.append(Message(N_("type {type} does not list its members in order"), type=u))
     if public_keys != sorted(public_keys) or len(set(public_keys)) != len(public_keys):
-        problems.append("the public types are not each once, in the order of their values")
+        problems.append(
+            Message(N_("the public types are not each once, in the order of their values"))
+        )
     if digests != sorted(digests) or len(set(digests)) != len(digests):
-        problems.append("the withheld types are not each once, in the order of their digests")
+        problems.append(
+            Message(N_("the withheld types are not each once, in the order of their digests"))
+        )
     names = [p for u, members in enumerate(parts.members) for p in members]
     twice = sorted(p for p, c in Counter(names).items() if c > 1)
     if twice:
-        problems.append(f"listed twice: {shortlist(twice)}")
+        problems.append(Message(N_("listed twice: {ids}"), ids=shortlist(twice)))
     stated = parts.record["inputs"]["pool"]
     summary = publish_types_of(parts.record) or {}
     withheld = parts.withheld
@@ -296,17 +354,35 @@ def _types_item(parts: TypesParts) -> CheckItem:
     for key, value in expected.items():
         if summary.get(key) != value:
             problems.append(
-                f"'inputs.pool.publish_types.{key}' is {summary.get(key)!r}, not {value}"
+                Message(
+                    N_("'{field}' is {stated}, not {value}"),
+                    field=f"inputs.pool.publish_types.{key}",
+                    stated=repr(summary.get(key)),
+                    value=value,
+                )
             )
     if stated.get("people") != sum(parts.sizes):
         problems.append(
-            f"the record says {stated.get('people')!r} people, the types {sum(parts.sizes)}"
+            Message(
+                N_("the record says {stated} people, the types {people}"),
+                stated=repr(stated.get("people")),
+                people=sum(parts.sizes),
+            )
         )
     return item_from(
         "types",
         problems,
-        f"{len(parts.units)} types of {sum(parts.sizes)} people; {len(withheld)} types of fewer "
-        f"than {threshold} ({expected['withheld_people']} people) withheld, by keyed digest",
+        Message(
+            N_(
+                "{types} types of {people} people; {withheld} types of fewer than {threshold} "
+                "({withheld_people} people) withheld, by keyed digest"
+            ),
+            types=len(parts.units),
+            people=sum(parts.sizes),
+            withheld=len(withheld),
+            threshold=threshold,
+            withheld_people=expected["withheld_people"],
+        ),
     )
 
 
@@ -316,8 +392,21 @@ def _quotas_file_item(parts: TypesParts, path: Path, warnings: list[str]) -> Che
     stated = parts.record["inputs"]["quotas"].get("digest")
     digest = quotas_digest(quota_file.quotas)
     if digest != stated:
-        return CheckItem("quotas file", False, f"record says {stated}, {path.name} gives {digest}")
-    return CheckItem("quotas file", True, f"{path.name}: canonical digest matches {stated}")
+        return CheckItem(
+            "quotas file",
+            False,
+            Message(
+                N_("record says {stated}, {file} gives {digest}"),
+                stated=stated,
+                file=path.name,
+                digest=digest,
+            ),
+        )
+    return CheckItem(
+        "quotas file",
+        True,
+        Message(N_("{file}: canonical digest matches {stated}"), file=path.name, stated=stated),
+    )
 
 
 def _pool_file_item(
@@ -342,7 +431,11 @@ def _pool_file_item(
         return CheckItem(
             "pool file",
             False,
-            f"{path.name} does not fit the record's quotas and columns: {error.problems[0]}",
+            Message(
+                N_("{file} does not fit the record's quotas and columns: {problem}"),
+                file=path.name,
+                problem=error.problems[0],
+            ),
         )
     rows = pseudonymised_pool(pool_file.pool, parts.quotas)
     rebuilt = type_table(rows, key, parts.min_type_size)
@@ -357,15 +450,28 @@ def _pool_file_item(
         return CheckItem(
             "pool file",
             False,
-            f"{path.name} read with the key gives another type table (types {shortlist(differ)} "
-            "differ; a withheld type's digest differs with another key or another pool)",
+            Message(
+                N_(
+                    "{file} read with the key gives another type table (types {types} differ; a "
+                    "withheld type's digest differs with another key or another pool)"
+                ),
+                file=path.name,
+                types=shortlist(differ),
+            ),
         )
     parts.resolve(rebuilt)
     return CheckItem(
         "pool file",
         True,
-        f"{path.name} read with the key gives the record's type table, all "
-        f"{len(parts.withheld)} withheld types' digests included (digest {rebuilt.digest})",
+        Message(
+            N_(
+                "{file} read with the key gives the record's type table, all {withheld} withheld "
+                "types' digests included (digest {digest})"
+            ),
+            file=path.name,
+            withheld=len(parts.withheld),
+            digest=rebuilt.digest,
+        ),
     )
 
 
@@ -373,25 +479,39 @@ def _panel_size_item(parts: TypesParts) -> CheckItem:
     unit_of = parts.unit_of()
     unknown = [p for p in parts.panel if p not in unit_of]
     repeated = [p for p, c in Counter(parts.panel).items() if c > 1]
-    problems = []
+    problems: list[str] = []
     if len(parts.panel) != parts.k:
-        problems.append(f"the panel has {len(parts.panel)} ids where k is {parts.k}")
+        problems.append(
+            Message(N_("the panel has {ids} ids where k is {k}"), ids=len(parts.panel), k=parts.k)
+        )
     if repeated:
-        problems.append(f"ids listed twice: {shortlist(repeated)}")
+        problems.append(Message(N_("ids listed twice: {ids}"), ids=shortlist(repeated)))
     if unknown:
         problems.append(
-            f"neither a public type's member nor a withheld place: {shortlist(unknown)}"
+            Message(
+                N_("neither a public type's member nor a withheld place: {ids}"),
+                ids=shortlist(unknown),
+            )
         )
     hidden = sum(1 for p in parts.panel if parse_placeholder(p) is not None)
     return item_from(
         "panel size",
         problems,
-        f"{parts.k} distinct people of the pool's {sum(parts.sizes)}, {hidden} of them of "
-        "withheld types (named by their place: withheld:type:position)",
+        Message(
+            N_(
+                "{k} distinct people of the pool's {size}, {hidden} of them of withheld types "
+                "(named by their place: withheld:type:position)"
+            ),
+            k=parts.k,
+            size=sum(parts.sizes),
+            hidden=hidden,
+        ),
     )
 
 
-def _quota_problems(parts: TypesParts, per_unit: Counter[int], what: str) -> tuple[list[str], int]:
+def _quota_problems(
+    parts: TypesParts, per_unit: Counter[int], what: int | None
+) -> tuple[list[str], int]:
     """The quotas on a panel given as a count per unit: exact where every unit's values are
     known; where ``hidden`` members' values are not, each quota's count lies between what the
     known members give and that plus ``hidden``, and for each feature the hidden members must
@@ -406,12 +526,28 @@ def _quota_problems(parts: TypesParts, per_unit: Counter[int], what: str) -> tup
             continue
         for feature, value in values.items():
             counted[(feature, value)] += count
-    problems = []
+    problems: list[str] = []
     for q in parts.quotas.rows:
         low = counted[(q.feature, q.value)]
         if low > q.max or low + hidden < q.min:
-            seen = str(low) if not hidden else f"{low} to {low + hidden}"
-            problems.append(f"{what}{q.feature} {q.value}: {seen}, quota {q.min}-{q.max}")
+            seen = (
+                str(low)
+                if not hidden
+                else Message(N_("{low} to {high}"), low=low, high=low + hidden)
+            )
+            problems.append(
+                _on_panel(
+                    what,
+                    Message(
+                        N_("{feature} {value}: {count}, quota {min}-{max}"),
+                        feature=q.feature,
+                        value=q.value,
+                        count=seen,
+                        min=q.min,
+                        max=q.max,
+                    ),
+                )
+            )
     if hidden and not problems:
         for feature in parts.quotas.features:
             rows = [q for q in parts.quotas.rows if q.feature == feature]
@@ -419,38 +555,54 @@ def _quota_problems(parts: TypesParts, per_unit: Counter[int], what: str) -> tup
             room = sum(max(0, q.max - counted[(feature, q.value)]) for q in rows)
             if need > hidden or room < hidden:
                 problems.append(
-                    f"{what}{feature}: the {hidden} members of withheld types cannot fill the "
-                    f"quotas (they need {need} more, have room for {room})"
+                    _on_panel(
+                        what,
+                        Message(
+                            N_(
+                                "{feature}: the {hidden} members of withheld types cannot fill "
+                                "the quotas (they need {need} more, have room for {room})"
+                            ),
+                            feature=feature,
+                            hidden=hidden,
+                            need=need,
+                            room=room,
+                        ),
+                    )
                 )
     return problems, hidden
 
 
-def _bounds_note(parts: TypesParts, hidden_somewhere: bool) -> str:
-    if parts.resolved or not hidden_somewhere:
-        return "exactly"
-    return (
-        "exactly where no withheld type is on it, else within bounds (a withheld type's values "
-        "are not public: exact with --pool and --pseudonym-key)"
-    )
+def _on_panel(number: int | None, problem: str) -> str:
+    """``problem`` of the recorded panel (``number`` None) or of the distribution's panel."""
+    if not number:  # None (or "", as the tests call it)
+        return problem
+    return Message(N_("panel {number}: {problem}"), number=number, problem=problem)
 
 
 def _quotas_item(parts: TypesParts) -> CheckItem:
     unit_of = parts.unit_of()
     per_unit = Counter(unit_of[p] for p in parts.panel if p in unit_of)
-    problems, hidden = _quota_problems(parts, per_unit, "")
+    problems, hidden = _quota_problems(parts, per_unit, None)
     if problems:
-        return CheckItem("quotas met", False, f"not met: {shortlist(problems)}")
-    return CheckItem(
-        "quotas met",
-        True,
-        f"all {len(parts.quotas.rows)} quotas hold on the recorded panel, "
-        + (
-            "exactly"
-            if parts.resolved or not hidden
-            else f"within bounds: the values of its {hidden} members of withheld types are not "
-            "public (exactly with --pool and --pseudonym-key)"
-        ),
-    )
+        return CheckItem(
+            "quotas met", False, Message(N_("not met: {quotas}"), quotas=shortlist(problems))
+        )
+    if parts.resolved or not hidden:
+        detail = Message(
+            N_("all {quotas} quotas hold on the recorded panel, exactly"),
+            quotas=len(parts.quotas.rows),
+        )
+    else:
+        detail = Message(
+            N_(
+                "all {quotas} quotas hold on the recorded panel, within bounds: the values of "
+                "its {hidden} members of withheld types are not public (exactly with --pool and "
+                "--pseudonym-key)"
+            ),
+            quotas=len(parts.quotas.rows),
+            hidden=hidden,
+        )
+    return CheckItem("quotas met", True, detail)
 
 
 def _draw_item(parts: TypesParts) -> CheckItem:
@@ -458,44 +610,85 @@ def _draw_item(parts: TypesParts) -> CheckItem:
     try:
         draw = derive_draw(parts.record, seed, parts.name)
     except (ValueError, IndexError, KeyError, TypeError) as error:
-        return CheckItem("draw", False, f"seed {seed!r}: the draw cannot be re-run ({error})")
-    what = f"draws panel {draw.panel_number} of {draw.of} of the distribution"
+        return CheckItem(
+            "draw",
+            False,
+            Message(
+                N_("seed {seed}: the draw cannot be re-run ({error})"),
+                seed=repr(seed),
+                error=error,
+            ),
+        )
+    what = Message(
+        N_("draws panel {number} of {of} of the distribution"),
+        number=draw.panel_number,
+        of=draw.of,
+    )
     if draw.panel != parts.panel:
         extra = sorted(set(parts.panel) - set(draw.panel))
         missing = sorted(set(draw.panel) - set(parts.panel))
         return CheckItem(
             "draw",
             False,
-            f"seed {seed!r} {what}, which is another panel (the record has {shortlist(extra)} "
-            f"which the seed does not give; the seed gives {shortlist(missing)})",
+            Message(
+                N_(
+                    "seed {seed} {what}, which is another panel (the record has {extra} which "
+                    "the seed does not give; the seed gives {missing})"
+                ),
+                seed=repr(seed),
+                what=what,
+                extra=shortlist(extra),
+                missing=shortlist(missing),
+            ),
         )
     if parts.record.get("draw") != draw.as_record():
         return CheckItem(
             "draw",
             False,
-            f"seed {seed!r} {what}, but the record's draw says {parts.record.get('draw')}",
+            Message(
+                N_("seed {seed} {what}, but the record's draw says {stated}"),
+                seed=repr(seed),
+                what=what,
+                stated=parts.record.get("draw"),
+            ),
         )
-    return CheckItem("draw", True, f"seed {seed!r} {what}: the recorded panel")
+    return CheckItem(
+        "draw",
+        True,
+        Message(N_("seed {seed} {what}: the recorded panel"), seed=repr(seed), what=what),
+    )
 
 
 def _weights_item(parts: TypesParts) -> CheckItem:
     negative = [str(i + 1) for i, w in enumerate(parts.weights) if w < 0]
     total = math.fsum(parts.weights)
-    problems = []
+    problems: list[str] = []
     if negative:
-        problems.append(f"negative weights on panels {shortlist(negative)}")
+        problems.append(
+            Message(N_("negative weights on panels {panels}"), panels=shortlist(negative))
+        )
     if abs(total - 1) > WEIGHT_TOLERANCE:
-        problems.append(f"the weights sum to {total!r}, not 1 (within {WEIGHT_TOLERANCE:g})")
+        problems.append(
+            Message(
+                N_("the weights sum to {total}, not 1 (within {tolerance})"),
+                total=repr(total),
+                tolerance=f"{WEIGHT_TOLERANCE:g}",
+            )
+        )
     return item_from(
         "distribution weights",
         problems,
-        f"{len(parts.weights)} non-negative weights summing to 1 (off by {abs(total - 1):.1e})",
+        Message(
+            N_("{panels} non-negative weights summing to 1 (off by {off})"),
+            panels=len(parts.weights),
+            off=f"{abs(total - 1):.1e}",
+        ),
     )
 
 
 def _panels_item(parts: TypesParts) -> CheckItem:
     document = parts.record["distribution"]
-    problems = []
+    problems: list[str] = []
     for key, expected in (
         ("algorithm", parts.algorithm),
         ("k", parts.k),
@@ -503,26 +696,50 @@ def _panels_item(parts: TypesParts) -> CheckItem:
         ("units", parts.units),
     ):
         if document.get(key) != expected:
-            problems.append(f"the distribution's {key} is not the record's")
+            problems.append(Message(N_("the distribution's {key} is not the record's"), key=key))
     with_hidden = 0
     for number, pairs in enumerate(parts.counts, start=1):
         per_unit: Counter[int] = Counter()
         for unit, count in pairs:
             per_unit[unit] += count
         if sum(per_unit.values()) != parts.k:
-            problems.append(f"panel {number} has {sum(per_unit.values())} people, not {parts.k}")
+            problems.append(
+                Message(
+                    N_("panel {number} has {people} people, not {k}"),
+                    number=number,
+                    people=sum(per_unit.values()),
+                    k=parts.k,
+                )
+            )
         over = [str(u) for u, c in sorted(per_unit.items()) if c > parts.sizes[u]]
         if over:
             problems.append(
-                f"panel {number} takes more than a type has from types {shortlist(over)}"
+                Message(
+                    N_("panel {number} takes more than a type has from types {types}"),
+                    number=number,
+                    types=shortlist(over),
+                )
             )
-        found, hidden = _quota_problems(parts, per_unit, f"panel {number}: ")
+        found, hidden = _quota_problems(parts, per_unit, number)
         problems += found
         with_hidden += hidden > 0
-    detail = f"all {len(parts.weights)} panels have {parts.k} people and meet every quota " + (
-        _bounds_note(parts, with_hidden > 0)
-        + ("" if parts.resolved or not with_hidden else f" ({with_hidden} panels)")
-    )
+    if parts.resolved or not with_hidden:
+        detail = Message(
+            N_("all {panels} panels have {k} people and meet every quota exactly"),
+            panels=len(parts.weights),
+            k=parts.k,
+        )
+    else:
+        detail = Message(
+            N_(
+                "all {panels} panels have {k} people and meet every quota exactly where no "
+                "withheld type is on it, else within bounds (a withheld type's values are not "
+                "public: exact with --pool and --pseudonym-key) ({hidden} panels)"
+            ),
+            panels=len(parts.weights),
+            k=parts.k,
+            hidden=with_hidden,
+        )
     return item_from("distribution panels", problems, detail)
 
 
@@ -542,30 +759,56 @@ def _never_units(parts: TypesParts) -> set[int]:
 
 def _probabilities_item(parts: TypesParts) -> CheckItem:
     implied, stated = _implied(parts), parts.probabilities
-    problems = []
+    problems: list[str] = []
     if len(stated) != len(implied):
-        problems.append(f"{len(stated)} probabilities for {len(implied)} types")
+        problems.append(
+            Message(
+                N_("{stated} probabilities for {types} types"),
+                stated=len(stated),
+                types=len(implied),
+            )
+        )
     elif not all(is_number(p) for p in stated):
-        problems.append("a probability is not a number")
+        problems.append(Message(N_("a probability is not a number")))
     else:
-        differ = [
-            f"type {u}: record {stated[u]!r}, distribution {implied[u]!r}"
+        differ: list[str] = [
+            Message(
+                N_("type {type}: record {stated}, distribution {implied}"),
+                type=u,
+                stated=repr(stated[u]),
+                implied=repr(implied[u]),
+            )
             for u in range(len(implied))
             if abs(float(stated[u]) - implied[u]) > WEIGHT_TOLERANCE
         ]
         if differ:
-            problems.append(f"{len(differ)} types differ: {shortlist(differ, 2)}")
+            problems.append(
+                Message(
+                    N_("{count} types differ: {examples}"),
+                    count=len(differ),
+                    examples=shortlist(differ, 2),
+                )
+            )
     unit_of = parts.unit_of()
     strangers = [p for p in parts.never_selectable if p not in unit_of]
     if strangers:
-        problems.append(f"never selectable but not in the pool: {shortlist(strangers)}")
+        problems.append(
+            Message(N_("never selectable but not in the pool: {ids}"), ids=shortlist(strangers))
+        )
     positive = [str(u) for u in sorted(_never_units(parts)) if implied[u] > WEIGHT_TOLERANCE]
     if positive:
-        problems.append(f"types listed as never selectable but on a panel: {shortlist(positive)}")
+        problems.append(
+            Message(
+                N_("types listed as never selectable but on a panel: {types}"),
+                types=shortlist(positive),
+            )
+        )
     return item_from(
         "probabilities",
         problems,
-        f"all {len(implied)} types' probabilities equal the distribution's",
+        Message(
+            N_("all {types} types' probabilities equal the distribution's"), types=len(implied)
+        ),
     )
 
 
@@ -624,32 +867,63 @@ def _recompute_item(parts: TypesParts) -> CheckItem:
             instance, parts.algorithm, by_type=True, settings=EngineSettings(gamma=_gamma(parts))
         )
     except InfeasibleError as error:
-        return CheckItem("recompute", False, f"{parts.algorithm.upper()} fails: {error}")
+        return CheckItem(
+            "recompute",
+            False,
+            Message(
+                N_("{algorithm} fails: {error}"), algorithm=parts.algorithm.upper(), error=error
+            ),
+        )
     position = {person: i for i, person in enumerate(instance.pool.ids)}
     probability = result.person_probability
-    differ, largest = [], 0.0
+    differ: list[str] = []
+    largest = 0.0
     for u, names in enumerate(parts.members):
         again = float(probability[position[names[0]]])
         gap = abs(float(parts.probabilities[u]) - again)
         largest = max(largest, gap)
         if gap > RECOMPUTE_TOLERANCE:
-            differ.append(f"type {u} record {parts.probabilities[u]!r}, recomputed {again:.9f}")
+            differ.append(
+                Message(
+                    N_("type {type} record {stated}, recomputed {recomputed}"),
+                    type=u,
+                    stated=repr(parts.probabilities[u]),
+                    recomputed=f"{again:.9f}",
+                )
+            )
     certificate = result.distribution.certificate
     stated = parts.record["distribution"].get("certificate")
     if certificate is not None and isinstance(stated, dict):
         bound = stated.get("bound")
         again_bound = float(certificate.as_record()["bound"])
         if not is_number(bound) or abs(float(bound) - again_bound) > RECOMPUTE_TOLERANCE:
-            differ.append(f"certificate bound: record {bound!r}, recomputed {again_bound!r}")
+            differ.append(
+                Message(
+                    N_("certificate bound: record {stated}, recomputed {recomputed}"),
+                    stated=repr(bound),
+                    recomputed=repr(again_bound),
+                )
+            )
     if differ:
         return CheckItem(
             "recompute",
             False,
-            f"{parts.algorithm.upper()} run again: {shortlist(differ, 2)}",
+            Message(
+                N_("{algorithm} run again: {examples}"),
+                algorithm=parts.algorithm.upper(),
+                examples=shortlist(differ, 2),
+            ),
         )
     return CheckItem(
         "recompute",
         True,
-        f"{parts.algorithm.upper()} run again gives every type's probability and the "
-        f"certificate's bound within {RECOMPUTE_TOLERANCE:g} (largest difference {largest:.1e})",
+        Message(
+            N_(
+                "{algorithm} run again gives every type's probability and the certificate's "
+                "bound within {tolerance} (largest difference {largest})"
+            ),
+            algorithm=parts.algorithm.upper(),
+            tolerance=f"{RECOMPUTE_TOLERANCE:g}",
+            largest=f"{largest:.1e}",
+        ),
     )

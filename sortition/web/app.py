@@ -37,7 +37,7 @@ import sortition
 from sortition.i18n import LANGUAGES, negotiate, text_direction, translations
 from sortition.web import jobs as job_states
 from sortition.web.describe import ALGORITHM_LINES, describe_event, event_fraction
-from sortition.web.jobs import Job, Jobs
+from sortition.web.jobs import Job, Jobs, from_stored
 from sortition.web.projects import (
     PRIVATE_FOLDER,
     PSEUDONYM_TABLE,
@@ -97,6 +97,18 @@ def problem_text(problem: sortition.Problem | str) -> str:
     ``text(gettext)``), else as it is."""
     text = getattr(problem, "text", None)
     return text((_library.get() or _ENGLISH).gettext) if callable(text) else str(problem)
+
+
+def stored_text(stored: Any) -> str:
+    """A failed run's problem or line of advice, as runs/<n>.json keeps it
+    (``sortition.web.jobs.to_stored``), in the request's language."""
+    return problem_text(from_stored(stored))
+
+
+def item_text(item: sortition.CheckItem) -> tuple[str, str]:
+    """A check item of ``verify``: its name and detail in the request's language (values, such
+    as digests, ids and file names, as they are)."""
+    return item.text((_library.get() or _ENGLISH).gettext)
 
 
 def _ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
@@ -198,6 +210,9 @@ class Site:
         )
         self.templates.install_gettext_callables(  # type: ignore[attr-defined]
             _, _ngettext, newstyle=True
+        )
+        self.templates.globals.update(
+            item_text=item_text, library_text=problem_text, stored_text=stored_text
         )
 
     # ------------------------------------------------------------------ request plumbing

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sortition.cancel import CancelToken, Interrupted, cancellable
-from sortition.errors import InfeasibleError, SortitionError
+from sortition.errors import InfeasibleError, Message, Problem, SortitionError
 from sortition.progress import ProgressEvent
 
 log = logging.getLogger("sortition.web")
@@ -41,8 +41,8 @@ class Job:
     started: float = field(default_factory=time.monotonic)
     events: int = 0
     last: ProgressEvent | None = None
-    problems: list[str] = field(default_factory=list)
-    advice: list[str] = field(default_factory=list)
+    problems: list[Any] = field(default_factory=list)  # stored_text() form: to_stored()
+    advice: list[Any] = field(default_factory=list)
     heading: str = ""
     token: CancelToken = field(default_factory=CancelToken)
 
@@ -137,12 +137,53 @@ class Jobs:
             job.state = CANCELLED
         except SortitionError as error:
             job.heading = error.heading
-            job.problems = [str(p) for p in error.problems]
+            job.problems = [to_stored(p) for p in error.problems]
             if isinstance(error, InfeasibleError):
-                job.advice = list(error.advice)
+                job.advice = [to_stored(line) for line in error.advice]
             job.state = FAILED
         except Exception:  # a bug: logged (no personal data: the job's ids only)
             log.exception("job %s of project %s failed", job.id, job.project)
             job.heading = "internal error"
             job.problems = ["this is a bug in sortition; the server's log has the details"]
             job.state = FAILED
+
+
+def to_stored(text: object) -> Any:
+    """A problem or a line of advice as runs/<n>.json keeps it: plain JSON that still holds the
+    library's template and values (``Problem``, ``Message``), so that the run's page shows it
+    in the language of each request (``from_stored``); any other text as its string."""
+    if isinstance(text, Problem):
+        return {
+            "problem": to_stored(text.message),
+            "file": text.file,
+            "row": text.row,
+            "column": text.column,
+            "template": text.template,
+            "params": {name: to_stored(value) for name, value in text.params},
+        }
+    if isinstance(text, Message):
+        return {
+            "message": text.template,
+            "params": {name: to_stored(value) for name, value in text.params},
+        }
+    return str(text)
+
+
+def from_stored(stored: Any) -> str | Problem | Message:
+    """The ``Problem``, ``Message`` or text ``to_stored`` kept (a run kept before the page
+    stored templates has plain strings: shown as they are)."""
+    if isinstance(stored, dict) and "problem" in stored:
+        params = {name: from_stored(value) for name, value in stored.get("params", {}).items()}
+        message = from_stored(stored["problem"])
+        return Problem(
+            message if isinstance(message, str) else str(message),
+            file=stored.get("file"),
+            row=stored.get("row"),
+            column=stored.get("column"),
+            template=stored.get("template"),
+            params=tuple(sorted(params.items())),
+        )
+    if isinstance(stored, dict) and "message" in stored:
+        params = {name: from_stored(value) for name, value in stored.get("params", {}).items()}
+        return Message(str(stored["message"]), **params)
+    return str(stored)

@@ -83,6 +83,8 @@ class TypesParts:
     seed: str
     panel: list[str]
     resolved: bool = False
+    # with the pool and key: every unit's members by pseudonym, withheld ones included (private)
+    pseudonyms: list[list[str]] | None = None
 
     def unit_of(self) -> dict[str, int]:
         return {person: u for u, names in enumerate(self.members) for person in names}
@@ -90,6 +92,7 @@ class TypesParts:
     def resolve(self, table: TypeTable) -> None:
         """The withheld types' values, from the auditor's type table (whose digest matched)."""
         self.values = [dict(v) for v in table.values]
+        self.pseudonyms = [list(m) for m in table.members]
         self.resolved = True
 
     @property
@@ -827,17 +830,23 @@ def _certificate_item(parts: TypesParts) -> CheckItem:
 
 
 def _instance(parts: TypesParts) -> Instance:
-    """The pool rebuilt from the types (every value known): one person per published name."""
+    """The pool rebuilt from the types (every value known): one person per published name, in
+    the order the selection read them: its pseudonyms' order (the auditor's table gives the
+    withheld members' pseudonyms). The order matters: NASH's realised point is optimal to its
+    certificate's gap, and another order of the same pool can end at another such point, whose
+    probabilities differ by more than the recompute's tolerance."""
     index_of = {(q.feature, q.value): v for v, q in enumerate(parts.quotas.rows)}
     features = parts.quotas.features
-    rows, ids = [], []
+    rows, ids, keys = [], [], []
     for u, names in enumerate(parts.members):
         values = parts.values[u]
         assert values is not None
-        for person in names:
+        real = parts.pseudonyms[u] if parts.pseudonyms is not None else names
+        for person, pseudonym in zip(names, real, strict=True):
             ids.append(person)
+            keys.append(pseudonym)
             rows.append([index_of[(f, values[f])] for f in features])
-    order = sorted(range(len(ids)), key=lambda i: ids[i])
+    order = sorted(range(len(ids)), key=lambda i: keys[i])
     pool = Pool(
         ids=tuple(ids[i] for i in order),
         values=np.array([rows[i] for i in order], dtype=np.int64).reshape(len(ids), -1),

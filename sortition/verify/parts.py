@@ -14,6 +14,7 @@ from sortition.engine.registry import ALGORITHMS, FAIR_ALGORITHMS
 from sortition.errors import N_, InputError, Message, Problem
 from sortition.model import Instance
 from sortition.privacy.keys import PseudonymKey
+from sortition.record.draw import commitment_sha256
 from sortition.record.reader import (
     RecordReader,
     allow_empty_household,
@@ -79,21 +80,7 @@ class FairParts:
             if path == "people":
                 members.append(reader.texts(panel, "members"))
                 continue
-            pairs = []
-            for pair in reader.items(panel, "counts"):
-                if (
-                    not isinstance(pair, list)
-                    or len(pair) != 2
-                    or not all(is_int(x) for x in pair)
-                    or not 0 <= pair[0] < len(units)
-                    or pair[1] < 0
-                ):
-                    raise reader.fail(
-                        f"'{where}.counts' must be [unit index, count] pairs of whole numbers "
-                        f"(unit index below {len(units)})"
-                    )
-                pairs.append((int(pair[0]), int(pair[1])))
-            counts.append(pairs)
+            counts.append(count_pairs(reader, panel, len(units), where))
         never = document.get("never_selectable", [])
         if not isinstance(never, list) or not all(isinstance(p, str) for p in never):
             raise reader.fail("'distribution.never_selectable' must be a list of ids")
@@ -226,3 +213,45 @@ def pseudonym_key_items(
             ),
         )
     ]
+
+
+def count_pairs(
+    reader: RecordReader, panel: dict[str, Any], n_units: int, where: str
+) -> list[tuple[int, int]]:
+    """A types-path panel's ``counts``: [unit index, count] pairs of whole numbers, every index
+    below ``n_units`` (bad input naming ``where`` otherwise)."""
+    pairs = []
+    for pair in reader.items(panel, "counts"):
+        if (
+            not isinstance(pair, list)
+            or len(pair) != 2
+            or not all(is_int(x) for x in pair)
+            or not 0 <= pair[0] < n_units
+            or pair[1] < 0
+        ):
+            raise reader.fail(
+                f"'{where}.counts' must be [unit index, count] pairs of whole numbers "
+                f"(unit index below {n_units})"
+            )
+        pairs.append((int(pair[0]), int(pair[1])))
+    return pairs
+
+
+def commitment_item(record: dict[str, Any]) -> CheckItem:
+    """The record's committed part must hash to the commitment digest it states."""
+    commitment = record.get("commitment")
+    stated = commitment.get("sha256") if isinstance(commitment, dict) else None
+    derived = commitment_sha256(record)
+    if stated != derived:
+        return CheckItem(
+            "commitment",
+            False,
+            Message(
+                N_("the record states {stated}, its committed part hashes to {derived}"),
+                stated=stated,
+                derived=derived,
+            ),
+        )
+    return CheckItem(
+        "commitment", True, Message(N_("the committed part hashes to {derived}"), derived=derived)
+    )

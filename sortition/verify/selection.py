@@ -57,6 +57,7 @@ from sortition.verify.diversity import bound_item, drawn_diversity_item
 from sortition.verify.items import CheckItem, VerifyRequest, joined, shortlist, version_item
 from sortition.verify.parts import (
     SelectionParts,
+    commitment_item,
     household_problems,
     pseudonym_key_items,
     quota_problems,
@@ -100,7 +101,7 @@ def verify_selection(request: VerifyRequest) -> list[CheckItem]:
         return verify_types(request)
     selection, fair = read_parts(record, request.name, with_draw=True)
 
-    items = [version_item(record), _commitment_item(selection)]
+    items = [version_item(record), commitment_item(selection.record)]
     if request.expect is not None:
         items.append(_published_item(selection, request.expect))
     items += _digest_items(selection)
@@ -501,23 +502,3 @@ def _published_item(selection: SelectionParts, expected: str) -> CheckItem:
         )
     )
     return CheckItem("published commitment", matches, detail)
-
-
-def _commitment_item(selection: SelectionParts) -> CheckItem:
-    """The record's committed part must hash to the commitment digest it states."""
-    commitment = selection.record.get("commitment")
-    stated = commitment.get("sha256") if isinstance(commitment, dict) else None
-    derived = commitment_sha256(selection.record)
-    if stated != derived:
-        return CheckItem(
-            "commitment",
-            False,
-            Message(
-                N_("the record states {stated}, its committed part hashes to {derived}"),
-                stated=stated,
-                derived=derived,
-            ),
-        )
-    return CheckItem(
-        "commitment", True, Message(N_("the committed part hashes to {derived}"), derived=derived)
-    )

@@ -39,7 +39,6 @@ from sortition.record.reader import (
     RecordReader,
     allow_empty_household,
     embedded_quotas,
-    is_int,
     is_number,
     pool_columns,
 )
@@ -56,7 +55,7 @@ from sortition.verify.distribution import (
     certificate_check,
 )
 from sortition.verify.items import CheckItem, VerifyRequest, item_from, shortlist, version_item
-from sortition.verify.parts import pseudonym_key_items
+from sortition.verify.parts import commitment_item, count_pairs, pseudonym_key_items
 
 _HEX = set("0123456789abcdef")
 
@@ -135,21 +134,7 @@ def read_types(record: dict[str, Any], name: str, with_draw: bool) -> TypesParts
     weights, counts = [], []
     for number, panel in enumerate(reader.items(document, "panels"), start=1):
         weights.append(reader.number(panel, "weight"))
-        pairs = []
-        for pair in reader.items(panel, "counts"):
-            if (
-                not isinstance(pair, list)
-                or len(pair) != 2
-                or not all(is_int(x) for x in pair)
-                or not 0 <= pair[0] < len(units)
-                or pair[1] < 0
-            ):
-                raise reader.fail(
-                    f"'distribution.panels[{number}].counts' must be [unit index, count] pairs "
-                    f"(unit index below {len(units)})"
-                )
-            pairs.append((int(pair[0]), int(pair[1])))
-        counts.append(pairs)
+        counts.append(count_pairs(reader, panel, len(units), f"distribution.panels[{number}]"))
     if not weights:
         raise reader.fail("'distribution.panels' is empty")
     never = reader.texts(document, "never_selectable")
@@ -185,7 +170,7 @@ def check_types_commitment(document: dict[str, Any], name: str) -> list[CheckIte
 def verify_types(request: VerifyRequest) -> list[CheckItem]:
     record = request.record
     parts = read_types(record, request.name, with_draw=True)
-    items = [version_item(record), _commitment_item(parts)]
+    items = [version_item(record), commitment_item(parts.record)]
     if request.expect is not None:
         derived = commitment_sha256(record)
         items.append(
@@ -218,25 +203,6 @@ def verify_types(request: VerifyRequest) -> list[CheckItem]:
     if request.recompute:
         items.append(_recompute_item(parts))
     return items
-
-
-def _commitment_item(parts: TypesParts) -> CheckItem:
-    commitment = parts.record.get("commitment")
-    stated = commitment.get("sha256") if isinstance(commitment, dict) else None
-    derived = commitment_sha256(parts.record)
-    if stated != derived:
-        return CheckItem(
-            "commitment",
-            False,
-            Message(
-                N_("the record states {stated}, its committed part hashes to {derived}"),
-                stated=stated,
-                derived=derived,
-            ),
-        )
-    return CheckItem(
-        "commitment", True, Message(N_("the committed part hashes to {derived}"), derived=derived)
-    )
 
 
 def _digest_items(parts: TypesParts) -> list[CheckItem]:

@@ -105,7 +105,7 @@ def test_record_carries_the_certificate_and_verify_checks_it(
     tmp_path: Path, example_dir: Path, algorithm: str
 ) -> None:
     record = _select(example_dir, tmp_path / "out", algorithm)
-    assert record["version"] == 5
+    assert record["version"] == 6
     distribution = record["distribution"]
     assert isinstance(distribution, dict)
     certificate = distribution["certificate"]

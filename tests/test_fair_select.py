@@ -94,7 +94,7 @@ def test_fair_select_outputs(tmp_path: Path, algorithm: str) -> None:
     assert "k/n 0.100000" in result.stdout  # type: ignore[attr-defined]
     distribution = json.loads((out / "distribution.json").read_text(encoding="utf-8"))
     record = json.loads((out / "record.json").read_text(encoding="utf-8"))
-    assert record["version"] == 5 and record["algorithm"] == algorithm
+    assert record["version"] == 6 and record["algorithm"] == algorithm
     assert record["distribution"] == distribution
     assert distribution["path"] == "types"
     # The distribution's panels reproduce every probability.

@@ -320,7 +320,7 @@ def test_with_a_key_no_id_is_in_any_publishable_file(tmp_path: Path) -> None:
     secret = PseudonymKey(VECTOR_KEY)
     assert all(row[1] == pseudonym(secret, row[0]) for row in table)
     record = json.loads((out / "record.json").read_text(encoding="utf-8"))
-    assert record["version"] == 5
+    assert record["version"] == 6
     assert record["inputs"]["pool"]["pseudonyms"] == {
         "method": "HMAC-SHA256",
         "length": 16,

@@ -87,7 +87,7 @@ def test_record_contents(tmp_path: Path, example_dir: Path) -> None:
     )
     assert result.exit_code == 0, result.stderr
     record = json.loads((out / "record.json").read_text(encoding="utf-8"))
-    assert record["kind"] == "selection" and record["version"] == 5
+    assert record["kind"] == "selection" and record["version"] == 6
     assert set(record["tool"]) == {"sortition", "ortools"}
     assert record["seed"] == {"source": "seed", "value": "abc"}
     assert record["algorithm"] == "legacy" and record["k"] == 20

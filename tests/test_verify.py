@@ -350,7 +350,7 @@ def test_missing_record_file(tmp_path: Path) -> None:
     [
         ({"kind": "ballot"}, "unknown record kind"),
         ({"kind": None}, "no 'kind'"),
-        ({"version": 6}, "version 6"),
+        ({"version": 7}, "version 7"),
         ({"seed": {"source": "seed"}}, "seed.value"),
         ({"panel": "A, B"}, "'panel' must be a list"),
         ({"quotas": []}, "no rows"),

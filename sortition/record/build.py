@@ -9,7 +9,9 @@ docs/households.md) and the per-person M-panel lottery (docs/transparent.md); ve
 are still verified. Version 5 added ``inputs.pool.pseudonyms`` (the ids are keyed pseudonyms,
 sortition.privacy; null when they are the pool file's own ids) and the fair algorithms'
 ``distribution.certificate`` (the objective, the bound on its optimum, the value reached and
-the gap; docs/algorithms.md).
+the gap; docs/algorithms.md). Version 6: the fair algorithms' walks and covering take cheap
+steps (an LP vertex rounded and repaired; sortition.engine.walks), so ``verify --recompute``
+runs a record's algorithm the way its version made it (no new field).
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from sortition.model import Instance
 from sortition.record.canonical import pool_digest, pseudonymised_pool, quota_rows, quotas_digest
 from sortition.seeds import seed_from_text
 
-RECORD_VERSION = 5
-READABLE_VERSIONS = (3, 4, 5)  # the selection record versions verify (and draw) read
+RECORD_VERSION = 6
+READABLE_VERSIONS = (3, 4, 5, 6)  # the selection record versions verify (and draw) read
 
 # A person needs a panel of an M-panel lottery when pi * M >= 1 - COVERAGE_TOL (float noise in
 # pi = 1/M); docs/transparent.md.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sortition.engine.walks import face_walk
+from sortition.engine.pricing import panel_model
+from sortition.engine.walks import WalkTally, _Rows, face_walk
 from sortition.units import UnitInstance, from_people
 from tests.brute_force import brute_panels, feasible_cases, random_people
 
@@ -77,3 +78,54 @@ def test_walks_with_other_seeds_take_other_panels() -> None:
     other = face_walk(inst, target, seed=1, jitter=0.5)
     assert [p.tolist() for p in first] == [p.tolist() for p in again]
     assert {tuple(p) for p in other} != {tuple(p) for p in first}
+
+
+def test_cheap_steps_take_feasible_panels_on_the_face_and_mostly_from_the_lp() -> None:
+    """The LP vertex (rounded, repaired near its fractional counts) gives the panels; CP-SAT on
+    the whole face stays the fallback. Both roads keep every panel feasible and on the face."""
+    lp_panels = 0
+    for _, (inst, target) in feasible_cases(range(12), _mix_case, floor=9):
+        tally = WalkTally()
+        walk = face_walk(inst, target, tally=tally)
+        slow = face_walk(inst, target, cheap=False)
+        assert walk and slow
+        assert tally.lp_panels + tally.cp_panels >= len(walk)
+        lp_panels += tally.lp_panels
+        for panel in walk:
+            assert inst.is_feasible_panel(panel)
+            assert _on_face_of(inst, panel, target)
+    assert lp_panels > 0
+
+
+def test_the_repair_checks_a_candidate_against_every_row_of_the_panel_model() -> None:
+    """A row added to the panel model (as a diversity bound would be) is read from CP-SAT's
+    model: a rounded vertex that breaks it is refused, one that keeps it accepted."""
+    rng = np.random.default_rng(5)
+    values, vmin, vmax, fov, _, k = random_people(rng, 10, False)
+    inst, _ = from_people(values, vmin, vmax, fov, None, k, by_type=False)
+    built = panel_model(inst)
+    built.model.add(built.vars[0] + built.vars[1] <= 1)
+    rows = _Rows(built.model.proto, inst.n_units)
+    assert rows.usable
+    both = np.zeros(inst.n_units)
+    both[[0, 1]] = 1
+    one = np.zeros(inst.n_units)
+    one[0] = 1
+    assert rows.violated(both, rows.lo, rows.hi)
+    # the size row (sum = k) is broken by ``one`` unless k == 1; the extra row is not
+    extra = rows.n_rows - 1
+    sums = np.bincount(rows.row, weights=rows.coeff * one[rows.col], minlength=rows.n_rows)
+    assert sums[extra] <= rows.hi[extra]
+    sums = np.bincount(rows.row, weights=rows.coeff * both[rows.col], minlength=rows.n_rows)
+    assert sums[extra] > rows.hi[extra]
+
+
+def test_a_model_the_check_cannot_read_leaves_every_step_to_cp_sat() -> None:
+    """Auxiliary variables (beyond the units' counts) make candidates uncheckable in numpy."""
+    rng = np.random.default_rng(5)
+    values, vmin, vmax, fov, _, k = random_people(rng, 10, False)
+    inst, _ = from_people(values, vmin, vmax, fov, None, k, by_type=False)
+    built = panel_model(inst)
+    extra = built.model.new_int_var(0, 5, "aux")
+    built.model.add(built.vars[0] - extra <= 0)
+    assert not _Rows(built.model.proto, inst.n_units).usable

@@ -6,12 +6,13 @@ import numpy as np
 
 from sortition.engine.errors import NoFeasiblePanel
 from sortition.engine.leximin import leximin
+from sortition.engine.maximin import maximin
 from sortition.engine.relaxation import (
     nearest_polytope_point,
     relaxed_level,
     relaxed_leximin,
 )
-from sortition.engine.settings import EngineSettings
+from sortition.engine.settings import DEFAULT_SETTINGS, EngineSettings
 from sortition.units import Distribution, UnitInstance, from_people
 from tests.brute_force import (
     brute_leximin,
@@ -90,6 +91,21 @@ def test_leximin_is_the_same_without_the_relaxation_levers() -> None:
         assert np.allclose(expected, person_probability(without, unit), atol=1e-6)
         levels = leximin(inst, settings=levels_only)
         assert np.allclose(expected, person_probability(levels, unit), atol=1e-6)
+
+
+def test_leximin_and_maximin_are_the_same_without_cheap_steps() -> None:
+    """The cheap walk steps and covering (LP vertices, repaired) reach the distribution CP-SAT's
+    steps reach: LEXIMIN's probabilities and MAXIMIN's smallest are equal."""
+    slow = EngineSettings(cheap_steps=False)
+    for _, (inst, unit, cheap) in feasible_cases(range(8), _leximin_case, floor=6):
+        expected = person_probability(cheap, unit)
+        assert np.allclose(expected, person_probability(leximin(inst, settings=slow), unit))
+        smallest = [
+            float(person_probability(maximin(inst, settings=s), unit).min())
+            for s in (DEFAULT_SETTINGS, slow)
+        ]
+        assert abs(smallest[0] - smallest[1]) <= 1e-6
+        assert abs(smallest[0] - float(expected.min())) <= 1e-6
 
 
 def test_relaxed_leximin_vector_bounds_leximin_and_is_realised_when_equal() -> None:

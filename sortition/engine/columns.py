@@ -31,7 +31,7 @@ from sortition.engine.master import (
 )
 from sortition.engine.pricing import PanelOracle, PricingResult, SwapSearch
 from sortition.engine.settings import EngineSettings
-from sortition.engine.walks import face_walk
+from sortition.engine.walks import VertexPanels, WalkTally, face_walk
 from sortition.progress import Progress, ProgressEvent, WalkStep
 from sortition.units import Certificate, Distribution, UnitInstance
 
@@ -58,10 +58,12 @@ class Covering:
     seconds: float
 
 
-def cover(inst: UnitInstance, clock: Clock) -> Covering:
+def cover(inst: UnitInstance, clock: Clock, cheap: bool = True) -> Covering:
     """Feasibility check and covering panels; finds the never-selectable units.
 
-    Raises NoFeasiblePanel when no panel meets the quotas.
+    With ``cheap`` each covering panel is first sought at a vertex of the quota polytope's LP
+    that maximises the uncovered units (``walks.VertexPanels``), and CP-SAT is asked only when
+    that gives none. Raises NoFeasiblePanel when no panel meets the quotas.
     """
     t0 = time.perf_counter()
     oracle = PanelOracle(inst, seed=_SEED, deadline=clock.deadline)
@@ -70,6 +72,7 @@ def cover(inst: UnitInstance, clock: Clock) -> Covering:
         raise NoFeasiblePanel("no feasible panel satisfies the quotas")
     panels = [first.panel]
     covered = first.panel > 0
+    vertices = VertexPanels(inst, _SEED) if cheap and not covered.all() else None
     selectable = np.ones(inst.n_units, dtype=bool)
     while True:
         clock.check()
@@ -82,15 +85,18 @@ def cover(inst: UnitInstance, clock: Clock) -> Covering:
         # thousands of types, proving each covering panel optimal took 2.3 s a call and all the
         # time.)
         weights = np.where(todo, 1.0 / inst.capacity, 0.0)
-        res = oracle.maximize(weights, budget=_COVER_BUDGET)
-        if res is None or res.value <= 0.0:
-            res = oracle.maximize(weights)
-            assert res is not None
-        if res.value <= 0.0:
-            selectable &= covered
-            break
-        panels.append(res.panel)
-        covered |= res.panel > 0
+        panel = vertices.panel(weights) if vertices is not None else None
+        if panel is None or float(weights @ panel) <= 0.0:
+            res = oracle.maximize(weights, budget=_COVER_BUDGET)
+            if res is None or res.value <= 0.0:
+                res = oracle.maximize(weights)
+                assert res is not None
+            if res.value <= 0.0:
+                selectable &= covered
+                break
+            panel = res.panel
+        panels.append(panel)
+        covered |= panel > 0
     return Covering(
         oracle=oracle, panels=panels, selectable=selectable, seconds=time.perf_counter() - t0
     )
@@ -198,7 +204,7 @@ class ColumnGeneration:
     ) -> ColumnGeneration:
         """Start the clock and cover (NoFeasiblePanel when no panel meets the quotas)."""
         clock = Clock(time_limit)
-        covering = cover(inst, clock)
+        covering = cover(inst, clock, settings.cheap_steps)
         pricer = Pricer(inst, covering.oracle, settings)
         return ColumnGeneration(inst, settings, algorithm, progress, clock, covering, pricer)
 
@@ -264,10 +270,16 @@ class Walks:
         self.done = 0
         self.panels = 0
         self.seconds = 0.0
+        self.tally = WalkTally()
 
     def stats(self) -> dict[str, float | int | str]:
         """What the walks did, for the distribution's statistics."""
-        return {"walks": self.done, "walk_panels": self.panels, "walk_seconds": self.seconds}
+        return {
+            "walks": self.done,
+            "walk_panels": self.panels,
+            "walk_lp_panels": self.tally.lp_panels,
+            "walk_seconds": self.seconds,
+        }
 
     def next(self) -> list[np.ndarray]:
         """The next walk's panels; empty once every walk has been taken."""
@@ -287,6 +299,8 @@ class Walks:
             seed=_SEED + self.done,
             jitter=_WALK_JITTER if self.done else 0.0,
             on_step=on_step,
+            cheap=run.settings.cheap_steps,
+            tally=self.tally,
         )
         self.done += 1
         self.panels += len(panels)

@@ -265,9 +265,7 @@ class _Levels:
         if self.start.target_reached is not None:
             stats["target_reached"] = self.start.target_reached
         if self.walks is not None:
-            stats["walks"] = self.walks.done
-            stats["walk_panels"] = self.walks.panels
-            stats["walk_seconds"] = self.walks.seconds
+            stats.update(self.walks.stats())
         levels = () if self.first_level_only else tuple(self.level_bounds)
         return self.run.finish(
             lp, stats, self.run.smallest_probability(self.level_bounds[0], levels)

@@ -88,9 +88,7 @@ def _certified(
         "levels_at_relaxation_bound": levels,
         "maximin": float(target[run.active].min()),
         "target_reached": realised.reached,
-        "walks": walks.done,
-        "walk_panels": walks.panels,
-        "walk_seconds": walks.seconds,
+        **walks.stats(),
     }
     bounds = tuple(level.bound for level in vector.levels)
     return run.finish(realised.master, stats, run.smallest_probability(bounds[0], bounds))

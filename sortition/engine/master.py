@@ -36,7 +36,7 @@ WEIGHT_TOL = 1e-12
 FIX_SLACK = 1e-10
 # Scaling and presolve would rebuild the LP on every solve and defeat GLOP's warm start (measured:
 # ~10x fewer simplex iterations per round without them).
-_GLOP_PARAMS = "use_preprocessing: false use_scaling: false"
+GLOP_PARAMS = "use_preprocessing: false use_scaling: false"
 
 
 class Clock:
@@ -69,7 +69,7 @@ class MasterLP:
     def __init__(self, inst: UnitInstance) -> None:
         self.inst = inst
         self.solver = pywraplp.Solver.CreateSolver("GLOP")
-        self.solver.SetSolverSpecificParametersAsString(_GLOP_PARAMS)
+        self.solver.SetSolverSpecificParametersAsString(GLOP_PARAMS)
         self.inf = self.solver.infinity()
         self.conv = self.solver.Add(self.solver.Sum([]) == 1)
         self.unit_rows: dict[int, list[tuple[pywraplp.Constraint, float]]] = {}
@@ -123,7 +123,7 @@ class MasterLP:
             self.retries += 1
             self.solver.SetSolverSpecificParametersAsString("")
             status = solve_lp(self.solver)
-            self.solver.SetSolverSpecificParametersAsString(_GLOP_PARAMS)
+            self.solver.SetSolverSpecificParametersAsString(GLOP_PARAMS)
         self.lp_seconds += time.perf_counter() - t0
         self.lp_solves += 1
         self.lp_iterations += int(self.solver.iterations())

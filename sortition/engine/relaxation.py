@@ -46,24 +46,58 @@ _TIGHT_TOL = 1e-7
 _GLOP_ATTEMPTS = ("", "use_preprocessing: false", "use_dual_simplex: true")
 
 
+@dataclass
+class PolytopeLP:
+    """A GLOP model of the quota polytope and its rows, for a caller that moves their bounds.
+
+    x: one count per unit; size: sum x = k; value_rows: each value's two rows (count >= its
+    minimum, count <= its maximum); household_rows: each household's row (sum <= 1).
+    """
+
+    solver: pywraplp.Solver
+    x: list[pywraplp.Variable]
+    size: pywraplp.Constraint
+    value_rows: list[tuple[pywraplp.Constraint, pywraplp.Constraint]]
+    household_rows: list[pywraplp.Constraint]
+
+
+def polytope_lp(inst: UnitInstance, params: str = "") -> PolytopeLP:
+    """The one GLOP model of the quota polytope, which the relaxations and the face walks use:
+    0 <= x_u <= capacity_u, sum x = k, each value's quota, at most one per household, and with
+    ``--diversity-within`` the diversity bound (its deviation variables follow x)."""
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    solver.SetSolverSpecificParametersAsString(params)
+    x = [solver.NumVar(0.0, float(c), "") for c in inst.capacity]
+    inf = solver.infinity()
+    size = solver.Constraint(float(inst.k), float(inst.k))
+    for var in x:
+        size.SetCoefficient(var, 1.0)
+    value_rows = []
+    for v in range(inst.n_values):
+        holders = [x[int(u)] for u in np.flatnonzero(inst.incidence[v])]
+        ge = solver.Constraint(float(inst.value_min[v]), inf)
+        le = solver.Constraint(-inf, float(inst.value_max[v]))
+        for var in holders:
+            ge.SetCoefficient(var, 1.0)
+            le.SetCoefficient(var, 1.0)
+        value_rows.append((ge, le))
+    household_rows = []
+    for household in inst.households:
+        row = solver.Constraint(-inf, 1.0)
+        for u in household:
+            row.SetCoefficient(x[u], 1.0)
+        household_rows.append(row)
+    if inst.diversity is not None:  # --diversity-within: the bound on the score, as more rows
+        add_lp_limit(solver, x, inst.diversity)
+    return PolytopeLP(solver, x, size, value_rows, household_rows)
+
+
 def polytope_model(
     inst: UnitInstance, params: str = ""
 ) -> tuple[pywraplp.Solver, list[pywraplp.Variable]]:
     """A GLOP model whose variables x (one count per unit) range over the quota polytope."""
-    solver = pywraplp.Solver.CreateSolver("GLOP")
-    solver.SetSolverSpecificParametersAsString(params)
-    x = [solver.NumVar(0.0, float(c), "") for c in inst.capacity]
-    solver.Add(solver.Sum(x) == float(inst.k))
-    for v in range(inst.n_values):
-        holders = [x[int(u)] for u in np.flatnonzero(inst.incidence[v])]
-        count = solver.Sum(holders)
-        solver.Add(count >= float(inst.value_min[v]))
-        solver.Add(count <= float(inst.value_max[v]))
-    for household in inst.households:
-        solver.Add(solver.Sum([x[u] for u in household]) <= 1.0)
-    if inst.diversity is not None:
-        add_lp_limit(solver, x, inst.diversity)
-    return solver, x
+    lp = polytope_lp(inst, params)
+    return lp.solver, lp.x
 
 
 _Solved = tuple[
@@ -84,17 +118,57 @@ def _solve_level(
     cap = inst.capacity.astype(np.float64)
     z = solver.NumVar(0.0, 1.0, "")
     rows: dict[int, pywraplp.Constraint] = {}
+    inf = solver.infinity()
     for u in (int(u) for u in active):
         if u in fixed_value:
             # held a little below its value, as in the master, so that round-off cannot make
             # the relaxation infeasible
-            rows[u] = solver.Add(x[u] * (1.0 / cap[u]) >= fixed_value[u] - slack)
+            row = solver.Constraint(fixed_value[u] - slack, inf)
         else:
-            rows[u] = solver.Add(x[u] * (1.0 / cap[u]) - z >= 0.0)
+            row = solver.Constraint(0.0, inf)
+            row.SetCoefficient(z, -1.0)
+        row.SetCoefficient(x[u], 1.0 / cap[u])
+        rows[u] = row
     solver.Maximize(z)
     if solve_lp(solver) != pywraplp.Solver.OPTIMAL:
         return None
     return solver, z, rows, x
+
+
+class _LevelLP:
+    """The relaxation's levels in one GLOP model: fixing a unit turns its row p_u >= z into
+    p_u >= value (its z coefficient dropped, its bound set), so the model is built once and GLOP
+    starts each level from the last one's basis (``_WARM_PARAMS``: presolve would rebuild it)."""
+
+    def __init__(self, inst: UnitInstance, active: np.ndarray, slack: float) -> None:
+        self.solver, self.x = polytope_model(inst, _WARM_PARAMS)
+        solver = self.solver
+        cap = inst.capacity.astype(np.float64)
+        self.slack = slack
+        self.z = solver.NumVar(0.0, 1.0, "")
+        self.rows: dict[int, pywraplp.Constraint] = {}
+        inf = solver.infinity()
+        for u in (int(u) for u in active):
+            row = solver.Constraint(0.0, inf)
+            row.SetCoefficient(self.z, -1.0)
+            row.SetCoefficient(self.x[u], 1.0 / cap[u])
+            self.rows[u] = row
+        self.fixed: set[int] = set()
+        solver.Maximize(self.z)
+
+    def solve(self, fixed_value: dict[int, float]) -> _Solved | None:
+        for u, value in fixed_value.items():
+            if u not in self.fixed:
+                self.fixed.add(u)
+                self.rows[u].SetCoefficient(self.z, 0.0)
+                self.rows[u].SetLb(value - self.slack)
+        if solve_lp(self.solver) != pywraplp.Solver.OPTIMAL:
+            return None
+        return self.solver, self.z, self.rows, self.x
+
+
+# GLOP without presolve, so that a level starts from the last one's basis.
+_WARM_PARAMS = "use_preprocessing: false"
 
 
 def relaxed_level(
@@ -178,10 +252,14 @@ def relaxed_leximin(
     panels; None if some level is not solved or marks no unit tight."""
     fixed: dict[int, float] = {}
     levels: list[RelaxedLevel] = []
+    warm = _LevelLP(inst, active, slack)
     while len(fixed) < len(active):
-        level = relaxed_level(inst, active, fixed, slack)
-        if level is None:
+        solved = warm.solve(fixed)
+        if solved is None:  # a fresh model with other settings, as relaxed_level does
+            solved = _solve_with_retries(inst, active, fixed, slack)
+        if solved is None:
             return None
+        level = _read_level(inst, fixed, solved)
         levels.append(level)
         if level.tight:
             for u in level.tight:

@@ -24,6 +24,10 @@ class EngineSettings:
     walks: before pricing, that master gets the panels of up to this many face walks through
         the quota polytope towards the vector, one walk a round while the vector is not met
         (0: pricing alone).
+    cheap_steps: a walk step first takes a vertex of the face's LP (GLOP, warm-started from the
+        last step) and rounds it, letting CP-SAT move only the counts near its fractional ones;
+        CP-SAT searches the whole face only when that finds no panel; the covering pass seeks
+        its panels the same way, at vertices of the whole polytope (off: CP-SAT every time).
     relax: each LEXIMIN (or MAXIMIN) level solves its LP relaxation first, ends as soon as the
         master reaches the relaxation's bound and fixes the units its duals mark tight.
     exact_every_round: pricing asks CP-SAT for its best panels every round, beside the panels
@@ -36,6 +40,7 @@ class EngineSettings:
 
     decompose: bool = True
     walks: int = 4
+    cheap_steps: bool = True
     relax: bool = True
     exact_every_round: bool = True
     nash_gap: float = 1e-6

@@ -13,7 +13,9 @@ the gap; docs/algorithms.md). Version 6 added ``inputs.pool.publish_types`` (nul
 ``--publish-types`` the type counts in place of the people: sortition.record.types) and, with
 ``--diversity-within``, ``parameters.diversity_within`` and ``distribution.diversity`` (the best
 score, its proven bound, the limit every panel meets, the smallest probability with and without
-it; docs/diversity.md).
+it; docs/diversity.md); its fair algorithms' walks and covering take cheap steps (an LP vertex
+rounded and repaired; sortition.engine.walks), so ``verify --recompute`` runs a record's algorithm
+the way its version made it.
 """
 
 from __future__ import annotations

@@ -430,7 +430,12 @@ def recompute_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
     from sortition.engine.settings import EngineSettings
 
     instance, algorithm = selection.instance, selection.algorithm
-    settings = EngineSettings(gamma=_gamma(selection))
+    # Records before version 6 were computed with CP-SAT at every walk step and covering panel;
+    # where the optimum is not unique (MAXIMIN above the smallest, GOLDILOCKS), the cheap steps
+    # may reach another optimal distribution, so an older record is recomputed as it was made.
+    version = selection.record.get("version", 0)
+    cheap = isinstance(version, int) and version >= 6
+    settings = EngineSettings(gamma=_gamma(selection), cheap_steps=cheap)
     parameters = selection.record.get("parameters")
     within = parameters.get("diversity_within") if isinstance(parameters, dict) else None
     try:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sortition.errors import N_, InputError, Message, Problem, translated
+from sortition.errors import N_, InputError, Message, problem, translated
 from sortition.privacy.keys import PseudonymKey
 from sortition.record.build import tool_versions
 
@@ -130,7 +130,13 @@ def parse_sha256(text: str, flag: str) -> str:
     digest = text.strip().lower()
     if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
         raise InputError(
-            [Problem(f"{flag}: a SHA-256 is 64 hex digits (0-9, a-f), got {text.strip()!r}")]
+            [
+                problem(
+                    N_("{flag}: a SHA-256 is 64 hex digits (0-9, a-f), got {value}"),
+                    flag=flag,
+                    value=repr(text.strip()),
+                )
+            ]
         )
     return digest
 

@@ -4,14 +4,20 @@ text of each stays word for word; the Hebrew one names the same file, row and co
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import sortition
 from sortition.dropouts.ids import IdList
-from sortition.errors import InputError
+from sortition.errors import InputError, Message
+from sortition.i18n import translations
 from sortition.record.replacement import id_problems
 from sortition.seeds import seed_from_beacon, seed_from_dice
+from sortition.verify.items import ITEM_NAMES
 from tests.helpers import EXAMPLE, run_cli, select_args
 
 
@@ -153,8 +159,6 @@ def test_a_pseudonymised_dropout_is_named_as_given(tmp_path: Path) -> None:
     [(_, position, message)] = id_problems(State, ids.ids, ())  # type: ignore[arg-type]
     found = ids.problem(position, message)
     assert str(found) == "drop.txt, row 3: dropout 'ann' is not on the current panel"
-    from sortition.i18n import translations
-
     hebrew = found.text(translations("library", "he").gettext)
     assert hebrew == "drop.txt, שורה 3: הפורש 'ann' אינו בפאנל הנוכחי"
 
@@ -169,3 +173,135 @@ def test_a_beacon_problem_keeps_its_field_as_the_column(tmp_path: Path) -> None:
     assert str(found) == (
         "b.json, column 'randomness': is not hexadecimal (digits 0-9 and a-f only)"
     )
+
+
+# --- verify's checklist for the other record kinds -------------------------------------------
+
+LINE = re.compile(r"^\[(?P<mark>[^\]]+)\] (?P<name>[^:]+): (?P<detail>.*)$")
+HEBREW = re.compile(r"[\u0590-\u05ff]")
+
+
+def checklist(stdout: str) -> list[tuple[str, str, str]]:
+    return [
+        (m["mark"], m["name"], m["detail"])
+        for line in stdout.splitlines()
+        if (m := LINE.match(line)) is not None
+    ]
+
+
+def both_checklists(args: list[object], code: int) -> list[tuple[tuple[str, ...], ...]]:
+    """The English and Hebrew checklists, line by line; every Hebrew name is the catalogue's
+    translation of the English one, and every Hebrew detail has Hebrew words."""
+    english, hebrew = run_cli(["verify", *args]), run_cli(["--lang", "he", "verify", *args])
+    assert english.exit_code == hebrew.exit_code == code, (english.stdout, hebrew.stdout)
+    ours, theirs = checklist(hebrew.stdout), checklist(english.stdout)
+    assert ours and len(ours) == len(theirs)
+    catalogue = translations("library", "he")
+    for (_, name, detail), (_, english_name, _) in zip(ours, theirs, strict=True):
+        assert name == catalogue.gettext(english_name) and HEBREW.search(name), name
+        assert HEBREW.search(detail), (name, detail)
+    assert not HEBREW.search(english.stdout)
+    return list(zip(theirs, ours, strict=True))
+
+
+def each_item_is_a_message(report: Any) -> None:
+    """Every item's name is marked and translated, its detail a Message whose template filled in
+    is the English text, and whose Hebrew has Hebrew words."""
+    catalogue = translations("library", "he")
+    for item in report.items:
+        assert item.name in ITEM_NAMES and catalogue.gettext(item.name) != item.name, item.name
+        assert isinstance(item.detail, Message), (item.name, item.detail)
+        assert item.text(lambda message: message) == (item.name, str(item.detail))
+        assert HEBREW.search(item.text(catalogue.gettext)[1]), item
+
+
+@pytest.fixture
+def invitation(tmp_path: Path) -> tuple[Path, Path]:
+    registry = tmp_path / "registry.csv"
+    rows = [f"p{i},{'north' if i % 3 else 'south'}" for i in range(30)]
+    registry.write_text("id,area\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "invited"
+    args = ["invite", "--registry", registry, "--letters", 6, "--stratify-by", "area"]
+    result = run_cli([*args, "--seed", "hebrew", "--out", out])
+    assert result.exit_code == 0, result.stderr
+    return out / "record.json", registry
+
+
+def test_verify_an_invitation_record_in_hebrew(invitation: tuple[Path, Path]) -> None:
+    record, registry = invitation
+    lines = both_checklists([record, "--registry", registry], 0)
+    details = {english[1]: (english[2], hebrew[2]) for english, hebrew in lines}
+    assert details["draw"] == (
+        "all 6 invitations re-derived from the seed and the registry",
+        "כל 6 ההזמנות נגזרו מחדש מזרע האקראיות ומהמרשם",
+    )
+    assert details["registry counts"][1] == "30 שורות, 30 משקי בית ב־2 שכבות"
+    each_item_is_a_message(sortition.verify_record(record, registry_path=registry))
+
+
+def test_verify_an_invitation_record_against_another_registry_in_hebrew(
+    invitation: tuple[Path, Path],
+) -> None:
+    record, registry = invitation
+    text = registry.read_text(encoding="utf-8").replace("p0,", "q0,")
+    registry.write_text(text, encoding="utf-8")
+    lines = both_checklists([record, "--registry", registry], 1)
+    failed = {
+        english[1]: (english[2], hebrew[2]) for english, hebrew in lines if english[0] != "ok"
+    }
+    assert "registry file" in failed and "draw" in failed
+    assert "differs from the record's" in failed["registry file"][0]
+    assert "שונה מזה שברשומה" in failed["registry file"][1]
+    assert "נרשמו אבל לא הוגרלו" in failed["draw"][1] or "הוגרלו אבל לא נרשמו" in failed["draw"][1]
+
+
+def test_verify_an_invitation_record_without_the_registry_in_hebrew(
+    invitation: tuple[Path, Path],
+) -> None:
+    record, _ = invitation
+    english, hebrew = both(["verify", record])
+    assert "is an invitation record: its invitations can only be re-derived" in english
+    assert "היא רשומת הזמנות: את ההזמנות שבה אפשר לגזור מחדש רק מהמרשם" in hebrew
+
+
+@pytest.fixture
+def groups_record(tmp_path: Path) -> tuple[Path, Path]:
+    panel = tmp_path / "panel.csv"
+    rows = [f"p{i},{'north' if i % 2 else 'south'}" for i in range(12)]
+    panel.write_text("id,area\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["groups", "--panel", panel, "--tables", 3, "--rounds", 2, "--balance", "area"]
+    result = run_cli([*args, "--seed", "hebrew", "--effort", 50, "--out", out])
+    assert result.exit_code == 0, result.stderr
+    return out / "groups.json", panel
+
+
+def test_verify_a_groups_record_in_hebrew(groups_record: tuple[Path, Path]) -> None:
+    record, panel = groups_record
+    lines = both_checklists([record, "--panel", panel], 0)
+    details = {english[1]: (english[2], hebrew[2]) for english, hebrew in lines}
+    assert details["seating"] == (
+        "12 people, every rule kept in every round",
+        "12 אנשים, כל כלל נשמר בכל סבב",
+    )
+    assert details["search"][1] == "נגזרה מחדש מזרע האקראיות ב־50 מהלכים: אותה הושבה"
+    assert details["measures"][1].startswith("זוגות חוזרים ")
+    each_item_is_a_message(sortition.verify_record(record, panel_path=panel))
+
+
+def test_verify_a_tampered_groups_record_in_hebrew(
+    groups_record: tuple[Path, Path], tmp_path: Path
+) -> None:
+    record, panel = groups_record
+    document = json.loads(record.read_text(encoding="utf-8"))
+    document["result"]["repeat_pairs"] = 999
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps(document), encoding="utf-8")
+    lines = both_checklists([changed, "--panel", panel], 1)
+    failed = {
+        english[1]: (english[2], hebrew[2]) for english, hebrew in lines if english[0] != "ok"
+    }
+    assert set(failed) == {"measures"}
+    english, hebrew = failed["measures"]
+    assert "repeat_pairs is " in english and ", the record says 999" in english
+    assert "repeat_pairs הוא " in hebrew and ", ברשומה כתוב 999" in hebrew

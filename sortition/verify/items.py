@@ -60,6 +60,12 @@ ITEM_NAMES = (
     N_("search"),
     N_("seating"),
     N_("types"),
+    # a re-seated groups record checks its original in full
+    N_("original options"),
+    N_("original seating"),
+    N_("original search"),
+    N_("original measures"),
+    N_("original reseat"),
 )
 
 

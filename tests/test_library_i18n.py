@@ -305,3 +305,24 @@ def test_verify_a_tampered_groups_record_in_hebrew(
     english, hebrew = failed["measures"]
     assert "repeat_pairs is " in english and ", the record says 999" in english
     assert "repeat_pairs הוא " in hebrew and ", ברשומה כתוב 999" in hebrew
+
+
+def test_verify_an_alternates_record_in_hebrew(tmp_path: Path) -> None:
+    panel = tmp_path / "panel"
+    args = select_args(EXAMPLE / "pool.csv", EXAMPLE / "quotas.csv", 20, seed="s", out=panel)
+    assert run_cli(args).exit_code == 0
+    result = run_cli(
+        ["alternates", "--record", panel / "record.json", "--pool", EXAMPLE / "pool.csv",
+         "--budget", "3", "--seed", "a", "--evaluate", "40", "--scenarios", "20",
+         "--dropout-rate", "0.1", "--out", tmp_path / "alt"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    record = tmp_path / "alt" / "alternates.json"
+    lines = both_checklists([record], 0)
+    details = {english[1]: (english[2], hebrew[2]) for english, hebrew in lines}
+    assert details["alternates"] == (
+        "3 people, re-derived from the seed",
+        "3 אנשים, נגזרו מחדש מזרע האקראיות",
+    )
+    assert details["figures"][1].startswith("כל נתון של ההשוואה חושב מחדש")
+    each_item_is_a_message(sortition.verify_record(record))

@@ -41,6 +41,7 @@ ITEM_NAMES = (
     N_("probabilities"),
     N_("certificate"),
     N_("allocation"),
+    N_("alternates"),
     N_("baselines"),
     N_("best subset"),
     N_("builds on"),

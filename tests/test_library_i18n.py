@@ -18,7 +18,7 @@ from sortition.i18n import translations
 from sortition.record.replacement import id_problems
 from sortition.seeds import seed_from_beacon, seed_from_dice
 from sortition.verify.items import ITEM_NAMES
-from tests.helpers import EXAMPLE, run_cli, select_args
+from tests.helpers import EXAMPLE, run_cli, runnable_instance, select_args
 
 
 def both(args: list[object], code: int = 2) -> tuple[str, str]:
@@ -326,3 +326,36 @@ def test_verify_an_alternates_record_in_hebrew(tmp_path: Path) -> None:
     )
     assert details["figures"][1].startswith("כל נתון של ההשוואה חושב מחדש")
     each_item_is_a_message(sortition.verify_record(record))
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "extra", "name", "words"),
+    [
+        ("diversimax", [], "diversity", "הציון של הפאנל שהוגרל הוא"),
+        ("leximin", ["--diversity-within", "0.1"], "diversity bound", "הציון של כל"),
+    ],
+)
+def test_verify_the_diversity_items_in_hebrew(
+    tmp_path: Path, algorithm: str, extra: list[str], name: str, words: str
+) -> None:
+    case = runnable_instance("example_small_20")
+    out = tmp_path / "out"
+    args = select_args(case.pool, case.quotas, case.k, algorithm=algorithm, seed="s", out=out)
+    result = run_cli([*args, *extra])
+    assert result.exit_code == 0, result.stderr
+    record = out / "record.json"
+    lines = both_checklists([record], 0)
+    details = {english[1]: (english[2], hebrew[2]) for english, hebrew in lines}
+    assert details[name][1].startswith(words), details[name]
+    document = json.loads(record.read_text(encoding="utf-8"))
+    if name == "diversity":
+        document["distribution"]["certificate"]["value"] = 123.0
+    else:
+        document["distribution"]["diversity"]["limit"] = 0.0
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps(document), encoding="utf-8")
+    english, hebrew = run_cli(["verify", changed]), run_cli(["--lang", "he", "verify", changed])
+    assert english.exit_code == hebrew.exit_code == 1
+    failed = {n: d for mark, n, d in checklist(hebrew.stdout) if mark != "תקין"}
+    translated = translations("library", "he").gettext(name)
+    assert translated in failed and HEBREW.search(failed[translated]), failed

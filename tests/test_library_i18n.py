@@ -359,3 +359,27 @@ def test_verify_the_diversity_items_in_hebrew(
     failed = {n: d for mark, n, d in checklist(hebrew.stdout) if mark != "תקין"}
     translated = translations("library", "he").gettext(name)
     assert translated in failed and HEBREW.search(failed[translated]), failed
+
+
+def test_verify_a_distribution_with_a_wrong_certificate_and_panel_in_hebrew(
+    tmp_path: Path,
+) -> None:
+    """The distribution's own problems (its certificate's gap, a panel of the wrong size) in
+    Hebrew, the English as before."""
+    out = tmp_path / "out"
+    args = select_args(EXAMPLE / "pool.csv", EXAMPLE / "quotas.csv", 20, seed="s", out=out)
+    assert run_cli(args).exit_code == 0
+    document = json.loads((out / "record.json").read_text(encoding="utf-8"))
+    document["distribution"]["certificate"]["gap"] = 0.5
+    document["distribution"]["k"] = 21
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps(document), encoding="utf-8")
+    english, hebrew = run_cli(["verify", changed]), run_cli(["--lang", "he", "verify", changed])
+    assert english.exit_code == hebrew.exit_code == 1
+    theirs = {n: d for mark, n, d in checklist(english.stdout) if mark != "ok"}
+    ours = {n: d for mark, n, d in checklist(hebrew.stdout) if mark != "תקין"}
+    catalogue = translations("library", "he")
+    assert theirs["certificate"].startswith("gap 0.5, its bound and value give ")
+    assert ours[catalogue.gettext("certificate")].startswith("הפער 0.5, אבל החסם והערך נותנים ")
+    assert "the distribution's k is 21, the record's 20" in theirs["distribution panels"]
+    assert "ה־k של ההתפלגות הוא 21, של הרשומה 20" in ours[catalogue.gettext("distribution panels")]

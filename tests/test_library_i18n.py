@@ -383,3 +383,23 @@ def test_verify_a_distribution_with_a_wrong_certificate_and_panel_in_hebrew(
     assert ours[catalogue.gettext("certificate")].startswith("הפער 0.5, אבל החסם והערך נותנים ")
     assert "the distribution's k is 21, the record's 20" in theirs["distribution panels"]
     assert "ה־k של ההתפלגות הוא 21, של הרשומה 20" in ours[catalogue.gettext("distribution panels")]
+
+
+def test_verify_a_lottery_with_a_wrong_change_in_hebrew(tmp_path: Path) -> None:
+    case = runnable_instance("example_small_20")
+    out = tmp_path / "out"
+    args = select_args(case.pool, case.quotas, case.k, "--panels", 100, seed="t", out=out)
+    assert run_cli([*args, "--algorithm", "maximin"]).exit_code == 0
+    document = json.loads((out / "record.json").read_text(encoding="utf-8"))
+    document["lottery"]["max_change"] = 0.25
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps(document), encoding="utf-8")
+    english, hebrew = run_cli(["verify", changed]), run_cli(["--lang", "he", "verify", changed])
+    assert english.exit_code == hebrew.exit_code == 1
+    theirs = {n: d for mark, n, d in checklist(english.stdout) if mark != "ok"}
+    ours = {n: d for mark, n, d in checklist(hebrew.stdout) if mark != "תקין"}
+    lottery = translations("library", "he").gettext("lottery")
+    assert "the 100 panels move a person's probability by at most " in theirs["lottery"]
+    assert "the record states 0.250000" in theirs["lottery"]
+    assert "100 הפאנלים משנים את ההסתברות של אדם לכל היותר ב־" in ours[lottery]
+    assert "ברשומה כתוב 0.250000" in ours[lottery]

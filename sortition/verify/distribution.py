@@ -619,7 +619,8 @@ def lottery_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
     stated_change = reader.number(record, "lottery.max_change")
     k, m = selection.instance.k, len(panels)
     if m != reader.integer(record, "lottery.m", minimum=1):
-        return CheckItem("lottery", False, f"'lottery.m' is not the {m} panels listed")
+        detail = Message(N_("'lottery.m' is not the {m} panels listed"), m=m)
+        return CheckItem("lottery", False, detail)
     appearances: Counter[str] = Counter()
     listed: list[list[str]] = []
     for number, panel in enumerate(panels, start=1):
@@ -627,9 +628,12 @@ def lottery_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
         problems = quota_problems(people, selection.pool_rows, selection.quota_rows)
         problems += household_problems(people, selection.pool_rows)
         if len(set(people)) != k or not set(people) <= selection.pool_rows.keys():
-            problems.append(f"not {k} distinct people of the pool")
+            problems.append(Message(N_("not {k} distinct people of the pool"), k=k))
         if problems:
-            return CheckItem("lottery", False, f"panel {number}: {shortlist(problems)}")
+            detail = Message(
+                N_("panel {number}: {problem}"), number=number, problem=shortlist(problems)
+            )
+            return CheckItem("lottery", False, detail)
         appearances.update(people)
         listed.append(people)
     stated = reader.mapping(record, "probabilities")
@@ -638,16 +642,25 @@ def lottery_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
         return CheckItem(
             "lottery",
             False,
-            f"cannot be checked: the recorded probabilities of {shortlist(not_numbers)} are not "
-            "numbers",
+            Message(
+                N_("cannot be checked: the recorded probabilities of {ids} are not numbers"),
+                ids=shortlist(not_numbers),
+            ),
         )
     probability = {person: float(stated.get(person, 0.0)) for person in selection.pool_rows}
     change = max(abs(appearances[p] / m - probability[p]) for p in selection.pool_rows)
     problems = []
     if abs(change - stated_change) > CHANGE_TOLERANCE:
         problems.append(
-            f"the {m} panels move a person's probability by at most {change:.6f}, the record "
-            f"states {stated_change:.6f}"
+            Message(
+                N_(
+                    "the {m} panels move a person's probability by at most {change}, the record "
+                    "states {stated}"
+                ),
+                m=m,
+                change=f"{change:.6f}",
+                stated=f"{stated_change:.6f}",
+            )
         )
     left_out = [
         p
@@ -655,25 +668,47 @@ def lottery_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
         if appearances[p] == 0 and needs_a_panel(probability[p], m)
     ]
     if left_out:
-        who = "1 volunteer whose" if len(left_out) == 1 else f"{len(left_out)} volunteers whose"
-        are = "is" if len(left_out) == 1 else "are"
-        problems.append(
-            f"{who} probability is at least 1/{m} {are} on none of the {m} panels: "
-            f"{shortlist(left_out, MAX_LEFT_OUT)}"
+        template = (
+            N_(
+                "1 volunteer whose probability is at least 1/{m} is on none of the {m} panels: "
+                "{ids}"
+            )
+            if len(left_out) == 1
+            else N_(
+                "{count} volunteers whose probability is at least 1/{m} are on none of the {m} "
+                "panels: {ids}"
+            )
         )
+        values: dict[str, object] = {"m": m, "ids": shortlist(left_out, MAX_LEFT_OUT)}
+        if len(left_out) > 1:
+            values["count"] = len(left_out)
+        problems.append(Message(template, **values))
     lottery = reader.mapping(record, "lottery")
     bound = lottery.get("lower_bound")
     if bound is not None and (not is_number(bound) or float(bound) > change + CHANGE_TOLERANCE):
-        problems.append(f"the stated lower bound {bound!r} is above the change {change:.6f}")
+        problems.append(
+            Message(
+                N_("the stated lower bound {bound} is above the change {change}"),
+                bound=repr(bound),
+                change=f"{change:.6f}",
+            )
+        )
     from_distribution = _distribution_panel_count(listed, fair)
     stated_from = lottery.get("distribution_panels")
     if stated_from is not None and stated_from != from_distribution:
         problems.append(
-            f"{from_distribution} of the {m} panels are panels of the distribution, the record "
-            f"states {stated_from!r}"
+            Message(
+                N_(
+                    "{count} of the {m} panels are panels of the distribution, the record states "
+                    "{stated}"
+                ),
+                count=from_distribution,
+                m=m,
+                stated=repr(stated_from),
+            )
         )
     if problems:
-        return CheckItem("lottery", False, "; ".join(problems))
+        return CheckItem("lottery", False, joined(problems, "; "))
     detail = Message(
         N_(
             "{m} feasible panels ({from_distribution} of them panels of the distribution); "

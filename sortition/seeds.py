@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sortition.errors import InputError, Problem, require_file
+from sortition.errors import N_, InputError, Message, Problem, problem, require_file
 from sortition.randomness import fresh_seed
 
 DRAND_HEX_DIGITS = 64  # drand's randomness is SHA-256 of the round's signature
@@ -50,19 +50,19 @@ class Seed:
         return {"source": self.source, "value": self.value, **copy.deepcopy(self.details)}
 
 
-def _check_utf8(text: str, what: str) -> None:
+def _check_utf8(text: str, what: str | Message) -> None:
     # Text from a command line that was not valid UTF-8 arrives with lone surrogates; the seeded
     # stream would fail on it later, so refuse it here where the flag can be named.
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise InputError([Problem(f"{what} is not valid UTF-8 text")]) from None
+        raise InputError([problem(N_("{what} is not valid UTF-8 text"), what=what)]) from None
 
 
 def seed_from_text(text: str) -> Seed:
     """``--seed TEXT``: the text as it is (UTF-8)."""
     if text == "":
-        raise InputError([Problem("--seed: the seed text is empty")])
+        raise InputError([problem(N_("--seed: the seed text is empty"))])
     _check_utf8(text, "--seed")
     return Seed(text, "seed", {})
 
@@ -75,8 +75,12 @@ def fresh_os_seed() -> Seed:
 # --- beacons -------------------------------------------------------------------------------------
 
 
-def _beacon_problem(name: str, message: str, field_name: str | None = None) -> InputError:
-    return InputError([Problem(message, file=name, column=field_name)])
+def _beacon_problem(name: str, message: Message, field_name: str | None = None) -> InputError:
+    return InputError([problem(message.template, file=name, column=field_name, **_values(message))])
+
+
+def _values(message: Message) -> dict[str, Any]:
+    return dict(message.params)
 
 
 class _DuplicateKey(ValueError):
@@ -100,45 +104,72 @@ def _read_json(path: Path) -> Any:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as error:
-        raise _beacon_problem(path.name, f"cannot be read ({error.strerror})") from None
+        raise _beacon_problem(
+            path.name, Message(N_("cannot be read ({reason})"), reason=error.strerror)
+        ) from None
     except UnicodeDecodeError:
-        raise _beacon_problem(path.name, "is not UTF-8 text, so not a beacon JSON file") from None
+        raise _beacon_problem(
+            path.name, Message(N_("is not UTF-8 text, so not a beacon JSON file"))
+        ) from None
     try:
         return json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except _DuplicateKey as error:
         raise _beacon_problem(
-            path.name, "appears twice in one object, so the beacon is ambiguous", error.key
+            path.name,
+            Message(N_("appears twice in one object, so the beacon is ambiguous")),
+            error.key,
         ) from None
     except json.JSONDecodeError as error:
         raise _beacon_problem(
             path.name,
-            f"is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg}); "
-            "expected a saved drand or NIST Beacon 2.0 JSON file",
+            Message(
+                N_(
+                    "is not valid JSON (line {line}, column {position}: {reason}); "
+                    "expected a saved drand or NIST Beacon 2.0 JSON file"
+                ),
+                line=error.lineno,
+                position=error.colno,
+                reason=error.msg,
+            ),
         ) from None
 
 
 def _index(name: str, data: dict[str, Any], key: str, field_name: str) -> int:
     if key not in data:
-        raise _beacon_problem(name, "missing field", field_name)
+        raise _beacon_problem(name, Message(N_("missing field")), field_name)
     value = data[key]
     # bool is an int in Python; JSON true/false is not a round number.
     if not isinstance(value, int) or isinstance(value, bool):
-        raise _beacon_problem(name, f"must be a whole number, got {value!r}", field_name)
+        raise _beacon_problem(
+            name, Message(N_("must be a whole number, got {value}"), value=repr(value)), field_name
+        )
     if value < 0:
-        raise _beacon_problem(name, f"must not be negative, got {value}", field_name)
+        raise _beacon_problem(
+            name, Message(N_("must not be negative, got {value}"), value=value), field_name
+        )
     return value
 
 
 def _hex(name: str, data: dict[str, Any], key: str, field_name: str, digits: int) -> str:
     if key not in data:
-        raise _beacon_problem(name, "missing field", field_name)
+        raise _beacon_problem(name, Message(N_("missing field")), field_name)
     value = data[key]
     if not isinstance(value, str):
-        raise _beacon_problem(name, f"must be a hex string, got {value!r}", field_name)
+        raise _beacon_problem(
+            name, Message(N_("must be a hex string, got {value}"), value=repr(value)), field_name
+        )
     if not _HEX.fullmatch(value):
-        raise _beacon_problem(name, "is not hexadecimal (digits 0-9 and a-f only)", field_name)
+        raise _beacon_problem(
+            name, Message(N_("is not hexadecimal (digits 0-9 and a-f only)")), field_name
+        )
     if len(value) != digits:
-        raise _beacon_problem(name, f"must have {digits} hex digits, has {len(value)}", field_name)
+        raise _beacon_problem(
+            name,
+            Message(
+                N_("must have {digits} hex digits, has {length}"), digits=digits, length=len(value)
+            ),
+            field_name,
+        )
     return value.lower()
 
 
@@ -153,18 +184,24 @@ def _drand(name: str, data: dict[str, Any]) -> Seed:
 def _nist(name: str, data: dict[str, Any]) -> Seed:
     pulse = data["pulse"]
     if not isinstance(pulse, dict):
-        raise _beacon_problem(name, "must be a JSON object (the pulse)", "pulse")
+        raise _beacon_problem(name, Message(N_("must be a JSON object (the pulse)")), "pulse")
     index = _index(name, pulse, "pulseIndex", "pulse.pulseIndex")
     if "timeStamp" not in pulse:
-        raise _beacon_problem(name, "missing field", "pulse.timeStamp")
+        raise _beacon_problem(name, Message(N_("missing field")), "pulse.timeStamp")
     stamp = pulse["timeStamp"]
     if not isinstance(stamp, str):
-        raise _beacon_problem(name, f"must be an ISO 8601 text, got {stamp!r}", "pulse.timeStamp")
+        raise _beacon_problem(
+            name,
+            Message(N_("must be an ISO 8601 text, got {value}"), value=repr(stamp)),
+            "pulse.timeStamp",
+        )
     try:
         datetime.fromisoformat(stamp)
     except ValueError:
         raise _beacon_problem(
-            name, f"is not an ISO 8601 time stamp: {stamp!r}", "pulse.timeStamp"
+            name,
+            Message(N_("is not an ISO 8601 time stamp: {value}"), value=repr(stamp)),
+            "pulse.timeStamp",
         ) from None
     output = _hex(name, pulse, "outputValue", "pulse.outputValue", NIST_HEX_DIGITS)
     return Seed(
@@ -185,7 +222,7 @@ def seed_from_beacon(path: Path) -> Seed:
     name = path.name
     if not isinstance(data, dict):
         raise _beacon_problem(
-            name, "must be a JSON object (a drand beacon or a NIST Beacon 2.0 pulse)"
+            name, Message(N_("must be a JSON object (a drand beacon or a NIST Beacon 2.0 pulse)"))
         )
     if "pulse" in data:
         return _nist(name, data)
@@ -193,8 +230,12 @@ def seed_from_beacon(path: Path) -> Seed:
         return _drand(name, data)
     raise _beacon_problem(
         name,
-        "is neither a drand beacon (fields 'round', 'randomness') nor a NIST Beacon 2.0 pulse "
-        "(field 'pulse' with 'pulseIndex', 'timeStamp', 'outputValue')",
+        Message(
+            N_(
+                "is neither a drand beacon (fields 'round', 'randomness') nor a NIST Beacon 2.0 "
+                "pulse (field 'pulse' with 'pulseIndex', 'timeStamp', 'outputValue')"
+            )
+        ),
     )
 
 
@@ -208,21 +249,42 @@ def seed_from_dice(rolls: str) -> Seed:
     (``"06"`` becomes ``6``), so the same rolls always give the same seed.
     """
     if rolls.strip() == "":
-        raise InputError([Problem("--dice: no rolls given (expected e.g. '3,6,1,5')")])
+        raise InputError([problem(N_("--dice: no rolls given (expected e.g. '3,6,1,5')"))])
     tokens = rolls.split(",")
     problems: list[Problem] = []
     values: list[int] = []
     for position, raw in enumerate(tokens, start=1):
         token = raw.strip()
-        where = f"--dice: roll {position} of {len(tokens)}"
+        where: dict[str, Any] = {"position": position, "count": len(tokens), "largest": MAX_DIE}
         if token == "":
-            problems.append(Problem(f"{where} is empty (two commas in a row, or one at an end?)"))
+            problems.append(
+                problem(
+                    N_(
+                        "--dice: roll {position} of {count} is empty (two commas in a row, or one "
+                        "at an end?)"
+                    ),
+                    **where,
+                )
+            )
         elif not _DIGITS.fullmatch(token):
             problems.append(
-                Problem(f"{where} ({token!r}) is not a whole number from 0 to {MAX_DIE}")
+                problem(
+                    N_(
+                        "--dice: roll {position} of {count} ({token}) is not a whole number from "
+                        "0 to {largest}"
+                    ),
+                    token=repr(token),
+                    **where,
+                )
             )
         elif int(token) > MAX_DIE:
-            problems.append(Problem(f"{where} ({token}) is above {MAX_DIE}"))
+            problems.append(
+                problem(
+                    N_("--dice: roll {position} of {count} ({token}) is above {largest}"),
+                    token=token,
+                    **where,
+                )
+            )
         else:
             values.append(int(token))
     if problems:
@@ -249,9 +311,11 @@ def read_commitments(path: Path) -> list[str]:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as error:
-        raise InputError([Problem(f"cannot be read ({error.strerror})", file=name)]) from None
+        raise InputError(
+            [problem(N_("cannot be read ({reason})"), file=name, reason=error.strerror)]
+        ) from None
     except UnicodeDecodeError:
-        raise InputError([Problem("is not UTF-8 text", file=name)]) from None
+        raise InputError([problem(N_("is not UTF-8 text"), file=name)]) from None
     problems: list[Problem] = []
     seen: dict[str, int] = {}
     digests: list[str] = []
@@ -262,21 +326,24 @@ def read_commitments(path: Path) -> list[str]:
         if len(entry) != COMMITMENT_HEX_DIGITS or not _HEX.fullmatch(entry):
             shown = entry if len(entry) <= 80 else entry[:77] + "..."
             problems.append(
-                Problem(
-                    f"not a SHA-256 commitment (expected {COMMITMENT_HEX_DIGITS} hex digits, "
-                    f"got {shown!r})",
+                problem(
+                    N_("not a SHA-256 commitment (expected {digits} hex digits, got {value})"),
                     file=name,
                     row=number,
+                    digits=COMMITMENT_HEX_DIGITS,
+                    value=repr(shown),
                 )
             )
             continue
         digest = entry.lower()
         if digest in seen:
             problems.append(
-                Problem(
-                    f"duplicate commitment {digest} (first on line {seen[digest]})",
+                problem(
+                    N_("duplicate commitment {digest} (first on line {first})"),
                     file=name,
                     row=number,
+                    digest=digest,
+                    first=seen[digest],
                 )
             )
             continue
@@ -285,7 +352,7 @@ def read_commitments(path: Path) -> list[str]:
     if problems:
         raise InputError(problems)
     if not digests:
-        raise InputError([Problem("has no commitments in it", file=name)])
+        raise InputError([problem(N_("has no commitments in it"), file=name)])
     return digests
 
 
@@ -305,27 +372,33 @@ def seed_from_reveals(
     if isinstance(secrets, str):  # a lone string is a sequence of characters: not what is meant
         secrets = [secrets]
     if not secrets:
-        raise InputError([Problem("--commitments needs at least one --reveal SECRET")])
+        raise InputError([problem(N_("--commitments needs at least one --reveal SECRET"))])
     problems: list[Problem] = []
     committed = set(commitments)
     revealed: dict[str, str] = {}
     for position, secret in enumerate(secrets, start=1):
-        _check_utf8(secret, f"--reveal number {position}")
+        _check_utf8(secret, Message(N_("--reveal number {position}"), position=position))
         digest = _sha256_hex(secret)
         if secret == "":
-            problems.append(Problem(f"--reveal number {position} is empty"))
+            problems.append(problem(N_("--reveal number {position} is empty"), position=position))
         elif digest in revealed:
             problems.append(
-                Problem(
-                    f"--reveal number {position} repeats an earlier reveal (SHA-256 {digest}); "
-                    "each party reveals its secret once"
+                problem(
+                    N_(
+                        "--reveal number {position} repeats an earlier reveal (SHA-256 {digest}); "
+                        "each party reveals its secret once"
+                    ),
+                    position=position,
+                    digest=digest,
                 )
             )
         elif digest not in committed:
             problems.append(
-                Problem(
-                    f"--reveal number {position} matches no commitment: its SHA-256 is {digest}",
+                problem(
+                    N_("--reveal number {position} matches no commitment: its SHA-256 is {digest}"),
                     file=name,
+                    position=position,
+                    digest=digest,
                 )
             )
         else:
@@ -336,10 +409,13 @@ def seed_from_reveals(
     if missing and not allow_missing:
         raise InputError(
             [
-                Problem(
-                    f"commitment {c} has no --reveal; the draw stops here (pass --allow-missing "
-                    "to draw without it, which the record notes)",
+                problem(
+                    N_(
+                        "commitment {digest} has no --reveal; the draw stops here (pass "
+                        "--allow-missing to draw without it, which the record notes)"
+                    ),
                     file=name,
+                    digest=c,
                 )
                 for c in missing
             ]
@@ -381,12 +457,12 @@ def resolve_seed(
     problems: list[Problem] = []
     if reveals and commitments is None:
         problems.append(
-            Problem("--reveal needs --commitments FILE (the SHA-256 digests published first)")
+            problem(N_("--reveal needs --commitments FILE (the SHA-256 digests published first)"))
         )
     if commitments is not None and not reveals:
-        problems.append(Problem("--commitments needs at least one --reveal SECRET"))
+        problems.append(problem(N_("--commitments needs at least one --reveal SECRET")))
     if allow_missing and not reveals and commitments is None:
-        problems.append(Problem("--allow-missing only applies with --reveal and --commitments"))
+        problems.append(problem(N_("--allow-missing only applies with --reveal and --commitments")))
     given = [
         flag
         for flag, present in (
@@ -399,9 +475,12 @@ def resolve_seed(
     ]
     if len(given) > 1:
         problems.append(
-            Problem(
-                f"give only one seed source, got {' and '.join(given)} "
-                "(choose one of --seed, --beacon, --dice, --reveal with --commitments)"
+            problem(
+                N_(
+                    "give only one seed source, got {given} "
+                    "(choose one of --seed, --beacon, --dice, --reveal with --commitments)"
+                ),
+                given=" and ".join(given),
             )
         )
     if problems:
@@ -417,10 +496,12 @@ def resolve_seed(
     if not allow_os:
         raise InputError(
             [
-                Problem(
-                    "no seed source given: a draw from a published commitment needs a seed "
-                    "announced in advance: --dice, --beacon, --reveal with --commitments, or "
-                    "--seed"
+                problem(
+                    N_(
+                        "no seed source given: a draw from a published commitment needs a seed "
+                        "announced in advance: --dice, --beacon, --reveal with --commitments, or "
+                        "--seed"
+                    )
                 )
             ]
         )

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sortition.errors import InputError, Problem, require_file
+from sortition.errors import N_, InputError, Message, Problem, problem, require_file
 from sortition.privacy.keys import PseudonymKey
 from sortition.privacy.pseudonyms import pseudonym
 
@@ -39,14 +40,23 @@ class IdList:
             self.given + other.given,
         )
 
-    def problem(self, position: int | None, message: str) -> Problem:
+    def problem(self, position: int | None, message: str | Message) -> Problem:
         """A problem with the id at ``position`` (None: with the list as a whole); when the ids
-        were mapped to pseudonyms, the message names the id as it was given."""
+        were mapped to pseudonyms, the message names the id as it was given (a ``Message``'s
+        ``id``, else the id quoted in the text)."""
+        if not isinstance(message, Message):
+            if position is not None and self.given:
+                quoted = f"'{self.ids[position]}'"
+                message = message.replace(quoted, f"'{self.given[position]}'")
+            message = Message(message.replace("{", "{{").replace("}", "}}"))
+        params: dict[str, Any] = dict(message.params)
         if position is None:
-            return Problem(message)
-        if self.given:
-            message = message.replace(f"'{self.ids[position]}'", f"'{self.given[position]}'")
-        return Problem(message, file=self.files[position], row=self.rows[position])
+            return problem(message.template, **params)
+        if self.given and "id" in params:
+            params["id"] = self.given[position]
+        return problem(
+            message.template, file=self.files[position], row=self.rows[position], **params
+        )
 
     def pseudonymised(self, key: PseudonymKey, length: int, known: Collection[str]) -> IdList:
         """The ids as a record that names people by keyed pseudonyms names them: each id given
@@ -66,7 +76,7 @@ def typed_ids(ids: Sequence[str]) -> IdList:
     cleaned = tuple(person.strip() for person in ids)
     empty = [i for i, person in enumerate(cleaned) if not person]
     if empty:
-        raise InputError([Problem("an id given on the command line is empty")])
+        raise InputError([problem(N_("an id given on the command line is empty"))])
     return IdList(cleaned, (None,) * len(cleaned), (None,) * len(cleaned))
 
 
@@ -77,7 +87,7 @@ def read_id_file(path: Path) -> IdList:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as error:
         raise InputError(
-            [Problem(f"is not UTF-8 text (byte {error.start})", file=path.name)]
+            [problem(N_("is not UTF-8 text (byte {byte})"), file=path.name, byte=error.start)]
         ) from None
     ids, rows = [], []
     for number, line in enumerate(text.splitlines(), start=1):

@@ -19,7 +19,7 @@ from sortition.dropouts.ids import IdList, typed_ids
 from sortition.engine.feasibility import DEFAULT_TIME_LIMIT, QuotaChange
 from sortition.engine.legacy import DEFAULT_MAX_ATTEMPTS
 from sortition.engine.objectives import PoolDistribution
-from sortition.errors import InfeasibleError, InputError, Problem
+from sortition.errors import N_, InfeasibleError, InputError, Problem, problem
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
 from sortition.io.pool import (
     PoolFile,
@@ -131,7 +131,7 @@ def replace_dropouts(
     ids that look personal are refused unless ``ids_are_public`` (as ``select`` does)."""
     if (seed is None) == (from_alternates is None):
         raise InputError(
-            [Problem("a replacement takes a seed, or alternates (--from-alternates), not both")]
+            [problem(N_("a replacement takes a seed, or alternates (--from-alternates), not both"))]
         )
     record_path, pool_path = Path(record_path), Path(pool_path)
     dropouts = dropouts if isinstance(dropouts, IdList) else typed_ids(dropouts)
@@ -141,10 +141,13 @@ def replace_dropouts(
     if previous["kind"] not in ("selection", "replacement"):
         raise InputError(
             [
-                Problem(
-                    f"is {previous['kind']} record: replacements build on a selection record "
-                    "or on an earlier replacement record",
+                problem(
+                    N_(
+                        "is {kind} record: replacements build on a selection record "
+                        "or on an earlier replacement record"
+                    ),
                     file=name,
+                    kind=previous["kind"],
                 )
             ]
         )
@@ -242,10 +245,14 @@ def read_original_pool(
     if digest != stated:
         raise InputError(
             [
-                Problem(
-                    f"is not the pool the panel was drawn from (canonical digest {digest}, "
-                    f"the selection record says {stated})",
+                problem(
+                    N_(
+                        "is not the pool the panel was drawn from (canonical digest {digest}, "
+                        "the selection record says {stated})"
+                    ),
                     file=pool_path.name,
+                    digest=digest,
+                    stated=stated,
                 )
             ]
         )
@@ -261,7 +268,13 @@ def read_alternates(
     document = read_record(path)
     if document["kind"] != "alternates":
         raise InputError(
-            [Problem(f"is {document['kind']} record, not an alternates record", file=str(path))]
+            [
+                problem(
+                    N_("is {kind} record, not an alternates record"),
+                    file=str(path),
+                    kind=document["kind"],
+                )
+            ]
         )
     RecordReader(path.name).texts(document, "alternates")
     chain = [previous]
@@ -271,10 +284,14 @@ def read_alternates(
     if stated not in {record_sha256(link) for link in chain}:
         raise InputError(
             [
-                Problem(
-                    f"was chosen for another panel (it builds on {stated}, which is not {name} "
-                    "nor a record it builds on)",
+                problem(
+                    N_(
+                        "was chosen for another panel (it builds on {stated}, which is not "
+                        "{record} nor a record it builds on)"
+                    ),
                     file=str(path),
+                    stated=stated,
+                    record=name,
                 )
             ]
         )

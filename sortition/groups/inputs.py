@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sortition.errors import InputError, Problem
+from sortition.errors import N_, InputError, Problem, problem
 from sortition.groups.problem import Fixed
 from sortition.households import household_key
 from sortition.io.pool import ID_COLUMN_GUESSES
@@ -42,11 +42,12 @@ def read_panel(
         found = find_column(table.header, name)
         if found is None:
             problems.append(
-                Problem(
-                    f"column not found ({table.missing_columns_hint([name])})",
-                    table.name,
-                    1,
-                    name,
+                problem(
+                    N_("column not found ({hint})"),
+                    file=table.name,
+                    row=1,
+                    column=name,
+                    hint=table.missing_columns_message([name]),
                 )
             )
         positions[name] = found
@@ -54,7 +55,7 @@ def read_panel(
         raise InputError(problems)
     frame, n = table.frame, len(table.frame)
     if n == 0:
-        raise InputError([Problem("the panel has no people", table.name)])
+        raise InputError([problem(N_("the panel has no people"), file=table.name)])
     ids = _ids(table, position, problems)
     if problems:
         raise InputError(problems)
@@ -78,7 +79,9 @@ def _id_position(table: Table, id_column: str | None) -> int | None:
         if found is not None:
             return found
     if id_column is not None:
-        raise InputError([Problem("id column not found", table.name, 1, id_column)])
+        raise InputError(
+            [problem(N_("id column not found"), file=table.name, row=1, column=id_column)]
+        )
     return None
 
 
@@ -92,10 +95,17 @@ def _ids(table: Table, position: int | None, problems: list[Problem]) -> tuple[s
     for i, person in enumerate(ids):
         row = table.row_number(i)
         if person == "":
-            problems.append(Problem("the id is empty", table.name, row, column))
+            problems.append(problem(N_("the id is empty"), file=table.name, row=row, column=column))
         elif person in seen:
             problems.append(
-                Problem(f"id '{person}' repeats row {seen[person]}", table.name, row, column)
+                problem(
+                    N_("id '{id}' repeats row {first}"),
+                    file=table.name,
+                    row=row,
+                    column=column,
+                    id=person,
+                    first=seen[person],
+                )
             )
         else:
             seen[person] = row
@@ -108,11 +118,12 @@ def _person(
     person = str(table.frame[position][i]).strip()
     if person not in index:
         problems.append(
-            Problem(
-                f"id '{person}' is not on the panel",
-                table.name,
-                table.row_number(i),
-                table.header[position],
+            problem(
+                N_("id '{id}' is not on the panel"),
+                file=table.name,
+                row=table.row_number(i),
+                column=table.header[position],
+                id=person,
             )
         )
         return -1
@@ -123,7 +134,9 @@ def read_together(path: PathLike, ids: Sequence[str]) -> list[tuple[int, int]]:
     """The pairs of a together file: its first two columns, one pair a row."""
     table = read_table(path)
     if len(table.header) < 2:
-        raise InputError([Problem("expected two columns of ids (id,id)", table.name, 1)])
+        raise InputError(
+            [problem(N_("expected two columns of ids (id,id)"), file=table.name, row=1)]
+        )
     index = {person: x for x, person in enumerate(ids)}
     _no_header(table, index, "a,b")
     problems: list[Problem] = []
@@ -133,8 +146,10 @@ def read_together(path: PathLike, ids: Sequence[str]) -> list[tuple[int, int]]:
         b = _person(table, i, 1, index, problems)
         if a >= 0 and a == b:
             problems.append(
-                Problem(
-                    "a person cannot be paired with themselves", table.name, table.row_number(i)
+                problem(
+                    N_("a person cannot be paired with themselves"),
+                    file=table.name,
+                    row=table.row_number(i),
                 )
             )
         elif a >= 0 and b >= 0:
@@ -148,7 +163,7 @@ def read_fixed(path: PathLike, ids: Sequence[str], tables: int, rounds: int) -> 
     """The pins of a fixed file: ``id,table[,round]`` (1-based; no round: every round)."""
     table = read_table(path)
     if len(table.header) < 2:
-        raise InputError([Problem("expected columns id,table[,round]", table.name, 1)])
+        raise InputError([problem(N_("expected columns id,table[,round]"), file=table.name, row=1)])
     index = {person: x for x, person in enumerate(ids)}
     _no_header(table, index, "id,table,round")
     problems: list[Problem] = []
@@ -169,11 +184,17 @@ def read_fixed(path: PathLike, ids: Sequence[str], tables: int, rounds: int) -> 
         for key in [(x, r)] + ([(x, None)] if r is not None else [(x, q) for q in range(rounds)]):
             if key in pins and pins[key][0] != t:
                 problems.append(
-                    Problem(
-                        f"{ids[x]} is pinned to table {t + 1} here and to table "
-                        f"{pins[key][0] + 1} on row {pins[key][1]}",
-                        table.name,
-                        row,
+                    problem(
+                        N_(
+                            "{id} is pinned to table {table} here and to table {other} "
+                            "on row {first}"
+                        ),
+                        file=table.name,
+                        row=row,
+                        id=ids[x],
+                        table=t + 1,
+                        other=pins[key][0] + 1,
+                        first=pins[key][1],
                     )
                 )
                 break
@@ -192,11 +213,15 @@ def _number(
     text = str(table.frame[position][i]).strip()
     if not text.isdigit() or not 1 <= int(text) <= most:
         problems.append(
-            Problem(
-                f"the {what} must be a whole number from 1 to {most}, got '{text}'",
-                table.name,
-                table.row_number(i),
-                table.header[position],
+            problem(
+                N_("the table must be a whole number from 1 to {most}, got '{value}'")
+                if what == "table"
+                else N_("the round must be a whole number from 1 to {most}, got '{value}'"),
+                file=table.name,
+                row=table.row_number(i),
+                column=table.header[position],
+                most=most,
+                value=text,
             )
         )
         return None
@@ -209,11 +234,15 @@ def _no_header(table: Table, index: dict[str, int], header: str) -> None:
     if table.header and table.header[0].strip() in index:
         raise InputError(
             [
-                Problem(
-                    f"row 1 starts with the id '{table.header[0].strip()}': the first row is "
-                    f"read as a header, so add one (such as {header})",
-                    table.name,
-                    1,
+                problem(
+                    N_(
+                        "row 1 starts with the id '{id}': the first row is read as a header, so "
+                        "add one (such as {header})"
+                    ),
+                    file=table.name,
+                    row=1,
+                    id=table.header[0].strip(),
+                    header=header,
                 )
             ]
         )

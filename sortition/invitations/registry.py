@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from sortition.errors import InputError, Problem, require_file
+from sortition.errors import N_, InputError, Message, problem, require_file
 from sortition.io.tables import (
     EXCEL_SUFFIXES,
     PARQUET_SUFFIXES,
@@ -73,7 +73,12 @@ def open_registry(path: Path) -> Registry:
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
         raise InputError(
-            [Problem("a registry is read as CSV (UTF-8) or Parquet: save it as one", path.name)]
+            [
+                problem(
+                    N_("a registry is read as CSV (UTF-8) or Parquet: save it as one"),
+                    file=path.name,
+                )
+            ]
         )
     check_content(path, suffix)
     if suffix in PARQUET_SUFFIXES:
@@ -81,7 +86,7 @@ def open_registry(path: Path) -> Registry:
             header = list(pq.ParquetFile(path).schema_arrow.names)
         except Exception as error:
             raise InputError(
-                [Problem(f"cannot be read as Parquet: {error}", file=path.name)]
+                [problem(N_("cannot be read as Parquet: {reason}"), file=path.name, reason=error)]
             ) from None
         _check_header(path.name, header)
         return Registry(path, "parquet", tuple(header), ",", size)
@@ -91,10 +96,10 @@ def open_registry(path: Path) -> Registry:
         line = first.decode("utf-8-sig").rstrip("\r\n")
     except UnicodeDecodeError:
         line = first.decode("utf-8-sig", errors="replace").rstrip("\r\n")
-        problem = invalid_utf8(path, detect_delimiter(line), blank_lines_count=False)
-        raise InputError([problem or Problem("is not UTF-8 text", file=path.name)]) from None
+        found = invalid_utf8(path, detect_delimiter(line), blank_lines_count=False)
+        raise InputError([found or problem(N_("is not UTF-8 text"), file=path.name)]) from None
     if not line.strip():
-        raise InputError([Problem("is empty or has no header line", file=path.name)])
+        raise InputError([problem(N_("is empty or has no header line"), file=path.name)])
     delimiter = detect_delimiter(line)
     header = next(csv.reader([line], delimiter=delimiter))
     _check_header(path.name, header)
@@ -110,18 +115,22 @@ def resolve_columns(
 ) -> RegistryColumns:
     """The named columns as the header spells them; InputError for any that is missing."""
     if allow_empty_household and not household_columns:
-        raise InputError([Problem("--allow-empty-household needs --household-columns")])
+        raise InputError([problem(N_("--allow-empty-household needs --household-columns"))])
     header = list(registry.header)
     problems = []
 
-    def lookup(wanted: str, flag: str, why: str) -> str:
+    def lookup(wanted: str, flag: str, why: str | Message) -> str:
         position = find_column(header, wanted)
         if position is None:
             problems.append(
-                Problem(
-                    f"has no column '{wanted}' ({flag}){why}; its columns are " + ", ".join(header),
+                problem(
+                    N_("has no column '{wanted}' ({flag}){why}; its columns are {columns}"),
                     file=registry.name,
                     row=1,
+                    wanted=wanted,
+                    flag=flag,
+                    why=why,
+                    columns=", ".join(header),
                 )
             )
             return wanted
@@ -130,7 +139,12 @@ def resolve_columns(
     id_name = lookup(
         id_column,
         "--id-column",
-        ": a registry needs an id column, since row numbers would depend on the file's order",
+        Message(
+            N_(
+                ": a registry needs an id column, since row numbers would depend on the "
+                "file's order"
+            )
+        ),
     )
     households = tuple(lookup(c, "--household-columns", "") for c in household_columns)
     stratum = lookup(stratify_by, "--stratify-by", "") if stratify_by is not None else None
@@ -192,16 +206,16 @@ def iter_batches(registry: Registry, names: Sequence[str] | None = None) -> Iter
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         if registry.format == "csv" and ("UTF8" in message or isinstance(error, UnicodeError)):
             # pyarrow names neither the row nor the byte: find them (the first bad byte).
-            problem = invalid_utf8(registry.path, registry.delimiter, blank_lines_count=False)
-            if problem is not None:
-                raise InputError([problem]) from None
+            found = invalid_utf8(registry.path, registry.delimiter, blank_lines_count=False)
+            if found is not None:
+                raise InputError([found]) from None
         if registry.format == "csv" and "CSV parse error" in message:
-            problem = field_count_problem(
-                registry.path, registry.delimiter, blank_lines_count=False
-            )
-            if problem is not None:
-                raise InputError([problem]) from None
-        raise InputError([Problem(f"cannot be read: {message}", file=registry.name)]) from None
+            found = field_count_problem(registry.path, registry.delimiter, blank_lines_count=False)
+            if found is not None:
+                raise InputError([found]) from None
+        raise InputError(
+            [problem(N_("cannot be read: {reason}"), file=registry.name, reason=message)]
+        ) from None
 
 
 def _check_unclosed_quote(registry: Registry, row: int, last_cell: str) -> None:
@@ -217,9 +231,11 @@ def _check_unclosed_quote(registry: Registry, row: int, last_cell: str) -> None:
     if ends_with_cell:
         raise InputError(
             [
-                Problem(
-                    'a quote (") opens a field here that is never closed, so the rest of the '
-                    "file would be one cell: close the quote or remove it",
+                problem(
+                    N_(
+                        'a quote (") opens a field here that is never closed, so the rest of the '
+                        "file would be one cell: close the quote or remove it"
+                    ),
                     file=registry.name,
                     row=row,
                     column=registry.header[-1],

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sortition.cancel import committing
-from sortition.errors import InputError, Problem
+from sortition.errors import N_, InputError, Message, problem
 
 MARKER = ".sortition-output"
 """The hidden file every output folder gets: it lists the files sortition wrote there, so that
@@ -33,42 +33,57 @@ def check_output_dir(out: Path, force: bool, inputs: Sequence[Path] = ()) -> Non
     """
     resolved = _absolute(out)
     if resolved.exists() and not resolved.is_dir():
-        raise InputError([Problem("exists and is not a folder", file=str(out))])
+        raise InputError([problem(N_("exists and is not a folder"), file=str(out))])
     real = Path(os.path.realpath(resolved))
     for source in inputs:
         if _is_within(Path(os.path.realpath(source)), real):
             raise InputError(
                 [
-                    Problem(
-                        f"holds the input file {source}; choose another --out folder (--force "
-                        "would delete the input)",
+                    problem(
+                        N_(
+                            "holds the input file {source}; choose another --out folder (--force "
+                            "would delete the input)"
+                        ),
                         file=str(out),
+                        source=source,
                     )
                 ]
             )
     if _is_within(Path(os.path.realpath(Path.cwd())), real):
         raise InputError(
-            [Problem("is the current folder or holds it; choose a new --out folder", str(out))]
+            [
+                problem(
+                    N_("is the current folder or holds it; choose a new --out folder"),
+                    file=str(out),
+                )
+            ]
         )
     if resolved.is_dir():
         entries = sorted(entry.name for entry in resolved.iterdir())
         if entries and not force:
             hint = (
-                "pass --force to replace this earlier output"
+                Message(N_("pass --force to replace this earlier output"))
                 if _foreign_entries(resolved, entries) == []
-                else "choose another --out folder (--force replaces only a folder sortition wrote)"
+                else Message(
+                    N_(
+                        "choose another --out folder (--force replaces only a folder sortition "
+                        "wrote)"
+                    )
+                )
             )
-            raise InputError([Problem(f"is not empty; {hint}", file=str(out))])
+            raise InputError([problem(N_("is not empty; {hint}"), file=str(out), hint=hint)])
         if entries:
             foreign = _foreign_entries(resolved, entries)
             if foreign is None:
                 raise InputError(
                     [
-                        Problem(
-                            "was not written by sortition (it has no "
-                            f"{MARKER} file), so --force will not replace it; choose another "
-                            "--out folder",
+                        problem(
+                            N_(
+                                "was not written by sortition (it has no {marker} file), so "
+                                "--force will not replace it; choose another --out folder"
+                            ),
                             file=str(out),
+                            marker=MARKER,
                         )
                     ]
                 )
@@ -76,10 +91,13 @@ def check_output_dir(out: Path, force: bool, inputs: Sequence[Path] = ()) -> Non
                 shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
                 raise InputError(
                     [
-                        Problem(
-                            f"holds files sortition did not write ({shown}), so --force will "
-                            "not replace it; move them or choose another --out folder",
+                        problem(
+                            N_(
+                                "holds files sortition did not write ({files}), so --force will "
+                                "not replace it; move them or choose another --out folder"
+                            ),
                             file=str(out),
+                            files=shown,
                         )
                     ]
                 )
@@ -133,17 +151,24 @@ def _check_writable(out: Path, resolved: Path) -> None:
     existing = resolved.parent
     while not existing.exists():
         existing = existing.parent
-    problem = None
     if not existing.is_dir():
-        problem = f"cannot be created: {existing} is not a folder"
-    else:
-        try:
-            probe = tempfile.mkdtemp(prefix=".sortition-probe.", dir=existing)
-            os.rmdir(probe)
-        except OSError as error:
-            problem = f"cannot be written ({error.strerror or error})"
-    if problem is not None:
-        raise InputError([Problem(problem, file=str(out))])
+        raise InputError(
+            [
+                problem(
+                    N_("cannot be created: {existing} is not a folder"),
+                    file=str(out),
+                    existing=existing,
+                )
+            ]
+        )
+    try:
+        probe = tempfile.mkdtemp(prefix=".sortition-probe.", dir=existing)
+        os.rmdir(probe)
+    except OSError as error:
+        reason = error.strerror or error
+        raise InputError(
+            [problem(N_("cannot be written ({reason})"), file=str(out), reason=reason)]
+        ) from None
 
 
 @contextmanager

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from sortition.engine.subset import best_subset
-from sortition.errors import InputError, Problem
+from sortition.errors import N_, InputError, Message, problem
 from sortition.io.outputs import json_text
 from sortition.model import Instance, Pool, Quotas, ValueQuota
 from sortition.record.reader import RecordReader, record_instance
@@ -109,34 +109,42 @@ def chain_state(record: dict[str, Any], name: str = "replacement.json") -> Chain
 
 def id_problems(
     state: ChainState, dropouts: Sequence[str], unavailable: Sequence[str]
-) -> list[tuple[str, int | None, str]]:
+) -> list[tuple[str, int | None, Message]]:
     """Why these dropouts and unavailable people cannot be used for the next round, as (list,
     position in it or None, message); empty when they can. A dropout must be on the current
     panel, an unavailable person in the pool and not on it; nobody twice."""
-    problems: list[tuple[str, int | None, str]] = []
+    problems: list[tuple[str, int | None, Message]] = []
     on_panel = set(state.panel)
     in_pool = set(state.instance.pool.ids)
     if not dropouts:
-        problems.append(("dropouts", None, "no dropouts given: a replacement needs at least one"))
+        message = Message(N_("no dropouts given: a replacement needs at least one"))
+        problems.append(("dropouts", None, message))
     for i, person in enumerate(dropouts):
         if person not in on_panel:
-            where = "in the pool but " if person in in_pool else ""
-            message = f"dropout '{person}' is {where}not on the current panel"
+            message = (
+                Message(N_("dropout '{id}' is in the pool but not on the current panel"), id=person)
+                if person in in_pool
+                else Message(N_("dropout '{id}' is not on the current panel"), id=person)
+            )
             problems.append(("dropouts", i, message))
     for i, person in enumerate(unavailable):
         if person not in in_pool:
-            problems.append(("unavailable", i, f"unavailable '{person}' is not in the pool"))
+            message = Message(N_("unavailable '{id}' is not in the pool"), id=person)
+            problems.append(("unavailable", i, message))
         elif person in on_panel:
-            message = (
-                f"unavailable '{person}' is on the current panel (a member who cannot come is "
-                "a dropout)"
+            message = Message(
+                N_(
+                    "unavailable '{id}' is on the current panel (a member who cannot come is "
+                    "a dropout)"
+                ),
+                id=person,
             )
             problems.append(("unavailable", i, message))
     for what, people in (("dropouts", dropouts), ("unavailable", unavailable)):
         seen: set[str] = set()
         for i, person in enumerate(people):
             if person in seen:
-                problems.append((what, i, f"'{person}' is listed twice"))
+                problems.append((what, i, Message(N_("'{id}' is listed twice"), id=person)))
             seen.add(person)
     return problems
 
@@ -172,7 +180,12 @@ def replacement_basis(
     ``only`` (the alternates chosen after the draw), the candidates among those people only."""
     problems = id_problems(state, dropouts, unavailable)
     if problems:
-        raise InputError([Problem(f"{what}: {message}") for what, _, message in problems])
+        raise InputError(
+            [
+                problem(N_("{list}: {message}"), list=what, message=message)
+                for what, _, message in problems
+            ]
+        )
     original = state.instance
     pool = original.pool
     position = {person: i for i, person in enumerate(pool.ids)}

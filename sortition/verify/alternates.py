@@ -16,6 +16,7 @@ import numpy as np
 
 from sortition.engine import alternates as al
 from sortition.engine.dropout_model import model_from_record, panel_stay
+from sortition.errors import N_, Message
 from sortition.record.reader import RecordReader
 from sortition.record.replacement import chain_state, record_sha256
 from sortition.verify.items import CheckItem, VerifyRequest, item_from, shortlist, version_item
@@ -57,19 +58,37 @@ def verify_alternates(request: VerifyRequest) -> list[CheckItem]:
             "builds on",
             []
             if stated == digest
-            else [f"the record states {stated}, the embedded one hashes to {digest}"],
-            f"the {previous['kind']} record it embeds hashes to {digest}",
+            else [
+                Message(
+                    N_("the record states {stated}, the embedded one hashes to {digest}"),
+                    stated=stated,
+                    digest=digest,
+                )
+            ],
+            Message(
+                N_("the {kind} record it embeds hashes to {digest}"),
+                kind=previous["kind"],
+                digest=digest,
+            ),
         ),
         _people_item("alternates", reader.texts(record, "alternates"), derived["optimal"]),
     ]
     baselines = reader.mapping(record, "baselines")
-    problems = []
+    problems: list[str] = []
     for method in al.METHODS[1:]:
         listed = baselines.get(method)
         if listed != derived[method]:
             gives = _short(derived[method])
-            problems.append(f"{method}: the record lists {_short(listed)}, the seed gives {gives}")
-    items.append(item_from("baselines", problems, "both baselines' sets re-derived from the seed"))
+            problems.append(
+                Message(
+                    N_("{method}: the record lists {listed}, the seed gives {gives}"),
+                    method=method,
+                    listed=_short(listed),
+                    gives=gives,
+                )
+            )
+    detail = Message(N_("both baselines' sets re-derived from the seed"))
+    items.append(item_from("baselines", problems, detail))
     figures = {method: value.as_record() for method, value in choice.figures.items()}
     stated_figures = reader.mapping(record, "figures")
     differ = [m for m in figures if stated_figures.get(m) != figures[m]]
@@ -78,13 +97,23 @@ def verify_alternates(request: VerifyRequest) -> list[CheckItem]:
         item_from(
             "figures",
             [
-                f"{m}: the record says {stated_figures.get(m)}, re-run gives {figures.get(m)}"
+                Message(
+                    N_("{method}: the record says {stated}, re-run gives {computed}"),
+                    method=m,
+                    stated=stated_figures.get(m),
+                    computed=figures.get(m),
+                )
                 for m in differ
             ],
-            "every figure of the comparison re-run on the same fresh scenarios: optimal "
-            f"{figures['optimal']['mean_deviation']:.3f}, scaled quotas "
-            f"{figures['scaled quotas']['mean_deviation']:.3f}, nearest neighbour "
-            f"{figures['nearest neighbour']['mean_deviation']:.3f}",
+            Message(
+                N_(
+                    "every figure of the comparison re-run on the same fresh scenarios: optimal "
+                    "{optimal}, scaled quotas {scaled}, nearest neighbour {nearest}"
+                ),
+                optimal=f"{figures['optimal']['mean_deviation']:.3f}",
+                scaled=f"{figures['scaled quotas']['mean_deviation']:.3f}",
+                nearest=f"{figures['nearest neighbour']['mean_deviation']:.3f}",
+            ),
         )
     )
     return items
@@ -96,12 +125,16 @@ def _short(people: Any) -> str:
 
 def _people_item(name: str, listed: list[str], derived: list[str]) -> CheckItem:
     if listed == derived:
-        return CheckItem(name, True, f"{len(derived)} people, re-derived from the seed")
+        detail = Message(N_("{people} people, re-derived from the seed"), people=len(derived))
+        return CheckItem(name, True, detail)
     extra = sorted(set(listed) - set(derived))
     missing = sorted(set(derived) - set(listed))
     return CheckItem(
         name,
         False,
-        f"the record has {_short(extra)} which the re-run does not give; the re-run gives "
-        f"{_short(missing)}",
+        Message(
+            N_("the record has {extra} which the re-run does not give; the re-run gives {missing}"),
+            extra=_short(extra),
+            missing=_short(missing),
+        ),
     )

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sortition.engine.diversity import DIVERSITY_OBJECTIVE
-from sortition.errors import N_, InfeasibleError, Message
+from sortition.errors import N_, InfeasibleError, Message, Problem
 from sortition.record.build import needs_a_panel
 from sortition.record.reader import (
     RecordReader,
@@ -96,7 +96,7 @@ def panels_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
 
 def _document_problems(selection: SelectionParts, fair: FairParts) -> list[str]:
     """The distribution's algorithm, k, number of people and path against the record's."""
-    problems = []
+    problems: list[str] = []
     document = fair.document
     for key, expected in (
         ("algorithm", selection.algorithm),
@@ -105,34 +105,51 @@ def _document_problems(selection: SelectionParts, fair: FairParts) -> list[str]:
     ):
         if key in document and document[key] != expected:
             problems.append(
-                f"the distribution's {key} is {document[key]!r}, the record's {expected!r}"
+                Message(
+                    N_("the distribution's {key} is {stated}, the record's {expected}"),
+                    key=key,
+                    stated=repr(document[key]),
+                    expected=repr(expected),
+                )
             )
     parameters = selection.record.get("parameters")
     stated_path = parameters.get("path") if isinstance(parameters, dict) else None
     if stated_path is not None and stated_path != fair.path:
         problems.append(
-            f"the distribution's path is {fair.path!r}, the parameters say {stated_path!r}"
+            Message(
+                N_("the distribution's path is {path}, the parameters say {stated}"),
+                path=repr(fair.path),
+                stated=repr(stated_path),
+            )
         )
     return problems
 
 
 def _unit_problems(fair: FairParts, pool_rows: dict[str, dict[str, Any]]) -> list[str]:
     """Types path: the units list every person of the pool once, each with the unit's values."""
-    problems = []
+    problems: list[str] = []
     listed = [p for members in fair.units for p in members]
     unknown = sorted(set(listed) - set(pool_rows))
     twice = sorted(p for p, count in Counter(listed).items() if count > 1)
     missing = sorted(set(pool_rows) - set(listed))
     if unknown:
-        problems.append(f"units list ids not in the pool: {shortlist(unknown)}")
+        problems.append(
+            Message(N_("units list ids not in the pool: {ids}"), ids=shortlist(unknown))
+        )
     if twice:
-        problems.append(f"units list ids twice: {shortlist(twice)}")
+        problems.append(Message(N_("units list ids twice: {ids}"), ids=shortlist(twice)))
     if missing:
-        problems.append(f"people in no unit: {shortlist(missing)}")
+        problems.append(Message(N_("people in no unit: {ids}"), ids=shortlist(missing)))
     for u, (members, values) in enumerate(zip(fair.units, fair.unit_values, strict=True)):
         odd = [p for p in members if p in pool_rows and pool_rows[p]["values"] != values]
         if odd:
-            problems.append(f"unit {u}: {shortlist(odd)} do not have the unit's values")
+            problems.append(
+                Message(
+                    N_("unit {unit}: {ids} do not have the unit's values"),
+                    unit=u,
+                    ids=shortlist(odd),
+                )
+            )
     return problems
 
 
@@ -156,18 +173,31 @@ def _people_panel_problems(
     """Person path: panel ``number`` has k different people of the pool, meets every quota and
     the household rule."""
     pool_rows, k = selection.pool_rows, selection.instance.k
-    problems = []
+    problems: list[str] = []
     if len(members) != k:
-        problems.append(f"panel {number} has {len(members)} people, not {k}")
+        problems.append(
+            Message(
+                N_("panel {number} has {people} people, not {k}"),
+                number=number,
+                people=len(members),
+                k=k,
+            )
+        )
     if len(set(members)) != len(members):
-        problems.append(f"panel {number} lists someone twice")
+        problems.append(Message(N_("panel {number} lists someone twice"), number=number))
     strangers = [p for p in members if p not in pool_rows]
     if strangers:
-        problems.append(f"panel {number} has ids not in the pool: {shortlist(strangers)}")
+        problems.append(
+            Message(
+                N_("panel {number} has ids not in the pool: {ids}"),
+                number=number,
+                ids=shortlist(strangers),
+            )
+        )
     for problem in quota_problems(members, pool_rows, selection.quota_rows):
-        problems.append(f"panel {number}: {problem}")
+        problems.append(Message(N_("panel {number}: {problem}"), number=number, problem=problem))
     for problem in household_problems(members, pool_rows):
-        problems.append(f"panel {number}: {problem}")
+        problems.append(Message(N_("panel {number}: {problem}"), number=number, problem=problem))
     return problems
 
 
@@ -181,12 +211,25 @@ def _type_panel_problems(
     """Types path: panel ``number`` (a count per unit) has k people, no more of a unit than it
     has, meets every quota, and no choice of members can take two people of one household."""
     pool_rows, k = selection.pool_rows, selection.instance.k
-    problems = []
+    problems: list[str] = []
     if sum(per_unit.values()) != k:
-        problems.append(f"panel {number} has {sum(per_unit.values())} people, not {k}")
+        problems.append(
+            Message(
+                N_("panel {number} has {people} people, not {k}"),
+                number=number,
+                people=sum(per_unit.values()),
+                k=k,
+            )
+        )
     over = [str(u) for u, c in sorted(per_unit.items()) if c > len(fair.units[u])]
     if over:
-        problems.append(f"panel {number} takes more than a unit has from units {shortlist(over)}")
+        problems.append(
+            Message(
+                N_("panel {number} takes more than a unit has from units {units}"),
+                number=number,
+                units=shortlist(over),
+            )
+        )
     # Quotas: each unit's count goes to its members' values (all the same, checked above).
     counted: Counter[tuple[str, str]] = Counter()
     for unit, count in per_unit.items():
@@ -198,7 +241,15 @@ def _type_panel_problems(
         have = counted[(q["feature"], q["value"])]
         if not q["min"] <= have <= q["max"]:
             problems.append(
-                f"panel {number}: {q['feature']} {q['value']}: {have}, quota {q['min']}-{q['max']}"
+                Message(
+                    N_("panel {number}: {feature} {value}: {have}, quota {min}-{max}"),
+                    number=number,
+                    feature=q["feature"],
+                    value=q["value"],
+                    have=have,
+                    min=q["min"],
+                    max=q["max"],
+                )
             )
     # Households: the most members any choice could take from one household.
     most: Counter[int] = Counter()
@@ -207,7 +258,13 @@ def _type_panel_problems(
             most[household] += min(count, size)
     shared = [str(h) for h, m in sorted(most.items()) if m > 1]
     if shared:
-        problems.append(f"panel {number} can take two people of households {shortlist(shared)}")
+        problems.append(
+            Message(
+                N_("panel {number} can take two people of households {households}"),
+                number=number,
+                households=shortlist(shared),
+            )
+        )
     return problems
 
 
@@ -343,38 +400,61 @@ def certificate_check(
     the people on some feasible panel), the panel size and GOLDILOCKS's gamma; DIVERSIMAX's
     from ``panel_score``, the diversity score of its one panel (docs/diversity.md)."""
     if not isinstance(certificate, dict):
-        return CheckItem("certificate", False, "the distribution has no 'certificate'")
+        detail = Message(N_("the distribution has no 'certificate'"))
+        return CheckItem("certificate", False, detail)
     objective, sense = certificate.get("objective"), certificate.get("sense")
     numbers = {key: certificate.get(key) for key in ("bound", "value", "gap")}
     known = objective in _CERTIFIED_OBJECTIVES or objective == DIVERSITY_OBJECTIVE
     if not known or sense not in ("max", "min"):
-        return CheckItem(
-            "certificate", False, f"unknown objective {objective!r} or sense {sense!r}"
+        detail = Message(
+            N_("unknown objective {objective} or sense {sense}"),
+            objective=repr(objective),
+            sense=repr(sense),
         )
+        return CheckItem("certificate", False, detail)
     if not all(is_number(v) for v in numbers.values()):
-        return CheckItem("certificate", False, f"bound, value and gap must be numbers: {numbers}")
+        detail = Message(N_("bound, value and gap must be numbers: {numbers}"), numbers=numbers)
+        return CheckItem("certificate", False, detail)
     bound, value, gap = (float(numbers[key] or 0.0) for key in ("bound", "value", "gap"))
-    problems = []
+    problems: list[str] = []
     if objective == DIVERSITY_OBJECTIVE:
         # DIVERSIMAX: the score of its panel, from the record's pool (docs/diversity.md)
         if panel_score is None:
-            problems.append("a diversity score needs the people of its panel")
+            problems.append(Message(N_("a diversity score needs the people of its panel")))
         else:
             reached = panel_score()
             if abs(reached - value) > WEIGHT_TOLERANCE:
-                problems.append(f"value {value!r}, the distribution's panel scores {reached!r}")
+                problems.append(
+                    Message(
+                        N_("value {value}, the distribution's panel scores {reached}"),
+                        value=repr(value),
+                        reached=repr(reached),
+                    )
+                )
     elif selectable:
         reached = _CERTIFIED_OBJECTIVES[str(objective)](k, gamma, everyone, selectable)
         if abs(reached - value) > WEIGHT_TOLERANCE:
-            problems.append(f"value {value!r}, the distribution gives {reached!r}")
+            problems.append(
+                Message(
+                    N_("value {value}, the distribution gives {reached}"),
+                    value=repr(value),
+                    reached=repr(reached),
+                )
+            )
     difference = bound - value if sense == "max" else value - bound
     expected_gap = max(0.0, difference)
     if objective != "mean log probability":
         expected_gap /= max(abs(bound), 1e-300)
     if abs(expected_gap - gap) > WEIGHT_TOLERANCE:
-        problems.append(f"gap {gap!r}, its bound and value give {expected_gap!r}")
+        problems.append(
+            Message(
+                N_("gap {gap}, its bound and value give {expected}"),
+                gap=repr(gap),
+                expected=repr(expected_gap),
+            )
+        )
     if problems:
-        return CheckItem("certificate", False, "; ".join(problems))
+        return CheckItem("certificate", False, joined(problems, "; "))
     verdict = (
         Message(N_("optimal (certified)"))
         if gap <= CERTIFIED_GAP
@@ -402,10 +482,14 @@ def _certificate_difference(fair: FairParts, recomputed: dict[str, Any] | None) 
     if not isinstance(stated, dict):
         return None
     if recomputed is None:
-        return "the algorithm run again gives no certificate"
+        return Message(N_("the algorithm run again gives no certificate"))
     bound = stated.get("bound")
     if not is_number(bound) or abs(float(bound) - float(recomputed["bound"])) > RECOMPUTE_TOLERANCE:
-        return f"certificate bound: record {bound!r}, recomputed {recomputed['bound']!r}"
+        return Message(
+            N_("certificate bound: record {stated}, recomputed {recomputed}"),
+            stated=repr(bound),
+            recomputed=repr(recomputed["bound"]),
+        )
     return None
 
 
@@ -416,10 +500,14 @@ def _diversity_difference(fair: FairParts, recomputed: DiversityPrice | None) ->
     if not isinstance(stated, dict):
         return None
     if recomputed is None:
-        return "the algorithm run again has no diversity bound"
+        return Message(N_("the algorithm run again has no diversity bound"))
     best = stated.get("best")
     if not is_number(best) or abs(float(best) - recomputed.best) > RECOMPUTE_TOLERANCE:
-        return f"best diversity score: record {best!r}, recomputed {recomputed.best!r}"
+        return Message(
+            N_("best diversity score: record {stated}, recomputed {recomputed}"),
+            stated=repr(best),
+            recomputed=repr(recomputed.best),
+        )
     return None
 
 
@@ -447,9 +535,13 @@ def recompute_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
             diversity_within=float(within) if is_number(within) else None,
         )
     except InfeasibleError as error:
-        return CheckItem(
-            "recompute", False, f"{algorithm.upper()} on the record's inputs fails: {error}"
+        why: str | Problem = error.problems[0] if len(error.problems) == 1 else str(error)
+        detail = Message(
+            N_("{algorithm} on the record's inputs fails: {error}"),
+            algorithm=algorithm.upper(),
+            error=why,
         )
+        return CheckItem("recompute", False, detail)
     probability = result.person_probability
     ids = instance.pool.ids
     stated = fair.probabilities
@@ -485,7 +577,12 @@ def recompute_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
     if difference is None:
         difference = _diversity_difference(fair, result.diversity)
     if difference is not None:
-        return CheckItem("recompute", False, f"{algorithm.upper()} run again: {difference}")
+        detail = Message(
+            N_("{algorithm} run again: {difference}"),
+            algorithm=algorithm.upper(),
+            difference=difference,
+        )
+        return CheckItem("recompute", False, detail)
     template = (
         N_(
             "{algorithm} run again gives every person's probability within {tolerance} "
@@ -527,7 +624,8 @@ def lottery_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
     stated_change = reader.number(record, "lottery.max_change")
     k, m = selection.instance.k, len(panels)
     if m != reader.integer(record, "lottery.m", minimum=1):
-        return CheckItem("lottery", False, f"'lottery.m' is not the {m} panels listed")
+        detail = Message(N_("'lottery.m' is not the {m} panels listed"), m=m)
+        return CheckItem("lottery", False, detail)
     appearances: Counter[str] = Counter()
     listed: list[list[str]] = []
     for number, panel in enumerate(panels, start=1):
@@ -535,9 +633,12 @@ def lottery_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
         problems = quota_problems(people, selection.pool_rows, selection.quota_rows)
         problems += household_problems(people, selection.pool_rows)
         if len(set(people)) != k or not set(people) <= selection.pool_rows.keys():
-            problems.append(f"not {k} distinct people of the pool")
+            problems.append(Message(N_("not {k} distinct people of the pool"), k=k))
         if problems:
-            return CheckItem("lottery", False, f"panel {number}: {shortlist(problems)}")
+            detail = Message(
+                N_("panel {number}: {problem}"), number=number, problem=shortlist(problems)
+            )
+            return CheckItem("lottery", False, detail)
         appearances.update(people)
         listed.append(people)
     stated = reader.mapping(record, "probabilities")
@@ -546,16 +647,25 @@ def lottery_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
         return CheckItem(
             "lottery",
             False,
-            f"cannot be checked: the recorded probabilities of {shortlist(not_numbers)} are not "
-            "numbers",
+            Message(
+                N_("cannot be checked: the recorded probabilities of {ids} are not numbers"),
+                ids=shortlist(not_numbers),
+            ),
         )
     probability = {person: float(stated.get(person, 0.0)) for person in selection.pool_rows}
     change = max(abs(appearances[p] / m - probability[p]) for p in selection.pool_rows)
     problems = []
     if abs(change - stated_change) > CHANGE_TOLERANCE:
         problems.append(
-            f"the {m} panels move a person's probability by at most {change:.6f}, the record "
-            f"states {stated_change:.6f}"
+            Message(
+                N_(
+                    "the {m} panels move a person's probability by at most {change}, the record "
+                    "states {stated}"
+                ),
+                m=m,
+                change=f"{change:.6f}",
+                stated=f"{stated_change:.6f}",
+            )
         )
     left_out = [
         p
@@ -563,25 +673,47 @@ def lottery_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
         if appearances[p] == 0 and needs_a_panel(probability[p], m)
     ]
     if left_out:
-        who = "1 volunteer whose" if len(left_out) == 1 else f"{len(left_out)} volunteers whose"
-        are = "is" if len(left_out) == 1 else "are"
-        problems.append(
-            f"{who} probability is at least 1/{m} {are} on none of the {m} panels: "
-            f"{shortlist(left_out, MAX_LEFT_OUT)}"
+        template = (
+            N_(
+                "1 volunteer whose probability is at least 1/{m} is on none of the {m} panels: "
+                "{ids}"
+            )
+            if len(left_out) == 1
+            else N_(
+                "{count} volunteers whose probability is at least 1/{m} are on none of the {m} "
+                "panels: {ids}"
+            )
         )
+        values: dict[str, object] = {"m": m, "ids": shortlist(left_out, MAX_LEFT_OUT)}
+        if len(left_out) > 1:
+            values["count"] = len(left_out)
+        problems.append(Message(template, **values))
     lottery = reader.mapping(record, "lottery")
     bound = lottery.get("lower_bound")
     if bound is not None and (not is_number(bound) or float(bound) > change + CHANGE_TOLERANCE):
-        problems.append(f"the stated lower bound {bound!r} is above the change {change:.6f}")
+        problems.append(
+            Message(
+                N_("the stated lower bound {bound} is above the change {change}"),
+                bound=repr(bound),
+                change=f"{change:.6f}",
+            )
+        )
     from_distribution = _distribution_panel_count(listed, fair)
     stated_from = lottery.get("distribution_panels")
     if stated_from is not None and stated_from != from_distribution:
         problems.append(
-            f"{from_distribution} of the {m} panels are panels of the distribution, the record "
-            f"states {stated_from!r}"
+            Message(
+                N_(
+                    "{count} of the {m} panels are panels of the distribution, the record states "
+                    "{stated}"
+                ),
+                count=from_distribution,
+                m=m,
+                stated=repr(stated_from),
+            )
         )
     if problems:
-        return CheckItem("lottery", False, "; ".join(problems))
+        return CheckItem("lottery", False, joined(problems, "; "))
     detail = Message(
         N_(
             "{m} feasible panels ({from_distribution} of them panels of the distribution); "

@@ -8,7 +8,8 @@ from fractions import Fraction
 import numpy as np
 
 from sortition.engine.diversity import DiversityMeasure, measure_of
-from sortition.verify.items import CheckItem
+from sortition.errors import N_, Message
+from sortition.verify.items import CheckItem, joined
 from sortition.verify.parts import FairParts, SelectionParts
 
 # Recorded scores are floats of exact fractions; another implementation may round differently.
@@ -59,13 +60,23 @@ def drawn_diversity_item(selection: SelectionParts, fair: FairParts) -> CheckIte
         return CheckItem(
             "diversity",
             False,
-            f"the drawn panel scores {float(score):.9g}, the certificate states {stated!r}",
+            Message(
+                N_("the drawn panel scores {score}, the certificate states {stated}"),
+                score=f"{float(score):.9g}",
+                stated=repr(stated),
+            ),
         )
     return CheckItem(
         "diversity",
         True,
-        f"the drawn panel scores {float(score):.9g} over all {len(measure.intersections)} "
-        "eligible intersections, the score the certificate states",
+        Message(
+            N_(
+                "the drawn panel scores {score} over all {intersections} eligible intersections, "
+                "the score the certificate states"
+            ),
+            score=f"{float(score):.9g}",
+            intersections=len(measure.intersections),
+        ),
     )
 
 
@@ -78,31 +89,75 @@ def bound_item(selection: SelectionParts, fair: FairParts) -> CheckItem | None:
         return None
     numbers = {key: stated.get(key) if isinstance(stated, dict) else None for key in _KEYS}
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in numbers.values()):
-        return CheckItem("diversity bound", False, f"{', '.join(_KEYS)} must be numbers")
+        detail = Message(N_("{keys} must be numbers"), keys=", ".join(_KEYS))
+        return CheckItem("diversity bound", False, detail)
     within, best, limit = (float(numbers[key] or 0.0) for key in _KEYS)
     parameters = selection.record.get("parameters")
-    problems = []
+    problems: list[str] = []
     if not isinstance(parameters, dict) or parameters.get("diversity_within") != within:
-        problems.append(f"parameters.diversity_within is not the distribution's {within!r}")
+        problems.append(
+            Message(
+                N_("parameters.diversity_within is not the distribution's {within}"),
+                within=repr(within),
+            )
+        )
     expected = float(Fraction(best) * (1 + Fraction(repr(within))))
     if abs(expected - limit) > SCORE_TOLERANCE * max(1.0, limit):
-        problems.append(f"limit {limit!r}, (1 + {within!r}) × best {best!r} is {expected!r}")
+        problems.append(
+            Message(
+                N_("limit {limit}, (1 + {within}) × best {best} is {expected}"),
+                limit=repr(limit),
+                within=repr(within),
+                best=repr(best),
+                expected=repr(expected),
+            )
+        )
     scores = [float(score) for score in panel_scores(selection, fair)]
     over = [str(i + 1) for i, score in enumerate(scores) if score > limit + SCORE_TOLERANCE]
     if over:
-        problems.append(f"panels {', '.join(over[:10])} score above the limit {limit:.9g}")
+        problems.append(
+            Message(
+                N_("panels {panels} score above the limit {limit}"),
+                panels=", ".join(over[:10]),
+                limit=f"{limit:.9g}",
+            )
+        )
     drawn = float(drawn_score(selection)) if selection.panel else None
     if drawn is not None and drawn > limit + SCORE_TOLERANCE:
-        problems.append(f"the drawn panel scores {drawn:.9g}, above the limit {limit:.9g}")
+        problems.append(
+            Message(
+                N_("the drawn panel scores {score}, above the limit {limit}"),
+                score=f"{drawn:.9g}",
+                limit=f"{limit:.9g}",
+            )
+        )
     if problems:
-        return CheckItem("diversity bound", False, "; ".join(problems))
-    shown = "" if drawn is None else f", the drawn panel {drawn:.9g}"
-    return CheckItem(
-        "diversity bound",
-        True,
-        f"all {len(scores)} panels score at most {limit:.9g} = (1 + {within:g}) × {best:.9g} "
-        f"(highest {max(scores):.9g}{shown}); the best score is re-derived by --recompute",
-    )
+        return CheckItem("diversity bound", False, joined(problems, "; "))
+    values = {
+        "panels": len(scores),
+        "limit": f"{limit:.9g}",
+        "within": f"{within:g}",
+        "best": f"{best:.9g}",
+        "highest": f"{max(scores):.9g}",
+    }
+    if drawn is None:
+        detail = Message(
+            N_(
+                "all {panels} panels score at most {limit} = (1 + {within}) × {best} (highest "
+                "{highest}); the best score is re-derived by --recompute"
+            ),
+            **values,
+        )
+    else:
+        detail = Message(
+            N_(
+                "all {panels} panels score at most {limit} = (1 + {within}) × {best} (highest "
+                "{highest}, the drawn panel {drawn}); the best score is re-derived by --recompute"
+            ),
+            drawn=f"{drawn:.9g}",
+            **values,
+        )
+    return CheckItem("diversity bound", True, detail)
 
 
 _KEYS = ("within", "best", "limit")

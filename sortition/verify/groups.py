@@ -20,7 +20,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sortition.errors import InputError, Problem, require_file
+from sortition.errors import N_, InputError, Message, Problem, require_file
+from sortition.errors import problem as make_problem
 from sortition.groups.evaluate import Seating, breaches, deviation_bound_k, measure, repeat_bound
 from sortition.groups.inputs import read_panel
 from sortition.groups.problem import GroupsProblem
@@ -52,8 +53,11 @@ def verify_groups(request: VerifyRequest) -> list[CheckItem]:
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(
             [
-                Problem(
-                    f"is not a complete groups record ({type(exc).__name__}: {exc})", request.name
+                make_problem(
+                    N_("is not a complete groups record ({error}: {reason})"),
+                    file=request.name,
+                    error=type(exc).__name__,
+                    reason=exc,
                 )
             ]
         ) from None
@@ -65,8 +69,14 @@ def verify_groups(request: VerifyRequest) -> list[CheckItem]:
         items.append(
             item_from(
                 "panel file",
-                [] if digest == want else [f"SHA-256 {digest}, the record says {want}"],
-                f"{request.panel_path.name} has the recorded SHA-256",
+                []
+                if digest == want
+                else [
+                    Message(
+                        N_("SHA-256 {digest}, the record says {stated}"), digest=digest, stated=want
+                    )
+                ],
+                Message(N_("{file} has the recorded SHA-256"), file=request.panel_path.name),
             )
         )
     items += _key_items(request, problem)
@@ -74,15 +84,21 @@ def verify_groups(request: VerifyRequest) -> list[CheckItem]:
     items.append(
         item_from(
             "options",
-            [] if digest == record.get("options_sha256") else ["the options' SHA-256 differs"],
-            f"SHA-256 {digest}",
+            []
+            if digest == record.get("options_sha256")
+            else [Message(N_("the options' SHA-256 differs"))],
+            Message(N_("SHA-256 {digest}"), digest=digest),
         )
     )
     seating, problems = _seating(problem, recorded)
     if seating is not None:
         problems += breaches(problem, seating)
     items.append(
-        item_from("seating", problems, f"{problem.people} people, every rule kept in every round")
+        item_from(
+            "seating",
+            problems,
+            Message(N_("{people} people, every rule kept in every round"), people=problem.people),
+        )
     )
     if "reseat" in record:
         items += _reseat_items(request, record, problem)
@@ -92,15 +108,26 @@ def verify_groups(request: VerifyRequest) -> list[CheckItem]:
         items.append(
             item_from(
                 "search",
-                [] if same else ["the seating found again from the seed differs from the record's"],
-                f"re-derived from the seed in {effort} moves: the same seating",
+                []
+                if same
+                else [
+                    Message(N_("the seating found again from the seed differs from the record's"))
+                ],
+                Message(
+                    N_("re-derived from the seed in {moves} moves: the same seating"), moves=effort
+                ),
             )
         )
     if seating is not None:
         bounds = Bounds(repeat_bound(problem), deviation_bound_k(problem))
         computed = measures_part(problem, measure(problem, seating), bounds)
-        wrong = [
-            f"{name} is {computed[name]}, the record says {recorded_result.get(name)}"
+        wrong: list[str] = [
+            Message(
+                N_("{name} is {computed}, the record says {stated}"),
+                name=name,
+                computed=computed[name],
+                stated=recorded_result.get(name),
+            )
             for name in computed
             if computed[name] != recorded_result.get(name)
         ]
@@ -120,7 +147,11 @@ def _reseat_items(
             raise TypeError("'reseat.original' must be a groups record")
     except (KeyError, TypeError) as exc:
         raise InputError(
-            [Problem(f"is not a complete reseat record ({exc})", request.name)]
+            [
+                make_problem(
+                    N_("is not a complete reseat record ({reason})"), file=request.name, reason=exc
+                )
+            ]
         ) from None
     inner = VerifyRequest(original, request.name, None, None, False, None)
     items = [
@@ -133,25 +164,47 @@ def _reseat_items(
         left, taken = carry(first, seating_from_record(first, original["seating"]), problem)
         mended, moves = mend(problem, left)
     except (KeyError, TypeError, ValueError, InputError) as exc:
-        return [*items, CheckItem("reseat", False, f"cannot re-seat the original: {exc}")]
-    problems = []
+        why = Message(N_("cannot re-seat the original: {reason}"), reason=_reason(exc))
+        return [*items, CheckItem("reseat", False, why)]
+    problems: list[str] = []
     if [list(pair) for pair in taken] != reseat.get("replacements", []):
-        problems.append("the newcomers' seats differ from the record's")
+        problems.append(Message(N_("the newcomers' seats differ from the record's")))
     if sorted(dropouts) != sorted(set(first.ids) - set(problem.ids)):
-        problems.append("the dropouts are not the people of the original missing from the panel")
+        problems.append(
+            Message(N_("the dropouts are not the people of the original missing from the panel"))
+        )
     if seating_part(problem, mended) != record["seating"]:
-        problems.append("the seating mended again from the original differs from the record's")
+        problems.append(
+            Message(N_("the seating mended again from the original differs from the record's"))
+        )
     if [m.as_record() for m in moves] != reseat.get("moves"):
-        problems.append("the moves differ from the record's")
-    detail = f"{len(dropouts)} dropped out, {len(taken)} new, {len(moves)} moves: the same seating"
+        problems.append(Message(N_("the moves differ from the record's")))
+    detail = Message(
+        N_("{dropouts} dropped out, {new} new, {moves} moves: the same seating"),
+        dropouts=len(dropouts),
+        new=len(taken),
+        moves=len(moves),
+    )
     return [*items, item_from("reseat", problems, detail)]
 
 
+def _reason(error: Exception) -> str | Problem:
+    """What an exception says: an InputError's one problem (translatable), else as it is."""
+    if isinstance(error, InputError) and len(error.problems) == 1:
+        return error.problems[0]
+    return str(error)
+
+
 def _measures_detail(computed: dict[str, Any]) -> str:
-    return (
-        f"repeat pairs {computed['repeat_pairs']} (bound {computed['repeat_pairs_bound']}), "
-        f"largest deviation {computed['max_deviation']} (bound "
-        f"{computed['max_deviation_bound']})"
+    return Message(
+        N_(
+            "repeat pairs {pairs} (bound {pairs_bound}), largest deviation {deviation} (bound "
+            "{deviation_bound})"
+        ),
+        pairs=computed["repeat_pairs"],
+        pairs_bound=computed["repeat_pairs_bound"],
+        deviation=computed["max_deviation"],
+        deviation_bound=computed["max_deviation_bound"],
     )
 
 
@@ -175,19 +228,27 @@ def _key_items(request: VerifyRequest, problem: GroupsProblem) -> list[CheckItem
     if not isinstance(method, dict):
         raise InputError(
             [
-                Problem(
-                    "names people by the panel file's own ids, not by keyed pseudonyms: "
-                    "--pseudonym-key does not apply to it",
-                    request.name,
+                make_problem(
+                    N_(
+                        "names people by the panel file's own ids, not by keyed pseudonyms: "
+                        "--pseudonym-key does not apply to it"
+                    ),
+                    file=request.name,
                 )
             ]
         )
     stated = method.get("key_fingerprint")
     if key.fingerprint == stated:
-        items = [CheckItem("pseudonym key", True, f"{key.name}: fingerprint matches {stated}")]
+        detail = Message(N_("{key}: fingerprint matches {stated}"), key=key.name, stated=stated)
+        items = [CheckItem("pseudonym key", True, detail)]
     else:
-        detail = f"{key.name} has fingerprint {key.fingerprint}, the record's key {stated}"
-        items = [CheckItem("pseudonym key", False, f"{detail}: another key")]
+        detail = Message(
+            N_("{key} has fingerprint {fingerprint}, the record's key {stated}: another key"),
+            key=key.name,
+            fingerprint=key.fingerprint,
+            stated=stated,
+        )
+        items = [CheckItem("pseudonym key", False, detail)]
     if request.panel_path is not None:
         items.append(_panel_ids_item(request.panel_path, key, record, problem))
     return items
@@ -200,7 +261,8 @@ def _panel_ids_item(
         length = int(record["panel"]["pseudonyms"]["length"])
         panel = read_panel(path, record["panel"].get("id_column"), list(problem.features), ())
     except (KeyError, TypeError, ValueError) as exc:
-        return CheckItem("panel ids", False, f"cannot read the panel as the record did: {exc}")
+        why = Message(N_("cannot read the panel as the record did: {reason}"), reason=_reason(exc))
+        return CheckItem("panel ids", False, why)
     recorded = {
         person: tuple(
             problem.value_names[f][problem.values[f][x]] for f in range(len(problem.features))
@@ -211,19 +273,30 @@ def _panel_ids_item(
         pseudonym(key, person, length): tuple(cells[i] for cells in panel.balance)
         for i, person in enumerate(panel.ids)
     }
-    problems = []
+    problems: list[str] = []
     missing = len(set(recorded) - set(found))
     extra = len(set(found) - set(recorded))
     if missing or extra:
         problems.append(
-            f"{missing} of the record's pseudonyms are not the pseudonym of an id of the file, "
-            f"{extra} of the file's ids have no pseudonym in the record"
+            Message(
+                N_(
+                    "{missing} of the record's pseudonyms are not the pseudonym of an id of the "
+                    "file, {extra} of the file's ids have no pseudonym in the record"
+                ),
+                missing=missing,
+                extra=extra,
+            )
         )
     differ = sum(1 for p, values in found.items() if p in recorded and recorded[p] != values)
     if differ:
-        problems.append(f"{differ} people's balance values differ from the record's")
+        problems.append(
+            Message(N_("{people} people's balance values differ from the record's"), people=differ)
+        )
     return item_from(
         "panel ids",
         problems,
-        f"{path.name}: every id's pseudonym under the key and balance values are the record's",
+        Message(
+            N_("{file}: every id's pseudonym under the key and balance values are the record's"),
+            file=path.name,
+        ),
     )

@@ -18,14 +18,21 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sortition.errors import InputError, Problem, require_file
+from sortition.errors import N_, InputError, Message, problem, require_file
 from sortition.invitations.allocation import allocate, parse_weight
 from sortition.invitations.service import InviteRequest, InviteResult, draw_invitations
 from sortition.privacy.keys import PseudonymKey
 from sortition.record.canonical import file_sha256
 from sortition.record.reader import RecordReader
 from sortition.seeds import Seed
-from sortition.verify.items import CheckItem, VerifyRequest, item_from, shortlist, version_item
+from sortition.verify.items import (
+    CheckItem,
+    VerifyRequest,
+    item_from,
+    joined,
+    shortlist,
+    version_item,
+)
 
 
 def verify_invitation(request: VerifyRequest) -> list[CheckItem]:
@@ -34,9 +41,11 @@ def verify_invitation(request: VerifyRequest) -> list[CheckItem]:
     if request.registry_path is None:
         raise InputError(
             [
-                Problem(
-                    "is an invitation record: its invitations can only be re-derived from the "
-                    "registry they were drawn from; give --registry FILE",
+                problem(
+                    N_(
+                        "is an invitation record: its invitations can only be re-derived from the "
+                        "registry they were drawn from; give --registry FILE"
+                    ),
                     file=request.name,
                 )
             ]
@@ -95,9 +104,11 @@ def _pseudonym_key_items(
         if key is not None:
             raise InputError(
                 [
-                    Problem(
-                        "names the invited by the registry's own ids, not by keyed pseudonyms: "
-                        "--pseudonym-key does not apply to it",
+                    problem(
+                        N_(
+                            "names the invited by the registry's own ids, not by keyed "
+                            "pseudonyms: --pseudonym-key does not apply to it"
+                        ),
                         file=name,
                     )
                 ]
@@ -110,17 +121,25 @@ def _pseudonym_key_items(
     if key is None:
         raise InputError(
             [
-                Problem(
-                    "names the invited by keyed pseudonyms: re-deriving them from the registry "
-                    "needs the organiser's key (--pseudonym-key FILE)",
+                problem(
+                    N_(
+                        "names the invited by keyed pseudonyms: re-deriving them from the registry "
+                        "needs the organiser's key (--pseudonym-key FILE)"
+                    ),
                     file=name,
                 )
             ]
         )
     if key.fingerprint == stated:
-        return [CheckItem("pseudonym key", True, f"{key.name}: fingerprint matches {stated}")]
-    detail = f"{key.name} has fingerprint {key.fingerprint}, the record's key {stated}"
-    return [CheckItem("pseudonym key", False, detail + ": another key")]
+        detail = Message(N_("{key}: fingerprint matches {stated}"), key=key.name, stated=stated)
+        return [CheckItem("pseudonym key", True, detail)]
+    detail = Message(
+        N_("{key} has fingerprint {fingerprint}, the record's key {stated}: another key"),
+        key=key.name,
+        fingerprint=key.fingerprint,
+        stated=stated,
+    )
+    return [CheckItem("pseudonym key", False, detail)]
 
 
 def _weights(recorded: dict[str, dict[str, Any]], name: str) -> dict[str, Any]:
@@ -135,12 +154,23 @@ def _allocation_item(recorded: dict[str, dict[str, Any]], letters: int, name: st
     total = sum(line["letters"] for line in recorded.values())
     if total != letters:
         return CheckItem(
-            "allocation", False, f"the strata's letters add up to {total}, not {letters}"
+            "allocation",
+            False,
+            Message(
+                N_("the strata's letters add up to {total}, not {letters}"),
+                total=total,
+                letters=letters,
+            ),
         )
     households = {s: line["households"] for s, line in recorded.items()}
     expected = allocate(households, _weights(recorded, name), letters)
-    wrong = [
-        f"{a.stratum}: {recorded[a.stratum]['letters']} recorded, {a.letters} by the rule"
+    wrong: list[str] = [
+        Message(
+            N_("{stratum}: {recorded} recorded, {letters} by the rule"),
+            stratum=a.stratum,
+            recorded=recorded[a.stratum]["letters"],
+            letters=a.letters,
+        )
         for a in expected
         if a.letters != recorded[a.stratum]["letters"]
         or a.all_households != bool(recorded[a.stratum].get("all_households"))
@@ -148,23 +178,42 @@ def _allocation_item(recorded: dict[str, dict[str, Any]], letters: int, name: st
     return item_from(
         "allocation",
         wrong,
-        f"{letters} letters over {len(recorded)} strata follow from the recorded households and "
-        "weights by largest remainder",
+        Message(
+            N_(
+                "{letters} letters over {strata} strata follow from the recorded households and "
+                "weights by largest remainder"
+            ),
+            letters=letters,
+            strata=len(recorded),
+        ),
     )
 
 
 def _invitations_item(recorded: dict[str, dict[str, Any]], invitations: list[Any]) -> CheckItem:
     per_stratum = Counter(entry["stratum"] for entry in invitations)
-    wrong = [
-        f"{s}: {per_stratum.get(s, 0)} invitations for {line['letters']} letters"
+    wrong: list[str] = [
+        Message(
+            N_("{stratum}: {invitations} invitations for {letters} letters"),
+            stratum=s,
+            invitations=per_stratum.get(s, 0),
+            letters=line["letters"],
+        )
         for s, line in recorded.items()
         if per_stratum.get(s, 0) != line["letters"]
     ]
-    wrong += [f"{s}: not in the allocation" for s in sorted(set(per_stratum) - set(recorded))]
+    wrong += [
+        Message(N_("{stratum}: not in the allocation"), stratum=s)
+        for s in sorted(set(per_stratum) - set(recorded))
+    ]
     repeated = [i for i, count in Counter(e["id"] for e in invitations).items() if count > 1]
-    wrong += [f"id {i!r} invited twice" for i in repeated]
+    wrong += [Message(N_("id {id} invited twice"), id=repr(i)) for i in repeated]
     return item_from(
-        "invitations", wrong, f"{len(invitations)} invitations, as many per stratum as letters"
+        "invitations",
+        wrong,
+        Message(
+            N_("{invitations} invitations, as many per stratum as letters"),
+            invitations=len(invitations),
+        ),
     )
 
 
@@ -186,13 +235,17 @@ def _registry_items(
     raw = file_sha256(path)
     stated = registry.get("file_sha256")
     if raw == stated:
-        file_item = CheckItem("registry file", True, f"SHA-256 matches {raw}")
+        file_item = CheckItem("registry file", True, Message(N_("SHA-256 matches {raw}"), raw=raw))
     else:
         file_item = CheckItem(
             "registry file",
             False,
-            f"{path.name}: SHA-256 {raw} differs from the record's "
-            f"{stated if isinstance(stated, str) else 'nothing'}",
+            Message(
+                N_("{file}: SHA-256 {raw} differs from the record's {stated}"),
+                file=path.name,
+                raw=raw,
+                stated=stated if isinstance(stated, str) else Message(N_("nothing")),
+            ),
         )
     request = InviteRequest(
         path,
@@ -210,7 +263,11 @@ def _registry_items(
     except InputError as error:
         if file_item.ok:
             raise
-        why = f"{path.name} does not fit the record: {error.problems[0]}"
+        why = Message(
+            N_("{file} does not fit the record: {problem}"),
+            file=path.name,
+            problem=error.problems[0],
+        )
         return [file_item, CheckItem("registry counts", False, why), CheckItem("draw", False, why)]
     return [
         file_item,
@@ -239,12 +296,14 @@ def _registry_options(
     if household_columns and version == 1:
         raise InputError(
             [
-                Problem(
-                    "is an invitation record of version 1, which ranked households by their "
-                    "cells as written (only surrounding spaces removed); this sortition ranks "
-                    "the normalised household key (docs/households.md), so it cannot re-derive "
-                    "this record's draw from the registry: verify it with the sortition version "
-                    "the record names",
+                problem(
+                    N_(
+                        "is an invitation record of version 1, which ranked households by their "
+                        "cells as written (only surrounding spaces removed); this sortition ranks "
+                        "the normalised household key (docs/households.md), so it cannot "
+                        "re-derive this record's draw from the registry: verify it with the "
+                        "sortition version the record names"
+                    ),
                     file=reader.name,
                 )
             ]
@@ -258,20 +317,35 @@ def _counts_item(
     """The registry's rows, households and households per stratum, recorded and re-counted."""
     derived = result.record["inputs"]["registry"]
     counts = {a.stratum: a.households for a in result.allocation}
-    wrong = [
-        f"{key}: record {registry.get(key)}, file {derived[key]}"
+    wrong: list[str] = [
+        Message(
+            N_("{field}: record {stated}, file {found}"),
+            field=key,
+            stated=registry.get(key),
+            found=derived[key],
+        )
         for key in ("rows", "households")
         if registry.get(key) != derived[key]
     ]
     wrong += [
-        f"{s}: record {recorded.get(s, {}).get('households')} households, file {counts.get(s)}"
+        Message(
+            N_("{stratum}: record {stated} households, file {found}"),
+            stratum=s,
+            stated=recorded.get(s, {}).get("households"),
+            found=counts.get(s),
+        )
         for s in sorted(set(counts) | set(recorded))
         if counts.get(s) != recorded.get(s, {}).get("households")
     ]
     return item_from(
         "registry counts",
         wrong,
-        f"{derived['rows']} rows, {derived['households']} households in {len(counts)} strata",
+        Message(
+            N_("{rows} rows, {households} households in {strata} strata"),
+            rows=derived["rows"],
+            households=derived["households"],
+            strata=len(counts),
+        ),
     )
 
 
@@ -279,17 +353,22 @@ def _draw_item(invitations: list[Any], again: list[Any]) -> CheckItem:
     """The recorded invitations against those re-derived from the registry."""
     if again == invitations:
         return CheckItem(
-            "draw", True, f"all {len(again)} invitations re-derived from the seed and the registry"
+            "draw",
+            True,
+            Message(
+                N_("all {invitations} invitations re-derived from the seed and the registry"),
+                invitations=len(again),
+            ),
         )
     listed = {(e["stratum"], e["id"]) for e in invitations}
     derived_set = {(e["stratum"], e["id"]) for e in again}
     missing = [f"{i} ({s})" for s, i in sorted(derived_set - listed)]
     extra = [f"{i} ({s})" for s, i in sorted(listed - derived_set)]
-    parts = []
+    parts: list[str] = []
     if extra:
-        parts.append(f"recorded but not drawn: {shortlist(extra)}")
+        parts.append(Message(N_("recorded but not drawn: {ids}"), ids=shortlist(extra)))
     if missing:
-        parts.append(f"drawn but not recorded: {shortlist(missing)}")
+        parts.append(Message(N_("drawn but not recorded: {ids}"), ids=shortlist(missing)))
     if not parts:
-        parts.append("the same invitations, in another order")
-    return CheckItem("draw", False, "; ".join(parts))
+        parts.append(Message(N_("the same invitations, in another order")))
+    return CheckItem("draw", False, joined(parts, "; "))

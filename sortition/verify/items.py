@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sortition.errors import N_, InputError, Message, Problem, translated
+from sortition.errors import N_, InputError, Message, problem, translated
 from sortition.privacy.keys import PseudonymKey
 from sortition.record.build import tool_versions
 
@@ -41,6 +41,7 @@ ITEM_NAMES = (
     N_("probabilities"),
     N_("certificate"),
     N_("allocation"),
+    N_("alternates"),
     N_("baselines"),
     N_("best subset"),
     N_("builds on"),
@@ -60,6 +61,12 @@ ITEM_NAMES = (
     N_("search"),
     N_("seating"),
     N_("types"),
+    # a re-seated groups record checks its original in full
+    N_("original options"),
+    N_("original seating"),
+    N_("original search"),
+    N_("original measures"),
+    N_("original reseat"),
 )
 
 
@@ -130,7 +137,13 @@ def parse_sha256(text: str, flag: str) -> str:
     digest = text.strip().lower()
     if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
         raise InputError(
-            [Problem(f"{flag}: a SHA-256 is 64 hex digits (0-9, a-f), got {text.strip()!r}")]
+            [
+                problem(
+                    N_("{flag}: a SHA-256 is 64 hex digits (0-9, a-f), got {value}"),
+                    flag=flag,
+                    value=repr(text.strip()),
+                )
+            ]
         )
     return digest
 

@@ -364,7 +364,7 @@ algorithm_options = _grouped(
             default=None,
             help="leximin, maximin, nash, goldilocks: draw only among panels whose diversity "
             "score is at most (1 + FRACTION) times the most diverse panel's (e.g. 0.1: within "
-            "10 %%; docs/diversity.md); the output says what it costs in smallest chance.",
+            "10 %; docs/diversity.md); the output says what it costs in smallest chance.",
         ),
     ],
 )

@@ -132,6 +132,11 @@ def _literal_text(node: ast.expr) -> str | None:
     return text if re.search("[A-Za-z]{2}", text) else None
 
 
+def test_no_help_text_shows_a_doubled_percent_sign() -> None:
+    """click prints help texts as written (no %-formatting), so '%%' would show as it is."""
+    assert [text for text in help_messages(cli) if "%%" in text] == []
+
+
 def test_nothing_the_commands_print_bypasses_the_catalogue() -> None:
     """Text printed by cli/ (click.echo, usage errors) or raised as a problem is wrapped in
     ``_()``: a literal or an f-string with words in it is a message a Hebrew user would meet

@@ -403,3 +403,62 @@ def test_verify_a_lottery_with_a_wrong_change_in_hebrew(tmp_path: Path) -> None:
     assert "the record states 0.250000" in theirs["lottery"]
     assert "100 הפאנלים משנים את ההסתברות של אדם לכל היותר ב־" in ours[lottery]
     assert "ברשומה כתוב 0.250000" in ours[lottery]
+
+
+def _replacement_record(tmp_path: Path) -> Path:
+    panel = tmp_path / "panel"
+    args = select_args(EXAMPLE / "pool.csv", EXAMPLE / "quotas.csv", 20, seed="s", out=panel)
+    assert run_cli(args).exit_code == 0
+    members = json.loads((panel / "record.json").read_text(encoding="utf-8"))["panel"]
+    result = run_cli(
+        ["replace", "--record", panel / "record.json", "--pool", EXAMPLE / "pool.csv",
+         "--dropout", members[0], "--dropout", members[5], "--seed", "r",
+         "--out", tmp_path / "round1"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    return tmp_path / "round1" / "replacement.json"
+
+
+def _lines(args: list[object], code: int) -> list[tuple[str, str]]:
+    """The checklist's lines in English and in Hebrew, side by side."""
+    english, hebrew = run_cli(["verify", *args]), run_cli(["--lang", "he", "verify", *args])
+    assert english.exit_code == hebrew.exit_code == code, (english.stdout, hebrew.stdout)
+    ours = [line for line in hebrew.stdout.splitlines() if line.startswith("[")]
+    theirs = [line for line in english.stdout.splitlines() if line.startswith("[")]
+    assert ours and len(ours) == len(theirs)
+    assert not HEBREW.search(english.stdout)
+    return list(zip(theirs, ours, strict=True))
+
+
+def test_verify_a_replacement_record_in_hebrew(tmp_path: Path) -> None:
+    record = _replacement_record(tmp_path)
+    lines = dict(_lines([record], 0))
+    assert lines["[ok] round 1: dropouts: 2 listed, all on the panel they leave"] == (
+        "[תקין] סבב 1: פורשים: 2 ברשימה, כולם בפאנל שהם עוזבים"
+    )
+    for english, hebrew in lines.items():
+        assert HEBREW.search(hebrew.split(": ", 1)[1]), (english, hebrew)
+    report = sortition.verify_record(record)
+    catalogue = translations("library", "he")
+    names = set()
+    for item in report.items:
+        assert item.text(lambda message: message) == (item.name, str(item.detail))
+        name, detail = item.text(catalogue.gettext)
+        assert HEBREW.search(name) and HEBREW.search(detail), item
+        names.add(item.name)
+    # built names compare equal to their English, as before
+    assert report.item("round 1: quotas met").ok
+    assert {"selection: draw", "round 1: builds on", "round 1: derived quotas met"} <= names
+
+
+def test_verify_a_tampered_replacement_record_in_hebrew(tmp_path: Path) -> None:
+    record = _replacement_record(tmp_path)
+    data = json.loads(record.read_text(encoding="utf-8"))
+    data["builds_on"]["sha256"] = "0" * 64
+    record.write_text(json.dumps(data), encoding="utf-8")
+    lines = _lines([record], 1)
+    failed = [(english, hebrew) for english, hebrew in lines if "builds on" in english]
+    assert len(failed) == 1
+    english, hebrew = failed[0]
+    assert f"round 1: builds on: the record states {'0' * 64}, the record it embeds" in english
+    assert f"סבב 1: נשענת על: הרשומה מציינת {'0' * 64}, והגיבוב של הרשומה" in hebrew

@@ -67,6 +67,15 @@ ITEM_NAMES = (
     N_("original search"),
     N_("original measures"),
     N_("original reseat"),
+    # a replacement record's rounds (sortition/verify/replacement.py), named "round n: ..."
+    N_("dropouts"),
+    N_("unavailable"),
+    N_("panel"),
+    N_("candidates digest"),
+    N_("derived quotas digest"),
+    N_("replacements"),
+    N_("derived quotas met"),
+    N_("replacements' households"),
 )
 
 
@@ -76,7 +85,10 @@ def _english(message: str) -> str:
 
 @dataclass(frozen=True)
 class CheckItem:
-    """One check: a short stable name, whether it passed, and one line of what was compared."""
+    """One check: a short stable name, whether it passed, and one line of what was compared.
+
+    A name built at run time (``round 2: quotas met``) is a ``Message`` whose parts are
+    ``Message``s too: it compares equal to its English text, and ``text`` translates it."""
 
     name: str
     ok: bool
@@ -86,8 +98,16 @@ class CheckItem:
         """The name and the detail in the language of ``gettext`` (the ``library`` domain's
         catalogue of the entry layer); values (digests, ids, file names) as they are."""
         if gettext is _english:
-            return self.name, str(self.detail)
-        return gettext(self.name), translated(self.detail, gettext)
+            return str(self.name), str(self.detail)
+        return item_name(self.name, gettext), translated(self.detail, gettext)
+
+
+def item_name(name: str, gettext: Callable[[str], str]) -> str:
+    """An item's name in the language of ``gettext``: a built one (a ``Message``) part by part,
+    a plain one (in ``ITEM_NAMES``) as a whole."""
+    if isinstance(name, Message):
+        return name.text(gettext)
+    return gettext(name)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from sortition.engine.subset import deviation
+from sortition.errors import N_, Message
 from sortition.record.canonical import pseudonymised_pool, quota_rows
 from sortition.record.reader import RecordReader
 from sortition.record.replacement import (
@@ -68,15 +69,19 @@ def verify_replacement(request: VerifyRequest) -> list[CheckItem]:
         warnings=request.warnings,
     )
     items = [version_item(record)]
-    items += [_named("selection", item) for item in verify_selection(original)]
+    items += [_named(N_("selection"), item) for item in verify_selection(original)]
     for number in range(1, len(chain)):
         items += round_items(chain[number - 1], chain[number], number, request)
     return items
 
 
 def _named(prefix: str, item: CheckItem, names: dict[str, str] | None = None) -> CheckItem:
+    """``item`` named ``prefix: name`` (a ``Message``: its English is that text, and each part is
+    translated on its own)."""
     name = item.name if names is None else names.get(item.name, item.name)
-    return CheckItem(f"{prefix}: {name}", item.ok, item.detail)
+    part = name if isinstance(name, Message) else Message(name)
+    whole = prefix if isinstance(prefix, Message) else Message(prefix)
+    return CheckItem(Message(N_("{prefix}: {name}"), prefix=whole, name=part), item.ok, item.detail)
 
 
 def round_items(
@@ -85,7 +90,7 @@ def round_items(
     """The checks of one replacement record ``link`` built on ``previous``."""
     name = request.name
     reader = RecordReader(name)
-    prefix = f"round {number}"
+    prefix = Message(N_("round {number}"), number=number)
     items = [_builds_on_item(previous, link, number)]
     state = chain_state(previous, name)
     dropouts = reader.texts(link, "dropouts")
@@ -97,8 +102,9 @@ def round_items(
             item_from(
                 what,
                 [message for kind, _, message in problems if kind == what],
-                f"{len(listed)} listed"
-                + (", all on the panel they leave" if what == "dropouts" else ", all in the pool"),
+                Message(N_("{count} listed, all on the panel they leave"), count=len(listed))
+                if what == "dropouts"
+                else Message(N_("{count} listed, all in the pool"), count=len(listed)),
             )
         )
     if problems:
@@ -128,13 +134,29 @@ def _builds_on_item(previous: dict[str, Any], link: dict[str, Any], number: int)
     derived = record_sha256(previous)
     problems = []
     if stated != derived:
-        problems.append(f"the record states {stated}, the record it embeds hashes to {derived}")
+        problems.append(
+            Message(
+                N_("the record states {stated}, the record it embeds hashes to {derived}"),
+                stated=stated,
+                derived=derived,
+            )
+        )
     if link.get("round") != number:
-        problems.append(f"the record says round {link.get('round')!r}, the chain makes it {number}")
+        problems.append(
+            Message(
+                N_("the record says round {stated}, the chain makes it {number}"),
+                stated=repr(link.get("round")),
+                number=number,
+            )
+        )
     return item_from(
         "builds on",
         problems,
-        f"the {previous['kind']} record it embeds hashes to {derived}",
+        Message(
+            N_("the {kind} record it embeds hashes to {derived}"),
+            kind=previous["kind"],
+            derived=derived,
+        ),
     )
 
 
@@ -148,18 +170,29 @@ def _candidates_item(
     stated_ids = [row.get("id") if isinstance(row, dict) else None for row in rows]
     extra = sorted(str(p) for p in set(stated_ids) - set(basis.candidates))
     missing = sorted(set(basis.candidates) - set(stated_ids))
-    problems = []
+    problems: list[str] = []
     if extra:
-        problems.append(f"the record lists {shortlist(extra)}, who are not candidates")
+        problems.append(
+            Message(N_("the record lists {ids}, who are not candidates"), ids=shortlist(extra))
+        )
     if missing:
-        problems.append(f"the record leaves out candidates {shortlist(missing)}")
+        problems.append(
+            Message(N_("the record leaves out candidates {ids}"), ids=shortlist(missing))
+        )
     if not problems and sorted(rows, key=lambda row: str(row.get("id"))) != derived:
-        problems.append("the candidates' values or households differ from the original pool's")
+        problems.append(
+            Message(N_("the candidates' values or households differ from the original pool's"))
+        )
     return item_from(
         "candidates",
         problems,
-        f"{len(derived)} candidates: the pool minus the panel, the dropouts and unavailable "
-        "people of the chain, and the households of the members who stay",
+        Message(
+            N_(
+                "{count} candidates: the pool minus the panel, the dropouts and unavailable "
+                "people of the chain, and the households of the members who stay"
+            ),
+            count=len(derived),
+        ),
     )
 
 
@@ -170,7 +203,7 @@ def _derived_quotas_item(
     if not all(isinstance(row, dict) for row in stated):
         raise reader.fail(f"round {link.get('round')!r}: 'quotas' must list objects")
     derived = quota_rows(basis.instance.quotas)
-    problems = []
+    problems: list[str] = []
     if sorted(stated, key=lambda q: (str(q.get("feature")), str(q.get("value")))) != derived:
         wanted = {(q["feature"], q["value"]): q for q in derived}
         differ = [
@@ -179,16 +212,35 @@ def _derived_quotas_item(
             if wanted.get((q.get("feature"), q.get("value"))) != q
         ]
         problems.append(
-            f"the record's quotas are not the original ones minus the {len(basis.stayers)} "
-            f"members who stay (rows that differ: {shortlist(differ) or 'rows missing'})"
+            Message(
+                N_(
+                    "the record's quotas are not the original ones minus the {stayers} "
+                    "members who stay (rows that differ: {rows})"
+                ),
+                stayers=len(basis.stayers),
+                rows=shortlist(differ) or Message(N_("rows missing")),
+            )
         )
     if link.get("k") != basis.instance.k:
-        problems.append(f"k is {link.get('k')!r}, the number of dropouts is {basis.instance.k}")
+        problems.append(
+            Message(
+                N_("k is {stated}, the number of dropouts is {k}"),
+                stated=repr(link.get("k")),
+                k=basis.instance.k,
+            )
+        )
     return item_from(
         "derived quotas",
         problems,
-        f"{len(derived)} quota rows, the original ones minus the {len(basis.stayers)} members "
-        f"who stay; k = {basis.instance.k}",
+        Message(
+            N_(
+                "{count} quota rows, the original ones minus the {stayers} members "
+                "who stay; k = {k}"
+            ),
+            count=len(derived),
+            stayers=len(basis.stayers),
+            k=basis.instance.k,
+        ),
     )
 
 
@@ -198,15 +250,16 @@ def _panel_items(
     panel = reader.texts(link, "panel")
     replacements = reader.texts(link, "replacements")
     expected = basis.final_panel(replacements)
-    panel_problems = []
+    panel_problems: list[str] = []
     if panel != expected:
         extra = sorted(set(panel) - set(expected))
         missing = sorted(set(expected) - set(panel))
-        panel_problems.append(
-            "the recorded panel is not the members who stay plus the replacements"
-            + (f": it has {shortlist(extra)}" if extra else "")
-            + (f"; it lacks {shortlist(missing)}" if missing else "")
-        )
+        wrong = Message(N_("the recorded panel is not the members who stay plus the replacements"))
+        if extra:
+            wrong = Message(N_("{wrong}: it has {ids}"), wrong=wrong, ids=shortlist(extra))
+        if missing:
+            wrong = Message(N_("{wrong}; it lacks {ids}"), wrong=wrong, ids=shortlist(missing))
+        panel_problems.append(wrong)
     root = basis.state.root
     pool_rows = {row["id"]: row for row in root["pool"]}
     quota_lines = quota_problems(panel, pool_rows, root["quotas"])
@@ -214,23 +267,33 @@ def _panel_items(
         item_from(
             "panel",
             panel_problems,
-            f"{len(basis.stayers)} members who stay and {len(replacements)} replacements",
+            Message(
+                N_("{stayers} members who stay and {replacements} replacements"),
+                stayers=len(basis.stayers),
+                replacements=len(replacements),
+            ),
         ),
         item_from(
             "quotas met",
-            [f"not met: {line}" for line in quota_lines],
-            f"all {len(root['quotas'])} original quotas hold on the new panel",
+            [Message(N_("not met: {line}"), line=line) for line in quota_lines],
+            Message(
+                N_("all {count} original quotas hold on the new panel"), count=len(root["quotas"])
+            ),
         ),
     ]
     if basis.state.instance.pool.households is None:
-        items.append(CheckItem("household rule", True, "no household rule (no household columns)"))
+        items.append(
+            CheckItem(
+                "household rule", True, Message(N_("no household rule (no household columns)"))
+            )
+        )
     else:
         shared = household_problems(panel, pool_rows)
         items.append(
             item_from(
                 "household rule",
-                [f"shared: {line}" for line in shared],
-                "no two members of the new panel share a household",
+                [Message(N_("shared: {line}"), line=line) for line in shared],
+                Message(N_("no two members of the new panel share a household")),
             )
         )
     return items
@@ -254,30 +317,57 @@ def _alternates_round(
     best, _ = alternates_pick(basis.instance)
     quotas = basis.instance.quotas
     position = {person: i for i, person in enumerate(basis.candidates)}
-    problems = []
+    problems: list[str] = []
     strangers = [p for p in replacements if p not in position]
     size = pick_size(basis.instance)
     if strangers:
-        problems.append(f"not among the alternates left: {shortlist(strangers)}")
+        problems.append(
+            Message(N_("not among the alternates left: {ids}"), ids=shortlist(strangers))
+        )
     elif len(set(replacements)) != len(replacements) or len(replacements) != size:
-        problems.append(f"{len(replacements)} replacements listed, the alternates give {size}")
+        problems.append(
+            Message(
+                N_("{count} replacements listed, the alternates give {size}"),
+                count=len(replacements),
+                size=size,
+            )
+        )
     else:
         chosen = np.array([position[p] for p in replacements], dtype=np.int64)
         value = deviation(basis.instance.panel_counts(chosen), quotas.mins, quotas.maxs)
         if value != best:
-            problems.append(f"the recorded pick deviates by {value}, the best subset by {best}")
+            problems.append(
+                Message(
+                    N_("the recorded pick deviates by {value}, the best subset by {best}"),
+                    value=value,
+                    best=best,
+                )
+            )
         households = basis.instance.pool.households
         if households is not None and len(set(households[chosen].tolist())) < len(chosen):
-            problems.append("two replacements share a household")
+            problems.append(Message(N_("two replacements share a household")))
     stated = link.get("draw", {}).get("deviation") if isinstance(link.get("draw"), dict) else None
     if stated != best:
-        problems.append(f"the record states deviation {stated!r}, the best subset gives {best}")
+        problems.append(
+            Message(
+                N_("the record states deviation {stated}, the best subset gives {best}"),
+                stated=repr(stated),
+                best=best,
+            )
+        )
     items.append(
         item_from(
             "best subset",
             problems,
-            f"the {size} replacements are a best subset of the {basis.instance.pool.size} "
-            f"alternates left: deviation {best} from the derived quotas (re-solved, CP-SAT)",
+            Message(
+                N_(
+                    "the {size} replacements are a best subset of the {alternates} "
+                    "alternates left: deviation {best} from the derived quotas (re-solved, CP-SAT)"
+                ),
+                size=size,
+                alternates=basis.instance.pool.size,
+                best=best,
+            ),
         )
     )
     named = [_named(prefix, item) for item in items]
@@ -287,7 +377,11 @@ def _alternates_round(
             CheckItem(
                 item.name,
                 True,
-                f"{item.detail} (the best the alternates allow: deviation {best})",
+                Message(
+                    N_("{detail} (the best the alternates allow: deviation {best})"),
+                    detail=item.detail,
+                    best=best,
+                ),
             )
             if item.name == "quotas met" and not problems
             else item

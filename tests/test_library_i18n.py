@@ -462,3 +462,54 @@ def test_verify_a_tampered_replacement_record_in_hebrew(tmp_path: Path) -> None:
     english, hebrew = failed[0]
     assert f"round 1: builds on: the record states {'0' * 64}, the record it embeds" in english
     assert f"סבב 1: נשענת על: הרשומה מציינת {'0' * 64}, והגיבוב של הרשומה" in hebrew
+
+
+def test_a_replacement_that_cannot_be_met_in_hebrew(tmp_path: Path) -> None:
+    from tests.test_dropouts import POOL, QUOTAS, K
+
+    (tmp_path / "pool.csv").write_text(POOL, encoding="utf-8")
+    (tmp_path / "quotas.csv").write_text(QUOTAS, encoding="utf-8")
+    args = select_args(
+        tmp_path / "pool.csv", tmp_path / "quotas.csv", K, "--household-columns", "address",
+        seed="s", out=tmp_path / "panel",
+    )  # fmt: skip
+    assert run_cli(args).exit_code == 0
+    record = json.loads((tmp_path / "panel/record.json").read_text(encoding="utf-8"))
+    rows = {row["id"]: row["values"]["age"] for row in record["pool"]}
+    ages = [rows[p] for p in record["panel"]]
+    age = next(a for a in sorted(set(ages)) if ages.count(a) == 1)  # at its min of 1
+    leaving = next(p for p in record["panel"] if rows[p] == age)
+    others = [p for p in rows if rows[p] == age and p not in record["panel"]]
+    (tmp_path / "declined.txt").write_text("\n".join(others) + "\n", encoding="utf-8")
+    english, hebrew = both(
+        ["replace", "--record", tmp_path / "panel/record.json", "--pool", tmp_path / "pool.csv",
+         "--dropout", leaving, "--unavailable", tmp_path / "declined.txt", "--seed", "x",
+         "--out", tmp_path / "out"],
+        3,
+    )  # fmt: skip
+    assert f"candidates meet the quotas left by the {K - 1} members who stay" in english
+    assert f"age {age}: lower min from 1 to 0" in english
+    assert f"המועמדים שעומדים במכסות שמשאירים {K - 1} החברים שנשארים" in hebrew
+    assert "השינוי הקטן ביותר במכסות המקוריות שמאפשר החלפה" in hebrew
+    assert f"age {age}: הורידו את min מ-1 ל-0" in hebrew
+    assert "הגרלת המחליפים (k = 1, מכסות נגזרות)" in hebrew
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_dropout_model_file_in_hebrew(tmp_path: Path) -> None:
+    panel = tmp_path / "panel"
+    args = select_args(EXAMPLE / "pool.csv", EXAMPLE / "quotas.csv", 20, seed="s", out=panel)
+    assert run_cli(args).exit_code == 0
+    model = tmp_path / "rates.csv"
+    model.write_text("feature,value,rate\ngender,nobody,0.1\ngender,nobody,2\n", encoding="utf-8")
+    english, hebrew = both(
+        ["alternates", "--record", panel / "record.json", "--pool", EXAMPLE / "pool.csv",
+         "--budget", "3", "--seed", "a", "--dropout-model", model, "--out", tmp_path / "alt"]
+    )  # fmt: skip
+    assert "rates.csv, row 2: gender nobody is not a quota value" in english
+    assert "rates.csv, row 3, column 'rate': rate '2' is not a number at least 0 and below 1" in (
+        english
+    )
+    assert "rates.csv, שורה 2: gender nobody אינו ערך של מכסה" in hebrew
+    assert "rates.csv, שורה 3, עמודה 'rate': השיעור '2' אינו מספר שהוא לפחות 0 ומתחת ל־1" in hebrew
+    assert not (tmp_path / "alt").exists()

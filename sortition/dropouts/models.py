@@ -26,14 +26,16 @@ from pathlib import Path
 import numpy as np
 
 from sortition.engine.dropout_model import DropoutModel
-from sortition.errors import InputError, Problem
+from sortition.errors import N_, InputError, problem
 from sortition.io.tables import Table, read_table
 from sortition.model import Quotas
 
 
 def uniform_model(rate: float) -> DropoutModel:
     if not 0.0 <= rate < 1.0 or math.isnan(rate):
-        raise InputError([Problem(f"--dropout-rate must be at least 0 and below 1, got {rate}")])
+        raise InputError(
+            [problem(N_("--dropout-rate must be at least 0 and below 1, got {rate}"), rate=rate)]
+        )
     return DropoutModel("uniform", 1.0 - rate, {}, {"rate": rate})
 
 
@@ -56,7 +58,13 @@ def per_value_model(path: Path, quotas: Quotas) -> DropoutModel:
     missing = [c for c in ("feature", "value", "rate") if c not in header]
     if missing:
         raise InputError(
-            [Problem(f"missing column {', '.join(repr(c) for c in missing)}", file=path.name)]
+            [
+                problem(
+                    N_("missing column {columns}"),
+                    file=path.name,
+                    columns=", ".join(repr(c) for c in missing),
+                )
+            ]
         )
     known = _known_values(quotas)
     column = {name: table.header[header.index(name)] for name in ("feature", "value", "rate")}
@@ -71,8 +79,9 @@ def per_value_model(path: Path, quotas: Quotas) -> DropoutModel:
             rate = float("nan")
         if not 0.0 <= rate < 1.0:
             problems.append(
-                Problem(
-                    f"rate {text!r} is not a number at least 0 and below 1",
+                problem(
+                    N_("rate {text} is not a number at least 0 and below 1"),
+                    text=repr(text),
                     file=path.name,
                     row=number,
                     column=column["rate"],
@@ -80,11 +89,23 @@ def per_value_model(path: Path, quotas: Quotas) -> DropoutModel:
             )
         elif key not in known:
             problems.append(
-                Problem(f"{key[0]} {key[1]} is not a quota value", file=path.name, row=number)
+                problem(
+                    N_("{feature} {value} is not a quota value"),
+                    file=path.name,
+                    row=number,
+                    feature=key[0],
+                    value=key[1],
+                )
             )
         elif key in beta:
             problems.append(
-                Problem(f"{key[0]} {key[1]} is listed twice", file=path.name, row=number)
+                problem(
+                    N_("{feature} {value} is listed twice"),
+                    file=path.name,
+                    row=number,
+                    feature=key[0],
+                    value=key[1],
+                )
             )
         else:
             beta[key] = 1.0 - rate
@@ -101,7 +122,13 @@ def fit_product_model(path: Path, quotas: Quotas, iterations: int = 2000) -> Dro
     missing = [c for c in (*features, "dropped") if c not in table.header]
     if missing:
         raise InputError(
-            [Problem(f"missing column {', '.join(repr(c) for c in missing)}", file=path.name)]
+            [
+                problem(
+                    N_("missing column {columns}"),
+                    file=path.name,
+                    columns=", ".join(repr(c) for c in missing),
+                )
+            ]
         )
     known = _known_values(quotas)
     rows, stayed, problems = [], [], []
@@ -109,8 +136,9 @@ def fit_product_model(path: Path, quotas: Quotas, iterations: int = 2000) -> Dro
         dropped = str(row["dropped"]).strip()
         if dropped not in ("0", "1"):
             problems.append(
-                Problem(
-                    f"dropped must be 0 or 1, not {dropped!r}",
+                problem(
+                    N_("dropped must be 0 or 1, not {dropped}"),
+                    dropped=repr(dropped),
                     file=path.name,
                     row=number,
                     column="dropped",
@@ -122,8 +150,10 @@ def fit_product_model(path: Path, quotas: Quotas, iterations: int = 2000) -> Dro
             value = str(row[feature]).strip()
             if (feature, value) not in known:
                 problems.append(
-                    Problem(
-                        f"{value!r} is not a quota value of {feature}",
+                    problem(
+                        N_("{value} is not a quota value of {feature}"),
+                        value=repr(value),
+                        feature=feature,
                         file=path.name,
                         row=number,
                         column=feature,
@@ -135,7 +165,7 @@ def fit_product_model(path: Path, quotas: Quotas, iterations: int = 2000) -> Dro
     if problems:
         raise InputError(problems[:20])
     if not rows:
-        raise InputError([Problem("has no rows to fit the model on", file=path.name)])
+        raise InputError([problem(N_("has no rows to fit the model on"), file=path.name)])
     beta0, beta = _fit(
         np.array(rows, dtype=np.int64), np.array(stayed), len(quotas.rows), iterations
     )

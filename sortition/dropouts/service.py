@@ -19,7 +19,7 @@ from sortition.dropouts.ids import IdList, typed_ids
 from sortition.engine.feasibility import DEFAULT_TIME_LIMIT, QuotaChange
 from sortition.engine.legacy import DEFAULT_MAX_ATTEMPTS
 from sortition.engine.objectives import PoolDistribution
-from sortition.errors import N_, InfeasibleError, InputError, Problem, problem
+from sortition.errors import N_, InfeasibleError, InputError, Message, problem
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
 from sortition.io.pool import (
     PoolFile,
@@ -310,10 +310,16 @@ def alternates_replacement(
     instance = basis.instance
     if instance.pool.size == 0:
         raise InfeasibleError(
-            [Problem("none of the alternates is left to replace the dropouts")],
-            ["draw the replacements from the whole pool: sortition replace without "
-             "--from-alternates"],
-        )  # fmt: skip
+            [problem(N_("none of the alternates is left to replace the dropouts"))],
+            [
+                Message(
+                    N_(
+                        "draw the replacements from the whole pool: sortition replace without "
+                        "--from-alternates"
+                    )
+                )
+            ],
+        )
     value, picked = alternates_pick(instance)
     ids = instance.pool.ids
     replacements = sorted(ids[int(i)] for i in np.flatnonzero(picked))
@@ -414,44 +420,72 @@ def require_replaceable(basis: ReplacementBasis, time_limit: float = DEFAULT_TIM
     r, stayers = instance.k, len(basis.stayers)
     size, _ = size_reasons(instance)
     if size:
-        households = ""
-        if instance.pool.households is not None:
-            households = f" from {instance.pool.household_count()} households"
+        if instance.pool.households is None:
+            reason = problem(
+                N_("{r} dropouts to replace, but only {size} candidates remain"),
+                r=r,
+                size=instance.pool.size,
+            )
+        else:
+            reason = problem(
+                N_(
+                    "{r} dropouts to replace, but only {size} candidates from {count} "
+                    "households remain"
+                ),
+                r=r,
+                size=instance.pool.size,
+                count=instance.pool.household_count(),
+            )
         raise InfeasibleError(
+            [reason],
             [
-                Problem(
-                    f"{r} dropouts to replace, but only {instance.pool.size} candidates"
-                    f"{households} remain"
+                Message(
+                    N_(
+                        "no change of the quotas can help: replace fewer of the dropouts, or "
+                        "recruit more volunteers and draw a new panel"
+                    )
                 )
-            ],
-            [
-                "no change of the quotas can help: replace fewer of the dropouts, or recruit "
-                "more volunteers and draw a new panel"
             ],
         )
     diagnosis = diagnose(instance, time_limit)
     if diagnosis.feasible:
         return
-    lead = (
-        f"no {r} of the {instance.pool.size} candidates meet the quotas left by the {stayers} "
-        "members who stay (docs/dropouts.md)"
+    lead = problem(
+        N_(
+            "no {r} of the {size} candidates meet the quotas left by the {stayers} "
+            "members who stay (docs/dropouts.md)"
+        ),
+        r=r,
+        size=instance.pool.size,
+        stayers=stayers,
     )
-    reasons = [Problem(lead)] + [
-        Problem(f"replacement draw (k = {r}, derived quotas): {reason}")
+    reasons = [lead] + [
+        problem(N_("replacement draw (k = {r}, derived quotas): {reason}"), r=r, reason=reason)
         for reason in diagnosis.reasons
     ]
+    advice: list[str]
     if diagnosis.relaxation is None:
         advice = list(diagnosis.no_relaxation_advice) or [
-            "no change of the quotas makes a replacement possible"
+            Message(N_("no change of the quotas makes a replacement possible"))
         ]
     else:
         advice = [
-            "the smallest change of the original quotas that allows a replacement "
-            "(replace keeps the recorded quotas: this is for the organiser to weigh):"
+            Message(
+                N_(
+                    "the smallest change of the original quotas that allows a replacement "
+                    "(replace keeps the recorded quotas: this is for the organiser to weigh):"
+                )
+            )
         ]
         advice += [original_terms(basis, change) for change in diagnosis.relaxation.changes]
-        qualifier = "" if diagnosis.relaxation.optimal else " (best found within the time limit)"
-        advice.append(f"total change: {diagnosis.relaxation.total_change}{qualifier}")
+        total = diagnosis.relaxation.total_change
+        advice.append(
+            Message(N_("total change: {total}"), total=total)
+            if diagnosis.relaxation.optimal
+            else Message(
+                N_("total change: {total} (best found within the time limit)"), total=total
+            )
+        )
     raise InfeasibleError(reasons, advice)
 
 
@@ -462,8 +496,14 @@ def original_terms(basis: ReplacementBasis, change: QuotaChange) -> str:
     stay = int(basis.stay[change.value_index])
     old = quota.min if change.bound == "min" else quota.max
     new = change.new + stay
-    verb = "lower" if new < old else "raise"
-    return f"{change.feature} {change.value}: {verb} {change.bound} from {old} to {new}"
+    template = (
+        N_("{feature} {value}: lower {bound} from {old} to {new}")
+        if new < old
+        else N_("{feature} {value}: raise {bound} from {old} to {new}")
+    )
+    return Message(
+        template, feature=change.feature, value=change.value, bound=change.bound, old=old, new=new
+    )
 
 
 def write_replacement(replacement: Replacement, out: PathLike, force: bool = False) -> list[Path]:

@@ -513,3 +513,16 @@ def test_a_dropout_model_file_in_hebrew(tmp_path: Path) -> None:
     assert "rates.csv, שורה 2: gender nobody אינו ערך של מכסה" in hebrew
     assert "rates.csv, שורה 3, עמודה 'rate': השיעור '2' אינו מספר שהוא לפחות 0 ומתחת ל־1" in hebrew
     assert not (tmp_path / "alt").exists()
+
+
+def test_a_seating_breach_is_a_message() -> None:
+    from sortition.groups.evaluate import breaches
+    from sortition.groups.problem import make_problem
+
+    problem = make_problem(("a", "b", "c", "d"), 2, 1, {})
+    (breach,) = breaches(problem, ((0, 0, 0, 1),))
+    assert breach == "round 1: table sizes 1 to 3 differ by more"
+    assert isinstance(breach, Message)
+    assert breach.text(translations("library", "he").gettext) == (
+        "סבב 1: גודלי השולחנות 1 עד 3 נבדלים ביותר מאחד"
+    )

@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 from math import comb
 
+from sortition.errors import N_, Message
 from sortition.groups.problem import GroupsProblem
 
 Seating = tuple[tuple[int, ...], ...]  # seating[r][x]: person x's table (0-based) in round r
@@ -98,23 +99,50 @@ def repeat_pairs(problem: GroupsProblem, seating: Seating) -> list[tuple[int, in
 
 def breaches(problem: GroupsProblem, seating: Seating) -> list[str]:
     """Every rule the seating breaks, as an organiser reads it (empty when all hold)."""
-    out = []
+    out: list[str] = []
     ids, groups, pins = problem.ids, problem.apart_groups(), problem.pins()
     for r in range(problem.rounds):
         members_of = tables_of(seating, r, problem.tables)
         sizes = [len(m) for m in members_of]
         if max(sizes) - min(sizes) > 1:
-            out.append(f"round {r + 1}: table sizes {min(sizes)} to {max(sizes)} differ by more")
+            out.append(
+                Message(
+                    N_("round {round}: table sizes {low} to {high} differ by more"),
+                    round=r + 1,
+                    low=min(sizes),
+                    high=max(sizes),
+                )
+            )
         for t, members in enumerate(members_of):
             keys = [groups[x] for x in members if groups[x] >= 0]
             if len(set(keys)) < len(keys):
-                out.append(f"round {r + 1}, table {t + 1}: people to keep apart share it")
+                out.append(
+                    Message(
+                        N_("round {round}, table {table}: people to keep apart share it"),
+                        round=r + 1,
+                        table=t + 1,
+                    )
+                )
         for a, b in problem.together:
             if seating[r][a] != seating[r][b]:
-                out.append(f"round {r + 1}: {ids[a]} and {ids[b]} must share a table")
+                out.append(
+                    Message(
+                        N_("round {round}: {a} and {b} must share a table"),
+                        round=r + 1,
+                        a=ids[a],
+                        b=ids[b],
+                    )
+                )
         for x, table in enumerate(pins[r]):
             if table is not None and seating[r][x] != table:
-                out.append(f"round {r + 1}: {ids[x]} is pinned to table {table + 1}")
+                out.append(
+                    Message(
+                        N_("round {round}: {id} is pinned to table {table}"),
+                        round=r + 1,
+                        id=ids[x],
+                        table=table + 1,
+                    )
+                )
     return out
 
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sortition.errors import InputError, Problem, TimeLimitError, require_file
+from sortition.errors import N_, InputError, Problem, TimeLimitError, require_file
+from sortition.errors import problem as problem_of
 from sortition.groups.evaluate import (
     Measures,
     Seating,
@@ -133,8 +134,18 @@ def seat_panel(
     measures = measure(problem, found.seating)
     if measures.breaches:
         raise SeatingRulesError(
-            [Problem(f"{apart_name}: no seating keeping them apart was found in {budget} moves")]
-            + [Problem(line) for line in _breach_lines(problem, found.seating)]
+            [
+                problem_of(
+                    N_("{apart}: no seating keeping them apart was found in {budget} moves"),
+                    apart=apart_name,
+                    budget=budget,
+                )
+            ]
+            # a breach is a Message: the template "{breach}" has no words of its own
+            + [
+                problem_of("{breach}", breach=line)
+                for line in _breach_lines(problem, found.seating)
+            ]
         )
     bounds = Bounds(repeat_bound(problem), deviation_bound_k(problem))
     options = options_part(problem, size, list(apart), budget)

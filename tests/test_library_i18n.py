@@ -526,3 +526,43 @@ def test_a_seating_breach_is_a_message() -> None:
     assert breach.text(translations("library", "he").gettext) == (
         "סבב 1: גודלי השולחנות 1 עד 3 נבדלים ביותר מאחד"
     )
+
+
+def test_a_short_pseudonym_key_and_an_existing_one_in_hebrew(tmp_path: Path) -> None:
+    key = tmp_path / "short.key"
+    key.write_bytes(b"12345")
+    args = select_args(
+        EXAMPLE / "pool.csv", EXAMPLE / "quotas.csv", 20, seed="s", out=tmp_path / "o"
+    )
+    english, hebrew = both([*args, "--pseudonym-key", key])
+    assert (
+        "short.key: holds 5 bytes; a pseudonym key needs at least 16 (create one with "
+        "'sortition new-key FILE' and keep it with the pool, not with the record)"
+    ) in english
+    assert (
+        "short.key: יש בו 5 בתים; מפתח כינויים צריך לפחות 16 (צרו אחד עם 'sortition new-key FILE' "
+        "ושמרו אותו עם המאגר, לא עם הרשומה)"
+    ) in hebrew
+    assert not (tmp_path / "o").exists()
+    english, hebrew = both(["new-key", key])
+    assert "short.key: already exists: a new key would change every pseudonym" in english
+    assert "short.key: כבר קיים: מפתח חדש היה משנה כל כינוי" in hebrew
+    assert key.read_bytes() == b"12345"
+
+
+def test_a_malformed_record_in_hebrew(tmp_path: Path) -> None:
+    record = _replacement_record(tmp_path)
+    data = json.loads(record.read_text(encoding="utf-8"))
+    data["dropouts"] = "everyone"
+    record.write_text(json.dumps(data), encoding="utf-8")
+    english, hebrew = both(["verify", record])
+    assert "replacement.json: invalid record: 'dropouts' must be a list" in english
+    assert "replacement.json: רשומה לא תקינה: 'dropouts' חייב להיות רשימה" in hebrew
+
+
+def test_unknown_audit_algorithms_in_hebrew(tmp_path: Path) -> None:
+    args = ["audit", "--pool", EXAMPLE / "pool.csv", "--quotas", EXAMPLE / "quotas.csv", "-k", 20,
+            "--seed", "s", "--algorithms", "legacy,magic", "--out", tmp_path / "a"]  # fmt: skip
+    english, hebrew = both(args)
+    assert "--algorithms: unknown algorithm(s) magic (known: " in english
+    assert "--algorithms: אלגוריתמים לא מוכרים magic (המוכרים: " in hebrew

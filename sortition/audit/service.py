@@ -39,7 +39,7 @@ from sortition.engine.diversity import measure_of
 from sortition.engine.objectives import PoolDistribution, fair_distribution
 from sortition.engine.registry import ALGORITHMS, SAMPLED_ALGORITHMS, sampler
 from sortition.engine.settings import DEFAULT_GAMMA, EngineSettings
-from sortition.errors import InputError, Problem, TimeLimitError
+from sortition.errors import N_, InputError, Message, Problem, TimeLimitError, problem
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
 from sortition.io.pool import write_pseudonym_table
 from sortition.io.tables import PathLike
@@ -66,8 +66,14 @@ def parse_algorithms(text: str) -> tuple[str, ...]:
     unknown = [name for name in names if name not in AUDIT_ALGORITHMS]
     if unknown or not names:
         known = ", ".join(AUDIT_ALGORITHMS)
-        what = f"unknown algorithm(s) {', '.join(unknown)}" if unknown else "no algorithm given"
-        raise InputError([Problem(f"--algorithms: {what} (known: {known})")])
+        what = (
+            Message(N_("unknown algorithm(s) {names}"), names=", ".join(unknown))
+            if unknown
+            else Message(N_("no algorithm given"))
+        )
+        raise InputError(
+            [problem(N_("--algorithms: {what} (known: {known})"), what=what, known=known)]
+        )
     return names
 
 

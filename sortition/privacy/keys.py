@@ -14,13 +14,13 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sortition.errors import InputError, Problem
+from sortition.errors import N_, InputError, Message, problem
 
 MIN_KEY_BYTES = 16  # shorter keys are refused: the pseudonyms could be searched
 NEW_KEY_BYTES = 32  # what new_key writes
 FINGERPRINT_PREFIX = b"sortition pseudonym key fingerprint\x00"
 FINGERPRINT_LENGTH = 16  # hex digits of the fingerprint the record states
-HOW_TO_CREATE = (
+HOW_TO_CREATE = N_(
     "create one with 'sortition new-key FILE' and keep it with the pool, not with the record"
 )
 
@@ -46,17 +46,27 @@ def read_key(path: str | os.PathLike[str]) -> PseudonymKey:
     than MIN_KEY_BYTES)."""
     path = Path(path)
     if not path.exists():
-        raise InputError([Problem(f"no such pseudonym key file: {HOW_TO_CREATE}", file=path.name)])
+        raise InputError(
+            [
+                problem(
+                    N_("no such pseudonym key file: {how}"),
+                    file=path.name,
+                    how=Message(HOW_TO_CREATE),
+                )
+            ]
+        )
     if not path.is_file():
-        raise InputError([Problem("is not a file (a pseudonym key file)", file=path.name)])
+        raise InputError([problem(N_("is not a file (a pseudonym key file)"), file=path.name)])
     secret = path.read_bytes()
     if len(secret) < MIN_KEY_BYTES:
         raise InputError(
             [
-                Problem(
-                    f"holds {len(secret)} bytes; a pseudonym key needs at least "
-                    f"{MIN_KEY_BYTES} ({HOW_TO_CREATE})",
+                problem(
+                    N_("holds {count} bytes; a pseudonym key needs at least {least} ({how})"),
                     file=path.name,
+                    count=len(secret),
+                    least=MIN_KEY_BYTES,
+                    how=Message(HOW_TO_CREATE),
                 )
             ]
         )
@@ -70,15 +80,19 @@ def new_key(path: str | os.PathLike[str]) -> PseudonymKey:
     if path.exists() or path.is_symlink():
         raise InputError(
             [
-                Problem(
-                    "already exists: a new key would change every pseudonym, so it is never "
-                    "replaced (choose another file name)",
+                problem(
+                    N_(
+                        "already exists: a new key would change every pseudonym, so it is never "
+                        "replaced (choose another file name)"
+                    ),
                     file=path.name,
                 )
             ]
         )
     if not path.parent.is_dir():
-        raise InputError([Problem(f"folder {path.parent} does not exist", file=path.name)])
+        raise InputError(
+            [problem(N_("folder {folder} does not exist"), file=path.name, folder=path.parent)]
+        )
     secret = secrets.token_bytes(NEW_KEY_BYTES)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:

@@ -9,7 +9,7 @@ from typing import Any, TypeGuard
 
 import numpy as np
 
-from sortition.errors import InputError, Problem
+from sortition.errors import N_, InputError, Message, Problem, problem
 from sortition.model import Instance, Pool, Quotas, ValueQuota
 from sortition.privacy.keys import PseudonymKey
 
@@ -21,50 +21,58 @@ class RecordReader:
         self.name = name
 
     def fail(self, message: str) -> InputError:
-        return InputError([Problem(f"invalid record: {message}", file=self.name)])
+        """``invalid record: message`` in the record's file; ``message`` is translated where it
+        is a ``Message`` (the reader's own are), shown as it is otherwise."""
+        return InputError(
+            [problem(N_("invalid record: {message}"), file=self.name, message=message)]
+        )
 
     def get(self, data: Any, path: str) -> Any:
         value = data
         for key in path.split("."):
             if not isinstance(value, dict) or key not in value:
-                raise self.fail(f"missing key '{path}'")
+                raise self.fail(Message(N_("missing key '{path}'"), path=path))
             value = value[key]
         return value
 
     def text(self, data: Any, path: str) -> str:
         value = self.get(data, path)
         if not isinstance(value, str):
-            raise self.fail(f"'{path}' must be text")
+            raise self.fail(Message(N_("'{path}' must be text"), path=path))
         return value
 
     def integer(self, data: Any, path: str, minimum: int = 0) -> int:
         value = self.get(data, path)
         if not is_int(value) or value < minimum:
-            raise self.fail(f"'{path}' must be a whole number ≥ {minimum}")
+            raise self.fail(
+                Message(
+                    N_("'{path}' must be a whole number ≥ {minimum}"), path=path, minimum=minimum
+                )
+            )
         return int(value)
 
     def number(self, data: Any, path: str) -> float:
         value = self.get(data, path)
         if not is_number(value):
-            raise self.fail(f"'{path}' must be a number")
+            raise self.fail(Message(N_("'{path}' must be a number"), path=path))
         return float(value)
 
     def items(self, data: Any, path: str) -> list[Any]:
         value = self.get(data, path)
         if not isinstance(value, list):
-            raise self.fail(f"'{path}' must be a list")
+            raise self.fail(Message(N_("'{path}' must be a list"), path=path))
         return value
 
     def mapping(self, data: Any, path: str) -> dict[str, Any]:
         value = self.get(data, path)
         if not isinstance(value, dict):
-            raise self.fail(f"'{path}' must be an object")
+            raise self.fail(Message(N_("'{path}' must be an object"), path=path))
         return value
 
     def texts(self, data: Any, path: str) -> list[str]:
         values = self.items(data, path)
         if not all(isinstance(v, str) for v in values):
-            raise self.fail(f"'{path}' must be a list of texts")
+            raise self.fail(Message(N_("'{path}' must be a list of texts"), path=path))
         return values
 
 

@@ -165,7 +165,9 @@ def _candidates_item(
 ) -> CheckItem:
     rows = reader.items(link, "pool")
     if not all(isinstance(row, dict) for row in rows):
-        raise reader.fail(f"round {link.get('round')!r}: 'pool' must list objects")
+        raise reader.fail(
+            Message(N_("round {round}: 'pool' must list objects"), round=repr(link.get("round")))
+        )
     derived = pseudonymised_pool(basis.instance.pool, basis.instance.quotas)
     stated_ids = [row.get("id") if isinstance(row, dict) else None for row in rows]
     extra = sorted(str(p) for p in set(stated_ids) - set(basis.candidates))
@@ -201,7 +203,9 @@ def _derived_quotas_item(
 ) -> CheckItem:
     stated = reader.items(link, "quotas")
     if not all(isinstance(row, dict) for row in stated):
-        raise reader.fail(f"round {link.get('round')!r}: 'quotas' must list objects")
+        raise reader.fail(
+            Message(N_("round {round}: 'quotas' must list objects"), round=repr(link.get("round")))
+        )
     derived = quota_rows(basis.instance.quotas)
     problems: list[str] = []
     if sorted(stated, key=lambda q: (str(q.get("feature")), str(q.get("value")))) != derived:

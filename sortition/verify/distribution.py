@@ -476,9 +476,9 @@ def certificate_check(
     )
 
 
-def _certificate_difference(fair: FairParts, recomputed: dict[str, Any] | None) -> str | None:
-    """How the record's certificate bound differs from the recomputed one (None: it does not)."""
-    stated = fair.document.get("certificate")
+def certificate_difference(stated: Any, recomputed: dict[str, Any] | None) -> str | None:
+    """How a record's ``stated`` certificate bound differs from the recomputed certificate
+    (None: it does not, or the record states no certificate)."""
     if not isinstance(stated, dict):
         return None
     if recomputed is None:
@@ -571,8 +571,8 @@ def recompute_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
             ),
         )
     certificate = result.distribution.certificate
-    difference = _certificate_difference(
-        fair, None if certificate is None else certificate.as_record()
+    difference = certificate_difference(
+        fair.document.get("certificate"), None if certificate is None else certificate.as_record()
     )
     if difference is None:
         difference = _diversity_difference(fair, result.diversity)

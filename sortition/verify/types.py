@@ -53,6 +53,7 @@ from sortition.verify.distribution import (
     RECOMPUTE_TOLERANCE,
     WEIGHT_TOLERANCE,
     certificate_check,
+    certificate_difference,
 )
 from sortition.verify.items import CheckItem, VerifyRequest, item_from, shortlist, version_item
 from sortition.verify.parts import commitment_item, count_pairs, pseudonym_key_items
@@ -868,17 +869,10 @@ def _recompute_item(parts: TypesParts) -> CheckItem:
             )
     certificate = result.distribution.certificate
     stated = parts.record["distribution"].get("certificate")
-    if certificate is not None and isinstance(stated, dict):
-        bound = stated.get("bound")
-        again_bound = float(certificate.as_record()["bound"])
-        if not is_number(bound) or abs(float(bound) - again_bound) > RECOMPUTE_TOLERANCE:
-            differ.append(
-                Message(
-                    N_("certificate bound: record {stated}, recomputed {recomputed}"),
-                    stated=repr(bound),
-                    recomputed=repr(again_bound),
-                )
-            )
+    if certificate is not None:
+        difference = certificate_difference(stated, certificate.as_record())
+        if difference is not None:
+            differ.append(difference)
     if differ:
         return CheckItem(
             "recompute",

@@ -110,9 +110,32 @@ def _is_n_(node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and _name(node) == "N_"
 
 
+def _worded_names(tree: ast.AST) -> dict[int, dict[str, str]]:
+    """For each function (by the id of its node; the module as 0), the local names assigned a
+    literal or f-string with words: ``message = f"..."`` then ``Problem(message)``."""
+    found: dict[int, dict[str, str]] = {}
+    for scope in ast.walk(tree):
+        if not isinstance(scope, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        names = found.setdefault(0 if isinstance(scope, ast.Module) else id(scope), {})
+        for node in ast.walk(scope):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                text = _words(node.value)
+                if isinstance(target, ast.Name) and text:
+                    names[target.id] = text
+    return found
+
+
 def offenders_in(source: str) -> list[tuple[int, str, str]]:
     """(line, what, text) for each English-only message of a module's source."""
     tree = ast.parse(source)
+    worded = _worded_names(tree)
+    scope_of: dict[int, int] = {}
+    for scope in ast.walk(tree):
+        if isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef):
+            for node in ast.walk(scope):
+                scope_of.setdefault(id(node), id(scope))  # the outermost function
     raised = {
         id(node.exc)
         for node in ast.walk(tree)
@@ -147,9 +170,12 @@ def offenders_in(source: str) -> list[tuple[int, str, str]]:
         if not checked or name in PROGRAMMING_ERRORS:
             continue
         arguments = list(node.args[:1]) + [k.value for k in node.keywords if k.arg == "advice"]
+        names = worded.get(scope_of.get(id(node), 0), {})
         for argument in arguments:
             for part in _parts(argument):
                 text = _words(part)
+                if text is None and isinstance(part, ast.Name):
+                    text = names.get(part.id)
                 if text:
                     found.append((node.lineno, f"{name}() with a plain text", text))
     return found
@@ -195,8 +221,11 @@ def test_the_guard_catches_each_kind_of_english_message() -> None:
         "Message(N_('{what} must be an integer'), what='the pool size n')\n"
         "N_(f'round {r}')\n"
         "Problem('two ids ' + 'share a pseudonym')\n"
+        "def f(x):\n"
+        "    message = f'the ids look personal: {x}'\n"
+        "    raise InputError([Problem(message, 'a.csv')])\n"
     )
-    assert sorted(line for line, _what, _text in caught) == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    assert sorted(line for line, _what, _text in caught) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 12]
     assert not offenders_in(
         "raise InputError([problem(N_('weight {weight} is not a number'), weight=w)])\n"
         "raise ValueError(f'below() needs a positive bound, got {bound}')\n"

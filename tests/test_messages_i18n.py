@@ -267,3 +267,21 @@ def test_the_seating_time_limit_and_a_dead_end_in_hebrew() -> None:
         "time or a smaller --effort"
     )
     assert found.text(hebrew_catalogue).startswith("ההושבה ארכה יותר מ־0.001 שניות (12 מתוך 5000")
+
+
+def test_ids_that_look_personal_in_hebrew(tmp_path: Path) -> None:
+    rows = (EXAMPLE / "pool.csv").read_text(encoding="utf-8").splitlines()
+    rows[3] = "ann@example.org," + rows[3].split(",", 1)[1]
+    pool = tmp_path / "pool.csv"
+    pool.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    args = ["select", "--pool", pool, "--quotas", EXAMPLE / "quotas.csv", "-k", 20, "--seed", "s"]
+    english, hebrew = both([*args, "--out", tmp_path / "out"])
+    assert (
+        "pool.csv, row 4, column 'id': the ids look personal: the id contains '@' (an e-mail "
+        "address); a record is made to be published, so these ids must not appear in it"
+    ) in english
+    assert (
+        "pool.csv, שורה 4, עמודה 'id': המזהים נראים אישיים: המזהה מכיל '@' (כתובת דוא\"ל); "
+        "רשומה נועדה לפרסום"
+    ) in hebrew
+    assert not (tmp_path / "out").exists()

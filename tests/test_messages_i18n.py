@@ -285,3 +285,21 @@ def test_ids_that_look_personal_in_hebrew(tmp_path: Path) -> None:
         "רשומה נועדה לפרסום"
     ) in hebrew
     assert not (tmp_path / "out").exists()
+
+
+def test_the_page_shows_a_title_row_in_hebrew(tmp_path: Path) -> None:
+    """The page translates the same problems with the request's language."""
+    pytest.importorskip("fastapi")
+    from tests.test_web import client, example_files, new_project
+
+    pool = tmp_path / "pool.csv"
+    pool.write_text("Volunteers 2026\n" + (EXAMPLE / "pool.csv").read_text("utf-8"), "utf-8")
+    browser = client(tmp_path / "data")
+    project = new_project(browser)
+    response = browser.post(
+        f"{project}/inputs?lang=he", files=example_files(pool=pool), data={"k": "20"}
+    )
+    assert response.status_code == 400
+    assert "נראית כמו כותרת (&#39;Volunteers 2026&#39;), אבל שורת הכותרת חייבת להיות" in (
+        response.text
+    )

@@ -23,10 +23,10 @@ if "__mp_main__" not in sys.modules:
     signal.signal(signal.SIGINT, lambda signum, frame: _EARLY.append(signum))
     signal.signal(signal.SIGTERM, lambda signum, frame: _EARLY.append(signum))
 
+import os  # noqa: E402
 import socket  # noqa: E402
 import threading  # noqa: E402
 
-from sortition.cancel import INTERRUPTED_MESSAGE as INTERRUPTED  # noqa: E402
 from sortition.cancel import CancelToken, Interrupted, Terminated, current  # noqa: E402
 
 _KEEP: list[socket.socket] = []
@@ -41,9 +41,10 @@ def main() -> None:
     # Importing pandas and OR-Tools takes a second or two, and an interrupt inside an extension
     # module's initialisation surfaces as an ImportError: hold interrupts until it is done.
     with token.holding():
-        from sortition_cli.main import run
+        from sortition_cli.main import interrupted_message, run
     if token.cancelled:
-        sys.stderr.write(INTERRUPTED + "\n")
+        # in the language of --lang or the environment (read from the command line, cheaply)
+        sys.stderr.write(interrupted_message(sys.argv[1:], os.environ) + "\n")
         sys.exit(token.exit_code)
     run()
 

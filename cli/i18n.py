@@ -78,10 +78,49 @@ def library_text(text: object) -> str:
     return translated(text, library_message)
 
 
+# What click writes into its usage line and its messages from its parameter types: English
+# words it never passes through gettext, translated here (scripts/catalogues.py adds them to the
+# ``click`` catalogue). A parameter type's name ("integer range", "File") fills the placeholder
+# ``number_type`` of "not a valid ..." and ``name`` of the path messages ("File 'x' is a
+# directory."); the usage line shows the placeholders of the options and the subcommand.
+USAGE_PLACEHOLDERS = ("[OPTIONS]", "COMMAND [ARGS]...")
+TYPE_NAMES = ("integer", "integer range", "float", "float range", "file", "directory", "path")
+
+
+def click_message(message: str) -> str:
+    """One of click's messages (or of ``USAGE_PLACEHOLDERS``, ``TYPE_NAMES``) in the chosen
+    language."""
+    if not message:
+        return message
+    return translations("click", _current["language"]).gettext(message)
+
+
+def _type_name(name: object) -> object:
+    """A parameter type's name as click fills it in ("integer", "File": the name, title-cased
+    for a path) in the chosen language; anything else as it is."""
+    if isinstance(name, str) and name.lower() in TYPE_NAMES:
+        translated = click_message(name.lower())
+        return name if translated == name.lower() else translated
+    return name
+
+
+class _ClickTemplate(str):
+    """A click message in the chosen language whose ``format`` translates the parameter type's
+    name click fills in (only in the placeholders that hold one: ``number_type``, and ``name``
+    beside a ``filename``; an option's or a command's name stays as typed)."""
+
+    def format(self, *args: object, **kwargs: object) -> str:
+        for key in ("number_type", "name"):
+            if key in kwargs and (key == "number_type" or "filename" in kwargs):
+                kwargs[key] = _type_name(kwargs[key])
+        return str.format(self, *args, **kwargs)
+
+
 def _install_click_messages(language: str) -> None:
     """click's own messages ("Usage:", "Missing option ...", "Show this message and exit.") in
     ``language``: click's modules call ``gettext.gettext`` as ``_``, bound when they were
-    imported, so each module's ``_`` and ``ngettext`` are pointed at the ``click`` catalogue."""
+    imported, so each module's ``_`` and ``ngettext`` are pointed at the ``click`` catalogue
+    (through ``_ClickTemplate``, so that the type names click fills in are translated too)."""
     import click.core
     import click.decorators
     import click.exceptions
@@ -92,6 +131,13 @@ def _install_click_messages(language: str) -> None:
     import click.utils
 
     catalogue = translations("click", language)
+
+    def gettext(message: str) -> str:
+        return _ClickTemplate(catalogue.gettext(message))
+
+    def ngettext(singular: str, plural: str, n: int) -> str:
+        return _ClickTemplate(catalogue.ngettext(singular, plural, n))
+
     for module in (
         click.core,
         click.decorators,
@@ -103,9 +149,9 @@ def _install_click_messages(language: str) -> None:
         click.utils,
     ):
         if hasattr(module, "_"):
-            module._ = catalogue.gettext  # type: ignore[attr-defined]
+            module._ = gettext  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
-            module.ngettext = catalogue.ngettext  # type: ignore[attr-defined]
+            module.ngettext = ngettext  # type: ignore[attr-defined]
 
 
 def help_text(text: str | None) -> str | None:
@@ -163,6 +209,13 @@ class _Translated(click.Command):
         if fresh and option is not None:
             option.help = HELP_OPTION_HELP
         return option
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        # the usage line ("sortition select [OPTIONS]"), in --help and in a usage error
+        return [
+            click_message(piece) if piece in USAGE_PLACEHOLDERS else piece
+            for piece in super().collect_usage_pieces(ctx)
+        ]
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with self._translated(ctx):

@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import traceback
+from collections.abc import Mapping, Sequence
 
 import click
 from sortition_cli.audit import audit
@@ -48,6 +49,32 @@ class _StderrHandler(logging.StreamHandler):
 
 _debug_handler = _StderrHandler()
 _debug_handler.setFormatter(logging.Formatter(DEBUG_LOG_FORMAT))
+
+
+def early_language(args: Sequence[str], environ: Mapping[str, str]) -> str:
+    """The language before click has parsed the command line: a valid ``--lang`` among the
+    group's options (the words before the command: ``sortition --debug --lang he select ...``),
+    else the environment's. So an interrupt or a problem that comes before ``--lang``'s own
+    callback is already in the language asked for (click then sets it again, or says what is
+    wrong with a ``--lang`` that is not one of ``LANGUAGES``)."""
+    for position, word in enumerate(args):
+        if word == "--lang" or word.startswith("--lang="):
+            value = word.partition("=")[2] if "=" in word else None
+            if value is None and position + 1 < len(args):
+                value = args[position + 1]
+            if value in LANGUAGES:
+                return value
+            break
+        if word == "--" or not word.startswith("-"):  # the command: its options follow
+            break
+    return language_from_environment(environ)
+
+
+def interrupted_message(args: Sequence[str], environ: Mapping[str, str]) -> str:
+    """The "interrupted" line in the language of ``early_language`` (for the console script's
+    start-up, before ``run``)."""
+    set_language(early_language(args, environ))
+    return _(INTERRUPTED)
 
 
 def _choose_language(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
@@ -122,7 +149,7 @@ for _command in (
 def run() -> None:
     """The commands, with any error the library did not foresee reported as a bug (exit 70):
     one line, or with ``--debug`` the traceback first."""
-    set_language(language_from_environment(os.environ))  # until --lang says otherwise
+    set_language(early_language(sys.argv[1:], os.environ))  # until --lang's callback
     try:
         # Not click's standalone mode: it would turn an interrupt that arrives while it parses
         # the command line into "Aborted!" and exit 1.

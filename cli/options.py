@@ -57,13 +57,15 @@ def _grouped(group: type[Any], into: str, options: list[Decorator]) -> Decorator
 
 def file_option(flag: str, dest: str, help: str, required: bool = False) -> Decorator:
     """An option naming an input file (a folder is refused)."""
+    # No default for a required one: click (8.3 and later) takes an explicit default of None
+    # for a value given, so a missing --pool reached the command instead of "Missing option".
     return click.option(
         flag,
         dest,
         required=required,
-        default=None,
         type=click.Path(path_type=Path, dir_okay=False),
         help=help,
+        **({} if required else {"default": None}),
     )
 
 

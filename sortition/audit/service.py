@@ -126,8 +126,7 @@ def run_audit(
                     time_limit=time_limit,
                 )
             except TimeLimitError as error:
-                message = "; ".join(problem.message for problem in error.problems)
-                timed_out.append(TimedOut(algorithm, time_limit, message))
+                timed_out.append(TimedOut(algorithm, time_limit, _joined(error.problems)))
                 continue
             # The panel `sortition select --algorithm A --seed S` would draw.
             draw = derive_draw(
@@ -151,6 +150,19 @@ def run_audit(
     if not results:
         raise TimeLimitError([Problem(t.message) for t in timed_out])
     return Audit(loaded, seed, tuple(results), tuple(timed_out), tuple(algorithms), time_limit)
+
+
+def _joined(problems: list[Problem]) -> str:
+    """The problems' messages joined by "; " (the English of metrics.json), each kept
+    translatable: a ``Message`` whose parts are the problems."""
+    joined: str = ""
+    for number, found in enumerate(problems):
+        joined = (
+            Message("{problem}", problem=found)
+            if number == 0
+            else Message("{problems}; {problem}", problems=joined, problem=found)
+        )
+    return joined
 
 
 # LEGACY's expected diversity score: the mean over this many of its panels (at most --draws),

@@ -18,7 +18,7 @@ import numpy as np
 from sortition.dropouts.service import read_original_pool
 from sortition.engine import alternates as al
 from sortition.engine.dropout_model import DropoutModel, panel_stay
-from sortition.errors import InputError, Problem
+from sortition.errors import N_, InputError, problem
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
 from sortition.io.pool import PoolFile, write_pool_split, write_pseudonym_table
 from sortition.io.tables import PathLike
@@ -77,7 +77,11 @@ def choose_alternates(
     previous = read_record(record_path)
     if previous["kind"] not in ("selection", "replacement"):
         raise InputError(
-            [Problem(f"is {previous['kind']} record, not a panel's record", file=name)]
+            [
+                problem(
+                    N_("is {kind} record, not a panel's record"), file=name, kind=previous["kind"]
+                )
+            ]
         )
     RecordReader(name).text(previous, "seed.value")
     state = chain_state(previous, name)
@@ -92,9 +96,13 @@ def choose_alternates(
     if not 1 <= budget <= int(units.capacity.sum()):
         raise InputError(
             [
-                Problem(
-                    f"--budget must be between 1 and the {int(units.capacity.sum())} candidates "
-                    f"for alternates, got {budget}"
+                problem(
+                    N_(
+                        "--budget must be between 1 and the {candidates} candidates for "
+                        "alternates, got {budget}"
+                    ),
+                    candidates=int(units.capacity.sum()),
+                    budget=budget,
                 )
             ]
         )

@@ -32,6 +32,7 @@ from sortition.engine.master import (
 from sortition.engine.pricing import PanelOracle, PricingResult, SwapSearch
 from sortition.engine.settings import EngineSettings
 from sortition.engine.walks import VertexPanels, WalkTally, face_walk
+from sortition.errors import N_, Message
 from sortition.progress import Progress, ProgressEvent, WalkStep
 from sortition.units import Certificate, Distribution, UnitInstance
 
@@ -69,7 +70,7 @@ def cover(inst: UnitInstance, clock: Clock, cheap: bool = True) -> Covering:
     oracle = PanelOracle(inst, seed=_SEED, deadline=clock.deadline)
     first = oracle.maximize(np.zeros(inst.n_units))
     if first is None:
-        raise NoFeasiblePanel("no feasible panel satisfies the quotas")
+        raise NoFeasiblePanel(Message(N_("no feasible panel satisfies the quotas")))
     panels = [first.panel]
     covered = first.panel > 0
     vertices = VertexPanels(inst, _SEED) if cheap and not covered.all() else None

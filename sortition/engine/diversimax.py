@@ -34,6 +34,7 @@ from sortition.engine.diversity_rows import cp_sat_deviations
 from sortition.engine.errors import NoFeasiblePanel, TimeLimitReached
 from sortition.engine.pricing import panel_model
 from sortition.engine.settings import DEFAULT_SETTINGS, EngineSettings
+from sortition.errors import N_, Message
 from sortition.progress import Progress
 from sortition.units import Certificate, Distribution, UnitInstance, relative_gap
 
@@ -130,13 +131,18 @@ def most_diverse(
     solver.parameters.linearization_level = 2
     status = solve_cp_sat(solver, built.model)
     if status == cp_model.INFEASIBLE:
-        raise NoFeasiblePanel("no feasible panel satisfies the quotas")
+        raise NoFeasiblePanel(Message(N_("no feasible panel satisfies the quotas")))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         if deadline is not None and time.perf_counter() >= deadline:
             raise TimeLimitReached
         raise NoFeasiblePanel(
-            "CP-SAT found no panel that meets the quotas within its budget "
-            f"({budget:g} deterministic seconds)"
+            Message(
+                N_(
+                    "CP-SAT found no panel that meets the quotas within its budget "
+                    "({seconds} deterministic seconds)"
+                ),
+                seconds=f"{budget:g}",
+            )
         )
     counts = np.array([solver.value(x) for x in built.vars], dtype=np.int64)
     lowest = int(np.ceil(solver.best_objective_bound - 1e-6))

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from sortition.errors import InputError, Problem
+from sortition.errors import N_, InputError, problem
 from sortition.model import Instance, Quotas
 from sortition.randomness import SeededStream
 
@@ -57,11 +57,11 @@ def model_from_record(document: Any, name: str) -> DropoutModel:
         model = DropoutModel(str(document["kind"]), float(document["beta0"]), beta)
     except (KeyError, TypeError, ValueError):
         raise InputError(
-            [Problem("invalid record: 'model' is not a dropout model", file=name)]
+            [problem(N_("invalid record: 'model' is not a dropout model"), file=name)]
         ) from None
     if not all(math.isfinite(v) for v in (model.beta0, *beta.values())):
         raise InputError(
-            [Problem("invalid record: 'model' has a factor that is not a number", file=name)]
+            [problem(N_("invalid record: 'model' has a factor that is not a number"), file=name)]
         )
     return model
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sortition.errors import InfeasibleError, Problem
+from sortition.errors import N_, InfeasibleError, problem
 from sortition.model import Instance
 from sortition.randomness import SeededStream
 
@@ -118,9 +118,12 @@ class LegacySampler:
                 return LegacyDraw(panel, attempt)
         raise InfeasibleError(
             [
-                Problem(
-                    f"LEGACY reached a dead end {max_attempts} times in a row; the quotas may be "
-                    "too tight for the greedy (try a fair algorithm, or relax the quotas)"
+                problem(
+                    N_(
+                        "LEGACY reached a dead end {attempts} times in a row; the quotas may be "
+                        "too tight for the greedy (try a fair algorithm, or relax the quotas)"
+                    ),
+                    attempts=max_attempts,
                 )
             ]
         )

@@ -14,7 +14,7 @@ from sortition.engine.errors import NoFeasiblePanel, TimeLimitReached
 from sortition.engine.registry import Objective, objective
 from sortition.engine.relaxation import relaxed_maximin
 from sortition.engine.settings import DEFAULT_SETTINGS, EngineSettings
-from sortition.errors import InfeasibleError, Problem, TimeLimitError
+from sortition.errors import N_, InfeasibleError, Problem, TimeLimitError, problem
 from sortition.model import Instance
 from sortition.progress import Progress
 from sortition.units import (
@@ -106,10 +106,18 @@ def fair_distribution(
             )
     except TimeLimitReached:
         raise TimeLimitError(
-            [Problem(f"{algorithm.upper()} did not finish within --time-limit {time_limit:g} s")]
+            [
+                problem(
+                    N_("{algorithm} did not finish within --time-limit {seconds} s"),
+                    algorithm=algorithm.upper(),
+                    seconds=f"{time_limit:g}",
+                )
+            ]
         ) from None
     except NoFeasiblePanel as error:
-        raise InfeasibleError([Problem(str(error))]) from None
+        # the engine's reason, a Message (translated where it is shown) or a plain text
+        reason = error.args[0] if error.args else str(error)
+        raise InfeasibleError([Problem(reason)]) from None
     members = members_of_units(unit_of_person, units.n_units)
     return PoolDistribution(instance, units, unit_of_person, members, distribution, by_type, price)
 

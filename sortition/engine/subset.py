@@ -14,7 +14,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from sortition.cancel import solve_cp_sat
-from sortition.errors import InfeasibleError, Problem, TimeLimitError
+from sortition.errors import N_, InfeasibleError, TimeLimitError, problem
 
 
 def deviation(counts: np.ndarray, low: np.ndarray, high: np.ndarray) -> int:
@@ -88,10 +88,10 @@ def best_subset(
     status = solve_cp_sat(solver, model)
     if status == cp_model.INFEASIBLE:
         raise InfeasibleError(
-            [Problem(f"no {size} of the people available are in distinct households")]
+            [problem(N_("no {size} of the people available are in distinct households"), size=size)]
         )
     if status != cp_model.OPTIMAL:
-        raise TimeLimitError("the best subset was not proved within its time limit")
+        raise TimeLimitError([problem(N_("the best subset was not proved within its time limit"))])
     picked = np.zeros(len(capacity), dtype=np.int64)
     for u, var in y.items():
         picked[u] = solver.value(var)

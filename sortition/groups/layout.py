@@ -3,6 +3,8 @@ or round by round pinned people first, then the together groups, then everyone e
 
 from __future__ import annotations
 
+from sortition.errors import N_
+from sortition.errors import problem as problem_of
 from sortition.groups.design import design_tables
 from sortition.groups.problem import GroupsProblem, SeatingRulesError
 from sortition.randomness import SeededStream
@@ -46,8 +48,18 @@ def free_start(problem: GroupsProblem, stream: SeededStream) -> list[list[int]]:
                 table = max(range(problem.tables), key=lambda t: (free[t], -t))
             if free[table] < len(unit):
                 raise SeatingRulesError(
-                    f"round {r + 1}: the together groups and pins cannot be fitted into "
-                    f"{problem.tables} tables of {base} or {base + 1}"
+                    [
+                        problem_of(
+                            N_(
+                                "round {round}: the together groups and pins cannot be fitted "
+                                "into {tables} tables of {size} or {larger}"
+                            ),
+                            round=r + 1,
+                            tables=problem.tables,
+                            size=base,
+                            larger=base + 1,
+                        )
+                    ]
                 )
             free[table] -= len(unit)
             for x in unit:

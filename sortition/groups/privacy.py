@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sortition.errors import InputError, Problem
+from sortition.errors import N_, InputError, problem
 from sortition.groups.inputs import Panel
 from sortition.privacy.keys import PseudonymKey
 from sortition.privacy.personal import refuse_personal_ids
@@ -56,7 +56,7 @@ def private_panel(
     else:
         names = tuple(pseudonym(key, person, length) for person in panel.ids)
         if len(set(names)) < len(names):
-            raise InputError([Problem("two ids have the same pseudonym", file)])
+            raise InputError([problem(N_("two ids have the same pseudonym"), file=file)])
         made = Pseudonyms(names, length, key)
     order = sorted(range(len(panel.ids)), key=lambda i: made.names[i])
     keyed = Panel(
@@ -84,10 +84,12 @@ def record_key(
         if key is not None:
             raise InputError(
                 [
-                    Problem(
-                        "names people by the panel file's own ids, not by pseudonyms: leave "
-                        "out --pseudonym-key",
-                        name,
+                    problem(
+                        N_(
+                            "names people by the panel file's own ids, not by pseudonyms: leave "
+                            "out --pseudonym-key"
+                        ),
+                        file=name,
                     )
                 ]
             )
@@ -95,10 +97,12 @@ def record_key(
     if key is None:
         raise InputError(
             [
-                Problem(
-                    "names people by keyed pseudonyms: re-seating it needs the organiser's key "
-                    "(--pseudonym-key FILE)",
-                    name,
+                problem(
+                    N_(
+                        "names people by keyed pseudonyms: re-seating it needs the organiser's "
+                        "key (--pseudonym-key FILE)"
+                    ),
+                    file=name,
                 )
             ]
         )
@@ -106,10 +110,15 @@ def record_key(
     if key.fingerprint != stated:
         raise InputError(
             [
-                Problem(
-                    f"was made with the key whose fingerprint is {stated}; {key.name} has "
-                    f"fingerprint {key.fingerprint}: it is another key",
-                    name,
+                problem(
+                    N_(
+                        "was made with the key whose fingerprint is {stated}; {key} has "
+                        "fingerprint {fingerprint}: it is another key"
+                    ),
+                    file=name,
+                    stated=stated,
+                    key=key.name,
+                    fingerprint=key.fingerprint,
                 )
             ]
         )
@@ -126,6 +135,9 @@ def keyed_dropouts(
     unknown = [person for person, p in zip(dropouts, made, strict=True) if p not in present]
     if unknown:
         raise InputError(
-            [Problem(f"--dropout {p}: not seated in this record", name) for p in unknown]
+            [
+                problem(N_("--dropout {id}: not seated in this record"), file=name, id=p)
+                for p in unknown
+            ]
         )
     return made

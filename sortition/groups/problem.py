@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sortition.errors import N_, InfeasibleError, Problem
+from sortition.errors import N_, InfeasibleError, Message, Problem
+from sortition.errors import problem as problem_of
 
 
 class SeatingRulesError(InfeasibleError):
@@ -104,9 +105,15 @@ def check_rules(problem: GroupsProblem, apart_name: str = "--apart") -> None:
     for members in shared.values():
         if len(members) > tables:
             problems.append(
-                Problem(
-                    f"{apart_name}: {len(members)} people share a value ({_names(ids, members)}) "
-                    f"but there are only {tables} tables, so two of them must share one"
+                problem_of(
+                    N_(
+                        "{apart}: {count} people share a value ({names}) but there are only "
+                        "{tables} tables, so two of them must share one"
+                    ),
+                    apart=apart_name,
+                    count=len(members),
+                    names=_names(ids, members),
+                    tables=tables,
                 )
             )
     pins = problem.pins()
@@ -116,21 +123,38 @@ def check_rules(problem: GroupsProblem, apart_name: str = "--apart") -> None:
         who = _names(ids, unit)
         if len(unit) > largest:
             problems.append(
-                Problem(f"--together: {who} must share a table, but a table seats {largest}")
+                problem_of(
+                    N_("--together: {who} must share a table, but a table seats {largest}"),
+                    who=who,
+                    largest=largest,
+                )
             )
         keys = [groups[x] for x in unit if groups[x] >= 0]
         if len(set(keys)) < len(keys):
             problems.append(
-                Problem(f"--together and {apart_name}: {who} must share a table and be apart")
+                problem_of(
+                    N_("--together and {apart}: {who} must share a table and be apart"),
+                    apart=apart_name,
+                    who=who,
+                )
             )
         for r, round_pins in enumerate(pins):
             pinned = sorted({t for t in (round_pins[x] for x in unit) if t is not None})
             if len(pinned) > 1:
-                tables_named = " and ".join(str(t + 1) for t in pinned)
+                tables_named: str = str(pinned[0] + 1)
+                for t in pinned[1:]:
+                    tables_named = Message(
+                        N_("{tables} and {table}"), tables=tables_named, table=t + 1
+                    )
                 problems.append(
-                    Problem(
-                        f"--together and --fixed: {who} must share a table, but are pinned to "
-                        f"tables {tables_named} in round {r + 1}"
+                    problem_of(
+                        N_(
+                            "--together and --fixed: {who} must share a table, but are pinned to "
+                            "tables {tables} in round {round}"
+                        ),
+                        who=who,
+                        tables=tables_named,
+                        round=r + 1,
                     )
                 )
     problems += _pinned_conflicts(problem, groups, pins, apart_name)
@@ -153,18 +177,30 @@ def _pinned_conflicts(
             members = at[t]
             if len(members) > largest:
                 out.append(
-                    Problem(
-                        f"--fixed: {len(members)} people ({_names(problem.ids, members)}) are "
-                        f"pinned to table {t + 1} in round {r + 1}, which seats {largest}"
+                    problem_of(
+                        N_(
+                            "--fixed: {count} people ({names}) are pinned to table {table} in "
+                            "round {round}, which seats {largest}"
+                        ),
+                        count=len(members),
+                        names=_names(problem.ids, members),
+                        table=t + 1,
+                        round=r + 1,
+                        largest=largest,
                     )
                 )
             keys = [groups[x] for x in members if groups[x] >= 0]
             if len(set(keys)) < len(keys):
                 out.append(
-                    Problem(
-                        f"--fixed and {apart_name}: people to keep apart "
-                        f"({_names(problem.ids, members)}) are pinned to table {t + 1} in "
-                        f"round {r + 1}"
+                    problem_of(
+                        N_(
+                            "--fixed and {apart}: people to keep apart ({names}) are pinned to "
+                            "table {table} in round {round}"
+                        ),
+                        apart=apart_name,
+                        names=_names(problem.ids, members),
+                        table=t + 1,
+                        round=r + 1,
                     )
                 )
     return out
@@ -172,7 +208,9 @@ def _pinned_conflicts(
 
 def _names(ids: tuple[str, ...], people: list[int], limit: int = 5) -> str:
     shown = ", ".join(ids[x] for x in people[:limit])
-    return shown + (f" and {len(people) - limit} more" if len(people) > limit else "")
+    if len(people) <= limit:
+        return shown
+    return Message(N_("{names} and {more} more"), names=shown, more=len(people) - limit)
 
 
 def make_problem(

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sortition.errors import InputError, Problem
+from sortition.errors import N_, InputError
+from sortition.errors import problem as problem_of
 from sortition.groups.evaluate import Seating, measure
 from sortition.groups.problem import Fixed, GroupsProblem
 
@@ -40,12 +41,23 @@ def without(
     unknown = [person for person in dropouts if person not in index]
     if unknown:
         raise InputError(
-            [Problem(f"--dropout {p}: not seated in this record", name) for p in unknown]
+            [
+                problem_of(N_("--dropout {id}: not seated in this record"), file=name, id=p)
+                for p in unknown
+            ]
         )
     gone = {index[p] for p in dropouts}
     kept = [x for x in range(problem.people) if x not in gone]
     if len(kept) < problem.tables:
-        raise InputError(f"{len(kept)} people left for {problem.tables} tables")
+        raise InputError(
+            [
+                problem_of(
+                    N_("{people} people left for {tables} tables"),
+                    people=len(kept),
+                    tables=problem.tables,
+                )
+            ]
+        )
     new = {x: i for i, x in enumerate(kept)}
     reduced = GroupsProblem(
         ids=tuple(problem.ids[x] for x in kept),
@@ -91,8 +103,17 @@ def mend(problem: GroupsProblem, seating: Seating) -> tuple[Seating, list[Move]]
                     best = (key, x)
             if best is None:
                 raise InputError(
-                    f"round {r + 1}: nobody can move to table {target + 1} (everyone at the "
-                    "largest tables is pinned or tied to someone): seat the panel again"
+                    [
+                        problem_of(
+                            N_(
+                                "round {round}: nobody can move to table {table} (everyone at "
+                                "the largest tables is pinned or tied to someone): seat the "
+                                "panel again"
+                            ),
+                            round=r + 1,
+                            table=target + 1,
+                        )
+                    ]
                 )
             x = best[1]
             moves.append(Move(r, problem.ids[x], where[r][x], target))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sortition.errors import N_, InputError, Problem, TimeLimitError, require_file
+from sortition.errors import N_, InputError, TimeLimitError, require_file
 from sortition.errors import problem as problem_of
 from sortition.groups.evaluate import (
     Measures,
@@ -82,10 +82,20 @@ class GroupsResult:
 def table_count(people: int, size: int | None, tables: int | None) -> int:
     """The number of tables: ``tables``, or the fewest of at most ``size`` people."""
     if (size is None) == (tables is None):
-        raise InputError("give one of --size (people a table) and --tables (how many tables)")
+        raise InputError(
+            [problem_of(N_("give one of --size (people a table) and --tables (how many tables)"))]
+        )
     count = tables if tables is not None else -(-people // size)  # type: ignore[operator]
     if count > people:
-        raise InputError(f"--tables {count} is more tables than the panel's {people} people")
+        raise InputError(
+            [
+                problem_of(
+                    N_("--tables {count} is more tables than the panel's {people} people"),
+                    count=count,
+                    people=people,
+                )
+            ]
+        )
     return count
 
 
@@ -119,7 +129,7 @@ def seat_panel(
     """
     seed = as_seed(seed)
     if rounds < 1:
-        raise InputError("--rounds must be at least 1")
+        raise InputError([problem_of(N_("--rounds must be at least 1"))])
     panel_path = Path(panel_path)
     panel = read_panel(panel_path, id_column, balance, apart, name_column)
     private = private_panel(panel, panel_path.name, pseudonym_key, ids_are_public)
@@ -206,8 +216,17 @@ def _clock(started: float, time_limit: float | None, budget: int) -> Callable[[i
     def check(done: int) -> None:
         if time_limit is not None and time.monotonic() - started > time_limit:
             raise TimeLimitError(
-                f"the seating took more than {time_limit:g} s ({done} of {budget} moves): "
-                "nothing was written; allow more time or a smaller --effort"
+                [
+                    problem_of(
+                        N_(
+                            "the seating took more than {seconds} s ({done} of {budget} moves): "
+                            "nothing was written; allow more time or a smaller --effort"
+                        ),
+                        seconds=f"{time_limit:g}",
+                        done=done,
+                        budget=budget,
+                    )
+                ]
             )
 
     return check
@@ -320,8 +339,14 @@ def reseat_panel(
     original = read_record(record_path)
     if bool(dropouts) == (panel_path is not None):
         raise InputError(
-            "--reseat needs --dropout ID (repeat for each), or --panel FILE: the panel after "
-            "dropouts and replacements"
+            [
+                problem_of(
+                    N_(
+                        "--reseat needs --dropout ID (repeat for each), or --panel FILE: the "
+                        "panel after dropouts and replacements"
+                    )
+                )
+            ]
         )
     keyed = record_key(original, pseudonym_key, record_path.name)
     started = time.monotonic()
@@ -330,7 +355,13 @@ def reseat_panel(
         seating = seating_from_record(problem, original["seating"])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(
-            [Problem(f"is not a complete groups record ({exc})", record_path.name)]
+            [
+                problem_of(
+                    N_("is not a complete groups record ({reason})"),
+                    file=record_path.name,
+                    reason=exc,
+                )
+            ]
         ) from None
     names, own_ids = None, None
     table: tuple[tuple[str, str], ...] = ()
@@ -417,7 +448,15 @@ def _new_panel(
         ),
     )
     if problem.people < problem.tables:
-        raise InputError(f"{problem.people} people left for {problem.tables} tables")
+        raise InputError(
+            [
+                problem_of(
+                    N_("{people} people left for {tables} tables"),
+                    people=problem.people,
+                    tables=problem.tables,
+                )
+            ]
+        )
     check_rules(problem, f"--apart {','.join(apart)}")
     return problem, panel.names, own_ids, private.table
 
@@ -428,7 +467,9 @@ def read_record(path: Path) -> dict[str, Any]:
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError([Problem(f"is not a JSON record ({exc})", path.name)]) from None
+        raise InputError(
+            [problem_of(N_("is not a JSON record ({reason})"), file=path.name, reason=exc)]
+        ) from None
     if not isinstance(record, dict) or record.get("kind") != "groups" or record.get("version") != 1:
-        raise InputError([Problem("is not a groups record, version 1", path.name)])
+        raise InputError([problem_of(N_("is not a groups record, version 1"), file=path.name)])
     return record

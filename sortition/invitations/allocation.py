@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
 
-from sortition.errors import InputError, Problem
+from sortition.errors import N_, InputError, Message, problem
 from sortition.io.tables import find_column, read_table
 
 METHOD = (
@@ -45,16 +45,26 @@ class StratumAllocation:
 
 
 def parse_weight(text: str, where: str) -> Fraction:
-    """A positive decimal weight (``2``, ``1.5``, ``0.75``) as an exact fraction."""
+    """A positive decimal weight (``2``, ``1.5``, ``0.75``) as an exact fraction; ``where`` (an
+    option, a place in a file) heads the problem when it is not one."""
+    value = _weight(text)
+    if isinstance(value, Message):
+        # "{where}: {problem}" has no words of its own: the problem is translated in its turn
+        raise InputError([problem("{where}: {problem}", where=where, problem=value)])
+    return value
+
+
+def _weight(text: str) -> Fraction | Message:
+    """The weight ``text`` stands for, or what is wrong with it."""
     cleaned = text.strip()
     if not _DECIMAL.fullmatch(cleaned):
-        raise InputError([Problem(f"{where}: weight {text!r} is not a positive decimal number")])
+        return Message(N_("weight {weight} is not a positive decimal number"), weight=repr(text))
     try:
         value = Fraction(Decimal(cleaned))
     except InvalidOperation:  # pragma: no cover - the pattern already excludes it
-        raise InputError([Problem(f"{where}: weight {text!r} is not a number")]) from None
+        return Message(N_("weight {weight} is not a number"), weight=repr(text))
     if value <= 0:
-        raise InputError([Problem(f"{where}: weight {text!r} must be above 0")])
+        return Message(N_("weight {weight} must be above 0"), weight=repr(text))
     return value
 
 
@@ -72,23 +82,43 @@ def parse_weight_options(options: Sequence[str], stratify_by: str | None) -> dic
     for option in options:
         where = f"--weight {option!r}"
         if stratify_by is None:
-            raise InputError([Problem(f"{where}: weights need --stratify-by COL")])
+            raise InputError(
+                [problem(N_("{option}: weights need --stratify-by COL"), option=where)]
+            )
         column, equals, rest = option.partition("=")
         value, colon, weight = rest.rpartition(":")
         if not equals or not colon or not column.strip():
-            raise InputError([Problem(f"{where}: expected COL=VALUE:WEIGHT, e.g. area=North:1.5")])
+            raise InputError(
+                [
+                    problem(
+                        N_("{option}: expected COL=VALUE:WEIGHT, e.g. area=North:1.5"), option=where
+                    )
+                ]
+            )
         if column.strip().casefold() != stratify_by.strip().casefold():
             raise InputError(
                 [
-                    Problem(
-                        f"{where}: column '{column.strip()}' is not the --stratify-by column "
-                        f"'{stratify_by}'"
+                    problem(
+                        N_(
+                            "{option}: column '{name}' is not the --stratify-by column '{stratify}'"
+                        ),
+                        option=where,
+                        name=column.strip(),
+                        stratify=stratify_by,
                     )
                 ]
             )
         key = value.strip()
         if key in weights:
-            raise InputError([Problem(f"{where}: stratum {key!r} is weighted twice")])
+            raise InputError(
+                [
+                    problem(
+                        N_("{option}: stratum {stratum} is weighted twice"),
+                        option=where,
+                        stratum=repr(key),
+                    )
+                ]
+            )
         weights[key] = parse_weight(weight, where)
     return weights
 
@@ -97,7 +127,7 @@ def read_weights_file(path: Path, stratify_by: str | None) -> dict[str, Fraction
     """``--weights FILE``: a table with a ``weight`` column and a ``stratum`` column (or one named
     like the --stratify-by column)."""
     if stratify_by is None:
-        raise InputError([Problem("weights need --stratify-by COL", file=path.name)])
+        raise InputError([problem(N_("weights need --stratify-by COL"), file=path.name)])
     table = read_table(path)
     weight_at = find_column(table.header, "weight")
     stratum_at = find_column(table.header, stratify_by)
@@ -106,10 +136,11 @@ def read_weights_file(path: Path, stratify_by: str | None) -> dict[str, Fraction
     if weight_at is None or stratum_at is None:
         raise InputError(
             [
-                Problem(
-                    f"needs a 'weight' column and a 'stratum' (or '{stratify_by}') column",
+                problem(
+                    N_("needs a 'weight' column and a 'stratum' (or '{stratify}') column"),
                     file=table.name,
                     row=1,
+                    stratify=stratify_by,
                 )
             ]
         )
@@ -121,14 +152,30 @@ def read_weights_file(path: Path, stratify_by: str | None) -> dict[str, Fraction
         key = str(stratum).strip()
         if key in weights:
             raise InputError(
-                [Problem(f"stratum {key!r} is weighted twice", table.name, row, table.header[0])]
+                [
+                    problem(
+                        N_("stratum {stratum} is weighted twice"),
+                        file=table.name,
+                        row=row,
+                        column=table.header[0],
+                        stratum=repr(key),
+                    )
+                ]
             )
-        try:
-            weights[key] = parse_weight(str(weight), f"{table.name}, row {row}")
-        except InputError as error:
+        value = _weight(str(weight))
+        if isinstance(value, Message):
             raise InputError(
-                [Problem(error.problems[0].message.split(": ", 1)[1], table.name, row, "weight")]
-            ) from None
+                [
+                    problem(
+                        value.template,
+                        file=table.name,
+                        row=row,
+                        column="weight",
+                        **dict(value.params),
+                    )
+                ]
+            )
+        weights[key] = value
     return weights
 
 
@@ -144,9 +191,13 @@ def allocate(
     if letters > total:
         raise InputError(
             [
-                Problem(
-                    f"--letters {letters} is more than the {total} households in the registry "
-                    "(everyone would be invited): lower --letters"
+                problem(
+                    N_(
+                        "--letters {letters} is more than the {total} households in the registry "
+                        "(everyone would be invited): lower --letters"
+                    ),
+                    letters=letters,
+                    total=total,
                 )
             ]
         )

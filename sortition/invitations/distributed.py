@@ -14,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from sortition.errors import InputError, Problem
+from sortition.errors import N_, InputError, problem
 from sortition.invitations.ranking import ChunkHashes, hash_chunk
 from sortition.invitations.registry import Registry, RegistryColumns, _as_text
 
@@ -38,7 +38,7 @@ def dask_chunks(
         import dask.dataframe as dd
     except ImportError:
         raise InputError(
-            [Problem("--engine dask needs Dask: pip install 'sortition[distributed]'")]
+            [problem(N_("--engine dask needs Dask: pip install 'sortition[distributed]'"))]
         ) from None
     names = columns.names
     if registry.format == "parquet":
@@ -61,13 +61,23 @@ def dask_chunks(
         from distributed import Client
     except ImportError:
         raise InputError(
-            [Problem("--scheduler needs dask.distributed: pip install 'sortition[distributed]'")]
+            [
+                problem(
+                    N_("--scheduler needs dask.distributed: pip install 'sortition[distributed]'")
+                )
+            ]
         ) from None
     try:
         client = Client(scheduler, set_as_default=False, timeout=30)
     except OSError as error:
         raise InputError(
-            [Problem(f"cannot reach the Dask scheduler {scheduler}: {error}")]
+            [
+                problem(
+                    N_("cannot reach the Dask scheduler {scheduler}: {error}"),
+                    scheduler=scheduler,
+                    error=error,
+                )
+            ]
         ) from None
     with client:
         return list(client.gather(client.compute(tasks)))

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sortition.errors import InputError, Problem
+from sortition.errors import N_, InputError, problem
 from sortition.households import normalise_cell
 from sortition.io.outputs import atomic_output_dir, write_csv
 from sortition.io.tables import Table, find_column, read_table
@@ -39,10 +39,12 @@ def _positions(table: Table, on: Sequence[str]) -> list[int]:
     if missing:
         raise InputError(
             [
-                Problem(
-                    f"has no column '{column}' (--on); its columns are {', '.join(table.header)}",
+                problem(
+                    N_("has no column '{name}' (--on); its columns are {columns}"),
                     file=table.name,
                     row=1,
+                    name=column,
+                    columns=", ".join(table.header),
                 )
                 for column in missing
             ]
@@ -54,7 +56,7 @@ def match_registrations(
     invitations_path: Path, registrations_path: Path, on: Sequence[str]
 ) -> MatchResult:
     if not on:
-        raise InputError([Problem("--on needs at least one column")])
+        raise InputError([problem(N_("--on needs at least one column"))])
     invitations = read_table(invitations_path)
     registrations = read_table(registrations_path)
     invited_at = _positions(invitations, on)

@@ -33,7 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sortition.errors import InputError, Problem
+from sortition.errors import N_, InputError, Problem, problem
 from sortition.households import EMPTY_HOUSEHOLD_CELL, SEPARATOR, household_key, normalise_arrow
 from sortition.invitations.allocation import METHOD, StratumAllocation, allocate
 from sortition.invitations.registry import RegistryColumns
@@ -111,7 +111,7 @@ def hash_chunk(table: pa.Table, columns: RegistryColumns, seed: str) -> ChunkHas
     ids = _trimmed(table, columns.id)
     no_id = np.flatnonzero(pc.equal(ids, "").to_numpy(zero_copy_only=False))
     for index in no_id[:MAX_PROBLEMS]:
-        problems.append((int(index), columns.id, "the id is empty"))
+        problems.append((int(index), columns.id, N_("the id is empty")))
     more += max(0, len(no_id) - MAX_PROBLEMS)
     id_hashes = pd.util.hash_array(ids.to_numpy(zero_copy_only=False), categorize=False)
     if not columns.households:
@@ -187,7 +187,8 @@ def _starts(sorted_w: np.ndarray) -> np.ndarray:
 
 
 def _row_problem(name: str, position: int, column: str, message: str) -> Problem:
-    return Problem(message, file=name, row=position + 2, column=column)
+    """A chunk's problem (a template marked ``N_``, without placeholders) at its place."""
+    return problem(message, file=name, row=position + 2, column=column)
 
 
 def _count_rows(chunks: list[ChunkHashes], registry_name: str) -> int:
@@ -205,10 +206,10 @@ def _count_rows(chunks: list[ChunkHashes], registry_name: str) -> int:
         more += max(0, len(problems) - MAX_PROBLEMS)
         shown = problems[:MAX_PROBLEMS]
         if more:
-            shown.append(Problem(f"... and {more} more problems"))
+            shown.append(problem(N_("... and {count} more problems"), count=more))
         raise InputError(shown)
     if offset == 0:
-        raise InputError([Problem("has no rows", file=registry_name)])
+        raise InputError([problem(N_("has no rows"), file=registry_name)])
     return offset
 
 
@@ -233,10 +234,14 @@ def plan_invitations(
     if unknown:
         raise InputError(
             [
-                Problem(
-                    f"a weight is given for stratum {s!r}, which no row of the registry has in "
-                    f"column '{columns.stratum}'",
+                problem(
+                    N_(
+                        "a weight is given for stratum {stratum}, which no row of the registry "
+                        "has in column '{name}'"
+                    ),
                     file=registry_name,
+                    stratum=repr(s),
+                    name=columns.stratum,
                 )
                 for s in unknown
             ]
@@ -375,9 +380,11 @@ def finish(
         if words != invitation.rank_words:
             raise InputError(
                 [
-                    Problem(
-                        "changed while it was being read (a chosen row no longer has the rank "
-                        "it had): run again on a file nobody is writing",
+                    problem(
+                        N_(
+                            "changed while it was being read (a chosen row no longer has the "
+                            "rank it had): run again on a file nobody is writing"
+                        ),
                         file=registry_name,
                         row=invitation.members[0] + 2,
                     )

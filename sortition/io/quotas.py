@@ -112,14 +112,19 @@ def _layout(table: Table) -> tuple[str, str]:
             ]
         )
     if len(layouts) > 1 and layouts[0] != _LAYOUTS[0]:
-        found = " and ".join(",".join(lay) for lay in layouts)
+        found: str = ",".join(layouts[0])
+        for lay in layouts[1:]:
+            found = Message(N_("{layouts} and {layout}"), layouts=found, layout=",".join(lay))
         raise InputError(
             [
-                Problem(
-                    f"the header fits more than one layout ({found}), so it is not clear which "
-                    "column holds the feature and which the value: keep only one pair",
+                problem(
+                    N_(
+                        "the header fits more than one layout ({layouts}), so it is not clear "
+                        "which column holds the feature and which the value: keep only one pair"
+                    ),
                     file=name,
                     row=1,
+                    layouts=found,
                 )
             ]
         )

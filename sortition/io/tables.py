@@ -32,14 +32,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from sortition.errors import N_, InputError, Problem, problem, require_file
+from sortition.errors import N_, InputError, Message, Problem, problem, require_file
 
 PathLike = str | os.PathLike[str]  # a file's path as text or as a Path
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 DELIMITERS = (",", ";", "\t", "|")  # in order of preference on a tie
-DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "'|' (pipes)"}
+DELIMITER_NAMES = {
+    ",": N_("commas"),
+    ";": N_("semicolons"),
+    "\t": N_("tabs"),
+    "|": N_("'|' (pipes)"),
+}
 TITLE_SCAN_ROWS = 10  # rows searched for the real header below a title row
 SCAN_CHUNK_BYTES = 1 << 20  # bytes read at a time when looking for a byte that is not UTF-8
 NOT_UTF8 = N_(
@@ -79,7 +84,8 @@ class Table:
     def header_message(self) -> Problem:
         """``header_description`` as a part of a message an entry layer can translate."""
         columns = [c for c in self.header if c.strip()]
-        read = f" ({self.source})" if self.source else ""
+        # " ({source})" has no words of its own: the source is a Message, translated in its turn
+        read = Message(" ({source})", source=self.source) if self.source else ""
         if not columns:
             return problem(N_("the header row{read} is empty"), read=read)
         listed = ", ".join(f"'{c}'" for c in columns)
@@ -154,7 +160,10 @@ def read_table(path: PathLike) -> Table:
             frame = _read_parquet(path)
         else:
             frame, delimiter = _read_csv(path)
-            source = f"columns separated by {DELIMITER_NAMES[delimiter]}"
+            source = Message(
+                N_("columns separated by {delimiter}"),
+                delimiter=Message(DELIMITER_NAMES[delimiter]),
+            )
     except InputError:
         raise
     except Exception as exc:
@@ -247,21 +256,28 @@ def _read_excel(
         path, sheet_name=0, header=None, dtype=str, keep_default_na=False, na_filter=False
     ).fillna("")
     first = names[0] if names else "1"
-    source = f"sheet '{first}'" + (f", the first of {len(names)} sheets" if len(names) > 1 else "")
+    source = (
+        Message(N_("sheet '{sheet}', the first of {count} sheets"), sheet=first, count=len(names))
+        if len(names) > 1
+        else Message(N_("sheet '{sheet}'"), sheet=first)
+    )
     others = tuple(sheets[1:])
     if grid.empty:
         filled = [name for name, header in others if any(c.strip() for c in header)]
-        where = f": the data seem to be on the sheet '{filled[0]}'" if filled else ""
-        raise InputError(
-            [
-                Problem(
-                    f"the first sheet '{first}' is empty; only the first sheet is read{where}",
-                    file=path.name,
-                )
-            ]
+        empty = (
+            N_(
+                "the first sheet '{sheet}' is empty; only the first sheet is read: the data seem "
+                "to be on the sheet '{other}'"
+            )
+            if filled
+            else N_("the first sheet '{sheet}' is empty; only the first sheet is read")
         )
+        other = filled[0] if filled else ""  # unused by the second template
+        raise InputError([problem(empty, file=path.name, sheet=first, other=other)])
     rows = [[str(c) for c in row] for row in grid.head(TITLE_SCAN_ROWS + 1).to_numpy().tolist()]
-    _check_title_row(path.name, rows, f" (sheet '{first}')" if len(names) > 1 else "")
+    _check_title_row(
+        path.name, rows, Message(N_(" (sheet '{sheet}')"), sheet=first) if len(names) > 1 else ""
+    )
     header = rows[0]
     frame = grid.iloc[1:]
     frame.index = pd.RangeIndex(len(frame))
@@ -317,15 +333,25 @@ def _check_title_row(name: str, rows: Sequence[Sequence[str]], where: str = "") 
     for number, row in enumerate(rows[1:], start=2):
         cells = [c.strip() for c in row if c.strip()]
         if len(cells) > 1:
-            first = f"looks like a title ('{filled[0]}')" if filled else "is empty"
+            first = (
+                Message(N_("looks like a title ('{title}')"), title=filled[0])
+                if filled
+                else Message(N_("is empty"))
+            )
             shown = ", ".join(cells[:8]) + (", ..." if len(cells) > 8 else "")
             raise InputError(
                 [
-                    Problem(
-                        f"{first}{where}, but the header must be row 1; row {number} looks "
-                        f"like the header ({shown}): delete the rows above it",
+                    problem(
+                        N_(
+                            "{first}{where}, but the header must be row 1; row {number} looks "
+                            "like the header ({shown}): delete the rows above it"
+                        ),
                         file=name,
                         row=1,
+                        first=first,
+                        where=where,
+                        number=number,
+                        shown=shown,
                     )
                 ]
             )
@@ -340,13 +366,17 @@ _SIGNATURES = (
     (b"\xfe\xff", "utf16"),
 )
 _LOOKS_LIKE = {
-    "zip": "an Excel workbook (.xlsx) or another ZIP archive",
-    "xls": "an Excel 97-2003 workbook (.xls): open it in Excel and save it as an Excel Workbook "
-    "(.xlsx) or as 'CSV UTF-8'",
-    "parquet": "a Parquet file: give it a name ending in .parquet",
-    "pdf": "a PDF document",
-    "utf16": "UTF-16 text (Excel's 'Unicode Text'): save it as 'CSV UTF-8'",
-    "other": "neither a workbook nor a Parquet file (perhaps text in an encoding other than UTF-8)",
+    "zip": N_("an Excel workbook (.xlsx) or another ZIP archive"),
+    "xls": N_(
+        "an Excel 97-2003 workbook (.xls): open it in Excel and save it as an Excel Workbook "
+        "(.xlsx) or as 'CSV UTF-8'"
+    ),
+    "parquet": N_("a Parquet file: give it a name ending in .parquet"),
+    "pdf": N_("a PDF document"),
+    "utf16": N_("UTF-16 text (Excel's 'Unicode Text'): save it as 'CSV UTF-8'"),
+    "other": N_(
+        "neither a workbook nor a Parquet file (perhaps text in an encoding other than UTF-8)"
+    ),
 }
 
 
@@ -371,23 +401,36 @@ def check_content(path: Path, suffix: str) -> None:
         return
     kind = _content_kind(head)
     if suffix in EXCEL_SUFFIXES:
-        expected, what = "zip", f"an Excel workbook ({suffix})"
+        expected, what = "zip", Message(N_("an Excel workbook ({suffix})"), suffix=suffix)
     elif suffix in PARQUET_SUFFIXES:
-        expected, what = "parquet", "a Parquet file"
+        expected, what = "parquet", Message(N_("a Parquet file"))
     else:
-        expected, what = "text", "UTF-8 CSV text"
+        expected, what = "text", Message(N_("UTF-8 CSV text"))
     if kind == expected or (expected == "text" and kind == "other"):
         return  # a CSV reader says what is wrong with text better (and names the row)
     if kind == "text":
         first = head.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip()
         shown = first[:60] + ("..." if len(first) > 60 else "")
-        looks = f"text, probably CSV (its first line is '{shown}'): give it a name ending in .csv"
+        looks = Message(
+            N_("text, probably CSV (its first line is '{line}'): give it a name ending in .csv"),
+            line=shown,
+        )
     elif kind == "zip" and expected == "text":
-        looks = _LOOKS_LIKE["zip"] + ": if it is a workbook, give it a name ending in .xlsx"
+        looks = Message(
+            N_("{kind}: if it is a workbook, give it a name ending in .xlsx"),
+            kind=Message(_LOOKS_LIKE["zip"]),
+        )
     else:
-        looks = _LOOKS_LIKE[kind]
+        looks = Message(_LOOKS_LIKE[kind])
     raise InputError(
-        [Problem(f"is not {what}, though its name says so; it looks like {looks}", path.name)]
+        [
+            problem(
+                N_("is not {what}, though its name says so; it looks like {looks}"),
+                file=path.name,
+                what=what,
+                looks=looks,
+            )
+        ]
     )
 
 

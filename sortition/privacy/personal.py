@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sortition.errors import InputError, Problem
+from sortition.errors import N_, InputError, Message, problem
 
 PERSONAL_COLUMN_NAMES = ("email", "e-mail", "mail", "phone", "tel", "mobile", "name")
 _NAME = re.compile(r"[^\W\d_][,.]?\s+[^\W\d_]")
@@ -29,17 +29,17 @@ MIN_PHONE_DIGITS = 7
 
 
 def why_personal(identifier: str) -> str | None:
-    """Why this id looks personal (a few words), or None when it does not."""
+    """Why this id looks personal (a few words, a ``Message``), or None when it does not."""
     if "@" in identifier:
-        return "contains '@' (an e-mail address)"
+        return Message(N_("contains '@' (an e-mail address)"))
     if _NAME.search(identifier):
-        return "has a letter, a space and a letter (a name)"
+        return Message(N_("has a letter, a space and a letter (a name)"))
     if (
         _PHONE.fullmatch(identifier)
         and _PHONE_MARKS.search(identifier)
         and sum(c.isdigit() for c in identifier) >= MIN_PHONE_DIGITS
     ):
-        return "is a phone number"
+        return Message(N_("is a phone number"))
     return None
 
 
@@ -58,15 +58,15 @@ def personal_ids(ids: Sequence[str], id_column: str | None) -> PersonalIds | Non
     if id_column is None:
         return None
     if id_column.strip().casefold() in PERSONAL_COLUMN_NAMES:
-        return PersonalIds(f"the id column is named '{id_column}'")
+        return PersonalIds(Message(N_("the id column is named '{column}'"), column=id_column))
     for index, identifier in enumerate(ids):
         reason = why_personal(identifier)
         if reason is not None:
-            return PersonalIds(f"the id {reason}", index)
+            return PersonalIds(Message(N_("the id {reason}"), reason=reason), index)
     return None
 
 
-HOW_TO_PSEUDONYMISE = (
+HOW_TO_PSEUDONYMISE = N_(
     "a record is made to be published, so these ids must not appear in it: create a key with "
     "'sortition new-key pseudonyms.key' and give --pseudonym-key pseudonyms.key (the record then "
     "names everyone by a keyed pseudonym; DIR/private/pseudonyms.csv holds the table), or give "
@@ -93,5 +93,15 @@ def refuse_personal_ids(
         at = 1
     elif row:
         at = found.index + 2 if rows is None else rows[found.index]
-    message = f"the ids look personal: {found.reason}; {HOW_TO_PSEUDONYMISE}"
-    raise InputError([Problem(message, file, at, id_column)])
+    raise InputError(
+        [
+            problem(
+                N_("the ids look personal: {reason}; {how}"),
+                file=file,
+                row=at,
+                column=id_column,
+                reason=found.reason,
+                how=Message(HOW_TO_PSEUDONYMISE),
+            )
+        ]
+    )

@@ -9,7 +9,7 @@ import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sortition.errors import InputError, Problem
+from sortition.errors import N_, InputError, problem
 from sortition.privacy.keys import PseudonymKey
 
 METHOD = "HMAC-SHA256"
@@ -26,7 +26,15 @@ def full_pseudonym(key: PseudonymKey, identifier: str) -> str:
 def pseudonym(key: PseudonymKey, identifier: str, length: int = PSEUDONYM_LENGTH) -> str:
     """One id's pseudonym: the first ``length`` hex digits of ``full_pseudonym``."""
     if not 1 <= length <= FULL_LENGTH:
-        raise InputError([Problem(f"a pseudonym has 1 to {FULL_LENGTH} hex digits, not {length}")])
+        raise InputError(
+            [
+                problem(
+                    N_("a pseudonym has 1 to {most} hex digits, not {length}"),
+                    most=FULL_LENGTH,
+                    length=length,
+                )
+            ]
+        )
     return full_pseudonym(key, identifier)[:length]
 
 
@@ -56,5 +64,5 @@ def pseudonymise(key: PseudonymKey, ids: Sequence[str]) -> Pseudonyms:
     while length < FULL_LENGTH and len({name[:length] for name in full}) < len(full):
         length += LENGTH_STEP
     if len(set(full)) < len(full):  # two equal ids: the reader should have refused them
-        raise InputError([Problem("two ids have the same pseudonym: ids must be unique")])
+        raise InputError([problem(N_("two ids have the same pseudonym: ids must be unique"))])
     return Pseudonyms(tuple(name[:length] for name in full), length, key)

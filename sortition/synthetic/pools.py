@@ -35,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from sortition.errors import InputError, Problem
+from sortition.errors import N_, InputError, Message, problem
 from sortition.io.outputs import csv_encoding
 from sortition.randomness import numpy_generator
 from sortition.synthetic.population import (
@@ -92,44 +92,71 @@ def value_counts_for(features: int | None, preset: str | None) -> tuple[int, ...
     if preset is not None:
         if preset not in PRESETS:
             known = ", ".join(sorted(PRESETS))
-            raise InputError([Problem(f"unknown preset {preset!r}; the presets are {known}")])
+            raise InputError(
+                [
+                    problem(
+                        N_("unknown preset {preset}; the presets are {known}"),
+                        preset=repr(preset),
+                        known=known,
+                    )
+                ]
+            )
         return PRESETS[preset]
     if features is None:
-        raise InputError([Problem("give a number of features or a preset")])
-    features = _as_int(features, "the number of features")
+        raise InputError([problem(N_("give a number of features or a preset"))])
+    features = _as_int(features, Message(N_("the number of features")))
     if features < 1:
-        raise InputError([Problem(f"the number of features must be at least 1, got {features}")])
+        raise InputError(
+            [problem(N_("the number of features must be at least 1, got {got}"), got=features)]
+        )
     return tuple(_FEATURE_PATTERN[j % len(_FEATURE_PATTERN)] for j in range(features))
 
 
-def _as_int(value: object, what: str) -> int:
+def _as_int(value: object, what: Message) -> int:
+    not_integer = problem(N_("{what} must be an integer, got {got}"), what=what, got=repr(value))
     if isinstance(value, bool):
-        raise InputError([Problem(f"{what} must be an integer, got {value!r}")])
+        raise InputError([not_integer])
     try:
         return operator.index(value)  # type: ignore[arg-type]
     except TypeError:
-        raise InputError([Problem(f"{what} must be an integer, got {value!r}")]) from None
+        raise InputError([not_integer]) from None
 
 
 def _validate(n: int, k: int, value_counts: Sequence[int]) -> tuple[int, int, tuple[int, ...]]:
-    n = _as_int(n, "the pool size n")
-    k = _as_int(k, "the panel size k")
+    n = _as_int(n, Message(N_("the pool size n")))
+    k = _as_int(k, Message(N_("the panel size k")))
     if n < 1:
-        raise InputError([Problem(f"the pool size n must be at least 1, got {n}")])
+        raise InputError([problem(N_("the pool size n must be at least 1, got {got}"), got=n)])
     if k < 1:
-        raise InputError([Problem(f"the panel size k must be at least 1, got {k}")])
+        raise InputError([problem(N_("the panel size k must be at least 1, got {got}"), got=k)])
     if k > n:
-        raise InputError([Problem(f"the panel size k ({k}) cannot exceed the pool size n ({n})")])
-    counts = tuple(_as_int(c, "a value count") for c in value_counts)
+        raise InputError(
+            [problem(N_("the panel size k ({k}) cannot exceed the pool size n ({n})"), k=k, n=n)]
+        )
+    counts = tuple(_as_int(c, Message(N_("a value count"))) for c in value_counts)
     if not counts:
-        raise InputError([Problem("give at least one feature (value_counts is empty)")])
+        raise InputError([problem(N_("give at least one feature (value_counts is empty)"))])
     for j, c in enumerate(counts, start=1):
         if c < 2:
             raise InputError(
-                [Problem(f"every feature needs at least 2 values; feature {j} has {c}")]
+                [
+                    problem(
+                        N_("every feature needs at least 2 values; feature {feature} has {count}"),
+                        feature=j,
+                        count=c,
+                    )
+                ]
             )
         if c > 1000:
-            raise InputError([Problem(f"at most 1000 values per feature; feature {j} has {c}")])
+            raise InputError(
+                [
+                    problem(
+                        N_("at most 1000 values per feature; feature {feature} has {count}"),
+                        feature=j,
+                        count=c,
+                    )
+                ]
+            )
     return n, k, counts
 
 
@@ -186,7 +213,7 @@ def write_instance(instance: GeneratedInstance, out_dir: Path) -> tuple[Path, Pa
     """Write ``pool.csv`` and ``quotas.csv`` (UTF-8, no index) into the existing ``out_dir``."""
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
-        raise InputError([Problem(f"output folder {out_dir} does not exist")])
+        raise InputError([problem(N_("output folder {folder} does not exist"), folder=out_dir)])
     pool_path = out_dir / "pool.csv"
     quotas_path = out_dir / "quotas.csv"
     _write_pool_csv(instance.pool, pool_path)

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from sortition.errors import InputError, Problem
+from sortition.errors import N_, InputError, problem
 from sortition.io.outputs import atomic_output_dir, csv_encoding
 from sortition.io.tables import BYTE_ORDER_MARK, PARQUET_SUFFIXES
 from sortition.randomness import numpy_generator
@@ -48,9 +48,9 @@ def _labels(numbers: np.ndarray, prefix: str = "", width: int = 0) -> pa.Array:
 def generate_registry(rows: int, strata: int, seed: str) -> pa.Table:
     """A registry of ``rows`` people in ``strata`` areas of skewed sizes (lognormal shares)."""
     if rows < 1 or strata < 1:
-        raise InputError([Problem("a registry needs at least one row and one stratum")])
+        raise InputError([problem(N_("a registry needs at least one row and one stratum"))])
     if rows > MAX_ROWS:
-        raise InputError([Problem(f"at most {MAX_ROWS:,} rows")])
+        raise InputError([problem(N_("at most {rows} rows"), rows=f"{MAX_ROWS:,}")])
     rng = numpy_generator(seed, "registry")
     mean_size = float(HOUSEHOLD_SIZES @ HOUSEHOLD_SHARES)
     sizes = rng.choice(HOUSEHOLD_SIZES, size=int(rows / mean_size * 1.2) + 10, p=HOUSEHOLD_SHARES)
@@ -111,7 +111,9 @@ def write_registry_folder(table: pa.Table, out: Path, fmt: str, force: bool = Fa
     """Write ``registry.csv`` or ``registry.parquet`` (``fmt``) into the output folder ``out``,
     atomically like every command's outputs (sortition.io.outputs)."""
     if fmt not in REGISTRY_FORMATS:
-        raise InputError([Problem(f"unknown format {fmt!r} (known: csv, parquet)")])
+        raise InputError(
+            [problem(N_("unknown format {format} (known: csv, parquet)"), format=repr(fmt))]
+        )
     name = f"registry.{fmt}"
     with atomic_output_dir(out, force) as staging:
         write_registry(table, staging / name)

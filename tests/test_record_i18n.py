@@ -17,7 +17,7 @@ import pytest
 from sortition.errors import InputError
 from sortition.i18n import translations
 from sortition.record.reader import canonical_inputs
-from tests.helpers import EXAMPLE, run_cli, select_args
+from tests.helpers import EXAMPLE, run_cli, runnable_instance, select_args
 from tests.test_library_i18n import _replacement_record, both
 
 Change = Callable[[dict[str, Any]], None]
@@ -569,3 +569,38 @@ def test_commit_options_that_do_not_go_together_in_hebrew(tmp_path: Path) -> Non
         "  --publish-types אינה מתאימה ל־--household-columns (משק בית מקשר אנשים משני טיפוסים)",
     ]
     assert not (tmp_path / "c").exists()
+
+
+def test_a_lottery_that_leaves_someone_out_in_hebrew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """select --panels M refuses a lottery that leaves out someone whose probability is at least
+    1/M (exit 3): forced as in tests/test_lottery_cli.py, by the per-type rounding alone."""
+    from sortition.selection import service as selection
+    from sortition.selection import transparent
+
+    real = transparent.round_to_uniform
+
+    def rounding_only(*args: Any, **options: Any) -> transparent.UniformLottery:
+        return real(*args, **{**options, "method": transparent.BECK_FIALA})
+
+    monkeypatch.setattr(selection, "round_to_uniform", rounding_only)
+    case = runnable_instance("example_small_20")
+    args = select_args(
+        case.pool, case.quotas, case.k, "--panels", 10, algorithm="leximin", seed="x"
+    )
+    english, hebrew = both([*args, "--out", tmp_path / "out"], code=3)
+    line = next(line.strip() for line in english.splitlines() if "--panels 10" in line)
+    ours = next(line.strip() for line in hebrew.splitlines() if "--panels 10" in line)
+    victim = line.split("would be on none (")[1].split(")")[0]
+    assert line == (
+        "--panels 10: the search found no lottery of 10 panels that puts everyone whose selection "
+        f"probability is at least 1/10 on one of them: 1 volunteer would be on none ({victim}), "
+        "which would take away their chance. Use a larger --panels, e.g. 100."
+    )
+    assert ours == (
+        "--panels 10: החיפוש לא מצא הגרלה של 10 פאנלים שמכניסה לאחד מהם כל מי שהסתברות הבחירה "
+        f"שלו היא לפחות 1/10: לא יהיה מקום באף פאנל ל־מתנדב אחד ({victim}), דבר שהיה שולל את "
+        "הסיכוי שלהם. יש להשתמש ב־--panels גדול יותר, למשל 100."
+    )
+    assert not (tmp_path / "out").exists()

@@ -417,20 +417,28 @@ def _left_out_message(
         for i in range(fair.instance.pool.size)
         if appearances[i] == 0 and needs_a_panel(float(probability[i]), m)
     ]
-    shown = ", ".join(left_out[:20]) + (
-        f" and {len(left_out) - 20} more" if len(left_out) > 20 else ""
+    shown = ", ".join(left_out[:20])
+    if len(left_out) > 20:
+        shown = Message(N_("{shown} and {more} more"), shown=shown, more=len(left_out) - 20)
+    who = (
+        Message(N_("1 volunteer"))
+        if len(left_out) == 1
+        else Message(N_("{count} volunteers"), count=len(left_out))
     )
-    how = (
-        "there is no lottery of"
+    template = (
+        N_(
+            "--panels {m}: there is no lottery of {m} panels that puts everyone whose selection "
+            "probability is at least 1/{m} on one of them: {who} would be on none ({shown}), "
+            "which would take away their chance. Use a larger --panels, e.g. {larger}."
+        )
         if lottery.lower_bound is None
-        else "the search found no lottery of"
+        else N_(
+            "--panels {m}: the search found no lottery of {m} panels that puts everyone whose "
+            "selection probability is at least 1/{m} on one of them: {who} would be on none "
+            "({shown}), which would take away their chance. Use a larger --panels, e.g. {larger}."
+        )
     )
-    who = "1 volunteer" if len(left_out) == 1 else f"{len(left_out)} volunteers"
-    return (
-        f"--panels {m}: {how} {m} panels that puts everyone whose selection probability is at "
-        f"least 1/{m} on one of them: {who} would be on none ({shown}), which would take away "
-        f"their chance. Use a larger --panels, e.g. {10 * m}."
-    )
+    return Message(template, m=m, who=who, shown=shown, larger=10 * m)
 
 
 def draw_selection(commitment: Commitment, seed: SeedLike | str) -> Selection:

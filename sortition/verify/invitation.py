@@ -148,7 +148,10 @@ def _pseudonym_key_items(
 
 def _weights(recorded: dict[str, dict[str, Any]], name: str) -> dict[str, Any]:
     return {
-        stratum: parse_weight(line["weight"], f"{name}, stratum {stratum!r}")
+        stratum: parse_weight(
+            line["weight"],
+            Message(N_("{name}, stratum {stratum}"), name=name, stratum=repr(stratum)),
+        )
         for stratum, line in recorded.items()
         if line["weight"] != "1"
     }

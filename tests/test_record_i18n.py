@@ -604,3 +604,24 @@ def test_a_lottery_that_leaves_someone_out_in_hebrew(
         "הסיכוי שלהם. יש להשתמש ב־--panels גדול יותר, למשל 100."
     )
     assert not (tmp_path / "out").exists()
+
+
+def _weightless(record: dict[str, Any]) -> None:
+    for panel in record["distribution"]["panels"]:
+        panel["weight"] = 0
+
+
+def test_a_distribution_without_weight_in_hebrew(selection: dict[str, Any], tmp_path: Path) -> None:
+    """The draw cannot be re-run from a distribution whose weights are all 0: the draw item says
+    why in the reader's language (the library raises it with a Message)."""
+    record = _written(tmp_path, "record.json", selection, _weightless)
+    english = run_cli(["verify", record])
+    hebrew = run_cli(["--lang", "he", "verify", record])
+    assert english.exit_code == hebrew.exit_code == 1
+    assert (
+        "[MISMATCH] draw: seed 's': the draw cannot be re-run (the distribution has no weight)"
+        in (english.stdout.splitlines())
+    )
+    assert "[אי-התאמה] ההגרלה: הזרע 's': אי אפשר להריץ את ההגרלה שוב (להתפלגות אין משקל)" in (
+        hebrew.stdout.splitlines()
+    )

@@ -55,7 +55,14 @@ from sortition.verify.distribution import (
     certificate_check,
     certificate_difference,
 )
-from sortition.verify.items import CheckItem, VerifyRequest, item_from, shortlist, version_item
+from sortition.verify.items import (
+    CheckItem,
+    VerifyRequest,
+    error_text,
+    item_from,
+    shortlist,
+    version_item,
+)
 from sortition.verify.parts import commitment_item, count_pairs, pseudonym_key_items
 
 _HEX = set("0123456789abcdef")
@@ -600,7 +607,7 @@ def _draw_item(parts: TypesParts) -> CheckItem:
             Message(
                 N_("seed {seed}: the draw cannot be re-run ({error})"),
                 seed=repr(seed),
-                error=error,
+                error=error_text(error),
             ),
         )
     what = Message(
@@ -863,7 +870,9 @@ def _recompute_item(parts: TypesParts) -> CheckItem:
             "recompute",
             False,
             Message(
-                N_("{algorithm} fails: {error}"), algorithm=parts.algorithm.upper(), error=error
+                N_("{algorithm} fails: {error}"),
+                algorithm=parts.algorithm.upper(),
+                error=error_text(error),
             ),
         )
     position = {person: i for i, person in enumerate(instance.pool.ids)}

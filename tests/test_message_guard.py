@@ -30,10 +30,13 @@ USER_ERRORS = {
     "LotteryCoverageError",
 }
 # Lists whose lines become a check item's detail or a problem's message.
-PROBLEM_LISTS = {"problems", "why", "reasons", "advice"}
+PROBLEM_LISTS = {"problems", "why", "reasons", "advice", "warnings"}
 # Variables that become a check item's detail.
 DETAIL_NAMES = {"detail", "why", "reason"}
 MARKERS = {"N_", "problem", "Message"}
+# Functions whose name says they return a message, a detail, a reason or problems: what they
+# return is shown.
+WORDED = re.compile(r"message|detail|reason|why|problem")
 
 # (file, the flagged expression as ast.unparse gives it) -> why it is not a user's text
 ALLOWED: dict[tuple[str, str], str] = {}
@@ -77,6 +80,13 @@ def user_texts(tree: ast.AST) -> list[tuple[int, str, ast.expr]]:
     """(line, what, expression) of every text the code hands to a user in ``tree``."""
     found: list[tuple[int, str, ast.expr]] = []
     for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and WORDED.search(node.name):
+            found += [
+                (inner.lineno, f"{node.name} returns", inner.value)
+                for inner in ast.walk(node)
+                if isinstance(inner, ast.Return) and inner.value is not None
+            ]
+            continue
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Name) and target.id in DETAIL_NAMES:
@@ -178,6 +188,9 @@ def test_every_allowed_text_is_still_there() -> None:
         "reason = '{} is missing'.format(name)",
         "Message(f'{count} people')",
         "problem(N_('row ' + number))",
+        "def _left_out_message(m):\n    return f'--panels {m}: there is no lottery'",
+        "def _reason(error):\n    return 'unknown'",
+        "warnings.append('quota columns ignored')",
     ],
 )
 def test_the_guard_finds_plain_english(source: str) -> None:
@@ -196,6 +209,8 @@ def test_the_guard_finds_plain_english(source: str) -> None:
         "Message('{{{p0}, {p1}}}', p0=a, p1=b)",
         "detail = joined(parts, '; ')",
         "raise ValueError(f'panels must have shape (P, {n})')",
+        "def _reason(error):\n    return str(error)",
+        "def weights(m):\n    return f'{m} panels'",
     ],
 )
 def test_the_guard_lets_translatable_texts_pass(source: str) -> None:

@@ -625,3 +625,23 @@ def test_a_distribution_without_weight_in_hebrew(selection: dict[str, Any], tmp_
     assert "[אי-התאמה] ההגרלה: הזרע 's': אי אפשר להריץ את ההגרלה שוב (להתפלגות אין משקל)" in (
         hebrew.stdout.splitlines()
     )
+
+
+def test_the_verify_page_shows_a_malformed_record_in_hebrew(
+    selection: dict[str, Any], tmp_path: Path
+) -> None:
+    pytest.importorskip("fastapi")
+    from markupsafe import escape
+
+    from tests.test_web import client
+
+    browser = client(tmp_path / "data")
+    document = copy.deepcopy(selection)
+    document["quotas"][0]["min"] = 9
+    upload = {"record": ("record.json", json.dumps(document).encode(), "application/json")}
+    for lang, text in (
+        ("en", "record.json: invalid record: 'quotas[1]' has min 9 above max 5"),
+        ("he", "record.json: רשומה לא תקינה: ב־'quotas[1]' המינימום 9 גבוה מהמקסימום 5"),
+    ):
+        page = browser.post(f"/verify?lang={lang}", files=upload).text
+        assert str(escape(text)) in page, page

@@ -16,6 +16,7 @@ import pytest
 
 from sortition.errors import InputError
 from sortition.i18n import translations
+from sortition.record.draw import commitment_text
 from sortition.record.reader import canonical_inputs
 from tests.helpers import EXAMPLE, run_cli, runnable_instance, select_args
 from tests.test_library_i18n import _replacement_record, both
@@ -497,6 +498,16 @@ def test_a_commitment_that_is_not_what_commit_wrote_in_hebrew(
         "the canonical text of its content), so its published SHA-256 no longer applies",
         "changed.json: שונה מאז ש־'sortition commit' כתב אותו (הבתים שלו אינם הטקסט הקנוני של "
         "התוכן שלו), ולכן ה־SHA-256 שפורסם לו כבר אינו חל",
+    )
+    inconsistent = tmp_path / "inconsistent.json"
+    document = json.loads(text)
+    document["inputs"]["pool"]["digest"] = "0" * 64
+    inconsistent.write_text(commitment_text(document), encoding="utf-8")
+    assert draw(inconsistent) == (
+        f"inconsistent.json: does not hold together: pool digest: record says {'0' * 64}, its "
+        f"embedded pool gives {json.loads(text)['inputs']['pool']['digest']}",
+        f"inconsistent.json: אינו עקבי: תמצית המאגר: ברשומה {'0' * 64}, והמאגר המוטמע בה נותן "
+        f"{json.loads(text)['inputs']['pool']['digest']}",
     )
     other = tmp_path / "other.json"
     other.write_text('{"kind": "groups"}', encoding="utf-8")

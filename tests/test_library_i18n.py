@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from sortition.verify.items import ITEM_NAMES
 from tests.helpers import EXAMPLE, run_cli, runnable_instance, select_args
 
 
-def both(args: list[object], code: int = 2) -> tuple[str, str]:
+def both(args: Sequence[object], code: int = 2) -> tuple[str, str]:
     """The command's stderr in English and in Hebrew; both exit with ``code``."""
     english = run_cli(args)
     hebrew = run_cli(["--lang", "he", *args])

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from sortition.errors import N_, Message
 from sortition.randomness import SeededStream
 
 WEIGHT_SCALE = 1 << 48
@@ -29,7 +30,7 @@ def draw_panel_index(weights: Sequence[float] | np.ndarray, stream: SeededStream
     tickets = quantised_weights(weights)
     total = sum(tickets)
     if total <= 0:
-        raise ValueError("the distribution has no weight")
+        raise ValueError(Message(N_("the distribution has no weight")))  # verify shows it
     r = stream.below(total)
     running = 0
     for index, count in enumerate(tickets):

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from sortition.engine.legacy import LegacySampler
+from sortition.errors import N_, Message
 from sortition.io.outputs import json_text
 from sortition.randomness import SeededStream
 from sortition.record.distribution_draw import choose_members, draw_panel_index
@@ -97,7 +98,9 @@ def derive_draw(commitment: dict[str, Any], seed: str, name: str = "record.json"
             number, method = stream.below(m) + 1, "lottery"
         chosen_panel = panels[number - 1]
         if not isinstance(chosen_panel, list) or not all(isinstance(p, str) for p in chosen_panel):
-            raise reader.fail(f"'lottery.panels[{number}]' must be a list of ids")
+            raise reader.fail(
+                Message(N_("'{path}' must be a list of ids"), path=f"lottery.panels[{number}]")
+            )
         return Draw(sorted(chosen_panel), method, number, m)
     if algorithm == "legacy":
         instance = record_instance(commitment, name)

@@ -9,7 +9,7 @@ from typing import Any, TypeGuard
 
 import numpy as np
 
-from sortition.errors import N_, InputError, Message, Problem, problem
+from sortition.errors import N_, InputError, Message, problem
 from sortition.model import Instance, Pool, Quotas, ValueQuota
 from sortition.privacy.keys import PseudonymKey
 
@@ -90,7 +90,9 @@ def allow_empty_household(record: dict[str, Any], name: str = "record.json") -> 
     pool = RecordReader(name).mapping(record, "inputs.pool")
     value = pool.get("allow_empty_household", False)
     if not isinstance(value, bool):
-        raise RecordReader(name).fail("'inputs.pool.allow_empty_household' must be true or false")
+        raise RecordReader(name).fail(
+            Message(N_("'{path}' must be true or false"), path="inputs.pool.allow_empty_household")
+        )
     return value
 
 
@@ -103,7 +105,9 @@ def pseudonym_method(record: dict[str, Any], name: str = "record.json") -> dict[
     if found is None:
         return None
     if not isinstance(found, dict):
-        raise reader.fail("'inputs.pool.pseudonyms' must be an object or null")
+        raise reader.fail(
+            Message(N_("'{path}' must be an object or null"), path="inputs.pool.pseudonyms")
+        )
     reader.text(found, "method")
     reader.integer(found, "length", minimum=1)
     reader.text(found, "key_fingerprint")
@@ -119,10 +123,12 @@ def pool_columns(record: dict[str, Any], name: str = "record.json") -> tuple[str
     households = pool.get("household_columns") or []
     if not isinstance(column, str | None) or not isinstance(households, list):
         raise reader.fail(
-            "'inputs.pool.id_column' must be text or null, 'household_columns' a list"
+            Message(N_("'inputs.pool.id_column' must be text or null, 'household_columns' a list"))
         )
     if not all(isinstance(h, str) for h in households):
-        raise reader.fail("'inputs.pool.household_columns' must list column names")
+        raise reader.fail(
+            Message(N_("'{path}' must list column names"), path="inputs.pool.household_columns")
+        )
     return column, households
 
 
@@ -135,8 +141,12 @@ def canonical_inputs(record: dict[str, Any], name: str = "record.json") -> tuple
     pool = inputs.get("pool") if isinstance(inputs, dict) else None
     if isinstance(pool, dict) and pool.get("publish_types") is not None:
         raise reader.fail(
-            "it lists type counts, not the people (--publish-types): this step needs the "
-            "people of the pool, which such a record does not publish"
+            Message(
+                N_(
+                    "it lists type counts, not the people (--publish-types): this step needs the "
+                    "people of the pool, which such a record does not publish"
+                )
+            )
         )
     quotas = _embedded_quotas(reader, record)
     return _embedded_pool(reader, record, quotas), quotas
@@ -153,16 +163,24 @@ def _embedded_quotas(reader: RecordReader, record: dict[str, Any]) -> Quotas:
     for number, row in enumerate(reader.items(record, "quotas"), start=1):
         where = f"quotas[{number}]"
         if not isinstance(row, dict):
-            raise reader.fail(f"'{where}' must be an object")
+            raise reader.fail(Message(N_("'{path}' must be an object"), path=where))
         flex: dict[str, int | None] = {}
         for key in ("min_flex", "max_flex"):
             value = row.get(key)
             if value is not None and (not is_int(value) or value < 0):
-                raise reader.fail(f"'{where}.{key}' must be a whole number ≥ 0 or null")
+                raise reader.fail(
+                    Message(
+                        N_("'{path}' must be a whole number ≥ 0 or null"), path=f"{where}.{key}"
+                    )
+                )
             flex[key] = value
         low, high = reader.integer(row, "min"), reader.integer(row, "max")
         if low > high:
-            raise reader.fail(f"'{where}' has min {low} above max {high}")
+            raise reader.fail(
+                Message(
+                    N_("'{path}' has min {low} above max {high}"), path=where, low=low, high=high
+                )
+            )
         quota_list.append(
             ValueQuota(
                 reader.text(row, "feature"),
@@ -174,12 +192,18 @@ def _embedded_quotas(reader: RecordReader, record: dict[str, Any]) -> Quotas:
             )
         )
     if not quota_list:
-        raise reader.fail("'quotas' has no rows")
+        raise reader.fail(Message(N_("'{path}' has no rows"), path="quotas"))
     quota_list.sort(key=lambda q: (q.feature, q.value))
     keys = [(q.feature, q.value) for q in quota_list]
     repeated = [key for key, count in Counter(keys).items() if count > 1]
     if repeated:
-        raise reader.fail(f"'quotas' lists {repeated[0][0]} {repeated[0][1]} more than once")
+        raise reader.fail(
+            Message(
+                N_("'quotas' lists {feature} {value} more than once"),
+                feature=repeated[0][0],
+                value=repeated[0][1],
+            )
+        )
     return Quotas(tuple(quota_list))
 
 
@@ -188,7 +212,7 @@ def _embedded_pool(reader: RecordReader, record: dict[str, Any], quotas: Quotas)
     with a quota row; ids once each; households for everyone or for nobody."""
     rows = reader.items(record, "pool")
     if not rows:
-        raise reader.fail("'pool' has no people")
+        raise reader.fail(Message(N_("'{path}' has no people"), path="pool"))
     features = quotas.features
     index_of = {(q.feature, q.value): v for v, q in enumerate(quotas.rows)}
     people = [
@@ -197,10 +221,10 @@ def _embedded_pool(reader: RecordReader, record: dict[str, Any], quotas: Quotas)
     ]
     repeated_ids = [person for person, count in Counter(p[0] for p in people).items() if count > 1]
     if repeated_ids:
-        raise reader.fail(f"'pool' lists id '{repeated_ids[0]}' more than once")
+        raise reader.fail(Message(N_("'pool' lists id '{id}' more than once"), id=repeated_ids[0]))
     with_household = sum(p[1] is not None for p in people)
     if with_household not in (0, len(people)):
-        raise reader.fail("'pool' gives a household to some people but not to others")
+        raise reader.fail(Message(N_("'pool' gives a household to some people but not to others")))
     people.sort(key=lambda p: p[0])
     households = None
     if with_household:
@@ -228,23 +252,38 @@ def _embedded_person(
     ``index_of`` maps (feature, value) to its quota row."""
     where = f"pool[{number}]"
     if not isinstance(row, dict):
-        raise reader.fail(f"'{where}' must be an object")
+        raise reader.fail(Message(N_("'{path}' must be an object"), path=where))
     person = reader.text(row, "id")
     household = reader.get(row, "household")
     if household is not None and (not is_int(household) or household < 0):
-        raise reader.fail(f"'{where}.household' must be a whole number ≥ 0 or null")
+        raise reader.fail(
+            Message(N_("'{path}' must be a whole number ≥ 0 or null"), path=f"{where}.household")
+        )
     values = reader.mapping(row, "values")
     if set(values) != set(features) or not all(isinstance(v, str) for v in values.values()):
         raise reader.fail(
-            f"'{where}' (id '{person}') must give a text value for exactly the quota "
-            f"features {', '.join(features)}"
+            Message(
+                N_(
+                    "'{path}' (id '{id}') must give a text value for exactly the quota "
+                    "features {features}"
+                ),
+                path=where,
+                id=person,
+                features=", ".join(features),
+            )
         )
     codes = []
     for feature in features:
         code = index_of.get((feature, values[feature]))
         if code is None:
             raise reader.fail(
-                f"'{where}' (id '{person}'): {feature} {values[feature]!r} has no quota row"
+                Message(
+                    N_("'{path}' (id '{id}'): {feature} {value} has no quota row"),
+                    path=where,
+                    id=person,
+                    feature=feature,
+                    value=repr(values[feature]),
+                )
             )
         codes.append(code)
     return person, household, codes
@@ -266,9 +305,11 @@ def check_pseudonym_key(
         if key is not None:
             raise InputError(
                 [
-                    Problem(
-                        "names people by the pool file's own ids, not by pseudonyms: leave out "
-                        "--pseudonym-key",
+                    problem(
+                        N_(
+                            "names people by the pool file's own ids, not by pseudonyms: leave "
+                            "out --pseudonym-key"
+                        ),
                         file=name,
                     )
                 ]
@@ -277,9 +318,11 @@ def check_pseudonym_key(
     if key is None:
         raise InputError(
             [
-                Problem(
-                    "names people by keyed pseudonyms: reading the pool file again needs the "
-                    "organiser's key (--pseudonym-key FILE)",
+                problem(
+                    N_(
+                        "names people by keyed pseudonyms: reading the pool file again needs the "
+                        "organiser's key (--pseudonym-key FILE)"
+                    ),
                     file=name,
                 )
             ]
@@ -287,10 +330,15 @@ def check_pseudonym_key(
     if key.fingerprint != method["key_fingerprint"]:
         raise InputError(
             [
-                Problem(
-                    f"was made with the key whose fingerprint is {method['key_fingerprint']}; "
-                    f"{key.name} has fingerprint {key.fingerprint}: it is another key",
+                problem(
+                    N_(
+                        "was made with the key whose fingerprint is {stated}; {key} has "
+                        "fingerprint {fingerprint}: it is another key"
+                    ),
                     file=name,
+                    stated=method["key_fingerprint"],
+                    key=key.name,
+                    fingerprint=key.fingerprint,
                 )
             ]
         )

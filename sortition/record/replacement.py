@@ -55,10 +55,12 @@ def chain_of(record: dict[str, Any], name: str = "replacement.json") -> list[dic
     chain = [record]
     while chain[-1].get("kind") == "replacement":
         if len(chain) > 10_000:
-            raise reader.fail("the chain of 'previous' records does not end")
+            raise reader.fail(Message(N_("the chain of 'previous' records does not end")))
         chain.append(reader.mapping(chain[-1], "previous"))
     if chain[-1].get("kind") != "selection":
-        raise reader.fail("the chain of 'previous' records does not end in a selection record")
+        raise reader.fail(
+            Message(N_("the chain of 'previous' records does not end in a selection record"))
+        )
     chain.reverse()
     return chain
 
@@ -92,11 +94,16 @@ def chain_state(record: dict[str, Any], name: str = "replacement.json") -> Chain
         strangers = sorted(set(people) - known)
         if strangers:
             raise reader.fail(
-                f"the chain's {what} names '{strangers[0]}', who is not in the selection "
-                "record's pool"
+                Message(
+                    N_(
+                        "the chain's {what} names '{id}', who is not in the selection record's pool"
+                    ),
+                    what=what,
+                    id=strangers[0],
+                )
             )
     if len(set(panel)) != len(panel):
-        raise reader.fail("the panel lists someone twice")
+        raise reader.fail(Message(N_("the panel lists someone twice")))
     return ChainState(
         root=root,
         instance=instance,

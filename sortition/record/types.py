@@ -25,7 +25,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from sortition.errors import InputError, Problem
+from sortition.errors import N_, InputError, problem
 from sortition.privacy.keys import PseudonymKey
 from sortition.record.canonical import canonical_json, sha256_hex
 
@@ -109,7 +109,9 @@ def type_table(pool_rows: list[dict[str, Any]], key: PseudonymKey, min_type_size
     """The type table of a canonical pool (``record.canonical.pseudonymised_pool``: rows sorted
     by id, no households)."""
     if min_type_size < 1:
-        raise InputError([Problem(f"--min-type-size must be at least 1, not {min_type_size}")])
+        raise InputError(
+            [problem(N_("--min-type-size must be at least 1, not {size}"), size=min_type_size)]
+        )
     groups: dict[tuple[tuple[str, Any], ...], list[dict[str, Any]]] = {}
     for row in pool_rows:
         groups.setdefault(tuple(sorted(row["values"].items())), []).append(row)

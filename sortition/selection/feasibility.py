@@ -19,7 +19,7 @@ import numpy as np
 
 from sortition.engine.feasibility import DEFAULT_TIME_LIMIT, Relaxation, find_panel, relax_quotas
 from sortition.engine.legacy import LegacySampler
-from sortition.errors import N_, InfeasibleError, Message, Problem, TimeLimitError
+from sortition.errors import N_, InfeasibleError, Message, Problem, TimeLimitError, problem
 from sortition.model import Instance
 from sortition.randomness import SeededStream
 
@@ -214,9 +214,13 @@ def _remaining(deadline: float, instance: Instance, time_limit: float) -> float:
 def _undecided(instance: Instance, time_limit: float) -> TimeLimitError:
     return TimeLimitError(
         [
-            Problem(
-                f"could not decide within the time limit of {time_limit:g} s whether any panel "
-                f"of {instance.k} meets the quotas; nothing was decided"
+            problem(
+                N_(
+                    "could not decide within the time limit of {seconds} s whether any panel "
+                    "of {k} meets the quotas; nothing was decided"
+                ),
+                seconds=f"{time_limit:g}",
+                k=instance.k,
             )
         ]
     )
@@ -244,7 +248,7 @@ def require_feasible(instance: Instance, time_limit: float = DEFAULT_TIME_LIMIT)
     diagnosis = diagnose(instance, time_limit)
     if not diagnosis.feasible:
         raise InfeasibleError(
-            [Problem(reason) for reason in diagnosis.reasons] or [Problem("infeasible")],
+            [Problem(reason) for reason in diagnosis.reasons] or [problem(N_("infeasible"))],
             diagnosis.advice(),
         )
     return diagnosis

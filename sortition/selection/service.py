@@ -20,7 +20,15 @@ from sortition.engine.legacy import DEFAULT_MAX_ATTEMPTS
 from sortition.engine.objectives import PoolDistribution, fair_distribution
 from sortition.engine.registry import ALGORITHMS as REGISTRY
 from sortition.engine.settings import DEFAULT_GAMMA, EngineSettings
-from sortition.errors import InputError, LotteryCoverageError, Problem, require_file
+from sortition.errors import (
+    N_,
+    InputError,
+    LotteryCoverageError,
+    Message,
+    Problem,
+    problem,
+    require_file,
+)
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
 from sortition.io.pool import (
     PoolFile,
@@ -101,7 +109,7 @@ def load_input(
     the distribution and the lottery then name nobody. Without one, ids that look personal
     (sortition.privacy.personal) are refused unless ``ids_are_public`` says they are not."""
     if k < 1:
-        raise InputError([Problem(f"k must be at least 1, got {k}")])
+        raise InputError([problem(N_("k must be at least 1, got {k}"), k=k)])
     pool_path, quotas_path = Path(pool_path), Path(quotas_path)
     quota_file = read_quota_file(quotas_path)
     quotas = quota_file.quotas
@@ -190,14 +198,24 @@ def prepare_commitment(
     (docs/diversity.md)."""
     if algorithm not in ALGORITHMS:
         known = ", ".join(ALGORITHMS)
-        raise InputError([Problem(f"unknown algorithm '{algorithm}' (known: {known})")])
+        raise InputError(
+            [
+                problem(
+                    N_("unknown algorithm '{algorithm}' (known: {known})"),
+                    algorithm=algorithm,
+                    known=known,
+                )
+            ]
+        )
     _check_diversity_within(algorithm, diversity_within, panels)
     if panels is not None and algorithm == "legacy":
         raise InputError(
             [
-                Problem(
-                    "--panels needs a distribution: use --algorithm leximin, maximin, nash or "
-                    "goldilocks"
+                problem(
+                    N_(
+                        "--panels needs a distribution: use --algorithm leximin, maximin, nash or "
+                        "goldilocks"
+                    )
                 )
             ]
         )
@@ -237,29 +255,49 @@ def refuse_publish_types(
     a pseudonym key (it makes the withheld types' digests), a fair algorithm on the types path
     (LEGACY and the person path draw from the people, not from the types), no households (a
     household links people across types) and no M-panel lottery (its panels list people)."""
-    why = []
+    why: list[Message] = []
     if loaded.pool_file.pseudonyms is None:
         why.append(
-            "needs --pseudonym-key (the key makes the digests of the withheld types, so that "
-            "nobody without it can enumerate them)"
+            Message(
+                N_(
+                    "needs --pseudonym-key (the key makes the digests of the withheld types, so "
+                    "that nobody without it can enumerate them)"
+                )
+            )
         )
     if algorithm == "legacy":
-        why.append("needs a fair algorithm (LEGACY's draw runs through the people, not the types)")
+        why.append(
+            Message(
+                N_("needs a fair algorithm (LEGACY's draw runs through the people, not the types)")
+            )
+        )
     if algorithm == "diversimax" or diversity_within is not None:
         why.append(
-            "does not go with DIVERSIMAX or --diversity-within yet (their diversity scores are "
-            "checked from the people's values, which type counts withhold)"
+            Message(
+                N_(
+                    "does not go with DIVERSIMAX or --diversity-within yet (their diversity "
+                    "scores are checked from the people's values, which type counts withhold)"
+                )
+            )
         )
     if not by_type:
-        why.append("does not go with --per-person (the distribution would list people)")
+        why.append(
+            Message(N_("does not go with --per-person (the distribution would list people)"))
+        )
     if loaded.instance.pool.households is not None:
-        why.append("does not go with --household-columns (a household links people of two types)")
+        why.append(
+            Message(
+                N_("does not go with --household-columns (a household links people of two types)")
+            )
+        )
     if panels is not None:
-        why.append("does not go with --panels (the M panels list people)")
+        why.append(Message(N_("does not go with --panels (the M panels list people)")))
     if min_type_size < 1:
-        why.append(f"--min-type-size must be at least 1, not {min_type_size}")
+        why.append(
+            Message(N_("--min-type-size must be at least 1, not {size}"), size=min_type_size)
+        )
     if why:
-        raise InputError([Problem(f"--publish-types {reason}") for reason in why])
+        raise InputError([problem(N_("--publish-types {reason}"), reason=reason) for reason in why])
 
 
 # The algorithms whose lottery --diversity-within restricts: the fair ones but DIVERSIMAX.
@@ -273,20 +311,28 @@ def _check_diversity_within(algorithm: str, within: float | None, panels: int | 
     if algorithm not in DIVERSITY_WITHIN_ALGORITHMS:
         raise InputError(
             [
-                Problem(
-                    f"--diversity-within restricts a fair lottery: use it with --algorithm "
-                    f"{', '.join(DIVERSITY_WITHIN_ALGORITHMS)}, not {algorithm}"
+                problem(
+                    N_(
+                        "--diversity-within restricts a fair lottery: use it with --algorithm "
+                        "{algorithms}, not {algorithm}"
+                    ),
+                    algorithms=", ".join(DIVERSITY_WITHIN_ALGORITHMS),
+                    algorithm=algorithm,
                 )
             ]
         )
     if not within >= 0:
-        raise InputError([Problem(f"--diversity-within must be 0 or more, got {within!r}")])
+        raise InputError(
+            [problem(N_("--diversity-within must be 0 or more, got {value}"), value=repr(within))]
+        )
     if panels is not None:
         raise InputError(
             [
-                Problem(
-                    "--diversity-within with --panels is not supported yet: the M-panel "
-                    "lottery's panels are not checked against the diversity bound"
+                problem(
+                    N_(
+                        "--diversity-within with --panels is not supported yet: the M-panel "
+                        "lottery's panels are not checked against the diversity bound"
+                    )
                 )
             ]
         )
@@ -371,20 +417,28 @@ def _left_out_message(
         for i in range(fair.instance.pool.size)
         if appearances[i] == 0 and needs_a_panel(float(probability[i]), m)
     ]
-    shown = ", ".join(left_out[:20]) + (
-        f" and {len(left_out) - 20} more" if len(left_out) > 20 else ""
+    shown = ", ".join(left_out[:20])
+    if len(left_out) > 20:
+        shown = Message(N_("{shown} and {more} more"), shown=shown, more=len(left_out) - 20)
+    who = (
+        Message(N_("1 volunteer"))
+        if len(left_out) == 1
+        else Message(N_("{count} volunteers"), count=len(left_out))
     )
-    how = (
-        "there is no lottery of"
+    template = (
+        N_(
+            "--panels {m}: there is no lottery of {m} panels that puts everyone whose selection "
+            "probability is at least 1/{m} on one of them: {who} would be on none ({shown}), "
+            "which would take away their chance. Use a larger --panels, e.g. {larger}."
+        )
         if lottery.lower_bound is None
-        else "the search found no lottery of"
+        else N_(
+            "--panels {m}: the search found no lottery of {m} panels that puts everyone whose "
+            "selection probability is at least 1/{m} on one of them: {who} would be on none "
+            "({shown}), which would take away their chance. Use a larger --panels, e.g. {larger}."
+        )
     )
-    who = "1 volunteer" if len(left_out) == 1 else f"{len(left_out)} volunteers"
-    return (
-        f"--panels {m}: {how} {m} panels that puts everyone whose selection probability is at "
-        f"least 1/{m} on one of them: {who} would be on none ({shown}), which would take away "
-        f"their chance. Use a larger --panels, e.g. {10 * m}."
-    )
+    return Message(template, m=m, who=who, shown=shown, larger=10 * m)
 
 
 def draw_selection(commitment: Commitment, seed: SeedLike | str) -> Selection:
@@ -505,32 +559,47 @@ def read_commitment(path: PathLike, expect: str | None = None) -> dict[str, Any]
         if actual != expected:
             raise InputError(
                 [
-                    Problem(
-                        f"its SHA-256 is {actual}, not the published {expected}: this is not "
-                        "the commitment that was published, so no draw is made from it",
+                    problem(
+                        N_(
+                            "its SHA-256 is {actual}, not the published {expected}: this is not "
+                            "the commitment that was published, so no draw is made from it"
+                        ),
                         file=path.name,
+                        actual=actual,
+                        expected=expected,
                     )
                 ]
             )
     try:
         document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputError([Problem(f"is not a JSON commitment ({error})", file=path.name)]) from None
+        raise InputError(
+            [problem(N_("is not a JSON commitment ({reason})"), file=path.name, reason=error)]
+        ) from None
     if not isinstance(document, dict) or document.get("kind") != "selection" or "seed" in document:
         raise InputError(
-            [Problem("is not a commitment written by 'sortition commit'", file=path.name)]
+            [problem(N_("is not a commitment written by 'sortition commit'"), file=path.name)]
         )
     reader = RecordReader(path.name)
     if reader.get(document, "version") not in READABLE_VERSIONS:
         known = ", ".join(str(v) for v in READABLE_VERSIONS)
-        raise reader.fail(f"unknown version {document['version']!r} (known: {known})")
+        raise reader.fail(
+            Message(
+                N_("unknown version {version} (known: {known})"),
+                version=repr(document["version"]),
+                known=known,
+            )
+        )
     reader.mapping(document, "tool")
     if commitment_text(document).encode("utf-8") != raw:
         raise InputError(
             [
-                Problem(
-                    "has been changed since 'sortition commit' wrote it (its bytes are not the "
-                    "canonical text of its content), so its published SHA-256 no longer applies",
+                problem(
+                    N_(
+                        "has been changed since 'sortition commit' wrote it (its bytes are not "
+                        "the canonical text of its content), so its published SHA-256 no longer "
+                        "applies"
+                    ),
                     file=path.name,
                 )
             ]
@@ -539,7 +608,12 @@ def read_commitment(path: PathLike, expect: str | None = None) -> dict[str, Any]
     if failed:
         raise InputError(
             [
-                Problem(f"does not hold together: {item.name}: {item.detail}", file=path.name)
+                problem(
+                    N_("does not hold together: {name}: {detail}"),
+                    file=path.name,
+                    name=item.name if isinstance(item.name, Message) else Message(item.name),
+                    detail=item.detail,
+                )
                 for item in failed
             ]
         )
@@ -587,10 +661,14 @@ def draw_committed(
         if digest != inputs["digest"]:
             raise InputError(
                 [
-                    Problem(
-                        f"is not the pool the commitment was made from (canonical digest "
-                        f"{digest}, the commitment says {inputs['digest']})",
+                    problem(
+                        N_(
+                            "is not the pool the commitment was made from (canonical digest "
+                            "{digest}, the commitment says {stated})"
+                        ),
                         file=pool_path.name,
+                        digest=digest,
+                        stated=inputs["digest"],
                     )
                 ]
             )
@@ -622,10 +700,14 @@ def _read_typed_pool(
     if table.digest != stated:
         raise InputError(
             [
-                Problem(
-                    f"is not the pool the commitment was made from (its type table's digest is "
-                    f"{table.digest}, the commitment says {stated})",
+                problem(
+                    N_(
+                        "is not the pool the commitment was made from (its type table's digest "
+                        "is {digest}, the commitment says {stated})"
+                    ),
                     file=pool_path.name,
+                    digest=table.digest,
+                    stated=stated,
                 )
             ]
         )

@@ -58,7 +58,7 @@ def verify_invitation(request: VerifyRequest) -> list[CheckItem]:
     for number, line in enumerate(strata, start=1):
         where = f"allocation.strata[{number}]"
         if not isinstance(line, dict):
-            raise reader.fail(f"'{where}' must be an object")
+            raise reader.fail(Message(N_("'{path}' must be an object"), path=where))
         stratum = reader.text(line, "stratum")
         reader.integer(line, "households")
         reader.integer(line, "letters")
@@ -67,7 +67,9 @@ def verify_invitation(request: VerifyRequest) -> list[CheckItem]:
     invitations = reader.items(record, "invitations")
     for number, entry in enumerate(invitations, start=1):
         if not isinstance(entry, dict):
-            raise reader.fail(f"'invitations[{number}]' must be an object")
+            raise reader.fail(
+                Message(N_("'{path}' must be an object"), path=f"invitations[{number}]")
+            )
         reader.text(entry, "stratum")
         reader.text(entry, "id")
     seed_value = reader.text(record, "seed.value")
@@ -116,7 +118,9 @@ def _pseudonym_key_items(
         return []
     reader = RecordReader(name)
     if not isinstance(method, dict):
-        raise reader.fail("'inputs.registry.pseudonyms' must be an object or null")
+        raise reader.fail(
+            Message(N_("'{path}' must be an object or null"), path="inputs.registry.pseudonyms")
+        )
     stated = reader.text(method, "key_fingerprint")
     if key is None:
         raise InputError(
@@ -144,7 +148,10 @@ def _pseudonym_key_items(
 
 def _weights(recorded: dict[str, dict[str, Any]], name: str) -> dict[str, Any]:
     return {
-        stratum: parse_weight(line["weight"], f"{name}, stratum {stratum!r}")
+        stratum: parse_weight(
+            line["weight"],
+            Message(N_("{name}, stratum {stratum}"), name=name, stratum=repr(stratum)),
+        )
         for stratum, line in recorded.items()
         if line["weight"] != "1"
     }
@@ -286,13 +293,26 @@ def _registry_options(
     if not isinstance(household_columns, list) or not all(
         isinstance(c, str) for c in household_columns
     ):
-        raise reader.fail("'inputs.registry.household_columns' must be a list of column names")
+        raise reader.fail(
+            Message(
+                N_("'{path}' must be a list of column names"),
+                path="inputs.registry.household_columns",
+            )
+        )
     stratify_by = registry.get("stratify_by")
     if stratify_by is not None and not isinstance(stratify_by, str):
-        raise reader.fail("'inputs.registry.stratify_by' must be a column name or null")
+        raise reader.fail(
+            Message(
+                N_("'{path}' must be a column name or null"), path="inputs.registry.stratify_by"
+            )
+        )
     allow_empty = registry.get("allow_empty_household", False)
     if not isinstance(allow_empty, bool):
-        raise reader.fail("'inputs.registry.allow_empty_household' must be true or false")
+        raise reader.fail(
+            Message(
+                N_("'{path}' must be true or false"), path="inputs.registry.allow_empty_household"
+            )
+        )
     if household_columns and version == 1:
         raise InputError(
             [

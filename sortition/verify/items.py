@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sortition.errors import N_, InputError, Message, problem, translated
+from sortition.errors import (
+    N_,
+    InputError,
+    Message,
+    Problem,
+    SortitionError,
+    problem,
+    translated,
+)
 from sortition.privacy.keys import PseudonymKey
 from sortition.record.build import tool_versions
 
@@ -182,6 +190,16 @@ def shortlist(things: Sequence[str], limit: int = MAX_LISTED) -> str:
     if len(things) > limit:
         return Message(N_("{shown} and {more} more"), shown=shown, more=len(things) - limit)
     return shown
+
+
+def error_text(error: BaseException) -> str | Problem | Message:
+    """What an exception caught by a checker says, translatable where the library made it so:
+    a ``SortitionError``'s one problem, an exception raised with a ``Message``; else its text."""
+    if isinstance(error, SortitionError) and len(error.problems) == 1:
+        return error.problems[0]
+    if len(error.args) == 1 and isinstance(error.args[0], Message):
+        return error.args[0]
+    return str(error)
 
 
 def item_from(name: str, problems: Sequence[str], detail: str) -> CheckItem:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sortition.engine.registry import ALGORITHMS, FAIR_ALGORITHMS
-from sortition.errors import N_, InputError, Message, Problem
+from sortition.errors import N_, InputError, Message, problem
 from sortition.model import Instance
 from sortition.privacy.keys import PseudonymKey
 from sortition.record.draw import commitment_sha256
@@ -59,10 +59,15 @@ class FairParts:
         document = reader.mapping(record, "distribution")
         path = reader.text(document, "path")
         if path not in ("types", "people"):
-            raise reader.fail(f"'distribution.path' must be 'types' or 'people', not {path!r}")
+            raise reader.fail(
+                Message(
+                    N_("'distribution.path' must be 'types' or 'people', not {path}"),
+                    path=repr(path),
+                )
+            )
         panels = reader.items(document, "panels")
         if not panels:
-            raise reader.fail("'distribution.panels' is empty")
+            raise reader.fail(Message(N_("'{path}' is empty"), path="distribution.panels"))
         weights, counts, members = [], [], []
         units: list[list[str]] = []
         unit_values: list[dict[str, Any]] = []
@@ -71,11 +76,13 @@ class FairParts:
                 units.append(reader.texts(unit, "members"))
                 unit_values.append(reader.mapping(unit, "values"))
                 if not units[-1]:
-                    raise reader.fail(f"'distribution.units[{number}]' has no members")
+                    raise reader.fail(
+                        Message(N_("'{path}' has no members"), path=f"distribution.units[{number}]")
+                    )
         for number, panel in enumerate(panels, start=1):
             where = f"distribution.panels[{number}]"
             if not isinstance(panel, dict):
-                raise reader.fail(f"'{where}' must be an object")
+                raise reader.fail(Message(N_("'{path}' must be an object"), path=where))
             weights.append(reader.number(panel, "weight"))
             if path == "people":
                 members.append(reader.texts(panel, "members"))
@@ -83,7 +90,9 @@ class FairParts:
             counts.append(count_pairs(reader, panel, len(units), where))
         never = document.get("never_selectable", [])
         if not isinstance(never, list) or not all(isinstance(p, str) for p in never):
-            raise reader.fail("'distribution.never_selectable' must be a list of ids")
+            raise reader.fail(
+                Message(N_("'{path}' must be a list of ids"), path="distribution.never_selectable")
+            )
         return FairParts(
             path=path,
             weights=weights,
@@ -105,7 +114,7 @@ def read_parts(
     instance = record_instance(record, name)
     algorithm = reader.text(record, "algorithm")
     if algorithm not in ALGORITHMS:
-        raise reader.fail(f"unknown algorithm '{algorithm}'")
+        raise reader.fail(Message(N_("unknown algorithm '{algorithm}'"), algorithm=algorithm))
     for key in ("inputs.pool.digest", "inputs.quotas.digest"):
         reader.text(record, key)
     allow_empty_household(record, name)
@@ -172,9 +181,11 @@ def pseudonym_key_items(
         if key is not None:
             raise InputError(
                 [
-                    Problem(
-                        "names people by the pool file's own ids, not by keyed pseudonyms: "
-                        "--pseudonym-key does not apply to it",
+                    problem(
+                        N_(
+                            "names people by the pool file's own ids, not by keyed pseudonyms: "
+                            "--pseudonym-key does not apply to it"
+                        ),
                         file=name,
                     )
                 ]
@@ -184,9 +195,11 @@ def pseudonym_key_items(
         if pool_path is not None:
             raise InputError(
                 [
-                    Problem(
-                        "names people by keyed pseudonyms: checking it against the pool file "
-                        "needs the organiser's key (--pseudonym-key FILE)",
+                    problem(
+                        N_(
+                            "names people by keyed pseudonyms: checking it against the pool file "
+                            "needs the organiser's key (--pseudonym-key FILE)"
+                        ),
                         file=name,
                     )
                 ]
@@ -230,8 +243,14 @@ def count_pairs(
             or pair[1] < 0
         ):
             raise reader.fail(
-                f"'{where}.counts' must be [unit index, count] pairs of whole numbers "
-                f"(unit index below {n_units})"
+                Message(
+                    N_(
+                        "'{path}' must be [unit index, count] pairs of whole numbers "
+                        "(unit index below {units})"
+                    ),
+                    path=f"{where}.counts",
+                    units=n_units,
+                )
             )
         pairs.append((int(pair[0]), int(pair[1])))
     return pairs

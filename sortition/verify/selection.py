@@ -54,7 +54,14 @@ from sortition.verify.distribution import (
     weights_item,
 )
 from sortition.verify.diversity import bound_item, drawn_diversity_item
-from sortition.verify.items import CheckItem, VerifyRequest, joined, shortlist, version_item
+from sortition.verify.items import (
+    CheckItem,
+    VerifyRequest,
+    error_text,
+    joined,
+    shortlist,
+    version_item,
+)
 from sortition.verify.parts import (
     SelectionParts,
     commitment_item,
@@ -440,7 +447,7 @@ def _draw_item(selection: SelectionParts) -> CheckItem:
             Message(
                 N_("seed {seed}: the draw cannot be re-run ({error})"),
                 seed=repr(seed),
-                error=error,
+                error=error_text(error),
             ),
         )
     templates = {

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sortition.errors import InputError, Problem, require_file
+from sortition.errors import N_, InputError, Message, problem, require_file
 from sortition.io.tables import PathLike
 from sortition.privacy.keys import PseudonymKey, read_key
 from sortition.record.build import READABLE_VERSIONS
@@ -64,11 +64,14 @@ def verify_record(
     if foreign:
         raise InputError(
             [
-                Problem(
-                    f"is {kind} record: {', '.join(foreign)} "
-                    f"{'does' if len(foreign) == 1 else 'do'} not apply to it "
-                    f"({KIND_OPTIONS[kind][0]})",
+                problem(
+                    N_("is {kind} record: {options} does not apply to it ({takes})")
+                    if len(foreign) == 1
+                    else N_("is {kind} record: {options} do not apply to it ({takes})"),
                     file=record_path.name,
+                    kind=kind,
+                    options=", ".join(foreign),
+                    takes=Message(KIND_OPTIONS[kind][0]),
                 )
             ]
         )
@@ -95,25 +98,29 @@ def _optional_path(path: PathLike | None) -> Path | None:
 # kind -> (what applies to it, the options of the other kind)
 KIND_OPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "selection": (
-        "a selection record takes --pool, --quotas, --recompute, --id-column, --expect and "
-        "--pseudonym-key",
+        N_(
+            "a selection record takes --pool, --quotas, --recompute, --id-column, --expect and "
+            "--pseudonym-key"
+        ),
         ("--registry", "--panel"),
     ),
     "invitation": (
-        "an invitation record takes --registry and --pseudonym-key",
+        N_("an invitation record takes --registry and --pseudonym-key"),
         ("--pool", "--quotas", "--recompute", "--id-column", "--expect", "--panel"),
     ),
     "groups": (
-        "a groups record takes --panel and --pseudonym-key",
+        N_("a groups record takes --panel and --pseudonym-key"),
         ("--pool", "--quotas", "--recompute", "--id-column", "--expect", "--registry"),
     ),
     "replacement": (
-        "a replacement record takes --pool, --quotas, --recompute, --id-column, --expect and "
-        "--pseudonym-key, which apply to the original selection record it embeds",
+        N_(
+            "a replacement record takes --pool, --quotas, --recompute, --id-column, --expect and "
+            "--pseudonym-key, which apply to the original selection record it embeds"
+        ),
         ("--registry", "--panel"),
     ),
     "alternates": (
-        "an alternates record takes no options: it is re-run from what it embeds",
+        N_("an alternates record takes no options: it is re-run from what it embeds"),
         (
             "--registry",
             "--pool",
@@ -135,25 +142,52 @@ def read_record(path: Path) -> dict[str, Any]:
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
-        raise InputError([Problem(f"is not UTF-8 text (byte {exc.start})", file=name)]) from None
+        raise InputError(
+            [problem(N_("is not UTF-8 text (byte {byte})"), file=name, byte=exc.start)]
+        ) from None
     except json.JSONDecodeError as exc:
         raise InputError(
-            [Problem(f"is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})", file=name)]
+            [
+                problem(
+                    N_("is not JSON (line {line}, column {number}: {reason})"),
+                    file=name,
+                    line=exc.lineno,
+                    number=exc.colno,
+                    reason=exc.msg,
+                )
+            ]
         ) from None
     if not isinstance(record, dict):
-        raise InputError([Problem("is not a record: expected a JSON object", file=name)])
+        raise InputError([problem(N_("is not a record: expected a JSON object"), file=name)])
     kind = record.get("kind")
     if kind is None:
-        raise InputError([Problem("is not a record: it has no 'kind'", file=name)])
+        raise InputError([problem(N_("is not a record: it has no 'kind'"), file=name)])
     if not isinstance(kind, str) or kind not in CHECKERS:
         known = ", ".join(sorted(CHECKERS))
-        raise InputError([Problem(f"unknown record kind {kind!r} (known: {known})", file=name)])
+        raise InputError(
+            [
+                problem(
+                    N_("unknown record kind {kind} (known: {known})"),
+                    file=name,
+                    kind=repr(kind),
+                    known=known,
+                )
+            ]
+        )
     versions = CHECKERS[kind][0]
     version = record.get("version")
     if isinstance(version, bool) or version not in versions:
         known = ", ".join(str(v) for v in versions)
         raise InputError(
-            [Problem(f"unknown {kind} record version {version!r} (known: {known})", file=name)]
+            [
+                problem(
+                    N_("unknown {kind} record version {version} (known: {known})"),
+                    file=name,
+                    kind=kind,
+                    version=repr(version),
+                    known=known,
+                )
+            ]
         )
     return record
 

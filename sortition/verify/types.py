@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from sortition.errors import N_, InfeasibleError, InputError, Message, Problem
+from sortition.errors import N_, InfeasibleError, InputError, Message, problem
 from sortition.io.pool import parse_pool
 from sortition.io.quotas import read_quota_file
 from sortition.io.tables import read_table
@@ -55,7 +55,14 @@ from sortition.verify.distribution import (
     certificate_check,
     certificate_difference,
 )
-from sortition.verify.items import CheckItem, VerifyRequest, item_from, shortlist, version_item
+from sortition.verify.items import (
+    CheckItem,
+    VerifyRequest,
+    error_text,
+    item_from,
+    shortlist,
+    version_item,
+)
 from sortition.verify.parts import commitment_item, count_pairs, pseudonym_key_items
 
 _HEX = set("0123456789abcdef")
@@ -110,34 +117,48 @@ def read_types(record: dict[str, Any], name: str, with_draw: bool) -> TypesParts
     quotas = embedded_quotas(record, name)
     units = reader.items(record, "pool")
     if not units:
-        raise reader.fail("'pool' has no types")
+        raise reader.fail(Message(N_("'{path}' has no types"), path="pool"))
     sizes: list[int] = []
     values: list[dict[str, str] | None] = []
     for number, unit in enumerate(units, start=1):
         where = f"pool[{number}]"
         if not isinstance(unit, dict):
-            raise reader.fail(f"'{where}' must be an object")
+            raise reader.fail(Message(N_("'{path}' must be an object"), path=where))
         sizes.append(reader.integer(unit, "people", minimum=1))
         if "withheld" in unit:
             digest = reader.text(unit, "withheld")
             if len(digest) != 64 or not set(digest) <= _HEX or set(unit) != {"withheld", "people"}:
-                raise reader.fail(f"'{where}' must be {{'withheld': 64 hex digits, 'people'}}")
+                raise reader.fail(
+                    Message(
+                        N_("'{path}' must be {shape}"),
+                        path=where,
+                        # the shape's braces are not a word: its template passes as it is
+                        shape=Message(
+                            "{{'withheld': {digits}, 'people'}}",
+                            digits=Message(N_("64 hex digits")),
+                        ),
+                    )
+                )
             values.append(None)
         else:
             reader.texts(unit, "members")
             found = reader.mapping(unit, "values")
             if not all(isinstance(v, str) for v in found.values()):
-                raise reader.fail(f"'{where}.values' must map features to texts")
+                raise reader.fail(
+                    Message(N_("'{path}' must map features to texts"), path=f"{where}.values")
+                )
             values.append(dict(found))
     document = reader.mapping(record, "distribution")
     if reader.text(document, "path") != "types":
-        raise reader.fail("a record with type counts has a distribution on the types path")
+        raise reader.fail(
+            Message(N_("a record with type counts has a distribution on the types path"))
+        )
     weights, counts = [], []
     for number, panel in enumerate(reader.items(document, "panels"), start=1):
         weights.append(reader.number(panel, "weight"))
         counts.append(count_pairs(reader, panel, len(units), f"distribution.panels[{number}]"))
     if not weights:
-        raise reader.fail("'distribution.panels' is empty")
+        raise reader.fail(Message(N_("'{path}' is empty"), path="distribution.panels"))
     never = reader.texts(document, "never_selectable")
     algorithm = reader.text(record, "algorithm")
     return TypesParts(
@@ -586,7 +607,7 @@ def _draw_item(parts: TypesParts) -> CheckItem:
             Message(
                 N_("seed {seed}: the draw cannot be re-run ({error})"),
                 seed=repr(seed),
-                error=error,
+                error=error_text(error),
             ),
         )
     what = Message(
@@ -830,9 +851,11 @@ def _recompute_item(parts: TypesParts) -> CheckItem:
     if any(v is None for v in parts.values):
         raise InputError(
             [
-                Problem(
-                    "withholds types: --recompute needs their values, so give --pool FILE and "
-                    "--pseudonym-key KEY too",
+                problem(
+                    N_(
+                        "withholds types: --recompute needs their values, so give --pool FILE and "
+                        "--pseudonym-key KEY too"
+                    ),
                     file=parts.name,
                 )
             ]
@@ -847,7 +870,9 @@ def _recompute_item(parts: TypesParts) -> CheckItem:
             "recompute",
             False,
             Message(
-                N_("{algorithm} fails: {error}"), algorithm=parts.algorithm.upper(), error=error
+                N_("{algorithm} fails: {error}"),
+                algorithm=parts.algorithm.upper(),
+                error=error_text(error),
             ),
         )
     position = {person: i for i, person in enumerate(instance.pool.ids)}

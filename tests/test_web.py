@@ -547,7 +547,7 @@ def test_a_failed_draw_says_why_even_after_a_restart(tmp_path: Path) -> None:
     restarted.cookies = browser.cookies
     again = restarted.get(run).text
     assert 'id="failed"' in again
-    assert again.count('<li dir="ltr">') == page.count('<li dir="ltr">') > 0
+    assert again.count('<li class="msg">') == page.count('<li class="msg">') > 0
 
 
 def test_invitation_letters_match_the_cli(tmp_path: Path) -> None:

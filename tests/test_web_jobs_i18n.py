@@ -24,7 +24,7 @@ HEBREW = re.compile(r"[\u0590-\u05ff]")
 
 def failed_items(page: str) -> list[str]:
     block = page.split('id="failed"', 1)[1].split("</div>", 1)[0]
-    return re.findall(r'<li dir="ltr">(.*?)</li>', block)
+    return re.findall(r'<li class="msg">(.*?)</li>', block)
 
 
 def test_a_failed_draw_in_hebrew_and_english_even_after_a_restart(tmp_path: Path) -> None:

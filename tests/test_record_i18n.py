@@ -656,3 +656,29 @@ def test_the_verify_page_shows_a_malformed_record_in_hebrew(
     ):
         page = browser.post(f"/verify?lang={lang}", files=upload).text
         assert str(escape(text)) in page, page
+
+
+def test_a_malformed_groups_record_in_hebrew(tmp_path: Path) -> None:
+    panel = tmp_path / "panel.csv"
+    panel.write_text(
+        "id,gender\n" + "".join(f"p{i:02d},{'fm'[i % 2]}\n" for i in range(12)), encoding="utf-8"
+    )
+    result = run_cli(["groups", "--panel", panel, "--size", "4", "--balance", "gender",
+                      "--seed", "s", "--out", tmp_path / "out"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    record = json.loads((tmp_path / "out" / "groups.json").read_text(encoding="utf-8"))
+    bad = _written(tmp_path, "groups.json", record, _set("result", []))
+    english, hebrew = _lines(["verify", bad])
+    assert english == (
+        "groups.json: is not a complete groups record "
+        "(TypeError: 'result' and 'panel' must be objects)"
+    )
+    assert hebrew.startswith("groups.json: ") and "'result' ו-'panel' חייבים להיות" in hebrew
+    record["method"] = "reseat"
+    record["reseat"] = {"original": {"kind": "selection"}, "dropouts": []}
+    bad = _written(tmp_path, "reseat.json", record, lambda r: None)
+    english, hebrew = _lines(["verify", bad])
+    assert english == (
+        "reseat.json: is not a complete reseat record ('reseat.original' must be a groups record)"
+    )
+    assert "'reseat.original' חייב להיות רשומת קבוצות" in hebrew

@@ -49,7 +49,7 @@ def verify_groups(request: VerifyRequest) -> list[CheckItem]:
         recorded = record["seating"]
         recorded_result = record["result"]
         if not isinstance(recorded_result, dict) or not isinstance(record["panel"], dict):
-            raise TypeError("'result' and 'panel' must be objects")
+            raise TypeError(Message(N_("'result' and 'panel' must be objects")))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(
             [
@@ -57,7 +57,7 @@ def verify_groups(request: VerifyRequest) -> list[CheckItem]:
                     N_("is not a complete groups record ({error}: {reason})"),
                     file=request.name,
                     error=type(exc).__name__,
-                    reason=exc,
+                    reason=_said(exc),
                 )
             ]
         ) from None
@@ -144,12 +144,14 @@ def _reseat_items(
     try:
         original, dropouts = reseat["original"], [str(p) for p in reseat["dropouts"]]
         if not isinstance(original, dict) or original.get("kind") != "groups":
-            raise TypeError("'reseat.original' must be a groups record")
+            raise TypeError(Message(N_("'reseat.original' must be a groups record")))
     except (KeyError, TypeError) as exc:
         raise InputError(
             [
                 make_problem(
-                    N_("is not a complete reseat record ({reason})"), file=request.name, reason=exc
+                    N_("is not a complete reseat record ({reason})"),
+                    file=request.name,
+                    reason=_said(exc),
                 )
             ]
         ) from None
@@ -186,6 +188,13 @@ def _reseat_items(
         moves=len(moves),
     )
     return [*items, item_from("reseat", problems, detail)]
+
+
+def _said(error: Exception) -> object:
+    """What a reading error says: the ``Message`` it was raised with (translatable), else
+    Python's own words (a missing key's name, a wrong type)."""
+    said = error.args[0] if len(error.args) == 1 else None
+    return said if isinstance(said, Message) else error
 
 
 def _reason(error: Exception) -> str | Problem:

@@ -15,6 +15,7 @@ from sortition.record.reader import (
     RecordReader,
     is_number,
 )
+from sortition.units import relative_gap
 from sortition.verify.diversity import panel_scores
 from sortition.verify.items import CheckItem, item_from, joined, shortlist
 from sortition.verify.parts import FairParts, SelectionParts, household_problems, quota_problems
@@ -493,6 +494,65 @@ def certificate_difference(stated: Any, recomputed: dict[str, Any] | None) -> st
     return None
 
 
+# The fair objectives whose optimum does not fix every person's probability: MAXIMIN fixes the
+# smallest, GOLDILOCKS its two extremes; NASH's optimum is unique, but a point realised to its
+# certified gap (1e-6) may differ from another such point by more than RECOMPUTE_TOLERANCE.
+# LEXIMIN's optimum fixes every probability, so a difference is a mismatch.
+NOT_FIXED_BY_THE_OPTIMUM = frozenset({"maximin", "nash", "goldilocks"})
+
+
+def same_optimum(
+    algorithm: str,
+    stated: list[float],
+    again: list[float],
+    k: int,
+    gamma: float,
+    certificate: Any,
+    recomputed: dict[str, Any] | None,
+) -> str | None:
+    """When the re-run's probabilities (``again``) differ from the record's (``stated``, both
+    per person in the pool's order): the detail of a passing ``recompute`` if the record's
+    distribution is optimal all the same — an objective whose optimum does not fix every
+    probability, the same people on no feasible panel, the re-run's certificate bound equal to
+    the record's, and the record's probabilities within the certified gap of that bound. So a
+    second implementation that reaches another optimal distribution passes. None otherwise."""
+    if algorithm not in NOT_FIXED_BY_THE_OPTIMUM or recomputed is None:
+        return None
+    if not isinstance(certificate, dict) or certificate_difference(certificate, recomputed):
+        return None
+    objective = recomputed.get("objective")
+    if objective not in _CERTIFIED_OBJECTIVES or certificate.get("objective") != objective:
+        return None
+    zero = [p <= RECOMPUTE_TOLERANCE for p in again]
+    if any(z != (p <= RECOMPUTE_TOLERANCE) for z, p in zip(zero, stated, strict=True)):
+        return None
+    selectable = [p for p, z in zip(stated, zero, strict=True) if not z]
+    if not selectable:
+        return None
+    reached = _CERTIFIED_OBJECTIVES[str(objective)](k, gamma, stated, selectable)
+    bound = float(recomputed["bound"])
+    gap = relative_gap(bound, reached, "min" if recomputed.get("sense") == "min" else "max")
+    if objective == "mean log probability":
+        gap = max(0.0, bound - reached)  # the certificate's gap of a logarithm is absolute
+    allowed = max(CERTIFIED_GAP, float(recomputed.get("gap", 0.0)))
+    if gap > allowed + RECOMPUTE_TOLERANCE:
+        return None
+    largest = max(abs(a - b) for a, b in zip(stated, again, strict=True))
+    return Message(
+        N_(
+            "{algorithm} run again reaches the same optimum: {objective} {reached} from the "
+            "record's probabilities, the recomputed bound {bound} (gap {gap}); the probabilities "
+            "differ by up to {largest}, which this objective's optimum leaves free"
+        ),
+        algorithm=algorithm.upper(),
+        objective=objective,
+        reached=f"{reached:.9g}",
+        bound=f"{bound:.9g}",
+        gap=f"{gap:.1e}",
+        largest=f"{largest:.1e}",
+    )
+
+
 def _diversity_difference(fair: FairParts, recomputed: DiversityPrice | None) -> str | None:
     """How the record's best diversity score differs from the recomputed one (None: it does
     not, or the record has no diversity bound)."""
@@ -555,6 +615,19 @@ def recompute_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
         largest = max(largest, gap)
         if gap > RECOMPUTE_TOLERANCE:
             differ.append(_recomputed_example(person, value, float(probability[i])))
+    certificate = result.distribution.certificate
+    if differ and all(is_number(stated.get(person)) for person in ids):
+        same = same_optimum(
+            algorithm,
+            [float(stated[person]) for person in ids],
+            [float(p) for p in probability],
+            instance.k,
+            settings.gamma,
+            fair.document.get("certificate"),
+            None if certificate is None else certificate.as_record(),
+        )
+        if same is not None:
+            return CheckItem("recompute", True, same)
     if differ:
         return CheckItem(
             "recompute",
@@ -570,7 +643,6 @@ def recompute_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
                 examples=shortlist(differ, 2),
             ),
         )
-    certificate = result.distribution.certificate
     difference = certificate_difference(
         fair.document.get("certificate"), None if certificate is None else certificate.as_record()
     )

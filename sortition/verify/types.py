@@ -54,6 +54,7 @@ from sortition.verify.distribution import (
     WEIGHT_TOLERANCE,
     certificate_check,
     certificate_difference,
+    same_optimum,
 )
 from sortition.verify.items import (
     CheckItem,
@@ -894,6 +895,19 @@ def _recompute_item(parts: TypesParts) -> CheckItem:
             )
     certificate = result.distribution.certificate
     stated = parts.record["distribution"].get("certificate")
+    if differ and certificate is not None:  # another optimal distribution passes (NASH, ...)
+        members = parts.members
+        same = same_optimum(
+            parts.algorithm,
+            [float(parts.probabilities[u]) for u, names in enumerate(members) for _ in names],
+            [float(probability[position[name]]) for names in members for name in names],
+            parts.k,
+            _gamma(parts),
+            stated,
+            certificate.as_record(),
+        )
+        if same is not None:
+            return CheckItem("recompute", True, same)
     if certificate is not None:
         difference = certificate_difference(stated, certificate.as_record())
         if difference is not None:

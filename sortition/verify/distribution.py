@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sortition.engine.diversity import DIVERSITY_OBJECTIVE
 from sortition.errors import N_, InfeasibleError, Message, Problem
-from sortition.record.build import needs_a_panel
+from sortition.record.build import needs_a_panel, tool_versions
 from sortition.record.reader import (
     RecordReader,
     is_number,
@@ -501,6 +501,15 @@ def certificate_difference(stated: Any, recomputed: dict[str, Any] | None) -> st
 NOT_FIXED_BY_THE_OPTIMUM = frozenset({"maximin", "nash", "goldilocks"})
 
 
+def other_versions(record: dict[str, Any]) -> str | None:
+    """The tool and solver versions that wrote ``record`` when they are not this one's (None:
+    the same, so a re-run must give the record's numbers exactly)."""
+    tool = record.get("tool")
+    if not isinstance(tool, dict) or {k: str(v) for k, v in tool.items()} == tool_versions():
+        return None
+    return ", ".join(f"{k} {v}" for k, v in tool.items())
+
+
 def same_optimum(
     algorithm: str,
     stated: list[float],
@@ -509,14 +518,17 @@ def same_optimum(
     gamma: float,
     certificate: Any,
     recomputed: dict[str, Any] | None,
+    written_by: str | None,
 ) -> str | None:
     """When the re-run's probabilities (``again``) differ from the record's (``stated``, both
-    per person in the pool's order): the detail of a passing ``recompute`` if the record's
-    distribution is optimal all the same — an objective whose optimum does not fix every
-    probability, the same people on no feasible panel, the re-run's certificate bound equal to
-    the record's, and the record's probabilities within the certified gap of that bound. So a
-    second implementation that reaches another optimal distribution passes. None otherwise."""
-    if algorithm not in NOT_FIXED_BY_THE_OPTIMUM or recomputed is None:
+    per person in the pool's order) and the record was written by other versions
+    (``written_by``; the same versions give the same numbers, docs/randomness.md): the detail of
+    a passing ``recompute`` if the record's distribution is optimal all the same — an objective
+    whose optimum does not fix every probability, the same people on no feasible panel, the
+    re-run's certificate bound equal to the record's, and the record's probabilities within the
+    certified gap of that bound. So a record made by another version (or another implementation)
+    that reached another optimal distribution passes. None otherwise."""
+    if written_by is None or algorithm not in NOT_FIXED_BY_THE_OPTIMUM or recomputed is None:
         return None
     if not isinstance(certificate, dict) or certificate_difference(certificate, recomputed):
         return None
@@ -540,11 +552,13 @@ def same_optimum(
     largest = max(abs(a - b) for a, b in zip(stated, again, strict=True))
     return Message(
         N_(
-            "{algorithm} run again reaches the same optimum: {objective} {reached} from the "
-            "record's probabilities, the recomputed bound {bound} (gap {gap}); the probabilities "
-            "differ by up to {largest}, which this objective's optimum leaves free"
+            "{algorithm} run again (the record was written by {written}) reaches the same "
+            "optimum: {objective} {reached} from the record's probabilities, the recomputed bound "
+            "{bound} (gap {gap}); the probabilities differ by up to {largest}, which this "
+            "objective's optimum leaves free"
         ),
         algorithm=algorithm.upper(),
+        written=written_by,
         objective=objective,
         reached=f"{reached:.9g}",
         bound=f"{bound:.9g}",
@@ -625,6 +639,7 @@ def recompute_item(selection: SelectionParts, fair: FairParts) -> CheckItem:
             settings.gamma,
             fair.document.get("certificate"),
             None if certificate is None else certificate.as_record(),
+            other_versions(selection.record),
         )
         if same is not None:
             return CheckItem("recompute", True, same)

@@ -54,6 +54,7 @@ from sortition.verify.distribution import (
     WEIGHT_TOLERANCE,
     certificate_check,
     certificate_difference,
+    other_versions,
     same_optimum,
 )
 from sortition.verify.items import (
@@ -905,6 +906,7 @@ def _recompute_item(parts: TypesParts) -> CheckItem:
             _gamma(parts),
             stated,
             certificate.as_record(),
+            other_versions(parts.record),
         )
         if same is not None:
             return CheckItem("recompute", True, same)

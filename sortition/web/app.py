@@ -543,6 +543,32 @@ class Site:
             asked["diversity_within"] = within
         return asked, problems
 
+    def read_draw_form(
+        self,
+        project: Project,
+        form: dict[str, str],
+        algorithm: str,
+        k: str,
+        households: str,
+        publish_types: str,
+        min_type_size: str,
+        diversity_within: str,
+    ) -> tuple[dict[str, Any], int | None, list[str]]:
+        """The Draw form's choices shared by a one-step draw and a commitment: added to ``form``
+        (shown again beside the problems), and what they ask for, the smallest published type
+        (None: no type counts) and the problems with them."""
+        form.update(
+            algorithm=algorithm,
+            k=k,
+            households=households,
+            publish_types=publish_types,
+            min_type_size=min_type_size,
+            diversity_within=diversity_within,
+        )
+        asked, problems = self.draw_request(project, algorithm, k, households, diversity_within)
+        threshold, type_problems = self.types_request(project, asked, publish_types, min_type_size)
+        return asked, threshold, problems + type_problems
+
     def types_request(
         self, project: Project, asked: dict[str, Any], publish_types: str, min_type_size: str
     ) -> tuple[int | None, list[str]]:
@@ -605,19 +631,10 @@ class Site:
         if project is None:
             return self.missing(request)
         self.use_language(request)
-        form = {
-            "algorithm": algorithm,
-            "k": k,
-            "households": households,
-            "seed_kind": seed_kind,
-            "seed": seed,
-            "publish_types": publish_types,
-            "min_type_size": min_type_size,
-            "diversity_within": diversity_within,
-        }
-        asked, problems = self.draw_request(project, algorithm, k, households, diversity_within)
-        threshold, type_problems = self.types_request(project, asked, publish_types, min_type_size)
-        problems += type_problems
+        form = {"seed_kind": seed_kind, "seed": seed}
+        asked, threshold, problems = self.read_draw_form(
+            project, form, algorithm, k, households, publish_types, min_type_size, diversity_within
+        )
         chosen, seed_problems = self.read_seed(seed_kind, seed)
         problems += seed_problems
         if problems or chosen is None:
@@ -658,17 +675,10 @@ class Site:
         if project is None:
             return self.missing(request)
         self.use_language(request)
-        form = {
-            "algorithm": algorithm,
-            "k": k,
-            "households": households,
-            "publish_types": publish_types,
-            "min_type_size": min_type_size,
-            "diversity_within": diversity_within,
-        }
-        asked, problems = self.draw_request(project, algorithm, k, households, diversity_within)
-        threshold, type_problems = self.types_request(project, asked, publish_types, min_type_size)
-        problems += type_problems
+        form: dict[str, str] = {}
+        asked, threshold, problems = self.read_draw_form(
+            project, form, algorithm, k, households, publish_types, min_type_size, diversity_within
+        )
         if problems:
             return self.page(
                 request, "draw.html", status=400, project=project, problems=problems, form=form

@@ -85,11 +85,24 @@ def library_text(text: object) -> str:
 # directory."); the usage line shows the placeholders of the options and the subcommand.
 USAGE_PLACEHOLDERS = ("[OPTIONS]", "COMMAND [ARGS]...")
 TYPE_NAMES = ("integer", "integer range", "float", "float range", "file", "directory", "path")
+# The placeholders of the help's option lines ("--pool FILE", "-k INTEGER RANGE"): click's type
+# names and the tool's own metavars; a choice ("[legacy|leximin|...]") is shown as it is typed,
+# and an argument's placeholder ("RECORD") as the usage line and its errors name it.
+METAVARS = (
+    "DIRECTORY",
+    "FILE",
+    "FLOAT",
+    "FLOAT RANGE",
+    "ID",
+    "INTEGER",
+    "INTEGER RANGE",
+    "TEXT",
+)
 
 
 def click_message(message: str) -> str:
-    """One of click's messages (or of ``USAGE_PLACEHOLDERS``, ``TYPE_NAMES``) in the chosen
-    language."""
+    """One of click's messages (or of ``USAGE_PLACEHOLDERS``, ``TYPE_NAMES``, ``METAVARS``) in
+    the chosen language."""
     if not message:
         return message
     return translations("click", _current["language"]).gettext(message)
@@ -189,17 +202,25 @@ class _Translated(click.Command):
         params = self.params if ctx is None else self.get_params(ctx)  # with --help
         options = [p for p in params if isinstance(p, click.Option)]
         saved = (self.help, self.short_help, self.epilog, [p.help for p in options])
+        metavars = [p.metavar for p in options]
         try:
             self.help = help_text(self.help)
             self.short_help = help_text(self.short_help)
             self.epilog = epilog_text(self.epilog)
             for option in options:
                 option.help = option_help(option.help)
+            if ctx is not None:  # an option line's placeholder ("--pool FILE"); an argument's
+                for option in options:  # stays, as the usage line and its errors name it
+                    shown = option.make_metavar(ctx)
+                    if shown in METAVARS:
+                        option.metavar = click_message(shown)
             yield
         finally:
             self.help, self.short_help, self.epilog, helps = saved
             for option, text in zip(options, helps, strict=True):
                 option.help = text
+            for option, metavar in zip(options, metavars, strict=True):
+                option.metavar = metavar
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
         # click makes --help once, its text in the language of that moment: keep it English,

@@ -58,11 +58,12 @@ def messages(domain: str) -> list[Message]:
         folder = Path(click.__file__).parent
         found = _extract(folder, [("**.py", "python")], {"_": None, "ngettext": (1, 2)})
         found.append("required")  # an option's "required" mark: gettext of a variable
-        # the usage line's placeholders and the type names click fills into its messages
+        # the usage line's placeholders, the type names click fills into its messages and the
+        # placeholders of the help's option lines
         # (sortition_cli.i18n translates them: click never passes them through gettext)
-        from sortition_cli.i18n import TYPE_NAMES, USAGE_PLACEHOLDERS
+        from sortition_cli.i18n import METAVARS, TYPE_NAMES, USAGE_PLACEHOLDERS
 
-        found += [*USAGE_PLACEHOLDERS, *TYPE_NAMES]
+        found += [*USAGE_PLACEHOLDERS, *TYPE_NAMES, *METAVARS]
     else:
         raise ValueError(domain)
     return sorted(dict.fromkeys(found), key=lambda m: m if isinstance(m, str) else m[0])

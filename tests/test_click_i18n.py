@@ -181,3 +181,21 @@ def test_a_users_value_named_like_a_type_stays_as_typed() -> None:
     english, hebrew = both(["file"])
     assert "No such command 'file'." in english
     assert "אין פקודה 'file'." in hebrew
+
+
+def test_the_option_lines_placeholders_in_hebrew_help() -> None:
+    """An option line's placeholder (a type's name, the tool's FILE) in the help's language; a
+    choice stays as it is typed, and an argument's as the usage line and its errors name it."""
+    english = run_cli(["select", "--help"])
+    hebrew = run_cli(["--lang", "he", "select", "--help"])
+    assert english.exit_code == hebrew.exit_code == 0
+    for line in ("--pool FILE", "-k INTEGER RANGE", "--seed TEXT", "--out DIRECTORY"):
+        assert line in english.stdout
+    for line in ("--pool קובץ", "-k מספר-שלם", "--seed טקסט", "--out תיקייה"):
+        assert line in hebrew.stdout
+    assert "[legacy|leximin|maximin|nash|goldilocks|diversimax]" in hebrew.stdout
+    assert "FILE" not in hebrew.stdout and "TEXT" not in hebrew.stdout
+    hebrew = run_cli(["--lang", "he", "verify", "--help"])
+    assert "שימוש: sortition verify [אפשרויות] RECORD" in hebrew.stdout
+    assert "--pool קובץ" in hebrew.stdout
+    assert "--pool FILE" in run_cli(["select", "--help"]).stdout  # English again afterwards

@@ -368,6 +368,20 @@ _CERTIFIED_OBJECTIVES: dict[str, Callable[[int, float, list[float], list[float]]
     "goldilocks": _goldilocks,
 }
 CERTIFIED_GAP = 1e-6  # a gap at most this is "optimal (certified)" (sortition.units)
+# The objectives' names as a reader sees them (the record keeps the English words).
+_OBJECTIVE_NAMES = {
+    "smallest probability": N_("smallest probability"),
+    "mean log probability": N_("mean log probability"),
+    "goldilocks": N_("goldilocks"),
+    DIVERSITY_OBJECTIVE: N_("diversity score"),
+}
+
+
+def objective_name(objective: object) -> str:
+    """A certificate's objective in the reader's language (as a ``Message``); an unknown one as
+    it is written."""
+    name = _OBJECTIVE_NAMES.get(str(objective))
+    return Message(name) if name is not None else str(objective)
 
 
 def certificate_item(selection: SelectionParts, fair: FairParts) -> CheckItem | None:
@@ -470,7 +484,7 @@ def certificate_check(
                 "--recompute)"
             ),
             verdict=verdict,
-            objective=objective,
+            objective=objective_name(objective),
             value=f"{value:.9g}",
             bound=f"{bound:.9g}",
         ),
@@ -559,7 +573,7 @@ def same_optimum(
         ),
         algorithm=algorithm.upper(),
         written=written_by,
-        objective=objective,
+        objective=objective_name(objective),
         reached=f"{reached:.9g}",
         bound=f"{bound:.9g}",
         gap=f"{gap:.1e}",

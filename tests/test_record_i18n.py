@@ -151,7 +151,7 @@ SELECTION_CASES: list[tuple[str, Change, str, str]] = [
         "an unknown version",
         _set("version", 99),
         "unknown selection record version 99 (known: 3, 4, 5, 6)",
-        "גרסה לא מוכרת 99 של רשומה מסוג selection (המוכרות: 3, 4, 5, 6)",
+        "גרסה לא מוכרת 99 של רשומת בחירה (המוכרות: 3, 4, 5, 6)",
     ),
     (
         "no kind",
@@ -210,7 +210,7 @@ def test_options_of_another_kind_in_hebrew(selection: dict[str, Any], tmp_path: 
     assert _lines(["verify", record, "--registry", EXAMPLE / "pool.csv"]) == (
         "record.json: is selection record: --registry does not apply to it (a selection record "
         "takes --pool, --quotas, --recompute, --id-column, --expect and --pseudonym-key)",
-        "record.json: היא רשומה מסוג selection: --registry אינה חלה עליה (רשומת בחירה מקבלת "
+        "record.json: היא רשומה מסוג בחירה: --registry אינה חלה עליה (רשומת בחירה מקבלת "
         "--pool, --quotas, --recompute, --id-column, --expect ו־--pseudonym-key)",
     )
     key = tmp_path / "organiser.key"
@@ -305,7 +305,7 @@ def test_an_invitation_record_with_selection_options_in_hebrew(
     assert _lines(args) == (
         "record.json: is invitation record: --pool, --quotas do not apply to it (an invitation "
         "record takes --registry and --pseudonym-key)",
-        "record.json: היא רשומה מסוג invitation: --pool, --quotas אינן חלות עליה (רשומת הזמנות "
+        "record.json: היא רשומה מסוג הזמנות: --pool, --quotas אינן חלות עליה (רשומת הזמנות "
         "מקבלת --registry ו־--pseudonym-key)",
     )
 

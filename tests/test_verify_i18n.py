@@ -163,11 +163,13 @@ def test_a_record_with_type_counts_in_hebrew(tmp_path: Path) -> None:
 
 
 def test_the_certificate_names_its_objective_in_hebrew(record: Path) -> None:
-    """The objective's words are the record's (English in every record) but a reader sees them
-    in the checklist's language."""
+    """The objective's and the record kind's words are the record's (English in every record)
+    but a reader sees them in the checklist's language."""
     english = run_cli(verify_args(record)).stdout
     hebrew = run_cli(["--lang", "he", *verify_args(record)]).stdout
     line = next(x for x in english.splitlines() if x.startswith("[ok] certificate:"))
     assert "optimal (certified): smallest probability 0.0" in line
     line = next(x for x in hebrew.splitlines() if "ההסתברות הקטנה ביותר 0.0" in x)
     assert "smallest probability" not in line
+    assert "[ok] record version: selection record version 6" in english
+    assert "רשומת בחירה בגרסה 6" in hebrew and "selection" not in hebrew

@@ -25,7 +25,7 @@ from sortition.io.tables import PathLike
 from sortition.model import Instance, Quotas
 from sortition.privacy.keys import PseudonymKey
 from sortition.record.build import SeedLike, as_seed, tool_versions
-from sortition.record.reader import RecordReader
+from sortition.record.reader import RecordReader, kind_name
 from sortition.record.replacement import chain_state, record_sha256
 from sortition.verify.service import read_record
 
@@ -79,7 +79,9 @@ def choose_alternates(
         raise InputError(
             [
                 problem(
-                    N_("is {kind} record, not a panel's record"), file=name, kind=previous["kind"]
+                    N_("is {kind} record, not a panel's record"),
+                    file=name,
+                    kind=kind_name(previous["kind"]),
                 )
             ]
         )

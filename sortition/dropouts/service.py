@@ -45,6 +45,7 @@ from sortition.record.reader import (
     RecordReader,
     allow_empty_household,
     check_pseudonym_key,
+    kind_name,
     pool_columns,
     pseudonym_method,
     record_instance,
@@ -147,7 +148,7 @@ def replace_dropouts(
                         "or on an earlier replacement record"
                     ),
                     file=name,
-                    kind=previous["kind"],
+                    kind=kind_name(previous["kind"]),
                 )
             ]
         )
@@ -272,7 +273,7 @@ def read_alternates(
                 problem(
                     N_("is {kind} record, not an alternates record"),
                     file=str(path),
-                    kind=document["kind"],
+                    kind=kind_name(document["kind"]),
                 )
             ]
         )

@@ -342,3 +342,19 @@ def check_pseudonym_key(
                 )
             ]
         )
+
+
+# The kinds of record as a reader sees them (the record's "kind" keeps the English word).
+KIND_NAMES = {
+    "selection": N_("selection"),
+    "invitation": N_("invitation"),
+    "replacement": N_("replacement"),
+    "groups": N_("groups"),
+    "alternates": N_("alternates"),
+}
+
+
+def kind_name(kind: object) -> str:
+    """A record's kind in the reader's language (as a ``Message``); an unknown one as written."""
+    name = KIND_NAMES.get(str(kind))
+    return Message(name) if name is not None else str(kind)

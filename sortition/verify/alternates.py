@@ -17,9 +17,15 @@ import numpy as np
 from sortition.engine import alternates as al
 from sortition.engine.dropout_model import model_from_record, panel_stay
 from sortition.errors import N_, Message
-from sortition.record.reader import RecordReader
+from sortition.record.reader import RecordReader, kind_name
 from sortition.record.replacement import chain_state, record_sha256
-from sortition.verify.items import CheckItem, VerifyRequest, item_from, shortlist, version_item
+from sortition.verify.items import (
+    CheckItem,
+    VerifyRequest,
+    item_from,
+    shortlist,
+    version_item,
+)
 
 
 def verify_alternates(request: VerifyRequest) -> list[CheckItem]:
@@ -67,7 +73,7 @@ def verify_alternates(request: VerifyRequest) -> list[CheckItem]:
             ],
             Message(
                 N_("the {kind} record it embeds hashes to {digest}"),
-                kind=previous["kind"],
+                kind=kind_name(previous["kind"]),
                 digest=digest,
             ),
         ),

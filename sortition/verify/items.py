@@ -24,6 +24,7 @@ from sortition.errors import (
 )
 from sortition.privacy.keys import PseudonymKey
 from sortition.record.build import tool_versions
+from sortition.record.reader import kind_name
 
 MAX_LISTED = 3  # examples named in one detail line
 
@@ -218,7 +219,7 @@ def version_item(record: dict[str, Any]) -> CheckItem:
     written = ", ".join(f"{k} {v}" for k, v in tool.items()) or Message(N_("unknown versions"))
     detail = Message(
         N_("{kind} record version {version}, written by {written}"),
-        kind=record["kind"],
+        kind=kind_name(record["kind"]),
         version=record["version"],
         written=written,
     )

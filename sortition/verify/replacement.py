@@ -28,7 +28,7 @@ import numpy as np
 from sortition.engine.subset import deviation
 from sortition.errors import N_, Message
 from sortition.record.canonical import pseudonymised_pool, quota_rows
-from sortition.record.reader import RecordReader
+from sortition.record.reader import RecordReader, kind_name
 from sortition.record.replacement import (
     ChainState,
     ReplacementBasis,
@@ -40,7 +40,13 @@ from sortition.record.replacement import (
     record_sha256,
     replacement_basis,
 )
-from sortition.verify.items import CheckItem, VerifyRequest, item_from, shortlist, version_item
+from sortition.verify.items import (
+    CheckItem,
+    VerifyRequest,
+    item_from,
+    shortlist,
+    version_item,
+)
 from sortition.verify.parts import household_problems, quota_problems
 from sortition.verify.selection import verify_selection
 
@@ -154,7 +160,7 @@ def _builds_on_item(previous: dict[str, Any], link: dict[str, Any], number: int)
         problems,
         Message(
             N_("the {kind} record it embeds hashes to {derived}"),
-            kind=previous["kind"],
+            kind=kind_name(previous["kind"]),
             derived=derived,
         ),
     )

@@ -12,6 +12,7 @@ from sortition.errors import N_, InputError, Message, problem, require_file
 from sortition.io.tables import PathLike
 from sortition.privacy.keys import PseudonymKey, read_key
 from sortition.record.build import READABLE_VERSIONS
+from sortition.record.reader import kind_name
 from sortition.record.replacement import REPLACEMENT_VERSIONS
 from sortition.verify.alternates import verify_alternates
 from sortition.verify.groups import verify_groups
@@ -69,7 +70,7 @@ def verify_record(
                     if len(foreign) == 1
                     else N_("is {kind} record: {options} do not apply to it ({takes})"),
                     file=record_path.name,
-                    kind=kind,
+                    kind=kind_name(kind),
                     options=", ".join(foreign),
                     takes=Message(KIND_OPTIONS[kind][0]),
                 )
@@ -183,7 +184,7 @@ def read_record(path: Path) -> dict[str, Any]:
                 problem(
                     N_("unknown {kind} record version {version} (known: {known})"),
                     file=name,
-                    kind=kind,
+                    kind=kind_name(kind),
                     version=repr(version),
                     known=known,
                 )

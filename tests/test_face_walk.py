@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sortition.engine.pricing import panel_model
-from sortition.engine.walks import WalkTally, _Rows, face_walk
+from sortition.engine.walks import WalkTally, _FaceModel, _Rows, face_walk
 from sortition.units import UnitInstance, from_people
 from tests.brute_force import brute_panels, feasible_cases, random_people
 
@@ -129,3 +129,36 @@ def test_a_model_the_check_cannot_read_leaves_every_step_to_cp_sat() -> None:
     extra = built.model.new_int_var(0, 5, "aux")
     built.model.add(built.vars[0] - extra <= 0)
     assert not _Rows(built.model.proto, inst.n_units).usable
+
+
+def test_the_repair_moves_only_its_free_counts_and_keeps_every_row() -> None:
+    """The repair's small CP-SAT model (the free counts alone, each row's bounds less the fixed
+    counts' part) gives a feasible panel equal to the rounding outside the free units, also
+    under a row added to the panel model; with no free unit it cannot mend a broken row."""
+    found = 0
+    for _, (inst, target) in feasible_cases(range(12), _mix_case, floor=9):
+        faces = _FaceModel(inst, 0, True, WalkTally())
+        first, second = (faces.model.get_int_var_from_proto_index(u) for u in (0, 1))
+        faces.model.add(first + second <= 1)
+        faces.rows = _Rows(faces.model.proto, inst.n_units)
+        face = faces.whole()
+        one = np.ones(inst.n_units)
+        exists = faces._cp_sat(one, face, face.var_lo, face.var_hi, None, (10.0,)) is not None
+        lo, hi = faces._row_bounds(face)
+        counts = np.clip(np.rint(target), 0, inst.capacity).astype(np.float64)
+        everyone = np.arange(inst.n_units)
+        for free in (everyone, everyone[: inst.n_units // 2 + 1]):
+            panel = faces._small_cp_sat(one, face, lo, hi, counts, free, 1.0)
+            if panel is None:
+                assert len(free) < inst.n_units or not exists
+                continue
+            found += 1
+            assert inst.is_feasible_panel(panel)
+            assert panel[0] + panel[1] <= 1
+            fixed = np.ones(inst.n_units, dtype=bool)
+            fixed[free] = False
+            assert np.array_equal(panel[fixed], counts[fixed])
+        if faces.rows.violated(counts, lo, hi):
+            nobody = np.zeros(0, dtype=np.int64)
+            assert faces._small_cp_sat(one, face, lo, hi, counts, nobody, 1.0) is None
+    assert found >= 9

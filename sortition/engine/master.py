@@ -109,14 +109,20 @@ class MasterLP:
         self.panels.append(panel.astype(np.int64))
         return True
 
-    def solve(self, clock: Clock) -> None:
-        """Solve to optimality within the clock's time (TimeLimitReached past it)."""
+    def solve(self, clock: Clock, *, presolve: bool = False) -> None:
+        """Solve to optimality within the clock's time (TimeLimitReached past it). With
+        ``presolve`` GLOP presolves and scales this once (from scratch, no warm start): for a
+        solve after many new columns at once (``realise``)."""
         clock.check()
         if clock.deadline is not None:
             remaining = max(clock.deadline - time.perf_counter(), 1e-3)
             self.solver.SetTimeLimit(math.ceil(remaining * 1000))
         t0 = time.perf_counter()
+        if presolve:
+            self.solver.SetSolverSpecificParametersAsString("")
         status = solve_lp(self.solver)
+        if presolve:
+            self.solver.SetSolverSpecificParametersAsString(GLOP_PARAMS)
         if status != pywraplp.Solver.OPTIMAL and not clock.past():
             # Should GLOP give up from a warm start (ABNORMAL), retry once with its default
             # parameters (presolve and scaling), which solve from scratch.

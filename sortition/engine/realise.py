@@ -20,6 +20,13 @@ _PRUNE_ABOVE = 3000
 # "Recently used": with positive weight in one of this many last rounds.
 _RECENT_ROUNDS = 5
 
+# A solve after more new columns than this (a walk's panels) presolves and scales, from scratch:
+# realistic7 n = 10,000, 958 columns and 6,032 rows: 9.9 s of CPU instead of about 90 s warm
+# started without presolve and scaling. Only with more active units than _PRESOLVE_ROWS (on the
+# shared instances the warm start costs little and their outputs stay as they were).
+_PRESOLVE_ABOVE = 200
+_PRESOLVE_ROWS = 2000
+
 # The realised distribution counts as the target (the relaxation's point) once every unit has this
 # share of it: z >= TARGET_MET (for NASH a loss of at most 1e-7 in the mean log-probability).
 TARGET_MET = 1.0 - 1e-7
@@ -72,9 +79,12 @@ def realise_target(run: ColumnGeneration, target: np.ndarray, walks: Walks) -> R
     rounds = 0
     columns_added = 0
     zval = 0.0
+    fresh = len(master.panels)
+    large = len(run.active) > _PRESOLVE_ROWS
     while True:
         rounds += 1
-        master.solve(run.clock)
+        master.solve(run.clock, presolve=large and fresh > _PRESOLVE_ABOVE)
+        fresh = 0
         zval = z.solution_value()
         for column in master.used():
             last_used[column.tobytes()] = rounds
@@ -97,7 +107,9 @@ def realise_target(run: ColumnGeneration, target: np.ndarray, walks: Walks) -> R
         if not new:
             break
         for c in new:
-            columns_added += int(master.add_column(c))
+            added = master.add_column(c)
+            columns_added += int(added)
+            fresh += int(added)
     return Realised(
         reached=zval,
         met=zval >= TARGET_MET,

@@ -67,13 +67,15 @@ class PanelModel:
     vars: the count of each unit (variable u is proto variable u); value_rows: the proto index
         of each value's quota row (None for a value nobody has, whose row is a constant, and for
         every value when the quota rows were left out); household_rows: the proto index of each
-        household's row.
+        household's row; diversity_rows: with a diversity bound, the proto index of its first
+        row (its rows and variables come after every other), else None.
     """
 
     model: cp_model.CpModel
     vars: list[cp_model.IntVar]
     value_rows: list[int | None]
     household_rows: list[int]
+    diversity_rows: int | None = None
 
 
 def panel_model(inst: UnitInstance, *, quota_rows: bool = True) -> PanelModel:
@@ -92,10 +94,18 @@ def panel_model(inst: UnitInstance, *, quota_rows: bool = True) -> PanelModel:
         row = model.add_linear_constraint(sum(x[int(u)] for u in members), lo, hi)
         value_rows[v] = row.index if len(members) else None
     household_rows = [model.add(sum(x[u] for u in h) <= 1).index for h in inst.households]
+    diversity_rows = None
     if inst.diversity is not None:
         # after every other row and variable: the walks and pricing index those by position
+        diversity_rows = len(model.proto.constraints)
         add_cp_sat_limit(model, x, inst.diversity)
-    return PanelModel(model=model, vars=x, value_rows=value_rows, household_rows=household_rows)
+    return PanelModel(
+        model=model,
+        vars=x,
+        value_rows=value_rows,
+        household_rows=household_rows,
+        diversity_rows=diversity_rows,
+    )
 
 
 def set_objective(model: cp_model.CpModel, weights: np.ndarray, top: float) -> float:

@@ -144,6 +144,12 @@ class PanelOracle:
         # Presolve costs more than it saves on these small models (measured: 0.10 s -> 0.03 s
         # per call on ces11_k60), because the objective changes on every call.
         p.cp_model_presolve = False
+        if self.inst.diversity is not None:
+            # under a diversity bound CP-SAT's default search hardly finds a panel; with its
+            # presolve and strongest LP (the bound's secant rows make that LP tight) it proves
+            # a covering panel optimal in seconds (ces11_k60: docs/diversity.md, "Measured")
+            p.cp_model_presolve = True
+            p.linearization_level = 2
         if self.deadline is not None:
             remaining = self.deadline - time.perf_counter()
             if remaining <= 0:
@@ -173,6 +179,7 @@ class PanelOracle:
         max_improving: int = 1,
         gap: float = 0.0,
         budget: float | None = None,
+        relative_gap: float = 0.0,
     ) -> PricingResult | None:
         """Maximise ``weights @ c`` over feasible panels.
 
@@ -182,7 +189,8 @@ class PanelOracle:
         2**40-scaled objective can cost minutes and the caller needs only to know whether some
         panel beats its threshold by more than its tolerance. ``budget`` caps the search in
         CP-SAT's deterministic time (wall-clock limits would break reproducibility): the best
-        panel found is returned, or None if none was found in time. Without a budget, None means
+        panel found is returned, or None if none was found in time. ``relative_gap`` stops the
+        search once the best panel is within that share of the bound. Without a budget, None means
         that no feasible panel exists.
         """
         w = np.asarray(weights, dtype=np.float64)
@@ -192,6 +200,8 @@ class PanelOracle:
             solver.parameters.absolute_gap_limit = gap * scale
         if budget is not None:
             solver.parameters.max_deterministic_time = budget
+        if relative_gap > 0.0:
+            solver.parameters.relative_gap_limit = relative_gap
         cb = _Collector(w, threshold)
         status = self._run(solver, cb)
         if status == cp_model.INFEASIBLE:

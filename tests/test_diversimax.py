@@ -4,16 +4,21 @@ as a user types them."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
+from ortools.linear_solver import pywraplp
 
+from sortition.engine import diversity_rows
 from sortition.engine.diversimax import diversimax, most_diverse
-from sortition.engine.diversity import measure_of
+from sortition.engine.diversity import diversity_limit, measure_of, unit_measure
+from sortition.engine.diversity_rows import _secant
 from sortition.engine.objectives import within_diversity
 from sortition.engine.registry import objective
+from sortition.engine.relaxation import polytope_lp
 from sortition.engine.settings import DEFAULT_SETTINGS
 from sortition.units import from_people
 from tests.brute_force import brute_leximin, brute_panels, feasible_cases, random_people
@@ -183,3 +188,64 @@ def _assert_schema(record: dict) -> None:  # type: ignore[type-arg]
     schema = json.loads(schema_path.read_text(encoding="utf-8"))
     errors = list(jsonschema.Draft202012Validator(schema).iter_errors(record))
     assert not errors, errors[0].message
+
+
+def _lp_least_score(inst, secants: bool) -> float:  # type: ignore[no-untyped-def]
+    """The least score over the quota polytope (LP) with the diversity rows of diversity_rows."""
+    measure = unit_measure(inst)
+    form = measure.cells(inst)
+    lp = polytope_lp(inst)
+    solver = lp.solver
+    terms = []
+    for cell, c in zip(form.members, form.multiplier.tolist(), strict=True):
+        count = solver.Sum([lp.x[int(u)] for u in np.flatnonzero(cell)])
+        deviation = solver.NumVar(0.0, solver.infinity(), "")
+        solver.Add(deviation >= c * count - measure.k)
+        solver.Add(deviation >= measure.k - c * count)
+        secant = diversity_rows._secant(c, measure.k) if secants else None
+        if secant is not None:
+            n0, d0, slope = secant
+            solver.Add(deviation >= d0 + slope * (count - n0))
+        terms.append(deviation * (1.0 / c))
+    solver.Minimize(solver.Sum(terms))
+    assert solver.Solve() == pywraplp.Solver.OPTIMAL
+    return solver.Objective().Value() + float(form.constant)
+
+
+def test_secant_rows_cut_off_no_panel_and_tighten_the_lp() -> None:
+    """Each cell's secant row (diversity_rows) holds at every whole count, so the LP's least
+    score with it stays at most the brute-force minimum over panels; it is never below the LP's
+    without it, and on some pools above."""
+    for cells in range(1, 13):
+        for k in range(1, 40):
+            secant = _secant(cells, k)
+            if secant is None:
+                assert k % cells == 0
+                continue
+            n0, d0, slope = secant
+            for count in range(0, k + 1):
+                assert abs(cells * count - k) >= d0 + slope * (count - n0)
+
+    def make(seed: int) -> tuple | None:  # type: ignore[type-arg]
+        rng = np.random.default_rng(900 + seed)
+        people = random_people(rng, int(rng.integers(6, 15)), with_households=seed % 2 == 1)
+        best = _brute_best(*people)
+        return None if best is None else (people, best)
+
+    tighter = 0
+    checked = 0
+    for _, (people, best) in feasible_cases(range(60), make, floor=30):
+        values, vmin, vmax, fov, households, k = people
+        inst, _ = from_people(values, vmin, vmax, fov, households, k, True)
+        plain = _lp_least_score(inst, secants=False)
+        strong = _lp_least_score(inst, secants=True)
+        assert plain <= strong + 1e-7
+        assert strong <= float(best) + 1e-7
+        # the engine's own rows (diversity_rows.add_lp_limit) with the bound at the brute-force
+        # minimum keep the polytope non-empty: the most diverse panel meets them
+        bounded = replace(inst, diversity=diversity_limit(inst, best))
+        lp = polytope_lp(bounded)
+        assert lp.solver.Solve() == pywraplp.Solver.OPTIMAL
+        tighter += int(strong > plain + 1e-6)
+        checked += 1
+    assert checked >= 30 and tighter >= 5

@@ -68,7 +68,9 @@ def add_score(
     """Add one deviation variable per cell (>= |cells · count - k|) to ``model`` and return the
     scaled score over them."""
     scale = measure.scale
-    scaled = cp_sat_deviations(model, counts, form.members, form.multiplier, measure.k, scale)
+    scaled = cp_sat_deviations(
+        model, counts, form.members, form.multiplier, measure.k, scale, secants=False
+    )
     constant = form.constant * scale
     assert constant.denominator == 1  # scale is a multiple of every cell count
     return ScoreTerms(scaled, scale, int(constant))

@@ -2,6 +2,14 @@
 per cell, at least |cells · count - k| in both directions, in CP-SAT (whole numbers: DIVERSIMAX's
 objective and the panel models' bound) and in GLOP (the quota polytope's LPs).
 
+A cell's count is a whole number, so its deviation is never below the *secant* through the two
+whole counts either side of k / cells: when cells does not divide k, a third row, d >= d0 +
+(d1 - d0) · (count - n0) with n0 = floor(k / cells) and d0, d1 the deviations at n0 and n0 + 1,
+cuts off the fractional counts near k / cells that the two rows alone let an LP use. Every panel
+meets it (the deviation is convex in the count and equals the secant at n0 and n0 + 1), and it
+makes the LPs far tighter: the LP's least score went from 16.67 to 28 (the optimum) on
+data/example and from 1,329 to 1,368.25 on ces11_k60 (best panel known 1,390.5).
+
 With ``--diversity-within`` the instance carries a ``DiversityLimit``; ``pricing.panel_model``
 and ``relaxation.polytope_model`` add its rows, so covering, pricing, the face walks and every
 relaxation (LEXIMIN, MAXIMIN, NASH, GOLDILOCKS) see only panels within the bound.
@@ -24,10 +32,13 @@ def cp_sat_deviations(
     k: int,
     scale: int,
     hint: np.ndarray | None = None,
+    secants: bool = True,
 ) -> cp_model.LinearExpr:
     """Add a deviation variable per cell (>= |cells · count - k|) and return the sum of them
     weighted by scale / cells: scale × (the score - what the empty cells add), a whole number.
-    With ``hint`` (counts of a panel), each deviation is hinted at that panel's."""
+    With ``hint`` (counts of a panel), each deviation is hinted at that panel's; with
+    ``secants`` each cell also gets its secant row (none for DIVERSIMAX's own search, which
+    found a less diverse panel with them on ces11_k60: 1,414 against 1,390.5)."""
     terms = []
     cell_counts = None if hint is None else members.astype(np.int64) @ hint
     for r, (cell, c) in enumerate(zip(members, multiplier.tolist(), strict=True)):
@@ -35,6 +46,10 @@ def cp_sat_deviations(
         deviation = model.new_int_var(0, max(k, (c - 1) * k), "")
         model.add(deviation >= c * count - k)
         model.add(deviation >= k - c * count)
+        secant = _secant(c, k) if secants else None
+        if secant is not None:
+            n0, d0, slope = secant
+            model.add(deviation >= d0 + slope * (count - n0))
         if cell_counts is not None:
             model.add_hint(deviation, abs(c * int(cell_counts[r]) - k))
         terms.append((scale // c) * deviation)
@@ -68,5 +83,21 @@ def add_lp_limit(
         deviation = solver.NumVar(0.0, solver.infinity(), "")
         solver.Add(deviation >= c * count - limit.k)
         solver.Add(deviation >= limit.k - c * count)
+        secant = _secant(c, limit.k)
+        if secant is not None:
+            n0, d0, slope = secant
+            solver.Add(deviation >= d0 + slope * (count - n0))
         terms.append(deviation * float(limit.scale // c))
     solver.Add(solver.Sum(terms) <= float(limit.limit))
+
+
+def _secant(cells: int, k: int) -> tuple[int, int, int] | None:
+    """The secant row of a cell of an intersection of ``cells`` cells, as (n0, d0, d1 - d0):
+    deviation >= d0 + (d1 - d0) · (count - n0); None when cells divides k (the two rows already
+    meet at a whole count)."""
+    if k % cells == 0:
+        return None
+    n0 = k // cells
+    d0 = abs(cells * n0 - k)
+    d1 = abs(cells * (n0 + 1) - k)
+    return n0, d0, d1 - d0

@@ -67,13 +67,15 @@ class PanelModel:
     vars: the count of each unit (variable u is proto variable u); value_rows: the proto index
         of each value's quota row (None for a value nobody has, whose row is a constant, and for
         every value when the quota rows were left out); household_rows: the proto index of each
-        household's row.
+        household's row; diversity_rows: with a diversity bound, the proto index of its first
+        row (its rows and variables come after every other), else None.
     """
 
     model: cp_model.CpModel
     vars: list[cp_model.IntVar]
     value_rows: list[int | None]
     household_rows: list[int]
+    diversity_rows: int | None = None
 
 
 def panel_model(inst: UnitInstance, *, quota_rows: bool = True) -> PanelModel:
@@ -92,10 +94,18 @@ def panel_model(inst: UnitInstance, *, quota_rows: bool = True) -> PanelModel:
         row = model.add_linear_constraint(sum(x[int(u)] for u in members), lo, hi)
         value_rows[v] = row.index if len(members) else None
     household_rows = [model.add(sum(x[u] for u in h) <= 1).index for h in inst.households]
+    diversity_rows = None
     if inst.diversity is not None:
         # after every other row and variable: the walks and pricing index those by position
+        diversity_rows = len(model.proto.constraints)
         add_cp_sat_limit(model, x, inst.diversity)
-    return PanelModel(model=model, vars=x, value_rows=value_rows, household_rows=household_rows)
+    return PanelModel(
+        model=model,
+        vars=x,
+        value_rows=value_rows,
+        household_rows=household_rows,
+        diversity_rows=diversity_rows,
+    )
 
 
 def set_objective(model: cp_model.CpModel, weights: np.ndarray, top: float) -> float:
@@ -134,6 +144,12 @@ class PanelOracle:
         # Presolve costs more than it saves on these small models (measured: 0.10 s -> 0.03 s
         # per call on ces11_k60), because the objective changes on every call.
         p.cp_model_presolve = False
+        if self.inst.diversity is not None:
+            # under a diversity bound CP-SAT's default search hardly finds a panel; with its
+            # presolve and strongest LP (the bound's secant rows make that LP tight) it proves
+            # a covering panel optimal in seconds (ces11_k60: docs/diversity.md, "Measured")
+            p.cp_model_presolve = True
+            p.linearization_level = 2
         if self.deadline is not None:
             remaining = self.deadline - time.perf_counter()
             if remaining <= 0:
@@ -163,6 +179,7 @@ class PanelOracle:
         max_improving: int = 1,
         gap: float = 0.0,
         budget: float | None = None,
+        relative_gap: float = 0.0,
     ) -> PricingResult | None:
         """Maximise ``weights @ c`` over feasible panels.
 
@@ -172,7 +189,8 @@ class PanelOracle:
         2**40-scaled objective can cost minutes and the caller needs only to know whether some
         panel beats its threshold by more than its tolerance. ``budget`` caps the search in
         CP-SAT's deterministic time (wall-clock limits would break reproducibility): the best
-        panel found is returned, or None if none was found in time. Without a budget, None means
+        panel found is returned, or None if none was found in time. ``relative_gap`` stops the
+        search once the best panel is within that share of the bound. Without a budget, None means
         that no feasible panel exists.
         """
         w = np.asarray(weights, dtype=np.float64)
@@ -182,6 +200,8 @@ class PanelOracle:
             solver.parameters.absolute_gap_limit = gap * scale
         if budget is not None:
             solver.parameters.max_deterministic_time = budget
+        if relative_gap > 0.0:
+            solver.parameters.relative_gap_limit = relative_gap
         cb = _Collector(w, threshold)
         status = self._run(solver, cb)
         if status == cp_model.INFEASIBLE:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -93,14 +93,18 @@ class _Rows:
     the model has variables beyond the units' counts or a row that is not one linear interval:
     candidates cannot be checked then, and every step asks CP-SAT."""
 
-    def __init__(self, proto: Any, n_units: int) -> None:
-        self.usable = len(proto.variables) == n_units
+    def __init__(self, proto: Any, n_units: int, end: int | None = None) -> None:
+        # with a diversity bound, its rows (from ``end`` on, over variables of their own) are
+        # left out: the caller checks the bound exactly (``DiversityLimit.allows``)
+        self.usable = len(proto.variables) == n_units or end is not None
         rows: list[int] = []
         cols: list[int] = []
         coeffs: list[int] = []
         lo: list[float] = []
         hi: list[float] = []
-        for i, constraint in enumerate(proto.constraints):
+        constraints = proto.constraints
+        for i in range(len(constraints) if end is None else end):
+            constraint = constraints[i]
             # (reading .linear of another kind of constraint would add an empty linear part to
             # it, which CP-SAT reads as infeasible: ask has_linear first)
             if not constraint.has_linear():
@@ -214,7 +218,16 @@ class _FaceModel:
         self.household_floor = [
             int(proto.constraints[i].linear.domain[0]) for i in self.household_rows
         ]
-        self.rows = _Rows(proto, inst.n_units)
+        self.rows = _Rows(proto, inst.n_units, built.diversity_rows)
+        self.diversity = inst.diversity
+        # with a diversity bound, the repair moves counts in the model without it (its
+        # deviation variables made a repair's small budget find nothing) and the bound is then
+        # checked exactly; CP-SAT on the whole face keeps it
+        self.repairs = (
+            self
+            if inst.diversity is None
+            else _FaceModel(replace(inst, diversity=None), seed, False, tally)
+        )
         self.domain_lo = np.zeros(inst.n_units, dtype=np.int64)
         self.domain_hi = inst.capacity.astype(np.int64)
         self.lp = _FaceLP(inst) if cheap and self.rows.usable else None
@@ -299,7 +312,9 @@ class _FaceModel:
         small model of those counts alone on large instances); None if neither is found."""
         lo, hi = self._row_bounds(face)
         counts = np.clip(np.rint(x), face.var_lo, face.var_hi)
-        if not self.rows.violated(counts, lo, hi):
+        if not self.rows.violated(counts, lo, hi) and (
+            self.diversity is None or self.diversity.allows(counts)
+        ):
             return counts.astype(np.int64)
         fractional = np.flatnonzero(np.abs(x - np.rint(x)) > _FRACTIONAL)
         if len(fractional) > _REPAIR_UNITS:
@@ -326,8 +341,8 @@ class _FaceModel:
                 is_free[free] = True
                 low = np.where(is_free, face.var_lo, counts)
                 high = np.where(is_free, face.var_hi, counts)
-                panel = self._cp_sat(preference, face, low, high, counts, (budget,))
-            if panel is not None:
+                panel = self.repairs._cp_sat(preference, face, low, high, counts, (budget,))
+            if panel is not None and (self.diversity is None or self.diversity.allows(panel)):
                 return panel
         return None
 

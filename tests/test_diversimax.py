@@ -241,6 +241,17 @@ def test_secant_rows_cut_off_no_panel_and_tighten_the_lp() -> None:
         strong = _lp_least_score(inst, secants=True)
         assert plain <= strong + 1e-7
         assert strong <= float(best) + 1e-7
+        # DIVERSIMAX's proven bound from the same LP (diversity_rows.lp_least_scaled): rounded
+        # up to the score's grid, still at most the brute-force minimum
+        measure = unit_measure(inst)
+        form = measure.cells(inst)
+        lp = polytope_lp(inst)
+        least = diversity_rows.lp_least_scaled(
+            lp.solver, lp.x, form.members, form.multiplier, measure.k, measure.scale
+        )
+        assert least is not None
+        proven = Fraction(least, measure.scale) + form.constant
+        assert strong - 1e-6 <= proven <= best
         # the engine's own rows (diversity_rows.add_lp_limit) with the bound at the brute-force
         # minimum keep the polytope non-empty: the most diverse panel meets them
         bounded = replace(inst, diversity=diversity_limit(inst, best))

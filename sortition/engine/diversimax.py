@@ -30,9 +30,10 @@ from sortition.engine.diversity import (
     DiversityMeasure,
     unit_measure,
 )
-from sortition.engine.diversity_rows import cp_sat_deviations
+from sortition.engine.diversity_rows import cp_sat_deviations, lp_least_scaled
 from sortition.engine.errors import NoFeasiblePanel, TimeLimitReached
 from sortition.engine.pricing import panel_model
+from sortition.engine.relaxation import polytope_lp
 from sortition.engine.settings import DEFAULT_SETTINGS, EngineSettings
 from sortition.errors import N_, Message
 from sortition.progress import Progress
@@ -149,6 +150,12 @@ def most_diverse(
     counts = np.array([solver.value(x) for x in built.vars], dtype=np.int64)
     lowest = int(np.ceil(solver.best_objective_bound - 1e-6))
     optimal = status == cp_model.OPTIMAL
+    if not optimal:  # the LP with the cells' secant rows often proves more than CP-SAT did
+        lp = polytope_lp(inst)
+        relaxed = lp_least_scaled(
+            lp.solver, lp.x, form.members, form.multiplier, measure.k, terms.scale
+        )
+        lowest = max(lowest, relaxed if relaxed is not None else lowest)
     if not optimal:
         first = np.asarray(solver.response_proto.solution, dtype=np.int64)
         counts, optimal = _improve(

@@ -364,9 +364,12 @@ algorithm_options = _grouped(
             "--diversity-within",
             type=click.FloatRange(min=0.0),
             default=None,
+            metavar="FRACTION",
             help="leximin, maximin, nash, goldilocks: draw only among panels whose diversity "
             "score is at most (1 + FRACTION) times the most diverse panel's (e.g. 0.1: within "
-            "10 %; docs/diversity.md); the output says what it costs in smallest chance.",
+            "10 %; docs/diversity.md); the output says what it costs in smallest chance. Slow "
+            "today beyond small pools (minutes or more for a few hundred volunteers): give "
+            "--time-limit.",
         ),
     ],
 )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from sortition.errors import N_, InputError, Message, Problem, problem
 from sortition.households import EMPTY_HOUSEHOLD_CELL, household_key, normalise_cell
@@ -205,8 +206,13 @@ def _read_values(
     for j, (feature, position) in enumerate(zip(quotas.features, feature_positions, strict=True)):
         lookup = _value_lookup(quotas, feature)
         cells = frame[position].str.strip()
-        codes = cells.map(lambda text, lk=lookup: lk.get(text, lk.get(text.casefold(), -1)))
-        column_values = codes.to_numpy(dtype=np.int64)
+        # each distinct text looked up once (a pool of a million has a handful per feature)
+        found, distinct = pd.factorize(cells.to_numpy(dtype=object), use_na_sentinel=False)
+        codes = np.array(
+            [lookup.get(text, lookup.get(text.casefold(), -1)) for text in distinct],
+            dtype=np.int64,
+        )
+        column_values = codes[found]
         for bad in np.flatnonzero(column_values < 0):
             i = int(bad)
             text = cells.iloc[i]

@@ -58,9 +58,11 @@ def _assert_nothing_written(cwd: Path) -> None:
     assert sorted(p.name for p in cwd.iterdir()) == [], "something was written"
 
 
-def _leximin(case_name: str) -> list[str]:
+def _leximin(case_name: str, *extra: str) -> list[str]:
     case = runnable_instance(case_name)
-    return select_args(case.pool, case.quotas, case.k, algorithm="leximin", seed="s", out="out")
+    return select_args(
+        case.pool, case.quotas, case.k, *extra, algorithm="leximin", seed="s", out="out"
+    )
 
 
 @pytest.mark.parametrize(
@@ -76,7 +78,10 @@ def _leximin(case_name: str) -> list[str]:
 def test_select_stops_at_once_and_writes_nothing(
     tmp_path: Path, after: float, signum: int, code: int
 ) -> None:
-    returncode, stderr, took = _interrupt(_leximin("ces11_k60"), tmp_path, after, signum)
+    # LEXIMIN over people (about 20 s here): ces11_k60 over types now ends in about 5 s, before
+    # a signal sent at 6 s would arrive
+    run = _leximin("ces11_k60", "--per-person")
+    returncode, stderr, took = _interrupt(run, tmp_path, after, signum)
     assert returncode == code, stderr
     assert stderr.strip().splitlines()[-1] == "interrupted; nothing was written", stderr
     assert "Traceback" not in stderr

@@ -15,6 +15,7 @@ from tests.helpers import (
     EXAMPLE,
     REQUIRE_SHARED_DATA,
     SHARED_DATA_MISSING,
+    run_cli,
     shared_data,
     shared_data_required,
 )
@@ -44,3 +45,17 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 @pytest.fixture
 def example_dir() -> Path:
     return EXAMPLE
+
+
+@pytest.fixture
+def groups_record(tmp_path: Path) -> tuple[Path, Path]:
+    """A groups record of 12 people at 3 tables over 2 rounds (the i18n tests' verify cases),
+    and its panel file."""
+    panel = tmp_path / "panel.csv"
+    rows = [f"p{i},{'north' if i % 2 else 'south'}" for i in range(12)]
+    panel.write_text("id,area\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["groups", "--panel", panel, "--tables", 3, "--rounds", 2, "--balance", "area"]
+    result = run_cli([*args, "--seed", "hebrew", "--effort", 50, "--out", out])
+    assert result.exit_code == 0, result.stderr
+    return out / "groups.json", panel

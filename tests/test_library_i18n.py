@@ -265,18 +265,6 @@ def test_verify_an_invitation_record_without_the_registry_in_hebrew(
     assert "היא רשומת הזמנות: את ההזמנות שבה אפשר לגזור מחדש רק מהמרשם" in hebrew
 
 
-@pytest.fixture
-def groups_record(tmp_path: Path) -> tuple[Path, Path]:
-    panel = tmp_path / "panel.csv"
-    rows = [f"p{i},{'north' if i % 2 else 'south'}" for i in range(12)]
-    panel.write_text("id,area\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    out = tmp_path / "out"
-    args = ["groups", "--panel", panel, "--tables", 3, "--rounds", 2, "--balance", "area"]
-    result = run_cli([*args, "--seed", "hebrew", "--effort", 50, "--out", out])
-    assert result.exit_code == 0, result.stderr
-    return out / "groups.json", panel
-
-
 def test_verify_a_groups_record_in_hebrew(groups_record: tuple[Path, Path]) -> None:
     record, panel = groups_record
     lines = both_checklists([record, "--panel", panel], 0)

@@ -658,15 +658,10 @@ def test_the_verify_page_shows_a_malformed_record_in_hebrew(
         assert str(escape(text)) in page, page
 
 
-def test_a_malformed_groups_record_in_hebrew(tmp_path: Path) -> None:
-    panel = tmp_path / "panel.csv"
-    panel.write_text(
-        "id,gender\n" + "".join(f"p{i:02d},{'fm'[i % 2]}\n" for i in range(12)), encoding="utf-8"
-    )
-    result = run_cli(["groups", "--panel", panel, "--size", "4", "--balance", "gender",
-                      "--seed", "s", "--out", tmp_path / "out"])  # fmt: skip
-    assert result.exit_code == 0, result.stderr
-    record = json.loads((tmp_path / "out" / "groups.json").read_text(encoding="utf-8"))
+def test_a_malformed_groups_record_in_hebrew(
+    groups_record: tuple[Path, Path], tmp_path: Path
+) -> None:
+    record = json.loads(groups_record[0].read_text(encoding="utf-8"))
     bad = _written(tmp_path, "groups.json", record, _set("result", []))
     english, hebrew = _lines(["verify", bad])
     assert english == (

@@ -80,18 +80,32 @@ def add_lp_limit(
     solver: pywraplp.Solver, counts: list[pywraplp.Variable], limit: DiversityLimit
 ) -> None:
     """The points of the LP's polytope meet the diversity bound (the same rows, continuous)."""
+    scaled = _lp_deviations(solver, counts, limit.members, limit.multiplier, limit.k, limit.scale)
+    solver.Add(scaled <= float(limit.limit))
+
+
+def _lp_deviations(
+    solver: pywraplp.Solver,
+    counts: list[pywraplp.Variable],
+    members: np.ndarray,
+    multiplier: np.ndarray,
+    k: int,
+    scale: int,
+) -> pywraplp.LinearExpr:
+    """Add a continuous deviation variable per cell (>= |cells · count - k|, and >= its secant)
+    to the LP and return the sum of them weighted by scale / cells (cp_sat_deviations' sum)."""
     terms = []
-    for cell, c in zip(limit.members, limit.multiplier.tolist(), strict=True):
+    for cell, c in zip(members, multiplier.tolist(), strict=True):
         count = solver.Sum([counts[int(u)] for u in np.flatnonzero(cell)])
         deviation = solver.NumVar(0.0, solver.infinity(), "")
-        solver.Add(deviation >= c * count - limit.k)
-        solver.Add(deviation >= limit.k - c * count)
-        secant = _secant(c, limit.k)
+        solver.Add(deviation >= c * count - k)
+        solver.Add(deviation >= k - c * count)
+        secant = _secant(c, k)
         if secant is not None:
             n0, d0, slope = secant
             solver.Add(deviation >= d0 + slope * (count - n0))
-        terms.append(deviation * float(limit.scale // c))
-    solver.Add(solver.Sum(terms) <= float(limit.limit))
+        terms.append(deviation * float(scale // c))
+    return solver.Sum(terms)
 
 
 def lp_least_scaled(
@@ -108,18 +122,7 @@ def lp_least_scaled(
     score of whole counts is a whole number in these units). None when the LP is not solved to
     optimality. With the secants this bound is often above CP-SAT's own after its budget
     (ces11_k60: 1,368.25 against 1,353.4)."""
-    terms = []
-    for cell, c in zip(members, multiplier.tolist(), strict=True):
-        count = solver.Sum([counts[int(u)] for u in np.flatnonzero(cell)])
-        deviation = solver.NumVar(0.0, solver.infinity(), "")
-        solver.Add(deviation >= c * count - k)
-        solver.Add(deviation >= k - c * count)
-        secant = _secant(c, k)
-        if secant is not None:
-            n0, d0, slope = secant
-            solver.Add(deviation >= d0 + slope * (count - n0))
-        terms.append(deviation * float(scale // c))
-    solver.Minimize(solver.Sum(terms))
+    solver.Minimize(_lp_deviations(solver, counts, members, multiplier, k, scale))
     if solve_lp(solver) != pywraplp.Solver.OPTIMAL:
         return None
     value = solver.Objective().Value()

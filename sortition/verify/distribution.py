@@ -15,7 +15,6 @@ from sortition.record.reader import (
     RecordReader,
     is_number,
 )
-from sortition.units import relative_gap
 from sortition.verify.diversity import panel_scores
 from sortition.verify.items import CheckItem, item_from, joined, shortlist
 from sortition.verify.parts import FairParts, SelectionParts, household_problems, quota_problems
@@ -403,6 +402,16 @@ def certificate_item(selection: SelectionParts, fair: FairParts) -> CheckItem | 
     )
 
 
+def certificate_gap(objective: str, sense: str, bound: float, value: float) -> float:
+    """The gap a certificate's bound and value give: how far the value falls short of the
+    bound, relative to it (docs/algorithms.md), but for the mean log probability, a logarithm,
+    in its own units; never below 0."""
+    difference = max(0.0, bound - value if sense == "max" else value - bound)
+    if objective == "mean log probability":
+        return difference
+    return difference / max(abs(bound), 1e-300)
+
+
 def certificate_check(
     certificate: Any,
     everyone: list[float],
@@ -456,10 +465,7 @@ def certificate_check(
                     reached=repr(reached),
                 )
             )
-    difference = bound - value if sense == "max" else value - bound
-    expected_gap = max(0.0, difference)
-    if objective != "mean log probability":
-        expected_gap /= max(abs(bound), 1e-300)
+    expected_gap = certificate_gap(str(objective), str(sense), bound, value)
     if abs(expected_gap - gap) > WEIGHT_TOLERANCE:
         problems.append(
             Message(
@@ -557,9 +563,7 @@ def same_optimum(
         return None
     reached = _CERTIFIED_OBJECTIVES[str(objective)](k, gamma, stated, selectable)
     bound = float(recomputed["bound"])
-    gap = relative_gap(bound, reached, "min" if recomputed.get("sense") == "min" else "max")
-    if objective == "mean log probability":
-        gap = max(0.0, bound - reached)  # the certificate's gap of a logarithm is absolute
+    gap = certificate_gap(str(objective), str(recomputed.get("sense")), bound, reached)
     allowed = max(CERTIFIED_GAP, float(recomputed.get("gap", 0.0)))
     if gap > allowed + RECOMPUTE_TOLERANCE:
         return None

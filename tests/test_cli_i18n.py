@@ -25,6 +25,7 @@ from sortition.cancel import INTERRUPTED_MESSAGE  # noqa: E402
 from sortition.errors import InputError, Problem, problem  # noqa: E402
 from sortition.i18n import po_path, translations  # noqa: E402
 from tests.helpers import run_cli, select_args, sortition_command  # noqa: E402
+from tests.message_words import words  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 PLACEHOLDER = re.compile(r"\{[^{}]*\}|%(?:\([a-z_]+\))?[sdr%]")
@@ -117,21 +118,6 @@ PRINTERS = {"echo", "secho", "UsageError", "BadParameter", "ClickException"}
 PROBLEMS = {"Problem", "InputError", "InfeasibleError", "TimeLimitError", "SortitionError"}
 
 
-def _literal_text(node: ast.expr) -> str | None:
-    """The English words of a string literal or f-string, if it has any."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        text = node.value
-    elif isinstance(node, ast.JoinedStr):
-        text = "".join(
-            v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str)
-        )
-    elif isinstance(node, ast.BinOp):
-        return _literal_text(node.left) or _literal_text(node.right)
-    else:
-        return None
-    return text if re.search("[A-Za-z]{2}", text) else None
-
-
 def test_no_help_text_shows_a_doubled_percent_sign() -> None:
     """click prints help texts as written (no %-formatting), so '%%' would show as it is."""
     assert [text for text in help_messages(cli) if "%%" in text] == []
@@ -139,8 +125,8 @@ def test_no_help_text_shows_a_doubled_percent_sign() -> None:
 
 def test_nothing_the_commands_print_bypasses_the_catalogue() -> None:
     """Text printed by cli/ (click.echo, usage errors) or raised as a problem is wrapped in
-    ``_()``: a literal or an f-string with words in it is a message a Hebrew user would meet
-    in English."""
+    ``_()``: a literal or an f-string with words in it (tests/message_words.py, the library
+    guard's rule) is a message a Hebrew user would meet in English."""
     offenders = []
     for path in sorted((REPO / "cli").glob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -153,7 +139,7 @@ def test_nothing_the_commands_print_bypasses_the_catalogue() -> None:
             argument = node.args[0]
             if isinstance(argument, ast.List) and argument.elts:
                 argument = argument.elts[0]
-            text = _literal_text(argument)
+            text = words(argument)
             if text is not None:
                 offenders.append(f"{path.name}:{node.lineno}: {text!r}")
     assert not offenders, "wrap these in _() (sortition_cli.i18n):\n" + "\n".join(offenders)

@@ -199,7 +199,10 @@ def test_derived_quotas_restore_the_original(bounds: list[tuple[int, int, int]],
         assert (new.min <= extra <= new.max) == (original.min <= count + extra <= original.max)
 
 
-def test_infeasible_replacement_exits_3_with_advice_and_writes_nothing(panel: Path) -> None:
+def _no_candidate_of_an_age(panel: Path) -> tuple[str, list[str]]:
+    """The age of which the panel has one member, at its min of 1, and the arguments of replace
+    for that member's dropping out with everyone else of that age declined (declined.txt): no
+    replacement meets the quotas."""
     record = _record(panel / "panel/record.json")
     rows = {row["id"]: row["values"]["age"] for row in record["pool"]}
     ages = Counter(rows[p] for p in record["panel"])
@@ -207,21 +210,67 @@ def test_infeasible_replacement_exits_3_with_advice_and_writes_nothing(panel: Pa
     leaving = next(p for p in record["panel"] if rows[p] == age)
     others = [p for p in rows if rows[p] == age and p not in record["panel"]]
     (panel / "declined.txt").write_text("\n".join(others) + "\n")
-    result = _replace(
-        panel,
-        "panel/record.json",
-        "out",
-        "--dropout",
-        leaving,
-        "--unavailable",
-        "declined.txt",
-        "--seed",
-        "x",
-    )
+    return age, ["--dropout", leaving, "--unavailable", "declined.txt", "--seed", "x"]
+
+
+def test_infeasible_replacement_exits_3_with_advice_and_writes_nothing(panel: Path) -> None:
+    age, args = _no_candidate_of_an_age(panel)
+    result = _replace(panel, "panel/record.json", "out", *args)
     assert result.exit_code == 3, result.stdout + result.stderr
     assert "members who stay" in result.stderr
     assert f"age {age}: lower min from 1 to 0" in result.stderr
     assert not (panel / "out").exists()
+
+
+def test_the_advice_when_the_time_limit_passes_can_be_followed(panel: Path) -> None:
+    """Past --time-limit before the smallest change is found, the advice names replace's own
+    --time-limit (not check's, which cannot see the candidates or the derived quotas); the same
+    command with a longer one finds the change, in English and in Hebrew."""
+    age, args = _no_candidate_of_an_age(panel)
+    short = _replace(panel, "panel/record.json", "out", *args, "--time-limit", "0.000001")
+    assert short.exit_code == 3, short.stdout + short.stderr
+    advice = (
+        "the time limit (1e-06 s) passed before the smallest change of the quotas was found: "
+        "the same 'sortition replace' with a longer --time-limit can find it"
+    )
+    assert advice in short.stderr and "sortition check" not in short.stderr
+    where = ["--record", "panel/record.json", "--pool", "pool.csv", "--out", "out"]
+    hebrew = run_cli(
+        ["--lang", "he", "replace", *where, *args, "--time-limit", "0.000001"], cwd=panel
+    )
+    assert hebrew.exit_code == 3
+    assert "אותה פקודת 'sortition replace' עם --time-limit ארוך יותר" in hebrew.stderr
+    longer = _replace(panel, "panel/record.json", "out", *args, "--time-limit", "60")
+    assert longer.exit_code == 3, longer.stdout + longer.stderr
+    assert f"age {age}: lower min from 1 to 0" in longer.stderr
+    assert "time limit" not in longer.stderr
+    assert not (panel / "out").exists()
+
+
+def test_the_advice_when_no_change_within_the_recorded_flex_helps(tmp_path: Path) -> None:
+    """A quota whose min_flex keeps its min: no change within the recorded bounds helps, and the
+    advice says what an organiser can do with replace (not "widen min_flex/max_flex" or "lower
+    k": replace reads the quotas from the record, and k is the number of dropouts)."""
+    (tmp_path / "pool.csv").write_text(POOL, encoding="utf-8")
+    rows = QUOTAS.strip().split("\n")
+    flexed = [rows[0] + ",min_flex"] + [
+        row + (",1" if row.startswith("age,") else ",") for row in rows[1:]
+    ]
+    (tmp_path / "quotas.csv").write_text("\n".join(flexed) + "\n", encoding="utf-8")
+    args = select_args(
+        "pool.csv", "quotas.csv", K, "--household-columns", "address", seed="s", out="panel"
+    )
+    assert run_cli(args, cwd=tmp_path).exit_code == 0
+    _age, replace_args = _no_candidate_of_an_age(tmp_path)
+    result = _replace(tmp_path, "panel/record.json", "out", *replace_args)
+    assert result.exit_code == 3, result.stdout + result.stderr
+    assert (
+        "no change of the quotas within their recorded min_flex/max_flex bounds makes a "
+        "replacement possible: replace fewer of the dropouts, or recruit more volunteers and "
+        "draw a new panel"
+    ) in result.stderr
+    assert "widen" not in result.stderr and "lower k" not in result.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_bad_input(panel: Path) -> None:

@@ -466,9 +466,7 @@ def require_replaceable(basis: ReplacementBasis, time_limit: float = DEFAULT_TIM
     ]
     advice: list[str]
     if diagnosis.relaxation is None:
-        advice = list(diagnosis.no_relaxation_advice) or [
-            Message(N_("no change of the quotas makes a replacement possible"))
-        ]
+        advice = [no_change_advice(basis, diagnosis.relaxation_timed_out, time_limit)]
     else:
         advice = [
             Message(
@@ -488,6 +486,36 @@ def require_replaceable(basis: ReplacementBasis, time_limit: float = DEFAULT_TIM
             )
         )
     raise InfeasibleError(reasons, advice)
+
+
+def no_change_advice(basis: ReplacementBasis, timed_out: bool, time_limit: float) -> str:
+    """What to advise when there is no smallest change to show: the feasibility diagnosis's own
+    advice is for ``check`` and ``select`` (run ``check``, lower k, widen the quota file's
+    min_flex/max_flex), none of which ``replace`` takes: it reads the quotas from the record and
+    k is the number of dropouts."""
+    if timed_out:
+        return Message(
+            N_(
+                "the time limit ({seconds} s) passed before the smallest change of the quotas "
+                "was found: the same 'sortition replace' with a longer --time-limit can find it"
+            ),
+            seconds=f"{time_limit:g}",
+        )
+    quotas = basis.instance.quotas.rows
+    if any(q.min_flex is not None or q.max_flex is not None for q in quotas):
+        return Message(
+            N_(
+                "no change of the quotas within their recorded min_flex/max_flex bounds makes a "
+                "replacement possible: replace fewer of the dropouts, or recruit more volunteers "
+                "and draw a new panel"
+            )
+        )
+    return Message(
+        N_(
+            "no change of the quotas makes a replacement possible: replace fewer of the "
+            "dropouts, or recruit more volunteers and draw a new panel"
+        )
+    )
 
 
 def original_terms(basis: ReplacementBasis, change: QuotaChange) -> str:

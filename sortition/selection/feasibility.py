@@ -36,6 +36,8 @@ class Diagnosis:
     example_panel: np.ndarray | None  # canonical person indices of one feasible panel
     # What to advise when there is no relaxation (it cannot exist, or was not found in time).
     no_relaxation_advice: tuple[str, ...] = ()
+    # The time limit passed before the smallest change was found (it may exist).
+    relaxation_timed_out: bool = False
 
     def advice(self) -> list[str]:
         if self.feasible:
@@ -155,12 +157,14 @@ def diagnose(instance: Instance, time_limit: float = DEFAULT_TIME_LIMIT) -> Diag
             return Diagnosis(True, (), None, panel)
     relaxation = None
     fallback = _no_relaxation_advice(instance)
+    timed_out = False
     try:
         remaining = deadline - time.perf_counter()
         if remaining <= 0:
             raise TimeoutError
         relaxation = relax_quotas(instance, remaining)
     except TimeoutError:
+        timed_out = True
         fallback = (
             Message(
                 N_(
@@ -186,7 +190,7 @@ def diagnose(instance: Instance, time_limit: float = DEFAULT_TIME_LIMIT) -> Diag
             reasons.append(
                 Message(N_("the quotas conflict jointly (no panel meets them all at once)"))
             )
-    return Diagnosis(False, tuple(reasons), relaxation, None, fallback)
+    return Diagnosis(False, tuple(reasons), relaxation, None, fallback, timed_out)
 
 
 def _no_relaxation_advice(instance: Instance) -> tuple[str, ...]:

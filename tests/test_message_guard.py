@@ -331,6 +331,9 @@ def test_the_guard_catches_each_kind_of_english_message() -> None:
         "warnings.append('quota columns ignored')",
         "detail = f'{a}; {b}'",
         "raise reader.fail(message=f'{where}')",
+        # sortition/io/pool.py at 11f3e1d: neither of the two guards before saw through the "if"
+        "message = 'is empty' if t == '' else f'value {t!r} has no quota row'\n"
+        "problems.append(Problem(message, name))",
     ],
 )
 def test_the_guard_finds_plain_english(source: str) -> None:

@@ -67,10 +67,16 @@ def test_covering_finds_the_selectable_types_of_brute_force(
     assert checked >= 20
 
 
-def test_swap_chains_and_small_searches_keep_every_rule() -> None:
-    """Each panel the neighbourhoods return meets the quotas, the households and the bound, and
-    together with the start they put units on panels that were not on the start."""
-    checked = chains = searched = 0
+@pytest.mark.parametrize("swaps", [True, False])
+def test_swap_chains_and_small_searches_keep_every_rule(
+    swaps: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each panel the neighbourhoods return meets the quotas, the households and the bound and
+    puts an uncovered unit on a panel. Without ``swaps`` the small CP-SAT searches do it all."""
+    if not swaps:
+        monkeypatch.setattr(diversity_cover.SwapChains, "chain", lambda *args, **kwargs: None)
+        monkeypatch.setattr(diversity_cover.SwapChains, "double_swap", lambda *args, **kwargs: None)
+    checked = chains = doubles = searched = 0
     for _, (people, limit, _) in feasible_cases(
         range(40), lambda seed: _case(seed, Fraction(1, 2)), floor=20
     ):
@@ -86,9 +92,13 @@ def test_swap_chains_and_small_searches_keep_every_rule() -> None:
         for panel in found:
             assert bounded.is_feasible_panel(panel)
             assert (panel[todo] > 0).any()
-        assert tally.panels + tally.chains == len(found)
+        assert tally.panels + tally.chains + tally.doubles == len(found)
         chains += tally.chains
+        doubles += tally.doubles
         searched += tally.panels
         checked += 1
     assert checked >= 20
-    assert chains > 0 and searched > 0  # both ways were taken
+    if swaps:  # both kinds of swap were taken
+        assert chains > 0 and doubles > 0
+    else:
+        assert searched > 0

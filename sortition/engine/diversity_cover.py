@@ -39,6 +39,8 @@ _BUDGET = 0.2
 _OFFER = 40
 # The radii (features in which an uncovered type differs from the target) tried in turn.
 _RADII = (1, 2)
+# The double swaps tried for a unit (the least score first) before the households rule it out.
+_DOUBLE_TRIES = 20
 # CP-SAT's settings for the small search: its strongest LP (the bound's secant rows make it
 # tight), no presolve (measured on ces11_k60: 40 types covered in 9.5 s of CPU against 15.4 s
 # with presolve and 12.8 s with neither).
@@ -51,6 +53,8 @@ class NeighbourhoodTally:
 
     chains: int = 0
     chain_seconds: float = 0.0
+    doubles: int = 0
+    double_seconds: float = 0.0
     searches: int = 0
     panels: int = 0
     seconds: float = 0.0
@@ -212,12 +216,81 @@ class SwapChains:
         i, j = np.unravel_index(int(np.argmin(masked)), masked.shape)
         return int(incoming[i]), int(outgoing[j])
 
-    def chain(self, start: np.ndarray, todo: np.ndarray) -> np.ndarray | None:
-        """The last panel of a chain of swaps from ``start`` bringing in ``todo`` units; None if
-        not even one swap fits."""
+    def double_swap(self, panel: np.ndarray, unit: int) -> np.ndarray | None:
+        """The panel at the least score within the quotas, households and bound that brings
+        ``unit`` in by two swaps (``unit`` in, v out, w in, z out; v and z on ``panel``, w any
+        unit), for a unit that no single swap brings in; None if there is none. The quotas are
+        checked feature by feature from a table of each feature's values (v, w, z), the score
+        from the four units' cells in each intersection."""
+        inst, limit = self.inst, self.limit
+        cap = inst.capacity
+        out = np.flatnonzero(panel > 0)
+        ins = np.flatnonzero((panel < cap) & (np.arange(inst.n_units) != unit))
+        if not len(out) or not len(ins):
+            return None
+        per_value = inst.incidence.astype(np.int64) @ panel
+        ok = np.ones((len(out), len(ins), len(out)), dtype=bool)
+        n_values = inst.n_values
+        for f in range(self.values.shape[0]):
+            vf = self.values[f]
+            # the count of value x after +unit -a +b -c, for every (a, b, c) of this feature
+            present = np.flatnonzero(inst.feature_of_value == f)
+            a, b, c = np.meshgrid(present, present, present, indexing="ij")
+            good = np.ones(a.shape, dtype=bool)
+            for x in present.tolist():
+                count = per_value[x] + int(vf[unit] == x) - (a == x) + (b == x) - (c == x)
+                good &= (count >= inst.value_min[x]) & (count <= inst.value_max[x])
+            index = np.full(n_values, -1, dtype=np.int64)
+            index[present] = np.arange(len(present))
+            ia, ib = index[vf[out]], index[vf[ins]]
+            ok &= good[ia[:, None, None], ib[None, :, None], ia[None, None, :]]
+        # z = v needs two members of v on the panel
+        same = out[:, None, None] == out[None, None, :]
+        ok &= ~same | (panel[out] >= 2)[:, None, None]
+        vi, wi, zi = np.nonzero(ok)
+        if not len(vi):
+            return None
+        v, w, z = out[vi], ins[wi], out[zi]
+        cells = limit.members.astype(np.int64) @ panel
+        total = int(self._deviation(cells, slice(None)).sum())
+        rows = np.stack(
+            [
+                np.broadcast_to(self.row_of[:, unit][:, None], (self.row_of.shape[0], len(v))),
+                self.row_of[:, v],
+                self.row_of[:, w],
+                self.row_of[:, z],
+            ]
+        )  # (4, I, T)
+        sign = np.array([1, -1, 1, -1])[:, None, None]
+        change = np.zeros(len(v), dtype=np.int64)
+        for p in range(4):
+            first = np.ones(rows.shape[1:], dtype=bool)
+            for q in range(p):
+                first &= rows[p] != rows[q]
+            net = (sign * (rows == rows[p][None])).sum(axis=0)
+            r = rows[p]
+            delta = self._deviation(cells[r] + net, r) - self._deviation(cells[r], r)
+            change += np.where(first, delta, 0).sum(axis=0)
+        within = np.flatnonzero(total + change <= limit.limit)
+        for t in within[np.argsort(change[within], kind="stable")][:_DOUBLE_TRIES].tolist():
+            candidate = panel.astype(np.int64).copy()
+            candidate[unit] += 1
+            candidate[v[t]] -= 1
+            candidate[w[t]] += 1
+            candidate[z[t]] -= 1
+            if inst.is_feasible_panel(candidate):  # (the households are checked here)
+                return candidate
+        return None
+
+    def chain(
+        self, start: np.ndarray, todo: np.ndarray, keep: np.ndarray | None = None
+    ) -> np.ndarray | None:
+        """The last panel of a chain of swaps from ``start`` bringing in ``todo`` units, never
+        taking out the last member of a ``keep`` unit; None if not even one swap fits."""
         panel = start.astype(np.int64).copy()
         todo = todo & (panel == 0)
-        kept = np.zeros(self.inst.n_units, dtype=bool)
+        kept = np.zeros(self.inst.n_units, dtype=bool) if keep is None else keep.copy()
+        first = kept.copy()
         while True:
             swap = self.best_swap(panel, todo, kept)
             if swap is None:
@@ -227,7 +300,7 @@ class SwapChains:
             panel[unit_out] -= 1
             kept[unit_in] = True
             todo[unit_in] = False
-        if not kept.any():
+        if not (kept & ~first).any():
             return None
         assert self.inst.is_feasible_panel(panel)  # every swap was checked exactly
         return panel
@@ -266,6 +339,23 @@ def neighbourhood_cover(
         todo &= panel == 0
         tally.chains += 1
     tally.chain_seconds = time.perf_counter() - started
+    # the units no single swap brings in from any start: two swaps from the most diverse panel,
+    # each panel found then extended by single swaps
+    for target in np.flatnonzero(todo).tolist():
+        if not todo[target]:
+            continue
+        _check(deadline)
+        panel = chains.double_swap(panels[0], target)
+        if panel is None:
+            continue
+        todo &= panel == 0
+        extended = chains.chain(panel, todo, keep=panel > panels[0])
+        if extended is not None:
+            panel = extended
+            todo &= panel == 0
+        found.append(panel)
+        tally.doubles += 1
+    tally.double_seconds = time.perf_counter() - started - tally.chain_seconds
     known = list(panels) + found
     failed = np.zeros(inst.n_units, dtype=bool)
     for target in np.flatnonzero(todo).tolist():

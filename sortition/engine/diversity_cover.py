@@ -39,6 +39,10 @@ _BUDGET = 0.2
 _OFFER = 40
 # The radii (features in which an uncovered type differs from the target) tried in turn.
 _RADII = (1, 2)
+# Swaps (and two-swap moves) scored at a time: bounds the memory on large pools.
+_CHUNK = 8192
+# Two-swap moves of one unit checked at most (moves out × in × out), else none is tried.
+_DOUBLE_MOST = 20_000_000
 # The double swaps tried for a unit (the least score first) before the households rule it out.
 _DOUBLE_TRIES = 20
 # CP-SAT's settings for the small search: its strongest LP (the bound's secant rows make it
@@ -205,16 +209,22 @@ class SwapChains:
         now = self._deviation(cells, slice(None))
         gain_in = self._deviation(cells + 1, slice(None)) - now  # (R,)
         gain_out = self._deviation(cells - 1, slice(None)) - now
-        rin = self.row_of[:, incoming][:, :, None]
-        rout = self.row_of[:, outgoing][:, None, :]
-        change = np.where(rin == rout, 0, gain_in[rin] + gain_out[rout]).sum(axis=0)
-        total = int(self._deviation(cells, slice(None)).sum())
-        ok &= total + change <= limit.limit
-        if not ok.any():
-            return None
-        masked = np.where(ok, change, np.iinfo(np.int64).max)
-        i, j = np.unravel_index(int(np.argmin(masked)), masked.shape)
-        return int(incoming[i]), int(outgoing[j])
+        total = int(now.sum())
+        # the score's change of each swap the quotas allow (row-major: ties go to the lowest
+        # indices), in chunks so that large pools take little memory
+        pair_in, pair_out = np.nonzero(ok)
+        best: tuple[int, int] | None = None
+        least = np.iinfo(np.int64).max
+        for start in range(0, len(pair_in), _CHUNK):
+            rin = self.row_of[:, incoming[pair_in[start : start + _CHUNK]]]
+            rout = self.row_of[:, outgoing[pair_out[start : start + _CHUNK]]]
+            change = np.where(rin == rout, 0, gain_in[rin] + gain_out[rout]).sum(axis=0)
+            change = np.where(total + change <= limit.limit, change, np.iinfo(np.int64).max)
+            at = int(np.argmin(change))
+            if change[at] < least:
+                least = int(change[at])
+                best = int(incoming[pair_in[start + at]]), int(outgoing[pair_out[start + at]])
+        return best
 
     def double_swap(self, panel: np.ndarray, unit: int) -> np.ndarray | None:
         """The panel at the least score within the quotas, households and bound that brings
@@ -228,6 +238,8 @@ class SwapChains:
         ins = np.flatnonzero((panel < cap) & (np.arange(inst.n_units) != unit))
         if not len(out) or not len(ins):
             return None
+        if len(out) * len(ins) * len(out) > _DOUBLE_MOST:
+            return None  # too many to check in numpy: left to the small searches
         per_value = inst.incidence.astype(np.int64) @ panel
         ok = np.ones((len(out), len(ins), len(out)), dtype=bool)
         n_values = inst.n_values
@@ -253,24 +265,26 @@ class SwapChains:
         v, w, z = out[vi], ins[wi], out[zi]
         cells = limit.members.astype(np.int64) @ panel
         total = int(self._deviation(cells, slice(None)).sum())
-        rows = np.stack(
-            [
-                np.broadcast_to(self.row_of[:, unit][:, None], (self.row_of.shape[0], len(v))),
-                self.row_of[:, v],
-                self.row_of[:, w],
-                self.row_of[:, z],
-            ]
-        )  # (4, I, T)
         sign = np.array([1, -1, 1, -1])[:, None, None]
         change = np.zeros(len(v), dtype=np.int64)
-        for p in range(4):
-            first = np.ones(rows.shape[1:], dtype=bool)
-            for q in range(p):
-                first &= rows[p] != rows[q]
-            net = (sign * (rows == rows[p][None])).sum(axis=0)
-            r = rows[p]
-            delta = self._deviation(cells[r] + net, r) - self._deviation(cells[r], r)
-            change += np.where(first, delta, 0).sum(axis=0)
+        for start in range(0, len(v), _CHUNK):
+            end = min(start + _CHUNK, len(v))
+            rows = np.stack(
+                [
+                    np.repeat(self.row_of[:, unit][:, None], end - start, axis=1),
+                    self.row_of[:, v[start:end]],
+                    self.row_of[:, w[start:end]],
+                    self.row_of[:, z[start:end]],
+                ]
+            )  # (4, I, chunk): the four units' cells in each intersection
+            for p in range(4):  # each cell once (at its first of the four), its net change
+                first = np.ones(rows.shape[1:], dtype=bool)
+                for q in range(p):
+                    first &= rows[p] != rows[q]
+                net = (sign * (rows == rows[p][None])).sum(axis=0)
+                r = rows[p]
+                delta = self._deviation(cells[r] + net, r) - self._deviation(cells[r], r)
+                change[start:end] += np.where(first, delta, 0).sum(axis=0)
         within = np.flatnonzero(total + change <= limit.limit)
         for t in within[np.argsort(change[within], kind="stable")][:_DOUBLE_TRIES].tolist():
             candidate = panel.astype(np.int64).copy()

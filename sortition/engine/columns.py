@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sortition.engine.diversity_cover import neighbourhood_cover
 from sortition.engine.errors import NoFeasiblePanel
 from sortition.engine.master import (
     Clock,
@@ -73,6 +74,15 @@ def cover(inst: UnitInstance, clock: Clock, cheap: bool = True) -> Covering:
         raise NoFeasiblePanel(Message(N_("no feasible panel satisfies the quotas")))
     panels = [first.panel]
     covered = first.panel > 0
+    if inst.diversity is not None and inst.diversity.panel is not None:
+        # under a diversity bound, panels near the most diverse one first: swaps, then small
+        # searches (diversity_cover); the loop below covers the rest and proves what is left
+        near = neighbourhood_cover(
+            inst, [inst.diversity.panel, first.panel], ~covered, seed=_SEED, deadline=clock.deadline
+        )
+        panels.extend(near)
+        for found in near:
+            covered |= found > 0
     vertices = VertexPanels(inst, _SEED) if cheap and not covered.all() else None
     selectable = np.ones(inst.n_units, dtype=bool)
     while True:

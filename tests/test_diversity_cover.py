@@ -1,0 +1,104 @@
+"""Covering under a diversity bound by neighbourhoods (sortition.engine.diversity_cover): the
+swap chains' and small searches' panels meet every rule, and the covering finds exactly the
+types that brute force finds on some panel within the bound, with the neighbourhoods and with
+the whole-pool search alone (a bound so tight that the neighbourhoods find little)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from sortition.engine import columns, diversity_cover
+from sortition.engine.diversimax import most_diverse
+from sortition.engine.diversity import diversity_limit, measure_of
+from sortition.engine.master import Clock
+from sortition.units import from_people
+from tests.brute_force import brute_panels, feasible_cases, random_people
+
+
+def _case(seed: int, within: Fraction) -> tuple | None:  # type: ignore[type-arg]
+    """A random small pool, its brute-force panels within (1 + within) × the best score, and
+    the people on some such panel."""
+    rng = np.random.default_rng(900 + seed)
+    people = random_people(rng, int(rng.integers(7, 14)), with_households=seed % 2 == 1)
+    values, vmin, vmax, fov, households, k = people
+    panels = brute_panels(values, vmin, vmax, households, k)
+    if not len(panels):
+        return None
+    measure = measure_of(values, fov, k)
+    scores = [measure.exact_score(values[np.flatnonzero(row)]) for row in panels]
+    limit = min(scores) * (1 + within)
+    within_panels = panels[[score <= limit for score in scores]]
+    return people, limit, within_panels.any(axis=0)
+
+
+@pytest.mark.parametrize("within", [Fraction(0), Fraction(1, 10), Fraction(1, 2)])
+@pytest.mark.parametrize("neighbourhoods", [True, False])
+def test_covering_finds_the_selectable_types_of_brute_force(
+    within: Fraction, neighbourhoods: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every covering panel meets the quotas, households and bound; the units declared
+    selectable are exactly those with a person on some brute-force panel within the bound. With
+    ``neighbourhoods`` off the whole-pool search covers and proves alone (the fallback)."""
+    if not neighbourhoods:
+        monkeypatch.setattr(columns, "neighbourhood_cover", lambda *args, **kwargs: [])
+    checked = 0
+    for _, (people, limit, on_some) in feasible_cases(
+        range(40), lambda seed: _case(seed, within), floor=20
+    ):
+        values, vmin, vmax, fov, households, k = people
+        for by_type in (True, False):
+            inst, unit_of_person = from_people(values, vmin, vmax, fov, households, k, by_type)
+            best = most_diverse(inst)
+            assert best.exact_score == limit / (1 + within)
+            bounded = replace(inst, diversity=diversity_limit(inst, limit, best.counts))
+            covering = columns.cover(bounded, Clock(None))
+            for panel in covering.panels:
+                assert bounded.is_feasible_panel(panel)
+            expected = np.zeros(inst.n_units, dtype=bool)
+            expected[unit_of_person[on_some]] = True
+            assert (covering.selectable == expected).all()
+            on_panels = np.any([p > 0 for p in covering.panels], axis=0)
+            assert (on_panels == expected).all()
+        checked += 1
+    assert checked >= 20
+
+
+@pytest.mark.parametrize("swaps", [True, False])
+def test_swap_chains_and_small_searches_keep_every_rule(
+    swaps: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each panel the neighbourhoods return meets the quotas, the households and the bound and
+    puts an uncovered unit on a panel. Without ``swaps`` the small CP-SAT searches do it all."""
+    if not swaps:
+        monkeypatch.setattr(diversity_cover.SwapChains, "chain", lambda *args, **kwargs: None)
+        monkeypatch.setattr(diversity_cover.SwapChains, "double_swap", lambda *args, **kwargs: None)
+    checked = chains = doubles = searched = 0
+    for _, (people, limit, _) in feasible_cases(
+        range(40), lambda seed: _case(seed, Fraction(1, 2)), floor=20
+    ):
+        values, vmin, vmax, fov, households, k = people
+        inst, _ = from_people(values, vmin, vmax, fov, households, k, False)
+        best = most_diverse(inst)
+        bounded = replace(inst, diversity=diversity_limit(inst, limit, best.counts))
+        todo = best.counts == 0
+        tally = diversity_cover.NeighbourhoodTally()
+        found = diversity_cover.neighbourhood_cover(
+            bounded, [best.counts], todo, seed=0, deadline=None, tally=tally
+        )
+        for panel in found:
+            assert bounded.is_feasible_panel(panel)
+            assert (panel[todo] > 0).any()
+        assert tally.panels + tally.chains + tally.doubles == len(found)
+        chains += tally.chains
+        doubles += tally.doubles
+        searched += tally.panels
+        checked += 1
+    assert checked >= 20
+    if swaps:  # both kinds of swap were taken
+        assert chains > 0 and doubles > 0
+    else:
+        assert searched > 0

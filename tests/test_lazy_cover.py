@@ -9,7 +9,9 @@ import pytest
 
 from sortition.engine import columns
 from sortition.engine import leximin as leximin_module
+from sortition.engine import maximin as maximin_module
 from sortition.engine.leximin import leximin
+from sortition.engine.maximin import maximin
 from sortition.units import from_people
 from tests.brute_force import brute_leximin, brute_panels, feasible_cases, random_people
 
@@ -26,6 +28,13 @@ def lazy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return relax(inst, active, slack)
 
     monkeypatch.setattr(leximin_module, "relaxed_leximin", counted)
+    relax_maximin = maximin_module.relaxed_maximin
+
+    def counted_maximin(inst, active, slack):  # type: ignore[no-untyped-def]
+        sizes.append(len(active))
+        return relax_maximin(inst, active, slack)
+
+    monkeypatch.setattr(maximin_module, "relaxed_maximin", counted_maximin)
     return sizes
 
 
@@ -41,10 +50,18 @@ def test_a_unit_the_relaxation_can_select_but_no_panel_holds_is_found_and_the_re
     dist = leximin(inst)
     assert lazy == [10, 9]  # the relaxation over everyone, then without person 7
     assert dist.never_selectable == (int(unit[7]),)
+    expected = brute_leximin(panels)
     got = dist.unit_probability[unit]
-    assert np.allclose(got, brute_leximin(panels), atol=1e-6), got
+    assert np.allclose(got, expected, atol=1e-6), got
     for row in dist.panels:
         assert inst.is_feasible_panel(row)
+    lazy.clear()
+    dist = maximin(inst)
+    assert lazy == [10, 9]
+    assert dist.never_selectable == (int(unit[7]),)
+    got = dist.unit_probability[unit]
+    selectable = panels.any(axis=0)
+    assert abs(got[selectable].min() - expected[selectable].min()) < 1e-6, got
 
 
 def test_a_unit_outside_the_polytope_is_proved_never_selectable(lazy: list[int]) -> None:
@@ -63,6 +80,10 @@ def test_a_unit_outside_the_polytope_is_proved_never_selectable(lazy: list[int])
     assert dist.never_selectable == (2,)
     assert np.allclose(dist.unit_probability, [2 / 3, 2 / 3, 0, 2 / 3])
     assert lazy[-1] == 3
+    dist = maximin(inst)
+    assert dist.never_selectable == (2,)
+    assert abs(np.delete(dist.unit_probability, 2).min() - 2 / 3) < 1e-6
+    assert lazy[-1] == 3
 
 
 def test_lazy_and_eager_coverings_give_the_same_leximin(lazy: list[int]) -> None:
@@ -80,3 +101,6 @@ def test_lazy_and_eager_coverings_give_the_same_leximin(lazy: list[int]) -> None
         assert np.allclose(got, brute_leximin(panels), atol=1e-6), got
         never = set(dist.never_selectable)
         assert all((not panels[:, i].any()) == (int(unit[i]) in never) for i in range(len(unit)))
+        selectable = panels.any(axis=0)
+        got = maximin(inst).unit_probability[unit]
+        assert abs(got[selectable].min() - brute_leximin(panels)[selectable].min()) < 1e-6

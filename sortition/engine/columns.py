@@ -52,39 +52,78 @@ _SEED = 0
 @dataclass
 class Covering:
     """The covering panels, which units are on some feasible panel, and the oracle that found
-    them (which pricing goes on using)."""
+    them (which pricing goes on using).
+
+    complete: False after a lazy covering (``cover(lazy=True)`` on a large pool): only the
+    feasibility check ran, every unit counts as selectable until ``ColumnGeneration.
+    complete_covering`` has looked at the units the objective's panels did not reach."""
 
     oracle: PanelOracle
     panels: list[np.ndarray]
     selectable: np.ndarray  # bool (U,)
     seconds: float
+    complete: bool = True
 
 
-def cover(inst: UnitInstance, clock: Clock, cheap: bool = True) -> Covering:
+# Above this many units (the threshold of the walks' small repair models), a lazy covering stops
+# after the feasibility check: the walks' panels cover what they reach, and covering searches run
+# only for the units still uncovered after the realisation. At realistic7 n = 1,000,000 (40,957
+# types) the covering pass alone ran over 1,200 s (benchmarks/README.md, "Latest results").
+LAZY_COVER_ABOVE = 2000
+
+
+def cover(inst: UnitInstance, clock: Clock, cheap: bool = True, lazy: bool = False) -> Covering:
     """Feasibility check and covering panels; finds the never-selectable units.
 
     With ``cheap`` each covering panel is first sought at a vertex of the quota polytope's LP
     that maximises the uncovered units (``walks.VertexPanels``), and CP-SAT is asked only when
-    that gives none. Raises NoFeasiblePanel when no panel meets the quotas.
+    that gives none. With ``lazy``, on a pool of more than ``LAZY_COVER_ABOVE`` units and no
+    diversity bound, only the feasibility check runs (``Covering.complete`` False). Raises
+    NoFeasiblePanel when no panel meets the quotas.
     """
     t0 = time.perf_counter()
     oracle = PanelOracle(inst, seed=_SEED, deadline=clock.deadline)
     first = oracle.maximize(np.zeros(inst.n_units))
     if first is None:
         raise NoFeasiblePanel(Message(N_("no feasible panel satisfies the quotas")))
+    if lazy and inst.n_units > LAZY_COVER_ABOVE and inst.diversity is None:
+        selectable = np.ones(inst.n_units, dtype=bool)
+        seconds = time.perf_counter() - t0
+        return Covering(oracle, [first.panel], selectable, seconds, complete=False)
     panels = [first.panel]
-    covered = first.panel > 0
     if inst.diversity is not None and inst.diversity.panel is not None:
         # under a diversity bound, panels near the most diverse one first: swaps, then small
         # searches (diversity_cover); the loop below covers the rest and proves what is left
-        near = neighbourhood_cover(
-            inst, [inst.diversity.panel, first.panel], ~covered, seed=_SEED, deadline=clock.deadline
+        panels.extend(
+            neighbourhood_cover(
+                inst,
+                [inst.diversity.panel, first.panel],
+                ~(first.panel > 0),
+                seed=_SEED,
+                deadline=clock.deadline,
+            )
         )
-        panels.extend(near)
-        for found in near:
-            covered |= found > 0
+    return _cover_rest(inst, clock, oracle, panels, cheap, t0)
+
+
+def _cover_rest(
+    inst: UnitInstance,
+    clock: Clock,
+    oracle: PanelOracle,
+    panels: list[np.ndarray],
+    cheap: bool,
+    t0: float,
+) -> Covering:
+    """Covering panels beside ``panels`` until every unit is on one or proved on none."""
+    covered = np.zeros(inst.n_units, dtype=bool)
+    for seen in panels:
+        covered |= seen > 0
+    panels = list(panels)
     vertices = VertexPanels(inst, _SEED) if cheap and not covered.all() else None
     selectable = np.ones(inst.n_units, dtype=bool)
+    # on a large pool CP-SAT's budgeted search never found a covering panel where the LP vertex
+    # gave none (realistic7 n = 1,000,000: 22 times out of 22), so it searches to the end at once
+    budget = inst.n_units <= LAZY_COVER_ABOVE
     while True:
         clock.check()
         todo = selectable & ~covered
@@ -98,7 +137,7 @@ def cover(inst: UnitInstance, clock: Clock, cheap: bool = True) -> Covering:
         weights = np.where(todo, 1.0 / inst.capacity, 0.0)
         panel = vertices.panel(weights) if vertices is not None else None
         if panel is None or float(weights @ panel) <= 0.0:
-            res = oracle.maximize(weights, budget=_COVER_BUDGET)
+            res = oracle.maximize(weights, budget=_COVER_BUDGET) if budget else None
             if res is None or res.value <= 0.0:
                 res = _cover_or_prove(oracle, weights, inst.diversity is not None)
             if res.value <= 0.0:
@@ -235,12 +274,37 @@ class ColumnGeneration:
         algorithm: str,
         progress: Progress | None,
         time_limit: float | None,
+        lazy: bool = False,
     ) -> ColumnGeneration:
-        """Start the clock and cover (NoFeasiblePanel when no panel meets the quotas)."""
+        """Start the clock and cover (NoFeasiblePanel when no panel meets the quotas); with
+        ``lazy``, a large pool's covering waits for ``complete_covering``."""
         clock = Clock(time_limit)
-        covering = cover(inst, clock, settings.cheap_steps)
+        covering = cover(inst, clock, settings.cheap_steps, lazy)
         pricer = Pricer(inst, covering.oracle, settings)
         return ColumnGeneration(inst, settings, algorithm, progress, clock, covering, pricer)
+
+    def complete_covering(self, seen: list[np.ndarray]) -> bool:
+        """After a lazy covering: covering panels for the units on none of ``seen`` (the panels
+        the objective found), which proves the rest never selectable. True when some unit is
+        never selectable, so that what assumed every unit selectable must be redone."""
+        covering = self.covering
+        if covering.complete:
+            return False
+        started = time.perf_counter() - covering.seconds
+        done = _cover_rest(
+            self.inst,
+            self.clock,
+            covering.oracle,
+            covering.panels + seen,
+            self.settings.cheap_steps,
+            started,
+        )
+        # the covering panels are those found here beyond ``seen``, after the first
+        covering.panels = covering.panels + done.panels[len(covering.panels) + len(seen) :]
+        covering.selectable = done.selectable
+        covering.seconds = done.seconds
+        covering.complete = True
+        return not bool(covering.selectable.all())
 
     @property
     def active(self) -> np.ndarray:

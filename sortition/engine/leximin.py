@@ -38,14 +38,24 @@ def leximin(
     Raises NoFeasiblePanel when no panel meets the quotas and TimeLimitReached past
     ``time_limit`` seconds.
     """
-    run = ColumnGeneration.start(inst, settings, "leximin", progress, time_limit)
-    vector = relaxed_leximin(inst, run.active, FIX_SLACK) if settings.decompose else None
-    if vector is None:
-        return solve_levels(run, first_level_only=False)
-    counts = _polytope_point(inst, vector)
-    target = counts / inst.capacity
-    walks = Walks(run, counts)
-    realised = realise_target(run, target, walks)
+    # on a large pool the covering waits: the walks' panels cover what they reach
+    run = ColumnGeneration.start(
+        inst, settings, "leximin", progress, time_limit, lazy=settings.decompose
+    )
+    while True:
+        vector = relaxed_leximin(inst, run.active, FIX_SLACK) if settings.decompose else None
+        if vector is None:
+            run.complete_covering([])
+            return solve_levels(run, first_level_only=False)
+        counts = _polytope_point(inst, vector)
+        target = counts / inst.capacity
+        walks = Walks(run, counts)
+        realised = realise_target(run, target, walks)
+        # The relaxation assumed every unit selectable until the covering is complete: if some
+        # unit the panels did not reach is on no panel, it is redone without it (exact, rare).
+        if not run.complete_covering(realised.master.panels):
+            break
+        run.lp_totals.retire(realised.master)
     if realised.met:
         return _certified(run, vector, target, realised, walks)
     # No distribution meets the relaxation's vector: solve level by level, starting from the

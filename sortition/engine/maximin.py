@@ -33,10 +33,18 @@ def maximin(
     Raises NoFeasiblePanel when no panel meets the quotas and TimeLimitReached past
     ``time_limit`` seconds.
     """
-    run = ColumnGeneration.start(inst, settings, "maximin", progress, time_limit)
-    point = relaxed_maximin(inst, run.active, FIX_SLACK) if settings.decompose else None
-    if point is None or not settings.relax:
-        return solve_levels(run, first_level_only=True)
-    counts = nearest_polytope_point(inst, point.counts)
-    walks = Walks(run, point.counts if counts is None else counts)
-    return solve_levels(run, first_level_only=True, walks=walks)
+    # on a large pool the covering waits: the walks' panels cover what they reach
+    lazy = settings.decompose and settings.relax
+    run = ColumnGeneration.start(inst, settings, "maximin", progress, time_limit, lazy=lazy)
+    while True:
+        point = relaxed_maximin(inst, run.active, FIX_SLACK) if settings.decompose else None
+        if point is None or not settings.relax:
+            run.complete_covering([])
+            return solve_levels(run, first_level_only=True)
+        counts = nearest_polytope_point(inst, point.counts)
+        walks = Walks(run, point.counts if counts is None else counts)
+        distribution = solve_levels(run, first_level_only=True, walks=walks)
+        # The relaxation assumed every unit selectable until the covering is complete: if some
+        # unit the panels did not reach is on no panel, it is redone without it (exact, rare).
+        if not run.complete_covering(list(distribution.panels)):
+            return distribution

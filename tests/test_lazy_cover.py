@@ -1,0 +1,106 @@
+"""The lazy covering of large pools (``columns.cover(lazy=True)``), forced onto small instances by
+lowering its threshold: LEXIMIN assumes every unit selectable, covers only what its panels did not
+reach, and redoes the relaxation when a unit proves on no panel; the result stays exact."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sortition.engine import columns
+from sortition.engine import leximin as leximin_module
+from sortition.engine import maximin as maximin_module
+from sortition.engine.leximin import leximin
+from sortition.engine.maximin import maximin
+from sortition.units import from_people
+from tests.brute_force import brute_leximin, brute_panels, feasible_cases, random_people
+
+
+@pytest.fixture
+def lazy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every pool counts as large; returns the list of relaxations' active-set sizes."""
+    monkeypatch.setattr(columns, "LAZY_COVER_ABOVE", 0)
+    sizes: list[int] = []
+    relax = leximin_module.relaxed_leximin
+
+    def counted(inst, active, slack):  # type: ignore[no-untyped-def]
+        sizes.append(len(active))
+        return relax(inst, active, slack)
+
+    monkeypatch.setattr(leximin_module, "relaxed_leximin", counted)
+    relax_maximin = maximin_module.relaxed_maximin
+
+    def counted_maximin(inst, active, slack):  # type: ignore[no-untyped-def]
+        sizes.append(len(active))
+        return relax_maximin(inst, active, slack)
+
+    monkeypatch.setattr(maximin_module, "relaxed_maximin", counted_maximin)
+    return sizes
+
+
+def test_a_unit_the_relaxation_can_select_but_no_panel_holds_is_found_and_the_relaxation_redone(
+    lazy: list[int],
+) -> None:
+    # random_people seed 140, n = 10: person 7 is on no feasible panel, yet the quota polytope
+    # gives it a positive count, so only the covering after the realisation can find it out
+    values, vmin, vmax, fov, households, k = random_people(np.random.default_rng(140), 10, False)
+    panels = brute_panels(values, vmin, vmax, households, k)
+    assert not panels[:, 7].any() and panels.any(axis=0).sum() == 9
+    inst, unit = from_people(values, vmin, vmax, fov, households, k, by_type=False)
+    dist = leximin(inst)
+    assert lazy == [10, 9]  # the relaxation over everyone, then without person 7
+    assert dist.never_selectable == (int(unit[7]),)
+    expected = brute_leximin(panels)
+    got = dist.unit_probability[unit]
+    assert np.allclose(got, expected, atol=1e-6), got
+    for row in dist.panels:
+        assert inst.is_feasible_panel(row)
+    lazy.clear()
+    dist = maximin(inst)
+    assert lazy == [10, 9]
+    assert dist.never_selectable == (int(unit[7]),)
+    got = dist.unit_probability[unit]
+    selectable = panels.any(axis=0)
+    assert abs(got[selectable].min() - expected[selectable].min()) < 1e-6, got
+
+
+def test_a_unit_outside_the_polytope_is_proved_never_selectable(lazy: list[int]) -> None:
+    # person 2's value has the maximum 0 (as test_never_selectable_does_not_block)
+    values = np.array([[0, 2], [0, 3], [1, 2], [0, 2]])
+    inst, _ = from_people(
+        values,
+        np.array([0, 0, 0, 0]),
+        np.array([3, 0, 3, 3]),
+        np.array([0, 0, 1, 1]),
+        None,
+        2,
+        by_type=False,
+    )
+    dist = leximin(inst)
+    assert dist.never_selectable == (2,)
+    assert np.allclose(dist.unit_probability, [2 / 3, 2 / 3, 0, 2 / 3])
+    assert lazy[-1] == 3
+    dist = maximin(inst)
+    assert dist.never_selectable == (2,)
+    assert abs(np.delete(dist.unit_probability, 2).min() - 2 / 3) < 1e-6
+    assert lazy[-1] == 3
+
+
+def test_lazy_and_eager_coverings_give_the_same_leximin(lazy: list[int]) -> None:
+    def make(seed: int):  # type: ignore[no-untyped-def]
+        rng = np.random.default_rng(seed)
+        people = random_people(rng, 11, seed % 2 == 0)
+        panels = brute_panels(people[0], people[1], people[2], people[4], people[5])
+        return None if len(panels) == 0 else (people, panels)
+
+    for _, (people, panels) in feasible_cases(range(200, 240), make, 20):
+        values, vmin, vmax, fov, households, k = people
+        inst, unit = from_people(values, vmin, vmax, fov, households, k, by_type=True)
+        dist = leximin(inst)
+        got = dist.unit_probability[unit]
+        assert np.allclose(got, brute_leximin(panels), atol=1e-6), got
+        never = set(dist.never_selectable)
+        assert all((not panels[:, i].any()) == (int(unit[i]) in never) for i in range(len(unit)))
+        selectable = panels.any(axis=0)
+        got = maximin(inst).unit_probability[unit]
+        assert abs(got[selectable].min() - brute_leximin(panels)[selectable].min()) < 1e-6

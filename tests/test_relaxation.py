@@ -169,3 +169,30 @@ def _check_nearest_point(seed: int, inst: UnitInstance, panels: np.ndarray) -> N
     assert abs(point.sum() - inst.k) < 1e-9
     assert (rows >= inst.value_min - 1e-9).all() and (rows <= inst.value_max + 1e-9).all()
     assert (point >= 0).all() and (point <= inst.capacity).all()
+
+
+def test_nearest_point_over_shifts_is_as_near_as_over_counts() -> None:
+    """Large pools find the nearest point over the shifts (no row per unit): on small pools,
+    with and without households, it is in the polytope and exactly as near as the counts' LP."""
+    from sortition.engine.relaxation import _nearest_by_shifts
+
+    for seed, (inst, panels, _, _) in feasible_cases(
+        range(8), lambda seed: _person_case(6100 + seed, seed % 2 == 0), floor=6
+    ):
+        rng = np.random.default_rng(seed)
+        inside = rng.dirichlet(np.ones(len(panels))) @ panels.astype(float)
+        outside = inside + rng.normal(0.0, 1e-3, inside.shape)
+        by_counts = nearest_polytope_point(inst, outside)
+        by_shifts = _nearest_by_shifts(inst, outside)
+        assert by_counts is not None and by_shifts is not None
+        cap = inst.capacity.astype(float)
+        near_shifts = float((np.abs(by_shifts - outside) / cap).sum())
+        near_counts = float((np.abs(by_counts - outside) / cap).sum())
+        assert abs(near_shifts - near_counts) < 1e-9
+        rows = inst.incidence.astype(float) @ by_shifts
+        assert abs(by_shifts.sum() - inst.k) < 1e-9
+        assert (rows >= inst.value_min - 1e-9).all() and (rows <= inst.value_max + 1e-9).all()
+        assert (by_shifts >= 0).all() and (by_shifts <= cap).all()
+        for household in inst.households:
+            assert by_shifts[list(household)].sum() <= 1 + 1e-9
+        assert np.allclose(_nearest_by_shifts(inst, inside), inside, atol=1e-9)

@@ -203,3 +203,22 @@ def test_the_restricted_face_lp_finds_the_whole_face_optimum(monkeypatch: Any) -
             assert (rows >= inst.value_min - 1e-7).all() and (rows <= inst.value_max + 1e-7).all()
             assert float(preference @ x) >= float(preference @ y) - 1e-7
     assert compared >= 30
+
+
+def test_the_large_pool_road_takes_feasible_panels_on_the_face(monkeypatch: Any) -> None:
+    """Forced on small pools, the road of pools over 2,000 units (the restricted face LP with
+    one candidate, the repair's model of its free counts, other vertices of a shaken preference
+    before CP-SAT on the whole face) keeps every panel feasible and on the target's face."""
+    monkeypatch.setattr(walks, "_SMALL_MODEL_ABOVE", 0)
+    monkeypatch.setattr(walks, "_FACE_CANDIDATES", 1)
+    monkeypatch.setattr(walks, "_FACE_PER_VALUE", 1)
+    lp_panels = 0
+    for _, (inst, target) in feasible_cases(range(12), _mix_case, floor=9):
+        tally = WalkTally()
+        walk = face_walk(inst, target, tally=tally)
+        assert walk
+        lp_panels += tally.lp_panels
+        for panel in walk:
+            assert inst.is_feasible_panel(panel)
+            assert _on_face_of(inst, panel, target)
+    assert lp_panels > 0

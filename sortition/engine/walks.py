@@ -180,6 +180,7 @@ class _FaceLP:
         # diversity bound adds variables of its own)
         self.restricted = inst.n_units > _SMALL_MODEL_ABOVE and inst.diversity is None
         self.holders = inst.incidence.astype(bool)
+        self.columns = np.array([var.index() for var in self.lp.x], dtype=np.int64)
         # the upper bounds in the model (0 for a unit left out), the objective's coefficients
         # there and the last solve's reduced prices (for the units left out, of stale
         # coefficients: corrected by the difference)
@@ -225,12 +226,14 @@ class _FaceLP:
         return self._response().variable_value_array
 
     def _response(self) -> _Response:
-        """The last solve's values and reduced prices (one proto instead of a call per unit)."""
+        """The last solve's values and reduced prices of the units' counts (one proto instead of
+        a call per unit)."""
         response = linear_solver_pb2.MPSolutionResponse()
         self.lp.solver.FillSolutionResponseProto(response)
+        # (the model's other variables, the diversity bound's, are left out)
         return _Response(
-            np.asarray(response.variable_value, dtype=np.float64),
-            np.asarray(response.reduced_cost, dtype=np.float64),
+            np.asarray(response.variable_value, dtype=np.float64)[self.columns],
+            np.asarray(response.reduced_cost, dtype=np.float64)[self.columns],
         )
 
     def _restricted_vertex(self, preference: np.ndarray) -> np.ndarray | None:

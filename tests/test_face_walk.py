@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from sortition.engine import walks
 from sortition.engine.pricing import panel_model
 from sortition.engine.walks import WalkTally, _FaceModel, _Rows, face_walk
 from sortition.units import UnitInstance, from_people
@@ -162,3 +165,60 @@ def test_the_repair_moves_only_its_free_counts_and_keeps_every_row() -> None:
             nobody = np.zeros(0, dtype=np.int64)
             assert faces._small_cp_sat(one, face, lo, hi, counts, nobody, 1.0) is None
     assert found >= 9
+
+
+def test_the_restricted_face_lp_finds_the_whole_face_optimum(monkeypatch: Any) -> None:
+    """On large instances the face's LP holds most units at 0 and prices them in: forced on
+    small pools with one candidate (and one holder of each value), each vertex is feasible on
+    the face and as good as the whole LP's, whether the candidates alone were feasible or not,
+    and a face without a point gives None in both."""
+    monkeypatch.setattr(walks, "_SMALL_MODEL_ABOVE", 0)
+    monkeypatch.setattr(walks, "_FACE_CANDIDATES", 1)
+    monkeypatch.setattr(walks, "_FACE_PER_VALUE", 1)
+    rng = np.random.default_rng(11)
+    compared = 0
+    for _, (inst, target) in feasible_cases(range(12), _mix_case, floor=9):
+        restricted, whole = walks._FaceLP(inst), walks._FaceLP(inst)
+        whole.restricted = False
+        assert restricted.restricted
+        face = _FaceModel(inst, 0, True, WalkTally()).whole()
+        for step in range(6):
+            preference = rng.uniform(0.0, 1.0, inst.n_units)
+            var_lo, var_hi = face.var_lo.copy(), face.var_hi.copy()
+            # a few units held at 0 or at capacity, as on a face the walk meets
+            held = rng.random(inst.n_units) < 0.15 * step
+            at_cap = held & (target >= inst.capacity - 0.5)
+            var_hi[held & ~at_cap] = 0
+            var_lo[at_cap] = inst.capacity[at_cap]
+            bounds = (var_lo, var_hi, face.value_lo, face.value_hi, face.full)
+            x = restricted.vertex(preference, *bounds)
+            y = whole.vertex(preference, *bounds)
+            assert (x is None) == (y is None)
+            if x is None or y is None:
+                continue
+            compared += 1
+            assert (x >= var_lo - 1e-9).all() and (x <= var_hi + 1e-9).all()
+            assert abs(float(x.sum()) - inst.k) <= 1e-7
+            rows = inst.incidence.astype(float) @ x
+            assert (rows >= inst.value_min - 1e-7).all() and (rows <= inst.value_max + 1e-7).all()
+            assert float(preference @ x) >= float(preference @ y) - 1e-7
+    assert compared >= 30
+
+
+def test_the_large_pool_road_takes_feasible_panels_on_the_face(monkeypatch: Any) -> None:
+    """Forced on small pools, the road of pools over 2,000 units (the restricted face LP with
+    one candidate, the repair's model of its free counts, other vertices of a shaken preference
+    before CP-SAT on the whole face) keeps every panel feasible and on the target's face."""
+    monkeypatch.setattr(walks, "_SMALL_MODEL_ABOVE", 0)
+    monkeypatch.setattr(walks, "_FACE_CANDIDATES", 1)
+    monkeypatch.setattr(walks, "_FACE_PER_VALUE", 1)
+    lp_panels = 0
+    for _, (inst, target) in feasible_cases(range(12), _mix_case, floor=9):
+        tally = WalkTally()
+        walk = face_walk(inst, target, tally=tally)
+        assert walk
+        lp_panels += tally.lp_panels
+        for panel in walk:
+            assert inst.is_feasible_panel(panel)
+            assert _on_face_of(inst, panel, target)
+    assert lp_panels > 0

@@ -37,8 +37,13 @@ class DiversityLimit:
     def scaled(self, counts: np.ndarray) -> int:
         """The left side for a count vector (a whole number for whole counts)."""
         cells = self.members.astype(np.int64) @ np.asarray(counts, dtype=np.int64)
-        deviation = np.abs(self.multiplier * cells - self.k)
-        return int(((self.scale // self.multiplier) * deviation).sum())
+        return int(self.deviations(cells).sum())
+
+    def deviations(self, cells: np.ndarray, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Each cell's term of the left side, (scale / multiplier) · |multiplier · count - k|,
+        for the cells ``rows`` holding ``cells`` members (any shape, broadcast with ``rows``)."""
+        multiplier = self.multiplier[rows]
+        return (self.scale // multiplier) * np.abs(multiplier * cells - self.k)
 
     def allows(self, counts: np.ndarray) -> bool:
         return self.scaled(counts) <= self.limit

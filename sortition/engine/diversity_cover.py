@@ -171,14 +171,9 @@ class SwapChains:
         unit, row = np.nonzero(limit.members.T)
         self.row_of = row.reshape(inst.n_units, -1).T.copy()  # (I, U)
         assert (unit.reshape(inst.n_units, -1) == np.arange(inst.n_units)[:, None]).all()
-        self.weight = limit.scale // limit.multiplier  # (R,)
         self.household = np.full(inst.n_units, -1, dtype=np.int64)
         for h, members in enumerate(inst.households):
             self.household[list(members)] = h
-
-    def _deviation(self, cells: np.ndarray, rows: np.ndarray | slice) -> np.ndarray:
-        limit = self.limit
-        return self.weight[rows] * np.abs(limit.multiplier[rows] * cells - limit.k)
 
     def best_swap(
         self, panel: np.ndarray, todo: np.ndarray, kept: np.ndarray
@@ -206,9 +201,9 @@ class SwapChains:
         if not ok.any():
             return None
         cells = limit.members.astype(np.int64) @ panel
-        now = self._deviation(cells, slice(None))
-        gain_in = self._deviation(cells + 1, slice(None)) - now  # (R,)
-        gain_out = self._deviation(cells - 1, slice(None)) - now
+        now = limit.deviations(cells)
+        gain_in = limit.deviations(cells + 1) - now  # (R,)
+        gain_out = limit.deviations(cells - 1) - now
         total = int(now.sum())
         # the score's change of each swap the quotas allow (row-major: ties go to the lowest
         # indices), in chunks so that large pools take little memory
@@ -264,7 +259,7 @@ class SwapChains:
             return None
         v, w, z = out[vi], ins[wi], out[zi]
         cells = limit.members.astype(np.int64) @ panel
-        total = int(self._deviation(cells, slice(None)).sum())
+        total = int(limit.deviations(cells).sum())
         sign = np.array([1, -1, 1, -1])[:, None, None]
         change = np.zeros(len(v), dtype=np.int64)
         for start in range(0, len(v), _CHUNK):
@@ -283,7 +278,7 @@ class SwapChains:
                     first &= rows[p] != rows[q]
                 net = (sign * (rows == rows[p][None])).sum(axis=0)
                 r = rows[p]
-                delta = self._deviation(cells[r] + net, r) - self._deviation(cells[r], r)
+                delta = limit.deviations(cells[r] + net, r) - limit.deviations(cells[r], r)
                 change[start:end] += np.where(first, delta, 0).sum(axis=0)
         within = np.flatnonzero(total + change <= limit.limit)
         for t in within[np.argsort(change[within], kind="stable")][:_DOUBLE_TRIES].tolist():

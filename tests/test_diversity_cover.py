@@ -87,7 +87,7 @@ def test_swap_chains_and_small_searches_keep_every_rule(
         todo = best.counts == 0
         tally = diversity_cover.NeighbourhoodTally()
         found = diversity_cover.neighbourhood_cover(
-            bounded, [best.counts], todo, seed=0, deadline=None, tally=tally
+            bounded, [best.counts], todo, seed=0, clock=Clock(None), tally=tally
         )
         for panel in found:
             assert bounded.is_feasible_panel(panel)

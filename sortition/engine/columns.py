@@ -100,7 +100,7 @@ def cover(inst: UnitInstance, clock: Clock, cheap: bool = True, lazy: bool = Fal
                 [inst.diversity.panel, first.panel],
                 ~(first.panel > 0),
                 seed=_SEED,
-                deadline=clock.deadline,
+                clock=clock,
             )
         )
     return _cover_rest(inst, clock, oracle, panels, cheap, t0)

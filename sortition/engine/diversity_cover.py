@@ -30,6 +30,7 @@ from ortools.sat.python import cp_model
 from sortition.cancel import solve_cp_sat
 from sortition.engine.diversity import unit_value_rows
 from sortition.engine.errors import TimeLimitReached
+from sortition.engine.master import Clock
 from sortition.engine.pricing import panel_model
 from sortition.units import DiversityLimit, UnitInstance
 
@@ -108,7 +109,7 @@ def neighbourhood_panel(
     *,
     seed: int,
     budget: float,
-    deadline: float | None,
+    clock: Clock,
 ) -> np.ndarray | None:
     """A panel within the bound with ``target`` on it and as many of ``offer`` as CP-SAT finds
     room for in its budget, moving only the counts of ``base``'s units, ``target`` and ``offer``
@@ -135,8 +136,8 @@ def neighbourhood_panel(
     p.max_deterministic_time = budget
     for key, value in _PARAMS.items():
         setattr(p, key, value)
-    if deadline is not None:
-        remaining = deadline - time.perf_counter()
+    if clock.deadline is not None:
+        remaining = clock.deadline - time.perf_counter()
         if remaining <= 0:
             raise TimeLimitReached
         p.max_time_in_seconds = remaining
@@ -321,7 +322,7 @@ def neighbourhood_cover(
     todo: np.ndarray,
     *,
     seed: int,
-    deadline: float | None,
+    clock: Clock,
     tally: NeighbourhoodTally | None = None,
 ) -> list[np.ndarray]:
     """Panels within ``inst``'s diversity bound that put the units ``todo`` (bool) on a panel,
@@ -338,7 +339,7 @@ def neighbourhood_cover(
     starts = list(panels)
     at = 0
     while todo.any() and at < len(starts):
-        _check(deadline)
+        clock.check()
         panel = chains.chain(starts[at], todo)
         if panel is None:
             at += 1  # no swap from this start brings in an uncovered unit: the next one
@@ -353,7 +354,7 @@ def neighbourhood_cover(
     for target in np.flatnonzero(todo).tolist():
         if not todo[target]:
             continue
-        _check(deadline)
+        clock.check()
         panel = chains.double_swap(panels[0], target)
         if panel is None:
             continue
@@ -380,7 +381,7 @@ def neighbourhood_cover(
             base = max(known, key=lambda b: int(((b > 0) & (differ <= 1)).sum()))
             tally.searches += 1
             panel = neighbourhood_panel(
-                inst, base, target, offer, seed=seed, budget=_BUDGET, deadline=deadline
+                inst, base, target, offer, seed=seed, budget=_BUDGET, clock=clock
             )
             if panel is not None:
                 break
@@ -393,8 +394,3 @@ def neighbourhood_cover(
         tally.panels += 1
     tally.seconds += time.perf_counter() - started
     return found
-
-
-def _check(deadline: float | None) -> None:
-    if deadline is not None and time.perf_counter() >= deadline:
-        raise TimeLimitReached

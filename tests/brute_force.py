@@ -1,18 +1,21 @@
 """Brute force for the engine's tests: small random pools, every feasible panel of one, the
-exact LEXIMIN over those panels (one LP per person and level), and a driver that counts the
-random cases it checked. Shared by the engine's test modules (no test module imports another)."""
+exact LEXIMIN over those panels (one LP per person and level), the panels within a diversity
+bound, a pool with a person on no panel, and a driver that counts the random cases it checked.
+Shared by the engine's test modules (no test module imports another)."""
 
 from __future__ import annotations
 
 import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator
+from fractions import Fraction
 from typing import TypeVar
 
 import numpy as np
 from ortools.linear_solver import pywraplp
 
-from sortition.units import Distribution
+from sortition.engine.diversity import measure_of
+from sortition.units import Distribution, UnitInstance, from_people
 
 Case = TypeVar("Case")
 
@@ -100,6 +103,35 @@ def lp_max(panels: np.ndarray, lower: np.ndarray, target: int | None, z_people: 
         solver.Maximize(z)
     assert solver.Solve() == pywraplp.Solver.OPTIMAL
     return float(solver.Objective().Value())
+
+
+def brute_within_diversity(
+    people: People, within: Fraction
+) -> tuple[np.ndarray, np.ndarray, Fraction] | None:
+    """Every feasible panel of ``people``, those whose diversity score (docs/diversity.md) is at
+    most (1 + ``within``) × the least, and that limit; None if no panel is feasible."""
+    values, vmin, vmax, fov, households, k = people
+    panels = brute_panels(values, vmin, vmax, households, k)
+    if not len(panels):
+        return None
+    measure = measure_of(values, fov, k)
+    scores = [measure.exact_score(values[np.flatnonzero(row)]) for row in panels]
+    limit = min(scores) * (1 + within)
+    return panels, panels[[score <= limit for score in scores]], limit
+
+
+def never_selectable_instance() -> UnitInstance:
+    """Four people, k = 2; person 2's value has the maximum 0, so person 2 is on no panel and
+    the other three share the panel equally (2/3 each)."""
+    return from_people(
+        np.array([[0, 2], [0, 3], [1, 2], [0, 2]]),
+        np.array([0, 0, 0, 0]),
+        np.array([3, 0, 3, 3]),
+        np.array([0, 0, 1, 1]),
+        None,
+        2,
+        by_type=False,
+    )[0]
 
 
 def brute_leximin(panels: np.ndarray) -> np.ndarray:

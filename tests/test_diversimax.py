@@ -21,16 +21,20 @@ from sortition.engine.registry import objective
 from sortition.engine.relaxation import polytope_lp
 from sortition.engine.settings import DEFAULT_SETTINGS
 from sortition.units import from_people
-from tests.brute_force import brute_leximin, brute_panels, feasible_cases, random_people
+from tests.brute_force import (
+    People,
+    brute_leximin,
+    brute_within_diversity,
+    feasible_cases,
+    random_people,
+)
 from tests.helpers import assert_panel_meets_quotas, run_cli, runnable_instance, select_args
 
 
-def _brute_best(values: np.ndarray, vmin, vmax, fov, households, k) -> Fraction | None:  # type: ignore[no-untyped-def]
-    panels = brute_panels(values, vmin, vmax, households, k)
-    if not len(panels):
-        return None
-    measure = measure_of(values, fov, k)
-    return min(measure.exact_score(values[np.flatnonzero(row)]) for row in panels)
+def _brute_best(people: People) -> Fraction | None:
+    """The least diversity score of any feasible panel of ``people`` (None: no panel)."""
+    found = brute_within_diversity(people, Fraction(0))
+    return None if found is None else found[2]
 
 
 def test_diversimax_finds_the_minimum_score_by_brute_force() -> None:
@@ -41,7 +45,7 @@ def test_diversimax_finds_the_minimum_score_by_brute_force() -> None:
         rng = np.random.default_rng(seed)
         n = int(rng.integers(6, 15))
         people = random_people(rng, n, with_households=seed % 2 == 1)
-        best = _brute_best(*people)
+        best = _brute_best(people)
         return None if best is None else (people, best)
 
     checked = 0
@@ -107,14 +111,10 @@ def test_leximin_within_the_diversity_bound_matches_brute_force() -> None:
     def make(seed: int) -> tuple | None:  # type: ignore[type-arg]
         rng = np.random.default_rng(500 + seed)
         people = random_people(rng, int(rng.integers(7, 13)), with_households=seed % 2 == 1)
-        values, vmin, vmax, fov, households, k = people
-        panels = brute_panels(values, vmin, vmax, households, k)
-        if not len(panels):
+        found = brute_within_diversity(people, Fraction(1, 4))
+        if found is None:
             return None
-        measure = measure_of(values, fov, k)
-        scores = [measure.exact_score(values[np.flatnonzero(row)]) for row in panels]
-        limit = min(scores) * (1 + Fraction(1, 4))
-        within_panels = panels[[score <= limit for score in scores]]
+        panels, within_panels, limit = found
         if len(within_panels) == len(panels):
             return None  # the bound must exclude some panel for the case to test anything
         return people, limit, brute_leximin(within_panels)
@@ -229,7 +229,7 @@ def test_secant_rows_cut_off_no_panel_and_tighten_the_lp() -> None:
     def make(seed: int) -> tuple | None:  # type: ignore[type-arg]
         rng = np.random.default_rng(900 + seed)
         people = random_people(rng, int(rng.integers(6, 15)), with_households=seed % 2 == 1)
-        best = _brute_best(*people)
+        best = _brute_best(people)
         return None if best is None else (people, best)
 
     tighter = 0

@@ -13,10 +13,10 @@ import pytest
 
 from sortition.engine import columns, diversity_cover
 from sortition.engine.diversimax import most_diverse
-from sortition.engine.diversity import diversity_limit, measure_of
+from sortition.engine.diversity import diversity_limit
 from sortition.engine.master import Clock
 from sortition.units import from_people
-from tests.brute_force import brute_panels, feasible_cases, random_people
+from tests.brute_force import brute_within_diversity, feasible_cases, random_people
 
 
 def _case(seed: int, within: Fraction) -> tuple | None:  # type: ignore[type-arg]
@@ -24,14 +24,10 @@ def _case(seed: int, within: Fraction) -> tuple | None:  # type: ignore[type-arg
     the people on some such panel."""
     rng = np.random.default_rng(900 + seed)
     people = random_people(rng, int(rng.integers(7, 14)), with_households=seed % 2 == 1)
-    values, vmin, vmax, fov, households, k = people
-    panels = brute_panels(values, vmin, vmax, households, k)
-    if not len(panels):
+    found = brute_within_diversity(people, within)
+    if found is None:
         return None
-    measure = measure_of(values, fov, k)
-    scores = [measure.exact_score(values[np.flatnonzero(row)]) for row in panels]
-    limit = min(scores) * (1 + within)
-    within_panels = panels[[score <= limit for score in scores]]
+    _, within_panels, limit = found
     return people, limit, within_panels.any(axis=0)
 
 

@@ -21,6 +21,7 @@ from tests.brute_force import (
     brute_nash,
     brute_panels,
     feasible_cases,
+    never_selectable_instance,
     person_probability,
     random_people,
 )
@@ -140,16 +141,7 @@ def test_infeasible_raises() -> None:
 
 def test_never_selectable_does_not_block() -> None:
     # Person 2 has value 1 whose max is 0: never selectable; the others share the panel.
-    values = np.array([[0, 2], [0, 3], [1, 2], [0, 2]])
-    inst, _ = from_people(
-        values,
-        np.array([0, 0, 0, 0]),
-        np.array([3, 0, 3, 3]),
-        np.array([0, 0, 1, 1]),
-        None,
-        2,
-        by_type=False,
-    )
+    inst = never_selectable_instance()
     dist = leximin(inst)
     assert dist.never_selectable == (2,)
     assert np.allclose(dist.unit_probability, [2 / 3, 2 / 3, 0, 2 / 3])

@@ -13,7 +13,13 @@ from sortition.engine import maximin as maximin_module
 from sortition.engine.leximin import leximin
 from sortition.engine.maximin import maximin
 from sortition.units import from_people
-from tests.brute_force import brute_leximin, brute_panels, feasible_cases, random_people
+from tests.brute_force import (
+    brute_leximin,
+    brute_panels,
+    feasible_cases,
+    never_selectable_instance,
+    random_people,
+)
 
 
 @pytest.fixture
@@ -65,17 +71,8 @@ def test_a_unit_the_relaxation_can_select_but_no_panel_holds_is_found_and_the_re
 
 
 def test_a_unit_outside_the_polytope_is_proved_never_selectable(lazy: list[int]) -> None:
-    # person 2's value has the maximum 0 (as test_never_selectable_does_not_block)
-    values = np.array([[0, 2], [0, 3], [1, 2], [0, 2]])
-    inst, _ = from_people(
-        values,
-        np.array([0, 0, 0, 0]),
-        np.array([3, 0, 3, 3]),
-        np.array([0, 0, 1, 1]),
-        None,
-        2,
-        by_type=False,
-    )
+    # Person 2 has value 1 whose max is 0: never selectable; the others share the panel.
+    inst = never_selectable_instance()
     dist = leximin(inst)
     assert dist.never_selectable == (2,)
     assert np.allclose(dist.unit_probability, [2 / 3, 2 / 3, 0, 2 / 3])

@@ -11,7 +11,7 @@ from sortition_cli.options import (
     AlgorithmArgs,
     PrivacyArgs,
     SeedArgs,
-    algorithm_options,
+    algorithm_options_with,
     file_option,
     inputs,
     output_options,
@@ -27,6 +27,18 @@ from sortition.dropouts.ids import IdList, read_id_file, typed_ids
 from sortition.dropouts.models import fit_product_model, per_value_model, uniform_model
 from sortition.dropouts.service import replace_dropouts, write_replacement
 from sortition.io.outputs import check_output_dir
+
+# What replace's --time-limit bounds (sortition.dropouts.service.replace_dropouts): first the
+# search for a replacement set that meets the derived quotas (require_replaceable: feasibility,
+# and the smallest change of the quotas when none does), then the draw (prepare_commitment: its
+# own check and the fair algorithms); the alternates' best subset takes no time limit.
+REPLACE_TIME_LIMIT_HELP = (
+    "Seconds the search for a set of replacements that meets the derived quotas may take (60 "
+    "without this option): past it, exit 4 when it is not decided whether one exists, or exit 3 "
+    "with advice when none exists and the smallest change of the quotas was not found in time. "
+    "The same limit then bounds the draw of the replacements (the fair algorithms, as in "
+    "select). Not used with --from-alternates."
+)
 
 
 @command(epilog=epilog("replace"))
@@ -72,7 +84,7 @@ from sortition.io.outputs import check_output_dir
 @seed_options
 @privacy_options
 @output_options()
-@algorithm_options
+@algorithm_options_with(REPLACE_TIME_LIMIT_HELP)
 @reports_errors
 def replace(
     record_path: Path,

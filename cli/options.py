@@ -322,10 +322,17 @@ class AlgorithmArgs:
     diversity_within: float | None = None
 
 
-algorithm_options = _grouped(
-    AlgorithmArgs,
-    "run",
-    [
+FAIR_TIME_LIMIT_HELP = "Seconds the fair algorithms may run; past it, stop cleanly (exit 4)."
+
+
+def algorithm_options_with(time_limit_help: str = FAIR_TIME_LIMIT_HELP) -> Decorator:
+    """The algorithm options, with ``time_limit_help`` as --time-limit's help (``replace``'s
+    limit bounds more than the fair algorithms)."""
+    return _grouped(AlgorithmArgs, "run", _algorithm_options(time_limit_help))
+
+
+def _algorithm_options(time_limit_help: str) -> list[Decorator]:
+    return [
         click.option(
             "--algorithm",
             type=click.Choice(ALGORITHMS),
@@ -345,7 +352,7 @@ algorithm_options = _grouped(
             show_default=True,
             help="LEGACY: restarts allowed after dead ends.",
         ),
-        time_limit_option("Seconds the fair algorithms may run; past it, stop cleanly (exit 4)."),
+        time_limit_option(time_limit_help),
         click.option(
             "--panels",
             type=click.IntRange(min=1),
@@ -371,8 +378,10 @@ algorithm_options = _grouped(
             "today beyond small pools (minutes or more for a few hundred volunteers): give "
             "--time-limit.",
         ),
-    ],
-)
+    ]
+
+
+algorithm_options = algorithm_options_with()
 """The algorithm options of select and commit, as ``run: AlgorithmArgs``."""
 
 

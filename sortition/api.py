@@ -52,12 +52,14 @@ from sortition.dropouts.service import replace_dropouts
 from sortition.dropouts.service import write_replacement as write_replacement
 from sortition.engine.feasibility import DEFAULT_TIME_LIMIT
 from sortition.engine.objectives import PoolDistribution as PoolDistribution
+from sortition.errors import Advice as Advice
 from sortition.errors import InfeasibleError as InfeasibleError
 from sortition.errors import InputError as InputError
 from sortition.errors import LotteryCoverageError as LotteryCoverageError
 from sortition.errors import Problem as Problem
 from sortition.errors import SortitionError as SortitionError
 from sortition.errors import TimeLimitError as TimeLimitError
+from sortition.errors import split_advice as split_advice
 from sortition.groups.problem import SeatingRulesError as SeatingRulesError
 from sortition.groups.service import GroupsResult as GroupsResult
 from sortition.groups.service import seat_panel as seat_panel

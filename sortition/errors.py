@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 
 def N_(message: str) -> str:
@@ -56,6 +57,63 @@ class Message(str):
 
 def _message(template: str, params: dict[str, object]) -> Message:
     return Message(template, **params)
+
+
+class Advice(Message):
+    """A line of advice of an ``InfeasibleError``: a ``Message`` (English, translatable) that
+    also says what kind of advice it is (``kind``: ``QUOTA_CHANGE``, ``TIME_LIMIT``, ...). The
+    library says what; the command line and the page each word what their user can do about it
+    (a time limit is raised with an option on the command line, and cannot be on the page) and
+    head a change of the quotas apart from advice that is not one (``is_quota_change``)."""
+
+    # The kinds: what the line is, so that each entry layer heads it and words what its own user
+    # can do (the command line names its options; the page its fields, or the command line).
+    QUOTA_CHANGE: ClassVar[str] = "quota change"  # one quota's min or max: feature, value,
+    # bound ("min" or "max"), old, new
+    CHANGE_TOTAL: ClassVar[str] = "change total"  # the total of the changes above it: total
+    CHANGE_NOTE: ClassVar[str] = "change note"  # what the changes below it are for
+    TIME_LIMIT: ClassVar[str] = "time limit"  # the smallest change was not found within the
+    # time limit: seconds (a longer time limit can find it)
+    NO_QUOTA_CHANGE: ClassVar[str] = "no quota change"  # no change of the quotas helps: the
+    # line says what else can (a smaller k, more volunteers, ...)
+    QUOTA_CHANGES: ClassVar[frozenset[str]] = frozenset({QUOTA_CHANGE, CHANGE_TOTAL, CHANGE_NOTE})
+
+    kind: str
+
+    def __new__(cls, template: str, kind: str, /, **params: object) -> Advice:
+        text = super().__new__(cls, template, **params)
+        assert isinstance(text, Advice)
+        text.kind = kind
+        return text
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_advice, (self.template, self.kind, dict(self.params)))
+
+    @classmethod
+    def of(cls, message: str, kind: str) -> Advice:
+        """``message`` (a ``Message``: its template and values) as advice of ``kind``."""
+        if isinstance(message, Message):
+            return cls(message.template, kind, **dict(message.params))
+        return cls("{text}", kind, text=message)
+
+    @property
+    def is_quota_change(self) -> bool:
+        """A change of the quotas (or its total, or a note on it), not other advice."""
+        return self.kind in self.QUOTA_CHANGES
+
+
+def _advice(template: str, kind: str, params: dict[str, object]) -> Advice:
+    return Advice(template, kind, **params)
+
+
+def split_advice(advice: list[str]) -> tuple[list[str], list[str]]:
+    """(the lines that change the quotas, the other advice), each in its order: the two are
+    headed apart ("the smallest change that makes a panel possible" heads only the first)."""
+    changes: list[str] = [
+        line for line in advice if isinstance(line, Advice) and line.is_quota_change
+    ]
+    others = [line for line in advice if not (isinstance(line, Advice) and line.is_quota_change)]
+    return changes, others
 
 
 def translated(text: object, gettext: Callable[[str], str]) -> str:
@@ -148,7 +206,9 @@ class InputError(SortitionError):
 
 
 class InfeasibleError(SortitionError):
-    """The quotas cannot be met (exit 3); ``advice`` explains how to relax them."""
+    """The quotas cannot be met (exit 3); ``advice`` says what can help: the smallest change of
+    the quotas that makes a panel possible, or else what else can (each line an ``Advice``, whose
+    ``kind`` tells a change of the quotas from the rest)."""
 
     exit_code = 3
     heading = N_("the quotas cannot be met")

@@ -60,8 +60,8 @@ PROGRAMMING_ERRORS = frozenset(
 USER_ERRORS = frozenset(
     {"SortitionError", "InputError", "InfeasibleError", "TimeLimitError", "LotteryCoverageError"}
 )
-# Message makers whose template must be marked N_ when it has words.
-TEMPLATED = frozenset({"problem", "problem_of", "Message"})
+# Message makers whose template must be marked N_ when it has words (an Advice is a Message).
+TEMPLATED = frozenset({"problem", "problem_of", "Message", "Advice"})
 # Calls whose first argument is a template: never a text built in code.
 MARKERS = TEMPLATED | {"N_"}
 # A template's keywords that name a place or a record's field path ('inputs.pool.pseudonyms').

@@ -165,6 +165,41 @@ def test_a_bad_upload_shows_its_message(browser, server: str, tmp_path: Path) ->
     context.close()
 
 
+@pytest.mark.parametrize("language", ["en", "he"])
+def test_the_advice_says_what_the_page_user_can_do(
+    browser, server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, language: str
+) -> None:
+    """Quotas no panel meets: the smallest change under its heading; and when the page's 30 s
+    pass before it is found (a relaxation that runs out of time), what a page user can do
+    instead: the command line that searches longer, on the files as uploaded."""
+    from sortition.selection import feasibility
+    from tests.test_advice import infeasible_quotas, out_of_time
+
+    quotas = infeasible_quotas(tmp_path)
+    context = browser.new_context(locale="he-IL" if language == "he" else "en-GB")
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    create_project(page, server, "Too many women", quotas=quotas)
+    verdict = page.locator("#verdict.bad")
+    heading = {"en": "The smallest change that makes a panel possible:", "he": "השינוי הקטן"}
+    assert heading[language] in verdict.inner_text()
+    assert page.locator("#advice li").count() >= 2  # the change and its total
+    assert page.locator("#other-advice").count() == 0
+    monkeypatch.setattr(feasibility, "relax_quotas", out_of_time)
+    create_project(page, server, "Too many women, slowly", quotas=quotas)
+    assert page.locator("#advice").count() == 0
+    other = page.locator("#other-advice li")
+    assert other.count() == 1
+    assert ("What can help:" if language == "en" else "מה יכול לעזור:") in verdict.inner_text()
+    assert ("--time-limit" in other.inner_text()) and ("30" in other.inner_text())
+    assert page.inner_text("#other-advice code.command") == (
+        "sortition check --pool pool.csv --quotas quotas.csv -k 20 "
+        "--household-columns address,postcode --time-limit 300"
+    )
+    screenshot(page, "advice-time-limit", language)
+    context.close()
+
+
 def test_two_browsers_draw_at_once_without_mixing_files(
     browser, server: str, tmp_path: Path
 ) -> None:

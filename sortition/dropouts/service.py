@@ -19,7 +19,14 @@ from sortition.dropouts.ids import IdList, typed_ids
 from sortition.engine.feasibility import DEFAULT_TIME_LIMIT, QuotaChange
 from sortition.engine.legacy import DEFAULT_MAX_ATTEMPTS
 from sortition.engine.objectives import PoolDistribution
-from sortition.errors import N_, InfeasibleError, InputError, Message, problem
+from sortition.errors import (
+    N_,
+    Advice,
+    InfeasibleError,
+    InputError,
+    Message,
+    problem,
+)
 from sortition.io.outputs import atomic_output_dir, write_csv, write_json
 from sortition.io.pool import (
     PoolFile,
@@ -61,7 +68,12 @@ from sortition.record.replacement import (
     replacement_basis,
 )
 from sortition.selection.distribution import probability_rows
-from sortition.selection.feasibility import diagnose, size_reasons
+from sortition.selection.feasibility import (
+    diagnose,
+    size_reasons,
+    time_limit_advice,
+    total_change_advice,
+)
 from sortition.selection.service import (
     DEFAULT_ALGORITHM,
     LoadedInput,
@@ -440,11 +452,12 @@ def require_replaceable(basis: ReplacementBasis, time_limit: float = DEFAULT_TIM
         raise InfeasibleError(
             [reason],
             [
-                Message(
+                Advice(
                     N_(
                         "no change of the quotas can help: replace fewer of the dropouts, or "
                         "recruit more volunteers and draw a new panel"
-                    )
+                    ),
+                    Advice.NO_QUOTA_CHANGE,
                 )
             ],
         )
@@ -469,56 +482,46 @@ def require_replaceable(basis: ReplacementBasis, time_limit: float = DEFAULT_TIM
         advice = [no_change_advice(basis, diagnosis.relaxation_timed_out, time_limit)]
     else:
         advice = [
-            Message(
+            Advice(
                 N_(
                     "the smallest change of the original quotas that allows a replacement "
                     "(replace keeps the recorded quotas: this is for the organiser to weigh):"
-                )
+                ),
+                Advice.CHANGE_NOTE,
             )
         ]
         advice += [original_terms(basis, change) for change in diagnosis.relaxation.changes]
-        total = diagnosis.relaxation.total_change
-        advice.append(
-            Message(N_("total change: {total}"), total=total)
-            if diagnosis.relaxation.optimal
-            else Message(
-                N_("total change: {total} (best found within the time limit)"), total=total
-            )
-        )
+        advice.append(total_change_advice(diagnosis.relaxation))
     raise InfeasibleError(reasons, advice)
 
 
-def no_change_advice(basis: ReplacementBasis, timed_out: bool, time_limit: float) -> str:
+def no_change_advice(basis: ReplacementBasis, timed_out: bool, time_limit: float) -> Advice:
     """What to advise when there is no smallest change to show: the feasibility diagnosis's own
     advice is for ``check`` and ``select`` (run ``check``, lower k, widen the quota file's
     min_flex/max_flex), none of which ``replace`` takes: it reads the quotas from the record and
     k is the number of dropouts."""
-    if timed_out:
-        return Message(
-            N_(
-                "the time limit ({seconds} s) passed before the smallest change of the quotas "
-                "was found: the same 'sortition replace' with a longer --time-limit can find it"
-            ),
-            seconds=f"{time_limit:g}",
-        )
+    if timed_out:  # the same replacement with a longer time limit: the entry layer says how
+        return time_limit_advice(time_limit)
     quotas = basis.instance.quotas.rows
     if any(q.min_flex is not None or q.max_flex is not None for q in quotas):
-        return Message(
+        return Advice(
             N_(
                 "no change of the quotas within their recorded min_flex/max_flex bounds makes a "
                 "replacement possible: replace fewer of the dropouts, or recruit more volunteers "
                 "and draw a new panel"
-            )
+            ),
+            Advice.NO_QUOTA_CHANGE,
         )
-    return Message(
+    return Advice(
         N_(
             "no change of the quotas makes a replacement possible: replace fewer of the "
             "dropouts, or recruit more volunteers and draw a new panel"
-        )
+        ),
+        Advice.NO_QUOTA_CHANGE,
     )
 
 
-def original_terms(basis: ReplacementBasis, change: QuotaChange) -> str:
+def original_terms(basis: ReplacementBasis, change: QuotaChange) -> Advice:
     """A change of a derived quota as a change of the original quota: the derived bounds are the
     original ones minus the staying members with that value."""
     quota = basis.state.instance.quotas.rows[change.value_index]
@@ -530,8 +533,14 @@ def original_terms(basis: ReplacementBasis, change: QuotaChange) -> str:
         if new < old
         else N_("{feature} {value}: raise {bound} from {old} to {new}")
     )
-    return Message(
-        template, feature=change.feature, value=change.value, bound=change.bound, old=old, new=new
+    return Advice(
+        template,
+        Advice.QUOTA_CHANGE,
+        feature=change.feature,
+        value=change.value,
+        bound=change.bound,
+        old=old,
+        new=new,
     )
 
 

@@ -19,7 +19,15 @@ import numpy as np
 
 from sortition.engine.feasibility import DEFAULT_TIME_LIMIT, Relaxation, find_panel, relax_quotas
 from sortition.engine.legacy import LegacySampler
-from sortition.errors import N_, InfeasibleError, Message, Problem, TimeLimitError, problem
+from sortition.errors import (
+    N_,
+    Advice,
+    InfeasibleError,
+    Message,
+    Problem,
+    TimeLimitError,
+    problem,
+)
 from sortition.model import Instance
 from sortition.randomness import SeededStream
 
@@ -43,17 +51,41 @@ class Diagnosis:
         if self.feasible:
             return []
         if self.relaxation is None:
-            return list(self.no_relaxation_advice) or [Message(NO_CHANGE_HELPS)]
-        advice: list[str] = [change.advice() for change in self.relaxation.changes]
-        total = self.relaxation.total_change
-        advice.append(
-            Message(N_("total change: {total}"), total=total)
-            if self.relaxation.optimal
-            else Message(
-                N_("total change: {total} (best found within the time limit)"), total=total
-            )
-        )
+            return list(self.no_relaxation_advice) or [
+                Advice(NO_CHANGE_HELPS, Advice.NO_QUOTA_CHANGE)
+            ]
+        advice: list[str] = [
+            Advice.of(change.advice(), Advice.QUOTA_CHANGE) for change in self.relaxation.changes
+        ]
+        advice.append(total_change_advice(self.relaxation))
         return advice
+
+
+def total_change_advice(relaxation: Relaxation) -> Advice:
+    """The last line of a change of the quotas: its total (and whether it is the smallest)."""
+    total = relaxation.total_change
+    return (
+        Advice(N_("total change: {total}"), Advice.CHANGE_TOTAL, total=total)
+        if relaxation.optimal
+        else Advice(
+            N_("total change: {total} (best found within the time limit)"),
+            Advice.CHANGE_TOTAL,
+            total=total,
+        )
+    )
+
+
+def time_limit_advice(seconds: float) -> Advice:
+    """The smallest change of the quotas was not found within ``seconds``: a longer time limit
+    can find it (the command line and the page each say how their user gives one)."""
+    return Advice(
+        N_(
+            "the time limit ({seconds} s) passed before the smallest change of the quotas was "
+            "found: a longer time limit can find it"
+        ),
+        Advice.TIME_LIMIT,
+        seconds=f"{seconds:g}",
+    )
 
 
 def size_reasons(instance: Instance) -> tuple[list[str], list[str]]:
@@ -63,7 +95,13 @@ def size_reasons(instance: Instance) -> tuple[list[str], list[str]]:
     if k > pool.size:
         return (
             [Message(N_("k = {k} is larger than the pool ({n} people)"), k=k, n=pool.size)],
-            [Message(N_("lower k to {n} or less, or recruit more volunteers"), n=pool.size)],
+            [
+                Advice(
+                    N_("lower k to {n} or less, or recruit more volunteers"),
+                    Advice.NO_QUOTA_CHANGE,
+                    n=pool.size,
+                )
+            ],
         )
     if pool.households is not None and k > pool.household_count():
         count = pool.household_count()
@@ -79,8 +117,9 @@ def size_reasons(instance: Instance) -> tuple[list[str], list[str]]:
                 )
             ],
             [
-                Message(
+                Advice(
                     N_("lower k to {count} or less, or recruit volunteers from more households"),
+                    Advice.NO_QUOTA_CHANGE,
                     count=count,
                 )
             ],
@@ -165,15 +204,7 @@ def diagnose(instance: Instance, time_limit: float = DEFAULT_TIME_LIMIT) -> Diag
         relaxation = relax_quotas(instance, remaining)
     except TimeoutError:
         timed_out = True
-        fallback = (
-            Message(
-                N_(
-                    "the time limit ({seconds} s) passed before the smallest change of the "
-                    "quotas was found: 'sortition check' with a longer --time-limit can find it"
-                ),
-                seconds=f"{time_limit:g}",
-            ),
-        )
+        fallback = (time_limit_advice(time_limit),)
     if not reasons:
         if relaxation is not None:
             changed = dict.fromkeys(f"{c.feature} {c.value}" for c in relaxation.changes)
@@ -198,14 +229,15 @@ def _no_relaxation_advice(instance: Instance) -> tuple[str, ...]:
     rows = instance.quotas.rows
     if any(q.min_flex is not None or q.max_flex is not None for q in rows):
         return (
-            Message(
+            Advice(
                 N_(
                     "no change of the quotas within their min_flex/max_flex bounds makes a panel "
                     "possible: widen min_flex/max_flex, lower k, or recruit more volunteers"
-                )
+                ),
+                Advice.NO_QUOTA_CHANGE,
             ),
         )
-    return (Message(NO_CHANGE_HELPS),)
+    return (Advice(NO_CHANGE_HELPS, Advice.NO_QUOTA_CHANGE),)
 
 
 def _remaining(deadline: float, instance: Instance, time_limit: float) -> float:

@@ -19,6 +19,7 @@ import gettext
 import hashlib
 import math
 import secrets
+import shlex
 import shutil
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -103,6 +104,45 @@ def stored_text(stored: Any) -> str:
     """A failed run's problem or line of advice, as runs/<n>.json keeps it
     (``sortition.web.jobs.to_stored``), in the request's language."""
     return problem_text(from_stored(stored))
+
+
+def page_advice(
+    advice: list[Any], project: Project, k: int | None, households: bool
+) -> dict[str, Any]:
+    """The advice of quotas that cannot be met as the page shows it, in the request's language:
+    ``changes``, the smallest change of the quotas (headed as such), and ``advice``, the rest,
+    each ``{"text", "command"}``. A time limit that passed before the smallest change was found
+    cannot be raised on the page: its line says so and gives the ``sortition check`` command
+    line on the project's files with a longer ``--time-limit`` (``check_command``) to run."""
+    changes, others = sortition.split_advice(advice)
+    lines: list[dict[str, Any]] = []
+    for line in others:
+        if isinstance(line, sortition.Advice) and line.kind == sortition.Advice.TIME_LIMIT:
+            seconds = dict(line.params)["seconds"]
+            text = _(
+                "The check searched for the smallest change of the quotas for %(seconds)s s and "
+                "did not find it in that time; the page cannot give it longer. To search longer, "
+                "run the check on the command line with a longer --time-limit:",
+                seconds=seconds,
+            )
+            command = check_command(project, k, households, float(str(seconds)))
+            lines.append({"text": text, "command": command})
+        else:
+            lines.append({"text": problem_text(line), "command": None})
+    return {"changes": [problem_text(line) for line in changes], "advice": lines}
+
+
+def check_command(project: Project, k: int | None, households: bool, seconds: float) -> str:
+    """``sortition check`` on the project's files as they were uploaded, with a time limit ten
+    times the page's (five minutes at least): what an organiser types to search longer."""
+    settings = project.settings
+    words = ["sortition", "check", "--pool", settings.pool or "POOL"]
+    words += ["--quotas", settings.quotas or "QUOTAS", "-k", str(k or settings.k or "K")]
+    if settings.id_column:
+        words += ["--id-column", settings.id_column]
+    if households and settings.household_columns:
+        words += ["--household-columns", ",".join(settings.household_columns)]
+    return shlex.join([*words, "--time-limit", f"{max(300.0, 10 * seconds):g}"])
 
 
 def item_text(item: sortition.CheckItem) -> tuple[str, str]:
@@ -326,7 +366,7 @@ class Site:
             table=table,
             warnings=warnings,
             upload_problems=upload_problems or load_problems,
-            check=project.settings.extra.get("check"),
+            check=check_view(project.settings.extra.get("check")),
             runs=project.runs(),
         )
 
@@ -457,15 +497,16 @@ class Site:
             return {
                 "feasible": False,
                 "problems": [problem_text(p) for p in error.problems],
-                "advice": [problem_text(line) for line in error.advice],
+                **page_advice(error.advice, project, project.settings.k, True),
             }
         except sortition.SortitionError as error:
             return {
                 "feasible": None,
                 "problems": [problem_text(p) for p in error.problems],
+                "changes": [],
                 "advice": [],
             }
-        return {"feasible": True, "problems": [], "advice": []}
+        return {"feasible": True, "problems": [], "changes": [], "advice": []}
 
     def delete(self, request: Request, project_id: str) -> Response:
         project = self.mine(request, project_id)
@@ -1045,9 +1086,19 @@ class Site:
         state, job = self.run_state(project, run)
         self.use_language(request)
         commitment = project.run_file(run, "commitment.json")
+        outcome = job if job is not None else found.get("outcome") or {}
+        stored = outcome.advice if isinstance(outcome, Job) else outcome.get("advice", [])
+        k = found.get("k")
+        advice = page_advice(
+            [from_stored(line) for line in stored],
+            project,
+            k if isinstance(k, int) else None,
+            bool(found.get("households", True)),
+        )
         return self.page(
             request,
             "run.html",
+            advice=advice,
             status=status,
             project=project,
             run=found,
@@ -1290,6 +1341,15 @@ async def run_sync(function: Callable[..., Any], *args: Any) -> Any:
     from starlette.concurrency import run_in_threadpool
 
     return await run_in_threadpool(function, *args)
+
+
+def check_view(check: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The feasibility check kept in project.json; one kept by an older page has no
+    ``changes``: its advice lines were shown as the smallest change, and still are."""
+    if check is None or "changes" in check:
+        return check
+    lines = [line for line in check.get("advice", []) if isinstance(line, str)]
+    return {**check, "changes": lines, "advice": []}
 
 
 def summarise(loaded: sortition.LoadedInput) -> tuple[list[dict[str, Any]], list[str]]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sortition.cancel import CancelToken, Interrupted, cancellable
-from sortition.errors import InfeasibleError, Message, Problem, SortitionError
+from sortition.errors import Advice, InfeasibleError, Message, Problem, SortitionError
 from sortition.progress import ProgressEvent
 
 log = logging.getLogger("sortition.web")
@@ -162,10 +162,13 @@ def to_stored(text: object) -> Any:
             "params": {name: to_stored(value) for name, value in text.params},
         }
     if isinstance(text, Message):
-        return {
+        stored = {
             "message": text.template,
             "params": {name: to_stored(value) for name, value in text.params},
         }
+        if isinstance(text, Advice):  # what kind of advice: the page words it for its user
+            stored["advice"] = text.kind
+        return stored
     return str(text)
 
 
@@ -185,5 +188,7 @@ def from_stored(stored: Any) -> str | Problem | Message:
         )
     if isinstance(stored, dict) and "message" in stored:
         params = {name: from_stored(value) for name, value in stored.get("params", {}).items()}
+        if "advice" in stored:
+            return Advice(str(stored["message"]), str(stored["advice"]), **params)
         return Message(str(stored["message"]), **params)
     return str(stored)

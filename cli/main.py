@@ -15,17 +15,9 @@ import traceback
 from collections.abc import Mapping, Sequence
 
 import click
-from sortition_cli.audit import audit
-from sortition_cli.dropouts import alternates, replace
-from sortition_cli.groups import groups
-from sortition_cli.i18n import Group, _, set_language
-from sortition_cli.invite import invite, match
-from sortition_cli.privacy import new_key_command, pseudonym_command
+from sortition_cli.i18n import _, set_language
+from sortition_cli.lazy import LazyGroup
 from sortition_cli.reporting import INTERRUPTED
-from sortition_cli.selection import check, commit, demo, draw, select
-from sortition_cli.serve import serve
-from sortition_cli.synthetic import generate, generate_registry_command
-from sortition_cli.verify import verify
 
 from sortition import __version__
 from sortition.cancel import Interrupted
@@ -86,7 +78,31 @@ def _choose_language(ctx: click.Context, param: click.Parameter, value: str | No
     set_language(value if value is not None else language_from_environment(os.environ))
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+# The commands, one module per part of the tool: each module is imported only when its command
+# is run, completed or its help shown (sortition_cli.lazy), so that `sortition --help` or
+# `sortition verify` does not wait for every other command's libraries.
+COMMANDS = {
+    "check": "sortition_cli.selection:check",
+    "select": "sortition_cli.selection:select",
+    "commit": "sortition_cli.selection:commit",
+    "draw": "sortition_cli.selection:draw",
+    "replace": "sortition_cli.dropouts:replace",
+    "alternates": "sortition_cli.dropouts:alternates",
+    "verify": "sortition_cli.verify:verify",
+    "demo": "sortition_cli.selection:demo",
+    "generate": "sortition_cli.synthetic:generate",
+    "audit": "sortition_cli.audit:audit",
+    "invite": "sortition_cli.invite:invite",
+    "match": "sortition_cli.invite:match",
+    "generate-registry": "sortition_cli.synthetic:generate_registry_command",
+    "new-key": "sortition_cli.privacy:new_key_command",
+    "pseudonym": "sortition_cli.privacy:pseudonym_command",
+    "groups": "sortition_cli.groups:groups",
+    "serve": "sortition_cli.serve:serve",
+}
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sortition")
 @click.option(
     "--lang",
@@ -122,28 +138,6 @@ def debug_log(on: bool) -> None:
     elif _debug_handler in logger.handlers:
         logger.removeHandler(_debug_handler)
         logger.setLevel(logging.NOTSET)
-
-
-for _command in (
-    check,
-    select,
-    commit,
-    draw,
-    replace,
-    alternates,
-    verify,
-    demo,
-    generate,
-    audit,
-    invite,
-    match,
-    generate_registry_command,
-    new_key_command,
-    pseudonym_command,
-    groups,
-    serve,
-):
-    cli.add_command(_command)
 
 
 def run() -> None:

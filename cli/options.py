@@ -13,24 +13,20 @@ import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from sortition_cli.i18n import _, library_text
 
-from sortition.io.outputs import csv_byte_order_mark
-from sortition.io.tables import starts_with_bom
-from sortition.privacy.keys import PseudonymKey, read_key
-from sortition.record.build import SeedLike
-from sortition.record.types import DEFAULT_MIN_TYPE_SIZE
-from sortition.seeds import Seed, resolve_seed
-from sortition.selection.service import (
-    ALGORITHMS,
-    DEFAULT_ALGORITHM,
-    DEFAULT_GAMMA,
-    LoadedInput,
-    load_input,
-)
+# The library is imported where it is used, not here: every command module imports this one,
+# and a command that needs neither pandas nor OR-Tools (verify --help, new-key, serve) should
+# not wait for them (the options that show the library's defaults import it when a command
+# module applies them).
+if TYPE_CHECKING:
+    from sortition.privacy.keys import PseudonymKey
+    from sortition.record.build import SeedLike
+    from sortition.seeds import Seed
+    from sortition.selection.service import LoadedInput
 
 F = TypeVar("F", bound=Callable[..., Any])
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -101,6 +97,8 @@ class InputArgs:
     def load(self, privacy: PrivacyArgs | None = None) -> LoadedInput:
         """Both files read and validated (``sortition.load``), their warnings on stderr; with
         ``privacy`` the ids become keyed pseudonyms, or ids that look personal are refused."""
+        from sortition.selection.service import load_input
+
         loaded = load_input(
             self.pool_path,
             self.quotas_path,
@@ -174,6 +172,8 @@ class PrivacyArgs:
 
     def key(self) -> PseudonymKey | None:
         """The key the options name (never created here: a missing file is bad input)."""
+        from sortition.privacy.keys import read_key
+
         return None if self.pseudonym_key is None else read_key(self.pseudonym_key)
 
 
@@ -208,10 +208,15 @@ class TypesArgs:
         return self.min_type_size if self.publish_types else None
 
 
-types_options = _grouped(
-    TypesArgs,
-    "types",
-    [
+def types_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--publish-types and --min-type-size, for select and commit."""
+    from sortition.record.types import DEFAULT_MIN_TYPE_SIZE
+
+    return _grouped(TypesArgs, "types", _types_options(DEFAULT_MIN_TYPE_SIZE))(command)
+
+
+def _types_options(default_min_type_size: int) -> list[Decorator]:
+    return [
         click.option(
             "--publish-types",
             is_flag=True,
@@ -223,14 +228,12 @@ types_options = _grouped(
         click.option(
             "--min-type-size",
             type=click.IntRange(min=1),
-            default=DEFAULT_MIN_TYPE_SIZE,
+            default=default_min_type_size,
             show_default=True,
             help="With --publish-types: a type of fewer people is withheld (its values and "
             "members stay out of what is published).",
         ),
-    ],
-)
-"""--publish-types and --min-type-size, for select and commit."""
+    ]
 
 
 OUT_HELP = "Output folder (created; must be new or empty unless --force)."
@@ -264,6 +267,9 @@ def excel_csv_output(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args: Any, excel_csv: bool, **kwargs: Any) -> Any:
+        from sortition.io.outputs import csv_byte_order_mark
+        from sortition.io.tables import starts_with_bom
+
         files = input_files([*args, *kwargs.values()])
         marked = excel_csv or any(starts_with_bom(path) for path in files if path.is_file())
         with csv_byte_order_mark(marked):
@@ -291,6 +297,8 @@ def output_options(help: str = OUT_HELP) -> Callable[[F], F]:
 
 def gamma_option() -> Callable[[F], F]:
     """--gamma: GOLDILOCKS's weight of the smallest chance (select, commit, audit)."""
+    from sortition.selection.service import DEFAULT_GAMMA
+
     return click.option(
         "--gamma",
         type=click.FloatRange(min=0.0),
@@ -318,7 +326,7 @@ class AlgorithmArgs:
     time_limit: float | None
     panels: int | None
     per_person: bool
-    gamma: float = DEFAULT_GAMMA
+    gamma: float
     diversity_within: float | None = None
 
 
@@ -332,6 +340,8 @@ def algorithm_options_with(time_limit_help: str = FAIR_TIME_LIMIT_HELP) -> Decor
 
 
 def _algorithm_options(time_limit_help: str) -> list[Decorator]:
+    from sortition.selection.service import ALGORITHMS, DEFAULT_ALGORITHM
+
     return [
         click.option(
             "--algorithm",
@@ -381,8 +391,9 @@ def _algorithm_options(time_limit_help: str) -> list[Decorator]:
     ]
 
 
-algorithm_options = algorithm_options_with()
-"""The algorithm options of select and commit, as ``run: AlgorithmArgs``."""
+def algorithm_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The algorithm options of select and commit, as ``run: AlgorithmArgs``."""
+    return algorithm_options_with()(command)
 
 
 @dataclass(frozen=True)
@@ -404,6 +415,8 @@ class SeedArgs:
     def resolve(self, *, allow_os: bool = True) -> SeedLike:
         """The one seed the options name (``sortition.seeds.resolve_seed``), said on stdout
         unless it is the --seed text itself."""
+        from sortition.seeds import resolve_seed
+
         resolved: Seed = resolve_seed(
             self.seed,
             self.beacon,

@@ -40,6 +40,7 @@ from sortition.record.build import SeedLike
 from sortition.record.types import publish_types_of
 from sortition.seeds import seed_from_text
 from sortition.selection.service import (
+    DEFAULT_GAMMA,
     Commitment,
     LoadedInput,
     draw_selection,
@@ -404,7 +405,9 @@ def demo(out: Path, seed: str, force: bool) -> None:
         )
         click.echo()
         loaded = load_input(pool_path, quotas_path, DEMO_K, None, DEMO_HOUSEHOLD_COLUMNS)
-        run = AlgorithmArgs("leximin", DEFAULT_MAX_ATTEMPTS, None, None, per_person=False)
+        run = AlgorithmArgs(
+            "leximin", DEFAULT_MAX_ATTEMPTS, None, None, per_person=False, gamma=DEFAULT_GAMMA
+        )
         select_and_write(loaded, run, seed_from_text(seed), out, force)
     click.echo()
     click.echo(_("the demo's outputs are in {folder}/").format(folder=out.resolve()))

@@ -17,7 +17,7 @@ def _internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("an unforeseen failure")
 
-    monkeypatch.setattr(cli_main.check, "callback", broken)
+    monkeypatch.setattr(cli_main.cli.commands["check"], "callback", broken)
 
 
 CHECK = ["check", "--pool", "pool.csv", "--quotas", "quotas.csv", "-k", "1"]

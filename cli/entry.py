@@ -15,9 +15,11 @@ import signal
 import sys
 
 # The first thing the command does: note a signal that arrives while the rest is imported, and
-# answer it once the handling below is in place (only Python's own start-up, some 30 ms, comes
-# before this line). Not in a worker process that multiprocessing spawns, which runs this
-# script as ``__mp_main__``: its SIGTERM must stay the default, which ends it.
+# answer it once the handling below is in place. Only Python's own start-up comes before this
+# line: some 20 ms, and 20-40 ms more with an editable install, whose import finder the site
+# module loads (a Ctrl-C then ends Python before any of this code runs; nothing here can catch
+# it). Not in a worker process that multiprocessing spawns, which runs this script as
+# ``__mp_main__``: its SIGTERM must stay the default, which ends it.
 _EARLY: list[int] = []
 if "__mp_main__" not in sys.modules:
     signal.signal(signal.SIGINT, lambda signum, frame: _EARLY.append(signum))
@@ -38,8 +40,10 @@ def main() -> None:
     install_signal_handling(token)
     for signum in _EARLY:
         token.cancel(_reason(signum))
-    # Importing pandas and OR-Tools takes a second or two, and an interrupt inside an extension
-    # module's initialisation surfaces as an ImportError: hold interrupts until it is done.
+    # An interrupt inside an extension module's initialisation surfaces as an ImportError: hold
+    # interrupts while the group is imported (the command's own module, with pandas and
+    # OR-Tools, is imported when the command is chosen, holding them the same way:
+    # sortition_cli.lazy; and run() takes any error after an interrupt for the interrupt).
     with token.holding():
         from sortition_cli.main import interrupted_message, run
     if token.cancelled:

@@ -24,6 +24,8 @@ from typing import Any
 import click
 from sortition_cli.i18n import Command, Group, click_message
 
+from sortition.cancel import current
+
 
 class LazyCommands(MutableMapping[str, click.Command]):
     """The group's commands by name: those in ``lazy`` (name -> ``"module:attribute"``) are
@@ -36,7 +38,15 @@ class LazyCommands(MutableMapping[str, click.Command]):
     def __getitem__(self, name: str) -> click.Command:
         if name not in self.loaded and name in self.lazy:
             module, _, attribute = self.lazy[name].partition(":")
-            command = getattr(importlib.import_module(module), attribute)
+            # Importing pandas and OR-Tools takes a second or two, and an interrupt inside an
+            # extension module's initialisation surfaces as an ImportError: hold interrupts
+            # while the module is imported (as the console script does at start-up), then stop.
+            token = current()
+            with token.holding():
+                found = importlib.import_module(module)
+            if token.cancelled and token.interruptible:
+                token.raise_if_cancelled()
+            command = getattr(found, attribute)
             if not isinstance(command, click.Command):
                 raise TypeError(f"{self.lazy[name]} is not a click command")
             self.loaded[name] = command

@@ -20,7 +20,7 @@ from sortition_cli.lazy import LazyGroup
 from sortition_cli.reporting import INTERRUPTED
 
 from sortition import __version__
-from sortition.cancel import Interrupted
+from sortition.cancel import Interrupted, current
 from sortition.i18n import LANGUAGES, language_from_environment
 
 DEBUG_LOG_FORMAT = "%(relativeCreated)8.0f ms %(name)s: %(message)s"
@@ -162,6 +162,15 @@ def run() -> None:
         click.echo(_(INTERRUPTED), err=True)
         sys.exit(getattr(interrupt, "exit_code", Interrupted.exit_code))
     except Exception as error:
+        token = current()
+        if token.cancelled and token.interruptible:
+            # The interrupt's doing: Python raises it wherever the main thread is, and inside
+            # a C extension's initialisation (OR-Tools, imported when a command first needs
+            # it) it comes out as "ImportError: initialization failed".
+            if _debug["on"]:
+                traceback.print_exc(file=sys.stderr)
+            click.echo(_(INTERRUPTED), err=True)
+            sys.exit(token.exit_code)
         if _debug["on"]:
             traceback.print_exc(file=sys.stderr)
         click.echo(

@@ -252,9 +252,18 @@ def test_a_failed_draw_heads_its_advice_and_says_how_to_search_longer(
     assert any(lines and lines[0].get("advice") == Advice.TIME_LIMIT for lines in stored)
 
 
-def test_a_check_kept_by_an_older_page_still_shows_its_advice() -> None:
-    from sortition.web.app import check_view
+def test_advice_kept_by_an_older_page_still_shows_as_it_did(tmp_path: Path) -> None:
+    """A project's check, or a failed run's advice, kept before the kinds were: under the
+    change's heading, as the page showed every line of advice then."""
+    from sortition.web.app import check_view, page_advice
+    from sortition.web.projects import Project, Settings
 
     old = {"feasible": False, "problems": ["p"], "advice": ["gender female: lower min"]}
     assert check_view(old) == {**old, "changes": ["gender female: lower min"], "advice": []}
     assert check_view(None) is None
+    kept = [Message(N_("total change: {total}"), total=2), "plain text"]
+    project = Project("x", tmp_path, Settings("x", "owner"))
+    assert page_advice(kept, project, 20, True) == {
+        "changes": ["total change: 2", "plain text"],
+        "advice": [],
+    }

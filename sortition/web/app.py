@@ -113,7 +113,11 @@ def page_advice(
     ``changes``, the smallest change of the quotas (headed as such), and ``advice``, the rest,
     each ``{"text", "command"}``. A time limit that passed before the smallest change was found
     cannot be raised on the page: its line says so and gives the ``sortition check`` command
-    line on the project's files with a longer ``--time-limit`` (``check_command``) to run."""
+    line on the project's files with a longer ``--time-limit`` (``check_command``) to run.
+    Advice a page kept before it kept the kinds (a failed run's, no line an ``Advice``) is shown
+    as it was then: under the change's heading."""
+    if not any(isinstance(line, sortition.Advice) for line in advice):
+        return {"changes": [problem_text(line) for line in advice], "advice": []}
     changes, others = sortition.split_advice(advice)
     lines: list[dict[str, Any]] = []
     for line in others:

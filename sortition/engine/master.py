@@ -37,6 +37,13 @@ FIX_SLACK = 1e-10
 # Scaling and presolve would rebuild the LP on every solve and defeat GLOP's warm start (measured:
 # ~10x fewer simplex iterations per round without them).
 GLOP_PARAMS = "use_preprocessing: false use_scaling: false"
+# A master's rows (p_u >= z * target_u, a level's p_u >= z) hold to GLOP's primal feasibility
+# tolerance, an absolute error in a probability (1e-8 by default): at a smallest probability of
+# 0.0115 (ces11_k60) that alone is a relative gap of up to 9e-7 in the certificate, which moved
+# between 2.6e-8 and 7.3e-7 with the panels a walk took. At 1e-10 (in every solve, presolved or
+# not) LEXIMIN's gap there is 2.5e-8 instead of 2.7e-7, MAXIMIN's 8.5e-9 instead of 2.6e-8.
+MASTER_TOLERANCES = "primal_feasibility_tolerance: 1e-10"
+_PARAMS = f"{GLOP_PARAMS} {MASTER_TOLERANCES}"
 
 
 class Clock:
@@ -69,7 +76,7 @@ class MasterLP:
     def __init__(self, inst: UnitInstance) -> None:
         self.inst = inst
         self.solver = pywraplp.Solver.CreateSolver("GLOP")
-        self.solver.SetSolverSpecificParametersAsString(GLOP_PARAMS)
+        self.solver.SetSolverSpecificParametersAsString(_PARAMS)
         self.inf = self.solver.infinity()
         self.conv = self.solver.Add(self.solver.Sum([]) == 1)
         self.unit_rows: dict[int, list[tuple[pywraplp.Constraint, float]]] = {}
@@ -119,17 +126,17 @@ class MasterLP:
             self.solver.SetTimeLimit(math.ceil(remaining * 1000))
         t0 = time.perf_counter()
         if presolve:
-            self.solver.SetSolverSpecificParametersAsString("")
+            self.solver.SetSolverSpecificParametersAsString(MASTER_TOLERANCES)
         status = solve_lp(self.solver)
         if presolve:
-            self.solver.SetSolverSpecificParametersAsString(GLOP_PARAMS)
+            self.solver.SetSolverSpecificParametersAsString(_PARAMS)
         if status != pywraplp.Solver.OPTIMAL and not clock.past():
             # Should GLOP give up from a warm start (ABNORMAL), retry once with its default
             # parameters (presolve and scaling), which solve from scratch.
             self.retries += 1
-            self.solver.SetSolverSpecificParametersAsString("")
+            self.solver.SetSolverSpecificParametersAsString(MASTER_TOLERANCES)
             status = solve_lp(self.solver)
-            self.solver.SetSolverSpecificParametersAsString(GLOP_PARAMS)
+            self.solver.SetSolverSpecificParametersAsString(_PARAMS)
         self.lp_seconds += time.perf_counter() - t0
         self.lp_solves += 1
         self.lp_iterations += int(self.solver.iterations())

@@ -17,13 +17,19 @@ panels, 4 s) and on ces11_k60 (364 panels, 15 s), so the master needed no pricin
 **Cheap steps** (``EngineSettings.cheap_steps``). Each step first asks GLOP for the face's vertex
 that maximises the preference: one LP model of the polytope (``relaxation.polytope_lp``) whose
 bounds are moved in place from face to face, so GLOP starts from the last step's basis. The vertex
-rounded is often already a panel; otherwise CP-SAT, with a small budget, moves only the counts of
-the units near its fractional ones (those units and the units that differ from one of them in one
-feature), every other count held at the rounding. Every candidate is checked against every row
-of the CP-SAT panel model (``pricing.panel_model``, read from its proto, so that rows added
-there are checked too), and CP-SAT on the whole face remains the fallback that finds a panel or
-proves the face empty. On ces11_k60 all 365 steps of LEXIMIN's walk were cheap (about 12 ms of
-CPU a step instead of 70 ms).
+rounded is often already a panel; otherwise a local search in numpy (``repair.repair_counts``:
+single moves and exchanges of one unit for another, steepest descent on the rows' violation)
+moves only the counts of the units near its fractional ones (those units and the units that
+differ from one of them in one feature, then two), every other count held at the rounding; and
+when that fails, CP-SAT with a small budget moves the same counts. Every candidate is checked
+against every row of the CP-SAT panel model (``pricing.panel_model``, read from its proto, so
+that rows added there are checked too) and the diversity bound, and CP-SAT on the whole face
+remains the fallback that finds a panel or proves the face empty. On ces11_k60 all 365 steps of
+LEXIMIN's walk were cheap with CP-SAT's repair (about 12 ms of CPU a step instead of 70 ms). The
+numpy repair mended every vertex that rounding broke on ces11_k60 (230 of 375 steps; about 1 ms
+a step with finding the units near the fractional counts, CP-SAT's repair took 8) and on
+realistic7 n = 10,000 (955 of 963; 4 ms, CP-SAT's took 70): benchmarks/results/
+2026-11-30-walks.md, "Session 6".
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from sortition.cancel import solve_cp_sat, solve_lp
 from sortition.engine.master import GLOP_PARAMS
 from sortition.engine.pricing import SwapSearch, panel_model, set_objective
 from sortition.engine.relaxation import polytope_lp
+from sortition.engine.repair import SparseRows, repair_counts
 from sortition.units import UnitInstance
 
 # The walk stops once the weight left to place is this small (round-off dominates beyond it).
@@ -62,6 +69,10 @@ _PREFERENCE_SCALE = float(2**30)
 # than this is left to CP-SAT on the whole face.
 _FRACTIONAL = 1e-6
 _REPAIR_UNITS = 400
+# The numpy repair (``repair.repair_counts``) tries the free units of each radius below before
+# CP-SAT does, each search within this many moves (ces11_k60: 3 on average, 8 at most).
+_NUMPY_MOVES = 60
+_NUMPY_POLISH = 20
 # CP-SAT's deterministic-time budgets for the repair, one per radius below.
 _REPAIR_BUDGETS = (0.01, 0.05)
 # Above this many units the repair builds a CP-SAT model of its free counts alone; below it,
@@ -70,9 +81,9 @@ _REPAIR_BUDGETS = (0.01, 0.05)
 # ``_small_cp_sat``).
 _SMALL_MODEL_ABOVE = 2000
 # The repair frees the units that differ from a fractional one in at most this many features,
-# one radius after the other until a panel is found (radius 2 only above _SMALL_MODEL_ABOVE
-# units: realistic7 n = 10,000, it found 11 of the 22 panels radius 1 missed, each 0.1 s
-# instead of about 3.5 s of CPU on the whole face; below, the outputs stay those of radius 1).
+# one radius after the other until a panel is found (CP-SAT's radius 2 only above
+# _SMALL_MODEL_ABOVE units: realistic7 n = 10,000, it found 11 of the 22 panels radius 1 missed,
+# each 0.1 s instead of about 3.5 s of CPU on the whole face).
 _REPAIR_RADII = (1, 2)
 # Above _SMALL_MODEL_ABOVE units, the face's LP holds at 0 every unit but the likeliest to be
 # positive at its vertex (pricing in the rest): this many with the largest reduced price at the
@@ -92,13 +103,19 @@ _PRICE_EPS = 1e-9
 
 @dataclass
 class WalkTally:
-    """Where a walk's panels came from: a vertex of the face's LP (rounded, and repaired by
-    CP-SAT near its fractional counts) or CP-SAT on the whole face, and the seconds each took."""
+    """Where a walk's panels came from: a vertex of the face's LP (``lp_panels``: rounded as it
+    is, repaired in numpy, or repaired by CP-SAT near its fractional counts) or CP-SAT on the
+    whole face, and the seconds each took (the repairs' seconds are part of ``lp_seconds``)."""
 
     lp_panels: int = 0
     cp_panels: int = 0
     lp_seconds: float = 0.0
     cp_seconds: float = 0.0
+    rounded_panels: int = 0
+    numpy_panels: int = 0
+    numpy_seconds: float = 0.0
+    cp_repair_panels: int = 0
+    cp_repair_seconds: float = 0.0
 
 
 class _Rows:
@@ -145,6 +162,7 @@ class _Rows:
         self.coeff = np.asarray(coeffs, dtype=np.float64)
         self.lo = np.asarray(lo, dtype=np.float64)
         self.hi = np.asarray(hi, dtype=np.float64)
+        self.sparse = SparseRows(self.row, self.col, self.coeff, self.n_rows)
 
     def violated(self, counts: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> bool:
         """Whether some row's left-hand side at ``counts`` (exact: small integers in float64)
@@ -219,8 +237,13 @@ class _FaceLP:
         objective.SetMaximization()
         if self.restricted:
             return self._restricted_vertex(preference)
-        for var, weight in zip(lp.x, preference.tolist(), strict=True):
-            objective.SetCoefficient(var, weight)
+        # only the coefficients that changed, of units free on the face (a count held fixed
+        # adds a constant to the objective, whatever its coefficient): on ces11_k60 a third of
+        # the 277,000 calls a walk made when every coefficient was set at every step
+        update = np.flatnonzero((var_lo < var_hi) & (preference != self.coefficient))
+        for u, weight in zip(update.tolist(), preference[update].tolist(), strict=True):
+            objective.SetCoefficient(lp.x[u], weight)
+        self.coefficient[update] = preference[update]
         if solve_lp(lp.solver) != pywraplp.Solver.OPTIMAL:
             return None
         return self._response().variable_value_array
@@ -335,7 +358,10 @@ class _FaceModel:
         self.domain_lo = np.zeros(inst.n_units, dtype=np.int64)
         self.domain_hi = inst.capacity.astype(np.int64)
         self.lp = _FaceLP(inst) if cheap and self.rows.usable else None
-        self.values = SwapSearch(inst).values  # each unit's value of each feature
+        # each feature's value of every unit, as a compact array
+        values = SwapSearch(inst).values
+        dtype = np.int16 if inst.n_values < 2**15 else np.int64
+        self.features = [np.ascontiguousarray(column, dtype=dtype) for column in values.T]
         self.shake = np.random.default_rng(seed)
 
     def panel(
@@ -421,31 +447,82 @@ class _FaceModel:
         """The LP vertex ``x`` rounded to counts, if that meets every row of the panel model;
         else a panel that keeps every count of the rounding but those of the units near the
         fractional ones (themselves and the units that differ from one of them in at most
-        ``radius`` features, radius 1 then 2), which CP-SAT moves within the face's bounds (a
-        small model of those counts alone on large instances); None if neither is found."""
+        ``radius`` features, radius 1 then 2), which the numpy search moves within the face's
+        bounds, or failing that CP-SAT (radius 2 only on large instances; there a small model
+        of those counts alone); None if none is found."""
         lo, hi = self._row_bounds(face)
         counts = np.clip(np.rint(x), face.var_lo, face.var_hi)
         if not self.rows.violated(counts, lo, hi) and (
             self.diversity is None or self.diversity.allows(counts)
         ):
+            self.tally.rounded_panels += 1
             return counts.astype(np.int64)
         fractional = np.flatnonzero(np.abs(x - np.rint(x)) > _FRACTIONAL)
         if len(fractional) > _REPAIR_UNITS:
             return None
         movable = face.var_lo < face.var_hi
-        # each unit's fewest features in which it differs from a fractional one (in chunks,
-        # so that tens of thousands of units take little memory)
-        nearest = np.full(self.inst.n_units, self.values.shape[1] + 1, dtype=np.int64)
+        # each unit's fewest features in which it differs from a fractional one (feature by
+        # feature over a small dtype: a tenth of a millisecond a fractional count at 6,031
+        # units, where comparing whole rows of int64 took half a millisecond; in chunks, so that
+        # a million units take little memory)
+        n_features = len(self.features)
+        small: type[np.unsignedinteger[Any]] = np.uint8 if n_features < 255 else np.uint16
+        nearest: np.ndarray = np.full(self.inst.n_units, n_features + 1, dtype=small)
         for start in range(0, len(fractional), 32):
-            chunk = self.values[fractional[start : start + 32], None, :]
-            differ = (self.values[None, :, :] != chunk).sum(axis=2)
+            chunk = fractional[start : start + 32]
+            differ = np.zeros((len(chunk), self.inst.n_units), dtype=small)
+            for feature in self.features:
+                differ += feature[None, :] != feature[chunk][:, None]
             nearest = np.minimum(nearest, differ.min(axis=0))
-        large = self.inst.n_units > _SMALL_MODEL_ABOVE
         frees: list[np.ndarray] = []
-        for radius in _REPAIR_RADII if large else _REPAIR_RADII[:1]:
+        for radius in _REPAIR_RADII:
             free = np.flatnonzero((nearest <= radius) & movable)
             if not frees or len(free) > len(frees[-1]):
                 frees.append(free)
+        started = time.perf_counter()
+        for free in frees:
+            panel = repair_counts(
+                counts.astype(np.int64),
+                face.var_lo,
+                face.var_hi,
+                self.rows.sparse,
+                lo,
+                hi,
+                free,
+                preference,
+                moves=_NUMPY_MOVES,
+                polish=_NUMPY_POLISH,
+            )
+            if (
+                panel is not None
+                and not self.rows.violated(panel.astype(np.float64), lo, hi)
+                and (self.diversity is None or self.diversity.allows(panel))
+            ):
+                self.tally.numpy_seconds += time.perf_counter() - started
+                self.tally.numpy_panels += 1
+                return panel
+        self.tally.numpy_seconds += time.perf_counter() - started
+        if self.inst.n_units <= _SMALL_MODEL_ABOVE:
+            frees = frees[:1]
+        started = time.perf_counter()
+        panel = self._cp_sat_repair(preference, face, lo, hi, counts, frees)
+        self.tally.cp_repair_seconds += time.perf_counter() - started
+        if panel is not None:
+            self.tally.cp_repair_panels += 1
+        return panel
+
+    def _cp_sat_repair(
+        self,
+        preference: np.ndarray,
+        face: _Face,
+        lo: np.ndarray,
+        hi: np.ndarray,
+        counts: np.ndarray,
+        frees: list[np.ndarray],
+    ) -> np.ndarray | None:
+        """CP-SAT's panel moving only the counts of ``frees`` (one set after the other, each
+        with its budget); None if none is found."""
+        large = self.inst.n_units > _SMALL_MODEL_ABOVE
         for free, budget in zip(frees, _REPAIR_BUDGETS, strict=False):
             if large:
                 panel = self._small_cp_sat(preference, face, lo, hi, counts, free, budget)

@@ -43,11 +43,15 @@ def leximin(
         inst, settings, "leximin", progress, time_limit, lazy=settings.decompose
     )
     while True:
-        vector = relaxed_leximin(inst, run.active, FIX_SLACK) if settings.decompose else None
+        vector = (
+            relaxed_leximin(inst, run.active, FIX_SLACK, run.clock.deadline)
+            if settings.decompose
+            else None
+        )
         if vector is None:
             run.complete_covering([])
             return solve_levels(run, first_level_only=False)
-        counts = _polytope_point(inst, vector)
+        counts = _polytope_point(inst, vector, run.clock.deadline)
         target = counts / inst.capacity
         walks = Walks(run, counts)
         realised = realise_target(run, target, walks)
@@ -70,10 +74,12 @@ def leximin(
     return solve_levels(run, first_level_only=False, start=start)
 
 
-def _polytope_point(inst: UnitInstance, vector: RelaxedLeximin) -> np.ndarray:
+def _polytope_point(
+    inst: UnitInstance, vector: RelaxedLeximin, deadline: float | None
+) -> np.ndarray:
     """The quota polytope's point nearest to the vector, in counts (walks need a point inside
     the polytope, and the vector is outside by the LP tolerances)."""
-    counts = nearest_polytope_point(inst, vector.probability * inst.capacity)
+    counts = nearest_polytope_point(inst, vector.probability * inst.capacity, deadline)
     if counts is None:
         counts = vector.probability * inst.capacity
     return counts

@@ -37,11 +37,14 @@ def maximin(
     lazy = settings.decompose and settings.relax
     run = ColumnGeneration.start(inst, settings, "maximin", progress, time_limit, lazy=lazy)
     while True:
-        point = relaxed_maximin(inst, run.active, FIX_SLACK) if settings.decompose else None
+        deadline = run.clock.deadline
+        point = (
+            relaxed_maximin(inst, run.active, FIX_SLACK, deadline) if settings.decompose else None
+        )
         if point is None or not settings.relax:
             run.complete_covering([])
             return solve_levels(run, first_level_only=True)
-        counts = nearest_polytope_point(inst, point.counts)
+        counts = nearest_polytope_point(inst, point.counts, deadline)
         walks = Walks(run, point.counts if counts is None else counts)
         distribution = solve_levels(run, first_level_only=True, walks=walks)
         # The relaxation assumed every unit selectable until the covering is complete: if some

@@ -15,7 +15,7 @@ from __future__ import annotations
 from sortition.engine.columns import ColumnGeneration, Walks
 from sortition.engine.levels import solve_levels
 from sortition.engine.master import FIX_SLACK
-from sortition.engine.relaxation import nearest_polytope_point, relaxed_maximin
+from sortition.engine.relaxation import relaxed_maximin
 from sortition.engine.settings import DEFAULT_SETTINGS, EngineSettings
 from sortition.progress import Progress
 from sortition.units import Distribution, UnitInstance
@@ -44,7 +44,8 @@ def maximin(
         if point is None or not settings.relax:
             run.complete_covering([])
             return solve_levels(run, first_level_only=True)
-        counts = nearest_polytope_point(inst, point.counts, deadline)
+        run.relaxed_level_solved(1, point.level, len(point.level.tight))
+        counts = run.nearest_point(point.counts)
         walks = Walks(run, point.counts if counts is None else counts)
         distribution = solve_levels(run, first_level_only=True, walks=walks)
         # The relaxation assumed every unit selectable until the covering is complete: if some

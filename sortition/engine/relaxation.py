@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -442,12 +442,22 @@ class RelaxedLeximin:
 _CERTAIN = 1.0 - 1e-9
 
 
+# Told each level of the relaxation as it is solved: its number (from 1), the level, and the
+# units fixed so far (its own included).
+OnLevel = Callable[[int, RelaxedLevel, int], None]
+
+
 def relaxed_leximin(
-    inst: UnitInstance, active: np.ndarray, slack: float = 1e-10, deadline: float | None = None
+    inst: UnitInstance,
+    active: np.ndarray,
+    slack: float = 1e-10,
+    deadline: float | None = None,
+    on_level: OnLevel | None = None,
 ) -> RelaxedLeximin | None:
     """LEXIMIN over the quota polytope: ``relaxed_level`` again and again, each time fixing the
     level's tight units at its bound. An upper bound, in the leximin order, on LEXIMIN over
-    panels; None if some level is not solved or marks no unit tight."""
+    panels; None if some level is not solved or marks no unit tight. TimeLimitReached past
+    ``deadline``; ``on_level`` hears of each level."""
     fixed: dict[int, float] = {}
     levels: list[RelaxedLevel] = []
     warm = _level_model(inst, active, slack, deadline)
@@ -469,6 +479,8 @@ def relaxed_leximin(
                 fixed.setdefault(u, min(level.bound, 1.0))
         else:
             return None
+        if on_level is not None:
+            on_level(len(levels), level, len(fixed))
     probability = np.zeros(inst.n_units)
     for u, value in fixed.items():
         probability[u] = value

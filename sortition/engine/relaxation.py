@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from ortools.linear_solver import pywraplp
+from ortools.linear_solver import linear_solver_pb2, pywraplp
 
 from sortition.cancel import solve_lp
 from sortition.engine.diversity_rows import add_lp_limit
@@ -257,16 +257,22 @@ class _ShiftedLevels:
             self.rows.append(row)
             self.row_units.append(units)
             self.row_z.append(0.0)
-        self._set_z_coefficients()
+        # each unit's household row (rows come in ``polytope_rows``'s order), -1 for none
+        self.household_row = np.full(inst.n_units, -1, dtype=np.int64)
+        for h, household in enumerate(inst.households):
+            self.household_row[list(household)] = 1 + inst.n_values + h
+        self.low = np.zeros(inst.n_units)  # the counts' lower bounds (of fixed units)
+        self._set_z_coefficients(range(len(self.rows)))
         self.upper: dict[int, pywraplp.Constraint] = {}
         self.fixed: set[int] = set()
         solver.Maximize(self.z)
 
-    def _set_z_coefficients(self) -> None:
-        """Each row's z coefficient: the capacities of its shifted (unfixed active) units."""
+    def _set_z_coefficients(self, rows: Iterable[int]) -> None:
+        """These rows' z coefficients: the capacities of their shifted (unfixed active)
+        units."""
         held = np.where(self.shifted, self.cap, 0.0)
-        for i, units in enumerate(self.row_units):
-            coefficient = float(held[units].sum())
+        for i in rows:
+            coefficient = float(held[self.row_units[i]].sum())
             if coefficient != self.row_z[i]:
                 self.rows[i].SetCoefficient(self.z, coefficient)
                 self.row_z[i] = coefficient
@@ -280,11 +286,16 @@ class _ShiftedLevels:
             self.shifted[u] = False
             # the count, held a little below its value so that round-off cannot make the
             # relaxation infeasible
-            low = float(self.cap[u]) * (fixed_value[u] - self.slack)
-            self.var[u].SetLb(max(0.0, low))
+            self.low[u] = max(0.0, float(self.cap[u]) * (fixed_value[u] - self.slack))
+            self.var[u].SetLb(float(self.low[u]))
             if u in self.upper:
                 self.upper[u].SetCoefficient(self.z, 0.0)
-        self._set_z_coefficients()
+        # the rows of the newly fixed units: the size, their values' and their households'
+        units = np.asarray(new, dtype=np.int64)
+        values = np.flatnonzero(self.inst.incidence[:, units].any(axis=1))
+        households = self.household_row[units]
+        rows = {0, *(1 + values).tolist(), *households[households >= 0].tolist()}
+        self._set_z_coefficients(sorted(rows))
 
     def _solve(self) -> bool:
         if _solve_within(self.solver, self.deadline):
@@ -304,8 +315,12 @@ class _ShiftedLevels:
         while True:
             if not self._solve():
                 return None
-            z = float(self.z.solution_value())
-            values = np.array([var.solution_value() for var in self.var], dtype=np.float64)
+            # one proto rather than a call per unit: z is the first variable, the units follow
+            response = linear_solver_pb2.MPSolutionResponse()
+            self.solver.FillSolutionResponseProto(response)
+            solution = np.asarray(response.variable_value, dtype=np.float64)
+            z = float(solution[0])
+            values = solution[1 : 1 + len(self.var)]
             counts = np.where(self.shifted, cap * z + values, values)
             over = [
                 int(u)
@@ -319,14 +334,12 @@ class _ShiftedLevels:
                 row.SetCoefficient(self.var[u], 1.0)
                 row.SetCoefficient(self.z, float(cap[u]))
                 self.upper[u] = row
-        duals: dict[int, float] = {}
-        for u in self.active.tolist():
-            var = self.var[u]
-            if u in self.fixed and var.lb() <= 0.0:
-                duals[u] = 0.0  # held at 0: the count's own bound, no row p_u >= value
-                continue
-            # a reduced cost is d(objective) / d(bound): the row's dual divided by the capacity
-            duals[u] = max(0.0, -float(var.reduced_cost()) * float(cap[u]))
+        reduced = np.asarray(response.reduced_cost, dtype=np.float64)[1 : 1 + len(self.var)]
+        # a reduced cost is d(objective) / d(bound): the row's dual divided by the capacity
+        dual = np.maximum(0.0, -reduced * cap)
+        # a fixed unit held at 0 has the count's own bound, no row p_u >= value
+        dual[~self.shifted & (self.low <= 0.0)] = 0.0
+        duals = dict(zip(self.active.tolist(), dual[self.active].tolist(), strict=True))
         return _Solution(bound=z, duals=duals, counts=np.clip(counts, 0.0, cap))
 
 

@@ -339,6 +339,11 @@ class _ShiftedLevels:
         dual = np.maximum(0.0, -reduced * cap)
         # a fixed unit held at 0 has the count's own bound, no row p_u >= value
         dual[~self.shifted & (self.low <= 0.0)] = 0.0
+        if z >= _CERTAIN:
+            # everyone left is on every panel; the shifts' reduced costs come from their rows
+            # x_u <= capacity_u and would split that last level into many (9 more at
+            # realistic7 n = 10,000), so none is tight, as in the rows' model
+            dual[self.shifted] = 0.0
         duals = dict(zip(self.active.tolist(), dual[self.active].tolist(), strict=True))
         return _Solution(bound=z, duals=duals, counts=np.clip(counts, 0.0, cap))
 

@@ -12,12 +12,16 @@ from sortition_cli.i18n import _
 from tqdm import tqdm
 
 from sortition.progress import (
+    CoverStep,
     DrawsDone,
     EngineEvent,
     GoldilocksStep,
     LevelState,
     NashGap,
+    NashRound,
+    NearestPoint,
     ProgressEvent,
+    RelaxationLevel,
     RowsRead,
     TargetRound,
     WalkStep,
@@ -26,6 +30,21 @@ from sortition.progress import (
 
 def describe(event: EngineEvent) -> list[str]:
     """The parts of an engine event's status line, in the order they are shown."""
+    if isinstance(event, CoverStep):
+        return [
+            _("covering panels {n}").format(n=event.panels),
+            _("uncovered {n}").format(n=event.uncovered),
+        ]
+    if isinstance(event, RelaxationLevel):
+        return [
+            _("relaxation level {n}").format(n=event.level),
+            _("bound {value}").format(value=f"{event.bound:.6f}"),
+            _("fixed {n} of {total}").format(n=event.fixed, total=event.units),
+        ]
+    if isinstance(event, NearestPoint):
+        if event.done:
+            return [_("nearest point of the quota polytope found")]
+        return [_("seeking the nearest point of the quota polytope")]
     if isinstance(event, WalkStep):
         return [_("walk {n}").format(n=event.walk), _("panels {n}").format(n=event.panels)]
     if isinstance(event, TargetRound):
@@ -66,6 +85,7 @@ def describe(event: EngineEvent) -> list[str]:
             _("bound {value}").format(value=f"{event.upper:.6g}"),
             _("gap {value}").format(value=f"{event.gap:.1e}"),
         ]
+    assert isinstance(event, NashRound)
     return [  # NASH's rounds
         _("round {n}").format(n=event.round),
         _("columns {n}").format(n=event.columns),

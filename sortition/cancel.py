@@ -18,7 +18,9 @@ The library never installs signal handlers itself.
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -179,10 +181,17 @@ def solve_cp_sat(solver: Any, model: Any, callback: Any = None) -> Any:
     return status
 
 
-def solve_lp(solver: Any) -> Any:
-    """``solver.Solve()`` of a pywraplp solver (GLOP) that a cancel stops; returns its status."""
+def solve_lp(solver: Any, deadline: float | None = None) -> Any:
+    """``solver.Solve()`` of a pywraplp solver (GLOP) that a cancel stops; returns its status.
+
+    With ``deadline`` (a ``time.perf_counter()`` instant) GLOP's time limit is the time left (at
+    least a millisecond): a solve it stops returns a status other than OPTIMAL after the
+    deadline, which the caller reports as its time limit (the engine: ``TimeLimitReached``)."""
     token = current()
     token.raise_if_cancelled()
+    if deadline is not None:
+        left = deadline - time.perf_counter()
+        solver.SetTimeLimit(max(1, math.ceil(left * 1000)))
     with token.stoppable(solver.InterruptSolve):
         status = solver.Solve()
     token.raise_if_cancelled()

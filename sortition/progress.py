@@ -13,6 +13,46 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class CoverStep:
+    """The covering before the objective: the feasibility check found a panel, or another
+    covering panel was found (every fair algorithm; on a large pool the covering waits for the
+    objective's panels and runs after them).
+
+    panels: the covering panels so far; uncovered: the units on none of them and not yet proved
+    on no panel (0 once the covering is done).
+    """
+
+    algorithm: str
+    panels: int
+    uncovered: int
+
+
+@dataclass(frozen=True)
+class RelaxationLevel:
+    """A level of the LP relaxation over the quota polytope is solved, before any panel
+    (LEXIMIN's levels one after another; MAXIMIN's one LP is its level 1).
+
+    bound: the level's bound on the smallest probability of the units not fixed before it;
+    fixed: the units fixed so far, this level's included; units: the units that count.
+    """
+
+    algorithm: str
+    level: int
+    bound: float
+    fixed: int
+    units: int
+
+
+@dataclass(frozen=True)
+class NearestPoint:
+    """The relaxation's point is moved into the quota polytope (an LP; minutes at a million
+    people) before the walks: ``done`` False when it starts, True when it ends."""
+
+    algorithm: str
+    done: bool
+
+
+@dataclass(frozen=True)
 class WalkStep:
     """A face walk through the quota polytope took another panel (LEXIMIN).
 
@@ -135,6 +175,17 @@ class RowsRead:
     rows: int
 
 
-EngineEvent = WalkStep | TargetRound | LevelRound | LevelDone | NashRound | NashGap | GoldilocksStep
+EngineEvent = (
+    CoverStep
+    | RelaxationLevel
+    | NearestPoint
+    | WalkStep
+    | TargetRound
+    | LevelRound
+    | LevelDone
+    | NashRound
+    | NashGap
+    | GoldilocksStep
+)
 ProgressEvent = EngineEvent | DrawsDone | RowsRead
 Progress = Callable[[ProgressEvent], None]

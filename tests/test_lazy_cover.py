@@ -29,16 +29,16 @@ def lazy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     sizes: list[int] = []
     relax = leximin_module.relaxed_leximin
 
-    def counted(inst, active, slack):  # type: ignore[no-untyped-def]
+    def counted(inst, active, *args):  # type: ignore[no-untyped-def]
         sizes.append(len(active))
-        return relax(inst, active, slack)
+        return relax(inst, active, *args)
 
     monkeypatch.setattr(leximin_module, "relaxed_leximin", counted)
     relax_maximin = maximin_module.relaxed_maximin
 
-    def counted_maximin(inst, active, slack):  # type: ignore[no-untyped-def]
+    def counted_maximin(inst, active, *args):  # type: ignore[no-untyped-def]
         sizes.append(len(active))
-        return relax_maximin(inst, active, slack)
+        return relax_maximin(inst, active, *args)
 
     monkeypatch.setattr(maximin_module, "relaxed_maximin", counted_maximin)
     return sizes

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import numpy as np
+import time
 
-from sortition.engine.errors import NoFeasiblePanel
+import numpy as np
+import pytest
+from ortools.linear_solver import pywraplp
+
+from sortition.cancel import solve_lp
+from sortition.engine import relaxation
+from sortition.engine.errors import NoFeasiblePanel, TimeLimitReached
 from sortition.engine.leximin import leximin
 from sortition.engine.maximin import maximin
 from sortition.engine.relaxation import (
     nearest_polytope_point,
     relaxed_level,
     relaxed_leximin,
+    relaxed_maximin,
 )
 from sortition.engine.settings import DEFAULT_SETTINGS, EngineSettings
 from sortition.units import Distribution, UnitInstance, from_people
@@ -196,3 +203,120 @@ def test_nearest_point_over_shifts_is_as_near_as_over_counts() -> None:
         for household in inst.households:
             assert by_shifts[list(household)].sum() <= 1 + 1e-9
         assert np.allclose(_nearest_by_shifts(inst, inside), inside, atol=1e-9)
+
+
+def _pool_case(seed: int) -> tuple[UnitInstance, np.ndarray] | None:
+    """A random pool of 8-39 people, by type or by person, with households on even seeds: the
+    instance and its units on some panel (all of them; None when no panel meets the quotas)."""
+    rng = np.random.default_rng(7000 + seed)
+    values, vmin, vmax, fov, hh, k = random_people(rng, int(rng.integers(8, 40)), seed % 2 == 0)
+    inst, _ = from_people(values, vmin, vmax, fov, hh, k, by_type=seed % 3 != 0)
+    if relaxed_maximin(inst, np.arange(inst.n_units)) is None:
+        return None
+    return inst, np.arange(inst.n_units)
+
+
+def test_levels_without_unit_rows_are_the_levels_with_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Above ``_SHIFTS_ABOVE`` units the levels hold p_u >= z as the bound of a shift and add
+    x_u <= capacity_u rows only where the point exceeds them: forced on small pools (by person
+    and by type, with and without households) they give the same LEXIMIN vector over the
+    polytope, the same MAXIMIN bound with its point in the polytope, and rows were added."""
+    added = []
+    solve = relaxation._ShiftedLevels.solve
+
+    def counted(self: relaxation._ShiftedLevels, fixed: dict[int, float]) -> object:
+        solved = solve(self, fixed)
+        added.append(len(self.upper))
+        return solved
+
+    monkeypatch.setattr(relaxation._ShiftedLevels, "solve", counted)
+    for _, (inst, active) in feasible_cases(range(40), _pool_case, floor=25):
+        monkeypatch.setattr(relaxation, "_SHIFTS_ABOVE", 10**9)
+        rows_vector = relaxed_leximin(inst, active)
+        rows_point = relaxed_maximin(inst, active)
+        monkeypatch.setattr(relaxation, "_SHIFTS_ABOVE", 0)
+        vector = relaxed_leximin(inst, active)
+        point = relaxed_maximin(inst, active)
+        assert rows_vector is not None and vector is not None
+        assert rows_point is not None and point is not None
+        assert np.allclose(vector.probability, rows_vector.probability, atol=1e-8)
+        assert vector.levels[0].bound == pytest.approx(rows_vector.levels[0].bound, abs=1e-10)
+        assert point.level.bound == pytest.approx(rows_point.level.bound, abs=1e-10)
+        cap = inst.capacity.astype(float)
+        counts = point.counts
+        assert (counts >= 0).all() and (counts <= cap).all()
+        assert (counts[active] / cap[active] >= point.level.bound - 1e-9).all()
+        assert abs(counts.sum() - inst.k) < 1e-9
+        rows = inst.incidence.astype(float) @ counts
+        assert (rows >= inst.value_min - 1e-9).all() and (rows <= inst.value_max + 1e-9).all()
+        for household in inst.households:
+            assert counts[list(household)].sum() <= 1 + 1e-9
+    assert max(added) > 0  # some count exceeded its capacity and got its row
+
+
+def test_levels_without_unit_rows_bound_the_level_and_price_every_panel(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The shifted levels' duals (the shifts' reduced costs) are duals of the panel problem:
+    the brute-force checks of ``relaxed_level``, with the threshold forced to 0."""
+    monkeypatch.setattr(relaxation, "_SHIFTS_ABOVE", 0)
+    for _, case in feasible_cases(
+        range(20), lambda seed: _person_case(3000 + seed, seed % 2 == 0), floor=15
+    ):
+        _check_relaxed_levels(*case)
+    for _, (inst, _, active, expected) in feasible_cases(
+        range(12), lambda seed: _person_case(5000 + seed, seed % 3 == 0), floor=9
+    ):
+        vector = relaxed_leximin(inst, active)
+        assert vector is not None
+        relaxed = np.sort(vector.probability[active])
+        exact = np.sort(expected[active])
+        differs = np.flatnonzero(np.abs(relaxed - exact) > 1e-7)
+        assert len(differs) == 0 or relaxed[differs[0]] > exact[differs[0]]
+
+
+def test_relaxation_stops_at_the_deadline() -> None:
+    """Every relaxation takes the engine's deadline: GLOP's time limit is the time left, and a
+    deadline already past raises TimeLimitReached (the time-limit outcome, exit 4)."""
+    found = _pool_case(1)
+    assert found is not None
+    inst, active = found
+    past = time.perf_counter() - 1.0
+    for shifts_above in (10**9, 0):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(relaxation, "_SHIFTS_ABOVE", shifts_above)
+            with pytest.raises(TimeLimitReached):
+                relaxed_leximin(inst, active, deadline=past)
+            with pytest.raises(TimeLimitReached):
+                relaxed_maximin(inst, active, deadline=past)
+            with pytest.raises(TimeLimitReached):
+                relaxed_level(inst, active, {}, deadline=past)
+            with pytest.raises(TimeLimitReached):
+                nearest_polytope_point(inst, np.zeros(inst.n_units), deadline=past)
+    assert relaxed_leximin(inst, active, deadline=time.perf_counter() + 60.0) is not None
+
+
+def test_solve_lp_stops_glop_at_the_deadline() -> None:
+    """``cancel.solve_lp`` with a deadline gives GLOP the time left as its limit: an LP that
+    takes far longer stops near the deadline, not optimal (which the engine reports as its time
+    limit); without a deadline the same LP is solved."""
+    rng = np.random.default_rng(0)
+    size = 400
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    x = [solver.NumVar(0.0, solver.infinity(), "") for _ in range(size)]
+    for row in rng.random((size, size)):
+        constraint = solver.Constraint(-solver.infinity(), 1.0)
+        for var, a in zip(x, row.tolist(), strict=True):
+            constraint.SetCoefficient(var, a)
+    objective = solver.Objective()
+    for var, c in zip(x, rng.random(size).tolist(), strict=True):
+        objective.SetCoefficient(var, c)
+    objective.SetMaximization()
+    started = time.perf_counter()
+    status = solve_lp(solver, deadline=started + 0.002)
+    assert status != pywraplp.Solver.OPTIMAL
+    assert time.perf_counter() - started < 1.0
+    solver.SetTimeLimit(60_000)
+    assert solve_lp(solver) == pywraplp.Solver.OPTIMAL

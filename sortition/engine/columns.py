@@ -31,10 +31,18 @@ from sortition.engine.master import (
     smallest_probability_certificate,
 )
 from sortition.engine.pricing import PanelOracle, PricingResult, SwapSearch
+from sortition.engine.relaxation import RelaxedLevel, nearest_polytope_point
 from sortition.engine.settings import EngineSettings
 from sortition.engine.walks import VertexPanels, WalkTally, face_walk
 from sortition.errors import N_, Message
-from sortition.progress import Progress, ProgressEvent, WalkStep
+from sortition.progress import (
+    CoverStep,
+    NearestPoint,
+    Progress,
+    ProgressEvent,
+    RelaxationLevel,
+    WalkStep,
+)
 from sortition.units import Certificate, Distribution, UnitInstance
 
 # A panel enters the master when its reduced cost exceeds this (relative to the duals' size).
@@ -72,20 +80,33 @@ class Covering:
 LAZY_COVER_ABOVE = 2000
 
 
-def cover(inst: UnitInstance, clock: Clock, cheap: bool = True, lazy: bool = False) -> Covering:
+# Told the covering panels so far and the units on none of them not yet proved on no panel.
+OnCoverPanel = Callable[[int, int], None]
+
+
+def cover(
+    inst: UnitInstance,
+    clock: Clock,
+    cheap: bool = True,
+    lazy: bool = False,
+    on_panel: OnCoverPanel | None = None,
+) -> Covering:
     """Feasibility check and covering panels; finds the never-selectable units.
 
     With ``cheap`` each covering panel is first sought at a vertex of the quota polytope's LP
     that maximises the uncovered units (``walks.VertexPanels``), and CP-SAT is asked only when
     that gives none. With ``lazy``, on a pool of more than ``LAZY_COVER_ABOVE`` units and no
-    diversity bound, only the feasibility check runs (``Covering.complete`` False). Raises
-    NoFeasiblePanel when no panel meets the quotas.
+    diversity bound, only the feasibility check runs (``Covering.complete`` False). ``on_panel``
+    hears of the feasibility check's panel and of each covering panel. Raises NoFeasiblePanel
+    when no panel meets the quotas.
     """
     t0 = time.perf_counter()
     oracle = PanelOracle(inst, seed=_SEED, deadline=clock.deadline)
     first = oracle.maximize(np.zeros(inst.n_units))
     if first is None:
         raise NoFeasiblePanel(Message(N_("no feasible panel satisfies the quotas")))
+    if on_panel is not None:
+        on_panel(1, int((first.panel == 0).sum()))
     if lazy and inst.n_units > LAZY_COVER_ABOVE and inst.diversity is None:
         selectable = np.ones(inst.n_units, dtype=bool)
         seconds = time.perf_counter() - t0
@@ -103,7 +124,10 @@ def cover(inst: UnitInstance, clock: Clock, cheap: bool = True, lazy: bool = Fal
                 clock=clock,
             )
         )
-    return _cover_rest(inst, clock, oracle, panels, cheap, t0)
+    before = time.perf_counter() - t0
+    covering = _cover_rest(inst, clock, oracle, panels, cheap, len(panels), on_panel)
+    covering.seconds += before
+    return covering
 
 
 def _cover_rest(
@@ -112,9 +136,14 @@ def _cover_rest(
     oracle: PanelOracle,
     panels: list[np.ndarray],
     cheap: bool,
-    t0: float,
+    counted: int,
+    on_panel: OnCoverPanel | None = None,
 ) -> Covering:
-    """Covering panels beside ``panels`` until every unit is on one or proved on none."""
+    """Covering panels beside ``panels`` until every unit is on one or proved on none; the
+    Covering's seconds are this search's. ``on_panel`` hears of each panel found, counted from
+    ``counted`` (the covering panels among ``panels``), and of the end."""
+    t0 = time.perf_counter()
+    given = len(panels)
     covered = np.zeros(inst.n_units, dtype=bool)
     for seen in panels:
         covered |= seen > 0
@@ -148,6 +177,10 @@ def _cover_rest(
             panel = res.panel
         panels.append(panel)
         covered |= panel > 0
+        if on_panel is not None:
+            on_panel(counted + len(panels) - given, int((selectable & ~covered).sum()))
+    if on_panel is not None:
+        on_panel(counted + len(panels) - given, 0)
     return Covering(
         oracle=oracle, panels=panels, selectable=selectable, seconds=time.perf_counter() - t0
     )
@@ -279,7 +312,9 @@ class ColumnGeneration:
         """Start the clock and cover (NoFeasiblePanel when no panel meets the quotas); with
         ``lazy``, a large pool's covering waits for ``complete_covering``."""
         clock = Clock(time_limit)
-        covering = cover(inst, clock, settings.cheap_steps, lazy)
+        covering = cover(
+            inst, clock, settings.cheap_steps, lazy, _cover_events(algorithm, progress)
+        )
         pricer = Pricer(inst, covering.oracle, settings)
         return ColumnGeneration(inst, settings, algorithm, progress, clock, covering, pricer)
 
@@ -290,19 +325,19 @@ class ColumnGeneration:
         covering = self.covering
         if covering.complete:
             return False
-        started = time.perf_counter() - covering.seconds
         done = _cover_rest(
             self.inst,
             self.clock,
             covering.oracle,
             covering.panels + seen,
             self.settings.cheap_steps,
-            started,
+            len(covering.panels),
+            _cover_events(self.algorithm, self.progress),
         )
         # the covering panels are those found here beyond ``seen``, after the first
         covering.panels = covering.panels + done.panels[len(covering.panels) + len(seen) :]
         covering.selectable = done.selectable
-        covering.seconds = done.seconds
+        covering.seconds += done.seconds
         covering.complete = True
         return not bool(covering.selectable.all())
 
@@ -314,6 +349,19 @@ class ColumnGeneration:
     def emit(self, event: ProgressEvent) -> None:
         if self.progress is not None:
             self.progress(event)
+
+    def relaxed_level_solved(self, number: int, level: RelaxedLevel, fixed: int) -> None:
+        """Report a level of the relaxation (``relaxation.OnLevel``)."""
+        units = len(self.active)
+        self.emit(RelaxationLevel(self.algorithm, number, level.bound, fixed, units))
+
+    def nearest_point(self, counts: np.ndarray) -> np.ndarray | None:
+        """``relaxation.nearest_polytope_point`` within the run's time, reported as it starts
+        and ends."""
+        self.emit(NearestPoint(self.algorithm, done=False))
+        point = nearest_polytope_point(self.inst, counts, self.clock.deadline)
+        self.emit(NearestPoint(self.algorithm, done=True))
+        return point
 
     def effort_stats(self, master: MasterLP) -> dict[str, float | int | str]:
         """Where the time went: the statistics every column generation reports."""
@@ -356,6 +404,18 @@ class ColumnGeneration:
     ) -> Callable[[np.ndarray], Certificate]:
         """The certificate of MAXIMIN and LEXIMIN: ``bound`` on the smallest probability."""
         return smallest_probability_certificate(self.covering.selectable, bound, levels)
+
+
+def _cover_events(algorithm: str, progress: Progress | None) -> OnCoverPanel | None:
+    """The covering's panels as ``CoverStep`` events."""
+    if progress is None:
+        return None
+    report = progress
+
+    def on_panel(panels: int, uncovered: int) -> None:
+        report(CoverStep(algorithm, panels, uncovered))
+
+    return on_panel
 
 
 class Walks:

@@ -147,7 +147,10 @@ class _Levels:
         GLOP does not solve it)."""
         if not self.run.settings.relax:
             return None
-        relaxed = relaxed_level(self.run.inst, self.run.active, self.fixed_value, FIX_SLACK)
+        run = self.run
+        relaxed = relaxed_level(
+            run.inst, run.active, self.fixed_value, FIX_SLACK, run.clock.deadline
+        )
         if relaxed is None:
             logger.debug("level %d: relaxation not solved", self.levels)
         else:

@@ -20,7 +20,7 @@ from sortition.engine.columns import ColumnGeneration, Walks
 from sortition.engine.levels import LevelStart, solve_levels
 from sortition.engine.master import FIX_SLACK
 from sortition.engine.realise import Realised, realise_target
-from sortition.engine.relaxation import RelaxedLeximin, nearest_polytope_point, relaxed_leximin
+from sortition.engine.relaxation import RelaxedLeximin, relaxed_leximin
 from sortition.engine.settings import DEFAULT_SETTINGS, EngineSettings
 from sortition.progress import Progress
 from sortition.units import Distribution, UnitInstance
@@ -43,11 +43,17 @@ def leximin(
         inst, settings, "leximin", progress, time_limit, lazy=settings.decompose
     )
     while True:
-        vector = relaxed_leximin(inst, run.active, FIX_SLACK) if settings.decompose else None
+        vector = (
+            relaxed_leximin(
+                inst, run.active, FIX_SLACK, run.clock.deadline, run.relaxed_level_solved
+            )
+            if settings.decompose
+            else None
+        )
         if vector is None:
             run.complete_covering([])
             return solve_levels(run, first_level_only=False)
-        counts = _polytope_point(inst, vector)
+        counts = _polytope_point(run, vector)
         target = counts / inst.capacity
         walks = Walks(run, counts)
         realised = realise_target(run, target, walks)
@@ -70,10 +76,11 @@ def leximin(
     return solve_levels(run, first_level_only=False, start=start)
 
 
-def _polytope_point(inst: UnitInstance, vector: RelaxedLeximin) -> np.ndarray:
+def _polytope_point(run: ColumnGeneration, vector: RelaxedLeximin) -> np.ndarray:
     """The quota polytope's point nearest to the vector, in counts (walks need a point inside
     the polytope, and the vector is outside by the LP tolerances)."""
-    counts = nearest_polytope_point(inst, vector.probability * inst.capacity)
+    inst = run.inst
+    counts = run.nearest_point(vector.probability * inst.capacity)
     if counts is None:
         counts = vector.probability * inst.capacity
     return counts

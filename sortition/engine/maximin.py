@@ -15,7 +15,7 @@ from __future__ import annotations
 from sortition.engine.columns import ColumnGeneration, Walks
 from sortition.engine.levels import solve_levels
 from sortition.engine.master import FIX_SLACK
-from sortition.engine.relaxation import nearest_polytope_point, relaxed_maximin
+from sortition.engine.relaxation import relaxed_maximin
 from sortition.engine.settings import DEFAULT_SETTINGS, EngineSettings
 from sortition.progress import Progress
 from sortition.units import Distribution, UnitInstance
@@ -37,11 +37,15 @@ def maximin(
     lazy = settings.decompose and settings.relax
     run = ColumnGeneration.start(inst, settings, "maximin", progress, time_limit, lazy=lazy)
     while True:
-        point = relaxed_maximin(inst, run.active, FIX_SLACK) if settings.decompose else None
+        deadline = run.clock.deadline
+        point = (
+            relaxed_maximin(inst, run.active, FIX_SLACK, deadline) if settings.decompose else None
+        )
         if point is None or not settings.relax:
             run.complete_covering([])
             return solve_levels(run, first_level_only=True)
-        counts = nearest_polytope_point(inst, point.counts)
+        run.relaxed_level_solved(1, point.level, len(point.level.tight))
+        counts = run.nearest_point(point.counts)
         walks = Walks(run, point.counts if counts is None else counts)
         distribution = solve_levels(run, first_level_only=True, walks=walks)
         # The relaxation assumed every unit selectable until the covering is complete: if some

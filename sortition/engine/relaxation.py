@@ -10,13 +10,17 @@ and pricing near those duals finds the panels an optimal distribution needs.
 
 from __future__ import annotations
 
+import math
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from ortools.linear_solver import pywraplp
+from ortools.linear_solver import linear_solver_pb2, pywraplp
 
 from sortition.cancel import solve_lp
 from sortition.engine.diversity_rows import add_lp_limit
+from sortition.engine.errors import TimeLimitReached
 from sortition.units import UnitInstance
 
 
@@ -61,6 +65,17 @@ class PolytopeLP:
     household_rows: list[pywraplp.Constraint]
 
 
+def polytope_rows(inst: UnitInstance) -> Iterator[tuple[np.ndarray, float, float]]:
+    """The quota polytope's rows beside the units' own bounds 0 <= x_u <= capacity_u, each as
+    (its units, lo, hi), meaning lo <= sum of x over its units <= hi: the size (k), each value's
+    quota and each household (at most one); not a diversity bound's rows."""
+    yield np.arange(inst.n_units), float(inst.k), float(inst.k)
+    for v in range(inst.n_values):
+        yield np.flatnonzero(inst.incidence[v]), float(inst.value_min[v]), float(inst.value_max[v])
+    for household in inst.households:
+        yield np.asarray(household, dtype=np.int64), -math.inf, 1.0
+
+
 def polytope_lp(inst: UnitInstance, params: str = "") -> PolytopeLP:
     """The one GLOP model of the quota polytope, which the relaxations and the face walks use:
     0 <= x_u <= capacity_u, sum x = k, each value's quota, at most one per household, and with
@@ -100,9 +115,40 @@ def polytope_model(
     return lp.solver, lp.x
 
 
-_Solved = tuple[
-    pywraplp.Solver, pywraplp.Variable, dict[int, pywraplp.Constraint], list[pywraplp.Variable]
-]
+@dataclass(frozen=True)
+class _Solution:
+    """A level's LP solved: its value z (the bound), each active unit's dual (>= 0) of its row
+    p_u >= z (unfixed) or p_u >= its value (fixed), and the counts of GLOP's point."""
+
+    bound: float
+    duals: dict[int, float]
+    counts: np.ndarray
+
+
+def _solve_within(solver: pywraplp.Solver, deadline: float | None) -> bool:
+    """Solve within the engine's deadline: whether GLOP reached an optimum; TimeLimitReached
+    when its time limit (the time left) stopped it, or the deadline has passed."""
+    if deadline is not None and time.perf_counter() >= deadline:
+        raise TimeLimitReached
+    status = solve_lp(solver, deadline)
+    if status == pywraplp.Solver.OPTIMAL:
+        return True
+    if deadline is not None and time.perf_counter() >= deadline:
+        raise TimeLimitReached
+    return False
+
+
+def _row_solution(
+    z: pywraplp.Variable, rows: dict[int, pywraplp.Constraint], x: list[pywraplp.Variable]
+) -> _Solution:
+    """The solution of a level's LP with a row per active unit (``_solve_level``,
+    ``_LevelLP``)."""
+    # GLOP reports the dual of a ">=" row of a maximisation as <= 0
+    return _Solution(
+        bound=float(z.solution_value()),
+        duals={u: max(0.0, -float(row.dual_value())) for u, row in rows.items()},
+        counts=np.array([var.solution_value() for var in x], dtype=np.float64),
+    )
 
 
 def _solve_level(
@@ -111,9 +157,10 @@ def _solve_level(
     fixed_value: dict[int, float],
     slack: float,
     params: str,
-) -> _Solved | None:
-    """The level's LP solved by GLOP with ``params``: (the solver, z, the unit rows, the counts
-    x), or None. The solver is returned to keep it alive: its variables and rows die with it."""
+    deadline: float | None,
+) -> _Solution | None:
+    """The level's LP with a row per active unit, solved by GLOP with ``params``; None if GLOP
+    did not solve it to optimality."""
     solver, x = polytope_model(inst, params)
     cap = inst.capacity.astype(np.float64)
     z = solver.NumVar(0.0, 1.0, "")
@@ -130,9 +177,9 @@ def _solve_level(
         row.SetCoefficient(x[u], 1.0 / cap[u])
         rows[u] = row
     solver.Maximize(z)
-    if solve_lp(solver) != pywraplp.Solver.OPTIMAL:
+    if not _solve_within(solver, deadline):
         return None
-    return solver, z, rows, x
+    return _row_solution(z, rows, x)
 
 
 class _LevelLP:
@@ -140,11 +187,14 @@ class _LevelLP:
     p_u >= value (its z coefficient dropped, its bound set), so the model is built once and GLOP
     starts each level from the last one's basis (``_WARM_PARAMS``: presolve would rebuild it)."""
 
-    def __init__(self, inst: UnitInstance, active: np.ndarray, slack: float) -> None:
+    def __init__(
+        self, inst: UnitInstance, active: np.ndarray, slack: float, deadline: float | None
+    ) -> None:
         self.solver, self.x = polytope_model(inst, _WARM_PARAMS)
         solver = self.solver
         cap = inst.capacity.astype(np.float64)
         self.slack = slack
+        self.deadline = deadline
         self.z = solver.NumVar(0.0, 1.0, "")
         self.rows: dict[int, pywraplp.Constraint] = {}
         inf = solver.infinity()
@@ -156,27 +206,188 @@ class _LevelLP:
         self.fixed: set[int] = set()
         solver.Maximize(self.z)
 
-    def solve(self, fixed_value: dict[int, float]) -> _Solved | None:
+    def solve(self, fixed_value: dict[int, float]) -> _Solution | None:
         for u, value in fixed_value.items():
             if u not in self.fixed:
                 self.fixed.add(u)
                 self.rows[u].SetCoefficient(self.z, 0.0)
                 self.rows[u].SetLb(value - self.slack)
-        if solve_lp(self.solver) != pywraplp.Solver.OPTIMAL:
+        if not _solve_within(self.solver, self.deadline):
             return None
-        return self.solver, self.z, self.rows, self.x
+        return _row_solution(self.z, self.rows, self.x)
+
+
+class _ShiftedLevels:
+    """The relaxation's levels without a row per unit, for large pools (``_SHIFTS_ABOVE``).
+
+    Each unfixed active unit's count is x_u = capacity_u · z + s_u with a shift s_u >= 0, so its
+    row p_u >= z is the shift's bound, and each of the polytope's rows takes z with the sum of
+    the capacities of its unfixed units. x_u <= capacity_u becomes s_u + capacity_u · z <=
+    capacity_u, a row added only for the units whose count exceeds their capacity at GLOP's
+    point (then GLOP solves again, from its basis). A fixed unit's variable is its count,
+    bounded below by its capacity times its value (less the slack). The duals of the rows
+    p_u >= z and p_u >= value are the shifts' and counts' reduced costs times the capacity.
+    Fixing a unit moves bounds and z's coefficients only: GLOP starts each level from the last
+    one's basis. With tens of thousands of units, the rows per unit made each level's solve cost
+    minutes (realistic7 n = 1,000,000: about 6 minutes of wall time for the levels)."""
+
+    def __init__(
+        self, inst: UnitInstance, active: np.ndarray, slack: float, deadline: float | None
+    ) -> None:
+        self.inst = inst
+        self.slack = slack
+        self.deadline = deadline
+        self.cap = cap = inst.capacity.astype(np.float64)
+        self.shifted = np.zeros(inst.n_units, dtype=bool)
+        self.shifted[np.asarray(active, dtype=np.int64)] = True
+        self.active = np.flatnonzero(self.shifted)
+        self.solver = solver = pywraplp.Solver.CreateSolver("GLOP")
+        solver.SetSolverSpecificParametersAsString(_SHIFTED_PARAMS)
+        inf = solver.infinity()
+        self.z = solver.NumVar(0.0, 1.0, "")
+        # a shift never exceeds the capacity (z >= 0), nor an unshifted count
+        self.var = [solver.NumVar(0.0, float(c), "") for c in cap]
+        self.rows: list[pywraplp.Constraint] = []
+        self.row_units: list[np.ndarray] = []
+        self.row_z: list[float] = []
+        for units, lo, hi in polytope_rows(inst):
+            row = solver.Constraint(max(lo, -inf), hi)
+            for u in units.tolist():
+                row.SetCoefficient(self.var[u], 1.0)
+            self.rows.append(row)
+            self.row_units.append(units)
+            self.row_z.append(0.0)
+        # each unit's household row (rows come in ``polytope_rows``'s order), -1 for none
+        self.household_row = np.full(inst.n_units, -1, dtype=np.int64)
+        for h, household in enumerate(inst.households):
+            self.household_row[list(household)] = 1 + inst.n_values + h
+        self.low = np.zeros(inst.n_units)  # the counts' lower bounds (of fixed units)
+        self._set_z_coefficients(range(len(self.rows)))
+        self.upper: dict[int, pywraplp.Constraint] = {}
+        self.fixed: set[int] = set()
+        solver.Maximize(self.z)
+
+    def _set_z_coefficients(self, rows: Iterable[int]) -> None:
+        """These rows' z coefficients: the capacities of their shifted (unfixed active)
+        units."""
+        held = np.where(self.shifted, self.cap, 0.0)
+        for i in rows:
+            coefficient = float(held[self.row_units[i]].sum())
+            if coefficient != self.row_z[i]:
+                self.rows[i].SetCoefficient(self.z, coefficient)
+                self.row_z[i] = coefficient
+
+    def _fix(self, fixed_value: dict[int, float]) -> None:
+        new = [u for u in fixed_value if u not in self.fixed]
+        if not new:
+            return
+        for u in new:
+            self.fixed.add(u)
+            self.shifted[u] = False
+            # the count, held a little below its value so that round-off cannot make the
+            # relaxation infeasible
+            self.low[u] = max(0.0, float(self.cap[u]) * (fixed_value[u] - self.slack))
+            self.var[u].SetLb(float(self.low[u]))
+            if u in self.upper:
+                self.upper[u].SetCoefficient(self.z, 0.0)
+        # the rows of the newly fixed units: the size, their values' and their households'
+        units = np.asarray(new, dtype=np.int64)
+        values = np.flatnonzero(self.inst.incidence[:, units].any(axis=1))
+        households = self.household_row[units]
+        rows = {0, *(1 + values).tolist(), *households[households >= 0].tolist()}
+        self._set_z_coefficients(sorted(rows))
+
+    def _solve(self) -> bool:
+        if _solve_within(self.solver, self.deadline):
+            return True
+        solved = False
+        for params in _GLOP_ATTEMPTS:  # GLOP gave up: other settings, as ``_solve_with_retries``
+            self.solver.SetSolverSpecificParametersAsString(f"{params} {_EXACT_PARAMS}")
+            if _solve_within(self.solver, self.deadline):
+                solved = True
+                break
+        self.solver.SetSolverSpecificParametersAsString(_SHIFTED_PARAMS)
+        return solved
+
+    def solve(self, fixed_value: dict[int, float]) -> _Solution | None:
+        self._fix(fixed_value)
+        cap = self.cap
+        while True:
+            if not self._solve():
+                return None
+            # one proto rather than a call per unit: z is the first variable, the units follow
+            response = linear_solver_pb2.MPSolutionResponse()
+            self.solver.FillSolutionResponseProto(response)
+            solution = np.asarray(response.variable_value, dtype=np.float64)
+            z = float(solution[0])
+            values = solution[1 : 1 + len(self.var)]
+            counts = np.where(self.shifted, cap * z + values, values)
+            over = [
+                int(u)
+                for u in np.flatnonzero(self.shifted & (counts > cap * (1.0 + _OVER_TOL)))
+                if int(u) not in self.upper
+            ]
+            if not over:
+                break
+            for u in over:
+                row = self.solver.Constraint(-self.solver.infinity(), float(cap[u]))
+                row.SetCoefficient(self.var[u], 1.0)
+                row.SetCoefficient(self.z, float(cap[u]))
+                self.upper[u] = row
+        reduced = np.asarray(response.reduced_cost, dtype=np.float64)[1 : 1 + len(self.var)]
+        # a reduced cost is d(objective) / d(bound): the row's dual divided by the capacity
+        dual = np.maximum(0.0, -reduced * cap)
+        # a fixed unit held at 0 has the count's own bound, no row p_u >= value
+        dual[~self.shifted & (self.low <= 0.0)] = 0.0
+        if z >= _CERTAIN:
+            # everyone left is on every panel; the shifts' reduced costs come from their rows
+            # x_u <= capacity_u and would split that last level into many (9 more at
+            # realistic7 n = 10,000), so none is tight, as in the rows' model
+            dual[self.shifted] = 0.0
+        duals = dict(zip(self.active.tolist(), dual[self.active].tolist(), strict=True))
+        return _Solution(bound=z, duals=duals, counts=np.clip(counts, 0.0, cap))
+
+
+# A count above its capacity by this share gets its row x_u <= capacity_u (``_ShiftedLevels``).
+_OVER_TOL = 1e-9
 
 
 # GLOP without presolve, so that a level starts from the last one's basis.
 _WARM_PARAMS = "use_preprocessing: false"
+# The shifted model's: without presolve (warm starts) nor scaling, at feasibility 1e-12. z's
+# coefficients in its rows are the pool's sizes; with GLOP's scaling, its warm-started solves
+# twice claimed a feasible level infeasible at realistic7 n = 100,000 (from the 22nd level on,
+# at 1e-10 or 1e-12), and at the default 1e-8 z overshot its level by 5e-10 and the next
+# level, held at it, was infeasible. Without scaling the 27 levels there are the rows' model's
+# to 1.1e-9.
+_SHIFTED_PARAMS = (
+    "use_preprocessing: false use_scaling: false "
+    "primal_feasibility_tolerance: 1e-12 dual_feasibility_tolerance: 1e-12"
+)
+
+
+def _level_model(
+    inst: UnitInstance, active: np.ndarray, slack: float, deadline: float | None
+) -> _LevelLP | _ShiftedLevels:
+    """The levels' one GLOP model: without a row per unit above ``_SHIFTS_ABOVE`` units (and
+    without a diversity bound); with one below, so that small pools keep their duals and
+    panels."""
+    if inst.n_units > _SHIFTS_ABOVE and inst.diversity is None:
+        return _ShiftedLevels(inst, active, slack, deadline)
+    return _LevelLP(inst, active, slack, deadline)
 
 
 def relaxed_level(
-    inst: UnitInstance, active: np.ndarray, fixed_value: dict[int, float], slack: float = 1e-10
+    inst: UnitInstance,
+    active: np.ndarray,
+    fixed_value: dict[int, float],
+    slack: float = 1e-10,
+    deadline: float | None = None,
 ) -> RelaxedLevel | None:
     """Maximise the smallest probability of the unfixed active units over the quota polytope,
-    with fixed units held at their values; None if GLOP does not solve it to optimality."""
-    solved = _solve_with_retries(inst, active, fixed_value, slack)
+    with fixed units held at their values; None if GLOP does not solve it to optimality.
+    TimeLimitReached past ``deadline`` (a ``time.perf_counter()`` instant)."""
+    solved = _solve_with_retries(inst, active, fixed_value, slack, deadline)
     return None if solved is None else _read_level(inst, fixed_value, solved)
 
 
@@ -190,33 +401,38 @@ class RelaxedPoint:
 
 
 def relaxed_maximin(
-    inst: UnitInstance, active: np.ndarray, slack: float = 1e-10
+    inst: UnitInstance, active: np.ndarray, slack: float = 1e-10, deadline: float | None = None
 ) -> RelaxedPoint | None:
     """The first level of ``relaxed_leximin`` with the point GLOP found: one LP."""
-    solved = _solve_with_retries(inst, active, {}, slack)
+    solved = _solve_with_retries(inst, active, {}, slack, deadline)
     if solved is None:
         return None
-    counts = np.array([var.solution_value() for var in solved[3]], dtype=np.float64)
-    return RelaxedPoint(level=_read_level(inst, {}, solved), counts=counts)
+    return RelaxedPoint(level=_read_level(inst, {}, solved), counts=solved.counts)
 
 
 def _solve_with_retries(
-    inst: UnitInstance, active: np.ndarray, fixed_value: dict[int, float], slack: float
-) -> _Solved | None:
+    inst: UnitInstance,
+    active: np.ndarray,
+    fixed_value: dict[int, float],
+    slack: float,
+    deadline: float | None,
+) -> _Solution | None:
+    if inst.n_units > _SHIFTS_ABOVE and inst.diversity is None:
+        return _ShiftedLevels(inst, active, slack, deadline).solve(fixed_value)
     for params in _GLOP_ATTEMPTS:
-        solved = _solve_level(inst, active, fixed_value, slack, params)
+        solved = _solve_level(inst, active, fixed_value, slack, params, deadline)
         if solved is not None:
             return solved
     return None
 
 
-def _read_level(inst: UnitInstance, fixed_value: dict[int, float], solved: _Solved) -> RelaxedLevel:
+def _read_level(
+    inst: UnitInstance, fixed_value: dict[int, float], solved: _Solution
+) -> RelaxedLevel:
     """The level's bound, pricing weights and tight units from GLOP's solution."""
-    _, z, rows, _ = solved
     cap = inst.capacity.astype(np.float64)
-    bound = float(z.solution_value())
-    # GLOP reports the dual of a ">=" row of a maximisation as <= 0
-    duals = {u: max(0.0, -float(row.dual_value())) for u, row in rows.items()}
+    bound = solved.bound
+    duals = solved.duals
     g = np.zeros(inst.n_units)
     for u, d in duals.items():
         g[u] = d / cap[u]
@@ -244,19 +460,30 @@ class RelaxedLeximin:
 _CERTAIN = 1.0 - 1e-9
 
 
+# Told each level of the relaxation as it is solved: its number (from 1), the level, and the
+# units fixed so far (its own included).
+OnLevel = Callable[[int, RelaxedLevel, int], None]
+
+
 def relaxed_leximin(
-    inst: UnitInstance, active: np.ndarray, slack: float = 1e-10
+    inst: UnitInstance,
+    active: np.ndarray,
+    slack: float = 1e-10,
+    deadline: float | None = None,
+    on_level: OnLevel | None = None,
 ) -> RelaxedLeximin | None:
     """LEXIMIN over the quota polytope: ``relaxed_level`` again and again, each time fixing the
     level's tight units at its bound. An upper bound, in the leximin order, on LEXIMIN over
-    panels; None if some level is not solved or marks no unit tight."""
+    panels; None if some level is not solved or marks no unit tight. TimeLimitReached past
+    ``deadline``; ``on_level`` hears of each level."""
     fixed: dict[int, float] = {}
     levels: list[RelaxedLevel] = []
-    warm = _LevelLP(inst, active, slack)
+    warm = _level_model(inst, active, slack, deadline)
     while len(fixed) < len(active):
         solved = warm.solve(fixed)
-        if solved is None:  # a fresh model with other settings, as relaxed_level does
-            solved = _solve_with_retries(inst, active, fixed, slack)
+        if solved is None and isinstance(warm, _LevelLP):
+            # a fresh model with other settings, as relaxed_level does
+            solved = _solve_with_retries(inst, active, fixed, slack, deadline)
         if solved is None:
             return None
         level = _read_level(inst, fixed, solved)
@@ -270,15 +497,20 @@ def relaxed_leximin(
                 fixed.setdefault(u, min(level.bound, 1.0))
         else:
             return None
+        if on_level is not None:
+            on_level(len(levels), level, len(fixed))
     probability = np.zeros(inst.n_units)
     for u, value in fixed.items():
         probability[u] = value
     return RelaxedLeximin(probability=probability, levels=tuple(levels))
 
 
-def nearest_polytope_point(inst: UnitInstance, counts: np.ndarray) -> np.ndarray | None:
+def nearest_polytope_point(
+    inst: UnitInstance, counts: np.ndarray, deadline: float | None = None
+) -> np.ndarray | None:
     """The point of the quota polytope nearest to ``counts`` (in the 1-norm of the probability
-    shifts, each count's shift divided by its unit's size), or None.
+    shifts, each count's shift divided by its unit's size), or None; TimeLimitReached past
+    ``deadline`` (a ``time.perf_counter()`` instant).
 
     The relaxation's LEXIMIN vector leaves the polytope by the LP tolerances (up to 4e-7 on a
     quota row of gss_k150), and a face walk divides that error by the weight it has left.
@@ -290,7 +522,7 @@ def nearest_polytope_point(inst: UnitInstance, counts: np.ndarray) -> np.ndarray
     unit.
     """
     if inst.n_units > _SHIFTS_ABOVE and inst.diversity is None:
-        return _nearest_by_shifts(inst, counts)
+        return _nearest_by_shifts(inst, counts, deadline)
     solver, x = polytope_model(inst, _EXACT_PARAMS)
     cap = inst.capacity.astype(np.float64)
     gaps = []
@@ -301,7 +533,7 @@ def nearest_polytope_point(inst: UnitInstance, counts: np.ndarray) -> np.ndarray
         gaps.append(gap)
     # in probabilities, not counts: a unit of many people absorbs a shift at little cost to each
     solver.Minimize(solver.Sum([gap * (1.0 / c) for gap, c in zip(gaps, cap, strict=True)]))
-    if solve_lp(solver) != pywraplp.Solver.OPTIMAL:
+    if not _solve_within(solver, deadline):
         return None
     return np.clip(np.array([var.solution_value() for var in x]), 0.0, cap)
 
@@ -314,7 +546,9 @@ def nearest_polytope_point(inst: UnitInstance, counts: np.ndarray) -> np.ndarray
 _SHIFTS_ABOVE = 2000
 
 
-def _nearest_by_shifts(inst: UnitInstance, counts: np.ndarray) -> np.ndarray | None:
+def _nearest_by_shifts(
+    inst: UnitInstance, counts: np.ndarray, deadline: float | None = None
+) -> np.ndarray | None:
     """``nearest_polytope_point`` as an LP over each unit's shift down d_u in [0, t_u] and up
     e_u in [0, capacity_u - t_u] from t (``counts`` within the capacities): x = t - d + e stays
     within [0, capacity] by the variables' own bounds, and minimising the sum of (d_u + e_u) /
@@ -335,20 +569,13 @@ def _nearest_by_shifts(inst: UnitInstance, counts: np.ndarray) -> np.ndarray | N
         objective.SetCoefficient(e, weight)
     objective.SetMinimization()
 
-    def row(units: np.ndarray, lo: float, hi: float) -> None:
+    for units, lo, hi in polytope_rows(inst):
         part = float(t[units].sum())
-        constraint = solver.Constraint(lo - part, hi - part)
+        constraint = solver.Constraint(max(lo, -inf) - part, hi - part)
         for u in units.tolist():
             constraint.SetCoefficient(up[u], 1.0)
             constraint.SetCoefficient(down[u], -1.0)
-
-    row(np.arange(inst.n_units), float(inst.k), float(inst.k))
-    for v in range(inst.n_values):
-        holders = np.flatnonzero(inst.incidence[v])
-        row(holders, float(inst.value_min[v]), float(inst.value_max[v]))
-    for household in inst.households:
-        row(np.asarray(household, dtype=np.int64), -inf, 1.0)
-    if solve_lp(solver) != pywraplp.Solver.OPTIMAL:
+    if not _solve_within(solver, deadline):
         return None
     shift_down = np.array([d.solution_value() for d in down])
     shift_up = np.array([e.solution_value() for e in up])

@@ -11,11 +11,14 @@ from collections.abc import Callable
 from typing import Any
 
 from sortition.progress import (
+    CoverStep,
     DrawsDone,
     LevelState,
     NashGap,
     NashRound,
+    NearestPoint,
     ProgressEvent,
+    RelaxationLevel,
     TargetRound,
     WalkStep,
 )
@@ -55,6 +58,26 @@ def describe_event(event: ProgressEvent | None, gettext: Callable[..., Any]) -> 
     _ = gettext
     if event is None:
         return str(_("Preparing…"))
+    if isinstance(event, CoverStep):
+        return str(
+            _(
+                "Covering: %(panels)s panels, %(uncovered)s types of volunteer on none yet",
+                panels=event.panels,
+                uncovered=event.uncovered,
+            )
+        )
+    if isinstance(event, RelaxationLevel):
+        return str(
+            _(
+                "Relaxation, level %(level)s: smallest chance at most %(bound)s",
+                level=event.level,
+                bound=f"{event.bound:.4f}",
+            )
+        )
+    if isinstance(event, NearestPoint):
+        if event.done:
+            return str(_("Nearest point of the quotas' polytope found"))
+        return str(_("Seeking the nearest point of the quotas' polytope…"))
     if isinstance(event, WalkStep):
         return str(
             _("Walk %(walk)s: %(panels)s panels so far", walk=event.walk, panels=event.panels)

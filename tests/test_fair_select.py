@@ -209,6 +209,8 @@ def test_time_limit_stops_cleanly_with_exit_4(tmp_path: Path) -> None:
     )
     assert result.exit_code == 4, result.stderr
     assert "time limit" in result.stderr
+    # the limit the user gave, not what the feasibility check left of it
+    assert "LEXIMIN did not finish within --time-limit 0.5 s" in result.stderr
     assert not out.exists()
 
 

@@ -86,13 +86,16 @@ def fair_distribution(
     progress: Progress | None = None,
     time_limit: float | None = None,
     diversity_within: float | None = None,
+    stated_time_limit: float | None = None,
 ) -> PoolDistribution:
     """Run a fair algorithm (``registry.FAIR_ALGORITHMS``) on the pool's units; with
     ``diversity_within`` = FRACTION, only over the panels whose diversity score is at most
     (1 + FRACTION) × the most diverse panel's (``within_diversity``).
 
     Raises InfeasibleError (exit 3) when no panel meets the quotas and TimeLimitError (exit 4)
-    past ``time_limit`` seconds; any other exception is a bug.
+    past ``time_limit`` seconds; any other exception is a bug. The time-out's message names
+    ``stated_time_limit`` when given: the limit the user set, of which a caller that spent
+    some of it first (the feasibility check) passes only what is left as ``time_limit``.
     """
     units, unit_of_person = unit_instance(instance, by_type)
     solve = objective(algorithm)
@@ -110,7 +113,7 @@ def fair_distribution(
                 problem(
                     N_("{algorithm} did not finish within --time-limit {seconds} s"),
                     algorithm=algorithm.upper(),
-                    seconds=f"{time_limit:g}",
+                    seconds=f"{time_limit if stated_time_limit is None else stated_time_limit:g}",
                 )
             ]
         ) from None

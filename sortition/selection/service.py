@@ -224,6 +224,7 @@ def prepare_commitment(
     instance = loaded.instance
     started = time.monotonic()
     require_feasible(instance, DEFAULT_TIME_LIMIT if time_limit is None else time_limit)
+    stated_time_limit = time_limit
     if time_limit is not None:  # the limit covers the whole run, the feasibility check included
         time_limit = max(time_limit - (time.monotonic() - started), 1e-3)
     if algorithm == "legacy":
@@ -239,6 +240,7 @@ def prepare_commitment(
         progress=progress,
         time_limit=time_limit,
         diversity_within=diversity_within,
+        stated_time_limit=stated_time_limit,
     )
     return commit_distribution(loaded, algorithm, fair, panels, gamma, min_type_size)
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sortition.engine.diversity_cover import neighbourhood_cover
+from sortition.engine.diversity_pricing import BoundedNeighbours
 from sortition.engine.errors import NoFeasiblePanel
 from sortition.engine.master import (
     Clock,
@@ -181,8 +182,12 @@ class Pricer:
 
     def __init__(self, inst: UnitInstance, oracle: PanelOracle, settings: EngineSettings) -> None:
         self.oracle = oracle
-        self.exact_every_round = settings.exact_every_round
-        self.swaps = SwapSearch(inst)
+        self.exact_every_round = settings.exact_every_round and inst.diversity is None
+        # under a diversity bound, swaps and small searches that keep it (diversity_pricing);
+        # CP-SAT over the whole pool only when they find nothing, not every round beside them
+        self.swaps: SwapSearch | BoundedNeighbours = (
+            SwapSearch(inst) if inst.diversity is None else BoundedNeighbours(inst, oracle)
+        )
         self.heuristic_calls = 0
         self.heuristic_columns = 0
         self.heuristic_seconds = 0.0

@@ -84,9 +84,16 @@ def cover(inst: UnitInstance, clock: Clock, cheap: bool = True, lazy: bool = Fal
     """
     t0 = time.perf_counter()
     oracle = PanelOracle(inst, seed=_SEED, deadline=clock.deadline)
-    first = oracle.maximize(np.zeros(inst.n_units))
-    if first is None:
-        raise NoFeasiblePanel(Message(N_("no feasible panel satisfies the quotas")))
+    limit = inst.diversity
+    if limit is not None and limit.panel is not None and inst.is_feasible_panel(limit.panel):
+        # under a diversity bound the most diverse panel proves feasibility: no search for one
+        assert limit.allows(limit.panel)
+        first = PricingResult(0.0, limit.panel.astype(np.int64), 0.0)
+    else:
+        found = oracle.maximize(np.zeros(inst.n_units))
+        if found is None:
+            raise NoFeasiblePanel(Message(N_("no feasible panel satisfies the quotas")))
+        first = found
     if lazy and inst.n_units > LAZY_COVER_ABOVE and inst.diversity is None:
         selectable = np.ones(inst.n_units, dtype=bool)
         seconds = time.perf_counter() - t0
@@ -98,13 +105,22 @@ def cover(inst: UnitInstance, clock: Clock, cheap: bool = True, lazy: bool = Fal
         panels.extend(
             neighbourhood_cover(
                 inst,
-                [inst.diversity.panel, first.panel],
+                _distinct([inst.diversity.panel, first.panel]),
                 ~(first.panel > 0),
                 seed=_SEED,
                 clock=clock,
             )
         )
     return _cover_rest(inst, clock, oracle, panels, cheap, t0)
+
+
+def _distinct(panels: list[np.ndarray]) -> list[np.ndarray]:
+    """``panels`` without repeats, in order."""
+    out: list[np.ndarray] = []
+    for panel in panels:
+        if not any(np.array_equal(panel, seen) for seen in out):
+            out.append(panel)
+    return out
 
 
 def _cover_rest(

@@ -98,3 +98,35 @@ def test_swap_chains_and_small_searches_keep_every_rule(
         assert chains > 0 and doubles > 0
     else:
         assert searched > 0
+
+
+def test_covering_under_the_bound_starts_from_the_most_diverse_panel(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under a diversity bound the most diverse panel proves that a panel exists: the covering
+    asks CP-SAT for no feasibility panel (no search with every weight 0) and starts from it."""
+    asked: list[np.ndarray] = []
+    maximize = columns.PanelOracle.maximize
+
+    def recorded(self, weights, **kwargs):  # type: ignore[no-untyped-def]
+        asked.append(np.asarray(weights))
+        return maximize(self, weights, **kwargs)
+
+    monkeypatch.setattr(columns.PanelOracle, "maximize", recorded)
+    checked = 0
+    for _, (people, limit, on_some) in feasible_cases(
+        range(20), lambda seed: _case(seed, Fraction(1, 10)), floor=10
+    ):
+        values, vmin, vmax, fov, households, k = people
+        inst, unit_of_person = from_people(values, vmin, vmax, fov, households, k, True)
+        best = most_diverse(inst)
+        bounded = replace(inst, diversity=diversity_limit(inst, limit, best.counts))
+        asked.clear()
+        covering = columns.cover(bounded, Clock(None))
+        assert not any(not w.any() for w in asked)
+        assert np.array_equal(covering.panels[0], best.counts)
+        expected = np.zeros(inst.n_units, dtype=bool)
+        expected[unit_of_person[on_some]] = True
+        assert (covering.selectable == expected).all()
+        checked += 1
+    assert checked >= 10

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sortition.engine.diversity_cover import neighbourhood_cover
+from sortition.engine.diversity_pricing import BoundedNeighbours
 from sortition.engine.errors import NoFeasiblePanel
 from sortition.engine.master import (
     Clock,
@@ -102,9 +103,16 @@ def cover(
     """
     t0 = time.perf_counter()
     oracle = PanelOracle(inst, seed=_SEED, deadline=clock.deadline)
-    first = oracle.maximize(np.zeros(inst.n_units))
-    if first is None:
-        raise NoFeasiblePanel(Message(N_("no feasible panel satisfies the quotas")))
+    limit = inst.diversity
+    if limit is not None and limit.panel is not None and inst.is_feasible_panel(limit.panel):
+        # under a diversity bound the most diverse panel proves feasibility: no search for one
+        assert limit.allows(limit.panel)
+        first = PricingResult(0.0, limit.panel.astype(np.int64), 0.0)
+    else:
+        found = oracle.maximize(np.zeros(inst.n_units))
+        if found is None:
+            raise NoFeasiblePanel(Message(N_("no feasible panel satisfies the quotas")))
+        first = found
     if on_panel is not None:
         on_panel(1, int((first.panel == 0).sum()))
     if lazy and inst.n_units > LAZY_COVER_ABOVE and inst.diversity is None:
@@ -118,7 +126,7 @@ def cover(
         panels.extend(
             neighbourhood_cover(
                 inst,
-                [inst.diversity.panel, first.panel],
+                _distinct([inst.diversity.panel, first.panel]),
                 ~(first.panel > 0),
                 seed=_SEED,
                 clock=clock,
@@ -128,6 +136,15 @@ def cover(
     covering = _cover_rest(inst, clock, oracle, panels, cheap, len(panels), on_panel)
     covering.seconds += before
     return covering
+
+
+def _distinct(panels: list[np.ndarray]) -> list[np.ndarray]:
+    """``panels`` without repeats, in order."""
+    out: list[np.ndarray] = []
+    for panel in panels:
+        if not any(np.array_equal(panel, seen) for seen in out):
+            out.append(panel)
+    return out
 
 
 def _cover_rest(
@@ -214,8 +231,12 @@ class Pricer:
 
     def __init__(self, inst: UnitInstance, oracle: PanelOracle, settings: EngineSettings) -> None:
         self.oracle = oracle
-        self.exact_every_round = settings.exact_every_round
-        self.swaps = SwapSearch(inst)
+        self.exact_every_round = settings.exact_every_round and inst.diversity is None
+        # under a diversity bound, swaps and small searches that keep it (diversity_pricing);
+        # CP-SAT over the whole pool only when they find nothing, not every round beside them
+        self.swaps: SwapSearch | BoundedNeighbours = (
+            SwapSearch(inst) if inst.diversity is None else BoundedNeighbours(inst, oracle)
+        )
         self.heuristic_calls = 0
         self.heuristic_columns = 0
         self.heuristic_seconds = 0.0

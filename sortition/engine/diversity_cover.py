@@ -182,17 +182,38 @@ class SwapChains:
         """The swap (unit in, unit out) that brings a ``todo`` unit onto ``panel`` within the
         quotas, the households and the bound at the least score (ties: the lowest indices),
         never taking the last member of a ``kept`` unit out; None if there is none."""
-        inst, limit = self.inst, self.limit
+        inst = self.inst
         incoming = np.flatnonzero(todo & (panel < inst.capacity))
         outgoing = np.flatnonzero((panel > 0) & (~kept | (panel > 1)))
-        if not len(incoming) or not len(outgoing):
+        unit_in, unit_out, change = self.moves(panel, incoming, outgoing)
+        if not len(change):
             return None
+        at = int(np.argmin(change))  # (the first least: the lowest indices, row-major)
+        return int(unit_in[at]), int(unit_out[at])
+
+    def moves(
+        self,
+        panel: np.ndarray,
+        incoming: np.ndarray,
+        outgoing: np.ndarray,
+        wanted: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every swap (one member of an ``incoming`` unit in, one of an ``outgoing`` unit out)
+        that keeps ``panel`` within the quotas, the households and the bound, and that
+        ``wanted`` (bool, incoming × outgoing) asks for: the units in, the units out and the
+        score's change (scaled), in row-major order of (incoming, outgoing)."""
+        inst, limit = self.inst, self.limit
+        empty = np.zeros(0, dtype=np.int64)
+        if not len(incoming) or not len(outgoing):
+            return empty, empty, empty
         per_value = inst.incidence.astype(np.int64) @ panel
         up = per_value + 1 <= inst.value_max  # (V,) a value that can take one more
         down = per_value - 1 >= inst.value_min
         vin = self.values[:, incoming][:, :, None]  # (F, I_n, 1)
         vout = self.values[:, outgoing][:, None, :]
         ok = ((vin == vout) | (up[vin] & down[vout])).all(axis=0)
+        if wanted is not None:
+            ok &= wanted
         occupied = np.zeros(len(inst.households) + 1, dtype=np.int64)
         np.add.at(occupied, self.household, panel)  # (the last slot: no household)
         hin = self.household[incoming]
@@ -200,27 +221,26 @@ class SwapChains:
             hin[:, None] == self.household[outgoing][None, :]
         )
         if not ok.any():
-            return None
+            return empty, empty, empty
         cells = limit.members.astype(np.int64) @ panel
         now = limit.deviations(cells)
         gain_in = limit.deviations(cells + 1) - now  # (R,)
         gain_out = limit.deviations(cells - 1) - now
         total = int(now.sum())
-        # the score's change of each swap the quotas allow (row-major: ties go to the lowest
-        # indices), in chunks so that large pools take little memory
+        # the score's change of each swap the quotas allow (row-major), in chunks so that large
+        # pools take little memory
         pair_in, pair_out = np.nonzero(ok)
-        best: tuple[int, int] | None = None
-        least = np.iinfo(np.int64).max
+        kept_in, kept_out, kept_change = [], [], []
         for start in range(0, len(pair_in), _CHUNK):
-            rin = self.row_of[:, incoming[pair_in[start : start + _CHUNK]]]
-            rout = self.row_of[:, outgoing[pair_out[start : start + _CHUNK]]]
+            pin = incoming[pair_in[start : start + _CHUNK]]
+            pout = outgoing[pair_out[start : start + _CHUNK]]
+            rin, rout = self.row_of[:, pin], self.row_of[:, pout]
             change = np.where(rin == rout, 0, gain_in[rin] + gain_out[rout]).sum(axis=0)
-            change = np.where(total + change <= limit.limit, change, np.iinfo(np.int64).max)
-            at = int(np.argmin(change))
-            if change[at] < least:
-                least = int(change[at])
-                best = int(incoming[pair_in[start + at]]), int(outgoing[pair_out[start + at]])
-        return best
+            within = total + change <= limit.limit
+            kept_in.append(pin[within])
+            kept_out.append(pout[within])
+            kept_change.append(change[within])
+        return np.concatenate(kept_in), np.concatenate(kept_out), np.concatenate(kept_change)
 
     def double_swap(self, panel: np.ndarray, unit: int) -> np.ndarray | None:
         """The panel at the least score within the quotas, households and bound that brings

@@ -141,6 +141,10 @@ def within_diversity(
     best = most_diverse(units, time_limit=time_limit)
     bound = best.exact_score * (1 + Fraction(repr(float(within))))
     constrained = replace(units, diversity=diversity_limit(units, bound, best.counts))
+    # no face walks under the bound: a face's LP vertex rounded almost never meets it, and
+    # CP-SAT on the whole face took 0.8 s a face on data/example and minutes on gss_k150
+    # (docs/diversity.md, "Measured"); pricing by neighbourhoods finds the panels
+    settings = replace(settings, walks=0)
     left = None if time_limit is None else time_limit - (time.perf_counter() - started)
     if left is not None and left <= 0:
         raise TimeLimitReached

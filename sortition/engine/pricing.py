@@ -46,17 +46,20 @@ class PricingResult:
 class _Collector(cp_model.CpSolverSolutionCallback):
     """Keeps every solution whose exact value beats a threshold."""
 
-    def __init__(self, weights: np.ndarray, threshold: float) -> None:
+    def __init__(self, weights: np.ndarray, threshold: float, stop_after: int = 0) -> None:
         super().__init__()
         self.units = len(weights)
         self.weights = weights
         self.threshold = threshold
+        self.stop_after = stop_after
         self.found: list[np.ndarray] = []
 
     def on_solution_callback(self) -> None:
         sol = np.asarray(self.response_proto.solution, dtype=np.int64)[: self.units]
         if float(self.weights @ sol) > self.threshold:
             self.found.append(sol)
+            if 0 < self.stop_after <= len(self.found):
+                self.stop_search()
 
 
 @dataclass
@@ -180,6 +183,8 @@ class PanelOracle:
         gap: float = 0.0,
         budget: float | None = None,
         relative_gap: float = 0.0,
+        hint: np.ndarray | None = None,
+        stop_after: int = 0,
     ) -> PricingResult | None:
         """Maximise ``weights @ c`` over feasible panels.
 
@@ -191,7 +196,9 @@ class PanelOracle:
         CP-SAT's deterministic time (wall-clock limits would break reproducibility): the best
         panel found is returned, or None if none was found in time. ``relative_gap`` stops the
         search once the best panel is within that share of the bound. Without a budget, None means
-        that no feasible panel exists.
+        that no feasible panel exists. ``hint`` (counts) is where the search starts, in place of
+        the model's own hint for this call; with ``stop_after`` > 0 it stops once it has met that
+        many panels beating ``threshold`` (their best is returned, ``bound`` still valid).
         """
         w = np.asarray(weights, dtype=np.float64)
         scale = self._set_objective(w)
@@ -202,8 +209,21 @@ class PanelOracle:
             solver.parameters.max_deterministic_time = budget
         if relative_gap > 0.0:
             solver.parameters.relative_gap_limit = relative_gap
-        cb = _Collector(w, threshold)
-        status = self._run(solver, cb)
+        cb = _Collector(w, threshold, stop_after)
+        kept = None
+        if hint is not None:
+            own = self.model.proto.solution_hint
+            kept = (list(own.vars), list(own.values))
+            self.model.clear_hints()
+            for var, count in zip(self.vars, np.asarray(hint).tolist(), strict=True):
+                self.model.add_hint(var, int(count))
+        try:
+            status = self._run(solver, cb)
+        finally:
+            if kept is not None:
+                self.model.clear_hints()
+                self.model.proto.solution_hint.vars.extend(kept[0])
+                self.model.proto.solution_hint.values.extend(kept[1])
         if status == cp_model.INFEASIBLE:
             return None
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

@@ -1,0 +1,185 @@
+"""Pricing under a diversity bound by neighbourhoods (sortition.engine.diversity_pricing): the
+swaps it finds are exactly the brute-force swaps that keep every rule and gain enough, every
+column it returns meets the quotas, households and bound and beats the threshold, and LEXIMIN
+within the bound equals brute force with it, without it (the whole-pool search alone), level by
+level and with the walks."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from sortition.engine import diversity_pricing
+from sortition.engine.diversimax import most_diverse
+from sortition.engine.diversity import diversity_limit
+from sortition.engine.diversity_pricing import BoundedNeighbours
+from sortition.engine.objectives import within_diversity
+from sortition.engine.pricing import PanelOracle
+from sortition.engine.registry import objective
+from sortition.engine.settings import DEFAULT_SETTINGS, EngineSettings
+from sortition.units import UnitInstance, from_people
+from tests.brute_force import (
+    People,
+    brute_leximin,
+    brute_within_diversity,
+    feasible_cases,
+    random_people,
+)
+
+
+def _bounded(seed: int, within: Fraction, by_type: bool) -> tuple[UnitInstance, People] | None:
+    """A random small pool under the bound (1 + within) × its best score (None: infeasible)."""
+    rng = np.random.default_rng(700 + seed)
+    people = random_people(rng, int(rng.integers(7, 13)), with_households=seed % 2 == 1)
+    found = brute_within_diversity(people, within)
+    if found is None:
+        return None
+    values, vmin, vmax, fov, households, k = people
+    inst, _ = from_people(values, vmin, vmax, fov, households, k, by_type)
+    best = most_diverse(inst)
+    limit = best.exact_score * (1 + within)
+    return replace(inst, diversity=diversity_limit(inst, limit, best.counts)), people
+
+
+def _within(inst: UnitInstance, panel: np.ndarray) -> bool:
+    assert inst.diversity is not None
+    return inst.is_feasible_panel(panel) and inst.diversity.allows(panel)
+
+
+def test_swaps_are_the_brute_force_swaps_within_the_bound() -> None:
+    """From a panel within the bound, ``swaps`` returns exactly the single swaps (one member of
+    a unit in, one of a unit on the panel out) whose panel meets every rule and the bound and
+    whose gain exceeds the least asked (negative too), the largest gain first."""
+    checked = 0
+    for seed, (inst, _) in feasible_cases(
+        range(40), lambda s: _bounded(s, Fraction(1, 2), s % 3 != 0), floor=20
+    ):
+        assert inst.diversity is not None and inst.diversity.panel is not None
+        rng = np.random.default_rng(seed)
+        g = rng.normal(size=inst.n_units)
+        search = BoundedNeighbours(inst, PanelOracle(inst))
+        panel = inst.diversity.panel
+        for least in (1e-12, -0.5):
+            unit_in, unit_out, gains = search.swaps(panel, g, least)
+            got = set(zip(unit_in.tolist(), unit_out.tolist(), strict=True))
+            expected = set()
+            for a in range(inst.n_units):
+                for b in np.flatnonzero(panel > 0).tolist():
+                    if a == b or g[a] - g[b] <= least:
+                        continue
+                    moved = panel.copy()
+                    moved[a] += 1
+                    moved[b] -= 1
+                    if _within(inst, moved):
+                        expected.add((a, b))
+            assert got == expected
+            assert np.allclose(gains, g[unit_in] - g[unit_out])
+            assert (np.diff(gains) <= 1e-12).all()
+        checked += 1
+    assert checked >= 20
+
+
+def test_improving_columns_meet_every_rule_and_beat_the_threshold() -> None:
+    """``improve`` (swaps from the seeds, then CP-SAT over the whole pool stopped at its first
+    improving panels) returns only panels within the quotas, households and bound that beat the
+    threshold, and finds one whenever one exists (brute force)."""
+    checked = found_some = 0
+    for seed, (inst, people) in feasible_cases(
+        range(40), lambda s: _bounded(s, Fraction(1, 4), False), floor=20
+    ):
+        assert inst.diversity is not None and inst.diversity.panel is not None
+        brute = brute_within_diversity(people, Fraction(1, 4))
+        assert brute is not None
+        within_panels = brute[1].astype(np.int64)
+        rng = np.random.default_rng(seed)
+        g = rng.normal(size=inst.n_units)
+        seed_panel = inst.diversity.panel
+        threshold = float(g @ seed_panel) + 1e-9
+        columns = BoundedNeighbours(inst, PanelOracle(inst)).improve(g, threshold, [seed_panel], 50)
+        for column in columns:
+            assert _within(inst, column) and float(g @ column) > threshold
+        exists = bool((within_panels @ g > threshold).any())
+        assert bool(columns) == exists
+        found_some += int(exists)
+        checked += 1
+    assert checked >= 20 and found_some >= 5
+
+
+def test_oracle_hint_and_first_panels_leave_the_model_as_it_was() -> None:
+    """``PanelOracle.maximize(hint=..., stop_after=...)`` stops at its first panels beating the
+    threshold and restores the model's own hint afterwards."""
+    made = _bounded(3, Fraction(1, 2), False)
+    assert made is not None
+    inst, _ = made
+    assert inst.diversity is not None and inst.diversity.panel is not None
+    oracle = PanelOracle(inst)
+    own = oracle.model.proto.solution_hint
+    before = (list(own.vars), list(own.values))
+    g = np.arange(inst.n_units, dtype=np.float64)
+    threshold = float(g @ inst.diversity.panel) + 1e-9
+    res = oracle.maximize(g, threshold=threshold, hint=inst.diversity.panel, stop_after=1)
+    after = oracle.model.proto.solution_hint
+    assert (list(after.vars), list(after.values)) == before
+    assert res is not None
+    for panel in res.improving:
+        assert _within(inst, panel) and float(g @ panel) > threshold
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        DEFAULT_SETTINGS,
+        EngineSettings(walks=0, decompose=False),
+        EngineSettings(walks=0),
+    ],
+    ids=["default", "levels", "no-walks"],
+)
+@pytest.mark.parametrize("cheap", [True, False])
+def test_leximin_within_the_bound_matches_brute_force(
+    settings: EngineSettings, cheap: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LEXIMIN within the bound equals brute force's LEXIMIN over the panels within it, with the
+    neighbourhood pricing and with it finding nothing (``cheap`` False: every column from
+    CP-SAT over the whole pool, which alone ends each level)."""
+    cheap_columns = []
+    if cheap:
+        improve = diversity_pricing.BoundedNeighbours.improve
+
+        def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+            found = improve(*args, **kwargs)
+            cheap_columns.append(len(found))
+            return found
+
+        monkeypatch.setattr(diversity_pricing.BoundedNeighbours, "improve", counted)
+    else:
+        monkeypatch.setattr(diversity_pricing.BoundedNeighbours, "improve", lambda *a, **k: [])
+    within = Fraction(1, 4)
+
+    def make(seed: int) -> tuple | None:  # type: ignore[type-arg]
+        rng = np.random.default_rng(800 + seed)
+        people = random_people(rng, int(rng.integers(7, 13)), with_households=seed % 2 == 1)
+        found = brute_within_diversity(people, within)
+        if found is None:
+            return None
+        panels, within_panels, _ = found
+        if len(within_panels) == len(panels):
+            return None  # the bound must exclude some panel
+        return people, brute_leximin(within_panels)
+
+    checked = 0
+    for _, (people, expected) in feasible_cases(range(60), make, floor=10):
+        values, vmin, vmax, fov, households, k = people
+        inst, unit_of_person = from_people(values, vmin, vmax, fov, households, k, True)
+        dist, _ = within_diversity(inst, objective("leximin"), float(within), settings, None, None)
+        limit = diversity_limit(inst, most_diverse(inst).exact_score * (1 + within))
+        for panel in dist.panels:
+            assert _within(replace(inst, diversity=limit), panel)
+        got = dist.unit_probability[unit_of_person]
+        assert np.allclose(got, expected, atol=1e-6), (got, expected)
+        checked += 1
+    assert checked >= 10
+    # the neighbourhoods did supply columns
+    assert not cheap or sum(cheap_columns) > 0

@@ -10,11 +10,12 @@ first, around the panels in use (whose reduced cost is zero):
 1. **Swaps** (``SwapChains.moves``): every single swap (one member of a unit in, one of a unit on
    the panel out) that keeps the quotas, the households and the bound, checked exactly in numpy,
    whose gain g_in - g_out is positive; steepest ascent from each panel in use.
-2. **A small CP-SAT search** (``diversity_cover.restricted``): the panel model over the units of
-   the panels in use and the units of the largest duals alone, every other count held at 0,
-   maximising the duals, its panel checked against the whole instance.
+2. **A short CP-SAT search over the whole pool** (``first_improving``), only when the swaps find
+   none: hinted with the best panel in use, stopped at its first ``_FIRST`` panels that beat the
+   threshold (or a budget of ``_BUDGET`` deterministic seconds), and the swaps of the best of
+   them that still beat it.
 
-The pricer (``columns.Pricer``) asks CP-SAT over the whole pool only when both find nothing, and
+The pricer (``columns.Pricer``) runs the search to the optimum only when both find nothing, and
 under the bound it does not ask it every round beside them (the swaps' panels are columns
 enough; a whole-pool search under the bound costs about a second). Which panels the lottery uses
 may differ from a run without these searches; the LEXIMIN vector does not, since every level

@@ -43,7 +43,10 @@ GLOP_PARAMS = "use_preprocessing: false use_scaling: false"
 # between 2.6e-8 and 7.3e-7 with the panels a walk took. At 1e-10 (in every solve, presolved or
 # not) LEXIMIN's gap there is 2.5e-8 instead of 2.7e-7, MAXIMIN's 8.5e-9 instead of 2.6e-8.
 MASTER_TOLERANCES = "primal_feasibility_tolerance: 1e-10"
-_PARAMS = f"{GLOP_PARAMS} {MASTER_TOLERANCES}"
+# Above this many units the master keeps GLOP's default tolerance: at 1e-10 GLOP's solves over a
+# large master grow long (realistic7 n = 10,000, 6,031 units: MAXIMIN's master, 651 walk panels,
+# did not finish within 150 s; at 1e-8 its two solves took 56 s of the whole run's 83 s).
+TIGHT_MASTER_UP_TO = 2000
 
 
 class Clock:
@@ -76,7 +79,9 @@ class MasterLP:
     def __init__(self, inst: UnitInstance) -> None:
         self.inst = inst
         self.solver = pywraplp.Solver.CreateSolver("GLOP")
-        self.solver.SetSolverSpecificParametersAsString(_PARAMS)
+        self.tolerances = MASTER_TOLERANCES if inst.n_units <= TIGHT_MASTER_UP_TO else ""
+        self.params = f"{GLOP_PARAMS} {self.tolerances}"
+        self.solver.SetSolverSpecificParametersAsString(self.params)
         self.inf = self.solver.infinity()
         self.conv = self.solver.Add(self.solver.Sum([]) == 1)
         self.unit_rows: dict[int, list[tuple[pywraplp.Constraint, float]]] = {}
@@ -126,17 +131,17 @@ class MasterLP:
             self.solver.SetTimeLimit(math.ceil(remaining * 1000))
         t0 = time.perf_counter()
         if presolve:
-            self.solver.SetSolverSpecificParametersAsString(MASTER_TOLERANCES)
+            self.solver.SetSolverSpecificParametersAsString(self.tolerances)
         status = solve_lp(self.solver)
         if presolve:
-            self.solver.SetSolverSpecificParametersAsString(_PARAMS)
+            self.solver.SetSolverSpecificParametersAsString(self.params)
         if status != pywraplp.Solver.OPTIMAL and not clock.past():
             # Should GLOP give up from a warm start (ABNORMAL), retry once with its default
             # parameters (presolve and scaling), which solve from scratch.
             self.retries += 1
-            self.solver.SetSolverSpecificParametersAsString(MASTER_TOLERANCES)
+            self.solver.SetSolverSpecificParametersAsString(self.tolerances)
             status = solve_lp(self.solver)
-            self.solver.SetSolverSpecificParametersAsString(_PARAMS)
+            self.solver.SetSolverSpecificParametersAsString(self.params)
         self.lp_seconds += time.perf_counter() - t0
         self.lp_solves += 1
         self.lp_iterations += int(self.solver.iterations())

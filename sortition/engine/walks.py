@@ -452,9 +452,7 @@ class _FaceModel:
         of those counts alone); None if none is found."""
         lo, hi = self._row_bounds(face)
         counts = np.clip(np.rint(x), face.var_lo, face.var_hi)
-        if not self.rows.violated(counts, lo, hi) and (
-            self.diversity is None or self.diversity.allows(counts)
-        ):
+        if self._is_panel(counts, lo, hi):
             self.tally.rounded_panels += 1
             return counts.astype(np.int64)
         fractional = np.flatnonzero(np.abs(x - np.rint(x)) > _FRACTIONAL)
@@ -493,11 +491,7 @@ class _FaceModel:
                 moves=_NUMPY_MOVES,
                 polish=_NUMPY_POLISH,
             )
-            if (
-                panel is not None
-                and not self.rows.violated(panel.astype(np.float64), lo, hi)
-                and (self.diversity is None or self.diversity.allows(panel))
-            ):
+            if panel is not None and self._is_panel(panel, lo, hi):
                 self.tally.numpy_seconds += time.perf_counter() - started
                 self.tally.numpy_panels += 1
                 return panel
@@ -510,6 +504,13 @@ class _FaceModel:
         if panel is not None:
             self.tally.cp_repair_panels += 1
         return panel
+
+    def _is_panel(self, counts: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> bool:
+        """``counts`` meet every row of the panel model within ``lo``/``hi`` (the face's) and
+        the diversity bound, if any."""
+        return not self.rows.violated(counts, lo, hi) and (
+            self.diversity is None or self.diversity.allows(counts)
+        )
 
     def _cp_sat_repair(
         self,

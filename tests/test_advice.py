@@ -166,12 +166,13 @@ from tests.test_web import client, example_files, finish, new_project, start_dra
 
 def page_lists(page: str) -> dict[str, list[str]]:
     """The advice lists of a page: ``advice`` (the change) and ``other-advice``, item by item
-    (tags dropped)."""
+    (tags dropped; an option's isolate is inline)."""
     found = {}
     for name in ("advice", "other-advice"):
         match = re.search(rf'<ul id="{name}">(.*?)</ul>', page, re.S)
         if match:
             items = re.findall(r"<li[^>]*>(.*?)</li>", match.group(1), re.S)
+            items = [re.sub(r"</?bdi[^>]*>", "", item) for item in items]
             found[name] = [" ".join(re.sub(r"<[^>]+>", " ", item).split()) for item in items]
     return found
 
@@ -221,6 +222,22 @@ def test_the_page_says_how_to_search_longer_than_it_can(
     hebrew = upload_infeasible(browser, new_project(browser), tmp_path, "he")
     assert "מה יכול לעזור:" in hebrew
     assert page_lists(hebrew)["other-advice"][0].endswith(command)
+    # The option in the Hebrew sentence is isolated left to right, or it shows as "time-limit--".
+    assert '<bdi dir="ltr">--time-limit</bdi>' in hebrew
+
+
+def test_the_page_isolates_options_in_running_text() -> None:
+    """Every option in a message is put in a left-to-right isolate, the rest escaped; hyphens
+    inside a word or a number are not an option."""
+    from sortition.web.app import isolate_options
+
+    assert isolate_options("עם --time-limit ארוך, <b>") == (
+        'עם <bdi dir="ltr">--time-limit</bdi> ארוך, &lt;b&gt;'
+    )
+    assert isolate_options("a--b 3--4 -x") == "a--b 3--4 -x"
+    assert isolate_options("(--seed or --beacon)") == (
+        '(<bdi dir="ltr">--seed</bdi> or <bdi dir="ltr">--beacon</bdi>)'
+    )
 
 
 def test_a_failed_draw_heads_its_advice_and_says_how_to_search_longer(

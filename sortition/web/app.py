@@ -18,6 +18,7 @@ import csv
 import gettext
 import hashlib
 import math
+import re
 import secrets
 import shlex
 import shutil
@@ -33,6 +34,7 @@ from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 
 import sortition
 from sortition.i18n import LANGUAGES, negotiate, text_direction, translations
@@ -134,6 +136,19 @@ def page_advice(
         else:
             lines.append({"text": problem_text(line), "command": None})
     return {"changes": [problem_text(line) for line in changes], "advice": lines}
+
+
+# A command-line option in running text: two hyphens, then a word (``--time-limit``).
+_OPTION = re.compile(r"(?<![\w-])(--[A-Za-z][\w-]*)")
+
+
+def isolate_options(text: object) -> Markup:
+    """``text`` escaped, with every command-line option in it (``--time-limit``) in a
+    left-to-right isolate. In a right-to-left sentence the option's leading hyphens are neutral
+    and would take the sentence's direction: the Hebrew page showed "time-limit--". Marks or
+    isolates inside the translation do not reach every message (the library's problems carry
+    none), so the page isolates options where it shows a message."""
+    return Markup(_OPTION.sub(r'<bdi dir="ltr">\1</bdi>', str(escape(str(text)))))
 
 
 def check_command(project: Project, k: int | None, households: bool, seconds: float) -> str:
@@ -258,6 +273,7 @@ class Site:
         self.templates.globals.update(
             item_text=item_text, library_text=problem_text, stored_text=stored_text
         )
+        self.templates.filters["options"] = isolate_options
 
     # ------------------------------------------------------------------ request plumbing
 

@@ -450,6 +450,8 @@ class Walks:
         self.panels = 0
         self.seconds = 0.0
         self.tally = WalkTally()
+        # the last walk's weight of each of its panels (``walks.face_walk``'s ``weights``)
+        self.weights = np.zeros(0)
 
     def stats(self) -> dict[str, float | int | str]:
         """What the walks did, for the distribution's statistics."""
@@ -471,6 +473,7 @@ class Walks:
         def on_step(taken: int) -> None:
             run.emit(WalkStep(run.algorithm, walk, taken))
 
+        weights: list[float] = []
         panels = face_walk(
             run.inst,
             self.counts,
@@ -480,7 +483,9 @@ class Walks:
             on_step=on_step,
             cheap=run.settings.cheap_steps,
             tally=self.tally,
+            weights=weights,
         )
+        self.weights = np.asarray(weights, dtype=np.float64)
         self.done += 1
         self.panels += len(panels)
         self.seconds += time.perf_counter() - started

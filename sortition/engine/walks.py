@@ -44,7 +44,7 @@ from ortools.linear_solver import linear_solver_pb2, pywraplp
 from ortools.sat.python import cp_model
 
 from sortition.cancel import solve_cp_sat, solve_lp
-from sortition.engine.master import GLOP_PARAMS
+from sortition.engine.master import GLOP_PARAMS, compact_panel
 from sortition.engine.pricing import SwapSearch, panel_model, set_objective
 from sortition.engine.relaxation import polytope_lp
 from sortition.engine.repair import SparseRows, repair_counts
@@ -683,6 +683,7 @@ def face_walk(
     on_step: Callable[[int], None] | None = None,
     cheap: bool = True,
     tally: WalkTally | None = None,
+    weights: list[float] | None = None,
 ) -> list[np.ndarray]:
     """Panels whose mixture is (nearly) ``target``, a point of the quota polytope in counts.
 
@@ -691,6 +692,11 @@ def face_walk(
     ``jitter`` > 0 each unit's preference is multiplied by a factor drawn once from
     [1 - jitter, 1 + jitter] (from ``seed``), so that walks with different seeds take different
     panels. ``on_step`` is called with the number of panels taken after each step.
+
+    ``weights``, when given, receives each panel's weight in the decomposition: a step
+    y = (1 - 1/t) v + (1/t) y' gives v the weight (1 - 1/t) of what is left, and a last panel
+    equal to y (up to round-off) all of it. They sum to 1 less the weight left at the last point
+    (below ``_SMALLEST_WEIGHT`` when the walk ran to its end).
     """
     cap = inst.capacity.astype(np.float64)
     incidence = inst.incidence.astype(np.float64)
@@ -722,22 +728,31 @@ def face_walk(
         v = panel.astype(np.float64)
         direction = y - v
         if np.abs(direction).max() <= _STEP_EPS:
-            panels.append(panel)
+            _take(panels, weights, panel, weight)
             break
         held = (at_zero | at_cap, at_lo | at_hi, full)
         t = _exit_time(v, direction, cap, incidence, lo, hi, households, held)
         if t == np.inf:
             # the direction lies along bounds already tight: y is the panel up to round-off
-            panels.append(panel)
+            _take(panels, weights, panel, weight)
             break
         if not t > 1.0:
             break
-        panels.append(panel)
+        _take(panels, weights, panel, weight * (1.0 - 1.0 / t))
         weight /= t
         y = np.clip(v + t * direction, 0.0, cap)
         if on_step is not None:
             on_step(len(panels))
     return panels
+
+
+def _take(
+    panels: list[np.ndarray], weights: list[float] | None, panel: np.ndarray, weight: float
+) -> None:
+    """Keep a walk's panel (compactly: ``compact_panel``) and, if asked, its weight."""
+    panels.append(compact_panel(panel))
+    if weights is not None:
+        weights.append(weight)
 
 
 def _exit_time(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sortition.engine import master, realise
+from sortition.engine import master, realise, walks
 from sortition.engine.leximin import leximin
 from sortition.engine.master import MasterLP, PanelKeys, compact_panel, mixture
 from sortition.engine.walks import face_walk
@@ -129,3 +129,26 @@ def test_leximin_from_a_walks_own_weights_is_leximin(monkeypatch: pytest.MonkeyP
         assert np.allclose(got, expected, atol=2e-6), (got, expected)
         assert dist.certificate is not None and dist.certificate.gap <= 2e-6
     assert adopted >= 5
+
+
+def test_the_largest_values_are_the_stable_sorts_first() -> None:
+    """``walks._largest`` (a partition, then a sort of the values at or above the cut) picks
+    what the stable sort of every value picked, ties and -inf included."""
+    rng = np.random.default_rng(11)
+    for size, count in ((1, 1), (7, 3), (500, 40), (2000, 800), (30, 30), (30, 45)):
+        values = rng.integers(-3, 4, size).astype(np.float64)
+        values[rng.random(size) < 0.2] = -np.inf
+        expected = np.argsort(-values, kind="stable")[:count]
+        assert walks._largest(values, count).tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("limit", [10_000, 0])
+def test_value_counts_are_the_incidence_product(
+    monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    monkeypatch.setattr(walks, "_SMALL_MODEL_ABOVE", limit)
+    for _, (inst, target) in feasible_cases(range(6), _mix_case, floor=3):
+        counts = walks._ValueCounts(inst)
+        assert (counts.dense is None) == (limit == 0)
+        expected = inst.incidence.astype(np.float64) @ target
+        assert np.allclose(counts @ target, expected, rtol=1e-13, atol=1e-12)

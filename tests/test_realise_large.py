@@ -152,3 +152,31 @@ def test_value_counts_are_the_incidence_product(
         assert (counts.dense is None) == (limit == 0)
         expected = inst.incidence.astype(np.float64) @ target
         assert np.allclose(counts @ target, expected, rtol=1e-13, atol=1e-12)
+
+
+def test_a_walk_from_where_the_last_one_left_weight_completes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A walk stopped with weight left reports its last point (``rest``); a walk from there,
+    its weights times the weight left, completes the decomposition (``Walks.rest_walk``)."""
+    completed = 0
+    for _, (inst, target) in feasible_cases(range(30), _mix_case, floor=12):
+        monkeypatch.setattr(walks, "_SMALLEST_WEIGHT", 0.3)
+        first: list[float] = []
+        rest: list[np.ndarray] = []
+        panels = face_walk(inst, target, weights=first, rest=rest)
+        left = 1.0 - sum(first)
+        if not rest:
+            assert left < 1e-12  # the walk ended on a panel: nothing left
+            continue
+        assert left > 0.0
+        monkeypatch.setattr(walks, "_SMALLEST_WEIGHT", 1e-7)
+        second: list[float] = []
+        more = face_walk(inst, rest[0], weights=second)
+        if 1.0 - sum(second) >= 1e-7:
+            continue
+        completed += 1
+        w = np.concatenate([first, left * np.asarray(second)])
+        mix = w @ np.asarray(panels + more, dtype=np.float64)
+        assert np.abs(mix - target).max() <= 1e-6, (mix, target)
+    assert completed >= 3

@@ -709,6 +709,7 @@ def face_walk(
     cheap: bool = True,
     tally: WalkTally | None = None,
     weights: list[float] | None = None,
+    rest: list[np.ndarray] | None = None,
 ) -> list[np.ndarray]:
     """Panels whose mixture is (nearly) ``target``, a point of the quota polytope in counts.
 
@@ -721,7 +722,9 @@ def face_walk(
     ``weights``, when given, receives each panel's weight in the decomposition: a step
     y = (1 - 1/t) v + (1/t) y' gives v the weight (1 - 1/t) of what is left, and a last panel
     equal to y (up to round-off) all of it. They sum to 1 less the weight left at the last point
-    (below ``_SMALLEST_WEIGHT`` when the walk ran to its end).
+    (below ``_SMALLEST_WEIGHT`` when the walk ran to its end). ``rest``, when given, receives the
+    last point y when weight is left there (the panels' mixture is the target less that weight
+    times y): a walk from it decomposes what is left.
     """
     cap = inst.capacity.astype(np.float64)
     incidence = _ValueCounts(inst)
@@ -754,12 +757,14 @@ def face_walk(
         direction = y - v
         if np.abs(direction).max() <= _STEP_EPS:
             _take(panels, weights, panel, weight)
+            weight = 0.0
             break
         held = (at_zero | at_cap, at_lo | at_hi, full)
         t = _exit_time(v, direction, cap, incidence, lo, hi, households, held)
         if t == np.inf:
             # the direction lies along bounds already tight: y is the panel up to round-off
             _take(panels, weights, panel, weight)
+            weight = 0.0
             break
         if not t > 1.0:
             break
@@ -768,6 +773,8 @@ def face_walk(
         y = np.clip(v + t * direction, 0.0, cap)
         if on_step is not None:
             on_step(len(panels))
+    if rest is not None and weight > 0.0:
+        rest.append(y)
     return panels
 
 

@@ -14,6 +14,7 @@ the convexity row (``MasterLP.pricing_weights``).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import time
@@ -47,6 +48,52 @@ MASTER_TOLERANCES = "primal_feasibility_tolerance: 1e-10"
 # large master grow long (realistic7 n = 10,000, 6,031 units: MAXIMIN's master, 651 walk panels,
 # did not finish within 150 s; at 1e-8 its two solves took 56 s of the whole run's 83 s).
 TIGHT_MASTER_UP_TO = 2000
+
+
+def compact_panel(panel: np.ndarray) -> np.ndarray:
+    """A panel's counts in the smallest of int16 and int32 that holds them: a master and a walk
+    keep thousands of panels of every unit (realistic7 n = 100,000: 6,977 panels of 20,144
+    units, 1.1 GB as int64, 280 MB as int16). Arithmetic on them promotes as before."""
+    small = panel.size == 0 or (int(panel.max()) < 2**15 and int(panel.min()) >= -(2**15))
+    return np.ascontiguousarray(panel, dtype=np.int16 if small else np.int32)
+
+
+class PanelKeys:
+    """The panels already in a master, by a 16-byte digest of their counts as int64 bytes
+    (``panel.astype(np.int64).tobytes()``, the key callers test with ``in``): the bytes
+    themselves took 8 bytes a unit a panel."""
+
+    def __init__(self) -> None:
+        self._digests: set[bytes] = set()
+
+    @staticmethod
+    def digest(key: bytes) -> bytes:
+        """The 16 bytes kept for a key."""
+        return hashlib.blake2b(key, digest_size=16).digest()
+
+    def add(self, key: bytes) -> None:
+        self._digests.add(self.digest(key))
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, bytes) and self.digest(key) in self._digests
+
+    def __len__(self) -> int:
+        return len(self._digests)
+
+
+def mixture(panels: list[np.ndarray], lam: np.ndarray, n_units: int) -> np.ndarray:
+    """sum_j lam_j * panels[j] in float64; above TIGHT_MASTER_UP_TO units without a dense
+    matrix of every panel (in blocks of 256 panels, those with nonzero weight only: the sums
+    may differ in their last bits, so smaller pools keep the one product)."""
+    if n_units <= TIGHT_MASTER_UP_TO:
+        return np.asarray(lam @ np.asarray(panels, dtype=np.float64).reshape(-1, n_units))
+    total = np.zeros(n_units)
+    used = np.flatnonzero(lam).tolist()
+    for start in range(0, len(used), 256):
+        block = used[start : start + 256]
+        mat = np.asarray([panels[j] for j in block], dtype=np.float64)
+        total += lam[block] @ mat
+    return total
 
 
 class Clock:
@@ -87,7 +134,9 @@ class MasterLP:
         self.unit_rows: dict[int, list[tuple[pywraplp.Constraint, float]]] = {}
         self.columns: list[pywraplp.Variable] = []
         self.panels: list[np.ndarray] = []
-        self.keys: set[bytes] = set()
+        self.keys = PanelKeys()
+        # weights set by ``adopt`` rather than by a solve
+        self.given: np.ndarray | None = None
         self.lp_solves = 0
         self.lp_seconds = 0.0
         self.lp_iterations = 0
@@ -104,6 +153,8 @@ class MasterLP:
 
     def add_column(self, panel: np.ndarray) -> bool:
         """Add a panel unless it is already a column; returns whether it was added."""
+        if self.given is not None:
+            raise RuntimeError("a master with adopted weights takes no columns")
         key = panel.astype(np.int64).tobytes()
         if key in self.keys:
             return False
@@ -118,8 +169,19 @@ class MasterLP:
                 for row, alpha in rows:
                     row.SetCoefficient(var, alpha * a)
         self.columns.append(var)
-        self.panels.append(panel.astype(np.int64))
+        self.panels.append(compact_panel(panel))
         return True
+
+    def adopt(self, panels: list[np.ndarray], weights: np.ndarray) -> None:
+        """Take ``panels`` with the given ``weights`` as the master's solution, with no LP
+        (``realise``: a walk's own weights that already meet the target). The master has no
+        columns then: it is not solved again."""
+        self.panels = [compact_panel(p) for p in panels]
+        self.keys = PanelKeys()
+        for panel in panels:
+            self.keys.add(panel.astype(np.int64).tobytes())
+        self.columns = []
+        self.given = np.asarray(weights, dtype=np.float64)
 
     def solve(self, clock: Clock, *, presolve: bool = False) -> None:
         """Solve to optimality within the clock's time (TimeLimitReached past it). With
@@ -164,13 +226,14 @@ class MasterLP:
         return g, float(self.conv.dual_value())
 
     def weights(self) -> np.ndarray:
+        if self.given is not None:
+            return self.given
         return np.array([v.solution_value() for v in self.columns])
 
     def probabilities(self, lam: np.ndarray | None = None) -> np.ndarray:
         if lam is None:
             lam = self.weights()
-        mat = np.asarray(self.panels, dtype=np.float64)
-        return (lam @ mat) / self.inst.capacity
+        return mixture(self.panels, lam, self.inst.n_units) / self.inst.capacity
 
     def used(self) -> list[np.ndarray]:
         """The columns with positive weight in the last solve."""
@@ -210,13 +273,16 @@ def finish_distribution(
     and the certificate ``certify`` makes of the final probability of every unit."""
     lam = np.where(lam < WEIGHT_TOL, 0.0, lam)
     keep = np.flatnonzero(lam > 0)
-    mat = np.asarray(panels, dtype=np.int64)[keep]
+    # sorted in the panels' own (compact) dtype, then widened once: at 7,044 panels of 20,144
+    # units an int64 matrix is 1.1 GB, and sorting it made a second
+    kept = np.asarray([panels[j] for j in keep.tolist()]).reshape(len(keep), inst.n_units)
     w = lam[keep]
     w = w / w.sum()
-    order = np.lexsort(mat.T[::-1])[::-1] if len(mat) else np.arange(0)
-    mat = mat[order]
+    order = np.lexsort(kept.T[::-1])[::-1] if len(kept) else np.arange(0)
+    mat = kept[order].astype(np.int64)
+    del kept
     w = w[order]
-    prob = (w @ mat.astype(np.float64)) / inst.capacity
+    prob = mixture(list(mat), w, inst.n_units) / inst.capacity
     never = tuple(int(u) for u in np.flatnonzero(~selectable))
     prob[~selectable] = 0.0
     stats["panels"] = len(w)

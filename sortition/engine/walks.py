@@ -44,7 +44,7 @@ from ortools.linear_solver import linear_solver_pb2, pywraplp
 from ortools.sat.python import cp_model
 
 from sortition.cancel import solve_cp_sat, solve_lp
-from sortition.engine.master import GLOP_PARAMS
+from sortition.engine.master import GLOP_PARAMS, compact_panel
 from sortition.engine.pricing import SwapSearch, panel_model, set_objective
 from sortition.engine.relaxation import polytope_lp
 from sortition.engine.repair import SparseRows, repair_counts
@@ -92,6 +92,9 @@ _REPAIR_RADII = (1, 2)
 # GLOP took 44.5 s of CPU over the walk, 47 ms a solve; added only when needed, 29.6 s, 33 ms).
 _FACE_CANDIDATES = 800
 _FACE_PER_VALUE = 100
+# Once the candidates alone could not meet a face's rows, the next this many steps add the
+# holders before their first solve instead of after an infeasible one.
+_WIDEN_AHEAD = 20
 # Above _SMALL_MODEL_ABOVE units, when a vertex gives no panel, this many vertices of the
 # preference multiplied by factors from [1 - _SHAKE, 1 + _SHAKE] are tried before CP-SAT on the
 # whole face (about 3.4 s of CPU a panel at realistic7 n = 10,000).
@@ -207,6 +210,8 @@ class _FaceLP:
         self.coefficient = np.zeros(inst.n_units)
         self.reduced = np.zeros(inst.n_units)
         self.solves = 0
+        # the steps left that add each value's holders before their first solve
+        self.widen_ahead = 0
 
     def vertex(
         self,
@@ -268,8 +273,13 @@ class _FaceLP:
         optional = (var_lo == 0) & (var_hi > 0)
         reduced = np.where(optional, self.reduced + preference - self.coefficient, -np.inf)
         keep = ~optional
-        keep[np.argsort(-reduced, kind="stable")[:_FACE_CANDIDATES]] = True
+        keep[_largest(reduced, _FACE_CANDIDATES)] = True
         widened = False
+        if self.widen_ahead > 0:
+            # the last steps needed each value's holders: add them before the first solve
+            self.widen_ahead -= 1
+            widened = True
+            self._add_holders(keep, optional, reduced)
         objective = lp.solver.Objective()
         while True:
             hi = np.where(keep, var_hi, 0.0)
@@ -289,11 +299,8 @@ class _FaceLP:
                     return None
                 if not widened:  # the candidates alone cannot meet the face's rows
                     widened = True
-                    for holders in self.holders:
-                        among = np.flatnonzero(holders & optional)
-                        keep[
-                            among[np.argsort(-reduced[among], kind="stable")[:_FACE_PER_VALUE]]
-                        ] = True
+                    self.widen_ahead = _WIDEN_AHEAD
+                    self._add_holders(keep, optional, reduced)
                     continue
                 keep |= optional  # nor with each value's holders
                 continue
@@ -304,6 +311,24 @@ class _FaceLP:
             if not priced.any():
                 return response.variable_value_array
             keep |= priced
+
+    def _add_holders(self, keep: np.ndarray, optional: np.ndarray, reduced: np.ndarray) -> None:
+        """Keep ``_FACE_PER_VALUE`` of each value's holders, those of largest reduced price."""
+        for holders in self.holders:
+            among = np.flatnonzero(holders & optional)
+            keep[among[_largest(reduced[among], _FACE_PER_VALUE)]] = True
+
+
+def _largest(values: np.ndarray, count: int) -> np.ndarray:
+    """The positions of the ``count`` largest values (the first of equal values first): the
+    stable sort's first ``count``, found by a partition that keeps every value tied with the
+    last one, then sorting only those (a sort of every unit's value took 23 ms a step at 20,144
+    units)."""
+    if count >= len(values):
+        return np.argsort(-values, kind="stable")
+    threshold = np.partition(values, len(values) - count)[len(values) - count]
+    near = np.flatnonzero(values >= threshold)
+    return near[np.argsort(-values[near], kind="stable")[:count]]
 
 
 @dataclass(frozen=True)
@@ -683,6 +708,8 @@ def face_walk(
     on_step: Callable[[int], None] | None = None,
     cheap: bool = True,
     tally: WalkTally | None = None,
+    weights: list[float] | None = None,
+    rest: list[np.ndarray] | None = None,
 ) -> list[np.ndarray]:
     """Panels whose mixture is (nearly) ``target``, a point of the quota polytope in counts.
 
@@ -691,9 +718,16 @@ def face_walk(
     ``jitter`` > 0 each unit's preference is multiplied by a factor drawn once from
     [1 - jitter, 1 + jitter] (from ``seed``), so that walks with different seeds take different
     panels. ``on_step`` is called with the number of panels taken after each step.
+
+    ``weights``, when given, receives each panel's weight in the decomposition: a step
+    y = (1 - 1/t) v + (1/t) y' gives v the weight (1 - 1/t) of what is left, and a last panel
+    equal to y (up to round-off) all of it. They sum to 1 less the weight left at the last point
+    (below ``_SMALLEST_WEIGHT`` when the walk ran to its end). ``rest``, when given, receives the
+    last point y when weight is left there (the panels' mixture is the target less that weight
+    times y): a walk from it decomposes what is left.
     """
     cap = inst.capacity.astype(np.float64)
-    incidence = inst.incidence.astype(np.float64)
+    incidence = _ValueCounts(inst)
     lo = inst.value_min.astype(np.float64)
     hi = inst.value_max.astype(np.float64)
     households = [list(h) for h in inst.households]
@@ -722,29 +756,61 @@ def face_walk(
         v = panel.astype(np.float64)
         direction = y - v
         if np.abs(direction).max() <= _STEP_EPS:
-            panels.append(panel)
+            _take(panels, weights, panel, weight)
+            weight = 0.0
             break
         held = (at_zero | at_cap, at_lo | at_hi, full)
         t = _exit_time(v, direction, cap, incidence, lo, hi, households, held)
         if t == np.inf:
             # the direction lies along bounds already tight: y is the panel up to round-off
-            panels.append(panel)
+            _take(panels, weights, panel, weight)
+            weight = 0.0
             break
         if not t > 1.0:
             break
-        panels.append(panel)
+        _take(panels, weights, panel, weight * (1.0 - 1.0 / t))
         weight /= t
         y = np.clip(v + t * direction, 0.0, cap)
         if on_step is not None:
             on_step(len(panels))
+    if rest is not None and weight > 0.0:
+        rest.append(y)
     return panels
+
+
+class _ValueCounts:
+    """``incidence @ x``: each value's count at a point. Above _SMALL_MODEL_ABOVE units by
+    adding up the units' entries (numpy's bincount) rather than a float matrix product: that
+    calls OpenBLAS, whose threads cost milliseconds a call on a loaded machine (realistic7
+    n = 100,000, 20,144 units: the step's three products took 44 ms of its 240)."""
+
+    def __init__(self, inst: UnitInstance) -> None:
+        self.n_values = inst.n_values
+        self.dense = (
+            inst.incidence.astype(np.float64) if inst.n_units <= _SMALL_MODEL_ABOVE else None
+        )
+        self.value, self.unit = np.nonzero(inst.incidence)
+
+    def __matmul__(self, x: np.ndarray) -> np.ndarray:
+        if self.dense is not None:
+            return np.asarray(self.dense @ x)
+        return np.bincount(self.value, weights=x[self.unit], minlength=self.n_values)
+
+
+def _take(
+    panels: list[np.ndarray], weights: list[float] | None, panel: np.ndarray, weight: float
+) -> None:
+    """Keep a walk's panel (compactly: ``compact_panel``) and, if asked, its weight."""
+    panels.append(compact_panel(panel))
+    if weights is not None:
+        weights.append(weight)
 
 
 def _exit_time(
     v: np.ndarray,
     direction: np.ndarray,
     cap: np.ndarray,
-    incidence: np.ndarray,
+    incidence: _ValueCounts,
     lo: np.ndarray,
     hi: np.ndarray,
     households: list[list[int]],

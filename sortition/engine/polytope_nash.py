@@ -17,9 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.linear_solver import pywraplp
 
-from sortition.cancel import solve_lp
 from sortition.engine.master import Clock
-from sortition.engine.relaxation import polytope_model
+from sortition.engine.relaxation import polytope_model, solve_within
 from sortition.units import UnitInstance
 
 # Tangent points below this share of the mean probability are raised to it: log's slope grows
@@ -56,7 +55,8 @@ class RelaxedNash:
 def relaxed_nash(
     inst: UnitInstance, selectable: np.ndarray, gap: float, clock: Clock
 ) -> RelaxedNash | None:
-    """NASH over the quota polytope within ``gap`` per person (None if GLOP fails)."""
+    """NASH over the quota polytope within ``gap`` per person (None if GLOP fails);
+    TimeLimitReached past the clock's deadline, also within a solve."""
     solver, x = polytope_model(inst)
     cap = inst.capacity.astype(np.float64)
     units = [int(u) for u in np.flatnonzero(selectable)]
@@ -89,7 +89,7 @@ def relaxed_nash(
     while rounds < _MAX_ROUNDS:
         rounds += 1
         clock.check()
-        if not _solve(solver):
+        if not _solve(solver, clock.deadline):
             return None
         upper = min(upper, float(objective.Value()))
         counts = np.array([var.solution_value() for var in x], dtype=np.float64)
@@ -108,10 +108,11 @@ def relaxed_nash(
     return RelaxedNash(best, upper, lower, people, rounds, cuts)
 
 
-def _solve(solver: pywraplp.Solver) -> bool:
-    """Solve to optimality, with other GLOP settings should one give up; False if none does."""
+def _solve(solver: pywraplp.Solver, deadline: float | None) -> bool:
+    """Solve to optimality, with other GLOP settings should one give up; False if none does,
+    TimeLimitReached past ``deadline``."""
     for params in _GLOP_ATTEMPTS:
         solver.SetSolverSpecificParametersAsString(params)
-        if solve_lp(solver) == pywraplp.Solver.OPTIMAL:
+        if solve_within(solver, deadline):
             return True
     return False

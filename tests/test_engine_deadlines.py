@@ -1,6 +1,6 @@
-"""Every LP of GOLDILOCKS's and NASH's relaxations takes the engine's deadline: a solve that the
-deadline stops, or that starts past it, raises TimeLimitReached (exit 4 in the CLI), not a
-silent fallback and not a run past the user's limit."""
+"""Every LP of GOLDILOCKS's and NASH's relaxations (and their nearest points) takes the engine's
+deadline: a solve that the deadline stops, or that starts past it, raises TimeLimitReached
+(exit 4 in the CLI), not a silent fallback and not a run past the user's limit."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from sortition.engine import goldilocks as goldilocks_module
+from sortition.engine import nash as nash_module
 from sortition.engine import polytope_nash
 from sortition.engine.errors import TimeLimitReached
 from sortition.engine.goldilocks import _PolytopeH, goldilocks
@@ -86,6 +87,19 @@ def test_goldilocks_passes_its_deadline_to_every_relaxation(
     goldilocks(_instance(), time_limit=60.0)
     assert [name for name, _ in seen] == ["maximin", "nearest"]
     assert all(isinstance(deadline, float) for _, deadline in seen)
+
+
+def test_nash_passes_its_deadline_to_the_nearest_point(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[float | None] = []
+    nearest = nash_module.nearest_polytope_point
+
+    def spy_nearest(inst, counts, deadline=None):  # type: ignore[no-untyped-def]
+        seen.append(deadline)
+        return nearest(inst, counts, deadline)
+
+    monkeypatch.setattr(nash_module, "nearest_polytope_point", spy_nearest)
+    nash(_instance(), time_limit=60.0)
+    assert len(seen) == 1 and isinstance(seen[0], float)
 
 
 @pytest.mark.parametrize("objective", [goldilocks, nash])

@@ -8,8 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sortition.engine import goldilocks as goldilocks_module
 from sortition.engine import levels, realise
 from sortition.engine.errors import NoFeasiblePanel
+from sortition.engine.goldilocks import goldilocks
 from sortition.engine.leximin import leximin
 from sortition.engine.master import GLOP_PARAMS, MasterLP
 from sortition.engine.maximin import maximin
@@ -85,3 +87,24 @@ def test_the_dual_simplex_reaches_the_same_levels(monkeypatch: pytest.MonkeyPatc
     # LEXIMIN's vector is unique (MAXIMIN's above the smallest is not)
     for a, b in zip(primal[1:], dual[1:], strict=True):
         assert np.sort(b.unit_probability) == pytest.approx(np.sort(a.unit_probability), abs=1e-7)
+
+
+def test_goldilocks_h_by_the_dual_simplex_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """GOLDILOCKS's H(l) above the threshold (dual simplex, no presolve) finds the same optimum
+    and certificate as at GLOP's defaults."""
+    inst = _instance()
+    primal = goldilocks(inst)
+    monkeypatch.setattr(goldilocks_module, "DUAL_SIMPLEX_ABOVE", 0)
+    params: list[str] = []
+    model = goldilocks_module.polytope_model
+
+    def spy(inst: UnitInstance, given: str = "") -> object:
+        params.append(given)
+        return model(inst, given)
+
+    monkeypatch.setattr(goldilocks_module, "polytope_model", spy)
+    dual = goldilocks(inst)
+    assert params == [goldilocks_module._LARGE_H_PARAMS]
+    assert primal.certificate is not None and dual.certificate is not None
+    assert dual.certificate.bound == pytest.approx(primal.certificate.bound, rel=1e-9)
+    assert dual.certificate.value == pytest.approx(primal.certificate.value, rel=1e-7)

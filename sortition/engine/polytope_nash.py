@@ -31,6 +31,14 @@ _GLOP_ATTEMPTS = ("", "use_preprocessing: false", "use_dual_simplex: true")
 _CUT_TOL = 1e-12
 # Rounds of cuts at most (each adds at most one cut a unit).
 _MAX_ROUNDS = 500
+# Above this many units a round cuts only the units that carry this share of the LP's excess
+# over the objective (capacity_u * (t_u - log p_u), largest first), not every unit whose t_u is
+# above log p_u. realistic7 n = 10,000 k = 150 (6,031 units), to a gap of 5e-7 per person: every
+# unit, 17 rounds, 120,590 cuts, 71.9 s of CPU (the last rounds 11-13 s each); 90 %, 18 rounds,
+# 90,424 cuts, 36.5 s. Every cut is a tangent, so the bound stays a bound. Smaller pools cut every
+# unit (the shared instances' outputs).
+_SELECT_CUTS_ABOVE = 2000
+_CUT_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -100,12 +108,32 @@ def relaxed_nash(
         if (upper - lower) / people <= gap:
             break
         values = [t[u].solution_value() for u in units]
-        for u, pu, tu in zip(units, prob, values, strict=True):
-            if tu > math.log(max(pu, 1e-300)) + _CUT_TOL:
-                cut(u, float(pu))
+        before = cuts
+        if inst.n_units > _SELECT_CUTS_ABOVE:
+            for i in _most_excess(values, prob, cap[units]):
+                cut(units[i], float(prob[i]))
+        else:
+            for u, pu, tu in zip(units, prob, values, strict=True):
+                if tu > math.log(max(pu, 1e-300)) + _CUT_TOL:
+                    cut(u, float(pu))
+        if cuts == before:
+            break  # no cut: the next round would solve the same LP
     if best is None:
         return None
     return RelaxedNash(best, upper, lower, people, rounds, cuts)
+
+
+def _most_excess(values: list[float], prob: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """The positions of the units to cut: largest capacity-weighted excess first, until they
+    carry ``_CUT_SHARE`` of the whole (ties in position order)."""
+    over = np.asarray(values, dtype=np.float64) - np.log(np.maximum(prob, 1e-300))
+    weighted = np.where(over > _CUT_TOL, over, 0.0) * cap
+    total = float(weighted.sum())
+    if total <= 0.0:
+        return np.arange(0)
+    order = np.argsort(-weighted, kind="stable")
+    take = int(np.searchsorted(np.cumsum(weighted[order]), _CUT_SHARE * total)) + 1
+    return order[: min(take, int(np.count_nonzero(weighted)))]
 
 
 def _solve(solver: pywraplp.Solver, deadline: float | None) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sortition.engine import polytope_nash
 from sortition.engine.master import Clock
 from sortition.engine.nash import nash
 from sortition.engine.polytope_nash import relaxed_nash
@@ -78,3 +79,32 @@ def test_nash_where_the_relaxation_is_not_tight(seed: int, with_households: bool
     assert upper - 1e-3 <= got <= upper + 1e-6
     assert dist.certificate is not None and dist.certificate.gap <= 1e-6
     assert "cut_rounds" in dist.stats  # column generation over panels gave it
+
+
+def test_cutting_the_most_excess_units_keeps_bound_and_optimum(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Above ``_SELECT_CUTS_ABOVE`` units a round cuts only the units carrying most of the
+    excess (forced here on small pools): the bound still bounds the panels' optimum, the gap is
+    met, it agrees with cutting every unit, and NASH is still the brute-force optimum."""
+    monkeypatch.setattr(polytope_nash, "_SELECT_CUTS_ABOVE", 0)
+    monkeypatch.setattr(polytope_nash, "_CUT_SHARE", 0.5)
+    fewer = 0
+    for _, (people, panels) in feasible_cases(range(10), _case, floor=7):
+        values, vmin, vmax, fov, hh, k = people
+        inst, unit = from_people(values, vmin, vmax, fov, hh, k, by_type=False)
+        selectable = np.asarray(panels.any(axis=0), dtype=bool)
+        selected = relaxed_nash(inst, selectable, 1e-8, Clock(None))
+        with pytest.MonkeyPatch.context() as every:
+            every.setattr(polytope_nash, "_SELECT_CUTS_ABOVE", 10**9)
+            full = relaxed_nash(inst, selectable, 1e-8, Clock(None))
+        assert selected is not None and full is not None and selected.gap <= 1e-8
+        assert selected.upper >= full.lower - 1e-9 and full.upper >= selected.lower - 1e-9
+        fewer += selected.cuts < full.cuts
+        upper = brute_nash(panels)
+        assert selected.upper >= upper - 1e-3
+        dist = nash(inst)
+        got = float(np.log(person_probability(dist, unit)[selectable]).sum())
+        assert upper - 1e-3 <= got <= upper + 1e-6
+        assert dist.certificate is not None and dist.certificate.gap <= 1e-6
+    assert fewer  # the selection left some units uncut

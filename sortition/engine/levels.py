@@ -26,7 +26,7 @@ import numpy as np
 from ortools.linear_solver import pywraplp
 
 from sortition.engine.columns import ColumnGeneration, Walks
-from sortition.engine.master import FIX_SLACK, MasterLP
+from sortition.engine.master import FIX_SLACK, MASTER_TOLERANCES, TIGHT_MASTER_UP_TO, MasterLP
 from sortition.engine.relaxation import RelaxedLevel, relaxed_level
 from sortition.progress import LevelDone, LevelRound, LevelState
 from sortition.units import Distribution
@@ -44,6 +44,16 @@ _WALK_MET = 1.0 - 1e-7
 # Past this many columns, the next level starts from the columns used in this one: the LP's
 # simplex iterations cost grows with its columns (benchmarks/README.md).
 _RESTART_ABOVE = 1500
+# Above this many units the level masters solve by GLOP's dual simplex (its primal simplex is the
+# default), with the rows held to MASTER_TOLERANCES as on small pools. realistic7 n = 10,000
+# k = 150 (6,031 units), MAXIMIN's level over the walk's 651 panels: by the primal simplex at
+# GLOP's default tolerance its two solves took 56 s of CPU (45,495 iterations), the run 83-88 s;
+# by the dual simplex at 1e-10 the run took 31 s (4,619 iterations), the same bound, the gap
+# 6.1e-8 instead of 7.8e-7 (1.1e-6 by the dual simplex at 1e-8). Not in ``realise``'s master,
+# where the dual simplex doubled the LP's time (benchmarks/README.md, "The engine's levers").
+# Up to the threshold the solves and their outputs stay as they were (the shared instances).
+DUAL_SIMPLEX_ABOVE = TIGHT_MASTER_UP_TO
+LARGE_LEVEL_GLOP = f"use_dual_simplex: true {MASTER_TOLERANCES}"
 
 
 @dataclass(frozen=True)
@@ -70,7 +80,8 @@ class _LevelMaster:
         self, run: ColumnGeneration, panels: list[np.ndarray], fixed_value: dict[int, float]
     ) -> None:
         active = run.active
-        self.lp = lp = MasterLP(run.inst)
+        large = run.inst.n_units > DUAL_SIMPLEX_ABOVE
+        self.lp = lp = MasterLP(run.inst, glop_params=LARGE_LEVEL_GLOP if large else "")
         solver = lp.solver
         self.z = solver.NumVar(0.0, 1.0, "z")
         self.link: dict[int, pywraplp.Constraint] = {}

@@ -123,11 +123,13 @@ class MasterLP:
     went.
     """
 
-    def __init__(self, inst: UnitInstance) -> None:
+    def __init__(self, inst: UnitInstance, *, glop_params: str = "") -> None:
         self.inst = inst
         self.solver = pywraplp.Solver.CreateSolver("GLOP")
         self.tolerances = MASTER_TOLERANCES if inst.n_units <= TIGHT_MASTER_UP_TO else ""
-        self.params = f"{GLOP_PARAMS} {self.tolerances}"
+        # ``glop_params``: the caller's extra GLOP parameters for the warm solves (the level
+        # masters' dual simplex on large pools); presolved solves and retries keep the defaults.
+        self.params = f"{GLOP_PARAMS} {self.tolerances} {glop_params}".strip()
         self.solver.SetSolverSpecificParametersAsString(self.params)
         self.inf = self.solver.infinity()
         self.conv = self.solver.Add(self.solver.Sum([]) == 1)

@@ -110,7 +110,7 @@ def _realise(
     """The relaxation's point realised by panels: the distribution when its certificate's gap is
     within ``settings.nash_gap``, else None and the panels to go on from."""
     inst = run.inst
-    counts = nearest_polytope_point(inst, relaxed.counts)
+    counts = nearest_polytope_point(inst, relaxed.counts, run.clock.deadline)
     point = relaxed.counts if counts is None else counts
     walks = Walks(run, point)
     realised = realise_target(run, point / inst.capacity, walks)

@@ -149,7 +149,8 @@ def within_diversity(
     if left is not None and left <= 0:
         raise TimeLimitReached
     distribution = solve(constrained, settings=settings, progress=progress, time_limit=left)
-    free = relaxed_maximin(units, np.arange(units.n_units))
+    deadline = None if time_limit is None else started + time_limit
+    free = relaxed_maximin(units, np.arange(units.n_units), deadline=deadline)
     smallest_without = 0.0 if free is None else float(free.level.bound)
     price = DiversityPrice(
         within=float(within),

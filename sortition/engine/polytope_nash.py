@@ -17,9 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.linear_solver import pywraplp
 
-from sortition.cancel import solve_lp
 from sortition.engine.master import Clock
-from sortition.engine.relaxation import polytope_model
+from sortition.engine.relaxation import polytope_model, solve_within
 from sortition.units import UnitInstance
 
 # Tangent points below this share of the mean probability are raised to it: log's slope grows
@@ -32,6 +31,14 @@ _GLOP_ATTEMPTS = ("", "use_preprocessing: false", "use_dual_simplex: true")
 _CUT_TOL = 1e-12
 # Rounds of cuts at most (each adds at most one cut a unit).
 _MAX_ROUNDS = 500
+# Above this many units a round cuts only the units that carry this share of the LP's excess
+# over the objective (capacity_u * (t_u - log p_u), largest first), not every unit whose t_u is
+# above log p_u. realistic7 n = 10,000 k = 150 (6,031 units), to a gap of 5e-7 per person: every
+# unit, 17 rounds, 120,590 cuts, 71.9 s of CPU (the last rounds 11-13 s each); 90 %, 18 rounds,
+# 90,424 cuts, 36.5 s. Every cut is a tangent, so the bound stays a bound. Smaller pools cut every
+# unit (the shared instances' outputs).
+_SELECT_CUTS_ABOVE = 2000
+_CUT_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,8 @@ class RelaxedNash:
 def relaxed_nash(
     inst: UnitInstance, selectable: np.ndarray, gap: float, clock: Clock
 ) -> RelaxedNash | None:
-    """NASH over the quota polytope within ``gap`` per person (None if GLOP fails)."""
+    """NASH over the quota polytope within ``gap`` per person (None if GLOP fails);
+    TimeLimitReached past the clock's deadline, also within a solve."""
     solver, x = polytope_model(inst)
     cap = inst.capacity.astype(np.float64)
     units = [int(u) for u in np.flatnonzero(selectable)]
@@ -89,7 +97,7 @@ def relaxed_nash(
     while rounds < _MAX_ROUNDS:
         rounds += 1
         clock.check()
-        if not _solve(solver):
+        if not _solve(solver, clock.deadline):
             return None
         upper = min(upper, float(objective.Value()))
         counts = np.array([var.solution_value() for var in x], dtype=np.float64)
@@ -100,18 +108,39 @@ def relaxed_nash(
         if (upper - lower) / people <= gap:
             break
         values = [t[u].solution_value() for u in units]
-        for u, pu, tu in zip(units, prob, values, strict=True):
-            if tu > math.log(max(pu, 1e-300)) + _CUT_TOL:
-                cut(u, float(pu))
+        before = cuts
+        if inst.n_units > _SELECT_CUTS_ABOVE:
+            for i in _most_excess(values, prob, cap[units]):
+                cut(units[i], float(prob[i]))
+        else:
+            for u, pu, tu in zip(units, prob, values, strict=True):
+                if tu > math.log(max(pu, 1e-300)) + _CUT_TOL:
+                    cut(u, float(pu))
+        if cuts == before:
+            break  # no cut: the next round would solve the same LP
     if best is None:
         return None
     return RelaxedNash(best, upper, lower, people, rounds, cuts)
 
 
-def _solve(solver: pywraplp.Solver) -> bool:
-    """Solve to optimality, with other GLOP settings should one give up; False if none does."""
+def _most_excess(values: list[float], prob: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """The positions of the units to cut: largest capacity-weighted excess first, until they
+    carry ``_CUT_SHARE`` of the whole (ties in position order)."""
+    over = np.asarray(values, dtype=np.float64) - np.log(np.maximum(prob, 1e-300))
+    weighted = np.where(over > _CUT_TOL, over, 0.0) * cap
+    total = float(weighted.sum())
+    if total <= 0.0:
+        return np.arange(0)
+    order = np.argsort(-weighted, kind="stable")
+    take = int(np.searchsorted(np.cumsum(weighted[order]), _CUT_SHARE * total)) + 1
+    return order[: min(take, int(np.count_nonzero(weighted)))]
+
+
+def _solve(solver: pywraplp.Solver, deadline: float | None) -> bool:
+    """Solve to optimality, with other GLOP settings should one give up; False if none does,
+    TimeLimitReached past ``deadline``."""
     for params in _GLOP_ATTEMPTS:
         solver.SetSolverSpecificParametersAsString(params)
-        if solve_lp(solver) == pywraplp.Solver.OPTIMAL:
+        if solve_within(solver, deadline):
             return True
     return False

@@ -127,7 +127,7 @@ class _Solution:
     counts: np.ndarray
 
 
-def _solve_within(solver: pywraplp.Solver, deadline: float | None) -> bool:
+def solve_within(solver: pywraplp.Solver, deadline: float | None) -> bool:
     """Solve within the engine's deadline: whether GLOP reached an optimum; TimeLimitReached
     when its time limit (the time left) stopped it, or the deadline has passed."""
     if deadline is not None and time.perf_counter() >= deadline:
@@ -179,7 +179,7 @@ def _solve_level(
         row.SetCoefficient(x[u], 1.0 / cap[u])
         rows[u] = row
     solver.Maximize(z)
-    if not _solve_within(solver, deadline):
+    if not solve_within(solver, deadline):
         return None
     return _row_solution(z, rows, x)
 
@@ -214,7 +214,7 @@ class _LevelLP:
                 self.fixed.add(u)
                 self.rows[u].SetCoefficient(self.z, 0.0)
                 self.rows[u].SetLb(value - self.slack)
-        if not _solve_within(self.solver, self.deadline):
+        if not solve_within(self.solver, self.deadline):
             return None
         return _row_solution(self.z, self.rows, self.x)
 
@@ -300,12 +300,12 @@ class _ShiftedLevels:
         self._set_z_coefficients(sorted(rows))
 
     def _solve(self) -> bool:
-        if _solve_within(self.solver, self.deadline):
+        if solve_within(self.solver, self.deadline):
             return True
         solved = False
         for params in _GLOP_ATTEMPTS:  # GLOP gave up: other settings, as ``_solve_with_retries``
             self.solver.SetSolverSpecificParametersAsString(f"{params} {_EXACT_PARAMS}")
-            if _solve_within(self.solver, self.deadline):
+            if solve_within(self.solver, self.deadline):
                 solved = True
                 break
         self.solver.SetSolverSpecificParametersAsString(_SHIFTED_PARAMS)
@@ -546,7 +546,7 @@ def nearest_polytope_point(
         gaps.append(gap)
     # in probabilities, not counts: a unit of many people absorbs a shift at little cost to each
     solver.Minimize(solver.Sum([gap * (1.0 / c) for gap, c in zip(gaps, cap, strict=True)]))
-    if not _solve_within(solver, deadline):
+    if not solve_within(solver, deadline):
         return None
     return np.clip(np.array([var.solution_value() for var in x]), 0.0, cap)
 
@@ -588,7 +588,7 @@ def _nearest_by_shifts(
         for u in units.tolist():
             constraint.SetCoefficient(up[u], 1.0)
             constraint.SetCoefficient(down[u], -1.0)
-    if not _solve_within(solver, deadline):
+    if not solve_within(solver, deadline):
         return None
     shift_down = np.array([d.solution_value() for d in down])
     shift_up = np.array([e.solution_value() for e in up])

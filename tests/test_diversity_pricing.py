@@ -224,3 +224,37 @@ def test_leximin_within_the_bound_runs_level_by_level(monkeypatch: pytest.Monkey
         got = dist.unit_probability[unit_of_person]
         assert np.allclose(got, expected, atol=1e-6), (got, expected)
     assert len(cases) >= 8
+
+
+def test_leximin_within_the_bound_with_its_master_shrunk_matches_brute_force(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A level's master restarted from its useful columns whenever it holds more than a few
+    (forced: ``levels._SHRINK_ABOVE`` = 3) still ends at brute force's LEXIMIN, every panel
+    within the bound."""
+    from sortition.engine import levels
+
+    monkeypatch.setattr(levels, "_SHRINK_ABOVE", 3)
+    shrunk = []
+    shrink = levels._Levels._shrink_if_large
+
+    def counted(self, lp):  # type: ignore[no-untyped-def]
+        out = shrink(self, lp)
+        shrunk.append(out is not lp)
+        return out
+
+    monkeypatch.setattr(levels._Levels, "_shrink_if_large", counted)
+    within = Fraction(1, 4)
+    cases = _leximin_cases(within)
+    for people, expected in cases:
+        values, vmin, vmax, fov, households, k = people
+        inst, unit_of_person = from_people(values, vmin, vmax, fov, households, k, True)
+        dist, _ = within_diversity(
+            inst, objective("leximin"), float(within), DEFAULT_SETTINGS, None, None
+        )
+        limit = diversity_limit(inst, most_diverse(inst).exact_score * (1 + within))
+        for panel in dist.panels:
+            assert _within(replace(inst, diversity=limit), panel)
+        got = dist.unit_probability[unit_of_person]
+        assert np.allclose(got, expected, atol=1e-6), (got, expected)
+    assert len(cases) >= 8 and any(shrunk)

@@ -130,3 +130,46 @@ def test_covering_under_the_bound_starts_from_the_most_diverse_panel(
         assert (covering.selectable == expected).all()
         checked += 1
     assert checked >= 10
+
+
+def test_moves_are_the_brute_force_swaps_with_their_exact_change() -> None:
+    """``SwapChains.moves`` finds exactly the wanted swaps whose panel meets the quotas, the
+    households and the bound, each with the exact change of the scaled score (checked against
+    the score of each swapped panel)."""
+    checked = 0
+    for seed, (people, limit, _) in feasible_cases(
+        range(30), lambda seed: _case(seed, Fraction(1, 4)), floor=15
+    ):
+        values, vmin, vmax, fov, households, k = people
+        inst, _ = from_people(values, vmin, vmax, fov, households, k, True)
+        best = most_diverse(inst)
+        bounded = replace(inst, diversity=diversity_limit(inst, limit, best.counts))
+        assert bounded.diversity is not None
+        chains = diversity_cover.SwapChains(bounded)
+        rng = np.random.default_rng(seed)
+        panel = best.counts.astype(np.int64)
+        incoming = np.flatnonzero(panel < inst.capacity)
+        outgoing = np.flatnonzero(panel > 0)
+        wanted = rng.random((len(incoming), len(outgoing))) < 0.7
+        wanted &= incoming[:, None] != outgoing[None, :]
+        exact = chains.moves(panel, incoming, outgoing, wanted)
+        before = bounded.diversity.scaled(panel)
+        fits = set()
+        for a, i in enumerate(incoming.tolist()):
+            for b, o in enumerate(outgoing.tolist()):
+                if not wanted[a, b]:
+                    continue
+                swapped = panel.copy()
+                swapped[i] += 1
+                swapped[o] -= 1
+                if bounded.is_feasible_panel(swapped) and bounded.diversity.allows(swapped):
+                    fits.add((i, o))
+        found = set(zip(exact[0].tolist(), exact[1].tolist(), strict=True))
+        assert found == fits
+        for i, o, change in zip(*exact, strict=True):
+            swapped = panel.copy()
+            swapped[i] += 1
+            swapped[o] -= 1
+            assert bounded.diversity.scaled(swapped) - before == change
+        checked += 1
+    assert checked >= 15

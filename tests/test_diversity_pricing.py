@@ -183,3 +183,78 @@ def test_leximin_within_the_bound_matches_brute_force(
     assert checked >= 10
     # the neighbourhoods did supply columns
     assert not cheap or sum(cheap_columns) > 0
+
+
+def _leximin_cases(within: Fraction) -> list[tuple[People, np.ndarray]]:
+    """Small pools whose bound excludes some panel, with brute force's LEXIMIN within it."""
+
+    def make(seed: int) -> tuple | None:  # type: ignore[type-arg]
+        rng = np.random.default_rng(900 + seed)
+        people = random_people(rng, int(rng.integers(8, 13)), with_households=seed % 2 == 1)
+        found = brute_within_diversity(people, within)
+        if found is None:
+            return None
+        panels, within_panels, _ = found
+        if len(within_panels) == len(panels):
+            return None
+        return people, brute_leximin(within_panels)
+
+    return [case for _, case in feasible_cases(range(40), make, floor=8)]
+
+
+def test_leximin_within_the_bound_runs_level_by_level(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under the bound LEXIMIN does not first work towards the relaxation's vector (which the
+    panels within the bound need not reach), even with the default settings, and its levels
+    equal brute force's LEXIMIN."""
+    from sortition.engine import leximin as leximin_module
+
+    def refused(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("the relaxation's vector was asked for under the bound")
+
+    monkeypatch.setattr(leximin_module, "relaxed_leximin", refused)
+    within = Fraction(1, 4)
+    cases = _leximin_cases(within)
+    for people, expected in cases:
+        values, vmin, vmax, fov, households, k = people
+        inst, unit_of_person = from_people(values, vmin, vmax, fov, households, k, True)
+        dist, _ = within_diversity(
+            inst, objective("leximin"), float(within), DEFAULT_SETTINGS, None, None
+        )
+        assert dist.stats["levels"] >= 1
+        got = dist.unit_probability[unit_of_person]
+        assert np.allclose(got, expected, atol=1e-6), (got, expected)
+    assert len(cases) >= 8
+
+
+def test_leximin_within_the_bound_with_its_master_shrunk_matches_brute_force(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A level's master restarted from its useful columns whenever it holds more than a few
+    (forced: ``levels._SHRINK_ABOVE`` = 3) still ends at brute force's LEXIMIN, every panel
+    within the bound."""
+    from sortition.engine import levels
+
+    monkeypatch.setattr(levels, "_SHRINK_ABOVE", 3)
+    shrunk = []
+    shrink = levels._Levels._shrink_if_large
+
+    def counted(self, lp):  # type: ignore[no-untyped-def]
+        out = shrink(self, lp)
+        shrunk.append(out is not lp)
+        return out
+
+    monkeypatch.setattr(levels._Levels, "_shrink_if_large", counted)
+    within = Fraction(1, 4)
+    cases = _leximin_cases(within)
+    for people, expected in cases:
+        values, vmin, vmax, fov, households, k = people
+        inst, unit_of_person = from_people(values, vmin, vmax, fov, households, k, True)
+        dist, _ = within_diversity(
+            inst, objective("leximin"), float(within), DEFAULT_SETTINGS, None, None
+        )
+        limit = diversity_limit(inst, most_diverse(inst).exact_score * (1 + within))
+        for panel in dist.panels:
+            assert _within(replace(inst, diversity=limit), panel)
+        got = dist.unit_probability[unit_of_person]
+        assert np.allclose(got, expected, atol=1e-6), (got, expected)
+    assert len(cases) >= 8 and any(shrunk)

@@ -7,9 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sortition.engine import master, realise, walks
+from sortition.engine import levels, master, realise, walks
 from sortition.engine.leximin import leximin
 from sortition.engine.master import MasterLP, PanelKeys, compact_panel, mixture
+from sortition.engine.maximin import maximin
 from sortition.engine.walks import face_walk
 from sortition.units import UnitInstance, from_people
 from tests.brute_force import (
@@ -104,20 +105,25 @@ def _leximin_case(seed: int) -> tuple[UnitInstance, np.ndarray, np.ndarray] | No
     return inst, unit, panels
 
 
+def _count_adoptions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A counter (its one item) of the masters that adopt a walk's own weights."""
+    adopted = [0]
+    adopt = MasterLP.adopt
+
+    def counting(self: MasterLP, panels: list[np.ndarray], weights: np.ndarray) -> None:
+        adopted[0] += 1
+        adopt(self, panels, weights)
+
+    monkeypatch.setattr(MasterLP, "adopt", counting)
+    return adopted
+
+
 def test_leximin_from_a_walks_own_weights_is_leximin(monkeypatch: pytest.MonkeyPatch) -> None:
     """Forced on small pools, the road of large pools (a walk's own weights when their z is
     at least WALK_MET, no LP over its columns) still gives the brute-force LEXIMIN, and it is
     taken."""
     monkeypatch.setattr(realise, "_PRESOLVE_ROWS", 0)
-    adopted = 0
-    adopt = MasterLP.adopt
-
-    def counting(self: MasterLP, panels: list[np.ndarray], weights: np.ndarray) -> None:
-        nonlocal adopted
-        adopted += 1
-        adopt(self, panels, weights)
-
-    monkeypatch.setattr(MasterLP, "adopt", counting)
+    adopted = _count_adoptions(monkeypatch)
     for _, (inst, unit, panels) in feasible_cases(range(25), _leximin_case, floor=12):
         dist = leximin(inst)
         assert abs(dist.weights.sum() - 1.0) < 1e-9 and (dist.weights > 0).all()
@@ -128,7 +134,25 @@ def test_leximin_from_a_walks_own_weights_is_leximin(monkeypatch: pytest.MonkeyP
         expected = brute_leximin(panels)
         assert np.allclose(got, expected, atol=2e-6), (got, expected)
         assert dist.certificate is not None and dist.certificate.gap <= 2e-6
-    assert adopted >= 5
+    assert adopted[0] >= 5
+
+
+def test_maximin_from_a_walks_own_weights_is_maximin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forced on small pools, MAXIMIN's road of large pools (a walk's own weights when their
+    smallest probability is WALK_MET of the relaxation's bound, no LP over its panels) still
+    gives the brute-force smallest probability, certified, and it is taken."""
+    monkeypatch.setattr(levels, "ADOPT_ABOVE", 0)
+    adopted = _count_adoptions(monkeypatch)
+    for _, (inst, unit, panels) in feasible_cases(range(25), _leximin_case, floor=12):
+        dist = maximin(inst)
+        assert abs(dist.weights.sum() - 1.0) < 1e-9 and (dist.weights > 0).all()
+        for panel in dist.panels:
+            assert inst.is_feasible_panel(panel)
+        got = person_probability(dist, unit).min()
+        expected = brute_leximin(panels).min()
+        assert abs(got - expected) <= 2e-6 * expected, (got, expected)
+        assert dist.certificate is not None and dist.certificate.gap <= 2e-6
+    assert adopted[0] >= 5
 
 
 def test_the_largest_values_are_the_stable_sorts_first() -> None:

@@ -6,8 +6,10 @@ smallest probability over panels from above, and its optimal point, if face walk
 panels (``walks.face_walk``), gives a distribution that meets the bound, so MAXIMIN is certified
 by the relaxation. Where the walks fall short (the relaxation is not tight, or a face has no panel
 within CP-SAT's budget), the first level of LEXIMIN's column generation (``levels``) goes on from
-the walks' panels. The people whose probability could rise further without lowering the smallest
-get no guarantee beyond it.
+the walks' panels. On pools of more than 2,000 types the walk's own weights are the distribution
+when they give every type ``realise.WALK_MET`` of the bound, with no LP over the walk's panels
+(``levels.ADOPT_ABOVE``). The people whose probability could rise further without lowering the
+smallest get no guarantee beyond it.
 """
 
 from __future__ import annotations

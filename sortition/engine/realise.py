@@ -118,7 +118,7 @@ def realise_target(run: ColumnGeneration, target: np.ndarray, walks: Walks) -> R
             zval = z.solution_value()
         new = walks.next()
         if new and large:
-            adopted = _walk_mixture(run, target, new, walks.weights)
+            adopted = walk_mixture(run, target, new, walks.weights)
             for _ in range(_REST_WALKS):
                 if adopted is None or adopted[2] >= WALK_MET:
                     break
@@ -126,7 +126,7 @@ def realise_target(run: ColumnGeneration, target: np.ndarray, walks: Walks) -> R
                 if not more:
                     break
                 new = new + more
-                adopted = _walk_mixture(run, target, new, walks.weights)
+                adopted = walk_mixture(run, target, new, walks.weights)
             if adopted is not None:
                 logger.debug(
                     "walk of %d panels, weight left %.3g, z of its own weights %.12f",
@@ -163,7 +163,7 @@ def realise_target(run: ColumnGeneration, target: np.ndarray, walks: Walks) -> R
     )
 
 
-def _walk_mixture(
+def walk_mixture(
     run: ColumnGeneration, target: np.ndarray, panels: list[np.ndarray], weights: np.ndarray
 ) -> tuple[list[np.ndarray], np.ndarray, float] | None:
     """The distribution of a walk's panels with its own weights, as ``finish_distribution``

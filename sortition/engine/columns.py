@@ -469,32 +469,19 @@ class Walks:
         run = self.run
         if self.done >= run.settings.walks:
             return []
-        started = time.perf_counter()
         walk = self.done + 1
 
         def on_step(taken: int) -> None:
             run.emit(WalkStep(run.algorithm, walk, taken))
 
-        weights: list[float] = []
-        rest: list[np.ndarray] = []
-        panels = face_walk(
-            run.inst,
+        panels, weights = self._walk(
             self.counts,
-            deadline=run.clock.deadline,
             seed=_SEED + self.done,
             jitter=_WALK_JITTER if self.done else 0.0,
             on_step=on_step,
-            cheap=run.settings.cheap_steps,
-            tally=self.tally,
-            weights=weights,
-            rest=rest,
         )
-        self.weights = np.asarray(weights, dtype=np.float64)
-        self.rest = rest[0] if rest else None
+        self.weights = weights
         self.done += 1
-        self.panels += len(panels)
-        self.seconds += time.perf_counter() - started
-        run.clock.check()
         return panels
 
     def rest_walk(self) -> list[np.ndarray]:
@@ -502,26 +489,41 @@ class Walks:
         (times that weight) added to ``weights``; empty when no weight was left. Its own error
         is then a share of the weight left: realistic7 n = 10,000, 974 panels left 9.9e-8 of
         the weight and their z was 1 - 3.0e-7 (``realise``)."""
-        run = self.run
         left = 1.0 - float(self.weights.sum())
         if self.rest is None or left <= 0.0:
             return []
+        panels, weights = self._walk(self.rest, seed=_SEED)
+        self.weights = np.concatenate([self.weights, left * weights])
+        return panels
+
+    def _walk(
+        self,
+        counts: np.ndarray,
+        *,
+        seed: int,
+        jitter: float = 0.0,
+        on_step: Callable[[int], None] | None = None,
+    ) -> tuple[list[np.ndarray], np.ndarray]:
+        """One face walk towards ``counts``: its panels and their weights; keeps where it left
+        weight (``rest``) and counts its panels and seconds."""
+        run = self.run
         started = time.perf_counter()
         weights: list[float] = []
         rest: list[np.ndarray] = []
         panels = face_walk(
             run.inst,
-            self.rest,
+            counts,
             deadline=run.clock.deadline,
-            seed=_SEED,
+            seed=seed,
+            jitter=jitter,
+            on_step=on_step,
             cheap=run.settings.cheap_steps,
             tally=self.tally,
             weights=weights,
             rest=rest,
         )
-        self.weights = np.concatenate([self.weights, left * np.asarray(weights, dtype=np.float64)])
         self.rest = rest[0] if rest else None
         self.panels += len(panels)
         self.seconds += time.perf_counter() - started
         run.clock.check()
-        return panels
+        return panels, np.asarray(weights, dtype=np.float64)

@@ -65,6 +65,20 @@ def random_people(rng: np.random.Generator, n: int, with_households: bool) -> Pe
     return values, vmin, vmax, fov, households, k
 
 
+def random_mix(seed: int, base: int) -> tuple[UnitInstance, np.ndarray] | None:
+    """A random pool of 6-11 people on the person path (drawn from ``base + seed``; every third
+    ``seed`` with households) and a random mix of its feasible panels (in counts); None if it has
+    no panel."""
+    rng = np.random.default_rng(base + seed)
+    values, vmin, vmax, fov, hh, k = random_people(rng, int(rng.integers(6, 12)), seed % 3 == 0)
+    panels = brute_panels(values, vmin, vmax, hh, k)
+    if len(panels) == 0:
+        return None
+    inst, _ = from_people(values, vmin, vmax, fov, hh, k, by_type=False)
+    weights = rng.dirichlet(np.ones(len(panels)))
+    return inst, weights @ panels.astype(float)
+
+
 def brute_panels(
     values: np.ndarray, vmin: np.ndarray, vmax: np.ndarray, households: np.ndarray | None, k: int
 ) -> np.ndarray:

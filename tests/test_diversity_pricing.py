@@ -20,7 +20,7 @@ from sortition.engine.objectives import within_diversity
 from sortition.engine.pricing import PanelOracle
 from sortition.engine.registry import objective
 from sortition.engine.settings import DEFAULT_SETTINGS, EngineSettings
-from sortition.units import UnitInstance, from_people
+from sortition.units import Distribution, UnitInstance, from_people
 from tests.brute_force import (
     People,
     brute_leximin,
@@ -157,10 +157,23 @@ def test_leximin_within_the_bound_matches_brute_force(
     else:
         monkeypatch.setattr(diversity_pricing.BoundedNeighbours, "improve", lambda *a, **k: [])
     within = Fraction(1, 4)
+    cases = _leximin_cases(within, base=800, smallest=7, seeds=60, floor=10)
+    for people, expected in cases:
+        _check_leximin_within(people, expected, within, settings)
+    assert len(cases) >= 10
+    # the neighbourhoods did supply columns
+    assert not cheap or sum(cheap_columns) > 0
+
+
+def _leximin_cases(
+    within: Fraction, *, base: int = 900, smallest: int = 8, seeds: int = 40, floor: int = 8
+) -> list[tuple[People, np.ndarray]]:
+    """Small pools of ``smallest`` to 12 people (drawn from ``base`` + seed) whose bound
+    excludes some panel, with brute force's LEXIMIN within it."""
 
     def make(seed: int) -> tuple | None:  # type: ignore[type-arg]
-        rng = np.random.default_rng(800 + seed)
-        people = random_people(rng, int(rng.integers(7, 13)), with_households=seed % 2 == 1)
+        rng = np.random.default_rng(base + seed)
+        people = random_people(rng, int(rng.integers(smallest, 13)), with_households=seed % 2 == 1)
         found = brute_within_diversity(people, within)
         if found is None:
             return None
@@ -169,37 +182,23 @@ def test_leximin_within_the_bound_matches_brute_force(
             return None  # the bound must exclude some panel
         return people, brute_leximin(within_panels)
 
-    checked = 0
-    for _, (people, expected) in feasible_cases(range(60), make, floor=10):
-        values, vmin, vmax, fov, households, k = people
-        inst, unit_of_person = from_people(values, vmin, vmax, fov, households, k, True)
-        dist, _ = within_diversity(inst, objective("leximin"), float(within), settings, None, None)
-        limit = diversity_limit(inst, most_diverse(inst).exact_score * (1 + within))
-        for panel in dist.panels:
-            assert _within(replace(inst, diversity=limit), panel)
-        got = dist.unit_probability[unit_of_person]
-        assert np.allclose(got, expected, atol=1e-6), (got, expected)
-        checked += 1
-    assert checked >= 10
-    # the neighbourhoods did supply columns
-    assert not cheap or sum(cheap_columns) > 0
+    return [case for _, case in feasible_cases(range(seeds), make, floor=floor)]
 
 
-def _leximin_cases(within: Fraction) -> list[tuple[People, np.ndarray]]:
-    """Small pools whose bound excludes some panel, with brute force's LEXIMIN within it."""
-
-    def make(seed: int) -> tuple | None:  # type: ignore[type-arg]
-        rng = np.random.default_rng(900 + seed)
-        people = random_people(rng, int(rng.integers(8, 13)), with_households=seed % 2 == 1)
-        found = brute_within_diversity(people, within)
-        if found is None:
-            return None
-        panels, within_panels, _ = found
-        if len(within_panels) == len(panels):
-            return None
-        return people, brute_leximin(within_panels)
-
-    return [case for _, case in feasible_cases(range(40), make, floor=8)]
+def _check_leximin_within(
+    people: People, expected: np.ndarray, within: Fraction, settings: EngineSettings
+) -> Distribution:
+    """LEXIMIN within the bound on ``people``: every panel within it, and each person's
+    probability brute force's (``expected``)."""
+    values, vmin, vmax, fov, households, k = people
+    inst, unit_of_person = from_people(values, vmin, vmax, fov, households, k, True)
+    dist, _ = within_diversity(inst, objective("leximin"), float(within), settings, None, None)
+    limit = diversity_limit(inst, most_diverse(inst).exact_score * (1 + within))
+    for panel in dist.panels:
+        assert _within(replace(inst, diversity=limit), panel)
+    got = dist.unit_probability[unit_of_person]
+    assert np.allclose(got, expected, atol=1e-6), (got, expected)
+    return dist
 
 
 def test_leximin_within_the_bound_runs_level_by_level(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -215,14 +214,8 @@ def test_leximin_within_the_bound_runs_level_by_level(monkeypatch: pytest.Monkey
     within = Fraction(1, 4)
     cases = _leximin_cases(within)
     for people, expected in cases:
-        values, vmin, vmax, fov, households, k = people
-        inst, unit_of_person = from_people(values, vmin, vmax, fov, households, k, True)
-        dist, _ = within_diversity(
-            inst, objective("leximin"), float(within), DEFAULT_SETTINGS, None, None
-        )
+        dist = _check_leximin_within(people, expected, within, DEFAULT_SETTINGS)
         assert dist.stats["levels"] >= 1
-        got = dist.unit_probability[unit_of_person]
-        assert np.allclose(got, expected, atol=1e-6), (got, expected)
     assert len(cases) >= 8
 
 
@@ -247,14 +240,5 @@ def test_leximin_within_the_bound_with_its_master_shrunk_matches_brute_force(
     within = Fraction(1, 4)
     cases = _leximin_cases(within)
     for people, expected in cases:
-        values, vmin, vmax, fov, households, k = people
-        inst, unit_of_person = from_people(values, vmin, vmax, fov, households, k, True)
-        dist, _ = within_diversity(
-            inst, objective("leximin"), float(within), DEFAULT_SETTINGS, None, None
-        )
-        limit = diversity_limit(inst, most_diverse(inst).exact_score * (1 + within))
-        for panel in dist.panels:
-            assert _within(replace(inst, diversity=limit), panel)
-        got = dist.unit_probability[unit_of_person]
-        assert np.allclose(got, expected, atol=1e-6), (got, expected)
+        _check_leximin_within(people, expected, within, DEFAULT_SETTINGS)
     assert len(cases) >= 8 and any(shrunk)

@@ -10,7 +10,7 @@ from sortition.engine import walks
 from sortition.engine.pricing import panel_model
 from sortition.engine.walks import WalkTally, _FaceModel, _Rows, face_walk
 from sortition.units import UnitInstance, from_people
-from tests.brute_force import brute_panels, feasible_cases, random_people
+from tests.brute_force import brute_panels, feasible_cases, random_mix, random_people
 
 
 def _on_face_of(inst: UnitInstance, panel: np.ndarray, point: np.ndarray) -> bool:
@@ -32,16 +32,7 @@ def _on_face_of(inst: UnitInstance, panel: np.ndarray, point: np.ndarray) -> boo
 
 
 def _mix_case(seed: int) -> tuple[UnitInstance, np.ndarray] | None:
-    """A random pool of 6-11 people on the person path and a random mix of its feasible panels
-    (in counts); None if it has no panel."""
-    rng = np.random.default_rng(7000 + seed)
-    values, vmin, vmax, fov, hh, k = random_people(rng, int(rng.integers(6, 12)), seed % 3 == 0)
-    panels = brute_panels(values, vmin, vmax, hh, k)
-    if len(panels) == 0:
-        return None
-    inst, _ = from_people(values, vmin, vmax, fov, hh, k, by_type=False)
-    weights = rng.dirichlet(np.ones(len(panels)))
-    return inst, weights @ panels.astype(float)
+    return random_mix(seed, 7000)
 
 
 def test_walk_takes_feasible_panels_on_the_face_of_a_mix() -> None:

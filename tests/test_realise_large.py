@@ -18,20 +18,13 @@ from tests.brute_force import (
     brute_panels,
     feasible_cases,
     person_probability,
+    random_mix,
     random_people,
 )
 
 
 def _mix_case(seed: int) -> tuple[UnitInstance, np.ndarray] | None:
-    """A random pool of 6-11 people and a random mix of its feasible panels (in counts)."""
-    rng = np.random.default_rng(9100 + seed)
-    values, vmin, vmax, fov, hh, k = random_people(rng, int(rng.integers(6, 12)), seed % 3 == 0)
-    panels = brute_panels(values, vmin, vmax, hh, k)
-    if len(panels) == 0:
-        return None
-    inst, _ = from_people(values, vmin, vmax, fov, hh, k, by_type=False)
-    weights = rng.dirichlet(np.ones(len(panels)))
-    return inst, weights @ panels.astype(float)
+    return random_mix(seed, 9100)
 
 
 def test_a_walks_weights_decompose_its_target() -> None:

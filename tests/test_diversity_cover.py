@@ -31,6 +31,16 @@ def _case(seed: int, within: Fraction) -> tuple | None:  # type: ignore[type-arg
     return people, limit, within_panels.any(axis=0)
 
 
+def _bounded(people: tuple, limit: Fraction, by_type: bool) -> tuple:  # type: ignore[type-arg]
+    """The pool's instance, its person -> unit map, its most diverse panel, and the instance
+    with the bound ``limit`` (from that panel)."""
+    values, vmin, vmax, fov, households, k = people
+    inst, unit_of_person = from_people(values, vmin, vmax, fov, households, k, by_type)
+    best = most_diverse(inst)
+    bounded = replace(inst, diversity=diversity_limit(inst, limit, best.counts))
+    return inst, unit_of_person, best, bounded
+
+
 @pytest.mark.parametrize("within", [Fraction(0), Fraction(1, 10), Fraction(1, 2)])
 @pytest.mark.parametrize("neighbourhoods", [True, False])
 def test_covering_finds_the_selectable_types_of_brute_force(
@@ -45,12 +55,9 @@ def test_covering_finds_the_selectable_types_of_brute_force(
     for _, (people, limit, on_some) in feasible_cases(
         range(40), lambda seed: _case(seed, within), floor=20
     ):
-        values, vmin, vmax, fov, households, k = people
         for by_type in (True, False):
-            inst, unit_of_person = from_people(values, vmin, vmax, fov, households, k, by_type)
-            best = most_diverse(inst)
+            inst, unit_of_person, best, bounded = _bounded(people, limit, by_type)
             assert best.exact_score == limit / (1 + within)
-            bounded = replace(inst, diversity=diversity_limit(inst, limit, best.counts))
             covering = columns.cover(bounded, Clock(None))
             for panel in covering.panels:
                 assert bounded.is_feasible_panel(panel)
@@ -76,10 +83,7 @@ def test_swap_chains_and_small_searches_keep_every_rule(
     for _, (people, limit, _) in feasible_cases(
         range(40), lambda seed: _case(seed, Fraction(1, 2)), floor=20
     ):
-        values, vmin, vmax, fov, households, k = people
-        inst, _ = from_people(values, vmin, vmax, fov, households, k, False)
-        best = most_diverse(inst)
-        bounded = replace(inst, diversity=diversity_limit(inst, limit, best.counts))
+        _, _, best, bounded = _bounded(people, limit, False)
         todo = best.counts == 0
         tally = diversity_cover.NeighbourhoodTally()
         found = diversity_cover.neighbourhood_cover(
@@ -117,10 +121,7 @@ def test_covering_under_the_bound_starts_from_the_most_diverse_panel(
     for _, (people, limit, on_some) in feasible_cases(
         range(20), lambda seed: _case(seed, Fraction(1, 10)), floor=10
     ):
-        values, vmin, vmax, fov, households, k = people
-        inst, unit_of_person = from_people(values, vmin, vmax, fov, households, k, True)
-        best = most_diverse(inst)
-        bounded = replace(inst, diversity=diversity_limit(inst, limit, best.counts))
+        inst, unit_of_person, best, bounded = _bounded(people, limit, True)
         asked.clear()
         covering = columns.cover(bounded, Clock(None))
         assert not any(not w.any() for w in asked)
@@ -140,10 +141,7 @@ def test_moves_are_the_brute_force_swaps_with_their_exact_change() -> None:
     for seed, (people, limit, _) in feasible_cases(
         range(30), lambda seed: _case(seed, Fraction(1, 4)), floor=15
     ):
-        values, vmin, vmax, fov, households, k = people
-        inst, _ = from_people(values, vmin, vmax, fov, households, k, True)
-        best = most_diverse(inst)
-        bounded = replace(inst, diversity=diversity_limit(inst, limit, best.counts))
+        inst, _, best, bounded = _bounded(people, limit, True)
         assert bounded.diversity is not None
         chains = diversity_cover.SwapChains(bounded)
         rng = np.random.default_rng(seed)

@@ -205,6 +205,80 @@ def test_nearest_point_over_shifts_is_as_near_as_over_counts() -> None:
         assert np.allclose(_nearest_by_shifts(inst, inside), inside, atol=1e-9)
 
 
+def _largest_share(inst: UnitInstance, counts: np.ndarray) -> float:
+    """max z over the polytope's points x with x_u >= z * counts_u, by an LP with a row per
+    unit (what ``scaled_polytope_point`` reaches without them)."""
+    solver, x = relaxation.polytope_model(inst, "primal_feasibility_tolerance: 1e-12")
+    z = solver.NumVar(0.0, 1.0, "")
+    for u in range(inst.n_units):
+        solver.Add(x[u] - float(counts[u]) * z >= 0.0)
+    solver.Maximize(z)
+    assert solver.Solve() == pywraplp.Solver.OPTIMAL
+    return float(z.solution_value())
+
+
+def test_the_scaled_point_keeps_the_largest_share_of_every_count() -> None:
+    """``scaled_polytope_point`` (LEXIMIN's target on large pools): a point of the polytope
+    that gives every unit the largest share z of its count the polytope allows (the LP with a
+    row per unit's z), at least the nearest point's smallest share, and an inside point
+    itself; with and without households, counts at their capacities included."""
+    below = 0
+    for seed, (inst, panels, _, _) in feasible_cases(
+        range(30), lambda seed: _person_case(6200 + seed, seed % 2 == 0), floor=20
+    ):
+        rng = np.random.default_rng(seed)
+        inside = rng.dirichlet(np.ones(len(panels))) @ panels.astype(float)
+        cap = inst.capacity.astype(float)
+        outside = np.clip(inside * (1.0 + rng.normal(0.0, 1e-3, inside.shape)), 0.0, cap)
+        point = relaxation.scaled_polytope_point(inst, outside)
+        near = nearest_polytope_point(inst, outside)
+        assert point is not None and near is not None
+        held = outside > 0
+        share = float((point[held] / outside[held]).min())
+        assert share == pytest.approx(_largest_share(inst, outside), abs=1e-9)
+        assert share >= float((near[held] / outside[held]).min()) - 1e-9
+        below += share < 1.0 - 1e-6
+        rows = inst.incidence.astype(float) @ point
+        assert abs(point.sum() - inst.k) < 1e-9
+        assert (rows >= inst.value_min - 1e-9).all() and (rows <= inst.value_max + 1e-9).all()
+        assert (point >= 0).all() and (point <= cap).all()
+        for household in inst.households:
+            assert point[list(household)].sum() <= 1 + 1e-9
+        kept = relaxation.scaled_polytope_point(inst, inside)
+        assert kept is not None and np.allclose(kept, inside, atol=1e-9)
+    assert below >= 5  # points outside the polytope, pulled in
+
+
+def test_leximin_on_the_large_pools_road_is_leximin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forced on small pools, LEXIMIN's road above ``_SHIFTS_ABOVE`` units (the levels over
+    shifts, the scaled point as the walks' target, the lazy covering, a walk's own weights)
+    gives the brute-force LEXIMIN, certified to 2e-6, and takes the scaled point."""
+    from sortition.engine import columns, realise
+
+    monkeypatch.setattr(relaxation, "_SHIFTS_ABOVE", 0)
+    monkeypatch.setattr(columns, "LAZY_COVER_ABOVE", 0)
+    monkeypatch.setattr(realise, "_PRESOLVE_ROWS", 0)
+    scaled = []
+    point = relaxation.scaled_polytope_point
+
+    def counted(*args: object) -> object:
+        scaled.append(1)
+        return point(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(relaxation, "scaled_polytope_point", counted)
+    for _, (inst, _, selectable, expected) in feasible_cases(
+        range(30), lambda seed: _person_case(6300 + seed, seed % 2 == 0), floor=15
+    ):
+        dist = leximin(inst)
+        for panel in dist.panels:
+            assert inst.is_feasible_panel(panel)
+        assert np.allclose(dist.unit_probability, expected, atol=2e-6)
+        assert dist.certificate is not None and dist.certificate.gap <= 2e-6
+        never = set(range(inst.n_units)) - set(selectable.tolist())
+        assert set(dist.never_selectable) == never
+    assert len(scaled) >= 15
+
+
 def _pool_case(seed: int) -> tuple[UnitInstance, np.ndarray] | None:
     """A random pool of 8-39 people, by type or by person, with households on even seeds: the
     instance and its units on some panel (all of them; None when no panel meets the quotas)."""

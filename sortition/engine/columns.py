@@ -376,11 +376,13 @@ class ColumnGeneration:
         units = len(self.active)
         self.emit(RelaxationLevel(self.algorithm, number, level.bound, fixed, units))
 
-    def nearest_point(self, counts: np.ndarray) -> np.ndarray | None:
+    def nearest_point(self, counts: np.ndarray, from_below: bool = False) -> np.ndarray | None:
         """``relaxation.nearest_polytope_point`` within the run's time, reported as it starts
         and ends."""
         self.emit(NearestPoint(self.algorithm, done=False))
-        point = nearest_polytope_point(self.inst, counts, self.clock.deadline)
+        point = nearest_polytope_point(
+            self.inst, counts, self.clock.deadline, from_below=from_below
+        )
         self.emit(NearestPoint(self.algorithm, done=True))
         return point
 

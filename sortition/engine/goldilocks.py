@@ -14,7 +14,10 @@ has g(l) >= H(a) / m + gamma * m / b, which is the certificate's bound (a lower 
 optimum over the polytope, hence over panels).
 
 **Realised** like LEXIMIN's vector: face walks to the best point found and a master LP that gives
-every unit its target (``realise.realise_target``). Where the relaxation is not tight, the same
+every unit its target (``realise.realise_target``). On pools of more than 2,000 types the
+covering waits, as LEXIMIN's: every unit counts as selectable until the realisation's panels
+show which units no panel reached, and only those are searched for (a unit on no panel after
+all: the relaxation is redone without it). Where the relaxation is not tight, the same
 golden-section search runs over distributions on panels, each step a column generation to
 optimality, started from MAXIMIN's panels (which keep every step's master feasible).
 """
@@ -67,26 +70,40 @@ def goldilocks(
     Raises NoFeasiblePanel when no panel meets the quotas and TimeLimitReached past
     ``time_limit`` seconds.
     """
-    run = ColumnGeneration.start(inst, settings, "goldilocks", progress, time_limit)
+    # on a large pool the covering waits: the walks' panels cover what they reach
+    run = ColumnGeneration.start(
+        inst, settings, "goldilocks", progress, time_limit, lazy=settings.decompose
+    )
     objective = _Objective(inst, settings.gamma)
-    active = run.active
-    deadline = run.clock.deadline
-    top = relaxed_maximin(inst, active, FIX_SLACK, deadline)
-    if top is not None and settings.decompose:
+    while settings.decompose:
+        deadline = run.clock.deadline
+        top = relaxed_maximin(inst, run.active, FIX_SLACK, deadline)
+        if top is None:
+            break
+        if top.level.bound <= 0.0 and run.complete_covering([]):
+            continue  # a unit taken as selectable is on no point of the polytope (rare)
         relaxation = _PolytopeH(inst, run.covering.selectable, deadline)
         search = golden_section(relaxation.h, objective, top.level.bound, run, relaxation.point)
-        if search is not None:
-            counts = nearest_polytope_point(inst, search.point, deadline)
-            target = (search.point if counts is None else counts) / inst.capacity
-            walks = Walks(run, search.point if counts is None else counts)
-            realised = realise_target(run, target, walks)
-            if realised.met:
-                stats = {"relaxation_bound": search.bound, **_stats(run, realised.master)}
-                stats.update(walks.stats())
-                return run.finish(
-                    realised.master, stats, objective.certify(search.bound, run.covering.selectable)
-                )
+        if search is None:
+            break
+        counts = nearest_polytope_point(inst, search.point, deadline)
+        target = (search.point if counts is None else counts) / inst.capacity
+        walks = Walks(run, search.point if counts is None else counts)
+        realised = realise_target(run, target, walks)
+        # The relaxation assumed every unit selectable until the covering is complete: if some
+        # unit the panels did not reach is on no panel, it is redone without it (exact, rare).
+        if run.complete_covering(realised.master.panels):
             run.lp_totals.retire(realised.master)
+            continue
+        if realised.met:
+            stats = {"relaxation_bound": search.bound, **_stats(run, realised.master)}
+            stats.update(walks.stats())
+            return run.finish(
+                realised.master, stats, objective.certify(search.bound, run.covering.selectable)
+            )
+        run.lp_totals.retire(realised.master)
+        break
+    run.complete_covering([])
     return _over_panels(run, objective)
 
 

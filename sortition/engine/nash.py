@@ -6,7 +6,10 @@ count vectors, by tangent cuts on a small LP, gives an upper bound on the optimu
 a point within ``settings.nash_gap / 2`` of the polytope's optimum; face walks and a master LP
 realise the point (``realise.realise_target``, as LEXIMIN's vector). Realised, its objective is
 within the gap of the bound: certified. Otherwise (the relaxation is not tight, or the walks fall
-short), column generation over panels goes on from the panels used so far:
+short), column generation over panels goes on from the panels used so far (below). On pools of
+more than 2,000 types the covering waits, as LEXIMIN's: every unit counts as selectable until
+the realisation's panels show which units no panel reached (a unit on no panel after all: the
+relaxation is redone without it).
 
 The concave objective sum_u capacity_u * log(p_u) is replaced by an outer approximation with
 tangent cuts t_u <= log(x) + (p_u - x) / x, solved by column generation over the same master and
@@ -49,15 +52,22 @@ def nash(
     geometric mean probability; it is reported in ``stats["gap"]``. Raises NoFeasiblePanel when
     no panel meets the quotas and TimeLimitReached past ``time_limit`` seconds.
     """
-    run = ColumnGeneration.start(inst, settings, "nash", progress, time_limit)
-    panels = run.covering.panels
-    if settings.decompose:
+    # on a large pool the covering waits: the walks' panels cover what they reach
+    run = ColumnGeneration.start(
+        inst, settings, "nash", progress, time_limit, lazy=settings.decompose
+    )
+    recent: list[np.ndarray] = []
+    while settings.decompose:
         relaxed = relaxed_nash(inst, run.covering.selectable, settings.nash_gap / 2, run.clock)
-        if relaxed is not None:
-            done, panels = _realise(run, relaxed)
-            if done is not None:
-                return done
-    master = _NashMaster(run, panels)
+        if relaxed is None:
+            break
+        done, recent, redo = _realise(run, relaxed)
+        if done is not None:
+            return done
+        if not redo:
+            break
+    run.complete_covering([])
+    master = _NashMaster(run, run.covering.panels + recent)
     lp = master.lp
     rounds = 0
     cut_rounds = 0
@@ -106,14 +116,20 @@ def nash(
 
 def _realise(
     run: ColumnGeneration, relaxed: RelaxedNash
-) -> tuple[Distribution | None, list[np.ndarray]]:
+) -> tuple[Distribution | None, list[np.ndarray], bool]:
     """The relaxation's point realised by panels: the distribution when its certificate's gap is
-    within ``settings.nash_gap``, else None and the panels to go on from."""
+    within ``settings.nash_gap``, else None and the recent panels to go on from; and whether the
+    relaxation must be redone (after a lazy covering, some unit it took as selectable proved on
+    no panel: exact, rare)."""
     inst = run.inst
     counts = nearest_polytope_point(inst, relaxed.counts, run.clock.deadline)
     point = relaxed.counts if counts is None else counts
     walks = Walks(run, point)
     realised = realise_target(run, point / inst.capacity, walks)
+    # after a lazy covering, the units the panels did not reach
+    if run.complete_covering(realised.master.panels):
+        run.lp_totals.retire(realised.master)
+        return None, [], True
     if realised.met:
         stats: dict[str, float | int | str] = {
             "relaxation_rounds": relaxed.rounds,
@@ -129,9 +145,9 @@ def _realise(
         if dist.certificate.gap <= run.settings.nash_gap:
             dist.stats["gap"] = dist.certificate.gap
             dist.stats["lower_bound"] = dist.certificate.value * relaxed.people
-            return dist, []
+            return dist, [], False
     run.lp_totals.retire(realised.master)
-    return None, run.covering.panels + realised.recent
+    return None, realised.recent, False
 
 
 def _certify(

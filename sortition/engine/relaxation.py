@@ -538,9 +538,9 @@ def nearest_polytope_point(
     shifts themselves (``_nearest_by_shifts``): the same least distance, without two rows per
     unit.
 
-    With ``from_below`` (LEXIMIN, MAXIMIN, NASH) and above ``_SHIFTS_ABOVE`` units, the point
-    is ``scaled_polytope_point``'s, which gives every unit as large a share of its count as it
-    can (``_nearest_by_shifts``'s if that LP fails).
+    With ``from_below`` (LEXIMIN's target) and above ``_SHIFTS_ABOVE`` units, the point is
+    ``scaled_polytope_point``'s, which gives every unit as large a share of its count as it can
+    (``_nearest_by_shifts``'s if that LP fails).
     """
     if inst.n_units > _SHIFTS_ABOVE and inst.diversity is None:
         if from_below:
@@ -625,9 +625,10 @@ def scaled_polytope_point(
     unit is cheapest, and it fell on units at the lowest level: the point's smallest
     probability was 6.0e-6 (k = 150) and 1.4e-5 (k = 50) below the bound, all of LEXIMIN's
     certificate gap; here it is 8.7e-9 and 2.5e-8 below (benchmarks/README.md, "Latest
-    results"). The sum of s is k(1 - z) (both sum to k), so the point is as near; upward, s may
-    gather on a few units, which no smallest-probability certificate (nor NASH's, which gains
-    from it) counts against.
+    results"). The sum of s is k(1 - z) (both sum to k), so x is within 2k(1 - z) of t in
+    counts; upward, s may gather on a few units (realistic7 n = 100,000: 1.5e-3 of one unit's
+    probability), which LEXIMIN's certificate, on the smallest probability, does not count
+    against.
 
     One LP without a row per unit: each of the polytope's rows takes z with the sum of its
     units' t; x_u <= capacity_u (s_u + t_u z <= capacity_u) is a row added only for the units

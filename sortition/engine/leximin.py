@@ -9,7 +9,7 @@ least LEXIMIN in the leximin order, so a distribution that meets it is LEXIMIN. 
 the polytope by the LP tolerances, so the target is the polytope's nearest point (within 3e-7 of
 it, in counts, on gss_k150); above 2,000 units the point that keeps the largest share of every
 unit's count (``relaxation.scaled_polytope_point``: realistic7 n = 10,000, the certificate's
-gap 5.9e-6 -> 3.3e-7 at k = 150). Face walks (``walks.face_walk``) supply the master's panels;
+gap 5.9e-6 -> 3.1e-7 at k = 150). Face walks (``walks.face_walk``) supply the master's panels;
 pricing adds any still missing. On every real instance measured the vector is met; where it is
 not, LEXIMIN runs level by level (``levels``), from the panels found.
 """

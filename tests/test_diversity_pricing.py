@@ -242,3 +242,48 @@ def test_leximin_within_the_bound_with_its_master_shrunk_matches_brute_force(
     for people, expected in cases:
         _check_leximin_within(people, expected, within, DEFAULT_SETTINGS)
     assert len(cases) >= 8 and any(shrunk)
+
+
+@pytest.mark.parametrize("centre", ["relaxation", "far-off"])
+def test_leximin_within_the_bound_with_dual_smoothing_matches_brute_force(
+    centre: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the swaps searching at smoothed duals (``Pricer.price_smoothed``) LEXIMIN within the
+    bound still equals brute force: from the level's relaxation (the default, whose smoothed
+    panels always improve at the master's duals) and from a centre far off (random duals,
+    smoothing at 0.9), where panels that do not improve at the master's duals are dropped and
+    the round prices at the master's own duals, so only the exact pricing ends a level."""
+    from sortition.engine import columns, levels
+
+    smoothed: list[int] = []
+    mispriced: list[int] = []
+    price_smoothed = columns.Pricer.price_smoothed
+
+    def counted(self, g, theta, centre_, alpha, master):  # type: ignore[no-untyped-def]
+        found = price_smoothed(self, g, theta, centre_, alpha, master)
+        smoothed.append(len(found))
+        mispriced.append(self.mispriced)
+        for panel in found:
+            assert float(g @ panel) > theta
+        return found
+
+    monkeypatch.setattr(columns.Pricer, "price_smoothed", counted)
+    if centre == "far-off":
+        rng = np.random.default_rng(5)
+        monkeypatch.setattr(levels, "_SMOOTHING", 0.9)
+
+        def far(self, relaxed):  # type: ignore[no-untyped-def]
+            if relaxed is None:
+                return None
+            g = rng.uniform(0.0, 1.0, size=len(relaxed.g))
+            return g, float(rng.uniform(0.0, 1.0)) * float(g.sum())
+
+        monkeypatch.setattr(levels._Levels, "_centre", far)
+    within = Fraction(1, 4)
+    cases = _leximin_cases(within)
+    for people, expected in cases:
+        _check_leximin_within(people, expected, within, DEFAULT_SETTINGS)
+    assert len(cases) >= 8
+    assert sum(smoothed) > 0  # the smoothed search did give columns
+    if centre == "far-off":
+        assert max(mispriced) > 0  # and the fallback was taken

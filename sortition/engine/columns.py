@@ -240,6 +240,46 @@ class Pricer:
         self.heuristic_calls = 0
         self.heuristic_columns = 0
         self.heuristic_seconds = 0.0
+        # dual smoothing under a diversity bound (``price_smoothed``): the columns it gave, and
+        # the rounds whose smoothed panels all failed to improve at the master's duals
+        self.smoothed_columns = 0
+        self.mispriced = 0
+
+    def price_smoothed(
+        self,
+        g: np.ndarray,
+        theta: float,
+        centre: tuple[np.ndarray, float],
+        alpha: float,
+        master: MasterLP,
+    ) -> list[np.ndarray]:
+        """Under a diversity bound, Wentges' dual smoothing: the swaps search at the duals
+        alpha * centre + (1 - alpha) * (g, theta), and of the panels they find those that improve
+        at the master's own duals (empty: none did, and the caller prices at ``g`` as usual, so
+        that only the exact pricing at the master's duals ever ends a level). With the centre a
+        dual solution of the whole master (a level's relaxation: no panel has a positive
+        reduced cost there), every panel improving at the smoothed duals improves at ``g``."""
+        scale = max(1.0, abs(theta), float(np.abs(g).max(initial=0.0)) * master.inst.k)
+        threshold = theta + _RC_TOL * scale
+        smooth_g = alpha * centre[0] + (1.0 - alpha) * g
+        smooth_theta = alpha * centre[1] + (1.0 - alpha) * theta
+        smooth_scale = max(
+            1.0, abs(smooth_theta), float(np.abs(smooth_g).max(initial=0.0)) * master.inst.k
+        )
+        t0 = time.perf_counter()
+        found = self.swaps.improve(
+            smooth_g,
+            smooth_theta + _RC_TOL * smooth_scale,
+            master.used(),
+            _MAX_COLUMNS_PER_ROUND,
+        )
+        self.heuristic_calls += 1
+        self.heuristic_seconds += time.perf_counter() - t0
+        kept = _fresh([c for c in found if float(g @ c) > threshold], master)
+        self.heuristic_columns += len(kept)
+        self.smoothed_columns += len(kept)
+        self.mispriced += int(bool(found) and not kept)
+        return kept
 
     def price(
         self, g: np.ndarray, theta: float, master: MasterLP

@@ -184,10 +184,9 @@ class _Rows:
         self.sparse = SparseRows(self.row, self.col, self.coeff, self.n_rows)
 
     def violated(self, counts: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> bool:
-        """Whether some row's left-hand side at ``counts`` (exact: small integers in float64)
-        is outside [lo, hi]."""
-        weights = self.coeff * counts[self.col]
-        activity = np.bincount(self.row, weights=weights, minlength=self.n_rows)
+        """Whether some row's left-hand side at ``counts`` (whole numbers; exact: small
+        integers in float64) is outside [lo, hi]."""
+        activity = self.sparse.activity(np.asarray(counts, dtype=np.float64))
         return bool((activity < lo).any() or (activity > hi).any())
 
 
@@ -984,7 +983,7 @@ def face_walk(
             weight = 0.0
             break
         held = (at_zero | at_cap, at_lo | at_hi, full)
-        t = _exit_time(v, direction, cap, incidence, lo, hi, households, held)
+        t = _exit_time(v, direction, cap, incidence, lo, hi, households, held, counts)
         if t == np.inf:
             # the direction lies along bounds already tight: y is the panel up to round-off
             _take(panels, weights, panel, weight)
@@ -1014,11 +1013,18 @@ class _ValueCounts:
             inst.incidence.astype(np.float64) if inst.n_units <= _SMALL_MODEL_ABOVE else None
         )
         self.value, self.unit = np.nonzero(inst.incidence)
+        self.entries = SparseRows(self.value, self.unit, np.ones(len(self.value)), self.n_values)
 
     def __matmul__(self, x: np.ndarray) -> np.ndarray:
         if self.dense is not None:
             return np.asarray(self.dense @ x)
         return np.bincount(self.value, weights=x[self.unit], minlength=self.n_values)
+
+    def of_panel(self, panel: np.ndarray) -> np.ndarray:
+        """``self @ panel`` for a panel's whole counts, over its nonzero counts alone."""
+        if self.dense is not None:
+            return np.asarray(self.dense @ panel)
+        return self.entries.activity(panel)
 
 
 def _take(
@@ -1039,9 +1045,12 @@ def _exit_time(
     hi: np.ndarray,
     households: list[list[int]],
     held: tuple[np.ndarray, np.ndarray, list[bool]],
+    counts: np.ndarray,
 ) -> float:
     """The largest t with v + t * direction in the polytope; the bounds tight on the face
-    (units, quota rows, households) are left out, the direction keeps them up to round-off."""
+    (units, quota rows, households) are left out, the direction keeps them up to round-off.
+    ``counts``: each value's count at the point v + direction (above _SMALL_MODEL_ABOVE units
+    the direction's counts are those less the panel's, which take its few nonzero counts)."""
     held_units, held_values, held_households = held
     t = np.inf
     free = ~held_units
@@ -1051,8 +1060,12 @@ def _exit_time(
         t = min(t, float((v[down] / -direction[down]).min()))
     if up.any():
         t = min(t, float(((cap[up] - v[up]) / direction[up]).min()))
-    cv = incidence @ v
-    cd = incidence @ direction
+    if incidence.dense is not None:
+        cv = incidence @ v
+        cd = incidence @ direction
+    else:
+        cv = incidence.of_panel(v)
+        cd = counts - cv
     down_v = ~held_values & (cd < -_STEP_EPS)
     up_v = ~held_values & (cd > _STEP_EPS)
     if down_v.any():

@@ -97,11 +97,12 @@ _FACE_PER_VALUE = 100
 # Once the candidates alone could not meet a face's rows, the next this many steps add those
 # holders before their first solve.
 _WIDEN_AHEAD = 20
-# Above _SMALL_MODEL_ABOVE units, when a vertex gives no panel, this many vertices of the
-# preference multiplied by factors from [1 - _SHAKE, 1 + _SHAKE] are tried before CP-SAT on the
-# whole face (about 3.4 s of CPU a panel at realistic7 n = 10,000).
-_SHAKEN_VERTICES = 2
-_SHAKE = 0.2
+# Above _SMALL_MODEL_ABOVE units, when a vertex gives no panel, vertices of the preference
+# multiplied by factors from [1 - shake, 1 + shake], one for each shake below, are tried before
+# CP-SAT on the whole face (about 3.4 s of CPU a panel at realistic7 n = 10,000, 20 to 30 s at
+# n = 100,000). At n = 100,000 two of 0.2 rescued none of the vertices CP-SAT then had to mend
+# (their vertices had 28 fractional counts, the repairs failed), 0.5 and 1.0 did.
+_SHAKES = (0.2, 0.2, 0.5, 0.5, 1.0, 1.0)
 # A unit left out is priced in when its reduced price is above this (on large instances times
 # the largest coefficient).
 _PRICE_EPS = 1e-9
@@ -628,8 +629,8 @@ class _FaceModel:
         if self.inst.n_units > _SMALL_MODEL_ABOVE:
             # other vertices of the face, of the preference shaken a little, before CP-SAT on
             # the whole face
-            for _ in range(_SHAKEN_VERTICES):
-                factor = self.shake.uniform(1.0 - _SHAKE, 1.0 + _SHAKE, len(preference))
+            for shake in _SHAKES:
+                factor = self.shake.uniform(1.0 - shake, 1.0 + shake, len(preference))
                 panel, _ = self.lp_panel(preference * factor, face)
                 if panel is not None:
                     return panel

@@ -16,7 +16,8 @@ panels, 4 s) and on ces11_k60 (364 panels, 15 s), so the master needed no pricin
 
 **Cheap steps** (``EngineSettings.cheap_steps``). Each step first asks GLOP for the face's vertex
 that maximises the preference: one LP model of the polytope (``relaxation.polytope_lp``) whose
-bounds are moved in place from face to face, so GLOP starts from the last step's basis. The vertex
+bounds are moved in place from face to face, so GLOP starts from the last step's basis (above
+2,000 units a model of a pool of units priced in by the rows' duals, ``_PoolLP``). The vertex
 rounded is often already a panel; otherwise a local search in numpy (``repair.repair_counts``:
 single moves and exchanges of one unit for another, steepest descent on the rows' violation)
 moves only the counts of the units near its fractional ones (those units and the units that

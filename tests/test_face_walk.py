@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
+import pytest
 
 from sortition.engine import walks
+from sortition.engine.errors import TimeLimitReached
 from sortition.engine.pricing import panel_model
 from sortition.engine.walks import WalkTally, _FaceModel, _Rows, face_walk
 from sortition.units import UnitInstance, from_people
@@ -159,41 +162,91 @@ def test_the_repair_moves_only_its_free_counts_and_keeps_every_row() -> None:
 
 
 def test_the_restricted_face_lp_finds_the_whole_face_optimum(monkeypatch: Any) -> None:
-    """On large instances the face's LP holds most units at 0 and prices them in: forced on
-    small pools with one candidate (and one holder of each value), each vertex is feasible on
-    the face and as good as the whole LP's, whether the candidates alone were feasible or not,
-    and a face without a point gives None in both."""
+    """On large instances the face's LP is a model of a pool of units, priced in by their rows'
+    duals (the rows elastic): forced on small pools with one candidate (and one holder of each
+    value), a pool rebuilt at every step and coefficients kept while they move by little, each
+    vertex is feasible on the face and as good as the whole LP's, whether the candidates alone
+    met the face's rows or not, and a face without a point gives None in both."""
     monkeypatch.setattr(walks, "_SMALL_MODEL_ABOVE", 0)
     monkeypatch.setattr(walks, "_FACE_CANDIDATES", 1)
     monkeypatch.setattr(walks, "_FACE_PER_VALUE", 1)
     rng = np.random.default_rng(11)
     compared = 0
-    for _, (inst, target) in feasible_cases(range(12), _mix_case, floor=9):
-        restricted, whole = walks._FaceLP(inst), walks._FaceLP(inst)
-        whole.restricted = False
-        assert restricted.restricted
-        face = _FaceModel(inst, 0, True, WalkTally()).whole()
-        for step in range(6):
+    empty = 0
+    for rebuild in (4000, 0):
+        monkeypatch.setattr(walks, "_POOL_REBUILD", rebuild)
+        for _, (inst, target) in feasible_cases(range(12), _mix_case, floor=9):
+            restricted = walks._FaceLP(inst, restricted=True)
+            whole = walks._FaceLP(inst, restricted=False)
+            face = _FaceModel(inst, 0, True, WalkTally()).whole()
             preference = rng.uniform(0.0, 1.0, inst.n_units)
-            var_lo, var_hi = face.var_lo.copy(), face.var_hi.copy()
-            # a few units held at 0 or at capacity, as on a face the walk meets
-            held = rng.random(inst.n_units) < 0.15 * step
-            at_cap = held & (target >= inst.capacity - 0.5)
-            var_hi[held & ~at_cap] = 0
-            var_lo[at_cap] = inst.capacity[at_cap]
-            bounds = (var_lo, var_hi, face.value_lo, face.value_hi, face.full)
-            x = restricted.vertex(preference, *bounds)
-            y = whole.vertex(preference, *bounds)
-            assert (x is None) == (y is None)
-            if x is None or y is None:
-                continue
-            compared += 1
-            assert (x >= var_lo - 1e-9).all() and (x <= var_hi + 1e-9).all()
-            assert abs(float(x.sum()) - inst.k) <= 1e-7
-            rows = inst.incidence.astype(float) @ x
-            assert (rows >= inst.value_min - 1e-7).all() and (rows <= inst.value_max + 1e-7).all()
-            assert float(preference @ x) >= float(preference @ y) - 1e-7
-    assert compared >= 30
+            for step in range(8):
+                if step % 2:  # a walk's next preference: the last one scaled, a few moved
+                    preference = preference * rng.uniform(1.0, 3.0)
+                    preference[rng.random(inst.n_units) < 0.3] = rng.uniform(0.0, 1.0)
+                else:
+                    preference = rng.uniform(0.0, 1.0, inst.n_units)
+                var_lo, var_hi = face.var_lo.copy(), face.var_hi.copy()
+                # a few units held at 0 or at capacity, as on a face the walk meets
+                held = rng.random(inst.n_units) < 0.12 * step
+                at_cap = held & (target >= inst.capacity - 0.5)
+                var_hi[held & ~at_cap] = 0
+                var_lo[at_cap] = inst.capacity[at_cap]
+                bounds = (var_lo, var_hi, face.value_lo, face.value_hi, face.full)
+                x = restricted.vertex(preference, *bounds)
+                y = whole.vertex(preference, *bounds)
+                assert (x is None) == (y is None)
+                if x is None or y is None:
+                    empty += 1
+                    continue
+                compared += 1
+                assert (x >= var_lo - 1e-9).all() and (x <= var_hi + 1e-9).all()
+                assert abs(float(x.sum()) - inst.k) <= 1e-7
+                rows = inst.incidence.astype(float) @ x
+                assert (rows >= inst.value_min - 1e-7).all()
+                assert (rows <= inst.value_max + 1e-7).all()
+                for household in inst.households:
+                    assert float(x[list(household)].sum()) <= 1.0 + 1e-7
+                assert float(preference @ x) >= float(preference @ y) - 1e-7 * float(
+                    preference.max()
+                )
+    assert compared >= 60
+    assert empty >= 1
+    assert restricted.pool is not None and restricted.pool.rebuilds > 0
+
+
+def test_a_face_lp_solve_stops_at_the_deadline(monkeypatch: Any) -> None:
+    """Both face LPs take the walk's deadline: a solve started past it raises
+    TimeLimitReached; in a walk, a deadline that passes during a face LP's solve ends the walk
+    with the panels it has taken (its caller reports the time limit)."""
+    monkeypatch.setattr(walks, "_SMALL_MODEL_ABOVE", 0)
+    _, (inst, target) = next(feasible_cases(range(12), _mix_case, floor=1))
+    face = _FaceModel(inst, 0, True, WalkTally()).whole()
+    bounds = (face.var_lo, face.var_hi, face.value_lo, face.value_hi, face.full)
+    preference = np.ones(inst.n_units)
+    for restricted in (True, False):
+        lp = walks._FaceLP(inst, restricted=restricted)
+        with pytest.raises(TimeLimitReached):
+            lp.vertex(preference, *bounds, deadline=time.perf_counter() - 1.0)
+        assert lp.vertex(preference, *bounds, deadline=time.perf_counter() + 60.0) is not None
+    whole = face_walk(inst, target)
+    assert len(whole) >= 2
+    passed = False
+    solve_within = walks.solve_within
+
+    def late(solver: Any, deadline: float | None) -> bool:
+        if passed:
+            raise TimeLimitReached
+        return solve_within(solver, deadline)
+
+    def on_step(taken: int) -> None:
+        nonlocal passed
+        passed = True  # the deadline passes once the first panel is taken
+
+    monkeypatch.setattr(walks, "solve_within", late)
+    cut = face_walk(inst, target, on_step=on_step)
+    assert len(cut) == 1
+    assert all(np.array_equal(a, b) for a, b in zip(cut, whole, strict=False))
 
 
 def test_the_large_pool_road_takes_feasible_panels_on_the_face(monkeypatch: Any) -> None:

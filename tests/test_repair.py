@@ -178,3 +178,25 @@ def test_the_walk_repairs_in_numpy() -> None:
             assert inst.is_feasible_panel(panel)
             assert _on_face_of(inst, panel, target)
     assert numpy_panels > 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10_000))
+def test_row_activity_over_the_nonzero_counts_is_the_whole_sum(seed: int) -> None:
+    """``SparseRows.activity`` adds up only the entries of the nonzero counts (and
+    ``by_column`` gives exactly each column's entries): equal to the sum over every entry, for
+    rows in any order, columns without entries and counts of 0 anywhere."""
+    rng = np.random.default_rng(seed)
+    n_rows, n_cols = int(rng.integers(1, 6)), int(rng.integers(1, 9))
+    n_entries = int(rng.integers(0, 20))
+    row = rng.integers(0, n_rows, n_entries)
+    col = rng.integers(0, n_cols, n_entries)
+    coeff = rng.integers(-2, 3, n_entries).astype(np.float64)
+    rows = SparseRows(row, col, coeff, n_rows)
+    counts = rng.integers(0, 3, n_cols) * (rng.random(n_cols) < 0.5)
+    whole = np.bincount(row, weights=coeff * counts[col], minlength=n_rows)
+    assert np.array_equal(rows.activity(counts.astype(np.float64)), whole)
+    columns = rng.permutation(n_cols)[: int(rng.integers(0, n_cols + 1))]
+    entries = rows.by_column(columns)
+    expected = [i for c in columns.tolist() for i in np.flatnonzero(col == c).tolist()]
+    assert entries.tolist() == expected

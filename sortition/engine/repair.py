@@ -23,7 +23,7 @@ coefficient makes the search decline (None). Deterministic: no randomness, ties 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -44,11 +44,35 @@ class SparseRows:
     col: np.ndarray
     coeff: np.ndarray
     n_rows: int
+    # the entries in column order and where each column's start (``by_column``)
+    order: np.ndarray = field(init=False, repr=False)
+    starts: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        order = np.argsort(self.col, kind="stable")
+        n_cols = int(self.col.max()) + 1 if len(self.col) else 0
+        object.__setattr__(self, "order", order)
+        object.__setattr__(self, "starts", np.searchsorted(self.col[order], np.arange(n_cols + 1)))
 
     def activity(self, counts: np.ndarray) -> np.ndarray:
-        """Each row's left-hand side at ``counts``."""
-        weights = self.coeff * counts[self.col]
-        return np.bincount(self.row, weights=weights, minlength=self.n_rows)
+        """Each row's left-hand side at ``counts``: over the entries of the nonzero counts
+        only (a panel's few among thousands of units; exact alike, the counts being whole)."""
+        nonzero = np.flatnonzero(counts)
+        entries = self.by_column(nonzero)
+        weights = self.coeff[entries] * counts[self.col[entries]]
+        return np.bincount(self.row[entries], weights=weights, minlength=self.n_rows)
+
+    def by_column(self, columns: np.ndarray) -> np.ndarray:
+        """The entries of ``columns``, column after column (none for a column past the
+        last with an entry)."""
+        last = len(self.starts) - 1
+        columns = np.minimum(columns, last)
+        first = self.starts[columns]
+        lengths = self.starts[np.minimum(columns + 1, last)] - first
+        total = int(lengths.sum())
+        # each entry's position: its column's first plus its place within the column
+        offsets = np.repeat(first - np.cumsum(lengths) + lengths, lengths)
+        return np.asarray(self.order[offsets + np.arange(total)], dtype=np.int64)
 
 
 @dataclass

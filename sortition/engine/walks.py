@@ -16,7 +16,8 @@ panels, 4 s) and on ces11_k60 (364 panels, 15 s), so the master needed no pricin
 
 **Cheap steps** (``EngineSettings.cheap_steps``). Each step first asks GLOP for the face's vertex
 that maximises the preference: one LP model of the polytope (``relaxation.polytope_lp``) whose
-bounds are moved in place from face to face, so GLOP starts from the last step's basis. The vertex
+bounds are moved in place from face to face, so GLOP starts from the last step's basis (above
+2,000 units a model of a pool of units priced in by the rows' duals, ``_PoolLP``). The vertex
 rounded is often already a panel; otherwise a local search in numpy (``repair.repair_counts``:
 single moves and exchanges of one unit for another, steepest descent on the rows' violation)
 moves only the counts of the units near its fractional ones (those units and the units that
@@ -43,10 +44,11 @@ import numpy as np
 from ortools.linear_solver import linear_solver_pb2, pywraplp
 from ortools.sat.python import cp_model
 
-from sortition.cancel import solve_cp_sat, solve_lp
+from sortition.cancel import solve_cp_sat
+from sortition.engine.errors import TimeLimitReached
 from sortition.engine.master import GLOP_PARAMS, compact_panel
 from sortition.engine.pricing import SwapSearch, panel_model, set_objective
-from sortition.engine.relaxation import polytope_lp
+from sortition.engine.relaxation import polytope_lp, solve_within
 from sortition.engine.repair import SparseRows, repair_counts
 from sortition.units import UnitInstance
 
@@ -85,23 +87,39 @@ _SMALL_MODEL_ABOVE = 2000
 # _SMALL_MODEL_ABOVE units: realistic7 n = 10,000, it found 11 of the 22 panels radius 1 missed,
 # each 0.1 s instead of about 3.5 s of CPU on the whole face).
 _REPAIR_RADII = (1, 2)
-# Above _SMALL_MODEL_ABOVE units, the face's LP holds at 0 every unit but the likeliest to be
-# positive at its vertex (pricing in the rest): this many with the largest reduced price at the
-# last step's duals; when those alone cannot meet the face's rows, this many of each value's
-# holders too, then every unit (realistic7 n = 10,000: with the holders added at every step,
-# GLOP took 44.5 s of CPU over the walk, 47 ms a solve; added only when needed, 29.6 s, 33 ms).
+# Above _SMALL_MODEL_ABOVE units, the face's LP (``_PoolLP``) holds at 0 every unit but the
+# likeliest to be positive at its vertex (pricing in the rest): this many with the largest
+# reduced price at the last step's duals; when those alone cannot meet the face's rows, this
+# many of the holders of each value whose row they could not meet (realistic7 n = 10,000: with
+# the holders added at every step, GLOP took 44.5 s of CPU over the walk, 47 ms a solve; added
+# only when needed, 29.6 s, 33 ms).
 _FACE_CANDIDATES = 800
 _FACE_PER_VALUE = 100
-# Once the candidates alone could not meet a face's rows, the next this many steps add the
-# holders before their first solve instead of after an infeasible one.
+# Once the candidates alone could not meet a face's rows, the next this many steps add those
+# holders before their first solve.
 _WIDEN_AHEAD = 20
-# Above _SMALL_MODEL_ABOVE units, when a vertex gives no panel, this many vertices of the
-# preference multiplied by factors from [1 - _SHAKE, 1 + _SHAKE] are tried before CP-SAT on the
-# whole face (about 3.4 s of CPU a panel at realistic7 n = 10,000).
-_SHAKEN_VERTICES = 2
-_SHAKE = 0.2
-# A unit left out is priced in when its reduced price is above this.
+# Above _SMALL_MODEL_ABOVE units, when a vertex gives no panel, vertices of the preference
+# multiplied by factors from [1 - shake, 1 + shake], one for each shake below, are tried before
+# CP-SAT on the whole face (about 3.4 s of CPU a panel at realistic7 n = 10,000, 20 to 30 s at
+# n = 100,000). At n = 100,000 two of 0.2 rescued none of the vertices CP-SAT then had to mend
+# (their vertices had 28 fractional counts, the repairs failed), 0.5 and 1.0 did.
+_SHAKES = (0.2, 0.2, 0.5, 0.5, 1.0, 1.0)
+# A unit left out is priced in when its reduced price is above this (on large instances times
+# the largest coefficient).
 _PRICE_EPS = 1e-9
+# The large instances' face LP (``_PoolLP``) is rebuilt from a step's candidates once it holds
+# this many columns (and more than twice the step's).
+_POOL_REBUILD = 4000
+# There a coefficient is set again only when it moved by more than this share of the largest;
+# all are set afresh when the largest left [_RESCALE_BELOW, 1 / _RESCALE_BELOW].
+_COEFFICIENT_TOL = 1e-9
+_RESCALE_BELOW = 1e-2
+# The elastic slacks' cost a count (the largest coefficient is at most 1 / _RESCALE_BELOW), a
+# slack sum above _SLACK_EPS is a row not met, and at most _FACE_PRICED units are priced in a
+# round (those of largest reduced price).
+_ELASTIC = 1e4
+_SLACK_EPS = 1e-9
+_FACE_PRICED = 400
 
 
 @dataclass
@@ -168,50 +186,43 @@ class _Rows:
         self.sparse = SparseRows(self.row, self.col, self.coeff, self.n_rows)
 
     def violated(self, counts: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> bool:
-        """Whether some row's left-hand side at ``counts`` (exact: small integers in float64)
-        is outside [lo, hi]."""
-        weights = self.coeff * counts[self.col]
-        activity = np.bincount(self.row, weights=weights, minlength=self.n_rows)
+        """Whether some row's left-hand side at ``counts`` (whole numbers; exact: small
+        integers in float64) is outside [lo, hi]."""
+        activity = self.sparse.activity(np.asarray(counts, dtype=np.float64))
         return bool((activity < lo).any() or (activity > hi).any())
 
 
 class _FaceLP:
-    """The quota polytope's GLOP model (``relaxation.polytope_lp``), whose bounds are moved in
-    place to each face: a vertex of the face maximising the preference, warm-started from the
-    last step's basis.
+    """The face's LP: a vertex of the face maximising the preference. On small instances the
+    quota polytope's GLOP model (``relaxation.polytope_lp``), whose bounds are moved in place to
+    each face, warm-started from the last step's basis; on large ones (``restricted``) a model
+    of a pool of units, by column generation over the units (``_PoolLP``)."""
 
-    On large instances (``restricted``) each solve is column generation over the units: the LP
-    holds at 0 every free unit but the candidates (``_FACE_CANDIDATES`` with the largest reduced
-    price at the last solve's duals; ``_FACE_PER_VALUE`` of each value's holders added when they
-    alone are infeasible, then every unit), then
-    frees each unit left out whose reduced price is positive and solves again, until none is:
-    the vertex is then a vertex of the whole face, maximising the preference over it. GLOP's
-    pivots cost in proportion to the columns it prices (realistic7 n = 10,000, 6,031 units:
-    330-450 pivots a step either way, 33 ms of CPU instead of 83 ms)."""
-
-    def __init__(self, inst: UnitInstance) -> None:
-        self.lp = polytope_lp(inst, GLOP_PARAMS)
+    def __init__(self, inst: UnitInstance, restricted: bool | None = None) -> None:
+        # restricting the columns is exact only over the rows whose duals it reads (the
+        # diversity bound adds variables of its own)
+        if restricted is None:
+            restricted = inst.n_units > _SMALL_MODEL_ABOVE and inst.diversity is None
+        self.restricted = restricted
+        self.pool = _PoolLP(inst) if restricted else None
+        self.lp = None if restricted else polytope_lp(inst, GLOP_PARAMS)
         cap = inst.capacity.astype(np.float64)
         self.var_lo = np.zeros(inst.n_units)
         self.var_hi = cap
         self.value_lo = inst.value_min.astype(np.float64)
         self.value_hi = inst.value_max.astype(np.float64)
         self.full = np.zeros(len(inst.households), dtype=bool)
-        # restricting the columns is exact only over the rows whose duals it reads (the
-        # diversity bound adds variables of its own)
-        self.restricted = inst.n_units > _SMALL_MODEL_ABOVE and inst.diversity is None
-        self.holders = inst.incidence.astype(bool)
-        self.columns = np.array([var.index() for var in self.lp.x], dtype=np.int64)
-        # the upper bounds in the model (0 for a unit left out), the objective's coefficients
-        # there and the last solve's reduced prices (for the units left out, of stale
-        # coefficients: corrected by the difference)
-        self.applied_lo = np.zeros(inst.n_units)
-        self.applied_hi = cap.copy()
+        self.columns = (
+            np.zeros(0, dtype=np.int64)
+            if self.lp is None
+            else np.array([var.index() for var in self.lp.x], dtype=np.int64)
+        )
+        # the objective's coefficients in the model
         self.coefficient = np.zeros(inst.n_units)
-        self.reduced = np.zeros(inst.n_units)
-        self.solves = 0
-        # the steps left that add each value's holders before their first solve
-        self.widen_ahead = 0
+
+    @property
+    def solves(self) -> int:
+        return 0 if self.pool is None else self.pool.solves
 
     def vertex(
         self,
@@ -221,14 +232,19 @@ class _FaceLP:
         value_lo: np.ndarray,
         value_hi: np.ndarray,
         full: np.ndarray,
+        deadline: float | None = None,
     ) -> np.ndarray | None:
-        """The face's vertex maximising ``preference @ x``, or None if GLOP finds no optimum."""
-        lp = self.lp
+        """The face's vertex maximising ``preference @ x``, or None if GLOP finds no optimum;
+        TimeLimitReached if ``deadline`` (perf_counter seconds) passes before or during a
+        solve."""
         var_lo = var_lo.astype(np.float64)
         var_hi = var_hi.astype(np.float64)
-        if not self.restricted:
-            for u in np.flatnonzero((var_lo != self.var_lo) | (var_hi != self.var_hi)).tolist():
-                lp.x[u].SetBounds(float(var_lo[u]), float(var_hi[u]))
+        if self.pool is not None:
+            return self.pool.vertex(preference, var_lo, var_hi, value_lo, value_hi, full, deadline)
+        lp = self.lp
+        assert lp is not None
+        for u in np.flatnonzero((var_lo != self.var_lo) | (var_hi != self.var_hi)).tolist():
+            lp.x[u].SetBounds(float(var_lo[u]), float(var_hi[u]))
         for v in np.flatnonzero((value_lo != self.value_lo) | (value_hi != self.value_hi)).tolist():
             ge, le = lp.value_rows[v]
             ge.SetLb(float(value_lo[v]))
@@ -240,8 +256,6 @@ class _FaceLP:
         self.full = full.copy()
         objective = lp.solver.Objective()
         objective.SetMaximization()
-        if self.restricted:
-            return self._restricted_vertex(preference)
         # only the coefficients that changed, of units free on the face (a count held fixed
         # adds a constant to the objective, whatever its coefficient): on ces11_k60 a third of
         # the 277,000 calls a walk made when every coefficient was set at every step
@@ -249,74 +263,279 @@ class _FaceLP:
         for u, weight in zip(update.tolist(), preference[update].tolist(), strict=True):
             objective.SetCoefficient(lp.x[u], weight)
         self.coefficient[update] = preference[update]
-        if solve_lp(lp.solver) != pywraplp.Solver.OPTIMAL:
+        if not solve_within(lp.solver, deadline):
             return None
-        return self._response().variable_value_array
-
-    def _response(self) -> _Response:
-        """The last solve's values and reduced prices of the units' counts (one proto instead of
-        a call per unit)."""
         response = linear_solver_pb2.MPSolutionResponse()
-        self.lp.solver.FillSolutionResponseProto(response)
+        lp.solver.FillSolutionResponseProto(response)
         # (the model's other variables, the diversity bound's, are left out)
-        return _Response(
-            np.asarray(response.variable_value, dtype=np.float64)[self.columns],
-            np.asarray(response.reduced_cost, dtype=np.float64)[self.columns],
-        )
+        return np.asarray(response.variable_value, dtype=np.float64)[self.columns]
 
-    def _restricted_vertex(self, preference: np.ndarray) -> np.ndarray | None:
-        """The face's vertex maximising the preference, by column generation over the units
-        (see the class)."""
-        lp = self.lp
-        var_lo, var_hi = self.var_lo, self.var_hi
+
+class _PoolLP:
+    """The face's LP on large instances: a GLOP model of the quota polytope's rows (the size,
+    one ranged row per value, the households) whose columns are the units of a pool, every
+    other unit held at 0 without a column; each row has an elastic slack at a cost of
+    ``_ELASTIC`` a count, so that the LP over any pool is feasible and has duals.
+
+    Each solve is column generation over the units: the candidates (every unit held above 0,
+    and ``_FACE_CANDIDATES`` with the largest reduced price at the last solve's duals; after a
+    solve that needed a value's slack, ``_FACE_PER_VALUE`` of that value's holders, for
+    ``_WIDEN_AHEAD`` steps) are free, the pool's other columns held at 0; then the units whose
+    reduced price (their coefficient less their rows' duals, computed in numpy for every unit)
+    is positive are freed, ``_FACE_PRICED`` at most a round, given a column if they have none,
+    and the LP solved again, until none is. With no slack left the vertex is then a vertex of
+    the whole face maximising the preference; with slack left the LP over every unit without
+    slacks decides (exact: the elastic LP's optimum is a bound on the face's).
+
+    pywraplp hands GLOP the whole model at every solve, so a solve costs in proportion to the
+    model's columns even when nothing changed (realistic7 n = 100,000, 20,144 columns: 33 ms of
+    CPU for a solve of no pivot, where the polytope's model held every unit with most at 0); a
+    pool keeps that small. It is rebuilt from the step's candidates once it holds
+    ``_POOL_REBUILD`` columns and more than twice as many as the step frees.
+
+    The objective is the preference divided by a scale, the median ratio of the preference to
+    the coefficients of the pool's free units: a walk's next preference is its last one times t
+    less the panel's units' part, so only the coefficients of the panel's units move by more
+    than round-off (``_COEFFICIENT_TOL`` of the largest) and only those are set, not every free
+    unit's (the preference only steers the walk: any vertex of the face is a step). The scaled
+    objective has the same optimal vertices. Coefficients are set afresh, the largest 1, once
+    the largest leaves [``_RESCALE_BELOW``, 1 / ``_RESCALE_BELOW``]."""
+
+    def __init__(self, inst: UnitInstance) -> None:
+        self.inst = inst
+        n = inst.n_units
+        # each value's holders and each household's members as (row, unit) entries
+        self.value_of, self.unit_of = np.nonzero(inst.incidence)
+        order = np.argsort(self.unit_of, kind="stable")
+        starts = np.searchsorted(self.unit_of[order], np.arange(n + 1))
+        by_unit = self.value_of[order]
+        self.unit_values = [by_unit[starts[u] : starts[u + 1]].tolist() for u in range(n)]
+        members = [(h, u) for h, household in enumerate(inst.households) for u in household]
+        self.household_of = np.asarray([h for h, _ in members], dtype=np.int64)
+        self.member = np.asarray([u for _, u in members], dtype=np.int64)
+        self.unit_households: list[list[int]] = [[] for _ in range(n)]
+        for h, u in members:
+            self.unit_households[u].append(h)
+        self.holders = inst.incidence.astype(bool)
+        # the steps left that add each value's holders before their first solve
+        self.widen_ahead = 0
+        self.short = np.ones(inst.n_values, dtype=bool)
+        # the last solve's price of each unit's rows (its duals), for every unit
+        self.price = np.zeros(n)
+        # the objective's coefficient of each unit (set in the model for its columns) and the
+        # scale it is the preference over
+        self.coefficient = np.zeros(n)
+        self.scale = 1.0
+        self.top = 0.0
+        self.solves = 0
+        self.rebuilds = 0
+        self._build(np.zeros(0, dtype=np.int64))
+
+    def _build(self, units: np.ndarray) -> None:
+        """A new model with a column for each of ``units`` (at bounds [0, 0]) and the rows at
+        the whole polytope's bounds (``vertex`` moves them to the face's)."""
+        inst = self.inst
+        solver = pywraplp.Solver.CreateSolver("GLOP")
+        solver.SetSolverSpecificParametersAsString(GLOP_PARAMS)
+        self.solver = solver
+        inf = solver.infinity()
+        self.size = solver.Constraint(float(inst.k), float(inst.k))
+        self.value_rows = [
+            solver.Constraint(float(lo), float(hi))
+            for lo, hi in zip(inst.value_min.tolist(), inst.value_max.tolist(), strict=True)
+        ]
+        self.household_rows = [solver.Constraint(-inf, 1.0) for _ in inst.households]
+        self.value_lo = inst.value_min.astype(np.float64)
+        self.value_hi = inst.value_max.astype(np.float64)
+        self.full = np.zeros(len(inst.households), dtype=bool)
+        objective = solver.Objective()
+        objective.SetMaximization()
+        # each row's elastic slack (a column that meets it at a cost of _ELASTIC a count): the
+        # LP over the pool is then always feasible and its duals price in the units the face
+        # needs; at the optimum over every unit the slacks are 0 unless the face has no point
+        self.slacks = []
+        rows = [self.size, *self.value_rows]
+        for row, sign in [(row, 1.0) for row in rows + self.household_rows] + [
+            (row, -1.0) for row in rows
+        ]:
+            slack = solver.NumVar(0.0, inf, "")
+            row.SetCoefficient(slack, sign)
+            objective.SetCoefficient(slack, -_ELASTIC)
+            self.slacks.append(slack)
+        self.slot = np.full(inst.n_units, -1, dtype=np.int64)
+        self.units = np.zeros(0, dtype=np.int64)
+        self.vars: list[pywraplp.Variable] = []
+        self.applied_lo = np.zeros(0)
+        self.applied_hi = np.zeros(0)
+        self.applied = np.zeros(0)  # each column's coefficient in the model
+        self._add(units)
+
+    def _add(self, units: np.ndarray) -> None:
+        """A column for each of ``units`` (none of which has one), held at 0."""
+        if not len(units):
+            return
+        solver = self.solver
+        objective = solver.Objective()
+        start = len(self.vars)
+        for u in units.tolist():
+            var = solver.NumVar(0.0, 0.0, "")
+            self.size.SetCoefficient(var, 1.0)
+            for v in self.unit_values[u]:
+                self.value_rows[v].SetCoefficient(var, 1.0)
+            for h in self.unit_households[u]:
+                self.household_rows[h].SetCoefficient(var, 1.0)
+            objective.SetCoefficient(var, float(self.coefficient[u]))
+            self.vars.append(var)
+        self.slot[units] = np.arange(start, len(self.vars))
+        self.units = np.concatenate([self.units, units])
+        self.applied_lo = np.concatenate([self.applied_lo, np.zeros(len(units))])
+        self.applied_hi = np.concatenate([self.applied_hi, np.zeros(len(units))])
+        self.applied = np.concatenate([self.applied, self.coefficient[units]])
+
+    def vertex(
+        self,
+        preference: np.ndarray,
+        var_lo: np.ndarray,
+        var_hi: np.ndarray,
+        value_lo: np.ndarray,
+        value_hi: np.ndarray,
+        full: np.ndarray,
+        deadline: float | None,
+    ) -> np.ndarray | None:
+        """The face's vertex maximising ``preference @ x``, or None if the face has no point."""
         # a unit can be left out (held at 0) when 0 is within its bounds on the face
         optional = (var_lo == 0) & (var_hi > 0)
-        reduced = np.where(optional, self.reduced + preference - self.coefficient, -np.inf)
-        keep = ~optional
+        self._rescale(preference, optional | (var_lo > 0))
+        reduced = np.where(optional, self.coefficient - self.price, -np.inf)
+        keep = var_lo > 0
         keep[_largest(reduced, _FACE_CANDIDATES)] = True
-        widened = False
-        if self.widen_ahead > 0:
+        keep &= optional | (var_lo > 0)
+        widened = self.widen_ahead > 0
+        if widened:
             # the last steps needed each value's holders: add them before the first solve
             self.widen_ahead -= 1
-            widened = True
             self._add_holders(keep, optional, reduced)
-        objective = lp.solver.Objective()
+        if len(self.vars) >= _POOL_REBUILD and len(self.vars) > 2 * int(keep.sum()):
+            self.rebuilds += 1
+            self._build(np.flatnonzero(keep))
+        self._set_rows(value_lo, value_hi, full)
         while True:
-            hi = np.where(keep, var_hi, 0.0)
-            moved = (hi != self.applied_hi) | (var_lo != self.applied_lo)
-            for u in np.flatnonzero(moved).tolist():
-                lp.x[u].SetBounds(float(var_lo[u]), float(hi[u]))
-            self.applied_hi = hi
-            self.applied_lo = var_lo
-            update = np.flatnonzero(keep & (preference != self.coefficient))
-            for u in update.tolist():
-                objective.SetCoefficient(lp.x[u], float(preference[u]))
-            self.coefficient[update] = preference[update]
+            self._add(np.flatnonzero(keep & (self.slot < 0)))
+            self._set_columns(keep, var_lo, var_hi)
             self.solves += 1
-            status = solve_lp(lp.solver)
-            if status != pywraplp.Solver.OPTIMAL:
-                if keep[optional].all():
-                    return None
-                if not widened:  # the candidates alone cannot meet the face's rows
+            if not solve_within(self.solver, deadline):
+                return None
+            values, slack, short = self._read()
+            reduced = np.where(~keep & optional, self.coefficient - self.price, -np.inf)
+            priced = reduced > _PRICE_EPS * self.top
+            if priced.any():
+                if slack > 0.0 and not widened:
+                    # the candidates alone cannot meet the face's rows: the holders of the
+                    # values whose rows they could not meet
                     widened = True
                     self.widen_ahead = _WIDEN_AHEAD
+                    self.short = short
                     self._add_holders(keep, optional, reduced)
-                    continue
-                keep |= optional  # nor with each value's holders
+                keep[_largest(reduced, min(int(priced.sum()), _FACE_PRICED))] = True
                 continue
-            response = self._response()
-            self.reduced = response.reduced_cost_array
-            left_out = ~keep & optional
-            priced = left_out & (self.reduced + preference - self.coefficient > _PRICE_EPS)
-            if not priced.any():
-                return response.variable_value_array
-            keep |= priced
+            if slack <= _SLACK_EPS:
+                return values
+            # no unit can take up the slack: the face has no point, or the elastic cost was too
+            # small against the preference; the LP over every unit without slacks decides
+            return self._exact(keep | optional, var_lo, var_hi, deadline)
 
     def _add_holders(self, keep: np.ndarray, optional: np.ndarray, reduced: np.ndarray) -> None:
         """Keep ``_FACE_PER_VALUE`` of each value's holders, those of largest reduced price."""
-        for holders in self.holders:
+        for holders in self.holders[self.short]:
             among = np.flatnonzero(holders & optional)
             keep[among[_largest(reduced[among], _FACE_PER_VALUE)]] = True
+
+    def _exact(
+        self, keep: np.ndarray, var_lo: np.ndarray, var_hi: np.ndarray, deadline: float | None
+    ) -> np.ndarray | None:
+        """The face's vertex by the LP over the units of ``keep``, its slacks held at 0; None
+        if it has no point."""
+        for slack in self.slacks:
+            slack.SetUb(0.0)
+        try:
+            self._add(np.flatnonzero(keep & (self.slot < 0)))
+            self._set_columns(keep, var_lo, var_hi)
+            self.solves += 1
+            if not solve_within(self.solver, deadline):
+                return None
+            return self._read()[0]
+        finally:
+            for slack in self.slacks:
+                slack.SetUb(self.solver.infinity())
+
+    def _rescale(self, preference: np.ndarray, free: np.ndarray) -> None:
+        """The coefficients (``coefficient``) for ``preference``: divided by the scale at which
+        most of the model's free columns keep theirs (see the class)."""
+        in_model = self.units[free[self.units] & (self.coefficient[self.units] > 0.0)]
+        ratio = preference[in_model] / self.coefficient[in_model]
+        scale = float(np.median(ratio)) if len(ratio) else 0.0
+        top = float(np.abs(preference[free]).max(initial=0.0))
+        if not scale > 0.0 or not _RESCALE_BELOW <= top / scale <= 1.0 / _RESCALE_BELOW:
+            scale = top if top > 0.0 else 1.0  # set afresh: the largest coefficient is 1
+        coefficient = preference / scale
+        moved = np.abs(coefficient - self.coefficient) > _COEFFICIENT_TOL * (top / scale)
+        self.coefficient = np.where(moved, coefficient, self.coefficient)
+        self.scale = scale
+        self.top = float(np.abs(self.coefficient[free]).max(initial=0.0))
+
+    def _set_rows(self, value_lo: np.ndarray, value_hi: np.ndarray, full: np.ndarray) -> None:
+        """The rows' bounds on the face (only those that moved)."""
+        value_lo = value_lo.astype(np.float64)
+        value_hi = value_hi.astype(np.float64)
+        for v in np.flatnonzero((value_lo != self.value_lo) | (value_hi != self.value_hi)).tolist():
+            self.value_rows[v].SetBounds(float(value_lo[v]), float(value_hi[v]))
+        for h in np.flatnonzero(full != self.full).tolist():
+            self.household_rows[h].SetLb(1.0 if full[h] else -self.solver.infinity())
+        self.value_lo, self.value_hi, self.full = value_lo, value_hi, full.copy()
+
+    def _set_columns(self, keep: np.ndarray, var_lo: np.ndarray, var_hi: np.ndarray) -> None:
+        """The columns' bounds (the face's for the units kept, else 0) and coefficients (of
+        the units kept), only those that moved."""
+        units = self.units
+        kept = keep[units]
+        lo = np.where(kept, var_lo[units], 0.0)
+        hi = np.where(kept, var_hi[units], 0.0)
+        for j in np.flatnonzero((lo != self.applied_lo) | (hi != self.applied_hi)).tolist():
+            self.vars[j].SetBounds(float(lo[j]), float(hi[j]))
+        self.applied_lo, self.applied_hi = lo, hi
+        coefficient = self.coefficient[units]
+        objective = self.solver.Objective()
+        update = np.flatnonzero(kept & (coefficient != self.applied))
+        for j, weight in zip(update.tolist(), coefficient[update].tolist(), strict=True):
+            objective.SetCoefficient(self.vars[j], weight)
+        self.applied[update] = coefficient[update]
+
+    def _read(self) -> tuple[np.ndarray, float, np.ndarray]:
+        """The last solve's counts of every unit (0 without a column), the sum of its slacks
+        and which values' rows need theirs (every value's when the size's or a household's
+        does); its duals priced into ``price`` for every unit."""
+        response = linear_solver_pb2.MPSolutionResponse()
+        self.solver.FillSolutionResponseProto(response)
+        values = np.asarray(response.variable_value, dtype=np.float64)
+        x = np.zeros(self.inst.n_units)
+        x[self.units] = values[len(self.slacks) :]
+        dual = np.asarray(response.dual_value, dtype=np.float64)
+        n_values = self.inst.n_values
+        price = np.full(self.inst.n_units, dual[0])
+        price += np.bincount(self.unit_of, weights=dual[1 + self.value_of], minlength=len(price))
+        if len(self.member):
+            household = dual[1 + n_values + self.household_of]
+            price += np.bincount(self.member, weights=household, minlength=len(price))
+        self.price = price
+        slacks = values[: len(self.slacks)]
+        # (the slacks: the size's, each value's, each household's up, then the size's and each
+        # value's down)
+        up, down = slacks[: 1 + n_values], slacks[-1 - n_values :]
+        short = (up[1:] > _SLACK_EPS) | (down[1:] > _SLACK_EPS)
+        households = slacks[1 + n_values : -1 - n_values]
+        if up[0] > _SLACK_EPS or down[0] > _SLACK_EPS or (households > _SLACK_EPS).any():
+            short[:] = True
+        return x, float(slacks.sum()), short
 
 
 def _largest(values: np.ndarray, count: int) -> np.ndarray:
@@ -329,12 +548,6 @@ def _largest(values: np.ndarray, count: int) -> np.ndarray:
     threshold = np.partition(values, len(values) - count)[len(values) - count]
     near = np.flatnonzero(values >= threshold)
     return near[np.argsort(-values[near], kind="stable")[:count]]
-
-
-@dataclass(frozen=True)
-class _Response:
-    variable_value_array: np.ndarray
-    reduced_cost_array: np.ndarray
 
 
 class VertexPanels:
@@ -388,6 +601,8 @@ class _FaceModel:
         dtype = np.int16 if inst.n_values < 2**15 else np.int64
         self.features = [np.ascontiguousarray(column, dtype=dtype) for column in values.T]
         self.shake = np.random.default_rng(seed)
+        # the face LP's solves stop at this perf_counter instant (``face_walk``'s deadline)
+        self.deadline: float | None = None
 
     def panel(
         self,
@@ -415,8 +630,8 @@ class _FaceModel:
         if self.inst.n_units > _SMALL_MODEL_ABOVE:
             # other vertices of the face, of the preference shaken a little, before CP-SAT on
             # the whole face
-            for _ in range(_SHAKEN_VERTICES):
-                factor = self.shake.uniform(1.0 - _SHAKE, 1.0 + _SHAKE, len(preference))
+            for shake in _SHAKES:
+                factor = self.shake.uniform(1.0 - shake, 1.0 + shake, len(preference))
                 panel, _ = self.lp_panel(preference * factor, face)
                 if panel is not None:
                     return panel
@@ -437,7 +652,13 @@ class _FaceModel:
             return None, None
         started = time.perf_counter()
         x = self.lp.vertex(
-            preference, face.var_lo, face.var_hi, face.value_lo, face.value_hi, face.full
+            preference,
+            face.var_lo,
+            face.var_hi,
+            face.value_lo,
+            face.value_hi,
+            face.full,
+            self.deadline,
         )
         panel = None if x is None else self._repair(x, face, preference)
         self.tally.lp_seconds += time.perf_counter() - started
@@ -736,6 +957,7 @@ def face_walk(
     if jitter > 0.0:
         factor = np.random.default_rng(seed).uniform(1.0 - jitter, 1.0 + jitter, inst.n_units)
     faces = _FaceModel(inst, seed, cheap, WalkTally() if tally is None else tally)
+    faces.deadline = deadline
     y = np.clip(np.asarray(target, dtype=np.float64), 0.0, cap)
     weight = 1.0
     panels: list[np.ndarray] = []
@@ -750,7 +972,10 @@ def face_walk(
         at_lo = np.abs(counts - lo) <= row_tol
         at_hi = np.abs(counts - hi) <= row_tol
         full = [abs(float(y[h].sum()) - 1.0) <= row_tol for h in households]
-        panel = faces.panel(factor * y / cap, at_zero, at_cap, at_lo, at_hi, full)
+        try:
+            panel = faces.panel(factor * y / cap, at_zero, at_cap, at_lo, at_hi, full)
+        except TimeLimitReached:
+            break  # the deadline passed during a face LP's solve
         if panel is None:
             break
         v = panel.astype(np.float64)
@@ -760,7 +985,7 @@ def face_walk(
             weight = 0.0
             break
         held = (at_zero | at_cap, at_lo | at_hi, full)
-        t = _exit_time(v, direction, cap, incidence, lo, hi, households, held)
+        t = _exit_time(v, direction, cap, incidence, lo, hi, households, held, counts)
         if t == np.inf:
             # the direction lies along bounds already tight: y is the panel up to round-off
             _take(panels, weights, panel, weight)
@@ -790,11 +1015,18 @@ class _ValueCounts:
             inst.incidence.astype(np.float64) if inst.n_units <= _SMALL_MODEL_ABOVE else None
         )
         self.value, self.unit = np.nonzero(inst.incidence)
+        self.entries = SparseRows(self.value, self.unit, np.ones(len(self.value)), self.n_values)
 
     def __matmul__(self, x: np.ndarray) -> np.ndarray:
         if self.dense is not None:
             return np.asarray(self.dense @ x)
         return np.bincount(self.value, weights=x[self.unit], minlength=self.n_values)
+
+    def of_panel(self, panel: np.ndarray) -> np.ndarray:
+        """``self @ panel`` for a panel's whole counts, over its nonzero counts alone."""
+        if self.dense is not None:
+            return np.asarray(self.dense @ panel)
+        return self.entries.activity(panel)
 
 
 def _take(
@@ -815,9 +1047,12 @@ def _exit_time(
     hi: np.ndarray,
     households: list[list[int]],
     held: tuple[np.ndarray, np.ndarray, list[bool]],
+    counts: np.ndarray,
 ) -> float:
     """The largest t with v + t * direction in the polytope; the bounds tight on the face
-    (units, quota rows, households) are left out, the direction keeps them up to round-off."""
+    (units, quota rows, households) are left out, the direction keeps them up to round-off.
+    ``counts``: each value's count at the point v + direction (above _SMALL_MODEL_ABOVE units
+    the direction's counts are those less the panel's, which take its few nonzero counts)."""
     held_units, held_values, held_households = held
     t = np.inf
     free = ~held_units
@@ -827,8 +1062,12 @@ def _exit_time(
         t = min(t, float((v[down] / -direction[down]).min()))
     if up.any():
         t = min(t, float(((cap[up] - v[up]) / direction[up]).min()))
-    cv = incidence @ v
-    cd = incidence @ direction
+    if incidence.dense is not None:
+        cv = incidence @ v
+        cd = incidence @ direction
+    else:
+        cv = incidence.of_panel(v)
+        cd = counts - cv
     down_v = ~held_values & (cd < -_STEP_EPS)
     up_v = ~held_values & (cd > _STEP_EPS)
     if down_v.any():

@@ -92,7 +92,10 @@ def test_an_interrupt_at_start_up_follows_lang(tmp_path: Path) -> None:
         env=environment,
         start_new_session=True,
     )
-    time.sleep(0.3)  # the entry's handlers are in place after some 30 ms of Python's start-up
+    # Ctrl-C before the entry's first lines ends Python itself (cli/entry.py): wait until they
+    # have caught SIGTERM, which Python leaves to the default (a fixed sleep was too short on a
+    # loaded machine)
+    _wait_until_caught(process.pid, signal.SIGTERM)
     process.send_signal(signal.SIGINT)
     try:
         _, stderr = process.communicate(timeout=60)
@@ -104,3 +107,18 @@ def test_an_interrupt_at_start_up_follows_lang(tmp_path: Path) -> None:
     assert process.returncode == 130, stderr
     assert stderr.strip().splitlines()[-1] == "הופסק; שום דבר לא נכתב", stderr
     assert "Traceback" not in stderr
+
+
+def _wait_until_caught(pid: int, signum: int, timeout: float = 30.0) -> None:
+    """Wait until process ``pid`` has a handler for ``signum`` (Linux's /proc status)."""
+    status = Path(f"/proc/{pid}/status")
+    if not status.exists():
+        time.sleep(0.3)  # no /proc: the entry's handlers are in place after some 30 ms
+        return
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        for line in status.read_text().splitlines():
+            if line.startswith("SigCgt:") and int(line.split()[1], 16) >> (signum - 1) & 1:
+                return
+        time.sleep(0.002)
+    pytest.fail(f"the command had no handler for signal {signum} after {timeout} s")

@@ -33,7 +33,7 @@ from sortition.engine.master import (
 )
 from sortition.engine.pricing import PanelOracle, PricingResult, SwapSearch
 from sortition.engine.relaxation import RelaxedLevel, nearest_polytope_point
-from sortition.engine.settings import EngineSettings
+from sortition.engine.settings import LARGE_POOL_UNITS, EngineSettings
 from sortition.engine.walks import VertexPanels, WalkTally, face_walk
 from sortition.errors import N_, Message
 from sortition.progress import (
@@ -78,7 +78,7 @@ class Covering:
 # after the feasibility check: the walks' panels cover what they reach, and covering searches run
 # only for the units still uncovered after the realisation. At realistic7 n = 1,000,000 (40,957
 # types) the covering pass alone ran over 1,200 s (benchmarks/README.md, "Latest results").
-LAZY_COVER_ABOVE = 2000
+LAZY_COVER_ABOVE = LARGE_POOL_UNITS
 
 
 # Told the covering panels so far and the units on none of them not yet proved on no panel.

@@ -26,6 +26,7 @@ from ortools.linear_solver import pywraplp
 
 from sortition.cancel import solve_lp
 from sortition.engine.errors import TimeLimitReached
+from sortition.engine.settings import LARGE_POOL_UNITS
 from sortition.units import Certificate, Distribution, UnitInstance, relative_gap
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ MASTER_TOLERANCES = "primal_feasibility_tolerance: 1e-10"
 # Above this many units the master keeps GLOP's default tolerance: at 1e-10 GLOP's solves over a
 # large master grow long (realistic7 n = 10,000, 6,031 units: MAXIMIN's master, 651 walk panels,
 # did not finish within 150 s; at 1e-8 its two solves took 56 s of the whole run's 83 s).
-TIGHT_MASTER_UP_TO = 2000
+TIGHT_MASTER_UP_TO = LARGE_POOL_UNITS
 
 
 def compact_panel(panel: np.ndarray) -> np.ndarray:

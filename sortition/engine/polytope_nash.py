@@ -19,6 +19,7 @@ from ortools.linear_solver import pywraplp
 
 from sortition.engine.master import Clock
 from sortition.engine.relaxation import polytope_model, solve_within
+from sortition.engine.settings import LARGE_POOL_UNITS
 from sortition.units import UnitInstance
 
 # Tangent points below this share of the mean probability are raised to it: log's slope grows
@@ -37,7 +38,7 @@ _MAX_ROUNDS = 500
 # unit, 17 rounds, 120,590 cuts, 71.9 s of CPU (the last rounds 11-13 s each); 90 %, 18 rounds,
 # 90,424 cuts, 36.5 s. Every cut is a tangent, so the bound stays a bound. Smaller pools cut every
 # unit (the shared instances' outputs).
-_SELECT_CUTS_ABOVE = 2000
+_SELECT_CUTS_ABOVE = LARGE_POOL_UNITS
 _CUT_SHARE = 0.9
 
 

@@ -21,6 +21,7 @@ from ortools.linear_solver import linear_solver_pb2, pywraplp
 from sortition.cancel import solve_lp
 from sortition.engine.diversity_rows import add_lp_limit
 from sortition.engine.errors import TimeLimitReached
+from sortition.engine.settings import LARGE_POOL_UNITS
 from sortition.units import UnitInstance
 
 
@@ -568,7 +569,7 @@ def nearest_polytope_point(
 # equally near ones, so small pools keep their panels (measured: realistic7 n = 100,000, 20,144
 # units, 0.8 s of CPU instead of 31.8 s; n = 10,000, 6,031 units, 0.23 s instead of 2.8 s; the
 # same least distance to 1e-14; at n = 1,000,000 the counts' LP took 424 s of wall time).
-_SHIFTS_ABOVE = 2000
+_SHIFTS_ABOVE = LARGE_POOL_UNITS
 
 
 def _nearest_by_shifts(

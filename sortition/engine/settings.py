@@ -10,6 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Pools of more than this many units (types) take the engine's large-pool paths, each measured
+# where it is defined: lazy covering (columns.LAZY_COVER_ABOVE), masters at GLOP's default
+# tolerance and by the dual simplex (master.TIGHT_MASTER_UP_TO, levels.DUAL_SIMPLEX_ABOVE), a
+# walk's own weights adopted (levels.ADOPT_ABOVE, realise), the walk's pool LP and small repair
+# models (walks._SMALL_MODEL_ABOVE), the nearest point over the shifts and LEXIMIN's scaled point
+# (relaxation._SHIFTS_ABOVE), NASH's selected cuts (polytope_nash._SELECT_CUTS_ABOVE). Pools of
+# at most this many keep the paths the golden outputs (scripts/golden.sha256) and the published
+# instances (ces11_k60: 739 types, gss_k150: 440) were made with. One number, so that a pool is
+# large or small for the whole engine at once.
+LARGE_POOL_UNITS = 2000
+
 # GOLDILOCKS's default gamma (Baharav and Flanigan): the smallest and the largest weigh the same.
 DEFAULT_GAMMA = 1.0
 

@@ -50,6 +50,7 @@ from sortition.engine.master import GLOP_PARAMS, compact_panel
 from sortition.engine.pricing import SwapSearch, panel_model, set_objective
 from sortition.engine.relaxation import polytope_lp, solve_within
 from sortition.engine.repair import SparseRows, repair_counts
+from sortition.engine.settings import LARGE_POOL_UNITS
 from sortition.units import UnitInstance
 
 # The walk stops once the weight left to place is this small (round-off dominates beyond it).
@@ -81,7 +82,7 @@ _REPAIR_BUDGETS = (0.01, 0.05)
 # the one model of every count (its other counts fixed) costs less to load than a new one to
 # build (ces11_k60, 739 units: 7.5 s of CPU against 8.1 s; realistic7 n = 10,000: see
 # ``_small_cp_sat``).
-_SMALL_MODEL_ABOVE = 2000
+_SMALL_MODEL_ABOVE = LARGE_POOL_UNITS
 # The repair frees the units that differ from a fractional one in at most this many features,
 # one radius after the other until a panel is found (CP-SAT's radius 2 only above
 # _SMALL_MODEL_ABOVE units: realistic7 n = 10,000, it found 11 of the 22 panels radius 1 missed,

@@ -176,8 +176,8 @@ def test_the_restricted_face_lp_finds_the_whole_face_optimum(monkeypatch: Any) -
     for rebuild in (4000, 0):
         monkeypatch.setattr(walks, "_POOL_REBUILD", rebuild)
         for _, (inst, target) in feasible_cases(range(12), _mix_case, floor=9):
-            restricted = walks._FaceLP(inst, restricted=True)
-            whole = walks._FaceLP(inst, restricted=False)
+            restricted = walks._face_lp(inst, restricted=True)
+            whole = walks._face_lp(inst, restricted=False)
             face = _FaceModel(inst, 0, True, WalkTally()).whole()
             preference = rng.uniform(0.0, 1.0, inst.n_units)
             for step in range(8):
@@ -212,7 +212,7 @@ def test_the_restricted_face_lp_finds_the_whole_face_optimum(monkeypatch: Any) -
                 )
     assert compared >= 60
     assert empty >= 1
-    assert restricted.pool is not None and restricted.pool.rebuilds > 0
+    assert isinstance(restricted, walks._PoolLP) and restricted.rebuilds > 0
 
 
 def test_a_face_lp_solve_stops_at_the_deadline(monkeypatch: Any) -> None:
@@ -225,7 +225,7 @@ def test_a_face_lp_solve_stops_at_the_deadline(monkeypatch: Any) -> None:
     bounds = (face.var_lo, face.var_hi, face.value_lo, face.value_hi, face.full)
     preference = np.ones(inst.n_units)
     for restricted in (True, False):
-        lp = walks._FaceLP(inst, restricted=restricted)
+        lp = walks._face_lp(inst, restricted=restricted)
         with pytest.raises(TimeLimitReached):
             lp.vertex(preference, *bounds, deadline=time.perf_counter() - 1.0)
         assert lp.vertex(preference, *bounds, deadline=time.perf_counter() + 60.0) is not None

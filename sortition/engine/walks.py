@@ -193,37 +193,34 @@ class _Rows:
         return bool((activity < lo).any() or (activity > hi).any())
 
 
-class _FaceLP:
-    """The face's LP: a vertex of the face maximising the preference. On small instances the
-    quota polytope's GLOP model (``relaxation.polytope_lp``), whose bounds are moved in place to
-    each face, warm-started from the last step's basis; on large ones (``restricted``) a model
-    of a pool of units, by column generation over the units (``_PoolLP``)."""
+def _face_lp(inst: UnitInstance, restricted: bool | None = None) -> _FaceLP | _PoolLP:
+    """The face's LP, whose ``vertex`` is a vertex of the face maximising the preference: on
+    large instances (``restricted``: above ``_SMALL_MODEL_ABOVE`` units) a model of a pool of
+    units, by column generation over the units (``_PoolLP``); else the quota polytope's model
+    (``_FaceLP``)."""
+    # restricting the columns is exact only over the rows whose duals it reads (the diversity
+    # bound adds variables of its own)
+    if restricted is None:
+        restricted = inst.n_units > _SMALL_MODEL_ABOVE and inst.diversity is None
+    return _PoolLP(inst) if restricted else _FaceLP(inst)
 
-    def __init__(self, inst: UnitInstance, restricted: bool | None = None) -> None:
-        # restricting the columns is exact only over the rows whose duals it reads (the
-        # diversity bound adds variables of its own)
-        if restricted is None:
-            restricted = inst.n_units > _SMALL_MODEL_ABOVE and inst.diversity is None
-        self.restricted = restricted
-        self.pool = _PoolLP(inst) if restricted else None
-        self.lp = None if restricted else polytope_lp(inst, GLOP_PARAMS)
+
+class _FaceLP:
+    """The face's LP on small instances: the quota polytope's GLOP model
+    (``relaxation.polytope_lp``), whose bounds are moved in place to each face, warm-started
+    from the last step's basis."""
+
+    def __init__(self, inst: UnitInstance) -> None:
+        self.lp = polytope_lp(inst, GLOP_PARAMS)
         cap = inst.capacity.astype(np.float64)
         self.var_lo = np.zeros(inst.n_units)
         self.var_hi = cap
         self.value_lo = inst.value_min.astype(np.float64)
         self.value_hi = inst.value_max.astype(np.float64)
         self.full = np.zeros(len(inst.households), dtype=bool)
-        self.columns = (
-            np.zeros(0, dtype=np.int64)
-            if self.lp is None
-            else np.array([var.index() for var in self.lp.x], dtype=np.int64)
-        )
+        self.columns = np.array([var.index() for var in self.lp.x], dtype=np.int64)
         # the objective's coefficients in the model
         self.coefficient = np.zeros(inst.n_units)
-
-    @property
-    def solves(self) -> int:
-        return 0 if self.pool is None else self.pool.solves
 
     def vertex(
         self,
@@ -240,10 +237,7 @@ class _FaceLP:
         solve."""
         var_lo = var_lo.astype(np.float64)
         var_hi = var_hi.astype(np.float64)
-        if self.pool is not None:
-            return self.pool.vertex(preference, var_lo, var_hi, value_lo, value_hi, full, deadline)
         lp = self.lp
-        assert lp is not None
         for u in np.flatnonzero((var_lo != self.var_lo) | (var_hi != self.var_hi)).tolist():
             lp.x[u].SetBounds(float(var_lo[u]), float(var_hi[u]))
         for v in np.flatnonzero((value_lo != self.value_lo) | (value_hi != self.value_hi)).tolist():
@@ -401,9 +395,13 @@ class _PoolLP:
         value_lo: np.ndarray,
         value_hi: np.ndarray,
         full: np.ndarray,
-        deadline: float | None,
+        deadline: float | None = None,
     ) -> np.ndarray | None:
-        """The face's vertex maximising ``preference @ x``, or None if the face has no point."""
+        """The face's vertex maximising ``preference @ x``, or None if the face has no point;
+        TimeLimitReached if ``deadline`` (perf_counter seconds) passes before or during a
+        solve."""
+        var_lo = var_lo.astype(np.float64)
+        var_hi = var_hi.astype(np.float64)
         # a unit can be left out (held at 0) when 0 is within its bounds on the face
         optional = (var_lo == 0) & (var_hi > 0)
         self._rescale(preference, optional | (var_lo > 0))
@@ -596,7 +594,7 @@ class _FaceModel:
         )
         self.domain_lo = np.zeros(inst.n_units, dtype=np.int64)
         self.domain_hi = inst.capacity.astype(np.int64)
-        self.lp = _FaceLP(inst) if cheap and self.rows.usable else None
+        self.lp = _face_lp(inst) if cheap and self.rows.usable else None
         # each feature's value of every unit, as a compact array
         values = SwapSearch(inst).values
         dtype = np.int16 if inst.n_values < 2**15 else np.int64

@@ -5,6 +5,9 @@ panel; the result stays exact."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from types import ModuleType
+
 import numpy as np
 import pytest
 
@@ -35,20 +38,8 @@ def lazy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Every pool counts as large; returns the list of relaxations' active-set sizes."""
     monkeypatch.setattr(columns, "LAZY_COVER_ABOVE", 0)
     sizes: list[int] = []
-    relax = leximin_module.relaxed_leximin
-
-    def counted(inst, active, *args):  # type: ignore[no-untyped-def]
-        sizes.append(len(active))
-        return relax(inst, active, *args)
-
-    monkeypatch.setattr(leximin_module, "relaxed_leximin", counted)
-    relax_maximin = maximin_module.relaxed_maximin
-
-    def counted_maximin(inst, active, *args):  # type: ignore[no-untyped-def]
-        sizes.append(len(active))
-        return relax_maximin(inst, active, *args)
-
-    monkeypatch.setattr(maximin_module, "relaxed_maximin", counted_maximin)
+    _count(monkeypatch, leximin_module, "relaxed_leximin", sizes, len)
+    _count(monkeypatch, maximin_module, "relaxed_maximin", sizes, len)
     return sizes
 
 
@@ -117,21 +108,30 @@ def lazy_fair(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     their relaxations took as selectable."""
     monkeypatch.setattr(columns, "LAZY_COVER_ABOVE", 0)
     sizes: list[int] = []
-    relax_maximin = goldilocks_module.relaxed_maximin
-
-    def counted_maximin(inst, active, *args):  # type: ignore[no-untyped-def]
-        sizes.append(len(active))
-        return relax_maximin(inst, active, *args)
-
-    monkeypatch.setattr(goldilocks_module, "relaxed_maximin", counted_maximin)
-    relax_nash = nash_module.relaxed_nash
-
-    def counted_nash(inst, selectable, *args):  # type: ignore[no-untyped-def]
-        sizes.append(int(selectable.sum()))
-        return relax_nash(inst, selectable, *args)
-
-    monkeypatch.setattr(nash_module, "relaxed_nash", counted_nash)
+    _count(monkeypatch, goldilocks_module, "relaxed_maximin", sizes, len)
+    _count(
+        monkeypatch, nash_module, "relaxed_nash", sizes, lambda selectable: int(selectable.sum())
+    )
     return sizes
+
+
+def _count(
+    monkeypatch: pytest.MonkeyPatch,
+    module: ModuleType,
+    name: str,
+    sizes: list[int],
+    size: Callable[[np.ndarray], int],
+) -> None:
+    """Replace ``module.name`` (a relaxation taking the instance, then the units it may select)
+    by one that appends to ``sizes`` how many units it was given (``size`` of its second
+    argument) and calls the original."""
+    relax = getattr(module, name)
+
+    def counted(inst, active, *args):  # type: ignore[no-untyped-def]
+        sizes.append(size(active))
+        return relax(inst, active, *args)
+
+    monkeypatch.setattr(module, name, counted)
 
 
 def _nash_sum(dist: Distribution, unit: np.ndarray, selectable: np.ndarray) -> float:

@@ -165,6 +165,17 @@ def test_nearest_polytope_point_keeps_inside_points_and_pulls_others_in() -> Non
         _check_nearest_point(seed, inst, panels)
 
 
+def _assert_in_polytope(inst: UnitInstance, counts: np.ndarray) -> None:
+    """``counts`` is a point of the quota polytope (to 1e-9): k in all, every value's count
+    within its quota, every unit's within [0, capacity], at most one of each household."""
+    assert abs(counts.sum() - inst.k) < 1e-9
+    rows = inst.incidence.astype(float) @ counts
+    assert (rows >= inst.value_min - 1e-9).all() and (rows <= inst.value_max + 1e-9).all()
+    assert (counts >= 0).all() and (counts <= inst.capacity).all()
+    for household in inst.households:
+        assert counts[list(household)].sum() <= 1 + 1e-9
+
+
 def _check_nearest_point(seed: int, inst: UnitInstance, panels: np.ndarray) -> None:
     rng = np.random.default_rng(seed)
     inside = rng.dirichlet(np.ones(len(panels))) @ panels.astype(float)
@@ -172,10 +183,7 @@ def _check_nearest_point(seed: int, inst: UnitInstance, panels: np.ndarray) -> N
     outside = inside + rng.normal(0.0, 1e-3, inside.shape)
     point = nearest_polytope_point(inst, outside)
     assert point is not None
-    rows = inst.incidence.astype(float) @ point
-    assert abs(point.sum() - inst.k) < 1e-9
-    assert (rows >= inst.value_min - 1e-9).all() and (rows <= inst.value_max + 1e-9).all()
-    assert (point >= 0).all() and (point <= inst.capacity).all()
+    _assert_in_polytope(inst, point)
 
 
 def test_nearest_point_over_shifts_is_as_near_as_over_counts() -> None:
@@ -196,12 +204,7 @@ def test_nearest_point_over_shifts_is_as_near_as_over_counts() -> None:
         near_shifts = float((np.abs(by_shifts - outside) / cap).sum())
         near_counts = float((np.abs(by_counts - outside) / cap).sum())
         assert abs(near_shifts - near_counts) < 1e-9
-        rows = inst.incidence.astype(float) @ by_shifts
-        assert abs(by_shifts.sum() - inst.k) < 1e-9
-        assert (rows >= inst.value_min - 1e-9).all() and (rows <= inst.value_max + 1e-9).all()
-        assert (by_shifts >= 0).all() and (by_shifts <= cap).all()
-        for household in inst.households:
-            assert by_shifts[list(household)].sum() <= 1 + 1e-9
+        _assert_in_polytope(inst, by_shifts)
         assert np.allclose(_nearest_by_shifts(inst, inside), inside, atol=1e-9)
 
 
@@ -238,12 +241,7 @@ def test_the_scaled_point_keeps_the_largest_share_of_every_count() -> None:
         assert share == pytest.approx(_largest_share(inst, outside), abs=1e-9)
         assert share >= float((near[held] / outside[held]).min()) - 1e-9
         below += share < 1.0 - 1e-6
-        rows = inst.incidence.astype(float) @ point
-        assert abs(point.sum() - inst.k) < 1e-9
-        assert (rows >= inst.value_min - 1e-9).all() and (rows <= inst.value_max + 1e-9).all()
-        assert (point >= 0).all() and (point <= cap).all()
-        for household in inst.households:
-            assert point[list(household)].sum() <= 1 + 1e-9
+        _assert_in_polytope(inst, point)
         kept = relaxation.scaled_polytope_point(inst, inside)
         assert kept is not None and np.allclose(kept, inside, atol=1e-9)
     assert below >= 5  # points outside the polytope, pulled in
@@ -320,13 +318,8 @@ def test_levels_without_unit_rows_are_the_levels_with_them(
         assert point.level.bound == pytest.approx(rows_point.level.bound, abs=1e-10)
         cap = inst.capacity.astype(float)
         counts = point.counts
-        assert (counts >= 0).all() and (counts <= cap).all()
+        _assert_in_polytope(inst, counts)
         assert (counts[active] / cap[active] >= point.level.bound - 1e-9).all()
-        assert abs(counts.sum() - inst.k) < 1e-9
-        rows = inst.incidence.astype(float) @ counts
-        assert (rows >= inst.value_min - 1e-9).all() and (rows <= inst.value_max + 1e-9).all()
-        for household in inst.households:
-            assert counts[list(household)].sum() <= 1 + 1e-9
     assert max(added) > 0  # some count exceeded its capacity and got its row
 
 

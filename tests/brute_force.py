@@ -65,6 +65,20 @@ def random_people(rng: np.random.Generator, n: int, with_households: bool) -> Pe
     return values, vmin, vmax, fov, households, k
 
 
+def random_case(
+    rng: np.random.Generator, seed: int, by_type: bool
+) -> tuple[UnitInstance, np.ndarray, np.ndarray] | None:
+    """A random pool of 6-12 people drawn from ``rng`` (every third ``seed`` with households):
+    its instance, each person's unit and its feasible panels (by person); None if it has no
+    panel."""
+    values, vmin, vmax, fov, hh, k = random_people(rng, int(rng.integers(6, 13)), seed % 3 == 0)
+    panels = brute_panels(values, vmin, vmax, hh, k)
+    if len(panels) == 0:
+        return None
+    inst, unit = from_people(values, vmin, vmax, fov, hh, k, by_type=by_type)
+    return inst, unit, panels
+
+
 def random_mix(seed: int, base: int) -> tuple[UnitInstance, np.ndarray] | None:
     """A random pool of 6-11 people on the person path (drawn from ``base + seed``; every third
     ``seed`` with households) and a random mix of its feasible panels (in counts); None if it has

@@ -18,6 +18,7 @@ from tests.brute_force import (
     brute_panels,
     feasible_cases,
     person_probability,
+    random_case,
     random_mix,
     random_people,
 )
@@ -89,13 +90,7 @@ def test_a_master_with_adopted_weights_takes_no_more_columns() -> None:
 
 
 def _leximin_case(seed: int) -> tuple[UnitInstance, np.ndarray, np.ndarray] | None:
-    rng = np.random.default_rng(1000 + seed)
-    values, vmin, vmax, fov, hh, k = random_people(rng, int(rng.integers(6, 13)), seed % 3 == 0)
-    panels = brute_panels(values, vmin, vmax, hh, k)
-    if len(panels) == 0:
-        return None
-    inst, unit = from_people(values, vmin, vmax, fov, hh, k, by_type=False)
-    return inst, unit, panels
+    return random_case(np.random.default_rng(1000 + seed), seed, by_type=False)
 
 
 def _count_adoptions(monkeypatch: pytest.MonkeyPatch) -> list[int]:

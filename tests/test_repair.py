@@ -14,19 +14,18 @@ from hypothesis import strategies as st
 from sortition.engine import walks
 from sortition.engine.repair import RepairTally, SparseRows, repair_counts
 from sortition.engine.walks import WalkTally, _FaceModel, face_walk
-from sortition.units import UnitInstance, from_people
-from tests.brute_force import brute_panels, feasible_cases, random_people
+from sortition.units import UnitInstance
+from tests.brute_force import feasible_cases, random_case
 from tests.test_face_walk import _mix_case, _on_face_of
 
 
 def _pool(seed: int, by_type: bool) -> tuple[UnitInstance, np.ndarray] | None:
     """A random pool (households one time in three) and a random mix of its panels."""
     rng = np.random.default_rng(9100 + seed)
-    values, vmin, vmax, fov, hh, k = random_people(rng, int(rng.integers(6, 13)), seed % 3 == 0)
-    panels = brute_panels(values, vmin, vmax, hh, k)
-    if len(panels) == 0:
+    case = random_case(rng, seed, by_type)
+    if case is None:
         return None
-    inst, unit_of_person = from_people(values, vmin, vmax, fov, hh, k, by_type=by_type)
+    inst, unit_of_person, panels = case
     mix = rng.dirichlet(np.ones(len(panels))) @ panels.astype(float)
     counts = np.bincount(unit_of_person, weights=mix, minlength=inst.n_units)
     return inst, counts

@@ -25,8 +25,14 @@ from sortition_cli.reporting import reports_errors
 from sortition.dropouts.alternates_service import choose_alternates, panel_quotas, write_alternates
 from sortition.dropouts.ids import IdList, read_id_file, typed_ids
 from sortition.dropouts.models import fit_product_model, per_value_model, uniform_model
-from sortition.dropouts.service import replace_dropouts, write_replacement
+from sortition.dropouts.service import (
+    commit_replacement,
+    replace_dropouts,
+    write_replacement,
+    write_replacement_commitment,
+)
 from sortition.io.outputs import check_output_dir
+from sortition.record.replacement import ReplacementBasis
 
 # What replace's --time-limit bounds (sortition.dropouts.service.replace_dropouts): first the
 # search for a replacement set that meets the derived quotas (require_replaceable: feasibility,
@@ -81,6 +87,14 @@ REPLACE_TIME_LIMIT_HELP = (
     help="The folder `sortition alternates` wrote for this panel: the replacements are then the "
     "best subset of those alternates (exact; no seed).",
 )
+@click.option(
+    "--commit-only",
+    is_flag=True,
+    help="Fix everything but the seed: write commitment.json (the round, the record it builds "
+    "on, the dropouts, the unavailable, the candidates, the derived quotas and the draw's "
+    "distribution) and print its SHA-256 to publish before the seed exists; then `sortition draw "
+    "--commitment` draws with the seed. Takes no seed.",
+)
 @seed_options
 @privacy_options
 @output_options()
@@ -93,6 +107,7 @@ def replace(
     dropout_ids: tuple[str, ...],
     unavailable_path: Path | None,
     alternates_dir: Path | None,
+    commit_only: bool,
     seed_source: SeedArgs,
     privacy: PrivacyArgs,
     out: Path,
@@ -109,6 +124,9 @@ def replace(
     When the panel's record names people by keyed pseudonyms, give the key it was made with
     (--pseudonym-key): the dropouts and unavailable people are then given by the pool file's ids
     (or by their pseudonyms), and replacement.json names everyone by pseudonym.
+
+    With --commit-only, replace draws nothing: it writes commitment.json and prints the SHA-256
+    to publish before the seed exists, as `sortition commit` does for a panel.
     """
     check_output_dir(
         out,
@@ -122,10 +140,25 @@ def replace(
         dropouts = read_id_file(dropouts_path)
     dropouts = dropouts + typed_ids(dropout_ids)
     unavailable = IdList() if unavailable_path is None else read_id_file(unavailable_path)
+    seeded = bool(seed_source.seed or seed_source.beacon or seed_source.dice or seed_source.reveals)
+    if commit_only:
+        _commit_only(
+            record_path,
+            pool_path,
+            dropouts,
+            unavailable,
+            alternates_dir,
+            seeded,
+            privacy,
+            out,
+            force,
+            run,
+        )
+        return
     seed = None
     if alternates_dir is None:
         seed = seed_source.resolve()
-    elif seed_source.seed or seed_source.beacon or seed_source.dice or seed_source.reveals:
+    elif seeded:
         raise click.UsageError(_("--from-alternates takes no seed: the best subset is exact"))
     progress = ProgressRenderer()
     try:
@@ -148,30 +181,7 @@ def replace(
     finally:
         progress.close()
     paths = write_replacement(replacement, out, force)
-    basis = replacement.basis
-    instance = basis.instance
-    click.echo(
-        ngettext(
-            "round {round}: {k} dropout, {stay} members stay, {candidates} candidates",
-            "round {round}: {k} dropouts, {stay} members stay, {candidates} candidates",
-            instance.k,
-        ).format(
-            round=basis.state.round,
-            k=instance.k,
-            stay=len(basis.stayers),
-            candidates=instance.pool.size,
-        )
-    )
-    binding = [
-        f"{q.feature} {q.value} {q.min}-{q.max}"
-        for q in instance.quotas.rows
-        if q.min > 0 or q.max < instance.k
-    ]
-    click.echo(
-        _("derived quotas that bind the {k} replacements: {quotas}").format(
-            k=instance.k, quotas=", ".join(binding) if binding else _("none")
-        )
-    )
+    _echo_round(replacement.basis)
     if replacement.fair is not None:
         probability = replacement.fair.person_probability
         zero = int((probability <= 1e-12).sum())
@@ -195,12 +205,93 @@ def replace(
             deviation=replacement.record["draw"]["deviation"]
         )
     )
-    if replacement.pool_file.pseudonyms is not None:
+    if replacement.pool_file is not None and replacement.pool_file.pseudonyms is not None:
         how = _("by pseudonym, {how}").format(how=how)
     click.echo(
         _("replacements: {ids} ({how})").format(ids=", ".join(replacement.replacements), how=how)
     )
     echo_written(paths)
+
+
+def _echo_round(basis: ReplacementBasis) -> None:
+    """The round, the dropouts, the members who stay, the candidates, and the derived quotas
+    that bind the replacements."""
+    instance = basis.instance
+    click.echo(
+        ngettext(
+            "round {round}: {k} dropout, {stay} members stay, {candidates} candidates",
+            "round {round}: {k} dropouts, {stay} members stay, {candidates} candidates",
+            instance.k,
+        ).format(
+            round=basis.state.round,
+            k=instance.k,
+            stay=len(basis.stayers),
+            candidates=instance.pool.size,
+        )
+    )
+    binding = [
+        f"{q.feature} {q.value} {q.min}-{q.max}"
+        for q in instance.quotas.rows
+        if q.min > 0 or q.max < instance.k
+    ]
+    click.echo(
+        _("derived quotas that bind the {k} replacements: {quotas}").format(
+            k=instance.k, quotas=", ".join(binding) if binding else _("none")
+        )
+    )
+
+
+def _commit_only(
+    record_path: Path,
+    pool_path: Path,
+    dropouts: IdList,
+    unavailable: IdList,
+    alternates_dir: Path | None,
+    seeded: bool,
+    privacy: PrivacyArgs,
+    out: Path,
+    force: bool,
+    run: AlgorithmArgs,
+) -> None:
+    """replace --commit-only: the replacement draw's commitment, and the SHA-256 to publish."""
+    if alternates_dir is not None:
+        raise click.UsageError(
+            _(
+                "--commit-only does not go with --from-alternates: the best subset of the "
+                "alternates takes no seed, so there is nothing to commit to before one (verify "
+                "re-solves it)"
+            )
+        )
+    if seeded:
+        raise click.UsageError(
+            _(
+                "--commit-only takes no seed: publish the commitment's SHA-256 first, then draw "
+                "with the seed (sortition draw --commitment)"
+            )
+        )
+    progress = ProgressRenderer()
+    try:
+        commitment = commit_replacement(
+            record_path,
+            pool_path,
+            dropouts,
+            unavailable,
+            algorithm=run.algorithm,
+            max_attempts=run.max_attempts,
+            panels=run.panels,
+            by_type=not run.per_person,
+            progress=progress,
+            time_limit=run.time_limit,
+            pseudonym_key=privacy.key(),
+            ids_are_public=privacy.ids_are_public,
+        )
+    finally:
+        progress.close()
+    paths = write_replacement_commitment(commitment, out, force)
+    _echo_round(commitment.basis)
+    echo_written(paths)
+    click.echo(_("publish this SHA-256 of commitment.json before the seed exists:"))
+    click.echo(commitment.sha256)
 
 
 @command(epilog=epilog("alternates"))

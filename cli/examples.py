@@ -21,11 +21,18 @@ EXAMPLES = {
     "draw": [
         'sortition draw --commitment c/commitment.json --dice "4,1,6" \\',
         "    --expect PUBLISHED_SHA256 --pool respondents.csv --out panel/",
+        N_("(a replacement draw's commitment, from replace --commit-only:)"),
+        'sortition draw --commitment c1/commitment.json --dice "2,5,1,6,3" \\',
+        "    --expect PUBLISHED_SHA256 --pool respondents.csv --pseudonym-key pseudonyms.key \\",
+        "    --out round1/",
     ],
     "replace": [
         "sortition replace --record panel/record.json --pool respondents.csv \\",
         '    --dropouts dropouts.txt --dice "2,5,1,6,3" --pseudonym-key pseudonyms.key \\',
         "    --out round1/",
+        "sortition replace --record panel/record.json --pool respondents.csv \\",
+        "    --dropouts dropouts.txt --pseudonym-key pseudonyms.key --commit-only --out c1/",
+        N_("(then publish the SHA-256 it prints, roll the dice in public, and run draw)"),
     ],
     "alternates": [
         "sortition alternates --record panel/record.json --pool respondents.csv --budget 12 \\",

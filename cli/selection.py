@@ -31,11 +31,17 @@ from sortition_cli.progress import ProgressRenderer
 from sortition_cli.reporting import reports_errors
 
 import sortition
+from sortition.dropouts.service import (
+    draw_replacement,
+    is_replacement_commitment,
+    read_replacement_commitment,
+    write_replacement,
+)
 from sortition.engine.diversity import DIVERSITY_OBJECTIVE
 from sortition.engine.legacy import DEFAULT_MAX_ATTEMPTS
 from sortition.errors import InputError, Problem
 from sortition.io.outputs import check_output_dir, is_output_dir
-from sortition.privacy.keys import read_key
+from sortition.privacy.keys import PseudonymKey, read_key
 from sortition.record.build import SeedLike
 from sortition.record.types import publish_types_of
 from sortition.seeds import seed_from_text
@@ -304,7 +310,7 @@ def commit(
 @file_option(
     "--commitment",
     "commitment_path",
-    "The commitment.json that `sortition commit` wrote.",
+    "The commitment.json that `sortition commit` (or `sortition replace --commit-only`) wrote.",
     required=True,
 )
 @seed_options
@@ -333,6 +339,10 @@ def draw(
     The seed must come from a source announced in advance (--dice, --beacon, --reveal, or
     --seed); the commitment must be exactly what `sortition commit` wrote and hold together,
     and with --expect hash to the published SHA-256.
+
+    A replacement draw's commitment (`sortition replace --commit-only`) is drawn the same way:
+    the result is what `sortition replace` writes with that seed (replacement.json, and with
+    --pool selected.csv, remaining.csv and probabilities.csv).
     """
     check_output_dir(
         out, force, inputs(commitment_path, pool_path, pseudonym_key) + seed_source.files
@@ -343,6 +353,9 @@ def draw(
         )
     key = None if pseudonym_key is None else read_key(pseudonym_key)
     source = seed_source.resolve(allow_os=False)
+    if is_replacement_commitment(commitment_path):
+        _draw_replacement(commitment_path, source, pool_path, key, expect, out, force)
+        return
     result = sortition.draw_committed(commitment_path, source, pool_path, expect, key)
     paths = sortition.write_committed_draw(result, out, force=force)
     number = result.draw.panel_number
@@ -365,6 +378,39 @@ def draw(
         )
     else:
         click.echo(_("commitment SHA-256: {sha}, as published").format(sha=sha))
+    echo_written(paths)
+
+
+def _draw_replacement(
+    commitment_path: Path,
+    source: SeedLike,
+    pool_path: Path | None,
+    key: PseudonymKey | None,
+    expect: str | None,
+    out: Path,
+    force: bool,
+) -> None:
+    """draw with a replacement draw's commitment: what `replace` writes with the same seed."""
+    commitment = read_replacement_commitment(commitment_path, expect, pool_path, key)
+    replacement = draw_replacement(commitment, source)
+    paths = write_replacement(replacement, out, force)
+    click.echo(
+        _("round {round}: drew {people} replacements with seed {seed}.").format(
+            round=commitment.basis.state.round,
+            people=len(replacement.replacements),
+            seed=repr(source.value),
+        )
+    )
+    sha = replacement.record["commitment"]["sha256"]
+    if expect is None:
+        click.echo(
+            _(
+                "commitment SHA-256: {sha} (no --expect given: compare it with the published one)"
+            ).format(sha=sha)
+        )
+    else:
+        click.echo(_("commitment SHA-256: {sha}, as published").format(sha=sha))
+    click.echo(_("replacements: {ids}").format(ids=", ".join(replacement.replacements)))
     echo_written(paths)
 
 

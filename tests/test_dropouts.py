@@ -86,7 +86,7 @@ def test_two_rounds_then_verify(panel: Path) -> None:
     )
     assert first.exit_code == 0, first.stderr
     one = _record(panel / "round1/replacement.json")
-    assert one["kind"] == "replacement" and one["version"] == 1 and one["round"] == 1
+    assert one["kind"] == "replacement" and one["version"] == 2 and one["round"] == 1
     assert one["dropouts"] == sorted([members[0], members[3]])
     assert len(one["replacements"]) == 2
     assert sorted(_ids(panel / "round1/selected.csv")) == one["panel"]

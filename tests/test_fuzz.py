@@ -425,6 +425,17 @@ def replacement_record(keyed: bool = False) -> bytes:
     return (cache / "out" / "replacement.json").read_bytes()
 
 
+def replacement_commitment() -> bytes:
+    """The commitment `replace --commit-only` writes for ``selection_record()`` (one dropout)."""
+    selection = _selection(False)
+    member = json.loads(selection_record(False))["panel"][0]
+    cache = _valid_outputs(
+        ["replace", "--record", str(selection / "out" / "record.json"), "--pool",
+         "{cache}/pool.csv", "--dropout", member, "--commit-only", "--out", "{cache}/out"]
+    )  # fmt: skip
+    return (cache / "out" / "commitment.json").read_bytes()
+
+
 def alternates_record(keyed: bool = False) -> bytes:
     """An alternates record for the panel of ``selection_record(keyed)``."""
     selection = _selection(keyed)
@@ -479,12 +490,12 @@ def commit_case(rnd: Random) -> Prepare:
 
 
 def draw_case(rnd: Random) -> Prepare:
-    document = mutated_json(rnd, commitment().decode("utf-8"), canonical=True)
+    """draw: a selection's commitment, or (replace --commit-only) a replacement draw's."""
+    source = replacement_commitment() if rnd.random() < 0.3 else commitment()
+    document = mutated_json(rnd, source.decode("utf-8"), canonical=True)
     pool = mutated_text(rnd, POOL) if rnd.random() < 0.5 else None
     seed = seed_options(rnd)
-    expect = often(
-        rnd, rnd.choice([None, hashlib.sha256(commitment()).hexdigest()]), "0" * 64, "abc"
-    )
+    expect = often(rnd, rnd.choice([None, hashlib.sha256(source).hexdigest()]), "0" * 64, "abc")
     kind = out_kind(rnd)
 
     def prepare(case: Case) -> list[str]:
@@ -582,10 +593,12 @@ def replace_case(rnd: Random) -> Prepare:
     unavailable = often(rnd, rnd.choice([None, others[:1]]), [panel[-1]], ["zz"], others)
     typed = rnd.random() < 0.3
     pool = mutated_text(rnd, POOL, spoil=SPOIL)
+    commit_only = rnd.random() < 0.2  # --commit-only: the commitment, and (usually) no seed
     extra = [
         *rnd.choice([[], ["--algorithm", "legacy"], ["--algorithm", "maximin"]]),
         *often(rnd, [], ["--panels", "10"], ["--panels", "0"], ["--time-limit", "0.001"]),
-        *seed_options(rnd),
+        *(often(rnd, [], seed_options(rnd)) if commit_only else seed_options(rnd)),
+        *(["--commit-only"] if commit_only else []),
     ]  # fmt: skip
     kind = out_kind(rnd)
     alternates = None

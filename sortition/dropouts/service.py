@@ -9,6 +9,7 @@ instance of the candidates, the derived quotas and k = number of dropouts.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,14 @@ from sortition.record.canonical import (
     quota_rows,
     quotas_digest,
 )
-from sortition.record.draw import COMMITMENT_KEYS, Draw, commitment_sha256, derive_draw
+from sortition.record.draw import (
+    COMMITMENT_KEYS,
+    Draw,
+    commitment_of,
+    commitment_sha256,
+    commitment_text,
+    derive_draw,
+)
 from sortition.record.reader import (
     RecordReader,
     allow_empty_household,
@@ -67,7 +75,6 @@ from sortition.record.replacement import (
     record_sha256,
     replacement_basis,
 )
-from sortition.selection.distribution import probability_rows
 from sortition.selection.feasibility import (
     diagnose,
     size_reasons,
@@ -78,6 +85,7 @@ from sortition.selection.service import (
     DEFAULT_ALGORITHM,
     LoadedInput,
     prepare_commitment,
+    read_commitment,
 )
 from sortition.verify.service import read_record
 
@@ -92,7 +100,7 @@ class Replacement:
     """A drawn replacement: the record, and what produced it."""
 
     basis: ReplacementBasis
-    pool_file: PoolFile  # the original pool file, for selected.csv and remaining.csv
+    pool_file: PoolFile | None  # the original pool file, for selected.csv and remaining.csv
     record: dict[str, Any]
     draw: Draw
     fair: PoolDistribution | None
@@ -105,6 +113,26 @@ class Replacement:
     @property
     def panel(self) -> list[str]:
         return list(self.record["panel"])
+
+
+@dataclass(frozen=True)
+class ReplacementCommitment:
+    """Everything a replacement draw fixes before its seed exists (``replace --commit-only``):
+    the committed part (docs/record.md, replacement record version 2: the chain it builds on,
+    the dropouts and the unavailable as well as the candidates, the derived quotas and the
+    distribution), and what produced it."""
+
+    basis: ReplacementBasis
+    previous: dict[str, Any]
+    pool_file: PoolFile | None  # None when drawn from a commitment file without --pool
+    document: dict[str, Any]  # the committed part, in canonical key order
+    fair: PoolDistribution | None
+    sources: tuple[Path, ...]
+    name: str = "record.json"  # the file name error messages give
+
+    @property
+    def sha256(self) -> str:
+        return commitment_sha256(self.document)
 
 
 def replace_dropouts(
@@ -126,7 +154,8 @@ def replace_dropouts(
 ) -> Replacement:
     """Draw replacements for ``dropouts`` (members of the panel of the record at
     ``record_path``: a selection record, or the replacement record of an earlier round) from the
-    candidates, under the derived quotas, with ``algorithm`` and the seed.
+    candidates, under the derived quotas, with ``algorithm`` and the seed: ``commit_replacement``
+    then ``draw_replacement``, so that the one step and the two give the same record.
 
     Bad input (exit 2): a record that is not a selection or replacement record, a pool file that
     is not the record's pool, a dropout not on the panel, an unavailable id not in the pool.
@@ -146,7 +175,49 @@ def replace_dropouts(
         raise InputError(
             [problem(N_("a replacement takes a seed, or alternates (--from-alternates), not both"))]
         )
+    if from_alternates is None:
+        assert seed is not None
+        seed = as_seed(seed)  # a seed that is not valid text is refused before any work
+        commitment = commit_replacement(
+            record_path,
+            pool_path,
+            dropouts,
+            unavailable,
+            algorithm=algorithm,
+            max_attempts=max_attempts,
+            panels=panels,
+            by_type=by_type,
+            progress=progress,
+            time_limit=time_limit,
+            pseudonym_key=pseudonym_key,
+            ids_are_public=ids_are_public,
+        )
+        return draw_replacement(commitment, seed)
     record_path, pool_path = Path(record_path), Path(pool_path)
+    previous, state, dropouts, unavailable = _read_round(
+        record_path, dropouts, unavailable, pseudonym_key
+    )
+    name = record_path.name
+    pool_file = read_original_pool(state.root, name, pool_path, pseudonym_key, ids_are_public)
+    document, sha = read_alternates(Path(from_alternates), previous, name)
+    basis = replacement_basis(state, dropouts.ids, unavailable.ids, document["alternates"])
+    record = alternates_replacement(
+        basis, previous, document["alternates"], sha, pool_path, pool_file
+    )
+    draw = Draw(list(record["replacements"]), "alternates")
+    sources = (record_path, pool_path, Path(from_alternates) / "alternates.json")
+    return Replacement(basis, pool_file, record, draw, None, sources)
+
+
+def _read_round(
+    record_path: Path,
+    dropouts: IdList | list[str] | tuple[str, ...],
+    unavailable: IdList | list[str] | tuple[str, ...],
+    pseudonym_key: PseudonymKey | None,
+) -> tuple[dict[str, Any], ChainState, IdList, IdList]:
+    """The record a round builds on, the chain's state, and the dropouts and unavailable people
+    as the chain names them (InputError for a record of another kind or ids that cannot be used
+    for this round)."""
     dropouts = dropouts if isinstance(dropouts, IdList) else typed_ids(dropouts)
     unavailable = unavailable if isinstance(unavailable, IdList) else typed_ids(unavailable)
     previous = read_record(record_path)
@@ -173,18 +244,34 @@ def replace_dropouts(
         raise InputError(
             [lists[what].problem(position, message) for what, position, message in problems]
         )
+    return previous, state, dropouts, unavailable
+
+
+def commit_replacement(
+    record_path: PathLike,
+    pool_path: PathLike,
+    dropouts: IdList | list[str] | tuple[str, ...],
+    unavailable: IdList | list[str] | tuple[str, ...] = (),
+    *,
+    algorithm: str = DEFAULT_ALGORITHM,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    panels: int | None = None,
+    by_type: bool = True,
+    progress: Progress | None = None,
+    time_limit: float | None = None,
+    pseudonym_key: PseudonymKey | None = None,
+    ids_are_public: bool = False,
+) -> ReplacementCommitment:
+    """Everything of the replacement draw but the seed (``replace --commit-only``): the checks
+    and errors of ``replace_dropouts``, then the commitment of the draw on the candidates and the
+    derived quotas, which also fixes the round, the record it builds on, the dropouts and the
+    unavailable (docs/dropouts.md)."""
+    record_path, pool_path = Path(record_path), Path(pool_path)
+    previous, state, dropouts, unavailable = _read_round(
+        record_path, dropouts, unavailable, pseudonym_key
+    )
+    name = record_path.name
     pool_file = read_original_pool(state.root, name, pool_path, pseudonym_key, ids_are_public)
-    if from_alternates is not None:
-        document, sha = read_alternates(Path(from_alternates), previous, name)
-        basis = replacement_basis(state, dropouts.ids, unavailable.ids, document["alternates"])
-        record = alternates_replacement(
-            basis, previous, document["alternates"], sha, pool_path, pool_file
-        )
-        draw = Draw(list(record["replacements"]), "alternates")
-        sources = (record_path, pool_path, Path(from_alternates) / "alternates.json")
-        return Replacement(basis, pool_file, record, draw, None, sources)
-    assert seed is not None
-    seed = as_seed(seed)
     basis = replacement_basis(state, dropouts.ids, unavailable.ids)
     require_replaceable(basis, DEFAULT_TIME_LIMIT if time_limit is None else time_limit)
     loaded = LoadedInput(
@@ -203,12 +290,96 @@ def replace_dropouts(
         time_limit=time_limit,
         panels=panels,
     )
-    committed = dict(commitment.document)
-    committed["kind"], committed["version"] = "replacement", REPLACEMENT_VERSION
-    committed["inputs"] = _replacement_inputs(basis, committed["inputs"])
-    draw = derive_draw(committed, seed.value, name)
-    record = replacement_record(basis, previous, committed, seed, draw)
-    return Replacement(basis, pool_file, record, draw, commitment.fair, (record_path, pool_path))
+    drawn = dict(commitment.document)
+    drawn["kind"], drawn["version"] = "replacement", REPLACEMENT_VERSION
+    drawn["round"] = state.round
+    drawn["builds_on"] = {"kind": previous["kind"], "sha256": record_sha256(previous)}
+    drawn["dropouts"] = list(basis.dropouts)
+    drawn["unavailable"] = list(basis.unavailable)
+    drawn["inputs"] = _replacement_inputs(basis, drawn["inputs"])
+    drawn["previous"] = previous
+    return ReplacementCommitment(
+        basis,
+        previous,
+        pool_file,
+        commitment_of(drawn),
+        commitment.fair,
+        (record_path, pool_path),
+        name,
+    )
+
+
+def draw_replacement(commitment: ReplacementCommitment, seed: SeedLike | str) -> Replacement:
+    """The replacements drawn from ``commitment`` with ``seed`` (sortition.record.draw), and
+    their record."""
+    seed = as_seed(seed)
+    draw = derive_draw(commitment.document, seed.value, commitment.name)
+    record = replacement_record(
+        commitment.basis, commitment.previous, commitment.document, seed, draw
+    )
+    return Replacement(
+        commitment.basis, commitment.pool_file, record, draw, commitment.fair, commitment.sources
+    )
+
+
+def read_replacement_commitment(
+    path: PathLike,
+    expect: str | None = None,
+    pool_path: PathLike | None = None,
+    pseudonym_key: PseudonymKey | None = None,
+) -> ReplacementCommitment:
+    """The commitment ``replace --commit-only`` wrote, checked as ``draw`` checks a selection's
+    (``read_commitment``: with ``expect`` its SHA-256, its canonical text, its draw's content)
+    and against the chain it embeds (the record it builds on, the round, the dropouts, the
+    candidates and the derived quotas: sortition.verify.replacement). With ``pool_path`` the
+    pool file is read too (with ``pseudonym_key`` when the chain names people by keyed
+    pseudonyms), for selected.csv and remaining.csv."""
+    path = Path(path)
+    document = read_commitment(path, expect, kind="replacement")
+    name = path.name
+    previous = RecordReader(name).mapping(document, "previous")
+    state = chain_state(previous, name)
+    reader = RecordReader(name)
+    basis = replacement_basis(
+        state, reader.texts(document, "dropouts"), reader.texts(document, "unavailable")
+    )
+    pool_file = None
+    sources: tuple[Path, ...] = (path,)
+    if pool_path is not None:
+        pool_path = Path(pool_path)
+        # ids_are_public: the published commitment already names everyone the record will
+        pool_file = read_original_pool(state.root, name, pool_path, pseudonym_key, True)
+        sources = (path, pool_path)
+    return ReplacementCommitment(basis, previous, pool_file, document, None, sources, name)
+
+
+def is_replacement_commitment(path: PathLike) -> bool:
+    """Whether the file at ``path`` reads as a replacement draw's commitment (its kind is
+    "replacement"); anything else, a file that is not JSON included, is for ``draw_committed``
+    (``read_commitment``) to report on."""
+    try:
+        document = json.loads(Path(path).read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(document, dict) and document.get("kind") == "replacement"
+
+
+def write_replacement_commitment(
+    commitment: ReplacementCommitment, out: PathLike, force: bool = False
+) -> list[Path]:
+    """Write ``commitment.json`` (its SHA-256, ``commitment.sha256``, is what to publish before
+    the seed exists), the M panels (``lottery.csv``) when there are any, and the private
+    pseudonym table when the ids are pseudonyms, all at once."""
+    out = Path(out)
+    names = ["commitment.json"]
+    with atomic_output_dir(out, force, commitment.sources) as staging:
+        (staging / "commitment.json").write_text(
+            commitment_text(commitment.document), encoding="utf-8"
+        )
+        names += _write_lottery(staging, commitment.document)
+        if commitment.pool_file is not None:
+            names += write_pseudonym_table(staging, commitment.pool_file)
+    return [out / name for name in names]
 
 
 def keyed_lists(
@@ -401,23 +572,21 @@ def replacement_record(
     seed: SeedLike,
     draw: Draw,
 ) -> dict[str, Any]:
-    """The replacement record (version 1, docs/record.md): what a reader wants first (the round,
+    """The replacement record (version 2, docs/record.md): what a reader wants first (the round,
     the record it builds on, the seed, the dropouts and the replacements, the new panel), then
-    the replacement draw's committed part, then the previous record itself."""
+    the replacement draw's committed part, then the previous record itself. The kind, version,
+    tool, round, record it builds on, dropouts and unavailable are the commitment's."""
     record: dict[str, Any] = {
-        "kind": "replacement",
-        "version": REPLACEMENT_VERSION,
-        "tool": tool_versions(),
-        "round": basis.state.round,
-        "builds_on": {
-            "kind": previous["kind"],
-            "sha256": record_sha256(previous),
-        },
+        "kind": committed["kind"],
+        "version": committed["version"],
+        "tool": committed["tool"],
+        "round": committed["round"],
+        "builds_on": committed["builds_on"],
         "commitment": {"sha256": commitment_sha256(committed)},
         "seed": seed.as_record(),
         "draw": draw.as_record(),
-        "dropouts": list(basis.dropouts),
-        "unavailable": list(basis.unavailable),
+        "dropouts": committed["dropouts"],
+        "unavailable": committed["unavailable"],
         "replacements": list(draw.panel),
         "panel": basis.final_panel(draw.panel),
     }
@@ -545,30 +714,48 @@ def original_terms(basis: ReplacementBasis, change: QuotaChange) -> Advice:
 
 
 def write_replacement(replacement: Replacement, out: PathLike, force: bool = False) -> list[Path]:
-    """Write replacement.json, selected.csv (the new full panel) and remaining.csv (everyone
-    else), both with the pool file's rows and columns in its order, and for the fair algorithms
-    probabilities.csv (each candidate's chance of being drawn), and when the ids are pseudonyms
-    the organiser's table private/pseudonyms.csv, all at once."""
+    """Write replacement.json, and with the pool file selected.csv (the new full panel) and
+    remaining.csv (everyone else), both with the pool file's rows and columns in its order, for
+    the fair algorithms probabilities.csv (each candidate's chance of being drawn, as the record
+    states it), and when the ids are pseudonyms the organiser's table private/pseudonyms.csv, all
+    at once."""
     out = Path(out)
-    names = ["selected.csv", "remaining.csv"]
-    pool = replacement.pool_file.pool
-    position = {person: i for i, person in enumerate(pool.ids)}
-    panel = np.array(sorted(position[p] for p in replacement.panel), dtype=np.int64)
+    names = []
     with atomic_output_dir(out, force, replacement.sources) as staging:
-        write_pool_split(staging, replacement.pool_file, panel)
-        if replacement.fair is not None:
-            write_csv(
-                staging / "probabilities.csv",
-                ["id", "probability"],
-                probability_rows(replacement.fair),
-            )
-            names.append("probabilities.csv")
-        lottery = replacement.record.get("lottery")
-        if lottery is not None:
-            rows = [(str(n), " ".join(p)) for n, p in enumerate(lottery["panels"], start=1)]
-            write_csv(staging / "lottery.csv", ["panel", "ids"], rows)
-            names.append("lottery.csv")
+        pool_file = replacement.pool_file
+        if pool_file is not None:
+            position = {person: i for i, person in enumerate(pool_file.pool.ids)}
+            panel = np.array(sorted(position[p] for p in replacement.panel), dtype=np.int64)
+            write_pool_split(staging, pool_file, panel)
+            names += ["selected.csv", "remaining.csv"]
+            probabilities = replacement.record.get("probabilities")
+            if isinstance(probabilities, dict):
+                rows = _probability_rows(replacement.basis, probabilities)
+                write_csv(staging / "probabilities.csv", ["id", "probability"], rows)
+                names.append("probabilities.csv")
+        names += _write_lottery(staging, replacement.record)
         write_json(staging / "replacement.json", replacement.record)
         names.append("replacement.json")
-        names += write_pseudonym_table(staging, replacement.pool_file)
+        if pool_file is not None:
+            names += write_pseudonym_table(staging, pool_file)
     return [out / name for name in names]
+
+
+def _probability_rows(
+    basis: ReplacementBasis, probabilities: dict[str, Any]
+) -> list[tuple[str, str]]:
+    """(id, probability) for every candidate, in the pool file's row order (as
+    sortition.selection.distribution.probability_rows writes them)."""
+    pool = basis.instance.pool
+    by_row = np.argsort(pool.source_rows, kind="stable")
+    return [(pool.ids[i], f"{float(probabilities[pool.ids[i]]):.12f}") for i in by_row]
+
+
+def _write_lottery(folder: Path, document: dict[str, Any]) -> list[str]:
+    """lottery.csv: the M panels, numbered 1..M, ids separated by spaces."""
+    lottery = document.get("lottery")
+    if lottery is None:
+        return []
+    rows = [(str(n), " ".join(p)) for n, p in enumerate(lottery["panels"], start=1)]
+    write_csv(folder / "lottery.csv", ["panel", "ids"], rows)
+    return ["lottery.csv"]

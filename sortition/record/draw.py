@@ -42,9 +42,33 @@ COMMITMENT_KEYS = (
 )
 
 
+# From replacement record version 2 on, a replacement draw's commitment also fixes the chain it
+# builds on and who left (docs/record.md): the round, the previous record (its SHA-256 and the
+# record itself), the dropouts and the unavailable. Version 1 fixed COMMITMENT_KEYS only.
+REPLACEMENT_COMMITMENT_KEYS = (
+    "kind",
+    "version",
+    "tool",
+    "round",
+    "builds_on",
+    "dropouts",
+    "unavailable",
+    *COMMITMENT_KEYS[3:],
+    "previous",
+)
+
+
+def commitment_keys(record: dict[str, Any]) -> tuple[str, ...]:
+    """The keys the commitment of ``record`` fixes: ``REPLACEMENT_COMMITMENT_KEYS`` for a
+    replacement record (or commitment) of version 2 or later, else ``COMMITMENT_KEYS``."""
+    if record.get("kind") == "replacement" and record.get("version") != 1:
+        return REPLACEMENT_COMMITMENT_KEYS
+    return COMMITMENT_KEYS
+
+
 def commitment_of(record: dict[str, Any]) -> dict[str, Any]:
     """The part of a record (or commitment) fixed before the seed, in canonical key order."""
-    return {key: record[key] for key in COMMITMENT_KEYS if key in record}
+    return {key: record[key] for key in commitment_keys(record) if key in record}
 
 
 def commitment_text(commitment: dict[str, Any]) -> str:

@@ -21,7 +21,10 @@ drawn) and ``panel`` (the new full panel), and the replacement draw in the selec
 terms: ``inputs`` (digests of the candidates and the derived quotas), ``k`` = r, ``algorithm``,
 ``parameters``, ``probabilities``/``distribution``/``lottery`` for the fair algorithms,
 ``quotas`` (the derived quotas), ``pool`` (the candidates, pseudonymised), ``commitment``,
-``seed`` and ``draw``.
+``seed`` and ``draw``. Version 2 has the same keys; its commitment (``replace --commit-only``'s
+commitment.json, sortition.record.draw.REPLACEMENT_COMMITMENT_KEYS) also fixes ``round``,
+``builds_on``, ``dropouts``, ``unavailable`` and ``previous``, so that nobody who knows the seed
+can still choose who dropped out.
 """
 
 from __future__ import annotations
@@ -39,8 +42,9 @@ from sortition.io.outputs import json_text
 from sortition.model import Instance, Pool, Quotas, ValueQuota
 from sortition.record.reader import RecordReader, record_instance
 
-REPLACEMENT_VERSION = 1
-REPLACEMENT_VERSIONS = (1,)  # the replacement record versions verify and replace read
+REPLACEMENT_VERSION = 2
+REPLACEMENT_VERSIONS = (1, 2)  # the replacement record versions verify and replace read
+COMMITTED_REPLACEMENT_VERSIONS = (2,)  # the versions of replace --commit-only's commitment.json
 
 
 def record_sha256(record: dict[str, Any]) -> str:

@@ -62,11 +62,13 @@ from sortition.record.reader import (
     pool_columns,
     record_instance,
 )
+from sortition.record.replacement import COMMITTED_REPLACEMENT_VERSIONS
 from sortition.record.types import TypeTable, publish_types_of, type_table, types_document
 from sortition.selection.distribution import distribution_document, probability_rows
 from sortition.selection.feasibility import require_feasible
 from sortition.selection.transparent import UniformLottery, assign_members, round_to_uniform
 from sortition.verify.items import parse_sha256
+from sortition.verify.replacement import check_replacement_commitment
 from sortition.verify.selection import check_commitment
 
 ALGORITHMS = tuple(REGISTRY)
@@ -548,10 +550,14 @@ class CommittedDraw:
     types: TypeTable | None = None  # a commitment with --publish-types, read with the pool file
 
 
-def read_commitment(path: PathLike, expect: str | None = None) -> dict[str, Any]:
+def read_commitment(
+    path: PathLike, expect: str | None = None, kind: str = "selection"
+) -> dict[str, Any]:
     """commitment.json, checked to be exactly what ``commit`` wrote: with ``expect`` (the SHA-256
     the organiser published) its bytes must hash to it; in every case its text must be canonical
-    and its content must hold together (``verify.check_commitment``)."""
+    and its content must hold together (``verify.check_commitment``). With ``kind`` =
+    "replacement", the commitment of a replacement draw that ``replace --commit-only`` wrote
+    (``verify.replacement.check_replacement_commitment``)."""
     path = Path(path)
     require_file(path)
     raw = path.read_bytes()
@@ -578,13 +584,17 @@ def read_commitment(path: PathLike, expect: str | None = None) -> dict[str, Any]
         raise InputError(
             [problem(N_("is not a JSON commitment ({reason})"), file=path.name, reason=error)]
         ) from None
-    if not isinstance(document, dict) or document.get("kind") != "selection" or "seed" in document:
-        raise InputError(
-            [problem(N_("is not a commitment written by 'sortition commit'"), file=path.name)]
+    if not isinstance(document, dict) or document.get("kind") != kind or "seed" in document:
+        template = (
+            N_("is not a commitment written by 'sortition commit'")
+            if kind == "selection"
+            else N_("is not a commitment written by 'sortition replace --commit-only'")
         )
+        raise InputError([problem(template, file=path.name)])
     reader = RecordReader(path.name)
-    if reader.get(document, "version") not in READABLE_VERSIONS:
-        known = ", ".join(str(v) for v in READABLE_VERSIONS)
+    versions = READABLE_VERSIONS if kind == "selection" else COMMITTED_REPLACEMENT_VERSIONS
+    if reader.get(document, "version") not in versions:
+        known = ", ".join(str(v) for v in versions)
         raise reader.fail(
             Message(
                 N_("unknown version {version} (known: {known})"),
@@ -606,7 +616,8 @@ def read_commitment(path: PathLike, expect: str | None = None) -> dict[str, Any]
                 )
             ]
         )
-    failed = [item for item in check_commitment(document, path.name) if not item.ok]
+    check = check_commitment if kind == "selection" else check_replacement_commitment
+    failed = [item for item in check(document, path.name) if not item.ok]
     if failed:
         raise InputError(
             [

@@ -48,7 +48,7 @@ from sortition.verify.items import (
     version_item,
 )
 from sortition.verify.parts import household_problems, quota_problems
-from sortition.verify.selection import verify_selection
+from sortition.verify.selection import check_commitment, verify_selection
 
 # The names a selection's checks take when they check a replacement draw.
 _DRAW_NAMES = {
@@ -102,17 +102,7 @@ def round_items(
     dropouts = reader.texts(link, "dropouts")
     unavailable = reader.texts(link, "unavailable")
     problems = id_problems(state, dropouts, unavailable)
-    for what in ("dropouts", "unavailable"):
-        listed = dropouts if what == "dropouts" else unavailable
-        items.append(
-            item_from(
-                what,
-                [message for kind, _, message in problems if kind == what],
-                Message(N_("{count} listed, all on the panel they leave"), count=len(listed))
-                if what == "dropouts"
-                else Message(N_("{count} listed, all in the pool"), count=len(listed)),
-            )
-        )
+    items += _id_items(dropouts, unavailable, problems)
     if problems:
         return [_named(prefix, item) for item in items]
     if link.get("algorithm") == "alternates":
@@ -131,6 +121,55 @@ def round_items(
     items = [_named(prefix, item) for item in items]
     items += [_named(prefix, item, _DRAW_NAMES) for item in drawn]
     items += [_named(prefix, item) for item in _panel_items(basis, link, reader)]
+    return items
+
+
+def check_replacement_commitment(document: dict[str, Any], name: str) -> list[CheckItem]:
+    """The checks of a replacement draw's commitment (``replace --commit-only``) that ``draw``
+    runs before drawing: the record it embeds hashes to the SHA-256 it states and gives its
+    round, the dropouts and unavailable people can be used for that round, the candidates and
+    derived quotas are the ones they imply, and the draw's own content holds together
+    (``check_commitment``)."""
+    reader = RecordReader(name)
+    previous = reader.mapping(document, "previous")
+    state = chain_state(previous, name)
+    items = [_builds_on_item(previous, document, state.round)]
+    dropouts = reader.texts(document, "dropouts")
+    unavailable = reader.texts(document, "unavailable")
+    problems = id_problems(state, dropouts, unavailable)
+    items += _id_items(dropouts, unavailable, problems)
+    if problems:
+        return items
+    basis = replacement_basis(state, dropouts, unavailable)
+    items += [
+        _candidates_item(basis, document, reader),
+        _derived_quotas_item(basis, document, reader),
+    ]
+    drawn = check_commitment(document, name)
+    return items + [
+        CheckItem(_DRAW_NAMES.get(str(item.name), item.name), item.ok, item.detail)
+        if isinstance(item.name, str)
+        else item
+        for item in drawn
+    ]
+
+
+def _id_items(
+    dropouts: list[str], unavailable: list[str], problems: list[tuple[str, int | None, Message]]
+) -> list[CheckItem]:
+    """The ``dropouts`` and ``unavailable`` items: ``id_problems``'s findings for each list."""
+    items = []
+    for what in ("dropouts", "unavailable"):
+        listed = dropouts if what == "dropouts" else unavailable
+        items.append(
+            item_from(
+                what,
+                [message for kind, _, message in problems if kind == what],
+                Message(N_("{count} listed, all on the panel they leave"), count=len(listed))
+                if what == "dropouts"
+                else Message(N_("{count} listed, all in the pool"), count=len(listed)),
+            )
+        )
     return items
 
 

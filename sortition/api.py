@@ -48,8 +48,15 @@ from sortition.dropouts.models import fit_product_model as fit_product_model
 from sortition.dropouts.models import per_value_model as per_value_model
 from sortition.dropouts.models import uniform_model as uniform_model
 from sortition.dropouts.service import Replacement as Replacement
+from sortition.dropouts.service import ReplacementCommitment as ReplacementCommitment
+from sortition.dropouts.service import commit_replacement as commit_replacement
+from sortition.dropouts.service import draw_replacement as draw_replacement
+from sortition.dropouts.service import read_replacement_commitment as read_replacement_commitment
 from sortition.dropouts.service import replace_dropouts
 from sortition.dropouts.service import write_replacement as write_replacement
+from sortition.dropouts.service import (
+    write_replacement_commitment as write_replacement_commitment,
+)
 from sortition.engine.feasibility import DEFAULT_TIME_LIMIT
 from sortition.engine.objectives import PoolDistribution as PoolDistribution
 from sortition.errors import Advice as Advice

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sortition.dropouts.service import (
     commit_replacement,
@@ -19,6 +21,7 @@ from sortition.dropouts.service import (
     replace_dropouts,
     write_replacement,
 )
+from sortition.errors import SortitionError
 from sortition.io.outputs import json_text
 from sortition.record.draw import commitment_sha256
 from sortition.verify.service import verify_record
@@ -315,3 +318,36 @@ def test_an_interrupt_while_committing_writes_nothing(
     assert stop.value.code == 130
     assert capsys.readouterr().err.strip().splitlines()[-1] == "interrupted; nothing was written"
     assert not (panel / "c").exists()
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],  # the panel is only read
+)
+@given(data=st.data())
+def test_commit_then_draw_is_replace_for_any_dropouts_and_seed(
+    panel: Path,  # noqa: F811
+    data: st.DataObject,
+) -> None:
+    """For any dropouts, unavailable people, algorithm and seed, the two steps give the one
+    step's record (or the same refusal), and the record's commitment is the commitment's."""
+    record, pool = panel / "panel/record.json", panel / "pool.csv"
+    members = _record(record)["panel"]
+    others = [f"p{i:02d}" for i in range(1, 16) if f"p{i:02d}" not in members]
+    dropouts = data.draw(st.lists(st.sampled_from(members), min_size=1, max_size=3, unique=True))
+    unavailable = data.draw(st.lists(st.sampled_from(others), max_size=2, unique=True))
+    algorithm = data.draw(st.sampled_from(["legacy", "leximin", "maximin"]))
+    seed = data.draw(st.text("abcdefgh0123456789 ", min_size=1, max_size=12))
+    try:
+        one = replace_dropouts(record, pool, dropouts, seed, unavailable, algorithm=algorithm)
+    except SortitionError as error:
+        with pytest.raises(type(error)):
+            commit_replacement(record, pool, dropouts, unavailable, algorithm=algorithm)
+        return
+    commitment = commit_replacement(record, pool, dropouts, unavailable, algorithm=algorithm)
+    two = draw_replacement(commitment, seed)
+    assert two.record == one.record
+    assert one.record["commitment"]["sha256"] == commitment.sha256
+    assert commitment.document["dropouts"] == sorted(dropouts)
+    assert commitment.document["unavailable"] == sorted(unavailable)

@@ -266,3 +266,93 @@ def test_the_large_pool_road_takes_feasible_panels_on_the_face(monkeypatch: Any)
             assert inst.is_feasible_panel(panel)
             assert _on_face_of(inst, panel, target)
     assert lp_panels > 0
+
+
+def test_a_face_lp_that_glop_fails_from_its_warm_start_is_solved_afresh(
+    monkeypatch: Any,
+) -> None:
+    """GLOP can fail a face LP from the last step's basis (ABNORMAL after no iteration) where
+    the same model solved afresh is optimal: both face LPs then build their model afresh and
+    solve again, at the face's bounds, giving a vertex as good as a model that never failed;
+    two failures in a row give None, as before."""
+    solve_within = walks.solve_within
+    failing = 0
+
+    def flaky(solver: Any, deadline: float | None) -> bool:
+        nonlocal failing
+        if failing:
+            failing -= 1
+            return False
+        return solve_within(solver, deadline)
+
+    monkeypatch.setattr(walks, "solve_within", flaky)
+    monkeypatch.setattr(walks, "_SMALL_MODEL_ABOVE", 0)
+    rng = np.random.default_rng(3)
+    compared = 0
+    for _, (inst, target) in feasible_cases(range(8), _mix_case, floor=6):
+        face = _FaceModel(inst, 0, True, WalkTally()).whole()
+        var_lo, var_hi = face.var_lo.copy(), face.var_hi.copy()
+        var_hi[target <= 1e-9] = 0  # a face the walk meets
+        bounds = (var_lo, var_hi, face.value_lo, face.value_hi, face.full)
+        for restricted in (True, False):
+            steady = walks._face_lp(inst, restricted=restricted)
+            flaked = walks._face_lp(inst, restricted=restricted)
+            for step in range(4):
+                preference = rng.uniform(0.0, 1.0, inst.n_units)
+                x = steady.vertex(preference, *bounds)
+                failing = 1 if step % 2 else 0  # the warm start fails at every other step
+                y = flaked.vertex(preference, *bounds)
+                assert x is not None and y is not None
+                assert float(preference @ y) >= float(preference @ x) - 1e-9
+                assert (y >= var_lo - 1e-9).all() and (y <= var_hi + 1e-9).all()
+                compared += 1
+            assert steady.resets == 0 and flaked.resets == 2
+            failing = 2
+            assert flaked.vertex(rng.uniform(0.0, 1.0, inst.n_units), *bounds) is None
+            assert flaked.resets == 3
+    assert compared >= 48
+
+
+def test_a_step_that_falls_back_to_cp_sat_says_why(monkeypatch: Any) -> None:
+    """Each step whose panel comes from CP-SAT on the whole face leaves a ``Fallback`` in the
+    walk's tally: the face's tight bounds, each vertex tried (the LP gave none; or its
+    fractional counts, the rows its rounding broke and which repairs failed) and how CP-SAT's
+    search ended. Forced here: the face LP fails at every step, then the repairs fail."""
+    solve_within = walks.solve_within
+    for broken in ("lp", "repairs"):
+        with monkeypatch.context() as patch:
+            if broken == "lp":
+                patch.setattr(walks, "solve_within", lambda solver, deadline: False)
+            else:
+                patch.setattr(walks, "solve_within", solve_within)
+                patch.setattr(walks, "repair_counts", lambda *args, **kwargs: None)
+                patch.setattr(_FaceModel, "_cp_sat_repair", lambda *args: None)
+            attempts = 0
+            for _, (inst, target) in feasible_cases(range(12), _mix_case, floor=9):
+                tally = WalkTally()
+                walk = face_walk(inst, target, tally=tally)
+                assert walk
+                assert len(tally.fallbacks) == tally.cp_panels
+                steps = [fallback.step for fallback in tally.fallbacks]
+                assert steps == sorted(set(steps)) and all(s < len(walk) + 1 for s in steps)
+                for fallback in tally.fallbacks:
+                    assert fallback.at_zero + fallback.at_cap + fallback.free_units == inst.n_units
+                    assert fallback.outcome in ("found", "empty", "unknown")
+                    assert fallback.budget in walks._PANEL_BUDGETS and fallback.seconds >= 0.0
+                    assert len(fallback.attempts) == 1  # no shakes on small pools
+                    attempt = fallback.attempts[0]
+                    if broken == "lp":
+                        assert attempt.fractional is None and attempt.numpy is None
+                    else:
+                        # a vertex whose rounding was a panel would have been taken
+                        assert attempt.fractional is not None and attempt.broken_rows >= 1
+                        assert attempt.numpy is False and attempt.cp_repair is False
+                        assert attempt.frees and min(attempt.frees) >= 1
+                        attempts += 1
+                # the walk's panels are the LP's and those CP-SAT found on the whole face
+                found = sum(fallback.outcome == "found" for fallback in tally.fallbacks)
+                assert found == len(walk) - tally.lp_panels
+                if broken == "lp":
+                    assert tally.lp_panels == 0 and tally.lp_resets == tally.cp_panels
+            if broken == "repairs":
+                assert attempts >= 5

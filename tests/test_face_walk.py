@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from ortools.sat.python import cp_model
 
 from sortition.engine import walks
 from sortition.engine.errors import TimeLimitReached
@@ -356,3 +357,66 @@ def test_a_step_that_falls_back_to_cp_sat_says_why(monkeypatch: Any) -> None:
                     assert tally.lp_panels == 0 and tally.lp_resets == tally.cp_panels
             if broken == "repairs":
                 assert attempts >= 5
+
+
+def _hard_cp_sat_model() -> cp_model.CpModel:
+    """Three random equal-halves subset sums over 60 booleans: CP-SAT takes seconds of
+    deterministic time on it (27 s of wall for 5 under a load of 6)."""
+    rng = np.random.default_rng(0)
+    model = cp_model.CpModel()
+    x = [model.new_int_var(0, 1, "") for _ in range(60)]
+    for _ in range(3):
+        a = rng.integers(1000, 100000, len(x)).tolist()
+        total = int(sum(a) // 2) + int(rng.integers(0, 1000))
+        model.add(cp_model.LinearExpr.weighted_sum(x, a) == total)
+    model.maximize(cp_model.LinearExpr.weighted_sum(x, rng.integers(1, 100, len(x)).tolist()))
+    return model
+
+
+def _solver(budget: float) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_deterministic_time = budget
+    return solver
+
+
+def test_a_cp_sat_search_in_the_walk_stops_at_the_deadline(monkeypatch: Any) -> None:
+    """CP-SAT's searches in the walk (on the whole face, and the repairs') take the walk's
+    deadline beside their deterministic budget: a search started past it, or one the deadline
+    stops, raises TimeLimitReached (never a result the clock cut); with the deadline far the
+    budget decides. In a walk, a deadline that passes during a search ends the walk with the
+    panels it has taken, and every search is given the walk's deadline."""
+    model = _hard_cp_sat_model()
+    with pytest.raises(TimeLimitReached):
+        walks._search(_solver(0.01), model, time.perf_counter() - 1.0)
+    started = time.perf_counter()
+    with pytest.raises(TimeLimitReached):
+        walks._search(_solver(100.0), model, started + 0.2)
+    assert time.perf_counter() - started < 5.0
+    solver = _solver(0.01)
+    status = walks._search(solver, model, time.perf_counter() + 600.0)
+    assert status == cp_model.UNKNOWN  # the budget, not the clock, ended it
+    assert solver.response_proto.deterministic_time <= 0.05
+
+    _, (inst, target) = next(feasible_cases(range(12), _mix_case, floor=1))
+    whole = face_walk(inst, target, cheap=False)
+    assert len(whole) >= 2
+    deadline = time.perf_counter() + 600.0
+    given: list[float | None] = []
+    passed = False
+    search = walks._search
+
+    def late(solver: Any, model: Any, deadline: float | None) -> Any:
+        given.append(deadline)
+        if passed:
+            raise TimeLimitReached
+        return search(solver, model, deadline)
+
+    def on_step(taken: int) -> None:
+        nonlocal passed
+        passed = True  # the deadline passes once the first panel is taken
+
+    monkeypatch.setattr(walks, "_search", late)
+    cut = face_walk(inst, target, cheap=False, deadline=deadline, on_step=on_step)
+    assert len(cut) == 1 and np.array_equal(cut[0], whole[0])
+    assert len(given) >= 2 and set(given) == {deadline}

@@ -664,7 +664,14 @@ class _FaceModel:
     whole face (the fallback, which also proves a face empty). One CP-SAT model of the panels
     serves both, its bounds tightened in place for each face."""
 
-    def __init__(self, inst: UnitInstance, seed: int, cheap: bool, tally: WalkTally) -> None:
+    def __init__(
+        self,
+        inst: UnitInstance,
+        seed: int,
+        cheap: bool,
+        tally: WalkTally,
+        deadline: float | None = None,
+    ) -> None:
         self.inst = inst
         self.seed = seed
         self.tally = tally
@@ -685,7 +692,7 @@ class _FaceModel:
         self.repairs = (
             self
             if inst.diversity is None
-            else _FaceModel(replace(inst, diversity=None), seed, False, tally)
+            else _FaceModel(replace(inst, diversity=None), seed, False, tally, deadline)
         )
         self.domain_lo = np.zeros(inst.n_units, dtype=np.int64)
         self.domain_hi = inst.capacity.astype(np.int64)
@@ -695,8 +702,9 @@ class _FaceModel:
         dtype = np.int16 if inst.n_values < 2**15 else np.int64
         self.features = [np.ascontiguousarray(column, dtype=dtype) for column in values.T]
         self.shake = np.random.default_rng(seed)
-        # the face LP's solves stop at this perf_counter instant (``face_walk``'s deadline)
-        self.deadline: float | None = None
+        # the face LP's solves and CP-SAT's searches stop at this perf_counter instant
+        # (``face_walk``'s deadline): TimeLimitReached
+        self.deadline = deadline
         # the steps asked for (``panel`` calls), what the last vertex tried gave, and how
         # CP-SAT's last search on the face ended and on which budget (``Fallback``)
         self.steps = 0
@@ -981,7 +989,7 @@ class _FaceModel:
         solver.parameters.random_seed = self.seed
         solver.parameters.cp_model_presolve = False  # (with it, 0.01 found no panel at all)
         solver.parameters.max_deterministic_time = budget
-        status = solve_cp_sat(solver, model)
+        status = _search(solver, model, self.deadline)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         panel = counts.astype(np.int64)
@@ -1032,7 +1040,7 @@ class _FaceModel:
             solver.parameters.random_seed = self.seed
             solver.parameters.cp_model_presolve = False
             solver.parameters.max_deterministic_time = budget
-            status = solve_cp_sat(solver, self.model)
+            status = _search(solver, self.model, self.deadline)
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 self.outcome = "found"
                 solution = np.asarray(solver.response_proto.solution, dtype=np.int64)
@@ -1041,6 +1049,24 @@ class _FaceModel:
                 self.outcome = "empty"
                 return None
         return None
+
+
+def _search(solver: cp_model.CpSolver, model: cp_model.CpModel, deadline: float | None) -> Any:
+    """CP-SAT's search (``cancel.solve_cp_sat``) within the walk's ``deadline`` (perf_counter
+    seconds), beside its deterministic budget, which decides wherever the deadline is far:
+    TimeLimitReached when the deadline passed before the search or stopped it (neither a proof
+    of optimality nor of infeasibility, and the deadline passed or the deterministic budget was
+    not spent: CP-SAT's own clock can stop it a millisecond before the deadline), so that a
+    search the clock cut never decides a step."""
+    if deadline is not None and time.perf_counter() >= deadline:
+        raise TimeLimitReached
+    status = solve_cp_sat(solver, model, deadline=deadline)
+    if deadline is None or status in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
+        return status
+    spent = solver.response_proto.deterministic_time >= solver.parameters.max_deterministic_time
+    if time.perf_counter() >= deadline or not spent:
+        raise TimeLimitReached
+    return status
 
 
 @dataclass(frozen=True)
@@ -1091,8 +1117,7 @@ def face_walk(
     factor = np.ones(inst.n_units)
     if jitter > 0.0:
         factor = np.random.default_rng(seed).uniform(1.0 - jitter, 1.0 + jitter, inst.n_units)
-    faces = _FaceModel(inst, seed, cheap, WalkTally() if tally is None else tally)
-    faces.deadline = deadline
+    faces = _FaceModel(inst, seed, cheap, WalkTally() if tally is None else tally, deadline)
     y = np.clip(np.asarray(target, dtype=np.float64), 0.0, cap)
     weight = 1.0
     panels: list[np.ndarray] = []
@@ -1110,7 +1135,7 @@ def face_walk(
         try:
             panel = faces.panel(factor * y / cap, at_zero, at_cap, at_lo, at_hi, full)
         except TimeLimitReached:
-            break  # the deadline passed during a face LP's solve
+            break  # the deadline passed during a face LP's solve or CP-SAT's search
         if panel is None:
             break
         v = panel.astype(np.float64)

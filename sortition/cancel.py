@@ -170,9 +170,19 @@ def checkpoint() -> None:
     current().raise_if_cancelled()
 
 
-def solve_cp_sat(solver: Any, model: Any, callback: Any = None) -> Any:
-    """``solver.solve(model, callback)`` that a cancel stops; returns CP-SAT's status."""
+def solve_cp_sat(
+    solver: Any, model: Any, callback: Any = None, deadline: float | None = None
+) -> Any:
+    """``solver.solve(model, callback)`` that a cancel stops; returns CP-SAT's status.
+
+    With ``deadline`` (a ``time.perf_counter()`` instant) CP-SAT's wall-clock limit is at most
+    the time left (at least a millisecond), beside whatever deterministic limit the caller set:
+    a search it stops returns FEASIBLE or UNKNOWN after the deadline, which the caller reports
+    as its time limit (the engine: ``TimeLimitReached``), never as its result."""
     solver.parameters.catch_sigint_signal = False
+    if deadline is not None:
+        left = max(deadline - time.perf_counter(), 0.001)
+        solver.parameters.max_time_in_seconds = min(solver.parameters.max_time_in_seconds, left)
     token = current()
     token.raise_if_cancelled()
     with token.stoppable(solver.stop_search):

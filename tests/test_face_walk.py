@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from ortools.sat.python import cp_model
 
 from sortition.engine import walks
 from sortition.engine.errors import TimeLimitReached
@@ -266,3 +267,156 @@ def test_the_large_pool_road_takes_feasible_panels_on_the_face(monkeypatch: Any)
             assert inst.is_feasible_panel(panel)
             assert _on_face_of(inst, panel, target)
     assert lp_panels > 0
+
+
+def test_a_face_lp_that_glop_fails_from_its_warm_start_is_solved_afresh(
+    monkeypatch: Any,
+) -> None:
+    """GLOP can fail a face LP from the last step's basis (ABNORMAL after no iteration) where
+    the same model solved afresh is optimal: both face LPs then build their model afresh and
+    solve again, at the face's bounds, giving a vertex as good as a model that never failed;
+    two failures in a row give None, as before."""
+    solve_within = walks.solve_within
+    failing = 0
+
+    def flaky(solver: Any, deadline: float | None) -> bool:
+        nonlocal failing
+        if failing:
+            failing -= 1
+            return False
+        return solve_within(solver, deadline)
+
+    monkeypatch.setattr(walks, "solve_within", flaky)
+    monkeypatch.setattr(walks, "_SMALL_MODEL_ABOVE", 0)
+    rng = np.random.default_rng(3)
+    compared = 0
+    for _, (inst, target) in feasible_cases(range(8), _mix_case, floor=6):
+        face = _FaceModel(inst, 0, True, WalkTally()).whole()
+        var_lo, var_hi = face.var_lo.copy(), face.var_hi.copy()
+        var_hi[target <= 1e-9] = 0  # a face the walk meets
+        bounds = (var_lo, var_hi, face.value_lo, face.value_hi, face.full)
+        for restricted in (True, False):
+            steady = walks._face_lp(inst, restricted=restricted)
+            flaked = walks._face_lp(inst, restricted=restricted)
+            for step in range(4):
+                preference = rng.uniform(0.0, 1.0, inst.n_units)
+                x = steady.vertex(preference, *bounds)
+                failing = 1 if step % 2 else 0  # the warm start fails at every other step
+                y = flaked.vertex(preference, *bounds)
+                assert x is not None and y is not None
+                assert float(preference @ y) >= float(preference @ x) - 1e-9
+                assert (y >= var_lo - 1e-9).all() and (y <= var_hi + 1e-9).all()
+                compared += 1
+            assert steady.resets == 0 and flaked.resets == 2
+            failing = 2
+            assert flaked.vertex(rng.uniform(0.0, 1.0, inst.n_units), *bounds) is None
+            assert flaked.resets == 3
+    assert compared >= 48
+
+
+def test_a_step_that_falls_back_to_cp_sat_says_why(monkeypatch: Any) -> None:
+    """Each step whose panel comes from CP-SAT on the whole face leaves a ``Fallback`` in the
+    walk's tally: the face's tight bounds, each vertex tried (the LP gave none; or its
+    fractional counts, the rows its rounding broke and which repairs failed) and how CP-SAT's
+    search ended. Forced here: the face LP fails at every step, then the repairs fail."""
+    solve_within = walks.solve_within
+    for broken in ("lp", "repairs"):
+        with monkeypatch.context() as patch:
+            if broken == "lp":
+                patch.setattr(walks, "solve_within", lambda solver, deadline: False)
+            else:
+                patch.setattr(walks, "solve_within", solve_within)
+                patch.setattr(walks, "repair_counts", lambda *args, **kwargs: None)
+                patch.setattr(_FaceModel, "_cp_sat_repair", lambda *args: None)
+            attempts = 0
+            for _, (inst, target) in feasible_cases(range(12), _mix_case, floor=9):
+                tally = WalkTally()
+                walk = face_walk(inst, target, tally=tally)
+                assert walk
+                assert len(tally.fallbacks) == tally.cp_panels
+                steps = [fallback.step for fallback in tally.fallbacks]
+                assert steps == sorted(set(steps)) and all(s < len(walk) + 1 for s in steps)
+                for fallback in tally.fallbacks:
+                    assert fallback.at_zero + fallback.at_cap + fallback.free_units == inst.n_units
+                    assert fallback.outcome in ("found", "empty", "unknown")
+                    assert fallback.budget in walks._PANEL_BUDGETS and fallback.seconds >= 0.0
+                    assert len(fallback.attempts) == 1  # no shakes on small pools
+                    attempt = fallback.attempts[0]
+                    if broken == "lp":
+                        assert attempt.fractional is None and attempt.numpy is None
+                    else:
+                        # a vertex whose rounding was a panel would have been taken
+                        assert attempt.fractional is not None and attempt.broken_rows >= 1
+                        assert attempt.numpy is False and attempt.cp_repair is False
+                        assert attempt.frees and min(attempt.frees) >= 1
+                        attempts += 1
+                # the walk's panels are the LP's and those CP-SAT found on the whole face
+                found = sum(fallback.outcome == "found" for fallback in tally.fallbacks)
+                assert found == len(walk) - tally.lp_panels
+                if broken == "lp":
+                    assert tally.lp_panels == 0 and tally.lp_resets == tally.cp_panels
+            if broken == "repairs":
+                assert attempts >= 5
+
+
+def _hard_cp_sat_model() -> cp_model.CpModel:
+    """Three random equal-halves subset sums over 60 booleans: CP-SAT takes seconds of
+    deterministic time on it (27 s of wall for 5 under a load of 6)."""
+    rng = np.random.default_rng(0)
+    model = cp_model.CpModel()
+    x = [model.new_int_var(0, 1, "") for _ in range(60)]
+    for _ in range(3):
+        a = rng.integers(1000, 100000, len(x)).tolist()
+        total = int(sum(a) // 2) + int(rng.integers(0, 1000))
+        model.add(cp_model.LinearExpr.weighted_sum(x, a) == total)
+    model.maximize(cp_model.LinearExpr.weighted_sum(x, rng.integers(1, 100, len(x)).tolist()))
+    return model
+
+
+def _solver(budget: float) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_deterministic_time = budget
+    return solver
+
+
+def test_a_cp_sat_search_in_the_walk_stops_at_the_deadline(monkeypatch: Any) -> None:
+    """CP-SAT's searches in the walk (on the whole face, and the repairs') take the walk's
+    deadline beside their deterministic budget: a search started past it, or one the deadline
+    stops, raises TimeLimitReached (never a result the clock cut); with the deadline far the
+    budget decides. In a walk, a deadline that passes during a search ends the walk with the
+    panels it has taken, and every search is given the walk's deadline."""
+    model = _hard_cp_sat_model()
+    with pytest.raises(TimeLimitReached):
+        walks._search(_solver(0.01), model, time.perf_counter() - 1.0)
+    started = time.perf_counter()
+    with pytest.raises(TimeLimitReached):
+        walks._search(_solver(100.0), model, started + 0.2)
+    assert time.perf_counter() - started < 5.0
+    solver = _solver(0.01)
+    status = walks._search(solver, model, time.perf_counter() + 600.0)
+    assert status == cp_model.UNKNOWN  # the budget, not the clock, ended it
+    assert solver.response_proto.deterministic_time <= 0.05
+
+    _, (inst, target) = next(feasible_cases(range(12), _mix_case, floor=1))
+    whole = face_walk(inst, target, cheap=False)
+    assert len(whole) >= 2
+    deadline = time.perf_counter() + 600.0
+    given: list[float | None] = []
+    passed = False
+    search = walks._search
+
+    def late(solver: Any, model: Any, deadline: float | None) -> Any:
+        given.append(deadline)
+        if passed:
+            raise TimeLimitReached
+        return search(solver, model, deadline)
+
+    def on_step(taken: int) -> None:
+        nonlocal passed
+        passed = True  # the deadline passes once the first panel is taken
+
+    monkeypatch.setattr(walks, "_search", late)
+    cut = face_walk(inst, target, cheap=False, deadline=deadline, on_step=on_step)
+    assert len(cut) == 1 and np.array_equal(cut[0], whole[0])
+    assert len(given) >= 2 and set(given) == {deadline}

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -138,6 +138,45 @@ class WalkTally:
     numpy_seconds: float = 0.0
     cp_repair_panels: int = 0
     cp_repair_seconds: float = 0.0
+    # face LP solves GLOP failed from the last basis and that were tried again afresh
+    lp_resets: int = 0
+    # one entry for each step that fell back to CP-SAT on the whole face: why (see Fallback)
+    fallbacks: list[Fallback] = field(default_factory=list)
+
+
+@dataclass
+class Attempt:
+    """One LP vertex a fallen-back step tried: its fractional counts (None: the face's LP gave
+    no vertex), the panel model's rows its rounding broke, the free units of each repair radius,
+    and whether the numpy repair and CP-SAT's repair found a panel (None: not tried)."""
+
+    fractional: int | None = None
+    broken_rows: int = 0
+    frees: tuple[int, ...] = ()
+    numpy: bool | None = None
+    cp_repair: bool | None = None
+
+
+@dataclass
+class Fallback:
+    """A walk step whose panel came from CP-SAT on the whole face (``WalkTally.fallbacks``):
+    the step (panels taken before it), the face's tight bounds (units held at 0 and at their
+    capacity, units still free, quota rows at their lower and upper bound, full households),
+    each vertex tried (the preference's, then the shaken ones: ``Attempt``), and CP-SAT's
+    search: ``found`` (a panel), ``empty`` (proved the face has none) or ``unknown`` (none
+    within its budgets), the last budget it ran and its seconds."""
+
+    step: int
+    at_zero: int
+    at_cap: int
+    free_units: int
+    at_lo: int
+    at_hi: int
+    full: int
+    attempts: list[Attempt] = field(default_factory=list)
+    outcome: str = ""
+    budget: float = 0.0
+    seconds: float = 0.0
 
 
 class _Rows:
@@ -211,6 +250,14 @@ class _FaceLP:
     from the last step's basis."""
 
     def __init__(self, inst: UnitInstance) -> None:
+        self.inst = inst
+        # the solves GLOP failed from the last basis and that were tried again afresh
+        self.resets = 0
+        self._fresh()
+
+    def _fresh(self) -> None:
+        """A new model at the whole polytope's bounds (``vertex`` moves them to the face's)."""
+        inst = self.inst
         self.lp = polytope_lp(inst, GLOP_PARAMS)
         cap = inst.capacity.astype(np.float64)
         self.var_lo = np.zeros(inst.n_units)
@@ -232,9 +279,30 @@ class _FaceLP:
         full: np.ndarray,
         deadline: float | None = None,
     ) -> np.ndarray | None:
-        """The face's vertex maximising ``preference @ x``, or None if GLOP finds no optimum;
-        TimeLimitReached if ``deadline`` (perf_counter seconds) passes before or during a
-        solve."""
+        """The face's vertex maximising ``preference @ x``, or None if GLOP finds no optimum,
+        from the last basis nor in a model built afresh (``_PoolLP._solve``); TimeLimitReached
+        if ``deadline`` (perf_counter seconds) passes before or during a solve."""
+        for fresh in (False, True):
+            if fresh:
+                self.resets += 1
+                self._fresh()
+            x = self._solve(preference, var_lo, var_hi, value_lo, value_hi, full, deadline)
+            if x is not None:
+                return x
+        return None
+
+    def _solve(
+        self,
+        preference: np.ndarray,
+        var_lo: np.ndarray,
+        var_hi: np.ndarray,
+        value_lo: np.ndarray,
+        value_hi: np.ndarray,
+        full: np.ndarray,
+        deadline: float | None,
+    ) -> np.ndarray | None:
+        """``vertex``'s solve in the model as it stands, its bounds and coefficients moved to
+        the face's."""
         var_lo = var_lo.astype(np.float64)
         var_hi = var_hi.astype(np.float64)
         lp = self.lp
@@ -324,6 +392,8 @@ class _PoolLP:
         self.top = 0.0
         self.solves = 0
         self.rebuilds = 0
+        # the solves GLOP failed from the last basis and that were tried again afresh
+        self.resets = 0
         self._build(np.zeros(0, dtype=np.int64))
 
     def _build(self, units: np.ndarray) -> None:
@@ -421,8 +491,7 @@ class _PoolLP:
         while True:
             self._add(np.flatnonzero(keep & (self.slot < 0)))
             self._set_columns(keep, var_lo, var_hi)
-            self.solves += 1
-            if not solve_within(self.solver, deadline):
+            if not self._solve(deadline):
                 return None
             values, slack, short = self._read()
             reduced = np.where(~keep & optional, self.coefficient - self.price, -np.inf)
@@ -459,13 +528,39 @@ class _PoolLP:
         try:
             self._add(np.flatnonzero(keep & (self.slot < 0)))
             self._set_columns(keep, var_lo, var_hi)
-            self.solves += 1
-            if not solve_within(self.solver, deadline):
+            if not self._solve(deadline, elastic=False):
                 return None
             return self._read()[0]
         finally:
             for slack in self.slacks:
                 slack.SetUb(self.solver.infinity())
+
+    def _solve(self, deadline: float | None, elastic: bool = True) -> bool:
+        """Solve the model as it stands: whether GLOP reached an optimum, from the last basis
+        or, failing that, in the same model built afresh; ``elastic``: the slacks are free
+        (else held at 0).
+
+        From its warm start GLOP can report ABNORMAL after no iteration where the same model
+        solved afresh is optimal in some 200 iterations: realistic7 n = 10,000 k = 50, MAXIMIN's
+        walk, steps 239 to 251, every vertex and shaken vertex of 13 faces in a row, which
+        CP-SAT then filled on the whole face (3 to 12 s wall each, 91 s of the walk's 156 at a
+        load of 5; the run 69.6 -> 33.0 s of CPU solved afresh)."""
+        self.solves += 1
+        if solve_within(self.solver, deadline):
+            return True
+        self.resets += 1
+        lo, hi = self.applied_lo, self.applied_hi
+        value_lo, value_hi, full = self.value_lo, self.value_hi, self.full
+        self._build(self.units.copy())
+        for j in np.flatnonzero((lo != 0.0) | (hi != 0.0)).tolist():
+            self.vars[j].SetBounds(float(lo[j]), float(hi[j]))
+        self.applied_lo, self.applied_hi = lo, hi
+        self._set_rows(value_lo, value_hi, full)
+        if not elastic:
+            for slack in self.slacks:
+                slack.SetUb(0.0)
+        self.solves += 1
+        return solve_within(self.solver, deadline)
 
     def _rescale(self, preference: np.ndarray, free: np.ndarray) -> None:
         """The coefficients (``coefficient``) for ``preference``: divided by the scale at which
@@ -569,7 +664,14 @@ class _FaceModel:
     whole face (the fallback, which also proves a face empty). One CP-SAT model of the panels
     serves both, its bounds tightened in place for each face."""
 
-    def __init__(self, inst: UnitInstance, seed: int, cheap: bool, tally: WalkTally) -> None:
+    def __init__(
+        self,
+        inst: UnitInstance,
+        seed: int,
+        cheap: bool,
+        tally: WalkTally,
+        deadline: float | None = None,
+    ) -> None:
         self.inst = inst
         self.seed = seed
         self.tally = tally
@@ -590,7 +692,7 @@ class _FaceModel:
         self.repairs = (
             self
             if inst.diversity is None
-            else _FaceModel(replace(inst, diversity=None), seed, False, tally)
+            else _FaceModel(replace(inst, diversity=None), seed, False, tally, deadline)
         )
         self.domain_lo = np.zeros(inst.n_units, dtype=np.int64)
         self.domain_hi = inst.capacity.astype(np.int64)
@@ -600,8 +702,15 @@ class _FaceModel:
         dtype = np.int16 if inst.n_values < 2**15 else np.int64
         self.features = [np.ascontiguousarray(column, dtype=dtype) for column in values.T]
         self.shake = np.random.default_rng(seed)
-        # the face LP's solves stop at this perf_counter instant (``face_walk``'s deadline)
-        self.deadline: float | None = None
+        # the face LP's solves and CP-SAT's searches stop at this perf_counter instant
+        # (``face_walk``'s deadline): TimeLimitReached
+        self.deadline = deadline
+        # the steps asked for (``panel`` calls), what the last vertex tried gave, and how
+        # CP-SAT's last search on the face ended and on which budget (``Fallback``)
+        self.steps = 0
+        self.attempt = Attempt()
+        self.outcome = ""
+        self.budget = 0.0
 
     def panel(
         self,
@@ -623,9 +732,11 @@ class _FaceModel:
             value_hi=np.where(at_lo, inst.value_min, inst.value_max),
             full=np.asarray(full, dtype=bool),
         )
+        self.steps += 1
         panel, x = self.lp_panel(preference, face)
         if panel is not None:
             return panel
+        attempts = [self.attempt]
         if self.inst.n_units > _SMALL_MODEL_ABOVE:
             # other vertices of the face, of the preference shaken a little, before CP-SAT on
             # the whole face
@@ -634,12 +745,30 @@ class _FaceModel:
                 panel, _ = self.lp_panel(preference * factor, face)
                 if panel is not None:
                     return panel
+                attempts.append(self.attempt)
         tally = self.tally
         started = time.perf_counter()
         hint = None if x is None else np.clip(np.rint(x), face.var_lo, face.var_hi)
         panel = self._cp_sat(preference, face, face.var_lo, face.var_hi, hint, _PANEL_BUDGETS)
-        tally.cp_seconds += time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        tally.cp_seconds += seconds
         tally.cp_panels += 1
+        movable = face.var_lo < face.var_hi
+        tally.fallbacks.append(
+            Fallback(
+                step=self.steps - 1,
+                at_zero=int((face.var_hi == 0).sum()),
+                at_cap=int(((face.var_lo == cap) & (cap > 0)).sum()),
+                free_units=int(movable.sum()),
+                at_lo=int(at_lo.sum()),
+                at_hi=int(at_hi.sum()),
+                full=int(face.full.sum()),
+                attempts=attempts,
+                outcome=self.outcome,
+                budget=self.budget,
+                seconds=seconds,
+            )
+        )
         return panel
 
     def lp_panel(
@@ -647,9 +776,11 @@ class _FaceModel:
     ) -> tuple[np.ndarray | None, np.ndarray | None]:
         """The panel of the face's LP vertex that maximises ``preference`` (rounded, repaired)
         and the vertex; (None, the vertex or None) when there is none."""
+        self.attempt = Attempt()
         if self.lp is None:
             return None, None
         started = time.perf_counter()
+        resets = self.lp.resets
         x = self.lp.vertex(
             preference,
             face.var_lo,
@@ -659,6 +790,7 @@ class _FaceModel:
             face.full,
             self.deadline,
         )
+        self.tally.lp_resets += self.lp.resets - resets
         panel = None if x is None else self._repair(x, face, preference)
         self.tally.lp_seconds += time.perf_counter() - started
         if panel is not None:
@@ -701,6 +833,10 @@ class _FaceModel:
             self.tally.rounded_panels += 1
             return counts.astype(np.int64)
         fractional = np.flatnonzero(np.abs(x - np.rint(x)) > _FRACTIONAL)
+        attempt = self.attempt
+        attempt.fractional = len(fractional)
+        activity = self.rows.sparse.activity(counts)
+        attempt.broken_rows = int(((activity < lo) | (activity > hi)).sum())
         if len(fractional) > _REPAIR_UNITS:
             return None
         movable = face.var_lo < face.var_hi
@@ -722,6 +858,8 @@ class _FaceModel:
             free = np.flatnonzero((nearest <= radius) & movable)
             if not frees or len(free) > len(frees[-1]):
                 frees.append(free)
+        attempt.frees = tuple(len(free) for free in frees)
+        attempt.numpy = False
         started = time.perf_counter()
         for free in frees:
             panel = repair_counts(
@@ -739,6 +877,7 @@ class _FaceModel:
             if panel is not None and self._is_panel(panel, lo, hi):
                 self.tally.numpy_seconds += time.perf_counter() - started
                 self.tally.numpy_panels += 1
+                attempt.numpy = True
                 return panel
         self.tally.numpy_seconds += time.perf_counter() - started
         if self.inst.n_units <= _SMALL_MODEL_ABOVE:
@@ -746,6 +885,7 @@ class _FaceModel:
         started = time.perf_counter()
         panel = self._cp_sat_repair(preference, face, lo, hi, counts, frees)
         self.tally.cp_repair_seconds += time.perf_counter() - started
+        attempt.cp_repair = panel is not None
         if panel is not None:
             self.tally.cp_repair_panels += 1
         return panel
@@ -849,7 +989,7 @@ class _FaceModel:
         solver.parameters.random_seed = self.seed
         solver.parameters.cp_model_presolve = False  # (with it, 0.01 found no panel at all)
         solver.parameters.max_deterministic_time = budget
-        status = solve_cp_sat(solver, model)
+        status = _search(solver, model, self.deadline)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         panel = counts.astype(np.int64)
@@ -892,19 +1032,41 @@ class _FaceModel:
         if hint is not None:
             proto.solution_hint.vars.extend(range(len(hint)))
             proto.solution_hint.values.extend(hint.astype(np.int64).tolist())
+        self.outcome = "unknown"
         for budget in budgets:
+            self.budget = budget
             solver = cp_model.CpSolver()
             solver.parameters.num_workers = 1
             solver.parameters.random_seed = self.seed
             solver.parameters.cp_model_presolve = False
             solver.parameters.max_deterministic_time = budget
-            status = solve_cp_sat(solver, self.model)
+            status = _search(solver, self.model, self.deadline)
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                self.outcome = "found"
                 solution = np.asarray(solver.response_proto.solution, dtype=np.int64)
                 return solution[: self.inst.n_units]
             if status == cp_model.INFEASIBLE:
+                self.outcome = "empty"
                 return None
         return None
+
+
+def _search(solver: cp_model.CpSolver, model: cp_model.CpModel, deadline: float | None) -> Any:
+    """CP-SAT's search (``cancel.solve_cp_sat``) within the walk's ``deadline`` (perf_counter
+    seconds), beside its deterministic budget, which decides wherever the deadline is far:
+    TimeLimitReached when the deadline passed before the search or stopped it (neither a proof
+    of optimality nor of infeasibility, and the deadline passed or the deterministic budget was
+    not spent: CP-SAT's own clock can stop it a millisecond before the deadline), so that a
+    search the clock cut never decides a step."""
+    if deadline is not None and time.perf_counter() >= deadline:
+        raise TimeLimitReached
+    status = solve_cp_sat(solver, model, deadline=deadline)
+    if deadline is None or status in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
+        return status
+    spent = solver.response_proto.deterministic_time >= solver.parameters.max_deterministic_time
+    if time.perf_counter() >= deadline or not spent:
+        raise TimeLimitReached
+    return status
 
 
 @dataclass(frozen=True)
@@ -955,8 +1117,7 @@ def face_walk(
     factor = np.ones(inst.n_units)
     if jitter > 0.0:
         factor = np.random.default_rng(seed).uniform(1.0 - jitter, 1.0 + jitter, inst.n_units)
-    faces = _FaceModel(inst, seed, cheap, WalkTally() if tally is None else tally)
-    faces.deadline = deadline
+    faces = _FaceModel(inst, seed, cheap, WalkTally() if tally is None else tally, deadline)
     y = np.clip(np.asarray(target, dtype=np.float64), 0.0, cap)
     weight = 1.0
     panels: list[np.ndarray] = []
@@ -974,7 +1135,7 @@ def face_walk(
         try:
             panel = faces.panel(factor * y / cap, at_zero, at_cap, at_lo, at_hi, full)
         except TimeLimitReached:
-            break  # the deadline passed during a face LP's solve
+            break  # the deadline passed during a face LP's solve or CP-SAT's search
         if panel is None:
             break
         v = panel.astype(np.float64)

@@ -173,10 +173,40 @@ def relative_gap(bound: float, value: float, sense: Literal["max", "min"]) -> fl
     return max(0.0, difference) / max(abs(bound), 1e-300)
 
 
+def count_dtype(largest: int) -> np.dtype[Any]:
+    """The smallest of int8, int16, int32 and int64 that holds counts from 0 to ``largest``."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if largest <= np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    return np.dtype(np.int64)
+
+
+def compact_counts(panels: np.ndarray) -> np.ndarray:
+    """Count vectors (non-negative) in ``count_dtype`` of their largest count: the same array when
+    it already is, else a copy. A panel of k = 150 people has no count above 127 on the types path
+    (a count is at most the smaller of k and the unit's size), so a realistic7 n = 1,000,000
+    distribution (29,645 panels × 40,957 types) takes 1.2 GB in int8 instead of 9.7 GB in int64.
+    Arithmetic in the dtype itself can overflow (a bool matrix @ int8 is int8): sums over a
+    panel's units go through int64 or float64 (``UnitInstance.is_feasible_panel``, the
+    mixture)."""
+    panels = np.asarray(panels)
+    if panels.dtype.kind not in "iu":
+        raise ValueError("panels must hold integer counts")
+    largest = int(panels.max()) if panels.size else 0
+    if panels.size and int(panels.min()) < 0:
+        raise ValueError("panel counts must be non-negative")
+    return np.asarray(panels, dtype=count_dtype(largest))
+
+
 @dataclass(frozen=True)
 class Distribution:
     """A lottery over panels (count vectors over units) and its person-level marginals, and the
-    certificate of its optimality (None: the algorithm gives none)."""
+    certificate of its optimality (None: the algorithm gives none).
+
+    panels: (P, U) counts in the smallest integer dtype that holds the largest
+    (``compact_counts``, applied here to whatever a constructor passes); a consumer widens a row
+    at a time where it needs to, never the whole matrix.
+    """
 
     panels: np.ndarray
     weights: np.ndarray
@@ -185,6 +215,9 @@ class Distribution:
     stats: dict[str, float | int | str] = field(default_factory=dict)
     never_selectable: tuple[int, ...] = ()
     certificate: Certificate | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "panels", compact_counts(self.panels))
 
 
 def from_people(

@@ -73,8 +73,8 @@ class PoolDistribution:
     @property
     def never_selectable(self) -> list[int]:
         """Canonical indices of people who are on no feasible panel."""
-        units = set(int(u) for u in self.distribution.never_selectable)
-        return [i for i, u in enumerate(self.unit_of_person) if int(u) in units]
+        never = np.asarray(self.distribution.never_selectable, dtype=np.int64)
+        return np.flatnonzero(np.isin(self.unit_of_person, never)).tolist()
 
 
 def fair_distribution(

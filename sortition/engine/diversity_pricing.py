@@ -111,8 +111,9 @@ class BoundedNeighbours:
         """Panels within the bound with ``g @ c > threshold``: steepest ascent by swaps from
         each of ``seeds`` (keeping the best ``neighbours`` swaps of each step that beat the
         threshold, and the panel it ends on), then, when that finds none, the small CP-SAT
-        search around the seeds. With more than one step, the Metropolis chain from the seeds
-        first (``diversity_chain``): its panels are the round's when it finds any."""
+        search around the seeds. With ``CHAIN`` and more than one step, the Metropolis chain
+        from the seeds first (``diversity_chain``): its panels are the round's when it finds
+        any."""
         if self.chain is not None and max_steps > 1 and seeds:
             started = time.perf_counter()
             # (the chain sums the gains as it goes: each panel's value is computed afresh)

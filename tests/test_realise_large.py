@@ -192,3 +192,31 @@ def test_a_walk_from_where_the_last_one_left_weight_completes_it(
         mix = w @ np.asarray(panels + more, dtype=np.float64)
         assert np.abs(mix - target).max() <= 1e-6, (mix, target)
     assert completed >= 3
+
+
+@pytest.mark.parametrize("close_above", [0, 10**9])
+def test_a_walk_close_to_its_target_is_adopted_only_on_the_largest_pools(
+    monkeypatch: pytest.MonkeyPatch, close_above: int
+) -> None:
+    """A walk whose own weights miss WALK_MET (here: always) is adopted when its z is at least
+    WALK_CLOSE on pools of more than _CLOSE_ABOVE active units, and its certificate states the
+    gap of the panels it publishes; below that size the master takes over as before. Either
+    way the brute-force LEXIMIN."""
+    monkeypatch.setattr(realise, "_PRESOLVE_ROWS", 0)
+    monkeypatch.setattr(realise, "WALK_MET", 2.0)
+    monkeypatch.setattr(realise, "_CLOSE_ABOVE", close_above)
+    adopted = _count_adoptions(monkeypatch)
+    checked = 0
+    for _, (inst, unit, panels) in feasible_cases(range(25), _leximin_case, floor=12):
+        dist = leximin(inst)
+        got = person_probability(dist, unit)
+        assert np.allclose(got, brute_leximin(panels), atol=2e-6)
+        cert = dist.certificate
+        assert cert is not None and cert.gap <= 1e-5
+        selectable = dist.unit_probability[dist.unit_probability > 0]
+        smallest = float(selectable.min())
+        assert cert.value == pytest.approx(smallest, rel=1e-12)
+        assert cert.gap == pytest.approx(max(0.0, cert.bound - smallest) / cert.bound, abs=1e-12)
+        checked += 1
+    assert checked >= 5
+    assert (adopted[0] >= 5) if close_above == 0 else (adopted[0] == 0)

@@ -369,7 +369,12 @@ def draw(
             people=len(result.draw.panel), number=number, of=result.draw.of, seed=repr(source.value)
         )
     )
-    sha = result.record["commitment"]["sha256"]
+    echo_commitment_sha(result.record["commitment"]["sha256"], expect)
+    echo_written(paths)
+
+
+def echo_commitment_sha(sha: str, expect: str | None) -> None:
+    """The drawn commitment's SHA-256: as published (``--expect`` checked it), or to compare."""
     if expect is None:
         click.echo(
             _(
@@ -378,7 +383,6 @@ def draw(
         )
     else:
         click.echo(_("commitment SHA-256: {sha}, as published").format(sha=sha))
-    echo_written(paths)
 
 
 def _draw_replacement(
@@ -401,15 +405,7 @@ def _draw_replacement(
             seed=repr(source.value),
         )
     )
-    sha = replacement.record["commitment"]["sha256"]
-    if expect is None:
-        click.echo(
-            _(
-                "commitment SHA-256: {sha} (no --expect given: compare it with the published one)"
-            ).format(sha=sha)
-        )
-    else:
-        click.echo(_("commitment SHA-256: {sha}, as published").format(sha=sha))
+    echo_commitment_sha(replacement.record["commitment"]["sha256"], expect)
     click.echo(_("replacements: {ids}").format(ids=", ".join(replacement.replacements)))
     echo_written(paths)
 

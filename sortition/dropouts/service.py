@@ -49,7 +49,7 @@ from sortition.record.canonical import (
     quotas_digest,
 )
 from sortition.record.draw import (
-    COMMITMENT_KEYS,
+    DRAW_KEYS,
     Draw,
     commitment_of,
     commitment_sha256,
@@ -88,11 +88,6 @@ from sortition.selection.service import (
     read_commitment,
 )
 from sortition.verify.service import read_record
-
-# The replacement draw's committed part as the replacement record lists it: after what a reader
-# wants first, before the previous record (sortition.record.draw.COMMITMENT_KEYS without the
-# record's own kind, version and tool).
-_COMMITTED = tuple(key for key in COMMITMENT_KEYS if key not in ("kind", "version", "tool"))
 
 
 @dataclass(frozen=True)
@@ -590,7 +585,8 @@ def replacement_record(
         "replacements": list(draw.panel),
         "panel": basis.final_panel(draw.panel),
     }
-    record.update({key: committed[key] for key in _COMMITTED if key in committed})
+    # the draw's committed part, after what a reader wants first and before the previous record
+    record.update({key: committed[key] for key in DRAW_KEYS if key in committed})
     record["previous"] = previous
     return record
 

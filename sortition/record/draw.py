@@ -40,6 +40,8 @@ COMMITMENT_KEYS = (
     "quotas",
     "pool",
 )
+# The draw's own part of them: COMMITMENT_KEYS without the record's kind, version and tool.
+DRAW_KEYS = tuple(key for key in COMMITMENT_KEYS if key not in ("kind", "version", "tool"))
 
 
 # From replacement record version 2 on, a replacement draw's commitment also fixes the chain it
@@ -53,7 +55,7 @@ REPLACEMENT_COMMITMENT_KEYS = (
     "builds_on",
     "dropouts",
     "unavailable",
-    *COMMITMENT_KEYS[3:],
+    *DRAW_KEYS,
     "previous",
 )
 

@@ -86,6 +86,7 @@ from sortition.selection.service import (
     LoadedInput,
     prepare_commitment,
     read_commitment,
+    write_lottery,
 )
 from sortition.verify.service import read_record
 
@@ -371,7 +372,7 @@ def write_replacement_commitment(
         (staging / "commitment.json").write_text(
             commitment_text(commitment.document), encoding="utf-8"
         )
-        names += _write_lottery(staging, commitment.document)
+        names += write_lottery(staging, commitment.document)
         if commitment.pool_file is not None:
             names += write_pseudonym_table(staging, commitment.pool_file)
     return [out / name for name in names]
@@ -729,7 +730,7 @@ def write_replacement(replacement: Replacement, out: PathLike, force: bool = Fal
                 rows = _probability_rows(replacement.basis, probabilities)
                 write_csv(staging / "probabilities.csv", ["id", "probability"], rows)
                 names.append("probabilities.csv")
-        names += _write_lottery(staging, replacement.record)
+        names += write_lottery(staging, replacement.record)
         write_json(staging / "replacement.json", replacement.record)
         names.append("replacement.json")
         if pool_file is not None:
@@ -745,13 +746,3 @@ def _probability_rows(
     pool = basis.instance.pool
     by_row = np.argsort(pool.source_rows, kind="stable")
     return [(pool.ids[i], f"{float(probabilities[pool.ids[i]]):.12f}") for i in by_row]
-
-
-def _write_lottery(folder: Path, document: dict[str, Any]) -> list[str]:
-    """lottery.csv: the M panels, numbered 1..M, ids separated by spaces."""
-    lottery = document.get("lottery")
-    if lottery is None:
-        return []
-    rows = [(str(n), " ".join(p)) for n, p in enumerate(lottery["panels"], start=1)]
-    write_csv(folder / "lottery.csv", ["panel", "ids"], rows)
-    return ["lottery.csv"]

@@ -509,15 +509,16 @@ def write_selection(selection: Selection, out: PathLike, force: bool = False) ->
             )
             write_json(staging / "distribution.json", selection.distribution)
             names += ["probabilities.csv", "distribution.json"]
-        names += _write_lottery(staging, selection.record)
+        names += write_lottery(staging, selection.record)
         write_json(staging / "record.json", selection.record)
         names.append("record.json")
         names += write_pseudonym_table(staging, selection.loaded.pool_file)
     return [out / name for name in names]
 
 
-def _write_lottery(folder: Path, document: dict[str, Any]) -> list[str]:
-    """lottery.csv: the M panels, numbered 1..M, ids separated by spaces (for publication)."""
+def write_lottery(folder: Path, document: dict[str, Any]) -> list[str]:
+    """lottery.csv: the M panels of a record or commitment, numbered 1..M, ids separated by
+    spaces (for publication); the names written (none without a lottery)."""
     lottery = document.get("lottery")
     if lottery is None:
         return []
@@ -535,7 +536,7 @@ def write_commitment(commitment: Commitment, out: PathLike, force: bool = False)
         (staging / "commitment.json").write_text(
             commitment_text(commitment.document), encoding="utf-8"
         )
-        _write_lottery(staging, commitment.document)
+        write_lottery(staging, commitment.document)
         write_pseudonym_table(staging, commitment.loaded.pool_file)
     return out / "commitment.json"
 

@@ -44,11 +44,14 @@ from sortition.audit.service import write_audit as _write_audit
 from sortition.dropouts.alternates_service import AlternatesResult as AlternatesResult
 from sortition.dropouts.alternates_service import choose_alternates
 from sortition.dropouts.alternates_service import write_alternates as write_alternates
+from sortition.dropouts.ids import IdList as IdList
+from sortition.dropouts.ids import read_id_file as read_id_file
 from sortition.dropouts.models import fit_product_model as fit_product_model
 from sortition.dropouts.models import per_value_model as per_value_model
 from sortition.dropouts.models import uniform_model as uniform_model
 from sortition.dropouts.service import Replacement as Replacement
 from sortition.dropouts.service import ReplacementCommitment as ReplacementCommitment
+from sortition.dropouts.service import check_round as check_round
 from sortition.dropouts.service import commit_replacement as commit_replacement
 from sortition.dropouts.service import draw_replacement as draw_replacement
 from sortition.dropouts.service import read_replacement_commitment as read_replacement_commitment

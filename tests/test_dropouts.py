@@ -391,3 +391,30 @@ def test_panels_lottery_and_library_call(panel: Path) -> None:
     assert replacement.record["lottery"]["m"] == 10
     assert len(replacement.replacements) == 1
     assert replacement.record["draw"]["method"] == "lottery"
+
+
+def test_check_round_makes_replaces_checks_of_the_lists(panel: Path) -> None:
+    """sortition.check_round: the round's number for lists replace would take, and replace's
+    own InputError (the file and line named) for lists it would refuse; it reads no pool file."""
+    import sortition
+
+    members = _record(panel / "panel/record.json")["panel"]
+    outsider = next(f"p{i:02d}" for i in range(1, 16) if f"p{i:02d}" not in members)
+    (panel / "d.txt").write_text(f"# two\n{members[0]}\n{members[1]}\n", encoding="utf-8")
+    dropouts = sortition.read_id_file(panel / "d.txt")
+    assert dropouts.ids == (members[0], members[1]) and dropouts.rows == (2, 3)
+    assert sortition.check_round(panel / "panel/record.json", dropouts) == 1
+    bad = dropouts + sortition.read_id_file(panel / "d.txt")
+    with pytest.raises(sortition.InputError) as twice:
+        sortition.check_round(panel / "panel/record.json", bad, [outsider])
+    assert [str(p) for p in twice.value.problems] == [
+        f"d.txt, row 2: '{members[0]}' is listed twice",
+        f"d.txt, row 3: '{members[1]}' is listed twice",
+    ]
+    result = _replace(panel, "panel/record.json", "r1", "--dropouts", "d.txt", "--seed", "x")
+    assert result.exit_code == 0, result.stderr
+    replaced = _record(panel / "r1/replacement.json")["replacements"]
+    assert sortition.check_round(panel / "r1/replacement.json", replaced[:1]) == 2
+    with pytest.raises(sortition.InputError) as gone:  # dropped out in round 1
+        sortition.check_round(panel / "r1/replacement.json", [members[0]])
+    assert "not on the current panel" in str(gone.value.problems[0])

@@ -205,6 +205,23 @@ def replace_dropouts(
     return Replacement(basis, pool_file, record, draw, None, sources)
 
 
+def check_round(
+    record_path: PathLike,
+    dropouts: IdList | list[str] | tuple[str, ...],
+    unavailable: IdList | list[str] | tuple[str, ...] = (),
+    pseudonym_key: PseudonymKey | None = None,
+) -> int:
+    """The checks of a round's lists that ``replace`` makes before reading the pool file or
+    solving anything, for an entry layer to make before it starts the work: the record is a
+    selection or a replacement record with a panel, the key is the one it was made with, every
+    dropout is on its panel and every unavailable person in its pool (InputError naming the
+    list's file and line otherwise). Returns the number of the round the lists are for."""
+    _previous, state, _dropouts, _unavailable = _read_round(
+        Path(record_path), dropouts, unavailable, pseudonym_key
+    )
+    return state.round
+
+
 def _read_round(
     record_path: Path,
     dropouts: IdList | list[str] | tuple[str, ...],

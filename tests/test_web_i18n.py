@@ -52,19 +52,26 @@ def test_the_extraction_finds_the_page_messages() -> None:
 
 @pytest.mark.parametrize("language", [lang for lang in LANGUAGES if lang != "en"])
 def test_every_message_has_its_translation(language: str) -> None:
-    translated = {m.id: m for m in catalogue(language) if m.id}
+    translated = {forms(m.id)[0]: m for m in catalogue(language) if m.id}
     missing = sorted(
         m
         for m in source_messages()
-        if m not in translated or not translated[m].string or translated[m].fuzzy
+        if m not in translated or not all(forms(translated[m].string)) or translated[m].fuzzy
     )
     assert not missing, f"{language} lacks a translation of: {missing} (run scripts/messages)"
     stale = sorted(set(translated) - source_messages())
     assert not stale, f"{language} translates messages the page no longer has: {stale}"
-    for message in translated.values():
-        assert sorted(PLACEHOLDER.findall(message.id)) == sorted(
-            PLACEHOLDER.findall(message.string)
-        ), message.id
+    for message in translated.values():  # a plural's first form has the singular's, the rest
+        ids = forms(message.id)  # the plural's
+        for index, text in enumerate(forms(message.string)):
+            assert sorted(PLACEHOLDER.findall(ids[min(index, len(ids) - 1)])) == sorted(
+                PLACEHOLDER.findall(text)
+            ), message.id
+
+
+def forms(text: str | tuple[str, ...]) -> tuple[str, ...]:
+    """A message's id or translation as its forms: one, or a plural's several (ngettext)."""
+    return text if isinstance(text, tuple) else (text,)
 
 
 def test_the_catalogue_compiles_in_memory() -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import gettext
 import hashlib
+import json
 import math
 import re
 import secrets
@@ -74,8 +75,16 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # What a draw's or the letters' downloads may be published (they name people by pseudonyms where
 # the ids look personal, and hold no column of the pool); every other file is the organiser's own.
 PUBLIC_FILES = frozenset(
-    {"record.json", "distribution.json", "lottery.csv", "commitment.json", "report.html"}
+    {
+        "record.json",
+        "replacement.json",
+        "distribution.json",
+        "lottery.csv",
+        "commitment.json",
+        "report.html",
+    }
 )
+ID_LIST_SUFFIXES = (".txt", ".csv")  # a list of dropouts or unavailable people: one id a line
 AUDIT_DRAWS = 2000  # the page's default number of LEGACY draws (the command's is 10,000)
 
 _current: ContextVar[gettext.NullTranslations | None] = ContextVar(
@@ -109,7 +118,7 @@ def stored_text(stored: Any) -> str:
 
 
 def page_advice(
-    advice: list[Any], project: Project, k: int | None, households: bool
+    advice: list[Any], project: Project, k: int | None, households: bool, with_command: bool = True
 ) -> dict[str, Any]:
     """The advice of quotas that cannot be met as the page shows it, in the request's language:
     ``changes``, the smallest change of the quotas (headed as such), and ``advice``, the rest,
@@ -117,13 +126,19 @@ def page_advice(
     cannot be raised on the page: its line says so and gives the ``sortition check`` command
     line on the project's files with a longer ``--time-limit`` (``check_command``) to run.
     Advice a page kept before it kept the kinds (a failed run's, no line an ``Advice``) is shown
-    as it was then: under the change's heading."""
+    as it was then: under the change's heading. ``with_command`` False (a replacement round, whose
+    quotas and k come from the record, not from the project's files): no ``sortition check``
+    line, the library's own words."""
     if not any(isinstance(line, sortition.Advice) for line in advice):
         return {"changes": [problem_text(line) for line in advice], "advice": []}
     changes, others = sortition.split_advice(advice)
     lines: list[dict[str, Any]] = []
     for line in others:
-        if isinstance(line, sortition.Advice) and line.kind == sortition.Advice.TIME_LIMIT:
+        if (
+            with_command
+            and isinstance(line, sortition.Advice)
+            and line.kind == sortition.Advice.TIME_LIMIT
+        ):
             seconds = dict(line.params)["seconds"]
             text = _(
                 "The check searched for the smallest change of the quotas for %(seconds)s s and "
@@ -203,6 +218,9 @@ ROUTES = (  # method, path, the Site method that answers
     ("POST", "/p/{project_id}/draw", "draw"),
     ("POST", "/p/{project_id}/commit", "commit"),
     ("POST", "/p/{project_id}/runs/{run}/draw", "draw_committed"),
+    ("GET", "/p/{project_id}/replace", "replace_page"),
+    ("POST", "/p/{project_id}/replace", "replace"),
+    ("POST", "/p/{project_id}/replace/commit", "commit_replace"),
     ("GET", "/p/{project_id}/audit", "audit_page"),
     ("POST", "/p/{project_id}/audit", "audit"),
     ("GET", "/p/{project_id}/invite", "invite_page"),
@@ -802,11 +820,16 @@ class Site:
             return self.run_view(request, project, run, status=400, seed_problems=problems)
         digest = sha256_of(commitment)
         key = run_key(project, run)
+        found = next((r for r in project.runs() if r["id"] == run), {})
+        out, pool = project.run_folder(run), project.pool_path
         try:
-            result = await run_sync(
-                sortition.draw_committed, commitment, chosen, project.pool_path, digest, key
-            )
-            await run_sync(write_committed_draw, result, project.run_folder(run), project.pool_path)
+            if found.get("kind") == "replace":
+                await run_sync(draw_replacement_round, commitment, chosen, pool, digest, key, out)
+            else:
+                result = await run_sync(
+                    sortition.draw_committed, commitment, chosen, pool, digest, key
+                )
+                await run_sync(write_committed_draw, result, out, pool)
         except sortition.SortitionError as error:
             problems = [problem_text(p) for p in error.problems]
             return self.run_view(request, project, run, status=400, seed_problems=problems)
@@ -825,6 +848,173 @@ class Site:
             except sortition.SortitionError as error:
                 return None, [problem_text(p) for p in error.problems]
 
+    # ------------------------------------------------------------------ replacements
+
+    def replace_page(self, request: Request, project_id: str) -> HTMLResponse:
+        project = self.mine(request, project_id)
+        if project is None:
+            return self.missing(request)
+        return self.replace_form(request, project, {}, [])
+
+    def replace_form(
+        self,
+        request: Request,
+        project: Project,
+        form: dict[str, Any],
+        problems: list[str],
+        status: int = 200,
+    ) -> HTMLResponse:
+        bases = replacement_bases(project)
+        return self.form_view(request, "replace.html", project, form, problems, status, bases=bases)
+
+    async def replace(
+        self,
+        request: Request,
+        project_id: str,
+        builds_on: Annotated[str, Form()] = "",
+        algorithm: Annotated[str, Form()] = sortition.DEFAULT_ALGORITHM,
+        dropouts: Annotated[str, Form()] = "",
+        dropouts_file: Annotated[UploadFile | None, File()] = None,
+        unavailable: Annotated[str, Form()] = "",
+        unavailable_file: Annotated[UploadFile | None, File()] = None,
+        seed_kind: Annotated[str, Form()] = "text",
+        seed: Annotated[str, Form()] = "",
+    ) -> Response:
+        """Replace dropouts in one step (``sortition replace``), in the background."""
+        form = {"builds_on": builds_on, "algorithm": algorithm, "dropouts": dropouts}
+        form.update(unavailable=unavailable, seed_kind=seed_kind, seed=seed)
+        files = {"dropouts": dropouts_file, "unavailable": unavailable_file}
+        return await self.start_replacement(request, project_id, form, files, steps=1)
+
+    async def commit_replace(
+        self,
+        request: Request,
+        project_id: str,
+        builds_on: Annotated[str, Form()] = "",
+        algorithm: Annotated[str, Form()] = sortition.DEFAULT_ALGORITHM,
+        dropouts: Annotated[str, Form()] = "",
+        dropouts_file: Annotated[UploadFile | None, File()] = None,
+        unavailable: Annotated[str, Form()] = "",
+        unavailable_file: Annotated[UploadFile | None, File()] = None,
+    ) -> Response:
+        """The first of two steps (``sortition replace --commit-only``): fix the round, the
+        dropouts, the candidates and the derived quotas, in the background; the run's page then
+        shows the SHA-256 to publish, and takes the seed afterwards."""
+        form = {"builds_on": builds_on, "algorithm": algorithm, "dropouts": dropouts}
+        form.update(unavailable=unavailable)
+        files = {"dropouts": dropouts_file, "unavailable": unavailable_file}
+        return await self.start_replacement(request, project_id, form, files, steps=2)
+
+    async def start_replacement(
+        self,
+        request: Request,
+        project_id: str,
+        form: dict[str, str],
+        files: dict[str, UploadFile | None],
+        steps: int,
+    ) -> Response:
+        """Check a replacement request (the record it builds on, the algorithm, the lists and,
+        in one step, the seed) before anything is written: every problem is shown beside the
+        form. Then number the run and start its work (one step: the replacements; two: the
+        commitment)."""
+        project = self.mine(request, project_id)
+        if project is None:
+            return self.missing(request)
+        self.use_language(request)
+        problems: list[str] = []
+        bases = {base["id"]: base for base in replacement_bases(project)}
+        base = bases.get(form["builds_on"])
+        if base is None:
+            problems.append(_("choose the draw or the replacement round to build on"))
+        if form["algorithm"] not in sortition.ALGORITHMS:
+            problems.append(_("choose one of the algorithms"))
+        if project.pool_path is None:
+            problems.append(_("upload the pool and the quotas, and set k, first"))
+        uploads: dict[str, tuple[str, bytes] | None] = {}
+        for what, upload_file in files.items():
+            content, upload_problems = await self.id_list_upload(upload_file)
+            uploads[what] = content
+            problems += upload_problems
+        chosen: sortition.Seed | None = None
+        if steps == 1:
+            chosen, seed_problems = self.read_seed(form["seed_kind"], form["seed"])
+            problems += seed_problems
+        checked: tuple[sortition.IdList, sortition.IdList, int] | None = None
+        key = None
+        if not problems and base is not None:
+            key = run_key(project, base["id"])
+            typed = {"dropouts": _("dropouts (typed)"), "unavailable": _("unavailable (typed)")}
+            found = await run_sync(
+                read_round_lists, project, base["record"], form, uploads, typed, key
+            )
+            if isinstance(found, list):
+                problems += [problem_text(p) for p in found]
+            else:
+                checked = found
+        pool = project.pool_path
+        if problems or base is None or checked is None or pool is None:
+            return self.replace_form(request, project, form, problems, status=400)
+        dropout_ids, unavailable_ids, round_number = checked
+        record: Path = base["record"]
+        algorithm = form["algorithm"]
+        settings: dict[str, Any] = {
+            "kind": "replace",
+            "algorithm": algorithm,
+            "k": len(dropout_ids.ids),
+            "builds_on": base["id"],
+            "builds_on_kind": base["kind"] or "draw",
+            "round": round_number,
+            "dropouts": len(dropout_ids.ids),
+            "unavailable": len(unavailable_ids.ids),
+            "steps": steps,
+        }
+        if key is not None:
+            settings["pseudonym_key"] = key.fingerprint
+        if steps == 1:
+            settings.update(seed_kind=form["seed_kind"], seed=form["seed"])
+        project, run = self.projects.start_run(project, settings)
+        out = project.run_folder(run) if steps == 1 else project.commitment_folder(run)
+        seed = chosen
+
+        def work(job: Job) -> None:
+            common: dict[str, Any] = {
+                "algorithm": algorithm,
+                "progress": job.progress,
+                "pseudonym_key": key,
+                "ids_are_public": key is None,  # the record built on already names them so
+            }
+            with excel_csv_like(pool):
+                if seed is None:
+                    commitment = sortition.commit_replacement(
+                        record, pool, dropout_ids, unavailable_ids, **common
+                    )
+                    sortition.write_replacement_commitment(commitment, out)
+                else:
+                    replacement = sortition.replace(
+                        record, pool, dropout_ids, seed, unavailable_ids, **common
+                    )
+                    sortition.write_replacement(replacement, out)
+
+        self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
+        return to(f"/p/{project.id}/runs/{run}")
+
+    async def id_list_upload(
+        self, upload_file: UploadFile | None
+    ) -> tuple[tuple[str, bytes] | None, list[str]]:
+        """An uploaded list of ids (one a line, as ``replace --dropouts`` reads it): its name
+        and bytes (None when none was chosen), or the problems."""
+        if upload_file is None or not upload_file.filename:
+            return None, []
+        name: str | None = upload_file.filename.replace("\\", "/").rsplit("/", 1)[-1]
+        name = (name or "").strip().lstrip(".")
+        if not name.lower().endswith(ID_LIST_SUFFIXES) or len(name) > 120:
+            name = None
+        refusal = _(
+            "%(file)s: choose a text file (.txt or .csv) with one id a line",
+            file=upload_file.filename,
+        )
+        return await named_upload(upload_file, name, refusal)
+
     def audit_page(self, request: Request, project_id: str) -> HTMLResponse:
         project = self.mine(request, project_id)
         if project is None:
@@ -839,16 +1029,38 @@ class Site:
         problems: list[str],
         status: int = 200,
     ) -> HTMLResponse:
-        return self.page(
+        return self.form_view(
             request,
             "audit.html",
+            project,
+            form,
+            problems,
+            status,
+            audit_algorithms=sortition.AUDIT_ALGORITHMS,
+            default_algorithms=sortition.DEFAULT_AUDIT_ALGORITHMS,
+            default_draws=AUDIT_DRAWS,
+        )
+
+    def form_view(
+        self,
+        request: Request,
+        template: str,
+        project: Project,
+        form: dict[str, Any],
+        problems: list[str],
+        status: int = 200,
+        **context: Any,
+    ) -> HTMLResponse:
+        """A project's form page: the choices made so far (``form``) and the problems with them
+        beside it (status 400 when there are some)."""
+        return self.page(
+            request,
+            template,
             status=status,
             project=project,
             form=form,
             problems=problems,
-            audit_algorithms=sortition.AUDIT_ALGORITHMS,
-            default_algorithms=sortition.DEFAULT_AUDIT_ALGORITHMS,
-            default_draws=AUDIT_DRAWS,
+            **context,
         )
 
     def audit(
@@ -1005,15 +1217,10 @@ class Site:
         if registry is None or not registry.filename:
             return None, []
         name = safe_file_name(registry.filename)
-        if name is None or not name.lower().endswith(".csv"):
-            return None, [
-                _("%(file)s: the registry must be a CSV (.csv) file", file=registry.filename)
-            ]
-        try:
-            return (name, await read_limited(registry)), []
-        except UploadTooLarge:
-            mb = MAX_UPLOAD // (1024 * 1024)
-            return None, [_("%(file)s: the file is larger than %(mb)s MB", file=name, mb=mb)]
+        if name is not None and not name.lower().endswith(".csv"):
+            name = None
+        refusal = _("%(file)s: the registry must be a CSV (.csv) file", file=registry.filename)
+        return await named_upload(registry, name, refusal)
 
     def start_invite(
         self,
@@ -1114,6 +1321,7 @@ class Site:
             project,
             k if isinstance(k, int) else None,
             bool(found.get("households", True)),
+            with_command=found.get("kind") != "replace",
         )
         return self.page(
             request,
@@ -1185,7 +1393,11 @@ class Site:
 
     def verify_run(self, request: Request, project_id: str, run: str) -> HTMLResponse:
         project = self.mine(request, project_id)
-        record = None if project is None else project.run_file(run, "record.json")
+        record = None
+        if project is not None:  # a draw's selection record, or a replacement round's record
+            record = project.run_file(run, "record.json") or project.run_file(
+                run, "replacement.json"
+            )
         if project is None or record is None:
             return self.missing(request)
         found = next((r for r in project.runs() if r["id"] == run), {})
@@ -1275,6 +1487,89 @@ class Site:
             shutil.rmtree(scratch, ignore_errors=True)
 
 
+def replacement_bases(project: Project) -> list[dict[str, Any]]:
+    """What a replacement round can build on, newest first: the project's finished draws (their
+    record.json, a selection record) and replacement rounds (their replacement.json), each
+    ``{"id", "kind", "record", "round"}`` (``round``: the round it is, 0 for a draw)."""
+    bases = []
+    for run in project.runs():
+        kind = run.get("kind")
+        if kind is None:
+            record = project.run_file(run["id"], "record.json")
+        elif kind == "replace":
+            record = project.run_file(run["id"], "replacement.json")
+        else:
+            continue
+        if record is not None:
+            number = run.get("round", 0) if kind == "replace" else 0
+            bases.append({"id": run["id"], "kind": kind, "record": record, "round": number})
+    return bases
+
+
+def read_round_lists(
+    project: Project,
+    record: Path,
+    form: dict[str, str],
+    uploads: dict[str, tuple[str, bytes] | None],
+    typed: dict[str, str],
+    key: sortition.PseudonymKey | None,
+) -> tuple[sortition.IdList, sortition.IdList, int] | list[sortition.Problem]:
+    """The dropouts and the unavailable people of a replacement request, each the uploaded
+    file's ids then the typed ones (one id a line, read as ``replace --dropouts`` reads a file:
+    a problem names the file, or the typed list by its name in ``typed``, and the line), checked
+    against the record built on (``sortition.check_round``), with the round's number; or the
+    problems. The lists are read in a scratch folder of the project, gone afterwards."""
+    lists: list[sortition.IdList] = []
+    with tempfile.TemporaryDirectory(dir=project.folder) as scratch:
+        try:
+            for what in ("dropouts", "unavailable"):
+                ids = sortition.IdList()
+                sources = [uploads.get(what)]
+                if form.get(what, "").strip():
+                    sources.append((typed[what], form[what].encode("utf-8")))
+                for index, source in enumerate(sources):
+                    if source is None:
+                        continue
+                    path = Path(scratch) / f"{what}-{index}" / source[0]
+                    path.parent.mkdir()
+                    path.write_bytes(source[1])
+                    ids = ids + sortition.read_id_file(path)
+                lists.append(ids)
+            number = sortition.check_round(record, lists[0], lists[1], key)
+        except sortition.SortitionError as error:
+            return list(error.problems)
+    return lists[0], lists[1], number
+
+
+def draw_replacement_round(
+    commitment: Path,
+    seed: sortition.Seed,
+    pool: Path | None,
+    expect: str,
+    key: sortition.PseudonymKey | None,
+    out: Path,
+) -> None:
+    """The second step of a replacement round (``sortition draw`` of the commitment that
+    ``replace --commit-only`` wrote): the commitment checked against the SHA-256 the page
+    showed, the replacements drawn with ``seed``, and their files written to ``out``."""
+    committed = sortition.read_replacement_commitment(commitment, expect, pool, key)
+    replacement = sortition.draw_replacement(committed, seed)
+    with excel_csv_like(pool):
+        sortition.write_replacement(replacement, out)
+
+
+def replacement_summary(path: Path) -> dict[str, Any]:
+    """What a replacement round's page shows of its record: the round, the dropouts and the
+    replacements, as the record names them (pseudonyms where the chain uses a key)."""
+    record = json.loads(path.read_text(encoding="utf-8"))
+    return {
+        "round": record.get("round"),
+        "dropouts": list(record.get("dropouts", [])),
+        "replacements": list(record.get("replacements", [])),
+        "unavailable": len(record.get("unavailable", [])),
+    }
+
+
 def verify_with_key(
     record: Path, pool: Path | None, quotas: Path | None, key: Path | None
 ) -> sortition.VerifyReport:
@@ -1345,6 +1640,21 @@ def select_with_key(
     )
 
 
+async def named_upload(
+    upload: UploadFile, name: str | None, refusal: str
+) -> tuple[tuple[str, bytes] | None, list[str]]:
+    """The uploaded file's bytes under ``name`` (the caller's cleaned name for it), or the
+    problem: ``refusal`` when ``name`` is None (a file of a kind the form does not take), or
+    the size past ``MAX_UPLOAD``."""
+    if name is None:
+        return None, [refusal]
+    try:
+        return (name, await read_limited(upload)), []
+    except UploadTooLarge:
+        mb = MAX_UPLOAD // (1024 * 1024)
+        return None, [_("%(file)s: the file is larger than %(mb)s MB", file=name, mb=mb)]
+
+
 async def read_limited(upload: UploadFile) -> bytes:
     """The uploaded file's bytes; ``UploadTooLarge`` past ``MAX_UPLOAD``."""
     chunks, size = [], 0
@@ -1408,7 +1718,8 @@ def run_summary(project: Project, run: str, kind: str | None = None) -> dict[str
     if selected.is_file():
         with selected.open(encoding="utf-8-sig", newline="") as rows:
             count = max(sum(1 for _row in csv.reader(rows)) - 1, 0)
-    order = ["selected.csv", "remaining.csv", "probabilities.csv", "record.json", "report.html"]
+    order = ["selected.csv", "remaining.csv", "probabilities.csv", "record.json"]
+    order += ["replacement.json", "report.html"]
     names = [p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
     if project.run_file(run, "commitment.json") is not None:
         names.append("commitment.json")
@@ -1418,4 +1729,12 @@ def run_summary(project: Project, run: str, kind: str | None = None) -> dict[str
     shown = {n: f"{PRIVATE_FOLDER}/{n}" if n == PSEUDONYM_TABLE else n for n in files}
     public = (lambda n: n != PSEUDONYM_TABLE) if kind == "audit" else PUBLIC_FILES.__contains__
     kinds = {name: "public" if public(name) else "private" for name in files}
-    return {"selected": count, "files": files, "shown": shown, "kinds": kinds}
+    record = folder / "replacement.json"
+    replacement = replacement_summary(record) if record.is_file() else None
+    return {
+        "selected": count,
+        "files": files,
+        "shown": shown,
+        "kinds": kinds,
+        "replacement": replacement,
+    }

@@ -9,6 +9,7 @@ With SORTITION_SCREENSHOTS=DIR the workflow tests save the main pages as DIR/<pa
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import threading
@@ -354,4 +355,39 @@ def test_a_project_with_personal_ids_gets_a_key(browser, server: str, tmp_path: 
     assert b"@example.net" not in record.read_bytes()
     report = sortition.verify_record(record, POOL, QUOTAS, pseudonym_key=key)
     assert report.ok
+    context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "he"])
+def test_replace_dropouts_in_the_browser(
+    browser, server: str, language: str, tmp_path: Path
+) -> None:
+    """Draw, then three members drop out: the Replace dropouts page (built on the draw), the
+    dice, the round's page with the dropouts and the replacements, and its record verified."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{server}/?lang={language}")
+    create_project(page, server, "Replacements" if language == "en" else "החלפות")
+    draw(page, "3,6,1,4,2", kind="dice")
+    page.wait_for_selector("#done", timeout=RUN_SECONDS)
+    panel = json.loads(download(page, "record.json", tmp_path).read_bytes())["panel"]
+    page.goto(page.url.split("/runs/")[0])
+    page.click("#to-replace")
+    assert page.locator("#builds-on-1").is_checked()
+    page.fill("#dropouts", "\n".join(panel[:3]))
+    page.check("#seed-dice")
+    page.fill("#seed", "6,2,3,4,1")
+    screenshot(page, "replace", language)
+    page.click("#replace-button")
+    page.wait_for_selector("#done", timeout=RUN_SECONDS)
+    assert page.locator("html").get_attribute("dir") == ("rtl" if language == "he" else "ltr")
+    shown = page.inner_text("#replacements")
+    assert all(person in shown for person in panel[:3])
+    record = json.loads(download(page, "replacement.json", tmp_path).read_bytes())
+    assert len(record["replacements"]) == 3
+    assert all(person in shown for person in record["replacements"])
+    screenshot(page, "replacements", language)
+    page.click("#verify-run")
+    assert page.locator("#verdict.ok").is_visible()
     context.close()

@@ -43,6 +43,7 @@ from sortition.audit.service import run_audit as run_audit
 from sortition.audit.service import write_audit as _write_audit
 from sortition.dropouts.alternates_service import AlternatesResult as AlternatesResult
 from sortition.dropouts.alternates_service import choose_alternates
+from sortition.dropouts.alternates_service import panel_quotas as panel_quotas
 from sortition.dropouts.alternates_service import write_alternates as write_alternates
 from sortition.dropouts.ids import IdList as IdList
 from sortition.dropouts.ids import read_id_file as read_id_file
@@ -60,6 +61,7 @@ from sortition.dropouts.service import write_replacement as write_replacement
 from sortition.dropouts.service import (
     write_replacement_commitment as write_replacement_commitment,
 )
+from sortition.engine.dropout_model import DropoutModel as DropoutModel
 from sortition.engine.feasibility import DEFAULT_TIME_LIMIT
 from sortition.engine.objectives import PoolDistribution as PoolDistribution
 from sortition.errors import Advice as Advice

@@ -358,19 +358,26 @@ def test_a_project_with_personal_ids_gets_a_key(browser, server: str, tmp_path: 
     context.close()
 
 
+def drawn_panel(browser, server: str, language: str, english: str, hebrew: str):
+    """A new browser context in ``language`` with a project of the example whose panel is
+    drawn (LEXIMIN, dice), its page at the draw's run; returns the context and the page."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{server}/?lang={language}")
+    create_project(page, server, english if language == "en" else hebrew)
+    draw(page, "3,6,1,4,2", kind="dice")
+    page.wait_for_selector("#done", timeout=RUN_SECONDS)
+    return context, page
+
+
 @pytest.mark.parametrize("language", ["en", "he"])
 def test_replace_dropouts_in_the_browser(
     browser, server: str, language: str, tmp_path: Path
 ) -> None:
     """Draw, then three members drop out: the Replace dropouts page (built on the draw), the
     dice, the round's page with the dropouts and the replacements, and its record verified."""
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.goto(f"{server}/?lang={language}")
-    create_project(page, server, "Replacements" if language == "en" else "החלפות")
-    draw(page, "3,6,1,4,2", kind="dice")
-    page.wait_for_selector("#done", timeout=RUN_SECONDS)
+    context, page = drawn_panel(browser, server, language, "Replacements", "החלפות")
     panel = json.loads(download(page, "record.json", tmp_path).read_bytes())["panel"]
     page.goto(page.url.split("/runs/")[0])
     page.click("#to-replace")
@@ -388,6 +395,24 @@ def test_replace_dropouts_in_the_browser(
     assert len(record["replacements"]) == 3
     assert all(person in shown for person in record["replacements"])
     screenshot(page, "replacements", language)
+    page.click("#verify-run")
+    assert page.locator("#verdict.ok").is_visible()
+    context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "he"])
+def test_alternates_in_the_browser(browser, server: str, language: str) -> None:
+    """Draw, then choose four alternates at a dropout rate of 0.1: the comparison of the four
+    sets on the run's page, and its record verified."""
+    context, page = drawn_panel(browser, server, language, "Alternates", "ממלאי מקום")
+    page.goto(page.url.split("/runs/")[0])
+    page.click("#to-alternates")
+    page.fill("#budget", "4")
+    page.fill("#seed", "alternates-2026")
+    page.click("#alternates-button")
+    page.wait_for_selector("#done", timeout=RUN_SECONDS)
+    assert page.locator("#figures tbody tr").count() == 4
+    screenshot(page, "alternates", language)
     page.click("#verify-run")
     assert page.locator("#verdict.ok").is_visible()
     context.close()

@@ -78,6 +78,8 @@ PUBLIC_FILES = frozenset(
     {
         "record.json",
         "replacement.json",
+        "alternates.json",
+        "comparison.csv",
         "distribution.json",
         "lottery.csv",
         "commitment.json",
@@ -221,6 +223,8 @@ ROUTES = (  # method, path, the Site method that answers
     ("GET", "/p/{project_id}/replace", "replace_page"),
     ("POST", "/p/{project_id}/replace", "replace"),
     ("POST", "/p/{project_id}/replace/commit", "commit_replace"),
+    ("GET", "/p/{project_id}/alternates", "alternates_page"),
+    ("POST", "/p/{project_id}/alternates", "alternates"),
     ("GET", "/p/{project_id}/audit", "audit_page"),
     ("POST", "/p/{project_id}/audit", "audit"),
     ("GET", "/p/{project_id}/invite", "invite_page"),
@@ -854,18 +858,7 @@ class Site:
         project = self.mine(request, project_id)
         if project is None:
             return self.missing(request)
-        return self.replace_form(request, project, {}, [])
-
-    def replace_form(
-        self,
-        request: Request,
-        project: Project,
-        form: dict[str, Any],
-        problems: list[str],
-        status: int = 200,
-    ) -> HTMLResponse:
-        bases = replacement_bases(project)
-        return self.form_view(request, "replace.html", project, form, problems, status, bases=bases)
+        return self.chain_form(request, "replace.html", project, {}, [])
 
     async def replace(
         self,
@@ -953,7 +946,7 @@ class Site:
                 checked = found
         pool = project.pool_path
         if problems or base is None or checked is None or pool is None:
-            return self.replace_form(request, project, form, problems, status=400)
+            return self.chain_form(request, "replace.html", project, form, problems, 400)
         dropout_ids, unavailable_ids, round_number = checked
         record: Path = base["record"]
         algorithm = form["algorithm"]
@@ -1015,6 +1008,143 @@ class Site:
         )
         return await named_upload(upload_file, name, refusal)
 
+    # ------------------------------------------------------------------ alternates
+
+    def alternates_page(self, request: Request, project_id: str) -> HTMLResponse:
+        project = self.mine(request, project_id)
+        if project is None:
+            return self.missing(request)
+        return self.chain_form(request, "alternates.html", project, {}, [])
+
+    async def alternates(
+        self,
+        request: Request,
+        project_id: str,
+        builds_on: Annotated[str, Form()] = "",
+        budget: Annotated[str, Form()] = "",
+        model: Annotated[str, Form()] = "rate",
+        rate: Annotated[str, Form()] = "",
+        model_file: Annotated[UploadFile | None, File()] = None,
+        scenarios: Annotated[str, Form()] = "",
+        evaluation: Annotated[str, Form()] = "",
+        seed_kind: Annotated[str, Form()] = "text",
+        seed: Annotated[str, Form()] = "",
+    ) -> Response:
+        """Alternates for a drawn panel (``sortition alternates``), in the background: the set
+        that, whoever drops out, restores the quotas best, compared with the two baselines."""
+        project = self.mine(request, project_id)
+        if project is None:
+            return self.missing(request)
+        self.use_language(request)
+        form = {"builds_on": builds_on, "budget": budget, "model": model, "rate": rate}
+        form.update(scenarios=scenarios, evaluation=evaluation, seed_kind=seed_kind, seed=seed)
+        problems: list[str] = []
+        base = {b["id"]: b for b in replacement_bases(project)}.get(builds_on)
+        if base is None:
+            problems.append(_("choose the draw or the replacement round to build on"))
+        counts = {
+            "budget": whole_number(budget, None, 1, 1_000_000),
+            "scenarios": whole_number(scenarios, 100, 1, 2000),
+            "evaluation": whole_number(evaluation, 1000, 1, 100_000),
+        }
+        if counts["budget"] is None:
+            problems.append(_("the number of alternates must be a whole number of 1 or more"))
+        if counts["scenarios"] is None:
+            problems.append(_("the number of scenarios must be a whole number from 1 to 2,000"))
+        if counts["evaluation"] is None:
+            problems.append(
+                _("the number of fresh scenarios must be a whole number from 1 to 100,000")
+            )
+        rate_value: float | None = None
+        upload: tuple[str, bytes] | None = None
+        if model == "rate":
+            try:
+                rate_value = float(rate)
+            except ValueError:
+                rate_value = -1.0
+            if not 0.0 <= rate_value < 1.0:
+                problems.append(
+                    _("the dropout rate must be a number from 0 to below 1, for example 0.1")
+                )
+        elif model in ("per-value", "fitted"):
+            name = None if model_file is None else safe_file_name(model_file.filename or "")
+            if model_file is None or not model_file.filename:
+                problems.append(_("choose the file of the dropout model"))
+            else:
+                refusal = _(
+                    "%(file)s: choose a CSV (.csv) or Excel (.xlsx) file", file=model_file.filename
+                )
+                upload, upload_problems = await named_upload(model_file, name, refusal)
+                problems += upload_problems
+        else:
+            problems.append(_("choose the dropout model"))
+        chosen, seed_problems = self.read_seed(seed_kind, seed)
+        problems += seed_problems
+        dropout_model: sortition.DropoutModel | None = None
+        if not problems and base is not None:
+            found = await run_sync(
+                read_dropout_model, project, base["record"], rate_value, model, upload
+            )
+            if isinstance(found, list):
+                problems += [problem_text(p) for p in found]
+            else:
+                dropout_model = found
+        pool = project.pool_path
+        budget_n, scenarios_n, evaluation_n = (
+            counts["budget"],
+            counts["scenarios"],
+            counts["evaluation"],
+        )
+        if (
+            problems
+            or base is None
+            or dropout_model is None
+            or chosen is None
+            or pool is None
+            or budget_n is None
+            or scenarios_n is None
+            or evaluation_n is None
+        ):
+            return self.chain_form(request, "alternates.html", project, form, problems, 400)
+        key = run_key(project, base["id"])
+        record: Path = base["record"]
+        settings: dict[str, Any] = {
+            "kind": "alternates",
+            "algorithm": "alternates",
+            "k": None,
+            **counts,
+            "model": dropout_model.kind,
+            "rate": rate_value,
+            "builds_on": base["id"],
+            "builds_on_kind": base["kind"] or "draw",
+            "seed_kind": seed_kind,
+            "seed": seed,
+        }
+        if key is not None:
+            settings["pseudonym_key"] = key.fingerprint
+        project, run = self.projects.start_run(project, settings)
+        out = project.run_folder(run)
+        chosen_model, seed_value = dropout_model, chosen
+        asked: tuple[int, int, int] = (budget_n, scenarios_n, evaluation_n)
+
+        def work(job: Job) -> None:
+            result = sortition.alternates(
+                record,
+                pool,
+                asked[0],
+                chosen_model,
+                seed_value,
+                scenarios=asked[1],
+                evaluation=asked[2],
+                pseudonym_key=key,
+                ids_are_public=key is None,
+            )
+            with excel_csv_like(pool):
+                sortition.write_alternates(result, out)
+
+        self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
+        return to(f"/p/{project.id}/runs/{run}")
+
     def audit_page(self, request: Request, project_id: str) -> HTMLResponse:
         project = self.mine(request, project_id)
         if project is None:
@@ -1040,6 +1170,20 @@ class Site:
             default_algorithms=sortition.DEFAULT_AUDIT_ALGORITHMS,
             default_draws=AUDIT_DRAWS,
         )
+
+    def chain_form(
+        self,
+        request: Request,
+        template: str,
+        project: Project,
+        form: dict[str, Any],
+        problems: list[str],
+        status: int = 200,
+    ) -> HTMLResponse:
+        """A form that builds on a drawn panel (replacements, alternates): ``form_view`` with
+        the draws and replacement rounds to build on."""
+        bases = replacement_bases(project)
+        return self.form_view(request, template, project, form, problems, status, bases=bases)
 
     def form_view(
         self,
@@ -1393,15 +1537,17 @@ class Site:
 
     def verify_run(self, request: Request, project_id: str, run: str) -> HTMLResponse:
         project = self.mine(request, project_id)
-        record = None
-        if project is not None:  # a draw's selection record, or a replacement round's record
-            record = project.run_file(run, "record.json") or project.run_file(
-                run, "replacement.json"
-            )
-        if project is None or record is None:
+        if project is None:
             return self.missing(request)
+        # a draw's selection record, a replacement round's record, or an alternates record
+        record = project.run_file(run, "record.json") or project.run_file(run, "replacement.json")
+        alternates = project.run_file(run, "alternates.json")
         found = next((r for r in project.runs() if r["id"] == run), {})
-        if found.get("kind") == "invite":
+        if alternates is not None:  # re-run from what it embeds: it takes no files
+            report = sortition.verify_record(alternates)
+        elif record is None:
+            return self.missing(request)
+        elif found.get("kind") == "invite":
             report = sortition.verify_record(record, registry_path=project.registry_path)
         else:
             report = sortition.verify_record(
@@ -1570,6 +1716,63 @@ def replacement_summary(path: Path) -> dict[str, Any]:
     }
 
 
+def whole_number(text: str, default: int | None, low: int, high: int) -> int | None:
+    """``text`` as a whole number from ``low`` to ``high`` (``default`` when it is blank), or
+    None when it is not one."""
+    if not text.strip():
+        return default
+    try:
+        number = int(text)
+    except ValueError:
+        return None
+    return number if low <= number <= high else None
+
+
+def read_dropout_model(
+    project: Project,
+    record: Path,
+    rate: float | None,
+    kind: str,
+    upload: tuple[str, bytes] | None,
+) -> sortition.DropoutModel | list[sortition.Problem]:
+    """The dropout model of an alternates request: a uniform ``rate``, or the uploaded file of
+    per-value rates (``kind`` "per-value", ``alternates --dropout-model``) or of a past panel to
+    fit (``--fit-dropouts``), read against the quotas of the record built on in a scratch
+    folder of the project; or the problems (the file, row and column named)."""
+    try:
+        if upload is None:
+            return sortition.uniform_model(rate or 0.0)
+        quotas = sortition.panel_quotas(record)
+        with tempfile.TemporaryDirectory(dir=project.folder) as scratch:
+            path = Path(scratch) / upload[0]
+            path.write_bytes(upload[1])
+            if kind == "per-value":
+                return sortition.per_value_model(path, quotas)
+            return sortition.fit_product_model(path, quotas)
+    except sortition.SortitionError as error:
+        return list(error.problems)
+
+
+def alternates_summary(path: Path) -> dict[str, Any]:
+    """What an alternates run's page shows of its record: how many were chosen, the model, and
+    the figures of each set (no alternates, the chosen, the two baselines) on fresh scenarios."""
+    record = json.loads(path.read_text(encoding="utf-8"))
+    figures = record.get("figures", {})
+    return {
+        "count": len(record.get("alternates", [])),
+        "model": (record.get("model") or {}).get("kind"),
+        "figures": [
+            {
+                "method": method,
+                "mean": f"{float(values['mean_deviation']):.3f}",
+                "restored": f"{100 * float(values['restored_share']):.1f}",
+                "worst": values["worst"],
+            }
+            for method, values in figures.items()
+        ],
+    }
+
+
 def verify_with_key(
     record: Path, pool: Path | None, quotas: Path | None, key: Path | None
 ) -> sortition.VerifyReport:
@@ -1719,7 +1922,8 @@ def run_summary(project: Project, run: str, kind: str | None = None) -> dict[str
         with selected.open(encoding="utf-8-sig", newline="") as rows:
             count = max(sum(1 for _row in csv.reader(rows)) - 1, 0)
     order = ["selected.csv", "remaining.csv", "probabilities.csv", "record.json"]
-    order += ["replacement.json", "report.html"]
+    order += ["replacement.json", "alternates.csv", "comparison.csv", "alternates.json"]
+    order += ["report.html"]
     names = [p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
     if project.run_file(run, "commitment.json") is not None:
         names.append("commitment.json")
@@ -1731,10 +1935,13 @@ def run_summary(project: Project, run: str, kind: str | None = None) -> dict[str
     kinds = {name: "public" if public(name) else "private" for name in files}
     record = folder / "replacement.json"
     replacement = replacement_summary(record) if record.is_file() else None
+    record = folder / "alternates.json"
+    alternates = alternates_summary(record) if record.is_file() else None
     return {
         "selected": count,
         "files": files,
         "shown": shown,
         "kinds": kinds,
         "replacement": replacement,
+        "alternates": alternates,
     }

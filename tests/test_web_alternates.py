@@ -1,0 +1,131 @@
+"""The page's alternates (``sortition alternates``, docs/dropouts.md) through its HTTP interface:
+choose them for a drawn panel of the bundled example, read the comparison with the two
+baselines on the run's page, download what the command writes, verify; bad requests explained
+beside the form, with nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("httpx")
+
+from tests.helpers import run_cli
+from tests.test_web import client, finish
+from tests.test_web_replace import POOL, drawn_panel, project_runs, started
+
+FILES = ("alternates.csv", "comparison.csv", "alternates.json")
+
+
+def alternates_form(**more: str) -> dict[str, str]:
+    form = {"builds_on": "1", "budget": "4", "model": "rate", "rate": "0.1"}
+    form.update(scenarios="50", evaluation="200", seed_kind="text", seed="alternates-2026")
+    form.update(more)
+    return form
+
+
+def test_alternates_write_what_the_command_writes(tmp_path: Path) -> None:
+    """A uniform rate of 0.1, four alternates: the page shows the figures of the four sets; the
+    downloads are byte for byte ``sortition alternates``'s, marked as the privacy rules say; the
+    record verifies."""
+    browser = client(tmp_path / "data")
+    project, _run, _panel, record = drawn_panel(browser, tmp_path)
+    assert 'id="to-alternates"' in browser.get(project).text
+    assert 'id="alternates-form"' in browser.get(f"{project}/alternates").text
+    run = started(
+        browser.post(f"{project}/alternates", data=alternates_form(), follow_redirects=False)
+    )
+    assert finish(browser, run, seconds=300)["state"] == "done"
+    page = browser.get(run).text
+    assert "Alternates 2" in page and "Done: 4 alternates chosen." in page
+    assert "4 alternates, dropout rate 0.1, builds on Draw 1" in page
+    figures = page.split('id="figures"', 1)[1].split("</table>", 1)[0]
+    for name in ("No alternates", "The alternates chosen", "Quotas scaled down", "Nearest"):
+        assert name in figures
+    for name, kind in (
+        ("alternates.csv", "private: keep it to yourself"),
+        ("comparison.csv", "may be published"),
+        ("alternates.json", "may be published"),
+    ):
+        assert kind in page.split(f"/files/{name}", 1)[1].split("</li>", 1)[0], name
+    cli = run_cli(
+        [
+            "alternates",
+            "--record",
+            record,
+            "--pool",
+            POOL,
+            "--budget",
+            "4",
+            "--dropout-rate",
+            "0.1",
+            "--scenarios",
+            "50",
+            "--evaluate",
+            "200",
+            "--seed",
+            "alternates-2026",
+            "--out",
+            tmp_path / "cli",
+        ]
+    )
+    assert cli.exit_code == 0, cli.stderr
+    for name in FILES:
+        assert browser.get(f"{run}/files/{name}").content == (tmp_path / "cli" / name).read_bytes()
+    assert "Every check passed." in browser.get(f"{run}/verify").text
+    assert "Alternates 2" in browser.get(project).text
+
+
+def test_a_per_value_model_file(tmp_path: Path) -> None:
+    """Rates per quota value from an uploaded CSV; a value the quotas do not have is refused
+    beside the form with the library's message (file, row)."""
+    browser = client(tmp_path / "data")
+    project, _run, _panel, _record = drawn_panel(browser, tmp_path)
+    bad = b"feature,value,rate\nage,16-29,0.2\nage,over 100,0.5\n"
+    response = browser.post(
+        f"{project}/alternates",
+        data=alternates_form(model="per-value"),
+        files={"model_file": ("rates.csv", bad, "text/csv")},
+    )
+    assert response.status_code == 400 and "rates.csv, row 3" in response.text
+    good = b"feature,value,rate\nage,16-29,0.2\nage,65+,0.05\n"
+    run = started(
+        browser.post(
+            f"{project}/alternates",
+            data=alternates_form(model="per-value"),
+            files={"model_file": ("rates.csv", good, "text/csv")},
+            follow_redirects=False,
+        )
+    )
+    assert finish(browser, run, seconds=300)["state"] == "done"
+    assert "Done: 4 alternates chosen." in browser.get(run).text
+
+
+def test_bad_alternates_requests_are_explained(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    browser = client(data)
+    project, _run, _panel, _record = drawn_panel(browser, tmp_path)
+    before = project_runs(data, project)
+    for form, message in (
+        (alternates_form(budget="0"), "the number of alternates must be a whole number"),
+        (alternates_form(rate="1.5"), "the dropout rate must be a number from 0 to below 1"),
+        (alternates_form(scenarios="5000"), "the number of scenarios must be a whole number"),
+        (alternates_form(model="fitted"), "choose the file of the dropout model"),
+        (alternates_form(seed=""), "enter the seed"),
+        (alternates_form(builds_on="7"), "choose the draw or the replacement round"),
+    ):
+        response = browser.post(f"{project}/alternates", data=form)
+        assert response.status_code == 400 and message in response.text, message
+        assert 'id="alternates-problems"' in response.text
+    assert project_runs(data, project) == before  # nothing started, nothing written
+    # More alternates than candidates: known only once the pool file is read, in the job.
+    too_many = started(
+        browser.post(
+            f"{project}/alternates", data=alternates_form(budget="999"), follow_redirects=False
+        )
+    )
+    assert finish(browser, too_many)["state"] == "failed"
+    assert "must be between 1 and the" in browser.get(too_many).text
+    assert not (data / project.rsplit("/", 1)[-1] / "runs" / too_many.rsplit("/", 1)[-1]).exists()

@@ -74,6 +74,7 @@ from sortition.errors import TimeLimitError as TimeLimitError
 from sortition.errors import split_advice as split_advice
 from sortition.groups.problem import SeatingRulesError as SeatingRulesError
 from sortition.groups.service import GroupsResult as GroupsResult
+from sortition.groups.service import check_seating as check_seating
 from sortition.groups.service import seat_panel as seat_panel
 from sortition.groups.service import write_groups as write_groups
 from sortition.invitations.service import ENGINES as ENGINES

@@ -484,3 +484,39 @@ def test_ctrl_c_stops_groups_and_writes_nothing(tmp_path: Path) -> None:
     assert process.returncode == 130, stderr
     assert stderr.strip().splitlines()[-1] == "interrupted; nothing was written", stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_check_seating_refuses_what_seat_panel_refuses(tmp_path: Path) -> None:
+    """The checks before the search, for an entry layer: the problem when the request can be
+    seated, else the very error (kind and message) ``seat_panel`` raises, having searched
+    nothing."""
+    import sortition
+
+    panel = _panel(tmp_path)
+    problem = sortition.check_seating(panel, rounds=3, size=4, balance=["gender"])
+    assert (problem.people, problem.tables, problem.rounds) == (24, 6, 3)
+    (tmp_path / "fixed.csv").write_text("id,table\np01,9\n", encoding="utf-8")
+    bad: list[dict[str, object]] = [
+        {"tables": 30},  # more tables than people
+        {"size": 4, "apart": ["gender"]},  # 12 share a value, 6 tables
+        {"size": 4, "balance": ["colour"]},  # no such column
+        {"size": 4, "fixed_path": tmp_path / "fixed.csv"},  # table 9 of 6
+    ]
+    for options in bad:
+        with pytest.raises(sortition.SortitionError) as checked:
+            sortition.check_seating(panel, rounds=3, **options)  # type: ignore[arg-type]
+        with pytest.raises(type(checked.value)) as seated:
+            sortition.seat_panel(panel, rounds=3, seed="s", **options)  # type: ignore[arg-type]
+        assert str(checked.value) == str(seated.value), options
+
+
+def test_a_cancel_stops_the_search(tmp_path: Path) -> None:
+    """A page's cancel button (the job's token) stops the search as Ctrl-C does."""
+    import sortition
+    from sortition.cancel import CancelToken, Interrupted, cancellable
+
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Interrupted), cancellable(token):
+        sortition.seat_panel(_panel(tmp_path), rounds=3, size=4, seed="s")
+    sortition.seat_panel(_panel(tmp_path), rounds=1, size=4, seed="s")  # no job: it runs

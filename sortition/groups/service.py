@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sortition.cancel import checkpoint
 from sortition.errors import N_, InputError, TimeLimitError, require_file
 from sortition.errors import problem as problem_of
 from sortition.groups.evaluate import (
@@ -99,6 +100,57 @@ def table_count(people: int, size: int | None, tables: int | None) -> int:
     return count
 
 
+def check_seating(
+    panel_path: PathLike,
+    *,
+    rounds: int,
+    size: int | None = None,
+    tables: int | None = None,
+    balance: Sequence[str] = (),
+    apart: Sequence[str] = (),
+    together_path: PathLike | None = None,
+    fixed_path: PathLike | None = None,
+    id_column: str | None = None,
+    name_column: str | None = None,
+    pseudonym_key: PseudonymKey | None = None,
+    ids_are_public: bool = False,
+) -> GroupsProblem:
+    """The checks of ``seat_panel`` that come before the search: the panel file and its
+    columns, the number of tables and rounds, the together and fixed files, the key and the ids,
+    and the conflicts no seating can get round; the problem to seat, or the error
+    ``seat_panel`` would raise (InputError, SeatingRulesError). An entry layer calls it to
+    refuse a bad request before it starts the work."""
+    return _checked(
+        panel_path,
+        (rounds, size, tables),
+        (balance, apart, together_path, fixed_path),
+        (id_column, name_column, pseudonym_key, ids_are_public),
+    )[0]
+
+
+def _checked(
+    panel_path: PathLike,
+    layout: tuple[int, int | None, int | None],
+    rules: tuple[Sequence[str], Sequence[str], PathLike | None, PathLike | None],
+    reading: tuple[str | None, str | None, PseudonymKey | None, bool],
+) -> tuple[GroupsProblem, PrivatePanel, Path]:
+    """``check_seating``'s work, with the panel as the record names it and its file's path:
+    ``layout`` (rounds, size, tables), ``rules`` (balance, apart, together and fixed files) and
+    ``reading`` (id column, name column, key, ids are public) as ``seat_panel`` takes them."""
+    rounds, size, tables = layout
+    balance, apart, together_path, fixed_path = rules
+    id_column, name_column, pseudonym_key, ids_are_public = reading
+    if rounds < 1:
+        raise InputError([problem_of(N_("--rounds must be at least 1"))])
+    panel_path = Path(panel_path)
+    panel = read_panel(panel_path, id_column, balance, apart, name_column)
+    private = private_panel(panel, panel_path.name, pseudonym_key, ids_are_public)
+    count = table_count(len(private.panel.ids), size, tables)
+    problem = _problem(private, count, rounds, balance, apart, together_path, fixed_path)
+    check_rules(problem, f"--apart {','.join(apart)}")
+    return problem, private, panel_path
+
+
 def seat_panel(
     panel_path: PathLike,
     *,
@@ -128,16 +180,14 @@ def seat_panel(
     rules cannot all hold, TimeLimitError (exit 4) past ``time_limit`` seconds.
     """
     seed = as_seed(seed)
-    if rounds < 1:
-        raise InputError([problem_of(N_("--rounds must be at least 1"))])
-    panel_path = Path(panel_path)
-    panel = read_panel(panel_path, id_column, balance, apart, name_column)
-    private = private_panel(panel, panel_path.name, pseudonym_key, ids_are_public)
+    problem, private, panel_path = _checked(
+        panel_path,
+        (rounds, size, tables),
+        (balance, apart, together_path, fixed_path),
+        (id_column, name_column, pseudonym_key, ids_are_public),
+    )
     panel = private.panel
-    count = table_count(len(panel.ids), size, tables)
-    problem = _problem(private, count, rounds, balance, apart, together_path, fixed_path)
     apart_name = f"--apart {','.join(apart)}"
-    check_rules(problem, apart_name)
     budget = default_effort(problem) if effort is None else effort
     started = time.monotonic()
     found = search(problem, seed.value, budget, _clock(started, time_limit, budget))
@@ -211,9 +261,11 @@ def _problem(
 
 
 def _clock(started: float, time_limit: float | None, budget: int) -> Callable[[int], None]:
-    """The search's check: TimeLimitError (exit 4) once ``time_limit`` seconds have passed."""
+    """The search's check: ``Interrupted`` once the job is asked to stop (Ctrl-C, a page's
+    cancel button), TimeLimitError (exit 4) once ``time_limit`` seconds have passed."""
 
     def check(done: int) -> None:
+        checkpoint()
         if time_limit is not None and time.monotonic() - started > time_limit:
             raise TimeLimitError(
                 [

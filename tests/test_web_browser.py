@@ -416,3 +416,33 @@ def test_alternates_in_the_browser(browser, server: str, language: str) -> None:
     page.click("#verify-run")
     assert page.locator("#verdict.ok").is_visible()
     context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "he"])
+def test_seat_at_tables_in_the_browser(browser, server: str, language: str, tmp_path: Path) -> None:
+    """Draw, then seat the panel: tables of at most 5, three rounds, the quota features
+    balanced (ticked already), the names on the plan; the seating's page with every table's
+    people in each round, and its record verified against the panel's file."""
+    context, page = drawn_panel(browser, server, language, "World Café", "שולחנות עגולים")
+    page.goto(page.url.split("/runs/")[0])
+    page.click("#to-groups")
+    assert page.locator("#builds-on-1").is_checked()
+    assert page.locator("#layout-size").is_checked()
+    page.fill("#size", "5")
+    page.fill("#rounds", "3")
+    page.select_option("#name-column", "first_name")
+    page.fill("#seed", "world-cafe-2026")
+    screenshot(page, "groups", language)
+    page.click("#groups-button")
+    page.wait_for_selector("#done", timeout=RUN_SECONDS)
+    assert page.locator("html").get_attribute("dir") == ("rtl" if language == "he" else "ltr")
+    assert page.locator("#seating tbody tr").count() == 4
+    assert page.locator("#seating thead th").count() == 1 + 3
+    record = json.loads(download(page, "groups.json", tmp_path).read_bytes())
+    shown = page.inner_text("#seating")
+    assert all(person in shown for person in record["panel"]["ids"])
+    assert record["options"]["balance"] == ["gender", "age", "area", "education"]
+    screenshot(page, "seating", language)
+    page.click("#verify-run")
+    assert page.locator("#verdict.ok").is_visible()
+    context.close()

@@ -24,8 +24,8 @@ import secrets
 import shlex
 import shutil
 import tempfile
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractContextManager
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from fractions import Fraction
 from pathlib import Path
@@ -80,6 +80,8 @@ PUBLIC_FILES = frozenset(
         "replacement.json",
         "alternates.json",
         "comparison.csv",
+        "groups.json",
+        "summary.json",
         "distribution.json",
         "lottery.csv",
         "commitment.json",
@@ -187,9 +189,10 @@ def item_text(item: sortition.CheckItem) -> tuple[str, str]:
     return item.text((_library.get() or _ENGLISH).gettext)
 
 
-def _ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
-    text = (_current.get() or _ENGLISH).ngettext(singular, plural, n)
-    return text % {"num": n, **values}
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    """The templates' ``ngettext``: the text for ``n`` in the request's language, which Jinja
+    (newstyle gettext) then fills with ``num`` and the template's other values."""
+    return (_current.get() or _ENGLISH).ngettext(singular, plural, n)
 
 
 def excel_csv_like(source: Path | None) -> AbstractContextManager[None]:
@@ -225,6 +228,8 @@ ROUTES = (  # method, path, the Site method that answers
     ("POST", "/p/{project_id}/replace/commit", "commit_replace"),
     ("GET", "/p/{project_id}/alternates", "alternates_page"),
     ("POST", "/p/{project_id}/alternates", "alternates"),
+    ("GET", "/p/{project_id}/groups", "groups_page"),
+    ("POST", "/p/{project_id}/groups", "groups"),
     ("GET", "/p/{project_id}/audit", "audit_page"),
     ("POST", "/p/{project_id}/audit", "audit"),
     ("GET", "/p/{project_id}/invite", "invite_page"),
@@ -1145,6 +1150,151 @@ class Site:
         self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
         return to(f"/p/{project.id}/runs/{run}")
 
+    # ------------------------------------------------------------------ groups
+
+    def groups_page(self, request: Request, project_id: str) -> HTMLResponse:
+        project = self.mine(request, project_id)
+        if project is None:
+            return self.missing(request)
+        return self.groups_form(request, project, {}, [])
+
+    def groups_form(
+        self,
+        request: Request,
+        project: Project,
+        form: dict[str, Any],
+        problems: list[str],
+        status: int = 200,
+    ) -> HTMLResponse:
+        """The Seat at tables form: the panels to seat (draws and replacement rounds), and the
+        columns of their files to balance, keep apart or show as names."""
+        bases = replacement_bases(project)
+        columns = panel_columns(project, bases)
+        features = {
+            row["feature"] for row in (project.settings.extra.get("summary") or {}).get("table", [])
+        }
+        if not form:  # a fresh form: balance the quota features
+            form = {"balance": [c for c in columns if c in features]}
+        return self.form_view(
+            request, "groups.html", project, form, problems, status, bases=bases, columns=columns
+        )
+
+    async def groups(
+        self,
+        request: Request,
+        project_id: str,
+        builds_on: Annotated[str, Form()] = "",
+        layout: Annotated[str, Form()] = "size",
+        size: Annotated[str, Form()] = "",
+        tables: Annotated[str, Form()] = "",
+        rounds: Annotated[str, Form()] = "",
+        balance: Annotated[list[str] | None, Form()] = None,
+        apart: Annotated[list[str] | None, Form()] = None,
+        name_column: Annotated[str, Form()] = "",
+        together_file: Annotated[UploadFile | None, File()] = None,
+        fixed_file: Annotated[UploadFile | None, File()] = None,
+        seed_kind: Annotated[str, Form()] = "text",
+        seed: Annotated[str, Form()] = "",
+    ) -> Response:
+        """Seat a drawn panel at tables (``sortition groups``), in the background: the request
+        checked first (``sortition.check_seating``), so that a bad one writes nothing."""
+        project = self.mine(request, project_id)
+        if project is None:
+            return self.missing(request)
+        self.use_language(request)
+        bases = replacement_bases(project)
+        columns = panel_columns(project, bases)
+        form: dict[str, Any] = {"builds_on": builds_on, "layout": layout, "size": size}
+        form.update(tables=tables, rounds=rounds, balance=balance or [], apart=apart or [])
+        form.update(name_column=name_column, seed_kind=seed_kind, seed=seed)
+        problems: list[str] = []
+        base = {b["id"]: b for b in bases}.get(builds_on)
+        panel = None if base is None else project.run_file(base["id"], "selected.csv")
+        if base is None or panel is None:
+            problems.append(_("choose the draw or the replacement round to build on"))
+        count: int | None = None
+        if layout == "size":
+            count = whole_number(size, None, 1, 100_000)
+            if count is None:
+                problems.append(_("the people a table must be a whole number of 1 or more"))
+        elif layout == "tables":
+            count = whole_number(tables, None, 1, 100_000)
+            if count is None:
+                problems.append(_("the number of tables must be a whole number of 1 or more"))
+        else:
+            problems.append(_("choose the size of the tables or their number"))
+        rounds_n = whole_number(rounds, 1, 1, 1000)
+        if rounds_n is None:
+            problems.append(_("the number of rounds must be a whole number from 1 to 1,000"))
+        chosen_columns = [*form["balance"], *form["apart"], *([name_column] if name_column else [])]
+        if any(c not in columns for c in chosen_columns):
+            problems.append(_("choose the columns among those of the panel's file"))
+        uploads: dict[str, tuple[str, bytes]] = {}
+        for what, upload_file in (("together", together_file), ("fixed", fixed_file)):
+            if upload_file is None or not upload_file.filename:
+                continue
+            refusal = _(
+                "%(file)s: choose a CSV (.csv) or Excel (.xlsx) file", file=upload_file.filename
+            )
+            name = safe_file_name(upload_file.filename)
+            content, upload_problems = await named_upload(upload_file, name, refusal)
+            problems += upload_problems
+            if content is not None:
+                uploads[what] = content
+        chosen, seed_problems = self.read_seed(seed_kind, seed)
+        problems += seed_problems
+        key = None if base is None else run_key(project, base["id"])
+        asked: dict[str, Any] = {
+            "rounds": rounds_n,
+            "size": count if layout == "size" else None,
+            "tables": count if layout == "tables" else None,
+            "balance": list(form["balance"]),
+            "apart": list(form["apart"]),
+            "id_column": None if base is None else root_id_column(project, base),
+            "name_column": name_column or None,
+            "pseudonym_key": key,
+            "ids_are_public": key is None,
+        }
+        if not problems and panel is not None:
+            problems += await run_sync(check_seating_request, project, panel, asked, uploads)
+        if problems or base is None or panel is None or chosen is None:
+            return self.groups_form(request, project, form, problems, 400)
+        settings: dict[str, Any] = {
+            "kind": "groups",
+            "algorithm": "groups",
+            "k": None,
+            "builds_on": base["id"],
+            "builds_on_kind": base["kind"] or "draw",
+            "rounds": rounds_n,
+            "layout": layout,
+            "size": asked["size"],
+            "tables": asked["tables"],
+            "balance": asked["balance"],
+            "apart": asked["apart"],
+            "name_column": asked["name_column"],
+            "together": "together" in uploads,
+            "fixed": "fixed" in uploads,
+            "seed_kind": seed_kind,
+            "seed": seed,
+        }
+        if key is not None:
+            settings["pseudonym_key"] = key.fingerprint
+        project, run = self.projects.start_run(project, settings)
+        out = project.run_folder(run)
+        seat_seed, seat_panel_path = chosen, panel
+
+        def work(job: Job) -> None:
+            with rule_files(project, uploads) as paths:
+                result = sortition.seat_panel(seat_panel_path, seed=seat_seed, **asked, **paths)
+                # as the command: a mark on any input CSV file marks the CSV files written
+                inputs = [seat_panel_path, *paths.values()]
+                marked = any(sortition.starts_with_bom(path) for path in inputs)
+            with sortition.csv_byte_order_mark(marked):
+                sortition.write_groups(result, out)
+
+        self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
+        return to(f"/p/{project.id}/runs/{run}")
+
     def audit_page(self, request: Request, project_id: str) -> HTMLResponse:
         project = self.mine(request, project_id)
         if project is None:
@@ -1542,9 +1692,16 @@ class Site:
         # a draw's selection record, a replacement round's record, or an alternates record
         record = project.run_file(run, "record.json") or project.run_file(run, "replacement.json")
         alternates = project.run_file(run, "alternates.json")
+        seating = project.run_file(run, "groups.json")
         found = next((r for r in project.runs() if r["id"] == run), {})
         if alternates is not None:  # re-run from what it embeds: it takes no files
             report = sortition.verify_record(alternates)
+        elif seating is not None:  # against the panel file it seated, with the key it used
+            report = sortition.verify_record(
+                seating,
+                panel_path=project.run_file(str(found.get("builds_on")), "selected.csv"),
+                pseudonym_key=run_key(project, run),
+            )
         elif record is None:
             return self.missing(request)
         elif found.get("kind") == "invite":
@@ -1773,6 +1930,87 @@ def alternates_summary(path: Path) -> dict[str, Any]:
     }
 
 
+def panel_columns(project: Project, bases: list[dict[str, Any]]) -> list[str]:
+    """The columns of the newest panel's file (a draw's or a replacement round's
+    selected.csv: the pool file's columns) but its id column, for the Seat at tables form's
+    choices."""
+    for base in bases:
+        panel = project.run_file(base["id"], "selected.csv")
+        if panel is not None:
+            with panel.open(encoding="utf-8-sig", newline="") as rows:
+                header = next(csv.reader(rows), [])
+            return [column for column in header if column != root_id_column(project, base)]
+    return []
+
+
+def root_id_column(project: Project, base: dict[str, Any]) -> str | None:
+    """The id column the panel's ids were read from: the pool's, as the draw that began the
+    chain of replacement rounds ending at ``base`` read it (its record.json)."""
+    runs = {run["id"]: run for run in project.runs()}
+    run = runs.get(base["id"], {})
+    while run.get("kind") == "replace":
+        run = runs.get(str(run.get("builds_on")), {})
+    record = project.run_file(str(run.get("id")), "record.json")
+    if record is None:
+        return None
+    found = json.loads(record.read_text(encoding="utf-8"))
+    column = found.get("inputs", {}).get("pool", {}).get("id_column")
+    return column if isinstance(column, str) else None
+
+
+@contextmanager
+def rule_files(project: Project, uploads: dict[str, tuple[str, bytes]]) -> Iterator[dict[str, Any]]:
+    """The uploaded together and fixed files (``groups --together``, ``--fixed``) in a scratch
+    folder of the project, as ``seat_panel``'s ``together_path`` and ``fixed_path``; the folder
+    is gone afterwards."""
+    with tempfile.TemporaryDirectory(dir=project.folder) as scratch:
+        paths = {}
+        for what, (name, content) in uploads.items():
+            path = Path(scratch) / what / name
+            path.parent.mkdir()
+            path.write_bytes(content)
+            paths[f"{what}_path"] = path
+        yield paths
+
+
+def check_seating_request(
+    project: Project, panel: Path, asked: dict[str, Any], uploads: dict[str, tuple[str, bytes]]
+) -> list[str]:
+    """The problems of a Seat at tables request (``sortition.check_seating``: the panel file's
+    columns, the tables and rounds, the together and fixed files, the conflicts no seating can
+    get round), in the request's language; none when it can be seated."""
+    try:
+        with rule_files(project, uploads) as paths:
+            sortition.check_seating(panel, **asked, **paths)
+    except sortition.SortitionError as error:
+        return [problem_text(p) for p in error.problems]
+    return []
+
+
+def seating_summary(path: Path) -> dict[str, Any]:
+    """What a seating's page shows of its record: the measures with their bounds, and each
+    table's people in every round, by the record's ids (pseudonyms where the project has a
+    key): ``tables[t][r]`` the ids at table t + 1 in round r + 1."""
+    record = json.loads(path.read_text(encoding="utf-8"))
+    got = record.get("result", {})
+    seating: list[list[list[str]]] = record.get("seating", [])
+    count = max((len(round_) for round_ in seating), default=0)
+    return {
+        "people": sum(len(table) for table in seating[0]) if seating else 0,
+        "rounds": len(seating),
+        "tables": [[round_[t] for round_ in seating] for t in range(count)],
+        "repeat_pairs": got.get("repeat_pairs"),
+        "repeat_bound": got.get("repeat_pairs_bound"),
+        "max_deviation": None
+        if got.get("max_deviation") is None
+        else f"{float(got['max_deviation']):.3f}",
+        "deviation_bound": None
+        if got.get("max_deviation_bound") is None
+        else f"{float(got['max_deviation_bound']):.3f}",
+        "balanced": bool(record.get("options", {}).get("balance")),
+    }
+
+
 def verify_with_key(
     record: Path, pool: Path | None, quotas: Path | None, key: Path | None
 ) -> sortition.VerifyReport:
@@ -1923,6 +2161,7 @@ def run_summary(project: Project, run: str, kind: str | None = None) -> dict[str
             count = max(sum(1 for _row in csv.reader(rows)) - 1, 0)
     order = ["selected.csv", "remaining.csv", "probabilities.csv", "record.json"]
     order += ["replacement.json", "alternates.csv", "comparison.csv", "alternates.json"]
+    order += ["groups.csv", "seating.html", "groups.json", "summary.json"]
     order += ["report.html"]
     names = [p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
     if project.run_file(run, "commitment.json") is not None:
@@ -1937,6 +2176,8 @@ def run_summary(project: Project, run: str, kind: str | None = None) -> dict[str
     replacement = replacement_summary(record) if record.is_file() else None
     record = folder / "alternates.json"
     alternates = alternates_summary(record) if record.is_file() else None
+    record = folder / "groups.json"
+    seating = seating_summary(record) if record.is_file() else None
     return {
         "selected": count,
         "files": files,
@@ -1944,4 +2185,5 @@ def run_summary(project: Project, run: str, kind: str | None = None) -> dict[str
         "kinds": kinds,
         "replacement": replacement,
         "alternates": alternates,
+        "seating": seating,
     }

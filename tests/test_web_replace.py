@@ -6,7 +6,10 @@ nothing written."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
+import itertools
 import json
 from pathlib import Path
 
@@ -243,8 +246,8 @@ def test_replacements_with_pseudonyms(tmp_path: Path) -> None:
     assert 'id="key-made"' in response.text
     run = start_draw(browser, project)
     assert finish(browser, run)["state"] == "done"
-    selected = browser.get(f"{run}/files/selected.csv").text.splitlines()
-    emails = [row.split(",")[3] for row in selected[1:3]]
+    selected = csv.DictReader(io.StringIO(browser.get(f"{run}/files/selected.csv").text))
+    emails = [row["email"] for row in itertools.islice(selected, 2)]
     replaced = started(
         browser.post(f"{project}/replace", data=replace_form("1", emails), follow_redirects=False)
     )

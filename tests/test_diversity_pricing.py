@@ -248,6 +248,34 @@ def test_leximin_within_the_bound_runs_level_by_level(monkeypatch: pytest.Monkey
     assert len(cases) >= 8
 
 
+def test_leximin_within_the_bound_on_the_sided_polytope_matches_brute_force(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With ``leximin.SIDED`` on, LEXIMIN under the bound first realises the relaxation's vector
+    by panels of the sided polytope (``diversity_sides``); where that meets the vector it is the
+    answer, and where it does not the levels over every panel within the bound give it: brute
+    force's either way, and both roads are taken on these pools."""
+    from sortition.engine import leximin as leximin_module
+
+    outcomes: list[bool] = []
+    within_bound = leximin_module._within_bound
+
+    def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
+        found = within_bound(*args, **kwargs)
+        outcomes.append(found is not None)
+        return found
+
+    monkeypatch.setattr(leximin_module, "SIDED", True)
+    monkeypatch.setattr(leximin_module, "_within_bound", watched)
+    within = Fraction(1, 4)
+    cases = _leximin_cases(within)
+    for people, expected in cases:
+        _check_leximin_within(people, expected, within, DEFAULT_SETTINGS)
+    assert len(cases) >= 8
+    assert len(outcomes) == len(cases)
+    assert any(outcomes) and not all(outcomes), outcomes
+
+
 def test_leximin_within_the_bound_with_its_master_shrunk_matches_brute_force(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -33,8 +33,9 @@ import numpy as np
 _TIE = 0.4
 # An exchange that keeps every row met is taken when it gains more preference than this.
 _GAIN = 1e-12
-# A repair whose rows x free units matrix has more entries than this computes in floats.
-_BLAS_ABOVE = 100_000
+# A repair touching more rows than this computes in floats (a sided instance's cells; a pool's
+# quotas are far fewer, and their repairs keep whole numbers, see ``repair_counts``).
+_BLAS_ROWS = 500
 
 
 @dataclass(frozen=True)
@@ -130,12 +131,10 @@ def repair_counts(
     row_index[touched_rows] = np.arange(len(touched_rows))
     # (whole numbers throughout: numpy's integer products do not call BLAS, whose threads cost
     # more than these small products, ten times over on ces11_k60)
-    # (large ones in floats, through BLAS: whole numbers far below 2**53, so exact whatever the
-    # order of the sums; a sided instance, ``diversity_sides``, gss_k150: 961 rows x 300 to 440
-    # free units, 26.3 -> 15.3 s of CPU over a walk's 63 repairs, the same panels)
-    dtype: type[np.generic] = (
-        np.float64 if len(touched_rows) * len(free) > _BLAS_ABOVE else np.int64
-    )
+    # (with many rows in floats, through BLAS: whole numbers far below 2**53, so exact whatever
+    # the order of the sums; a sided instance, ``diversity_sides``, gss_k150: 961 rows x 300 to
+    # 440 free units, 26.3 -> 14.6 s of CPU over a walk's 63 repairs, the same panels)
+    dtype: type[np.generic] = np.float64 if len(touched_rows) > _BLAS_ROWS else np.int64
     member: np.ndarray = np.zeros((len(touched_rows), len(free)), dtype=dtype)
     member[row_index[rows.row[entries]], position[rows.col[entries]]] = 1
     act: np.ndarray = np.rint(activity[touched_rows]).astype(dtype)

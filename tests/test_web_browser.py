@@ -400,7 +400,8 @@ def test_replace_dropouts_in_the_browser(
     context.close()
 
 
-@pytest.mark.parametrize("language", ["en", "he"])
+# about 17 s each on the session's machine: the Hebrew one runs with the slow tests
+@pytest.mark.parametrize("language", ["en", pytest.param("he", marks=pytest.mark.slow)])
 def test_alternates_in_the_browser(browser, server: str, language: str) -> None:
     """Draw, then choose four alternates at a dropout rate of 0.1: the comparison of the four
     sets on the run's page, and its record verified."""

@@ -373,6 +373,13 @@ class Site:
     def missing(self, request: Request) -> HTMLResponse:
         return self.page(request, "missing.html", status=404)
 
+    def launch(
+        self, request: Request, project: Project, run: str, work: Callable[[Job], None]
+    ) -> RedirectResponse:
+        """Start ``work`` as the project's run ``run`` and send the browser to its page."""
+        self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
+        return to(f"/p/{project.id}/runs/{run}")
+
     # ------------------------------------------------------------------ projects
 
     def index(self, request: Request) -> HTMLResponse:
@@ -743,8 +750,7 @@ class Site:
             with excel_csv_like(project.pool_path):
                 sortition.write_selection(selection, out)
 
-        self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
-        return to(f"/p/{project.id}/runs/{run}")
+        return self.launch(request, project, run, work)
 
     def commit(
         self,
@@ -785,8 +791,7 @@ class Site:
             with excel_csv_like(project.pool_path):
                 sortition.write_commitment(commitment, out)
 
-        self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
-        return to(f"/p/{project.id}/runs/{run}")
+        return self.launch(request, project, run, work)
 
     async def draw_committed(
         self,
@@ -993,8 +998,7 @@ class Site:
                     )
                     sortition.write_replacement(replacement, out)
 
-        self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
-        return to(f"/p/{project.id}/runs/{run}")
+        return self.launch(request, project, run, work)
 
     async def id_list_upload(
         self, upload_file: UploadFile | None
@@ -1147,8 +1151,7 @@ class Site:
             with excel_csv_like(pool):
                 sortition.write_alternates(result, out)
 
-        self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
-        return to(f"/p/{project.id}/runs/{run}")
+        return self.launch(request, project, run, work)
 
     # ------------------------------------------------------------------ groups
 
@@ -1292,8 +1295,7 @@ class Site:
             with sortition.csv_byte_order_mark(marked):
                 sortition.write_groups(result, out)
 
-        self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
-        return to(f"/p/{project.id}/runs/{run}")
+        return self.launch(request, project, run, work)
 
     def audit_page(self, request: Request, project_id: str) -> HTMLResponse:
         project = self.mine(request, project_id)
@@ -1414,8 +1416,7 @@ class Site:
             with excel_csv_like(project.pool_path):
                 sortition.write_audit(result, out)
 
-        self.running.start(project.id, run, session_digest(request.state.session), work, self.keep)
-        return to(f"/p/{project.id}/runs/{run}")
+        return self.launch(request, project, run, work)
 
     def keep(self, job: Job) -> None:
         """A failed or cancelled run's outcome, in runs/<n>.json (a page restarted later, or a

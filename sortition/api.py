@@ -42,6 +42,7 @@ from sortition.audit.service import DEFAULT_DRAWS as DEFAULT_DRAWS
 from sortition.audit.service import run_audit as run_audit
 from sortition.audit.service import write_audit as _write_audit
 from sortition.dropouts.alternates_service import AlternatesResult as AlternatesResult
+from sortition.dropouts.alternates_service import check_alternates as check_alternates
 from sortition.dropouts.alternates_service import choose_alternates
 from sortition.dropouts.alternates_service import panel_quotas as panel_quotas
 from sortition.dropouts.alternates_service import write_alternates as write_alternates
@@ -52,6 +53,7 @@ from sortition.dropouts.models import per_value_model as per_value_model
 from sortition.dropouts.models import uniform_model as uniform_model
 from sortition.dropouts.service import Replacement as Replacement
 from sortition.dropouts.service import ReplacementCommitment as ReplacementCommitment
+from sortition.dropouts.service import check_panel_pool as check_panel_pool
 from sortition.dropouts.service import check_round as check_round
 from sortition.dropouts.service import commit_replacement as commit_replacement
 from sortition.dropouts.service import draw_replacement as draw_replacement

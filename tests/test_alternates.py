@@ -4,6 +4,7 @@ fitted product model), and `sortition alternates` end to end."""
 
 from __future__ import annotations
 
+import csv
 import itertools
 import json
 from pathlib import Path
@@ -322,3 +323,110 @@ def test_from_alternates_refusals(example_panel: Path) -> None:
     result = run_cli([*base, "--record", example_panel / "other/record.json", "--out",
                       example_panel / "wrong"])  # fmt: skip
     assert result.exit_code == 2 and "was chosen for another panel" in result.stderr
+
+
+def alternates_possible(
+    people: list[dict[str, str]], panel: set[str], gone: set[str], households: bool
+) -> int:
+    """How many alternates a panel can have, counted from the pool file's rows: the people not
+    on the panel nor gone; with the household rule, not in a member's household either, and
+    counted by household (at most one alternate a household)."""
+    home = (lambda p: (p["address"], p["postcode"])) if households else (lambda p: p["id"])
+    taken = {home(p) for p in people if p["id"] in panel} if households else set()
+    left = [p for p in people if p["id"] not in panel | gone and home(p) not in taken]
+    return len({home(p) for p in left})
+
+
+def test_check_alternates_counts_the_candidates_and_refuses_more(
+    example_panel: Path, tmp_path: Path
+) -> None:
+    """sortition.check_alternates: the number of alternates the panel can have (counted here
+    from the files, by household: 175 people off the panel and its households live in 167),
+    that many accepted and chosen, one more refused naming the record, as ``alternates``
+    refuses it (exit 2, nothing written: it used to fail after the scenarios, exit 3); after a
+    replacement round, without its dropouts and the declined; without a household rule, every
+    volunteer off the panel; a pool file written again since the draw refused naming it, by
+    the command too."""
+    import sortition
+
+    record, pool = example_panel / "panel/record.json", EXAMPLE / "pool.csv"
+    with pool.open(encoding="utf-8", newline="") as rows:
+        people = list(csv.DictReader(rows))
+    members = json.loads(record.read_text(encoding="utf-8"))["panel"]
+    panel = set(members)
+    expected = alternates_possible(people, panel, set(), households=True)
+    assert expected == 167  # 175 people, some of them sharing a household
+    assert sortition.check_alternates(record, pool, 1) == expected
+    assert sortition.check_alternates(record, pool, expected) == expected
+    for budget in (expected + 1, 0):
+        with pytest.raises(InputError) as refused:
+            sortition.check_alternates(record, pool, budget)
+        assert str(budget) in str(refused.value.problems[0])
+    assert [str(p) for p in refused.value.problems] == [
+        "the number of alternates must be 1 or more, got 0"
+    ]
+    with pytest.raises(InputError) as too_many:
+        sortition.check_alternates(record, pool, expected + 1)
+    assert [str(p) for p in too_many.value.problems] == [
+        f"record.json: {expected + 1} alternates asked for, but its panel's candidates for "
+        f"alternates live in only {expected} households, and alternates are at most one a "
+        "household (the pool minus the panel, its members' households and those who dropped "
+        "out or declined)"
+    ]
+    base = ["alternates", "--record", record, "--pool", pool, "--seed", "a",
+            "--dropout-rate", "0.1", "--scenarios", "10", "--evaluate", "20"]  # fmt: skip
+    result = run_cli([*base, "--budget", str(expected + 1), "--out", tmp_path / "many"])
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert f"record.json: {expected + 1} alternates asked for" in result.stderr
+    assert not (tmp_path / "many").exists()
+    result = run_cli([*base, "--budget", str(expected), "--out", tmp_path / "all"])
+    assert result.exit_code == 0, result.stderr
+    chosen = json.loads((tmp_path / "all/alternates.json").read_text(encoding="utf-8"))
+    assert len(chosen["alternates"]) == expected
+
+    declined = next(p["id"] for p in people if p["id"] not in panel)
+    (tmp_path / "declined.txt").write_text(declined + "\n", encoding="utf-8")
+    result = run_cli(
+        ["replace", "--record", record, "--pool", pool, "--dropout", members[0], "--dropout",
+         members[1], "--unavailable", tmp_path / "declined.txt", "--seed", "r",
+         "--out", tmp_path / "round"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    later = tmp_path / "round/replacement.json"
+    gone = {members[0], members[1], declined}
+    now = set(json.loads(later.read_text(encoding="utf-8"))["panel"])
+    assert sortition.check_alternates(later, pool, 1) == alternates_possible(
+        people, now, gone, households=True
+    )
+
+    single = sortition.select(
+        sortition.load(pool, EXAMPLE / "quotas.csv", 20, ids_are_public=True), "legacy", "s"
+    )
+    sortition.write_selection(single, tmp_path / "single")
+    lone = tmp_path / "single/record.json"
+    assert sortition.check_alternates(lone, pool, 1, ids_are_public=True) == len(people) - 20
+    with pytest.raises(InputError) as lone_refused:
+        sortition.check_alternates(lone, pool, 181, ids_are_public=True)
+    assert [str(p) for p in lone_refused.value.problems] == [
+        "record.json: 181 alternates asked for, but its panel has only 180 candidates for "
+        "alternates (the pool minus the panel and those who dropped out or declined)"
+    ]
+
+    again = tmp_path / "pool.csv"  # written again: a volunteer off the panel moved area
+    outsider = next(p for p in people if p["id"] not in panel)
+    outsider["area"] = "Riverside" if outsider["area"] != "Riverside" else "Old Town"
+    with again.open("w", encoding="utf-8", newline="") as rows:
+        writer = csv.DictWriter(rows, fieldnames=list(people[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(people)
+    with pytest.raises(InputError) as other:
+        sortition.check_alternates(record, again, 4)
+    assert [p.file for p in other.value.problems] == ["pool.csv"]
+    assert "is not the pool the panel was drawn from" in str(other.value.problems[0])
+    result = run_cli(
+        ["alternates", "--record", record, "--pool", again, "--budget", "4", "--seed", "a",
+         "--dropout-rate", "0.1", "--out", tmp_path / "other"]
+    )  # fmt: skip
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert "pool.csv: is not the pool the panel was drawn from" in result.stderr
+    assert not (tmp_path / "other").exists()

@@ -418,3 +418,35 @@ def test_check_round_makes_replaces_checks_of_the_lists(panel: Path) -> None:
     with pytest.raises(sortition.InputError) as gone:  # dropped out in round 1
         sortition.check_round(panel / "r1/replacement.json", [members[0]])
     assert "not on the current panel" in str(gone.value.problems[0])
+
+
+def test_check_panel_pool_refuses_a_pool_written_since_the_draw(panel: Path) -> None:
+    """sortition.check_panel_pool: the pool file the panel was drawn from passes (under another
+    name too, and for a replacement round's record, whose chain leads back to the draw); the
+    pool file written again since, one volunteer's gender changed, is refused naming that file,
+    with replace's own message; another record's kind is refused naming the record."""
+    import sortition
+
+    record = panel / "panel/record.json"
+    (panel / "copy.csv").write_bytes((panel / "pool.csv").read_bytes())
+    assert sortition.check_panel_pool(record, panel / "copy.csv") is None
+    (panel / "again.csv").write_text(
+        POOL.replace("p15,Oz,male,middle", "p15,Oz,female,middle"), encoding="utf-8"
+    )
+    with pytest.raises(sortition.InputError) as refused:
+        sortition.check_panel_pool(record, panel / "again.csv")
+    assert [p.file for p in refused.value.problems] == ["again.csv"]
+    assert str(refused.value.problems[0]).startswith(
+        "again.csv: is not the pool the panel was drawn from (canonical digest "
+    )
+    members = _record(record)["panel"]
+    result = _replace(panel, "panel/record.json", "r1", "--dropout", members[0], "--seed", "x")
+    assert result.exit_code == 0, result.stderr
+    assert sortition.check_panel_pool(panel / "r1/replacement.json", panel / "pool.csv") is None
+    with pytest.raises(sortition.InputError) as later:
+        sortition.check_panel_pool(panel / "r1/replacement.json", panel / "again.csv")
+    assert [str(p) for p in later.value.problems] == [str(refused.value.problems[0])]
+    (panel / "other.json").write_text('{"kind": "invitation", "version": 1}', encoding="utf-8")
+    with pytest.raises(sortition.InputError) as other:
+        sortition.check_panel_pool(panel / "other.json", panel / "pool.csv")
+    assert [p.file for p in other.value.problems] == ["other.json"]

@@ -127,5 +127,5 @@ def test_bad_alternates_requests_are_explained(tmp_path: Path) -> None:
         )
     )
     assert finish(browser, too_many)["state"] == "failed"
-    assert "must be between 1 and the" in browser.get(too_many).text
+    assert "999 alternates asked for, but its panel" in browser.get(too_many).text
     assert not (data / project.rsplit("/", 1)[-1] / "runs" / too_many.rsplit("/", 1)[-1]).exists()

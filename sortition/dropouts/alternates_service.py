@@ -73,6 +73,86 @@ def choose_alternates(
     pseudonym. Without pseudonyms, ids that look personal are refused unless ``ids_are_public``."""
     seed = as_seed(seed)
     record_path, pool_path = Path(record_path), Path(pool_path)
+    start = _start(record_path, pool_path, budget, pseudonym_key, ids_are_public)
+    instance, panel = start.instance, start.panel
+    stay = panel_stay(instance, panel, model)
+    choice = al.derive_alternates(
+        instance,
+        panel,
+        start.gone,
+        budget,
+        stay,
+        seed.value,
+        scenarios,
+        evaluation,
+        effort,
+        shortlist,
+    )
+    record = alternates_record(
+        start.previous,
+        seed,
+        budget,
+        model,
+        scenarios,
+        evaluation,
+        effort,
+        shortlist,
+        choice,
+        instance,
+    )
+    return AlternatesResult(
+        record,
+        start.pool_file,
+        choice.people["optimal"],
+        choice.figures,
+        choice.seconds,
+        (record_path, pool_path),
+    )
+
+
+@dataclass(frozen=True)
+class _Start:
+    """What ``choose_alternates`` starts from: the panel's record, its chain's instance, the
+    pool file, the panel and the people gone (canonical indices), and how many candidates."""
+
+    previous: dict[str, Any]
+    instance: Instance
+    pool_file: PoolFile
+    panel: np.ndarray
+    gone: np.ndarray
+    candidates: int
+
+
+def check_alternates(
+    record_path: PathLike,
+    pool_path: PathLike,
+    budget: int,
+    *,
+    pseudonym_key: PseudonymKey | None = None,
+    ids_are_public: bool = False,
+) -> int:
+    """The checks ``choose_alternates`` makes before it chooses anything, for an entry layer to
+    make before it starts the work: the record is a panel's (a selection or replacement record
+    with its seed), the pool file is the one the panel was drawn from (read with
+    ``pseudonym_key`` where the chain names people by keyed pseudonyms), and ``budget`` is from
+    1 to the number of alternates the panel can have: its candidates, the pool minus the panel
+    and everyone who dropped out or declined in the chain's rounds; with a household rule,
+    minus the members' households, and counted by household (at most one alternate a
+    household). InputError naming the file otherwise; returns that number."""
+    return _start(
+        Path(record_path), Path(pool_path), budget, pseudonym_key, ids_are_public
+    ).candidates
+
+
+def _start(
+    record_path: Path,
+    pool_path: Path,
+    budget: int,
+    pseudonym_key: PseudonymKey | None,
+    ids_are_public: bool,
+) -> _Start:
+    """What the choice starts from, once the record, the pool file and ``budget`` are
+    checked."""
     name = record_path.name
     previous = read_record(record_path)
     if previous["kind"] not in ("selection", "replacement"):
@@ -91,47 +171,39 @@ def choose_alternates(
     pool_file = read_original_pool(state.root, name, pool_path, pseudonym_key, ids_are_public)
     position = {person: i for i, person in enumerate(instance.pool.ids)}
     panel = np.array([position[p] for p in state.panel], dtype=np.int64)
-    units = al.candidate_units(instance, panel)
-    gone = [position[p] for p in (*state.dropped, *state.unavailable)]
-    if gone:
-        units = al.without_people(units, np.array(gone, dtype=np.int64))
-    if not 1 <= budget <= int(units.capacity.sum()):
+    gone = np.array([position[p] for p in (*state.dropped, *state.unavailable)], dtype=np.int64)
+    candidates = _candidates(instance, panel, gone)
+    if budget < 1:
         raise InputError(
-            [
-                problem(
-                    N_(
-                        "--budget must be between 1 and the {candidates} candidates for "
-                        "alternates, got {budget}"
-                    ),
-                    candidates=int(units.capacity.sum()),
-                    budget=budget,
-                )
-            ]
+            [problem(N_("the number of alternates must be 1 or more, got {budget}"), budget=budget)]
         )
-    stay = panel_stay(instance, panel, model)
-    choice = al.derive_alternates(
-        instance,
-        panel,
-        np.array(gone, dtype=np.int64),
-        budget,
-        stay,
-        seed.value,
-        scenarios,
-        evaluation,
-        effort,
-        shortlist,
-    )
-    record = alternates_record(
-        previous, seed, budget, model, scenarios, evaluation, effort, shortlist, choice, instance
-    )
-    return AlternatesResult(
-        record,
-        pool_file,
-        choice.people["optimal"],
-        choice.figures,
-        choice.seconds,
-        (record_path, pool_path),
-    )
+    if budget > candidates:
+        template = (
+            N_(
+                "{budget} alternates asked for, but its panel has only {candidates} candidates "
+                "for alternates (the pool minus the panel and those who dropped out or declined)"
+            )
+            if instance.pool.households is None
+            else N_(
+                "{budget} alternates asked for, but its panel's candidates for alternates live in "
+                "only {candidates} households, and alternates are at most one a household (the "
+                "pool minus the panel, its members' households and those who dropped out or "
+                "declined)"
+            )
+        )
+        raise InputError([problem(template, file=name, budget=budget, candidates=candidates)])
+    return _Start(previous, instance, pool_file, panel, gone, candidates)
+
+
+def _candidates(instance: Instance, panel: np.ndarray, gone: np.ndarray) -> int:
+    """How many alternates ``panel`` can have: the people of the pool minus the panel and the
+    people ``gone`` (``al.candidate_units``); with a household rule, minus the panel's members'
+    households too, and counted by household (at most one alternate a household)."""
+    units = al.candidate_units(instance, panel)
+    if gone.size:
+        units = al.without_people(units, gone)
+    shared = sum(len(group) - 1 for group in units.households)  # units: one person each
+    return int(units.capacity.sum()) - shared
 
 
 def alternates_record(

@@ -222,6 +222,24 @@ def check_round(
     return state.round
 
 
+def check_panel_pool(
+    record_path: PathLike,
+    pool_path: PathLike,
+    pseudonym_key: PseudonymKey | None = None,
+    ids_are_public: bool = False,
+) -> None:
+    """The check of the pool file that ``replace`` and ``alternates`` make before solving
+    anything, for an entry layer to make before it starts the work: the pool file, read as the
+    selection record at the root of the panel's chain read it (with the key its pseudonyms were
+    made with), is the pool the panel was drawn from, its canonical digest the record's.
+    InputError naming the pool file otherwise (a file written again since the draw, another
+    file, a file that cannot be read, ids that look personal without ``ids_are_public``), and
+    naming the record when it is not a panel's (a selection or replacement record)."""
+    record_path = Path(record_path)
+    _previous, state = _panel_record(record_path)
+    read_original_pool(state.root, record_path.name, Path(pool_path), pseudonym_key, ids_are_public)
+
+
 def _read_round(
     record_path: Path,
     dropouts: IdList | list[str] | tuple[str, ...],
@@ -233,6 +251,21 @@ def _read_round(
     for this round)."""
     dropouts = dropouts if isinstance(dropouts, IdList) else typed_ids(dropouts)
     unavailable = unavailable if isinstance(unavailable, IdList) else typed_ids(unavailable)
+    previous, state = _panel_record(record_path)
+    name = record_path.name
+    dropouts, unavailable = keyed_lists(state, name, pseudonym_key, dropouts, unavailable)
+    problems = id_problems(state, dropouts.ids, unavailable.ids)
+    if problems:
+        lists = {"dropouts": dropouts, "unavailable": unavailable}
+        raise InputError(
+            [lists[what].problem(position, message) for what, position, message in problems]
+        )
+    return previous, state, dropouts, unavailable
+
+
+def _panel_record(record_path: Path) -> tuple[dict[str, Any], ChainState]:
+    """The record a round builds on and the chain's state (InputError for a record of another
+    kind, or a commitment, which has no panel yet)."""
     previous = read_record(record_path)
     name = record_path.name
     if previous["kind"] not in ("selection", "replacement"):
@@ -249,15 +282,7 @@ def _read_round(
             ]
         )
     RecordReader(name).text(previous, "seed.value")  # a commitment has no panel yet
-    state = chain_state(previous, name)
-    dropouts, unavailable = keyed_lists(state, name, pseudonym_key, dropouts, unavailable)
-    problems = id_problems(state, dropouts.ids, unavailable.ids)
-    if problems:
-        lists = {"dropouts": dropouts, "unavailable": unavailable}
-        raise InputError(
-            [lists[what].problem(position, message) for what, position, message in problems]
-        )
-    return previous, state, dropouts, unavailable
+    return previous, chain_state(previous, name)
 
 
 def commit_replacement(

@@ -5,6 +5,7 @@ beside the form, with nothing written."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,16 @@ pytest.importorskip("httpx")
 
 from tests.helpers import run_cli
 from tests.test_web import client, finish
-from tests.test_web_replace import POOL, drawn_panel, project_runs, started
+from tests.test_web_replace import (
+    POOL,
+    POOL_SINCE,
+    drawn_panel,
+    moved_pool,
+    project_files,
+    project_runs,
+    started,
+    upload_pool,
+)
 
 FILES = ("alternates.csv", "comparison.csv", "alternates.json")
 
@@ -120,12 +130,50 @@ def test_bad_alternates_requests_are_explained(tmp_path: Path) -> None:
         assert response.status_code == 400 and message in response.text, message
         assert 'id="alternates-problems"' in response.text
     assert project_runs(data, project) == before  # nothing started, nothing written
-    # More alternates than candidates: known only once the pool file is read, in the job.
-    too_many = started(
+
+
+def test_more_alternates_than_candidates_or_a_pool_uploaded_again_are_refused(
+    tmp_path: Path,
+) -> None:
+    """Known once the record and the pool file are read (``sortition.check_alternates``), yet
+    refused beside the form before anything starts: more alternates than the panel's candidates
+    (the number said), and the project's pool uploaded again since the draw (the pool file named,
+    and what to do); 400, no run numbered, no file of the project changed. The largest number
+    allowed starts."""
+    data = tmp_path / "data"
+    browser = client(data)
+    project, _run, panel, _record = drawn_panel(browser, tmp_path)
+    before = project_files(data, project)
+    response = browser.post(f"{project}/alternates", data=alternates_form(budget="999"))
+    assert response.status_code == 400 and "Traceback" not in response.text
+    problems = response.text.split('id="alternates-problems"', 1)[1].split("</ul>", 1)[0]
+    found = re.search(
+        r"record\.json: 999 alternates asked for, but its panel&#39;s candidates for alternates "
+        r"live in only (\d+) households",
+        problems,
+    )
+    assert found is not None, problems
+    assert POOL_SINCE not in problems
+    assert project_files(data, project) == before
+
+    upload_pool(browser, project, moved_pool(panel))
+    before = project_files(data, project)
+    for lang in ("en", "he"):
+        response = browser.post(f"{project}/alternates?lang={lang}", data=alternates_form())
+        assert response.status_code == 400
+        problems = response.text.split('id="alternates-problems"', 1)[1].split("</ul>", 1)[0]
+        assert "pool.csv: " in problems
+        assert ("is not the pool the panel was drawn from" in problems) == (lang == "en")
+        assert (POOL_SINCE in problems) == (lang == "en")
+    assert project_files(data, project) == before
+
+    upload_pool(browser, project, POOL.read_bytes())
+    run = started(
         browser.post(
-            f"{project}/alternates", data=alternates_form(budget="999"), follow_redirects=False
+            f"{project}/alternates?lang=en",
+            data=alternates_form(budget=found.group(1), scenarios="20", evaluation="50"),
+            follow_redirects=False,
         )
     )
-    assert finish(browser, too_many)["state"] == "failed"
-    assert "999 alternates asked for, but its panel" in browser.get(too_many).text
-    assert not (data / project.rsplit("/", 1)[-1] / "runs" / too_many.rsplit("/", 1)[-1]).exists()
+    assert finish(browser, run, seconds=300)["state"] == "done"
+    assert f"Done: {found.group(1)} alternates chosen." in browser.get(run).text

@@ -300,3 +300,67 @@ def test_replacements_the_quotas_do_not_allow_fail_with_advice(tmp_path: Path) -
     assert "no 1 of the" in page and "meet the quotas left by the 19 members who stay" in page
     assert "age 65+: lower min from 4 to 3" in page
     assert not (data / project.rsplit("/", 1)[-1] / "runs" / run.rsplit("/", 1)[-1]).exists()
+
+
+def project_files(data: Path, project: str) -> dict[str, bytes]:
+    """Every file of the project's folder, by its path in the folder, with its bytes."""
+    folder = data / project.rsplit("/", 1)[-1]
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def upload_pool(browser: TestClient, project: str, content: bytes) -> None:
+    """The project's pool uploaded again (the quotas, k and the household rule kept)."""
+    response = browser.post(
+        f"{project}/inputs",
+        files={"pool": ("pool.csv", content, "text/csv")},
+        data={"k": "20", "household_columns": "address,postcode"},
+    )
+    assert response.status_code == 200, response.text
+
+
+def moved_pool(panel: list[str]) -> bytes:
+    """The example's pool with one volunteer off the panel moved to another area: what an
+    organiser uploads after correcting a row."""
+    rows = list(csv.DictReader(io.StringIO(POOL.read_text(encoding="utf-8"))))
+    person = next(row for row in rows if row["id"] not in panel)
+    person["area"] = "Old Town" if person["area"] != "Old Town" else "Riverside"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+POOL_SINCE = "This needs the pool file the panel was drawn from"
+
+
+def test_a_pool_uploaded_again_is_refused_beside_the_form(tmp_path: Path) -> None:
+    """The project's pool uploaded again after the draw (a volunteer moved area): a round on
+    that draw, in one step or committed first, is refused beside the form (400, the pool file
+    named with replace's message, what to do), in Hebrew too; no run numbered, no file of the
+    project changed. The pool as it was, uploaded back, makes the round possible again."""
+    data = tmp_path / "data"
+    browser = client(data)
+    project, _run, panel, _record = drawn_panel(browser, tmp_path)
+    upload_pool(browser, project, moved_pool(panel))
+    before = project_files(data, project)
+    for path in ("replace", "replace/commit"):
+        response = browser.post(f"{project}/{path}", data=replace_form("1", panel[:3]))
+        assert response.status_code == 400, path
+        problems = response.text.split('id="replace-problems"', 1)[1].split("</ul>", 1)[0]
+        assert "pool.csv: is not the pool the panel was drawn from (canonical digest" in problems
+        assert POOL_SINCE in problems and "Traceback" not in response.text
+    hebrew = browser.post(f"{project}/replace?lang=he", data=replace_form("1", panel[:3]))
+    assert hebrew.status_code == 400
+    problems = hebrew.text.split('id="replace-problems"', 1)[1].split("</ul>", 1)[0]
+    assert "pool.csv: אינו המאגר שממנו הוגרל הפאנל" in problems
+    assert POOL_SINCE not in problems and "pool" not in problems.replace("pool.csv", "")
+    assert project_files(data, project) == before
+
+    upload_pool(browser, project, POOL.read_bytes())
+    run = started(
+        browser.post(
+            f"{project}/replace?lang=en", data=replace_form("1", panel[:3]), follow_redirects=False
+        )
+    )
+    assert finish(browser, run)["state"] == "done"

@@ -944,17 +944,17 @@ class Site:
             problems += seed_problems
         checked: tuple[sortition.IdList, sortition.IdList, int] | None = None
         key = None
-        if not problems and base is not None:
+        pool = project.pool_path
+        if not problems and base is not None and pool is not None:
             key = run_key(project, base["id"])
             typed = {"dropouts": _("dropouts (typed)"), "unavailable": _("unavailable (typed)")}
             found = await run_sync(
-                read_round_lists, project, base["record"], form, uploads, typed, key
+                read_round_lists, project, base["record"], pool, form, uploads, typed, key
             )
             if isinstance(found, list):
-                problems += [problem_text(p) for p in found]
+                problems += found
             else:
                 checked = found
-        pool = project.pool_path
         if problems or base is None or checked is None or pool is None:
             return self.chain_form(request, "replace.html", project, form, problems, 400)
         dropout_ids, unavailable_ids, round_number = checked
@@ -1090,6 +1090,10 @@ class Site:
         chosen, seed_problems = self.read_seed(seed_kind, seed)
         problems += seed_problems
         dropout_model: sortition.DropoutModel | None = None
+        pool = project.pool_path
+        if pool is None:
+            problems.append(_("upload the pool and the quotas, and set k, first"))
+        key = None if base is None else run_key(project, base["id"])
         if not problems and base is not None:
             found = await run_sync(
                 read_dropout_model, project, base["record"], rate_value, model, upload
@@ -1098,7 +1102,10 @@ class Site:
                 problems += [problem_text(p) for p in found]
             else:
                 dropout_model = found
-        pool = project.pool_path
+        if not problems and base is not None and pool is not None and counts["budget"]:
+            problems += await run_sync(
+                alternates_problems, base["record"], pool, counts["budget"], key
+            )
         budget_n, scenarios_n, evaluation_n = (
             counts["budget"],
             counts["scenarios"],
@@ -1115,7 +1122,6 @@ class Site:
             or evaluation_n is None
         ):
             return self.chain_form(request, "alternates.html", project, form, problems, 400)
-        key = run_key(project, base["id"])
         record: Path = base["record"]
         settings: dict[str, Any] = {
             "kind": "alternates",
@@ -1813,16 +1819,19 @@ def replacement_bases(project: Project) -> list[dict[str, Any]]:
 def read_round_lists(
     project: Project,
     record: Path,
+    pool: Path,
     form: dict[str, str],
     uploads: dict[str, tuple[str, bytes] | None],
     typed: dict[str, str],
     key: sortition.PseudonymKey | None,
-) -> tuple[sortition.IdList, sortition.IdList, int] | list[sortition.Problem]:
+) -> tuple[sortition.IdList, sortition.IdList, int] | list[str]:
     """The dropouts and the unavailable people of a replacement request, each the uploaded
     file's ids then the typed ones (one id a line, read as ``replace --dropouts`` reads a file:
     a problem names the file, or the typed list by its name in ``typed``, and the line), checked
-    against the record built on (``sortition.check_round``), with the round's number; or the
-    problems. The lists are read in a scratch folder of the project, gone afterwards."""
+    against the record built on (``sortition.check_round``), with the round's number; and the
+    project's pool file checked against the record (``sortition.check_panel_pool``); or the
+    problems, in the request's language. The lists are read in a scratch folder of the
+    project, gone afterwards."""
     lists: list[sortition.IdList] = []
     with tempfile.TemporaryDirectory(dir=project.folder) as scratch:
         try:
@@ -1841,8 +1850,31 @@ def read_round_lists(
                 lists.append(ids)
             number = sortition.check_round(record, lists[0], lists[1], key)
         except sortition.SortitionError as error:
-            return list(error.problems)
-    return lists[0], lists[1], number
+            return [problem_text(p) for p in error.problems]
+    problems = chain_problems(
+        lambda: sortition.check_panel_pool(record, pool, key, ids_are_public=key is None), pool
+    )
+    return problems or (lists[0], lists[1], number)
+
+
+def chain_problems(check: Callable[[], object], pool: Path) -> list[str]:
+    """The problems ``check`` (a check of the library on a panel's record and the project's
+    pool file) raises, in the request's language; when one is the pool file's (uploaded again
+    since the draw, say), what to do about it after them. None when it passes."""
+    try:
+        check()
+    except sortition.SortitionError as error:
+        problems = [problem_text(p) for p in error.problems]
+        if any(getattr(p, "file", None) == pool.name for p in error.problems):
+            problems.append(
+                _(
+                    "This needs the pool file the panel was drawn from: if the pool was uploaded "
+                    "again since that draw, upload the file the panel was drawn from again, or "
+                    "draw a new panel from the new pool."
+                )
+            )
+        return problems
+    return []
 
 
 def draw_replacement_round(
@@ -1909,6 +1941,20 @@ def read_dropout_model(
             return sortition.fit_product_model(path, quotas)
     except sortition.SortitionError as error:
         return list(error.problems)
+
+
+def alternates_problems(
+    record: Path, pool: Path, budget: int, key: sortition.PseudonymKey | None
+) -> list[str]:
+    """The problems of an alternates request that ``sortition.check_alternates`` finds before
+    any choice (the pool file not the panel's, more alternates than candidates), as
+    ``chain_problems`` words them; none when the choice can start."""
+    return chain_problems(
+        lambda: sortition.check_alternates(
+            record, pool, budget, pseudonym_key=key, ids_are_public=key is None
+        ),
+        pool,
+    )
 
 
 def alternates_summary(path: Path) -> dict[str, Any]:

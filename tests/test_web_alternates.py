@@ -13,6 +13,8 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 
+from fastapi.testclient import TestClient
+
 from tests.helpers import run_cli
 from tests.test_web import client, finish
 from tests.test_web_replace import (
@@ -34,6 +36,20 @@ def alternates_form(**more: str) -> dict[str, str]:
     form.update(scenarios="50", evaluation="200", seed_kind="text", seed="alternates-2026")
     form.update(more)
     return form
+
+
+def verified(browser: TestClient, run: str) -> str:
+    """The run's verification as an organiser sees it: "Verify this record" starts it in the
+    background (its page shows the progress and a cancel button), and the page, reloaded once
+    it has finished, shows the checklist."""
+    waiting = browser.get(f"{run}/verify")
+    assert waiting.status_code == 200 and 'id="verifying"' in waiting.text
+    assert '<script src="/static/run.js">' in waiting.text  # polls, then reloads: the checklist
+    assert (
+        f'data-status="{run}-verify/status"' in waiting.text and 'id="verdict"' not in waiting.text
+    )
+    assert finish(browser, f"{run}-verify", seconds=300)["state"] == "done"
+    return browser.get(f"{run}/verify").text
 
 
 def test_alternates_write_what_the_command_writes(tmp_path: Path) -> None:
@@ -84,7 +100,7 @@ def test_alternates_write_what_the_command_writes(tmp_path: Path) -> None:
     assert cli.exit_code == 0, cli.stderr
     for name in FILES:
         assert browser.get(f"{run}/files/{name}").content == (tmp_path / "cli" / name).read_bytes()
-    assert "Every check passed." in browser.get(f"{run}/verify").text
+    assert "Every check passed." in verified(browser, run)
     assert "Alternates 2" in browser.get(project).text
 
 
@@ -177,3 +193,44 @@ def test_more_alternates_than_candidates_or_a_pool_uploaded_again_are_refused(
     )
     assert finish(browser, run, seconds=300)["state"] == "done"
     assert f"Done: {found.group(1)} alternates chosen." in browser.get(run).text
+
+
+def test_verifying_alternates_runs_in_the_background(tmp_path: Path) -> None:
+    """ "Verify this record" makes the choice again (seconds), so it runs in the background: its
+    page shows the progress and a cancel button; a cancel goes back to the run's page; the next
+    visit verifies again, and the checklist is shown once, in the reader's language (the next
+    visit starts anew). A record that no longer reads is explained, with no traceback."""
+    data = tmp_path / "data"
+    browser = client(data)
+    project, _run, _panel, _record = drawn_panel(browser, tmp_path)
+    run = started(
+        browser.post(
+            f"{project}/alternates",
+            data=alternates_form(scenarios="20", evaluation="400"),
+            follow_redirects=False,
+        )
+    )
+    assert finish(browser, run, seconds=300)["state"] == "done"
+
+    def cancel_it() -> None:
+        first = browser.get(f"{run}/verify", follow_redirects=False)
+        assert first.status_code == 303 and first.headers["location"].endswith(f"{run}/verify")
+        cancelled = browser.post(f"{run}/verify/cancel", follow_redirects=False)
+        assert cancelled.status_code == 303 and cancelled.headers["location"].endswith(run)
+        assert finish(browser, f"{run}-verify")["state"] == "cancelled"
+
+    cancel_it()
+    again = browser.get(f"{run}/verify")
+    assert 'id="verifying"' in again.text and 'id="verdict"' not in again.text
+    assert finish(browser, f"{run}-verify", seconds=300)["state"] == "done"
+    hebrew = browser.get(f"{run}/verify?lang=he").text
+    assert 'id="verdict" class="verdict ok"' in hebrew and "Every check passed." not in hebrew
+    cancel_it()  # shown once: the next visit verifies anew
+
+    folder = data / project.rsplit("/", 1)[-1] / "runs" / run.rsplit("/", 1)[-1]
+    (folder / "alternates.json").write_text("{}", encoding="utf-8")
+    assert browser.get(f"{run}/verify?lang=en", follow_redirects=False).status_code == 303
+    assert finish(browser, f"{run}-verify")["state"] == "failed"
+    broken = browser.get(f"{run}/verify")
+    assert broken.status_code == 400 and 'id="verify-problems"' in broken.text
+    assert "Traceback" not in broken.text and 'id="verdict"' not in broken.text

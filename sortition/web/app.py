@@ -239,6 +239,7 @@ ROUTES = (  # method, path, the Site method that answers
     ("POST", "/p/{project_id}/runs/{run}/cancel", "cancel"),
     ("GET", "/p/{project_id}/runs/{run}/files/{name}", "download"),
     ("GET", "/p/{project_id}/runs/{run}/verify", "verify_run"),
+    ("POST", "/p/{project_id}/runs/{run}/verify/cancel", "cancel_verify"),
     ("GET", "/verify", "verify_page"),
     ("POST", "/verify", "verify_upload"),
 )
@@ -1584,8 +1585,8 @@ class Site:
 
     def run_state(self, project: Project, run: str) -> tuple[str, Job | None]:
         job = self.running.for_run(project.id, run)
-        if job is not None and job.state != job_states.DONE:
-            return job.state, job
+        if job is not None and (job.state != job_states.DONE or job.result is not None):
+            return job.state, job  # (a verification done leaves its report, and no folder)
         if project.run_folder(run).is_dir():  # written all at once: there means complete
             return job_states.DONE, job
         if project.run_file(run, "commitment.json") is not None:
@@ -1692,18 +1693,18 @@ class Site:
             return response
         return FileResponse(path, filename=name)
 
-    def verify_run(self, request: Request, project_id: str, run: str) -> HTMLResponse:
+    def verify_run(self, request: Request, project_id: str, run: str) -> Response:
         project = self.mine(request, project_id)
         if project is None:
             return self.missing(request)
-        # a draw's selection record, a replacement round's record, or an alternates record
-        record = project.run_file(run, "record.json") or project.run_file(run, "replacement.json")
         alternates = project.run_file(run, "alternates.json")
+        if alternates is not None:  # the choice made again from what it embeds: seconds
+            return self.verify_in_background(request, project, run, alternates)
+        # a draw's selection record, a replacement round's record, or a seating's record
+        record = project.run_file(run, "record.json") or project.run_file(run, "replacement.json")
         seating = project.run_file(run, "groups.json")
         found = next((r for r in project.runs() if r["id"] == run), {})
-        if alternates is not None:  # re-run from what it embeds: it takes no files
-            report = sortition.verify_record(alternates)
-        elif seating is not None:  # against the panel file it seated, with the key it used
+        if seating is not None:  # against the panel file it seated, with the key it used
             report = sortition.verify_record(
                 seating,
                 panel_path=project.run_file(str(found.get("builds_on")), "selected.csv"),
@@ -1723,6 +1724,59 @@ class Site:
         return self.page(
             request, "verify.html", report=report, problems=[], project=project, run=run
         )
+
+    def verify_in_background(
+        self, request: Request, project: Project, run: str, record: Path
+    ) -> Response:
+        """``sortition.verify_record`` of an alternates record, which makes the choice again
+        from the record (about 9 s on the bundled example with the page's default scenarios),
+        as a background job: this page shows its progress and a cancel button while it runs,
+        then its checklist, once (the next visit verifies again)."""
+        name = verify_job(run)
+        job = self.running.for_run(project.id, name)
+        if job is not None and job.state == job_states.CANCELLED:
+            self.running.forget(job)
+            job = None
+        if job is None:
+
+            def work(job: Job) -> None:
+                job.result = sortition.verify_record(record)
+
+            self.running.start(project.id, name, session_digest(request.state.session), work)
+            return to(f"/p/{project.id}/runs/{run}/verify")
+        self.use_language(request)
+        if job.state not in job_states.FINISHED:
+            return self.page(
+                request,
+                "verify.html",
+                report=None,
+                problems=[],
+                project=project,
+                run=run,
+                job_state=job.state,
+                status_of=name,
+            )
+        self.running.forget(job)
+        problems = [stored_text(p) for p in job.problems]
+        return self.page(
+            request,
+            "verify.html",
+            status=400 if problems else 200,
+            report=job.result,
+            problems=problems,
+            project=project,
+            run=run,
+        )
+
+    def cancel_verify(self, request: Request, project_id: str, run: str) -> Response:
+        """Stop a run's verification in the background (``verify_in_background``)."""
+        project = self.mine(request, project_id)
+        if project is None:
+            return self.missing(request)
+        job = self.running.for_run(project.id, verify_job(run))
+        if job is not None:
+            self.running.cancel(job)
+        return to(f"/p/{project.id}/runs/{run}")
 
     # ------------------------------------------------------------------ verify any record
 
@@ -2078,6 +2132,12 @@ def run_key(project: Project, run: str) -> sortition.PseudonymKey | None:
     if not found.get("pseudonym_key") or not project.key_path.is_file():
         return None
     return sortition.read_key(project.key_path)
+
+
+def verify_job(run: str) -> str:
+    """The name of a run's verification among the jobs (its status at ``runs/<name>/status``):
+    never a run's number."""
+    return f"{run}-verify"
 
 
 def sha256_of(path: Path) -> str:

@@ -45,6 +45,7 @@ class Job:
     advice: list[Any] = field(default_factory=list)
     heading: str = ""
     token: CancelToken = field(default_factory=CancelToken)
+    result: Any = None  # what the work leaves for the page to show (a verification's report)
 
     def progress(self, event: ProgressEvent) -> None:
         """The library's progress callback."""
@@ -94,6 +95,11 @@ class Jobs:
             return next(
                 (j for j in self._jobs.values() if j.project == project and j.run == run), None
             )
+
+    def forget(self, job: Job) -> None:
+        """Drop a finished job (its page has shown its outcome: the next visit starts anew)."""
+        with self._lock:
+            self._jobs.pop(job.id, None)
 
     def cancel(self, job: Job) -> None:
         job.token.cancel()

@@ -395,7 +395,8 @@ def test_panels_lottery_and_library_call(panel: Path) -> None:
 
 def test_check_round_makes_replaces_checks_of_the_lists(panel: Path) -> None:
     """sortition.check_round: the round's number for lists replace would take, and replace's
-    own InputError (the file and line named) for lists it would refuse; it reads no pool file."""
+    own InputError (the file and line named) for lists it would refuse, and its InfeasibleError
+    (with its advice) when fewer candidates remain than dropouts; it reads no pool file."""
     import sortition
 
     members = _record(panel / "panel/record.json")["panel"]
@@ -418,6 +419,23 @@ def test_check_round_makes_replaces_checks_of_the_lists(panel: Path) -> None:
     with pytest.raises(sortition.InputError) as gone:  # dropped out in round 1
         sortition.check_round(panel / "r1/replacement.json", [members[0]])
     assert "not on the current panel" in str(gone.value.problems[0])
+    outsiders = [f"p{i:02d}" for i in range(1, 16) if f"p{i:02d}" not in members]
+    with pytest.raises(sortition.InfeasibleError) as none_left:  # everyone else declined
+        sortition.check_round(panel / "panel/record.json", members[:2], outsiders)
+    assert [str(p) for p in none_left.value.problems] == [
+        "2 dropouts to replace, but only 0 candidates from 0 households remain"
+    ]
+    assert [str(a) for a in none_left.value.advice] == [
+        "no change of the quotas can help: replace fewer of the dropouts, or recruit more "
+        "volunteers and draw a new panel"
+    ]
+    (panel / "declined.txt").write_text("\n".join(outsiders) + "\n", encoding="utf-8")
+    (panel / "two.txt").write_text("\n".join(members[:2]) + "\n", encoding="utf-8")
+    result = _replace(
+        panel, "panel/record.json", "r0", "--dropouts", "two.txt", "--unavailable",
+        "declined.txt", "--seed", "x",
+    )  # fmt: skip
+    assert result.exit_code == 3 and "but only 0 candidates from 0 households" in result.stderr
 
 
 def test_check_panel_pool_refuses_a_pool_written_since_the_draw(panel: Path) -> None:

@@ -364,3 +364,28 @@ def test_a_pool_uploaded_again_is_refused_beside_the_form(tmp_path: Path) -> Non
         )
     )
     assert finish(browser, run)["state"] == "done"
+
+
+def test_fewer_candidates_left_than_dropouts_is_refused_beside_the_form(tmp_path: Path) -> None:
+    """Three dropouts, and everyone off the panel listed as declined: no candidate is left, a
+    count that needs no solver (``sortition.check_round``), so the round is refused beside the
+    form with replace's reason and advice (400, in Hebrew too), no run numbered, nothing
+    written."""
+    data = tmp_path / "data"
+    browser = client(data)
+    project, _run, panel, _record = drawn_panel(browser, tmp_path)
+    ids = [line.split(",", 1)[0] for line in POOL.read_text(encoding="utf-8").splitlines()[1:]]
+    declined = "\n".join(person for person in ids if person not in panel)
+    before = project_files(data, project)
+    for lang, words in (
+        ("en", ["3 dropouts to replace, but only 0 candidates", "no change of the quotas can"]),
+        ("he", ["3 פורשים להחליף", "שום שינוי במכסות"]),
+    ):
+        response = browser.post(
+            f"{project}/replace?lang={lang}",
+            data=replace_form("1", panel[:3], unavailable=declined),
+        )
+        assert response.status_code == 400 and "Traceback" not in response.text
+        problems = response.text.split('id="replace-problems"', 1)[1].split("</ul>", 1)[0]
+        assert all(word in problems for word in words), problems
+    assert project_files(data, project) == before

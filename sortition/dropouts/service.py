@@ -215,10 +215,13 @@ def check_round(
     solving anything, for an entry layer to make before it starts the work: the record is a
     selection or a replacement record with a panel, the key is the one it was made with, every
     dropout is on its panel and every unavailable person in its pool (InputError naming the
-    list's file and line otherwise). Returns the number of the round the lists are for."""
-    _previous, state, _dropouts, _unavailable = _read_round(
+    list's file and line otherwise); and that no fewer candidates remain than there are
+    dropouts, a count that needs no solver (replace's InfeasibleError, with its advice,
+    otherwise). Returns the number of the round the lists are for."""
+    _previous, state, dropouts, unavailable = _read_round(
         Path(record_path), dropouts, unavailable, pseudonym_key
     )
+    _require_candidates(replacement_basis(state, dropouts.ids, unavailable.ids))
     return state.round
 
 
@@ -637,38 +640,9 @@ def replacement_record(
 def require_replaceable(basis: ReplacementBasis, time_limit: float = DEFAULT_TIME_LIMIT) -> None:
     """InfeasibleError (exit 3) when no set of r candidates meets the derived quotas, with the
     reasons and the smallest change in the original quotas' terms."""
+    _require_candidates(basis)
     instance = basis.instance
     r, stayers = instance.k, len(basis.stayers)
-    size, _ = size_reasons(instance)
-    if size:
-        if instance.pool.households is None:
-            reason = problem(
-                N_("{r} dropouts to replace, but only {size} candidates remain"),
-                r=r,
-                size=instance.pool.size,
-            )
-        else:
-            reason = problem(
-                N_(
-                    "{r} dropouts to replace, but only {size} candidates from {count} "
-                    "households remain"
-                ),
-                r=r,
-                size=instance.pool.size,
-                count=instance.pool.household_count(),
-            )
-        raise InfeasibleError(
-            [reason],
-            [
-                Advice(
-                    N_(
-                        "no change of the quotas can help: replace fewer of the dropouts, or "
-                        "recruit more volunteers and draw a new panel"
-                    ),
-                    Advice.NO_QUOTA_CHANGE,
-                )
-            ],
-        )
     diagnosis = diagnose(instance, time_limit)
     if diagnosis.feasible:
         return
@@ -701,6 +675,44 @@ def require_replaceable(basis: ReplacementBasis, time_limit: float = DEFAULT_TIM
         advice += [original_terms(basis, change) for change in diagnosis.relaxation.changes]
         advice.append(total_change_advice(diagnosis.relaxation))
     raise InfeasibleError(reasons, advice)
+
+
+def _require_candidates(basis: ReplacementBasis) -> None:
+    """InfeasibleError (exit 3) when fewer candidates (or, under the household rule, fewer of
+    their households) remain than there are dropouts to replace: no change of the quotas can
+    help then."""
+    instance = basis.instance
+    r = instance.k
+    size, _ = size_reasons(instance)
+    if size:
+        if instance.pool.households is None:
+            reason = problem(
+                N_("{r} dropouts to replace, but only {size} candidates remain"),
+                r=r,
+                size=instance.pool.size,
+            )
+        else:
+            reason = problem(
+                N_(
+                    "{r} dropouts to replace, but only {size} candidates from {count} "
+                    "households remain"
+                ),
+                r=r,
+                size=instance.pool.size,
+                count=instance.pool.household_count(),
+            )
+        raise InfeasibleError(
+            [reason],
+            [
+                Advice(
+                    N_(
+                        "no change of the quotas can help: replace fewer of the dropouts, or "
+                        "recruit more volunteers and draw a new panel"
+                    ),
+                    Advice.NO_QUOTA_CHANGE,
+                )
+            ],
+        )
 
 
 def no_change_advice(basis: ReplacementBasis, timed_out: bool, time_limit: float) -> Advice:

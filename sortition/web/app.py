@@ -1882,7 +1882,8 @@ def read_round_lists(
     """The dropouts and the unavailable people of a replacement request, each the uploaded
     file's ids then the typed ones (one id a line, read as ``replace --dropouts`` reads a file:
     a problem names the file, or the typed list by its name in ``typed``, and the line), checked
-    against the record built on (``sortition.check_round``), with the round's number; and the
+    against the record built on (``sortition.check_round``: with fewer candidates left than
+    dropouts, its reason and advice), with the round's number; and the
     project's pool file checked against the record (``sortition.check_panel_pool``); or the
     problems, in the request's language. The lists are read in a scratch folder of the
     project, gone afterwards."""
@@ -1904,7 +1905,8 @@ def read_round_lists(
                 lists.append(ids)
             number = sortition.check_round(record, lists[0], lists[1], key)
         except sortition.SortitionError as error:
-            return [problem_text(p) for p in error.problems]
+            advice = error.advice if isinstance(error, sortition.InfeasibleError) else []
+            return [problem_text(p) for p in error.problems] + [problem_text(a) for a in advice]
     problems = chain_problems(
         lambda: sortition.check_panel_pool(record, pool, key, ids_are_public=key is None), pool
     )

@@ -143,11 +143,14 @@ def within_diversity(
     constrained = replace(units, diversity=diversity_limit(units, bound, best.counts))
     # no face walks under the bound: a face's LP vertex rounded almost never meets it, and
     # CP-SAT on the whole face took 0.8 s a face on data/example and minutes on gss_k150
-    # (docs/diversity.md, "Measured"); pricing by neighbourhoods finds the panels. LEXIMIN
-    # decides for itself (``leximin.SIDED``: walks on the sided polytope, where the bound is
-    # linear; then level by level without walks)
-    if solve is not objective("leximin"):
-        settings = replace(settings, walks=0)
+    # (docs/diversity.md, "Measured"); pricing by neighbourhoods finds the panels
+    settings = replace(settings, walks=0)
+    if solve is objective("leximin"):
+        # LEXIMIN level by level: the relaxation's vector under the bound is a point of the LP
+        # polytope, which the panels within the bound need not reach (data/example: 69 rounds
+        # to 0.87 of it, then proven unreachable, then the levels from the start); each level
+        # still ends at its relaxation's bound when that is reached (ces11_k60, gss_k150)
+        settings = replace(settings, decompose=False)
     left = None if time_limit is None else time_limit - (time.perf_counter() - started)
     if left is not None and left <= 0:
         raise TimeLimitReached

@@ -192,7 +192,9 @@ def _check_leximin_within(
     probability brute force's (``expected``)."""
     values, vmin, vmax, fov, households, k = people
     inst, unit_of_person = from_people(values, vmin, vmax, fov, households, k, True)
-    dist, _ = within_diversity(inst, objective("leximin"), float(within), settings, None, None)
+    dist, _ = within_diversity(
+        inst, objective("leximin"), float(within), settings, None, None, name="leximin"
+    )
     limit = diversity_limit(inst, most_diverse(inst).exact_score * (1 + within))
     for panel in dist.panels:
         assert _within(replace(inst, diversity=limit), panel)

@@ -130,6 +130,7 @@ def cover(
                 ~(first.panel > 0),
                 seed=_SEED,
                 clock=clock,
+                on_panel=on_panel,
             )
         )
     before = time.perf_counter() - t0

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -36,7 +37,7 @@ from sortition.engine.pricing import panel_model
 from sortition.engine.relaxation import polytope_lp
 from sortition.engine.settings import DEFAULT_SETTINGS, EngineSettings
 from sortition.errors import N_, Message
-from sortition.progress import Progress
+from sortition.progress import DiversimaxStep, Progress
 from sortition.units import Certificate, Distribution, UnitInstance, relative_gap
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,8 @@ def most_diverse(
     *,
     budget: float = DIVERSIMAX_BUDGET,
     time_limit: float | None = None,
+    progress: Progress | None = None,
+    algorithm: str = "diversimax",
 ) -> MostDiverse:
     """The panel of the quota polytope with the lowest diversity score, in CP-SAT's budget.
 
@@ -121,8 +124,12 @@ def most_diverse(
     ``_BOUND_SHARE`` of the budget: its panel and its proven bound. Unless it proved its panel
     optimal, the rest of the budget goes to a large-neighbourhood search (``_improve``). Raises
     NoFeasiblePanel when no panel meets the quotas and TimeLimitReached past ``time_limit``
-    seconds (wall clock) without a panel.
+    seconds (wall clock) without a panel. ``progress`` hears a ``DiversimaxStep`` (for
+    ``algorithm``) before the first search, after it and after each neighbourhood step.
     """
+    nan = float("nan")
+    if progress is not None:
+        progress(DiversimaxStep(algorithm, nan, nan, 0.0, budget))
     started = time.perf_counter()
     deadline = None if time_limit is None else started + time_limit
     measure = unit_measure(inst)
@@ -158,6 +165,17 @@ def most_diverse(
         lowest = max(lowest, relaxed if relaxed is not None else lowest)
     if not optimal:
         first = np.asarray(solver.response_proto.solution, dtype=np.int64)
+        report: Callable[[int, float], None] | None = None
+        if progress is not None:
+            spent_first = solver.deterministic_time
+            scale, constant, proven = terms.scale, terms.constant_scaled, lowest
+
+            def report(value: int, spent: float) -> None:
+                score = (value + constant) / scale
+                bound = min(score, (proven + constant) / scale)
+                progress(DiversimaxStep(algorithm, score, bound, spent_first + spent, budget))
+
+            report(round(solver.objective_value), 0.0)
         counts, optimal = _improve(
             built.model,
             inst.n_units,
@@ -165,9 +183,14 @@ def most_diverse(
             lowest,
             budget * (1 - _BOUND_SHARE),
             deadline,
+            report,
         )
     score = measure.exact_score_of_counts(form, counts)
     bound = min(float(score), (lowest + terms.constant_scaled) / terms.scale)
+    if progress is not None and optimal:  # (an improved panel was reported by its step)
+        progress(
+            DiversimaxStep(algorithm, float(score), float(score), solver.deterministic_time, budget)
+        )
     log.info(
         "DIVERSIMAX: %d intersections, %d cells, score %.6g, bound %.6g (%s)",
         len(measure.intersections),
@@ -204,13 +227,15 @@ def _improve(
     lowest: int,
     budget: float,
     deadline: float | None,
+    report: Callable[[int, float], None] | None = None,
 ) -> tuple[np.ndarray, bool]:
     """A large-neighbourhood search from ``start`` (a solution of ``model``, every variable, the
     unit counts first, and its objective value): again and again, hold a random part of the units
     at their counts (the seeded generator ``_SEED``: the same steps on every run) and let CP-SAT
     improve the rest within a small deterministic budget, from the best solution as its hint;
     keep any better panel. Returns the best counts and whether their objective met the proven
-    bound ``lowest`` (then they are optimal)."""
+    bound ``lowest`` (then they are optimal). ``report`` hears the best objective value and the
+    budget spent after each step."""
     rng = np.random.default_rng(_SEED)
     proto = model.proto
     variables = proto.variables
@@ -238,6 +263,8 @@ def _improve(
                 best = np.asarray(solver.response_proto.solution, dtype=np.int64)
                 best_value = value
         share = min(1.0, share * 1.2) if status == cp_model.OPTIMAL else max(0.02, share / 1.2)
+        if report is not None:
+            report(best_value, spent)
     for u in range(n_units):
         variables[u].domain[0], variables[u].domain[1] = domains[u]
     proto.clear_solution_hint()
@@ -257,7 +284,7 @@ def diversimax(
     Raises NoFeasiblePanel when no panel meets the quotas and TimeLimitReached past
     ``time_limit`` seconds.
     """
-    best = most_diverse(inst, time_limit=time_limit)
+    best = most_diverse(inst, time_limit=time_limit, progress=progress)
     certificate = Certificate(
         objective=DIVERSITY_OBJECTIVE,
         sense="min",

@@ -105,7 +105,7 @@ def fair_distribution(
             distribution = solve(units, settings=settings, progress=progress, time_limit=time_limit)
         else:
             distribution, price = within_diversity(
-                units, solve, diversity_within, settings, progress, time_limit
+                units, solve, diversity_within, settings, progress, time_limit, name=algorithm
             )
     except TimeLimitReached:
         raise TimeLimitError(
@@ -132,13 +132,16 @@ def within_diversity(
     settings: EngineSettings,
     progress: Progress | None,
     time_limit: float | None,
+    *,
+    name: str,
 ) -> tuple[Distribution, DiversityPrice]:
     """The objective over the panels whose score is at most (1 + ``within``) × the best panel's:
     DIVERSIMAX first (its panel and proven bound), then the bound as one more rule of the quota
     polytope (``units.DiversityLimit``), which every model of the engine adds. The bound is
-    computed exactly: the best score is a fraction, ``within`` the decimal it was given as."""
+    computed exactly: the best score is a fraction, ``within`` the decimal it was given as.
+    ``name``: the objective's name, for the progress events of the search for the best panel."""
     started = time.perf_counter()
-    best = most_diverse(units, time_limit=time_limit)
+    best = most_diverse(units, time_limit=time_limit, progress=progress, algorithm=name)
     bound = best.exact_score * (1 + Fraction(repr(float(within))))
     constrained = replace(units, diversity=diversity_limit(units, bound, best.counts))
     # no face walks under the bound: a face's LP vertex rounded almost never meets it, and

@@ -261,6 +261,22 @@ def test_select_within_a_diversity_bound_as_a_user_types(tmp_path: Path) -> None
         assert not refused_out.exists()
 
 
+def test_a_time_limit_under_the_bound_says_what_ends_sooner(tmp_path: Path) -> None:
+    """LEXIMIN under --diversity-within stopped by --time-limit: exit 4, nothing written, and
+    the message names what does end (MAXIMIN, diversimax); MAXIMIN's own time-out does not."""
+    for algorithm, advised in (("leximin", True), ("maximin", False)):
+        out = tmp_path / algorithm
+        args = select_args(
+            EXAMPLE / "pool.csv", EXAMPLE / "quotas.csv", 20, algorithm=algorithm, seed="s", out=out
+        )
+        result = run_cli([*args, "--diversity-within", "0.1", "--time-limit", "0.2"])
+        assert result.exit_code == 4, result.stderr
+        name = algorithm.upper()
+        assert f"{name} did not finish within --time-limit 0.2 s" in result.stderr
+        assert ("MAXIMIN stops at the smallest chance" in result.stderr) is advised
+        assert not out.exists()
+
+
 def _assert_schema(record: dict) -> None:  # type: ignore[type-arg]
     """The record matches docs/record.schema.json."""
     jsonschema = pytest.importorskip("jsonschema")

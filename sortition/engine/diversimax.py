@@ -139,7 +139,8 @@ def most_diverse(
     built.model.minimize(terms.scaled)
     solver = _solver(budget * _BOUND_SHARE, deadline)
     solver.parameters.linearization_level = 2
-    status = solve_cp_sat(solver, built.model)
+    found = None if progress is None else _Found(progress, algorithm, terms, budget)
+    status = solve_cp_sat(solver, built.model, found)
     if status == cp_model.INFEASIBLE:
         raise NoFeasiblePanel(Message(N_("no feasible panel satisfies the quotas")))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -209,6 +210,23 @@ def most_diverse(
         cells=len(form.multiplier),
         seconds=time.perf_counter() - started,
     )
+
+
+class _Found(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
+    """Reports each panel the first search finds as a ``DiversimaxStep`` (it only listens: the
+    search and its panel are the same without it)."""
+
+    def __init__(self, progress: Progress, algorithm: str, terms: ScoreTerms, budget: float):
+        super().__init__()
+        self.progress, self.algorithm, self.terms, self.budget = progress, algorithm, terms, budget
+
+    def on_solution_callback(self) -> None:
+        scale, constant = self.terms.scale, self.terms.constant_scaled
+        score = (self.objective_value + constant) / scale
+        bound = min(score, (self.best_objective_bound + constant) / scale)
+        self.progress(
+            DiversimaxStep(self.algorithm, score, bound, self.deterministic_time, self.budget)
+        )
 
 
 # The share of the budget of the first search (the bound); the rest improves its panel.

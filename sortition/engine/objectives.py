@@ -108,15 +108,27 @@ def fair_distribution(
                 units, solve, diversity_within, settings, progress, time_limit, name=algorithm
             )
     except TimeLimitReached:
-        raise TimeLimitError(
-            [
+        problems = [
+            problem(
+                N_("{algorithm} did not finish within --time-limit {seconds} s"),
+                algorithm=algorithm.upper(),
+                seconds=f"{time_limit if stated_time_limit is None else stated_time_limit:g}",
+            )
+        ]
+        if diversity_within is not None and algorithm != "maximin":
+            # what an organiser can do instead (docs/diversity.md, "Limits")
+            problems.append(
                 problem(
-                    N_("{algorithm} did not finish within --time-limit {seconds} s"),
+                    N_(
+                        "under --diversity-within, {algorithm} does not yet finish in minutes "
+                        "except on small pools; MAXIMIN stops at the smallest chance of selection "
+                        "within the bound ({algorithm}'s first step), and diversimax gives the one "
+                        'most diverse panel (docs/diversity.md, "Limits")'
+                    ),
                     algorithm=algorithm.upper(),
-                    seconds=f"{time_limit if stated_time_limit is None else stated_time_limit:g}",
                 )
-            ]
-        ) from None
+            )
+        raise TimeLimitError(problems) from None
     except NoFeasiblePanel as error:
         # the engine's reason, a Message (translated where it is shown) or a plain text
         reason = error.args[0] if error.args else str(error)

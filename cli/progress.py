@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from sortition.progress import (
     CoverStep,
+    DiversimaxStep,
     DrawsDone,
     EngineEvent,
     GoldilocksStep,
@@ -30,6 +31,17 @@ from sortition.progress import (
 
 def describe(event: EngineEvent) -> list[str]:
     """The parts of an engine event's status line, in the order they are shown."""
+    if isinstance(event, DiversimaxStep):
+        spent = _("search {spent} of {budget} deterministic s").format(
+            spent=f"{event.spent:.1f}", budget=f"{event.budget:g}"
+        )
+        if event.score != event.score:  # nan: no panel yet
+            return [_("seeking the most diverse panel"), spent]
+        return [
+            _("most diverse panel so far: score {score}").format(score=f"{event.score:.2f}"),
+            _("proven bound {value}").format(value=f"{event.bound:.2f}"),
+            spent,
+        ]
     if isinstance(event, CoverStep):
         return [
             _("covering panels {n}").format(n=event.panels),

@@ -28,6 +28,23 @@ class CoverStep:
 
 
 @dataclass(frozen=True)
+class DiversimaxStep:
+    """The search for the most diverse panel (DIVERSIMAX, and the first step of a fair
+    algorithm under ``--diversity-within``) spent more of its budget.
+
+    score: the best panel's diversity score so far (nan before the first panel); bound: the
+    proven lower bound on every panel's score (nan until the first search ends); spent and
+    budget: CP-SAT's deterministic seconds.
+    """
+
+    algorithm: str
+    score: float
+    bound: float
+    spent: float
+    budget: float
+
+
+@dataclass(frozen=True)
 class RelaxationLevel:
     """A level of the LP relaxation over the quota polytope is solved, before any panel
     (LEXIMIN's levels one after another; MAXIMIN's one LP is its level 1).
@@ -176,7 +193,8 @@ class RowsRead:
 
 
 EngineEvent = (
-    CoverStep
+    DiversimaxStep
+    | CoverStep
     | RelaxationLevel
     | NearestPoint
     | WalkStep

@@ -26,10 +26,6 @@ class DiversityLimit:
     of the cell's intersection; scale: their least common multiple; limit: scale × (the score's
     bound - what the empty cells add), rounded down (every panel's left side is a whole number);
     panel: a panel known to meet it (the most diverse one found), which the solvers start from.
-    weights, offset: on a polytope that holds each cell's count on one piece of its deviation
-        (``engine.diversity_sides``), the left side is linear there, weights @ counts + offset,
-        and the models add that one row instead of a deviation variable per cell; ``allows``
-        checks the bound exactly either way.
     """
 
     members: np.ndarray
@@ -38,8 +34,6 @@ class DiversityLimit:
     scale: int
     limit: int
     panel: np.ndarray | None = None
-    weights: np.ndarray | None = None
-    offset: int = 0
 
     def scaled(self, counts: np.ndarray) -> int:
         """The left side for a count vector (a whole number for whole counts)."""
@@ -67,10 +61,6 @@ class UnitInstance:
     households: groups of capacity-1 units of which at most one may be on a panel.
     k: panel size.
     diversity: with ``--diversity-within``, the bound every panel's diversity score must meet.
-    derived_from: the first feature (if any) derived from the features before it, whose value
-        rows are rules rather than traits of the pool (``engine.diversity_sides``: the cells of
-        the diversity bound's intersections); the walks measure how alike units are over the
-        features before it.
     """
 
     capacity: np.ndarray
@@ -81,7 +71,6 @@ class UnitInstance:
     households: tuple[tuple[int, ...], ...]
     k: int
     diversity: DiversityLimit | None = None
-    derived_from: int | None = None
 
     def __post_init__(self) -> None:
         cap = np.asarray(self.capacity, dtype=np.int64)

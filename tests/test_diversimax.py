@@ -3,6 +3,7 @@ as a user types them."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import replace
 from fractions import Fraction
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from ortools.linear_solver import pywraplp
+from sortition_cli.progress import ProgressRenderer
 
 from sortition.engine import diversity_rows
 from sortition.engine.diversimax import diversimax, most_diverse
@@ -20,7 +22,10 @@ from sortition.engine.objectives import within_diversity
 from sortition.engine.registry import objective
 from sortition.engine.relaxation import polytope_lp
 from sortition.engine.settings import DEFAULT_SETTINGS
-from sortition.units import from_people
+from sortition.progress import CoverStep, DiversimaxStep
+from sortition.selection.service import load_input
+from sortition.units import from_people, unit_instance
+from sortition.web.describe import describe_event
 from tests.brute_force import (
     People,
     brute_leximin,
@@ -28,7 +33,13 @@ from tests.brute_force import (
     feasible_cases,
     random_people,
 )
-from tests.helpers import assert_panel_meets_quotas, run_cli, runnable_instance, select_args
+from tests.helpers import (
+    EXAMPLE,
+    assert_panel_meets_quotas,
+    run_cli,
+    runnable_instance,
+    select_args,
+)
 
 
 def _brute_best(people: People) -> Fraction | None:
@@ -80,6 +91,10 @@ def test_select_diversimax_then_verify_as_a_user_types(tmp_path: Path) -> None:
         result = run_cli(args)
         assert result.exit_code == 0, result.stderr
         assert "diversity score" in result.stdout
+        # the search's progress on stderr (the first line at once, then at most every 5 s)
+        assert "DIVERSIMAX: seeking the most diverse panel, search 0.0 of 10 deterministic s" in (
+            result.stderr
+        )
         outs.append(out)
     for file in ("record.json", "selected.csv", "distribution.json"):
         assert (outs[0] / file).read_bytes() == (outs[1] / file).read_bytes()
@@ -126,7 +141,7 @@ def test_leximin_within_the_diversity_bound_matches_brute_force() -> None:
         for by_type in (False, True):
             inst, unit_of_person = from_people(values, vmin, vmax, fov, households, k, by_type)
             dist, price = within_diversity(
-                inst, objective("leximin"), within, DEFAULT_SETTINGS, None, None
+                inst, objective("leximin"), within, DEFAULT_SETTINGS, None, None, name="leximin"
             )
             assert price.limit == float(limit)
             for panel, weight in zip(dist.panels, dist.weights, strict=True):
@@ -139,6 +154,71 @@ def test_leximin_within_the_diversity_bound_matches_brute_force() -> None:
             assert price.smallest_with <= price.smallest_without + 1e-9
         checked += 1
     assert checked >= 15
+
+
+def test_the_search_for_the_most_diverse_panel_reports_its_progress() -> None:
+    """most_diverse reports a DiversimaxStep before its first search and after each step: the
+    score never rises, the proven bound never exceeds it, the budget spent only grows, and the
+    last event is the panel's score; listening changes nothing (the same panel without it).
+    data/example (82 types) with a small budget, so that the neighbourhood steps run."""
+    loaded = load_input(EXAMPLE / "pool.csv", EXAMPLE / "quotas.csv", 20)
+    inst, _ = unit_instance(loaded.instance, True)
+    events: list[DiversimaxStep] = []
+    heard = most_diverse(inst, budget=0.3, progress=events.append, algorithm="leximin")
+    quiet = most_diverse(inst, budget=0.3)
+    assert np.array_equal(heard.counts, quiet.counts) and heard.score == quiet.score
+    assert all(isinstance(e, DiversimaxStep) and e.algorithm == "leximin" for e in events)
+    assert np.isnan(events[0].score) and events[0].spent == 0.0 and events[0].budget == 0.3
+    found = events[1:]
+    assert len(found) >= 3, "the first search and at least two neighbourhood steps"
+    assert not heard.optimal
+    for before, after in itertools.pairwise(found):
+        assert after.score <= before.score and after.spent >= before.spent
+    assert all(e.bound <= e.score for e in found)
+    assert found[-1].score == pytest.approx(heard.score)
+    assert found[-1].bound == pytest.approx(heard.bound)
+
+
+def test_the_bound_s_first_stages_report_their_progress(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Under --diversity-within the search for the most diverse panel reports as it goes
+    (before, a run on gss_k150 was silent for its first minute and more), under the objective's
+    name, before the covering (whose panels near the most diverse one report too:
+    tests/test_diversity_cover.py); the command line and the page show the search's steps."""
+    case = runnable_instance("example_small_20")
+    loaded = load_input(case.pool, case.quotas, case.k)
+    inst, _ = unit_instance(loaded.instance, True)
+    events: list[object] = []
+    within_diversity(
+        inst, objective("maximin"), 0.1, DEFAULT_SETTINGS, events.append, None, name="maximin"
+    )
+    searching = [e for e in events if isinstance(e, DiversimaxStep)]
+    assert searching and events[: len(searching)] == searching
+    assert all(e.algorithm == "maximin" for e in searching)
+    covering = [e for e in events if isinstance(e, CoverStep)]
+    assert covering and events.index(covering[0]) == len(searching)
+    assert covering[-1].uncovered == 0
+    printer = ProgressRenderer(interval=0.0)
+    printer(DiversimaxStep("leximin", float("nan"), float("nan"), 0.0, 10.0))
+    printer(DiversimaxStep("leximin", 1390.5, 1368.25, 4.25, 10.0))
+    printer.close()
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith(
+        "LEXIMIN: seeking the most diverse panel, search 0.0 of 10 deterministic s ("
+    )
+    assert lines[1].startswith(
+        "LEXIMIN: most diverse panel so far: score 1390.50, proven bound 1368.25, "
+        "search 4.2 of 10 deterministic s ("
+    )
+
+    def gettext(message: str, **values: object) -> str:
+        return message % values
+
+    assert describe_event(DiversimaxStep("leximin", 1390.5, 1368.25, 4.25, 10.0), gettext) == (
+        "Most diverse panel so far: score 1390.50, none can score below 1368.25 "
+        "(4.2 of 10 seconds of search)"
+    )
 
 
 def test_select_within_a_diversity_bound_as_a_user_types(tmp_path: Path) -> None:
@@ -179,6 +259,22 @@ def test_select_within_a_diversity_bound_as_a_user_types(tmp_path: Path) -> None
         assert refused.exit_code == 2, refused.stdout
         assert "--diversity-within" in refused.stderr
         assert not refused_out.exists()
+
+
+def test_a_time_limit_under_the_bound_says_what_ends_sooner(tmp_path: Path) -> None:
+    """LEXIMIN under --diversity-within stopped by --time-limit: exit 4, nothing written, and
+    the message names what does end (MAXIMIN, diversimax); MAXIMIN's own time-out does not."""
+    for algorithm, advised in (("leximin", True), ("maximin", False)):
+        out = tmp_path / algorithm
+        args = select_args(
+            EXAMPLE / "pool.csv", EXAMPLE / "quotas.csv", 20, algorithm=algorithm, seed="s", out=out
+        )
+        result = run_cli([*args, "--diversity-within", "0.1", "--time-limit", "0.2"])
+        assert result.exit_code == 4, result.stderr
+        name = algorithm.upper()
+        assert f"{name} did not finish within --time-limit 0.2 s" in result.stderr
+        assert ("MAXIMIN stops at the smallest chance" in result.stderr) is advised
+        assert not out.exists()
 
 
 def _assert_schema(record: dict) -> None:  # type: ignore[type-arg]

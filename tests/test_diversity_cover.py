@@ -5,6 +5,7 @@ the whole-pool search alone (a bound so tight that the neighbourhoods find littl
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from fractions import Fraction
 
@@ -68,6 +69,32 @@ def test_covering_finds_the_selectable_types_of_brute_force(
             assert (on_panels == expected).all()
         checked += 1
     assert checked >= 20
+
+
+def _listener(heard: list[tuple[int, int]]) -> columns.OnCoverPanel:
+    return lambda panels, uncovered: heard.append((panels, uncovered))
+
+
+def test_the_covering_near_the_most_diverse_panel_reports_each_panel() -> None:
+    """``cover``'s listener hears of every covering panel, the neighbourhoods' too (before, of
+    the first and the whole-pool search's only: minutes of silence on ces11_k60): the panels
+    counted up one by one to the covering's, the units on none never rising, the last 0."""
+    heard_many = 0
+    for _, (people, limit, _) in feasible_cases(
+        range(40), lambda seed: _case(seed, Fraction(1, 2)), floor=10
+    ):
+        _, _, _, bounded = _bounded(people, limit, True)
+        heard: list[tuple[int, int]] = []
+        covering = columns.cover(bounded, Clock(None), on_panel=_listener(heard))
+        panels = [p for p, _ in heard]
+        uncovered = [u for _, u in heard]
+        assert panels[0] == 1 and uncovered[-1] == 0
+        assert panels[-1] == len(covering.panels)
+        assert all(b - a in (0, 1) for a, b in itertools.pairwise(panels))
+        assert uncovered == sorted(uncovered, reverse=True)
+        assert set(panels) == set(range(1, len(covering.panels) + 1))
+        heard_many += len(covering.panels) >= 3
+    assert heard_many >= 3
 
 
 @pytest.mark.parametrize("swaps", [True, False])

@@ -15,7 +15,6 @@ import pytest
 from sortition.engine import diversity_pricing
 from sortition.engine.diversimax import most_diverse
 from sortition.engine.diversity import diversity_limit
-from sortition.engine.diversity_chain import SwapChain
 from sortition.engine.diversity_pricing import BoundedNeighbours
 from sortition.engine.objectives import within_diversity
 from sortition.engine.pricing import PanelOracle
@@ -109,34 +108,6 @@ def test_improving_columns_meet_every_rule_and_beat_the_threshold() -> None:
     assert checked >= 20 and found_some >= 5
 
 
-def test_chain_columns_meet_every_rule_beat_the_threshold_and_repeat() -> None:
-    """The Metropolis chain (``diversity_chain``) visits only panels within the quotas,
-    households and bound, returns those that beat the threshold, each once, and the same ones
-    on a re-run; from a panel in use it finds improving panels when the swaps' brute force says
-    one lies a swap away."""
-    checked = found_some = 0
-    for seed, (inst, _) in feasible_cases(
-        range(40), lambda s: _bounded(s, Fraction(1, 2), s % 3 != 0), floor=20
-    ):
-        assert inst.diversity is not None and inst.diversity.panel is not None
-        rng = np.random.default_rng(seed)
-        g = rng.normal(size=inst.n_units)
-        start = inst.diversity.panel
-        threshold = float(g @ start) + 1e-9
-        columns = SwapChain(inst).columns(g, threshold, [start], 50, steps=2000)
-        again = SwapChain(inst).columns(g, threshold, [start], 50, steps=2000)
-        assert [c.tolist() for c in columns] == [c.tolist() for c in again]
-        assert len({c.tobytes() for c in columns}) == len(columns) <= 50
-        for column in columns:
-            assert _within(inst, column) and float(g @ column) > threshold
-        unit_in, _, _ = BoundedNeighbours(inst, PanelOracle(inst)).swaps(start, g, 1e-9)
-        if len(unit_in):
-            assert columns  # an improving swap exists: 2,000 proposals find one
-        found_some += int(bool(columns))
-        checked += 1
-    assert checked >= 20 and found_some >= 5
-
-
 def test_oracle_hint_and_first_panels_leave_the_model_as_it_was() -> None:
     """``PanelOracle.maximize(hint=..., stop_after=...)`` stops at its first panels beating the
     threshold and restores the model's own hint afterwards."""
@@ -221,7 +192,9 @@ def _check_leximin_within(
     probability brute force's (``expected``)."""
     values, vmin, vmax, fov, households, k = people
     inst, unit_of_person = from_people(values, vmin, vmax, fov, households, k, True)
-    dist, _ = within_diversity(inst, objective("leximin"), float(within), settings, None, None)
+    dist, _ = within_diversity(
+        inst, objective("leximin"), float(within), settings, None, None, name="leximin"
+    )
     limit = diversity_limit(inst, most_diverse(inst).exact_score * (1 + within))
     for panel in dist.panels:
         assert _within(replace(inst, diversity=limit), panel)
@@ -246,34 +219,6 @@ def test_leximin_within_the_bound_runs_level_by_level(monkeypatch: pytest.Monkey
         dist = _check_leximin_within(people, expected, within, DEFAULT_SETTINGS)
         assert dist.stats["levels"] >= 1
     assert len(cases) >= 8
-
-
-def test_leximin_within_the_bound_on_the_sided_polytope_matches_brute_force(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """With ``leximin.SIDED`` on, LEXIMIN under the bound first realises the relaxation's vector
-    by panels of the sided polytope (``diversity_sides``); where that meets the vector it is the
-    answer, and where it does not the levels over every panel within the bound give it: brute
-    force's either way, and both roads are taken on these pools."""
-    from sortition.engine import leximin as leximin_module
-
-    outcomes: list[bool] = []
-    within_bound = leximin_module._within_bound
-
-    def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
-        found = within_bound(*args, **kwargs)
-        outcomes.append(found is not None)
-        return found
-
-    monkeypatch.setattr(leximin_module, "SIDED", True)
-    monkeypatch.setattr(leximin_module, "_within_bound", watched)
-    within = Fraction(1, 4)
-    cases = _leximin_cases(within)
-    for people, expected in cases:
-        _check_leximin_within(people, expected, within, DEFAULT_SETTINGS)
-    assert len(cases) >= 8
-    assert len(outcomes) == len(cases)
-    assert any(outcomes) and not all(outcomes), outcomes
 
 
 def test_leximin_within_the_bound_with_its_master_shrunk_matches_brute_force(
@@ -344,28 +289,3 @@ def test_leximin_within_the_bound_with_dual_smoothing_matches_brute_force(
     assert sum(smoothed) > 0  # the smoothed search did give columns
     if centre == "far-off":
         assert max(mispriced) > 0  # and the fallback was taken
-
-
-@pytest.mark.parametrize("chain", [True, False])
-def test_leximin_within_the_bound_with_and_without_the_chain_matches_brute_force(
-    chain: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """With the Metropolis chain giving the columns (``diversity_pricing.CHAIN``, a lever, off
-    by default) and without it (the steepest ascent by swaps alone), LEXIMIN within the bound
-    equals brute force; with it, the chain did give columns."""
-    monkeypatch.setattr(diversity_pricing, "CHAIN", chain)
-    given: list[int] = []
-    columns = SwapChain.columns
-
-    def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        found = columns(self, *args, **kwargs)
-        given.append(len(found))
-        return found
-
-    monkeypatch.setattr(SwapChain, "columns", counted)
-    within = Fraction(1, 4)
-    cases = _leximin_cases(within)
-    for people, expected in cases:
-        _check_leximin_within(people, expected, within, DEFAULT_SETTINGS)
-    assert len(cases) >= 8
-    assert (sum(given) > 0) if chain else not given

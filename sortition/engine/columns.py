@@ -97,8 +97,7 @@ def cover(
     With ``cheap`` each covering panel is first sought at a vertex of the quota polytope's LP
     that maximises the uncovered units (``walks.VertexPanels``), and CP-SAT is asked only when
     that gives none. With ``lazy``, on a pool of more than ``LAZY_COVER_ABOVE`` units and no
-    diversity bound (or on a sided instance, ``diversity_sides``), only the feasibility check
-    runs (``Covering.complete`` False). ``on_panel``
+    diversity bound, only the feasibility check runs (``Covering.complete`` False). ``on_panel``
     hears of the feasibility check's panel and of each covering panel. Raises NoFeasiblePanel
     when no panel meets the quotas.
     """
@@ -116,10 +115,7 @@ def cover(
         first = found
     if on_panel is not None:
         on_panel(1, int((first.panel == 0).sum()))
-    # (a sided instance, ``diversity_sides``, is lazy at every size: its walks cover, and a unit
-    # they miss sends LEXIMIN back to the bound's own polytope)
-    large = inst.n_units > LAZY_COVER_ABOVE and inst.diversity is None
-    if lazy and (large or inst.derived_from is not None):
+    if lazy and inst.n_units > LAZY_COVER_ABOVE and inst.diversity is None:
         selectable = np.ones(inst.n_units, dtype=bool)
         seconds = time.perf_counter() - t0
         return Covering(oracle, [first.panel], selectable, seconds, complete=False)
@@ -134,6 +130,7 @@ def cover(
                 ~(first.panel > 0),
                 seed=_SEED,
                 clock=clock,
+                on_panel=on_panel,
             )
         )
     before = time.perf_counter() - t0

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -36,7 +37,7 @@ from sortition.engine.pricing import panel_model
 from sortition.engine.relaxation import polytope_lp
 from sortition.engine.settings import DEFAULT_SETTINGS, EngineSettings
 from sortition.errors import N_, Message
-from sortition.progress import Progress
+from sortition.progress import DiversimaxStep, Progress
 from sortition.units import Certificate, Distribution, UnitInstance, relative_gap
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,8 @@ def most_diverse(
     *,
     budget: float = DIVERSIMAX_BUDGET,
     time_limit: float | None = None,
+    progress: Progress | None = None,
+    algorithm: str = "diversimax",
 ) -> MostDiverse:
     """The panel of the quota polytope with the lowest diversity score, in CP-SAT's budget.
 
@@ -121,8 +124,12 @@ def most_diverse(
     ``_BOUND_SHARE`` of the budget: its panel and its proven bound. Unless it proved its panel
     optimal, the rest of the budget goes to a large-neighbourhood search (``_improve``). Raises
     NoFeasiblePanel when no panel meets the quotas and TimeLimitReached past ``time_limit``
-    seconds (wall clock) without a panel.
+    seconds (wall clock) without a panel. ``progress`` hears a ``DiversimaxStep`` (for
+    ``algorithm``) before the first search, after it and after each neighbourhood step.
     """
+    nan = float("nan")
+    if progress is not None:
+        progress(DiversimaxStep(algorithm, nan, nan, 0.0, budget))
     started = time.perf_counter()
     deadline = None if time_limit is None else started + time_limit
     measure = unit_measure(inst)
@@ -132,7 +139,8 @@ def most_diverse(
     built.model.minimize(terms.scaled)
     solver = _solver(budget * _BOUND_SHARE, deadline)
     solver.parameters.linearization_level = 2
-    status = solve_cp_sat(solver, built.model)
+    found = None if progress is None else _Found(progress, algorithm, terms, budget)
+    status = solve_cp_sat(solver, built.model, found)
     if status == cp_model.INFEASIBLE:
         raise NoFeasiblePanel(Message(N_("no feasible panel satisfies the quotas")))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -158,6 +166,17 @@ def most_diverse(
         lowest = max(lowest, relaxed if relaxed is not None else lowest)
     if not optimal:
         first = np.asarray(solver.response_proto.solution, dtype=np.int64)
+        report: Callable[[int, float], None] | None = None
+        if progress is not None:
+            spent_first = solver.deterministic_time
+            scale, constant, proven = terms.scale, terms.constant_scaled, lowest
+
+            def report(value: int, spent: float) -> None:
+                score = (value + constant) / scale
+                bound = min(score, (proven + constant) / scale)
+                progress(DiversimaxStep(algorithm, score, bound, spent_first + spent, budget))
+
+            report(round(solver.objective_value), 0.0)
         counts, optimal = _improve(
             built.model,
             inst.n_units,
@@ -165,9 +184,14 @@ def most_diverse(
             lowest,
             budget * (1 - _BOUND_SHARE),
             deadline,
+            report,
         )
     score = measure.exact_score_of_counts(form, counts)
     bound = min(float(score), (lowest + terms.constant_scaled) / terms.scale)
+    if progress is not None and optimal:  # (an improved panel was reported by its step)
+        progress(
+            DiversimaxStep(algorithm, float(score), float(score), solver.deterministic_time, budget)
+        )
     log.info(
         "DIVERSIMAX: %d intersections, %d cells, score %.6g, bound %.6g (%s)",
         len(measure.intersections),
@@ -188,6 +212,23 @@ def most_diverse(
     )
 
 
+class _Found(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
+    """Reports each panel the first search finds as a ``DiversimaxStep`` (it only listens: the
+    search and its panel are the same without it)."""
+
+    def __init__(self, progress: Progress, algorithm: str, terms: ScoreTerms, budget: float):
+        super().__init__()
+        self.progress, self.algorithm, self.terms, self.budget = progress, algorithm, terms, budget
+
+    def on_solution_callback(self) -> None:
+        scale, constant = self.terms.scale, self.terms.constant_scaled
+        score = (self.objective_value + constant) / scale
+        bound = min(score, (self.best_objective_bound + constant) / scale)
+        self.progress(
+            DiversimaxStep(self.algorithm, score, bound, self.deterministic_time, self.budget)
+        )
+
+
 # The share of the budget of the first search (the bound); the rest improves its panel.
 _BOUND_SHARE = 0.4
 # Each step of the neighbourhood search frees this share of the units at first (the rest keep
@@ -204,13 +245,15 @@ def _improve(
     lowest: int,
     budget: float,
     deadline: float | None,
+    report: Callable[[int, float], None] | None = None,
 ) -> tuple[np.ndarray, bool]:
     """A large-neighbourhood search from ``start`` (a solution of ``model``, every variable, the
     unit counts first, and its objective value): again and again, hold a random part of the units
     at their counts (the seeded generator ``_SEED``: the same steps on every run) and let CP-SAT
     improve the rest within a small deterministic budget, from the best solution as its hint;
     keep any better panel. Returns the best counts and whether their objective met the proven
-    bound ``lowest`` (then they are optimal)."""
+    bound ``lowest`` (then they are optimal). ``report`` hears the best objective value and the
+    budget spent after each step."""
     rng = np.random.default_rng(_SEED)
     proto = model.proto
     variables = proto.variables
@@ -238,6 +281,8 @@ def _improve(
                 best = np.asarray(solver.response_proto.solution, dtype=np.int64)
                 best_value = value
         share = min(1.0, share * 1.2) if status == cp_model.OPTIMAL else max(0.02, share / 1.2)
+        if report is not None:
+            report(best_value, spent)
     for u in range(n_units):
         variables[u].domain[0], variables[u].domain[1] = domains[u]
     proto.clear_solution_hint()
@@ -257,7 +302,7 @@ def diversimax(
     Raises NoFeasiblePanel when no panel meets the quotas and TimeLimitReached past
     ``time_limit`` seconds.
     """
-    best = most_diverse(inst, time_limit=time_limit)
+    best = most_diverse(inst, time_limit=time_limit, progress=progress)
     certificate = Certificate(
         objective=DIVERSITY_OBJECTIVE,
         sense="min",

@@ -22,6 +22,7 @@ taken in index order.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -344,12 +345,14 @@ def neighbourhood_cover(
     seed: int,
     clock: Clock,
     tally: NeighbourhoodTally | None = None,
+    on_panel: Callable[[int, int], None] | None = None,
 ) -> list[np.ndarray]:
     """Panels within ``inst``'s diversity bound that put the units ``todo`` (bool) on a panel,
     found near ``panels`` (each within the bound); the units they leave out are for the
     whole-pool search. First chains of swaps from the first panel (``SwapChains``), then,
     for each unit still uncovered in index order, a small CP-SAT search around the known panel
-    nearest to it (``neighbourhood_panel``)."""
+    nearest to it (``neighbourhood_panel``). ``on_panel`` hears of each panel found: the panels
+    so far (``panels`` and the found) and the units of ``todo`` still on none."""
     started = time.perf_counter()
     tally = tally if tally is not None else NeighbourhoodTally()
     values = unit_value_rows(inst)
@@ -368,6 +371,8 @@ def neighbourhood_cover(
         starts.append(panel)
         todo &= panel == 0
         tally.chains += 1
+        if on_panel is not None:
+            on_panel(len(panels) + len(found), int(todo.sum()))
     tally.chain_seconds = time.perf_counter() - started
     # the units no single swap brings in from any start: two swaps from the most diverse panel,
     # each panel found then extended by single swaps
@@ -385,6 +390,8 @@ def neighbourhood_cover(
             todo &= panel == 0
         found.append(panel)
         tally.doubles += 1
+        if on_panel is not None:
+            on_panel(len(panels) + len(found), int(todo.sum()))
     tally.double_seconds = time.perf_counter() - started - tally.chain_seconds
     known = list(panels) + found
     failed = np.zeros(inst.n_units, dtype=bool)
@@ -412,5 +419,7 @@ def neighbourhood_cover(
         known.append(panel)
         todo &= panel == 0
         tally.panels += 1
+        if on_panel is not None:
+            on_panel(len(panels) + len(found), int(todo.sum()))
     tally.seconds += time.perf_counter() - started
     return found

@@ -7,9 +7,6 @@ valid column, whatever found it; only the proof that none exists needs CP-SAT ov
 pool (``pricing.PanelOracle``), and that proof is what ends a level. So the cheap searches come
 first, around the panels in use (whose reduced cost is zero):
 
-0. With ``CHAIN`` (off by default), **a Metropolis chain of swaps** (``diversity_chain.
-   SwapChain``) from the panels in use: its improving panels are the round's columns when it
-   finds any (MAXIMIN at 0.1: gss_k150 72.6 -> 57.6 s of CPU, ces11_k60 106.2 -> 119.0 s).
 1. **Swaps** (``SwapChains.moves``): every single swap (one member of a unit in, one of a unit on
    the panel out) that keeps the quotas, the households and the bound, checked exactly in numpy,
    whose gain g_in - g_out is positive; steepest ascent from each panel in use.
@@ -34,7 +31,6 @@ import time
 
 import numpy as np
 
-from sortition.engine.diversity_chain import SwapChain
 from sortition.engine.diversity_cover import SwapChains
 from sortition.engine.errors import TimeLimitReached
 from sortition.engine.pricing import PanelOracle
@@ -46,12 +42,6 @@ _GAIN_TOL = 1e-12
 _STEPS = 20
 # The best swaps of each step kept as columns (beside the one the ascent takes).
 _NEIGHBOURS = 4
-# Whether the Metropolis chain (``diversity_chain``) is tried before the steepest ascent. Off:
-# MAXIMIN at 0.1, the whole call, both runs side by side (load 7 to 14), gss_k150 72.6 -> 57.6 s
-# of CPU (81 -> 113 rounds) but ces11_k60 106.2 -> 119.0 s (27 -> 86 rounds: its many cheap
-# columns cost the master's LP more than they save the swaps); the same probabilities each way
-# (benchmarks/results/diversity-within-2026-11-30f.md). A lever for the next measurements.
-CHAIN = False
 # The whole-pool search stops at this many panels that beat the threshold...
 _FIRST = 3
 # ... or at this much of CP-SAT's deterministic time.
@@ -73,9 +63,6 @@ class BoundedNeighbours:
         self.searches = 0
         self.panels = 0
         self.seconds = 0.0
-        self.chain = SwapChain(inst) if CHAIN else None
-        self.chain_columns = 0
-        self.chain_seconds = 0.0
 
     def swaps(
         self, panel: np.ndarray, g: np.ndarray, least: float
@@ -111,21 +98,7 @@ class BoundedNeighbours:
         """Panels within the bound with ``g @ c > threshold``: steepest ascent by swaps from
         each of ``seeds`` (keeping the best ``neighbours`` swaps of each step that beat the
         threshold, and the panel it ends on), then, when that finds none, the small CP-SAT
-        search around the seeds. With ``CHAIN`` and more than one step, the Metropolis chain
-        from the seeds first (``diversity_chain``): its panels are the round's when it finds
-        any."""
-        if self.chain is not None and max_steps > 1 and seeds:
-            started = time.perf_counter()
-            # (the chain sums the gains as it goes: each panel's value is computed afresh)
-            walked = [
-                c
-                for c in self.chain.columns(g, threshold, seeds, max_new)
-                if float(g @ c) > threshold
-            ]
-            self.chain_seconds += time.perf_counter() - started
-            self.chain_columns += len(walked)
-            if walked:
-                return walked
+        search around the seeds."""
         found: list[np.ndarray] = []
         seen: set[bytes] = set()
 

@@ -67,40 +67,19 @@ def add_cp_sat_limit(
     hint: each search (covering, pricing, a walk's step) has a panel at once and goes on from
     it."""
     panel = limit.panel
-    if limit.weights is not None:  # the bound is linear on this polytope: one row
-        terms = [(int(w), counts[int(u)]) for u, w in _nonzero(limit.weights)]
-        model.add(sum(w * x for w, x in terms) <= limit.limit - limit.offset)
-        _hint(model, counts, panel)
-        return
     scaled = cp_sat_deviations(
         model, counts, limit.members, limit.multiplier, limit.k, limit.scale, panel
     )
     model.add(scaled <= limit.limit)
-    _hint(model, counts, panel)
-
-
-def _hint(model: cp_model.CpModel, counts: list[cp_model.IntVar], panel: np.ndarray | None) -> None:
     if panel is not None:
         for x, value in zip(counts, panel.tolist(), strict=True):
             model.add_hint(x, int(value))
 
 
-def _nonzero(weights: np.ndarray) -> list[tuple[int, int]]:
-    """The units of nonzero weight and their weights."""
-    units = np.flatnonzero(weights)
-    return list(zip(units.tolist(), weights[units].tolist(), strict=True))
-
-
 def add_lp_limit(
     solver: pywraplp.Solver, counts: list[pywraplp.Variable], limit: DiversityLimit
 ) -> None:
-    """The points of the LP's polytope meet the diversity bound (the same rows, continuous;
-    one row, divided by the scale, when the bound is linear on the polytope)."""
-    if limit.weights is not None:
-        scale = float(limit.scale)
-        row = solver.Sum([w / scale * counts[u] for u, w in _nonzero(limit.weights)])
-        solver.Add(row <= (limit.limit - limit.offset) / scale)
-        return
+    """The points of the LP's polytope meet the diversity bound (the same rows, continuous)."""
     scaled = _lp_deviations(solver, counts, limit.members, limit.multiplier, limit.k, limit.scale)
     solver.Add(scaled <= float(limit.limit))
 

@@ -16,14 +16,9 @@ not, LEXIMIN runs level by level (``levels``), from the panels found.
 
 from __future__ import annotations
 
-import time
-from dataclasses import replace
-
 import numpy as np
 
 from sortition.engine.columns import ColumnGeneration, Walks
-from sortition.engine.diversity_sides import sided_instance
-from sortition.engine.errors import TimeLimitReached
 from sortition.engine.levels import LevelStart, solve_levels
 from sortition.engine.master import FIX_SLACK
 from sortition.engine.realise import Realised, realise_target
@@ -31,12 +26,6 @@ from sortition.engine.relaxation import RelaxedLeximin, relaxed_leximin
 from sortition.engine.settings import DEFAULT_SETTINGS, EngineSettings
 from sortition.progress import Progress
 from sortition.units import Distribution, UnitInstance
-
-# Under a diversity bound, first realise the relaxation's vector by face walks on the sided
-# polytope around its point (``_within_bound``). Off: measured, it does not end sooner than the
-# levels (gss_k150 at 0.1: the first walk 277 panels in 387 s of CPU without meeting the vector;
-# docs/diversity.md, "Session 10"); kept as a lever for the next measurements (tests run it).
-SIDED = False
 
 
 def leximin(
@@ -51,22 +40,6 @@ def leximin(
     Raises NoFeasiblePanel when no panel meets the quotas and TimeLimitReached past
     ``time_limit`` seconds.
     """
-    if inst.diversity is not None:
-        if SIDED and settings.decompose:
-            started = time.perf_counter()
-            sided = _within_bound(inst, settings, progress, time_limit)
-            if sided is not None:
-                return sided
-            if time_limit is not None:
-                time_limit -= time.perf_counter() - started
-                if time_limit <= 0:
-                    raise TimeLimitReached
-        # level by level over every panel within the bound, by pricing alone: the relaxation's
-        # vector under the bound is a point of the LP polytope, which the panels within the
-        # bound need not reach (data/example: 69 rounds to 0.87 of it, then proven unreachable),
-        # and a face's LP vertex rounded almost never meets the bound (docs/diversity.md,
-        # "Measured"); each level still ends at its relaxation's bound when that is reached
-        settings = replace(settings, decompose=False, walks=0)
     # on a large pool the covering waits: the walks' panels cover what they reach
     run = ColumnGeneration.start(
         inst, settings, "leximin", progress, time_limit, lazy=settings.decompose
@@ -103,36 +76,6 @@ def leximin(
         target_reached=realised.reached,
     )
     return solve_levels(run, first_level_only=False, start=start)
-
-
-def _within_bound(
-    inst: UnitInstance,
-    settings: EngineSettings,
-    progress: Progress | None,
-    time_limit: float | None,
-) -> Distribution | None:
-    """Under a diversity bound: the relaxation's LEXIMIN vector under the bound, realised by
-    panels of the sided polytope around its point (``diversity_sides``: each cell held on the
-    piece of its term where the point puts it, the bound one linear row), which are all within
-    the bound; the relaxation under the bound certifies it. None when that does not meet the
-    vector (then LEXIMIN runs level by level over every panel within the bound)."""
-    started = time.perf_counter()
-    deadline = None if time_limit is None else started + time_limit
-    vector = relaxed_leximin(inst, np.arange(inst.n_units), FIX_SLACK, deadline)
-    if vector is None:
-        return None
-    sided = sided_instance(inst, vector.probability * inst.capacity)
-    left = None if deadline is None else deadline - time.perf_counter()
-    run = ColumnGeneration.start(sided, settings, "leximin", progress, left, lazy=True)
-    counts = _polytope_point(run, vector)
-    target = counts / inst.capacity
-    walks = Walks(run, counts)
-    realised = realise_target(run, target, walks)
-    if run.complete_covering(realised.master.panels) or not realised.met:
-        # a unit on no panel of the sided polytope may still be on one within the bound
-        run.lp_totals.retire(realised.master)
-        return None
-    return _certified(run, vector, target, realised, walks)
 
 
 def _polytope_point(run: ColumnGeneration, vector: RelaxedLeximin) -> np.ndarray:

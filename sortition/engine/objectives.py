@@ -105,18 +105,30 @@ def fair_distribution(
             distribution = solve(units, settings=settings, progress=progress, time_limit=time_limit)
         else:
             distribution, price = within_diversity(
-                units, solve, diversity_within, settings, progress, time_limit
+                units, solve, diversity_within, settings, progress, time_limit, name=algorithm
             )
     except TimeLimitReached:
-        raise TimeLimitError(
-            [
+        problems = [
+            problem(
+                N_("{algorithm} did not finish within --time-limit {seconds} s"),
+                algorithm=algorithm.upper(),
+                seconds=f"{time_limit if stated_time_limit is None else stated_time_limit:g}",
+            )
+        ]
+        if diversity_within is not None and algorithm != "maximin":
+            # what an organiser can do instead (docs/diversity.md, "Limits")
+            problems.append(
                 problem(
-                    N_("{algorithm} did not finish within --time-limit {seconds} s"),
+                    N_(
+                        "under --diversity-within, {algorithm} does not yet finish in minutes "
+                        "except on small pools; MAXIMIN stops at the smallest chance of selection "
+                        "within the bound ({algorithm}'s first step), and diversimax gives the one "
+                        'most diverse panel (docs/diversity.md, "Limits")'
+                    ),
                     algorithm=algorithm.upper(),
-                    seconds=f"{time_limit if stated_time_limit is None else stated_time_limit:g}",
                 )
-            ]
-        ) from None
+            )
+        raise TimeLimitError(problems) from None
     except NoFeasiblePanel as error:
         # the engine's reason, a Message (translated where it is shown) or a plain text
         reason = error.args[0] if error.args else str(error)
@@ -132,22 +144,28 @@ def within_diversity(
     settings: EngineSettings,
     progress: Progress | None,
     time_limit: float | None,
+    *,
+    name: str,
 ) -> tuple[Distribution, DiversityPrice]:
     """The objective over the panels whose score is at most (1 + ``within``) × the best panel's:
     DIVERSIMAX first (its panel and proven bound), then the bound as one more rule of the quota
     polytope (``units.DiversityLimit``), which every model of the engine adds. The bound is
-    computed exactly: the best score is a fraction, ``within`` the decimal it was given as."""
+    computed exactly: the best score is a fraction, ``within`` the decimal it was given as.
+    ``name``: the objective's name, for the progress events of the search for the best panel."""
     started = time.perf_counter()
-    best = most_diverse(units, time_limit=time_limit)
+    best = most_diverse(units, time_limit=time_limit, progress=progress, algorithm=name)
     bound = best.exact_score * (1 + Fraction(repr(float(within))))
     constrained = replace(units, diversity=diversity_limit(units, bound, best.counts))
     # no face walks under the bound: a face's LP vertex rounded almost never meets it, and
     # CP-SAT on the whole face took 0.8 s a face on data/example and minutes on gss_k150
-    # (docs/diversity.md, "Measured"); pricing by neighbourhoods finds the panels. LEXIMIN
-    # decides for itself (``leximin.SIDED``: walks on the sided polytope, where the bound is
-    # linear; then level by level without walks)
-    if solve is not objective("leximin"):
-        settings = replace(settings, walks=0)
+    # (docs/diversity.md, "Measured"); pricing by neighbourhoods finds the panels
+    settings = replace(settings, walks=0)
+    if solve is objective("leximin"):
+        # LEXIMIN level by level: the relaxation's vector under the bound is a point of the LP
+        # polytope, which the panels within the bound need not reach (data/example: 69 rounds
+        # to 0.87 of it, then proven unreachable, then the levels from the start); each level
+        # still ends at its relaxation's bound when that is reached (ces11_k60, gss_k150)
+        settings = replace(settings, decompose=False)
     left = None if time_limit is None else time_limit - (time.perf_counter() - started)
     if left is not None and left <= 0:
         raise TimeLimitReached

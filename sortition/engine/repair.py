@@ -33,9 +33,6 @@ import numpy as np
 _TIE = 0.4
 # An exchange that keeps every row met is taken when it gains more preference than this.
 _GAIN = 1e-12
-# A repair touching more rows than this computes in floats (a sided instance's cells; a pool's
-# quotas are far fewer, and their repairs keep whole numbers, see ``repair_counts``).
-_BLAS_ROWS = 500
 
 
 @dataclass(frozen=True)
@@ -131,14 +128,9 @@ def repair_counts(
     row_index[touched_rows] = np.arange(len(touched_rows))
     # (whole numbers throughout: numpy's integer products do not call BLAS, whose threads cost
     # more than these small products, ten times over on ces11_k60)
-    # (with many rows in floats, through BLAS: whole numbers far below 2**53, so exact whatever
-    # the order of the sums; a sided instance, ``diversity_sides``, gss_k150: 961 rows x 300 to
-    # 440 free units, 26.3 -> 14.6 s of CPU over a walk's 63 repairs, the same panels)
-    dtype: type[np.generic] = np.float64 if len(touched_rows) > _BLAS_ROWS else np.int64
-    member: np.ndarray = np.zeros((len(touched_rows), len(free)), dtype=dtype)
+    member = np.zeros((len(touched_rows), len(free)), dtype=np.int64)
     member[row_index[rows.row[entries]], position[rows.col[entries]]] = 1
-    act: np.ndarray = np.rint(activity[touched_rows]).astype(dtype)
-    weight: np.ndarray = np.ones(len(touched_rows), dtype=dtype)
+    act = np.rint(activity[touched_rows]).astype(np.int64)
     lo = np.ceil(row_lo[touched_rows])
     hi = np.floor(row_hi[touched_rows])
     c = counts[free]
@@ -147,6 +139,7 @@ def repair_counts(
     pref = np.asarray(preference, dtype=np.float64)[free]
     spread = float(pref.max() - pref.min()) if len(pref) else 0.0
     tie = (pref - pref.min()) * (_TIE / spread) - _TIE / 2 if spread > 0 else np.zeros(len(free))
+    weight = np.ones(len(touched_rows), dtype=np.int64)
     for _ in range(moves):
         over = act > hi
         under = act < lo
@@ -171,9 +164,7 @@ def repair_counts(
         # where up + down is not 0, count)
         both = up + down
         at_bound = np.flatnonzero(both)
-        shared = member[np.ix_(at_bound, adds)].T @ (
-            member[np.ix_(at_bound, removes)] * both[at_bound, None]
-        )
+        shared = member[at_bound][:, adds].T @ (member[at_bound][:, removes] * both[at_bound, None])
         exchange = (gain_up[adds, None] + gain_down[None, removes] - shared).astype(np.float64)
         exchange -= tie[adds, None] - tie[None, removes]
         exchange[adds[:, None] == removes[None, :]] = np.inf

@@ -697,9 +697,8 @@ class _FaceModel:
         self.domain_lo = np.zeros(inst.n_units, dtype=np.int64)
         self.domain_hi = inst.capacity.astype(np.int64)
         self.lp = _face_lp(inst) if cheap and self.rows.usable else None
-        # each feature's value of every unit, as a compact array (the pool's features: not the
-        # derived ones, which follow from them)
-        values = SwapSearch(inst).values[:, : inst.derived_from]
+        # each feature's value of every unit, as a compact array
+        values = SwapSearch(inst).values
         dtype = np.int16 if inst.n_values < 2**15 else np.int64
         self.features = [np.ascontiguousarray(column, dtype=dtype) for column in values.T]
         self.shake = np.random.default_rng(seed)
@@ -1119,10 +1118,6 @@ def face_walk(
     if jitter > 0.0:
         factor = np.random.default_rng(seed).uniform(1.0 - jitter, 1.0 + jitter, inst.n_units)
     faces = _FaceModel(inst, seed, cheap, WalkTally() if tally is None else tally, deadline)
-    bound = inst.diversity
-    linear = None
-    if bound is not None and bound.weights is not None:
-        linear = (bound.weights.astype(np.float64), float(bound.limit - bound.offset))
     y = np.clip(np.asarray(target, dtype=np.float64), 0.0, cap)
     weight = 1.0
     panels: list[np.ndarray] = []
@@ -1151,9 +1146,6 @@ def face_walk(
             break
         held = (at_zero | at_cap, at_lo | at_hi, full)
         t = _exit_time(v, direction, cap, incidence, lo, hi, households, held, counts)
-        if linear is not None:
-            # a linear diversity bound (``diversity_sides``) is a row of the polytope too
-            t = min(t, _row_exit(linear, v, direction))
         if t == np.inf:
             # the direction lies along bounds already tight: y is the panel up to round-off
             _take(panels, weights, panel, weight)
@@ -1204,15 +1196,6 @@ def _take(
     panels.append(compact_panel(panel))
     if weights is not None:
         weights.append(weight)
-
-
-def _row_exit(row: tuple[np.ndarray, float], v: np.ndarray, direction: np.ndarray) -> float:
-    """The largest t with v + t * direction meeting the row weights @ x <= limit."""
-    weights, limit = row
-    rising = float(weights @ direction)
-    if rising <= _STEP_EPS * float(np.abs(weights).max(initial=1.0)):
-        return np.inf
-    return (limit - float(weights @ v)) / rising
 
 
 def _exit_time(

@@ -12,6 +12,7 @@ from typing import Any
 
 from sortition.progress import (
     CoverStep,
+    DiversimaxStep,
     DrawsDone,
     LevelState,
     NashGap,
@@ -58,6 +59,25 @@ def describe_event(event: ProgressEvent | None, gettext: Callable[..., Any]) -> 
     _ = gettext
     if event is None:
         return str(_("Preparing…"))
+    if isinstance(event, DiversimaxStep):
+        if event.score != event.score:  # nan: no panel yet
+            return str(
+                _(
+                    "Seeking the most diverse panel (%(spent)s of %(budget)s seconds of search)",
+                    spent=f"{event.spent:.1f}",
+                    budget=f"{event.budget:g}",
+                )
+            )
+        return str(
+            _(
+                "Most diverse panel so far: score %(score)s, none can score below %(bound)s "
+                "(%(spent)s of %(budget)s seconds of search)",
+                score=f"{event.score:.2f}",
+                bound=f"{event.bound:.2f}",
+                spent=f"{event.spent:.1f}",
+                budget=f"{event.budget:g}",
+            )
+        )
     if isinstance(event, CoverStep):
         return str(
             _(

@@ -117,6 +117,10 @@ def test_select_diversimax_then_verify_as_a_user_types(tmp_path: Path) -> None:
     assert "[MISMATCH] certificate" in failed.stdout
 
 
+# With the slow tests (17 s with two workers): LEXIMIN within the bound against brute force runs
+# by default in tests/test_diversity_pricing.py (over types), and from the command in
+# test_select_within_a_diversity_bound_as_a_user_types
+@pytest.mark.slow
 def test_leximin_within_the_diversity_bound_matches_brute_force() -> None:
     """With --diversity-within: every panel of the distribution (types and people) scores at
     most (1 + FRACTION) × the best score, and the LEXIMIN among the panels within that bound

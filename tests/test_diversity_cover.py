@@ -42,8 +42,21 @@ def _bounded(people: tuple, limit: Fraction, by_type: bool) -> tuple:  # type: i
     return inst, unit_of_person, best, bounded
 
 
-@pytest.mark.parametrize("within", [Fraction(0), Fraction(1, 10), Fraction(1, 2)])
-@pytest.mark.parametrize("neighbourhoods", [True, False])
+# 5 to 9 s each with two workers: the whole-pool search alone (neighbourhoods False) runs by
+# default at the middle bound, at the other two with the slow tests
+@pytest.mark.parametrize(
+    ("neighbourhoods", "within"),
+    [
+        pytest.param(
+            neighbourhoods,
+            within,
+            id=f"{neighbourhoods}-within{i}",
+            marks=(pytest.mark.slow,) if not neighbourhoods and i != 1 else (),
+        )
+        for neighbourhoods in (True, False)
+        for i, within in enumerate([Fraction(0), Fraction(1, 10), Fraction(1, 2)])
+    ],
+)
 def test_covering_finds_the_selectable_types_of_brute_force(
     within: Fraction, neighbourhoods: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:

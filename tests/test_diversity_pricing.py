@@ -128,18 +128,30 @@ def test_oracle_hint_and_first_panels_leave_the_model_as_it_was() -> None:
         assert _within(inst, panel) and float(g @ panel) > threshold
 
 
+_SETTINGS = {
+    "default": DEFAULT_SETTINGS,
+    "levels": EngineSettings(walks=0, decompose=False),
+    "no-walks": EngineSettings(walks=0),
+}
+
+
+# 8 to 13 s each with two workers: the whole-pool search alone (cheap False) runs by default with
+# the default settings, with the other two with the slow tests
 @pytest.mark.parametrize(
-    "settings",
+    ("cheap", "settings"),
     [
-        DEFAULT_SETTINGS,
-        EngineSettings(walks=0, decompose=False),
-        EngineSettings(walks=0),
+        pytest.param(
+            cheap,
+            settings,
+            id=f"{cheap}-{name}",
+            marks=(pytest.mark.slow,) if not cheap and name != "default" else (),
+        )
+        for cheap in (True, False)
+        for name, settings in _SETTINGS.items()
     ],
-    ids=["default", "levels", "no-walks"],
 )
-@pytest.mark.parametrize("cheap", [True, False])
 def test_leximin_within_the_bound_matches_brute_force(
-    settings: EngineSettings, cheap: bool, monkeypatch: pytest.MonkeyPatch
+    cheap: bool, settings: EngineSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """LEXIMIN within the bound equals brute force's LEXIMIN over the panels within it, with the
     neighbourhood pricing and with it finding nothing (``cheap`` False: every column from

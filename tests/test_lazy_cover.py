@@ -182,6 +182,10 @@ def test_goldilocks_and_nash_prove_a_unit_outside_the_polytope_never_selectable(
         assert lazy_fair[0] == 4  # every unit taken as selectable at first
 
 
+# With the slow tests (15 s with two workers): the quicker test_lazy_and_eager_coverings_give_the_
+# same_leximin compares the two coverings by default, and the tests above check GOLDILOCKS and
+# NASH's lazy covering on their own
+@pytest.mark.slow
 def test_lazy_and_eager_coverings_give_the_same_goldilocks_and_nash(
     lazy_fair: list[int],
 ) -> None:

@@ -166,7 +166,9 @@ def test_a_bad_upload_shows_its_message(browser, server: str, tmp_path: Path) ->
     context.close()
 
 
-@pytest.mark.parametrize("language", ["en", "he"])
+# The Hebrew run with the slow tests (test_the_workflow_in_the_browser keeps Hebrew in the
+# browser by default, tests/test_web_i18n.py this page's Hebrew)
+@pytest.mark.parametrize("language", ["en", pytest.param("he", marks=pytest.mark.slow)])
 def test_the_advice_says_what_the_page_user_can_do(
     browser, server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, language: str
 ) -> None:
@@ -253,7 +255,9 @@ def test_cancel_stops_a_run(browser, server: str, tmp_path: Path) -> None:
     context.close()
 
 
-@pytest.mark.parametrize("language", ["en", "he"])
+# The Hebrew run with the slow tests (test_the_workflow_in_the_browser keeps Hebrew in the
+# browser by default, tests/test_web_i18n.py this page's Hebrew)
+@pytest.mark.parametrize("language", ["en", pytest.param("he", marks=pytest.mark.slow)])
 def test_publish_first_then_draw(browser, server: str, language: str, tmp_path: Path) -> None:
     """The two-step path: commit, the SHA-256 to publish, dice rolled afterwards, the draw."""
     context = browser.new_context(viewport={"width": 1200, "height": 900})
@@ -279,7 +283,9 @@ def test_publish_first_then_draw(browser, server: str, language: str, tmp_path: 
     context.close()
 
 
-@pytest.mark.parametrize("language", ["en", "he"])
+# The Hebrew run with the slow tests (test_the_workflow_in_the_browser keeps Hebrew in the
+# browser by default, tests/test_web_i18n.py this page's Hebrew)
+@pytest.mark.parametrize("language", ["en", pytest.param("he", marks=pytest.mark.slow)])
 def test_the_audit_report_in_the_page(browser, server: str, language: str) -> None:
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()
@@ -371,7 +377,9 @@ def drawn_panel(browser, server: str, language: str, english: str, hebrew: str):
     return context, page
 
 
-@pytest.mark.parametrize("language", ["en", "he"])
+# The Hebrew run with the slow tests (test_the_workflow_in_the_browser keeps Hebrew in the
+# browser by default, tests/test_web_i18n.py this page's Hebrew)
+@pytest.mark.parametrize("language", ["en", pytest.param("he", marks=pytest.mark.slow)])
 def test_replace_dropouts_in_the_browser(
     browser, server: str, language: str, tmp_path: Path
 ) -> None:
@@ -419,7 +427,9 @@ def test_alternates_in_the_browser(browser, server: str, language: str) -> None:
     context.close()
 
 
-@pytest.mark.parametrize("language", ["en", "he"])
+# The Hebrew run with the slow tests (test_the_workflow_in_the_browser keeps Hebrew in the
+# browser by default, tests/test_web_i18n.py this page's Hebrew)
+@pytest.mark.parametrize("language", ["en", pytest.param("he", marks=pytest.mark.slow)])
 def test_seat_at_tables_in_the_browser(browser, server: str, language: str, tmp_path: Path) -> None:
     """Draw, then seat the panel: tables of at most 5, three rounds, the quota features
     balanced (ticked already), the names on the plan; the seating's page with every table's

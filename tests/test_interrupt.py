@@ -81,7 +81,16 @@ def test_select_stops_at_once_and_writes_nothing(
     # LEXIMIN over people (about 20 s here): ces11_k60 over types now ends in about 5 s, before
     # a signal sent at 6 s would arrive
     run = _leximin("ces11_k60", "--per-person")
-    returncode, stderr, took = _interrupt(run, tmp_path, after, signum)
+    for _ in range(3):
+        returncode, stderr, took = _interrupt(run, tmp_path, after, signum)
+        _assert_nothing_written(tmp_path)
+        if "init_import_site" not in stderr and not (returncode == -signum and not stderr):
+            break
+        # the signal came in the interpreter's own start-up (before its handler: killed by the
+        # signal, silent; or in its site module, the .pth files of an editable install: about
+        # 40 ms here), before any code of ours runs, which tests/test_interrupt_startup.py
+        # covers; under load (two test workers on two cores) a signal at 0.1 s can, so it is
+        # sent again to a new run
     assert returncode == code, stderr
     assert stderr.strip().splitlines()[-1] == "interrupted; nothing was written", stderr
     assert "Traceback" not in stderr

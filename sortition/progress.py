@@ -33,7 +33,7 @@ class DiversimaxStep:
     algorithm under ``--diversity-within``) spent more of its budget.
 
     score: the best panel's diversity score so far (nan before the first panel); bound: the
-    proven lower bound on every panel's score (nan until the first search ends); spent and
+    proven lower bound on every panel's score (nan before the first panel); spent and
     budget: CP-SAT's deterministic seconds.
     """
 

@@ -19,7 +19,6 @@ from sortition.engine.diversimax import diversimax, most_diverse
 from sortition.engine.diversity import diversity_limit, measure_of, unit_measure
 from sortition.engine.diversity_rows import _secant
 from sortition.engine.objectives import within_diversity
-from sortition.engine.registry import objective
 from sortition.engine.relaxation import polytope_lp
 from sortition.engine.settings import DEFAULT_SETTINGS
 from sortition.progress import CoverStep, DiversimaxStep
@@ -144,9 +143,7 @@ def test_leximin_within_the_diversity_bound_matches_brute_force() -> None:
         measure = measure_of(values, fov, k)
         for by_type in (False, True):
             inst, unit_of_person = from_people(values, vmin, vmax, fov, households, k, by_type)
-            dist, price = within_diversity(
-                inst, objective("leximin"), within, DEFAULT_SETTINGS, None, None, name="leximin"
-            )
+            dist, price = within_diversity(inst, "leximin", within, DEFAULT_SETTINGS, None, None)
             assert price.limit == float(limit)
             for panel, weight in zip(dist.panels, dist.weights, strict=True):
                 assert weight > 0 and inst.is_feasible_panel(panel)
@@ -194,9 +191,7 @@ def test_the_bound_s_first_stages_report_their_progress(
     loaded = load_input(case.pool, case.quotas, case.k)
     inst, _ = unit_instance(loaded.instance, True)
     events: list[object] = []
-    within_diversity(
-        inst, objective("maximin"), 0.1, DEFAULT_SETTINGS, events.append, None, name="maximin"
-    )
+    within_diversity(inst, "maximin", 0.1, DEFAULT_SETTINGS, events.append, None)
     searching = [e for e in events if isinstance(e, DiversimaxStep)]
     assert searching and events[: len(searching)] == searching
     assert all(e.algorithm == "maximin" for e in searching)

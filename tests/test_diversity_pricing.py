@@ -18,7 +18,6 @@ from sortition.engine.diversity import diversity_limit
 from sortition.engine.diversity_pricing import BoundedNeighbours
 from sortition.engine.objectives import within_diversity
 from sortition.engine.pricing import PanelOracle
-from sortition.engine.registry import objective
 from sortition.engine.settings import DEFAULT_SETTINGS, EngineSettings
 from sortition.units import Distribution, UnitInstance, from_people
 from tests.brute_force import (
@@ -204,9 +203,7 @@ def _check_leximin_within(
     probability brute force's (``expected``)."""
     values, vmin, vmax, fov, households, k = people
     inst, unit_of_person = from_people(values, vmin, vmax, fov, households, k, True)
-    dist, _ = within_diversity(
-        inst, objective("leximin"), float(within), settings, None, None, name="leximin"
-    )
+    dist, _ = within_diversity(inst, "leximin", float(within), settings, None, None)
     limit = diversity_limit(inst, most_diverse(inst).exact_score * (1 + within))
     for panel in dist.panels:
         assert _within(replace(inst, diversity=limit), panel)

@@ -60,6 +60,10 @@ class ScoreTerms:
     scale: int
     constant_scaled: int
 
+    def score(self, value: float) -> float:
+        """The score of a solution whose ``scaled`` is ``value`` (or of a bound on it)."""
+        return (value + self.constant_scaled) / self.scale
+
 
 def add_score(
     model: cp_model.CpModel,
@@ -139,8 +143,8 @@ def most_diverse(
     built.model.minimize(terms.scaled)
     solver = _solver(budget * _BOUND_SHARE, deadline)
     solver.parameters.linearization_level = 2
-    found = None if progress is None else _Found(progress, algorithm, terms, budget)
-    status = solve_cp_sat(solver, built.model, found)
+    steps = None if progress is None else _Steps(progress, algorithm, terms, budget)
+    status = solve_cp_sat(solver, built.model, None if steps is None else _Found(steps))
     if status == cp_model.INFEASIBLE:
         raise NoFeasiblePanel(Message(N_("no feasible panel satisfies the quotas")))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -164,18 +168,14 @@ def most_diverse(
             lp.solver, lp.x, form.members, form.multiplier, measure.k, terms.scale
         )
         lowest = max(lowest, relaxed if relaxed is not None else lowest)
-    if not optimal:
+    if optimal:
+        if steps is not None:
+            steps.report(solver.objective_value, solver.objective_value, solver.deterministic_time)
+    else:
         first = np.asarray(solver.response_proto.solution, dtype=np.int64)
         report: Callable[[int, float], None] | None = None
-        if progress is not None:
-            spent_first = solver.deterministic_time
-            scale, constant, proven = terms.scale, terms.constant_scaled, lowest
-
-            def report(value: int, spent: float) -> None:
-                score = (value + constant) / scale
-                bound = min(score, (proven + constant) / scale)
-                progress(DiversimaxStep(algorithm, score, bound, spent_first + spent, budget))
-
+        if steps is not None:
+            report = steps.after(lowest, solver.deterministic_time)
             report(round(solver.objective_value), 0.0)
         counts, optimal = _improve(
             built.model,
@@ -187,11 +187,7 @@ def most_diverse(
             report,
         )
     score = measure.exact_score_of_counts(form, counts)
-    bound = min(float(score), (lowest + terms.constant_scaled) / terms.scale)
-    if progress is not None and optimal:  # (an improved panel was reported by its step)
-        progress(
-            DiversimaxStep(algorithm, float(score), float(score), solver.deterministic_time, budget)
-        )
+    bound = min(float(score), terms.score(lowest))
     log.info(
         "DIVERSIMAX: %d intersections, %d cells, score %.6g, bound %.6g (%s)",
         len(measure.intersections),
@@ -212,21 +208,37 @@ def most_diverse(
     )
 
 
-class _Found(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
-    """Reports each panel the first search finds as a ``DiversimaxStep`` (it only listens: the
-    search and its panel are the same without it)."""
+@dataclass(frozen=True)
+class _Steps:
+    """The search's ``DiversimaxStep`` events for ``algorithm``, from CP-SAT's scaled values."""
 
-    def __init__(self, progress: Progress, algorithm: str, terms: ScoreTerms, budget: float):
+    progress: Progress
+    algorithm: str
+    terms: ScoreTerms
+    budget: float
+
+    def report(self, value: float, proven: float, spent: float) -> None:
+        """A panel whose scaled score is ``value``, the scaled bound ``proven``, ``spent``
+        deterministic seconds of the budget."""
+        score = self.terms.score(value)
+        bound = min(score, self.terms.score(proven))
+        self.progress(DiversimaxStep(self.algorithm, score, bound, spent, self.budget))
+
+    def after(self, proven: float, spent_before: float) -> Callable[[int, float], None]:
+        """``_improve``'s report: its best value and budget spent, after ``spent_before``."""
+        return lambda value, spent: self.report(value, proven, spent_before + spent)
+
+
+class _Found(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
+    """Reports each panel the first search finds (it only listens: the search and its panel
+    are the same without it)."""
+
+    def __init__(self, steps: _Steps):
         super().__init__()
-        self.progress, self.algorithm, self.terms, self.budget = progress, algorithm, terms, budget
+        self.steps = steps
 
     def on_solution_callback(self) -> None:
-        scale, constant = self.terms.scale, self.terms.constant_scaled
-        score = (self.objective_value + constant) / scale
-        bound = min(score, (self.best_objective_bound + constant) / scale)
-        self.progress(
-            DiversimaxStep(self.algorithm, score, bound, self.deterministic_time, self.budget)
-        )
+        self.steps.report(self.objective_value, self.best_objective_bound, self.deterministic_time)
 
 
 # The share of the budget of the first search (the bound); the rest improves its panel.

@@ -358,6 +358,11 @@ def neighbourhood_cover(
     values = unit_value_rows(inst)
     todo = todo.copy()
     found: list[np.ndarray] = []
+
+    def heard() -> None:  # a panel was found: tell ``on_panel``
+        if on_panel is not None:
+            on_panel(len(panels) + len(found), int(todo.sum()))
+
     chains = SwapChains(inst)
     starts = list(panels)
     at = 0
@@ -371,8 +376,7 @@ def neighbourhood_cover(
         starts.append(panel)
         todo &= panel == 0
         tally.chains += 1
-        if on_panel is not None:
-            on_panel(len(panels) + len(found), int(todo.sum()))
+        heard()
     tally.chain_seconds = time.perf_counter() - started
     # the units no single swap brings in from any start: two swaps from the most diverse panel,
     # each panel found then extended by single swaps
@@ -390,8 +394,7 @@ def neighbourhood_cover(
             todo &= panel == 0
         found.append(panel)
         tally.doubles += 1
-        if on_panel is not None:
-            on_panel(len(panels) + len(found), int(todo.sum()))
+        heard()
     tally.double_seconds = time.perf_counter() - started - tally.chain_seconds
     known = list(panels) + found
     failed = np.zeros(inst.n_units, dtype=bool)
@@ -419,7 +422,6 @@ def neighbourhood_cover(
         known.append(panel)
         todo &= panel == 0
         tally.panels += 1
-        if on_panel is not None:
-            on_panel(len(panels) + len(found), int(todo.sum()))
+        heard()
     tally.seconds += time.perf_counter() - started
     return found

@@ -11,7 +11,7 @@ import numpy as np
 from sortition.engine.diversimax import most_diverse
 from sortition.engine.diversity import diversity_limit
 from sortition.engine.errors import NoFeasiblePanel, TimeLimitReached
-from sortition.engine.registry import Objective, objective
+from sortition.engine.registry import objective
 from sortition.engine.relaxation import relaxed_maximin
 from sortition.engine.settings import DEFAULT_SETTINGS, EngineSettings
 from sortition.errors import N_, InfeasibleError, Problem, TimeLimitError, problem
@@ -98,14 +98,14 @@ def fair_distribution(
     some of it first (the feasibility check) passes only what is left as ``time_limit``.
     """
     units, unit_of_person = unit_instance(instance, by_type)
-    solve = objective(algorithm)
     price = None
     try:
         if diversity_within is None:
+            solve = objective(algorithm)
             distribution = solve(units, settings=settings, progress=progress, time_limit=time_limit)
         else:
             distribution, price = within_diversity(
-                units, solve, diversity_within, settings, progress, time_limit, name=algorithm
+                units, algorithm, diversity_within, settings, progress, time_limit
             )
     except TimeLimitReached:
         problems = [
@@ -139,28 +139,27 @@ def fair_distribution(
 
 def within_diversity(
     units: UnitInstance,
-    solve: Objective,
+    algorithm: str,
     within: float,
     settings: EngineSettings,
     progress: Progress | None,
     time_limit: float | None,
-    *,
-    name: str,
 ) -> tuple[Distribution, DiversityPrice]:
     """The objective over the panels whose score is at most (1 + ``within``) × the best panel's:
     DIVERSIMAX first (its panel and proven bound), then the bound as one more rule of the quota
     polytope (``units.DiversityLimit``), which every model of the engine adds. The bound is
     computed exactly: the best score is a fraction, ``within`` the decimal it was given as.
-    ``name``: the objective's name, for the progress events of the search for the best panel."""
+    ``algorithm``: the objective's name (``registry.objective``), which also names the search
+    for the best panel in the progress events."""
     started = time.perf_counter()
-    best = most_diverse(units, time_limit=time_limit, progress=progress, algorithm=name)
+    best = most_diverse(units, time_limit=time_limit, progress=progress, algorithm=algorithm)
     bound = best.exact_score * (1 + Fraction(repr(float(within))))
     constrained = replace(units, diversity=diversity_limit(units, bound, best.counts))
     # no face walks under the bound: a face's LP vertex rounded almost never meets it, and
     # CP-SAT on the whole face took 0.8 s a face on data/example and minutes on gss_k150
     # (docs/diversity.md, "Measured"); pricing by neighbourhoods finds the panels
     settings = replace(settings, walks=0)
-    if solve is objective("leximin"):
+    if algorithm == "leximin":
         # LEXIMIN level by level: the relaxation's vector under the bound is a point of the LP
         # polytope, which the panels within the bound need not reach (data/example: 69 rounds
         # to 0.87 of it, then proven unreachable, then the levels from the start); each level
@@ -169,7 +168,9 @@ def within_diversity(
     left = None if time_limit is None else time_limit - (time.perf_counter() - started)
     if left is not None and left <= 0:
         raise TimeLimitReached
-    distribution = solve(constrained, settings=settings, progress=progress, time_limit=left)
+    distribution = objective(algorithm)(
+        constrained, settings=settings, progress=progress, time_limit=left
+    )
     deadline = None if time_limit is None else started + time_limit
     free = relaxed_maximin(units, np.arange(units.n_units), deadline=deadline)
     smallest_without = 0.0 if free is None else float(free.level.bound)

@@ -18,6 +18,7 @@ from sortition.engine import diversity_rows
 from sortition.engine.diversimax import diversimax, most_diverse
 from sortition.engine.diversity import diversity_limit, measure_of, unit_measure
 from sortition.engine.diversity_rows import _secant
+from sortition.engine.errors import TimeLimitReached
 from sortition.engine.objectives import within_diversity
 from sortition.engine.relaxation import polytope_lp
 from sortition.engine.settings import DEFAULT_SETTINGS
@@ -258,6 +259,17 @@ def test_select_within_a_diversity_bound_as_a_user_types(tmp_path: Path) -> None
         assert refused.exit_code == 2, refused.stdout
         assert "--diversity-within" in refused.stderr
         assert not refused_out.exists()
+
+
+def test_a_search_the_time_limit_cuts_is_a_time_limit() -> None:
+    """most_diverse stopped by its time limit raises TimeLimitReached, never "no panel within
+    the budget" (CP-SAT's own clock can stop it a millisecond before the deadline: it once
+    said the quotas could not be met) nor a panel the clock chose."""
+    loaded = load_input(EXAMPLE / "pool.csv", EXAMPLE / "quotas.csv", 20)
+    inst, _ = unit_instance(loaded.instance, True)
+    for limit in (0.001, 0.01, 0.05, 0.1, 0.2, 0.4):
+        with pytest.raises(TimeLimitReached):
+            most_diverse(inst, time_limit=limit)
 
 
 def test_a_time_limit_under_the_bound_says_what_ends_sooner(tmp_path: Path) -> None:

@@ -388,13 +388,13 @@ def test_a_cp_sat_search_in_the_walk_stops_at_the_deadline(monkeypatch: Any) -> 
     panels it has taken, and every search is given the walk's deadline."""
     model = _hard_cp_sat_model()
     with pytest.raises(TimeLimitReached):
-        walks._search(_solver(0.01), model, time.perf_counter() - 1.0)
+        walks.search(_solver(0.01), model, time.perf_counter() - 1.0)
     started = time.perf_counter()
     with pytest.raises(TimeLimitReached):
-        walks._search(_solver(100.0), model, started + 0.2)
+        walks.search(_solver(100.0), model, started + 0.2)
     assert time.perf_counter() - started < 5.0
     solver = _solver(0.01)
-    status = walks._search(solver, model, time.perf_counter() + 600.0)
+    status = walks.search(solver, model, time.perf_counter() + 600.0)
     assert status == cp_model.UNKNOWN  # the budget, not the clock, ended it
     assert solver.response_proto.deterministic_time <= 0.05
 
@@ -404,7 +404,7 @@ def test_a_cp_sat_search_in_the_walk_stops_at_the_deadline(monkeypatch: Any) -> 
     deadline = time.perf_counter() + 600.0
     given: list[float | None] = []
     passed = False
-    search = walks._search
+    search = walks.search
 
     def late(solver: Any, model: Any, deadline: float | None) -> Any:
         given.append(deadline)
@@ -416,7 +416,7 @@ def test_a_cp_sat_search_in_the_walk_stops_at_the_deadline(monkeypatch: Any) -> 
         nonlocal passed
         passed = True  # the deadline passes once the first panel is taken
 
-    monkeypatch.setattr(walks, "_search", late)
+    monkeypatch.setattr(walks, "search", late)
     cut = face_walk(inst, target, cheap=False, deadline=deadline, on_step=on_step)
     assert len(cut) == 1 and np.array_equal(cut[0], whole[0])
     assert len(given) >= 2 and set(given) == {deadline}

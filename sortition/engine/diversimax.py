@@ -24,7 +24,7 @@ from fractions import Fraction
 import numpy as np
 from ortools.sat.python import cp_model
 
-from sortition.cancel import solve_cp_sat
+from sortition.engine.cp_search import search
 from sortition.engine.diversity import (
     DIVERSITY_OBJECTIVE,
     CellForm,
@@ -32,7 +32,7 @@ from sortition.engine.diversity import (
     unit_measure,
 )
 from sortition.engine.diversity_rows import cp_sat_deviations, lp_least_scaled
-from sortition.engine.errors import NoFeasiblePanel, TimeLimitReached
+from sortition.engine.errors import NoFeasiblePanel
 from sortition.engine.pricing import panel_model
 from sortition.engine.relaxation import polytope_lp
 from sortition.engine.settings import DEFAULT_SETTINGS, EngineSettings
@@ -82,16 +82,11 @@ def add_score(
     return ScoreTerms(scaled, scale, int(constant))
 
 
-def _solver(budget: float, deadline: float | None) -> cp_model.CpSolver:
+def _solver(budget: float) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = _SEED
     solver.parameters.max_deterministic_time = budget
-    if deadline is not None:
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0:
-            raise TimeLimitReached
-        solver.parameters.max_time_in_seconds = remaining
     return solver
 
 
@@ -127,9 +122,10 @@ def most_diverse(
     One search with CP-SAT's strongest linear relaxation (``linearization_level`` 2) takes
     ``_BOUND_SHARE`` of the budget: its panel and its proven bound. Unless it proved its panel
     optimal, the rest of the budget goes to a large-neighbourhood search (``_improve``). Raises
-    NoFeasiblePanel when no panel meets the quotas and TimeLimitReached past ``time_limit``
-    seconds (wall clock) without a panel. ``progress`` hears a ``DiversimaxStep`` (for
-    ``algorithm``) before the first search, after it and after each neighbourhood step.
+    NoFeasiblePanel when no panel meets the quotas and TimeLimitReached when ``time_limit``
+    seconds (wall clock) pass before a search ends (``cp_search.search``). ``progress`` hears a
+    ``DiversimaxStep`` (for ``algorithm``) before the first search, after it and after each
+    neighbourhood step.
     """
     nan = float("nan")
     if progress is not None:
@@ -141,15 +137,14 @@ def most_diverse(
     built = panel_model(inst)
     terms = add_score(built.model, built.vars, measure, form)
     built.model.minimize(terms.scaled)
-    solver = _solver(budget * _BOUND_SHARE, deadline)
+    solver = _solver(budget * _BOUND_SHARE)
     solver.parameters.linearization_level = 2
     steps = None if progress is None else _Steps(progress, algorithm, terms, budget)
-    status = solve_cp_sat(solver, built.model, None if steps is None else _Found(steps))
+    # (a search the deadline cut raises TimeLimitReached: what follows spent its whole budget)
+    status = search(solver, built.model, deadline, None if steps is None else _Found(steps))
     if status == cp_model.INFEASIBLE:
         raise NoFeasiblePanel(Message(N_("no feasible panel satisfies the quotas")))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        if deadline is not None and time.perf_counter() >= deadline:
-            raise TimeLimitReached
         raise NoFeasiblePanel(
             Message(
                 N_(
@@ -283,8 +278,8 @@ def _improve(
         proto.clear_solution_hint()
         proto.solution_hint.vars.extend(everything)
         proto.solution_hint.values.extend(best.tolist())
-        solver = _solver(min(_STEP_BUDGET, budget - spent), deadline)
-        status = solve_cp_sat(solver, model)
+        solver = _solver(min(_STEP_BUDGET, budget - spent))
+        status = search(solver, model, deadline)
         spent += solver.deterministic_time
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             value = round(solver.objective_value)

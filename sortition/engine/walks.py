@@ -44,7 +44,7 @@ import numpy as np
 from ortools.linear_solver import linear_solver_pb2, pywraplp
 from ortools.sat.python import cp_model
 
-from sortition.cancel import solve_cp_sat
+from sortition.engine.cp_search import search
 from sortition.engine.errors import TimeLimitReached
 from sortition.engine.master import GLOP_PARAMS, compact_panel
 from sortition.engine.pricing import SwapSearch, panel_model, set_objective
@@ -989,7 +989,7 @@ class _FaceModel:
         solver.parameters.random_seed = self.seed
         solver.parameters.cp_model_presolve = False  # (with it, 0.01 found no panel at all)
         solver.parameters.max_deterministic_time = budget
-        status = _search(solver, model, self.deadline)
+        status = search(solver, model, self.deadline)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         panel = counts.astype(np.int64)
@@ -1040,7 +1040,7 @@ class _FaceModel:
             solver.parameters.random_seed = self.seed
             solver.parameters.cp_model_presolve = False
             solver.parameters.max_deterministic_time = budget
-            status = _search(solver, self.model, self.deadline)
+            status = search(solver, self.model, self.deadline)
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 self.outcome = "found"
                 solution = np.asarray(solver.response_proto.solution, dtype=np.int64)
@@ -1049,24 +1049,6 @@ class _FaceModel:
                 self.outcome = "empty"
                 return None
         return None
-
-
-def _search(solver: cp_model.CpSolver, model: cp_model.CpModel, deadline: float | None) -> Any:
-    """CP-SAT's search (``cancel.solve_cp_sat``) within the walk's ``deadline`` (perf_counter
-    seconds), beside its deterministic budget, which decides wherever the deadline is far:
-    TimeLimitReached when the deadline passed before the search or stopped it (neither a proof
-    of optimality nor of infeasibility, and the deadline passed or the deterministic budget was
-    not spent: CP-SAT's own clock can stop it a millisecond before the deadline), so that a
-    search the clock cut never decides a step."""
-    if deadline is not None and time.perf_counter() >= deadline:
-        raise TimeLimitReached
-    status = solve_cp_sat(solver, model, deadline=deadline)
-    if deadline is None or status in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
-        return status
-    spent = solver.response_proto.deterministic_time >= solver.parameters.max_deterministic_time
-    if time.perf_counter() >= deadline or not spent:
-        raise TimeLimitReached
-    return status
 
 
 @dataclass(frozen=True)
